@@ -1,0 +1,54 @@
+import type { CalendarEvent, JoinDetails, WriteBackResult } from '../domain/event.js';
+
+/** The time window a source reads; fixed when a full read starts (Graph bakes it into the token). */
+export interface SyncWindow {
+  from: Date;
+  to: Date;
+}
+
+/** What one read of a calendar returned. */
+export interface ChangeSet {
+  /** Events created, changed or deleted since the cursor (all events on a full read). */
+  events: CalendarEvent[];
+  /** The cursor to store for the next read (Google nextSyncToken, Graph deltaLink). */
+  cursor: string;
+  /**
+   * True when this was a full read (no cursor, or the old one expired). On a full read an
+   * absent event is NOT proof of deletion: confirm with `getEvent` before cancelling anything.
+   */
+  full: boolean;
+  /** Why a full read happened when a cursor was given (e.g. "sync token expired (410)"). */
+  fullReason?: string;
+}
+
+/**
+ * The port every calendar provider implements. The sync engine owns it; adapters
+ * (google.ts, outlook.ts, memory.ts) implement it, and one contract suite tests them all.
+ */
+export interface CalendarSource {
+  /** The configured source name. */
+  readonly name: string;
+  /** Calendars (Google) or mailboxes (Outlook) this source reads. */
+  readonly calendars: readonly string[];
+
+  /**
+   * Reads what changed in one calendar since `cursor` (null = full read). Follows every page.
+   * An expired cursor is handled inside: the adapter reads fully and says so in `full`/`fullReason`.
+   * Throws CalendarAuthError for a broken credential, CalendarError otherwise.
+   */
+  readChanges(calendarId: string, cursor: string | null, window: SyncWindow): Promise<ChangeSet>;
+
+  /**
+   * Reads one event as it is now. Returns null only on positive proof that it is gone
+   * (404/410 from the provider); a cancelled event comes back with status 'cancelled'.
+   */
+  getEvent(calendarId: string, eventId: string): Promise<CalendarEvent | null>;
+
+  /**
+   * Writes the join details onto the organizer's copy of an event: the join link in `location`
+   * when that is empty, a delimited block in the description (replaced, never duplicated) and our
+   * stamp. Idempotent: writing the same details twice changes nothing the second time.
+   * Throws if the event is not the organizer's copy.
+   */
+  writeJoinDetails(calendarId: string, eventId: string, details: JoinDetails): Promise<WriteBackResult>;
+}
