@@ -1,0 +1,228 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TlsMaterial } from './tls.js';
+
+/**
+ * What every simulator shares: a real HTTP(S) server on a random loopback port, a log of every
+ * request it received (tests count and inspect them instead of stubbing fetch), fault injection,
+ * and control endpoints under /_sim/ so a test in another process can do the same.
+ * Simulators are written from the providers' documents: nothing here imports meetsync's code.
+ */
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: Record<string, string>;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** Milliseconds since the epoch when the request arrived. */
+  at: number;
+}
+
+export type FaultKind =
+  /** Answer with this status (and body); 429 and 503 may carry Retry-After (seconds). */
+  | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: unknown; headers?: Record<string, string> }
+  /** Wait before handling the request normally. */
+  | { kind: 'delay'; ms: number }
+  /** Destroy the socket without answering. */
+  | { kind: 'drop' };
+
+export type Fault = FaultKind & {
+  /** How many matching requests this fault applies to (default 1). */
+  count?: number;
+  /** Only requests with this method (default any). */
+  method?: string;
+  /** Only requests whose path contains this text (default any). */
+  pathIncludes?: string;
+};
+
+export interface SimRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** The body parsed as JSON (undefined when empty); throws SyntaxError on invalid JSON. */
+  json(): unknown;
+}
+
+export interface SimResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** A string is sent as is; anything else as JSON. */
+  body?: unknown;
+}
+
+export type Handler = (req: SimRequest) => SimResponse | Promise<SimResponse>;
+
+export interface SimServerOptions {
+  /** Serve https with this material instead of plain http. */
+  tls?: TlsMaterial;
+  port?: number;
+  host?: string;
+  /** Called after a response has been fully written (tests use it to act between steps). */
+  onResponded?: (req: RecordedRequest, status: number) => void;
+  /** The simulator's own /_sim/ endpoints (seeding data, acting as a user), tried after the kit's. */
+  control?: Handler;
+}
+
+export class SimServer {
+  readonly requests: RecordedRequest[] = [];
+  private faults: Array<Fault & { remaining: number }> = [];
+  private server: http.Server | undefined;
+  private readonly sockets = new Set<import('node:net').Socket>();
+  url = '';
+
+  constructor(
+    private readonly handler: Handler,
+    private readonly options: SimServerOptions = {},
+  ) {}
+
+  async start(): Promise<string> {
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
+    this.server = this.options.tls
+      ? https.createServer({ key: this.options.tls.keyPem, cert: this.options.tls.certPem }, listener)
+      : http.createServer(listener);
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.options.port ?? 0, host, () => resolve());
+    });
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `${this.options.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  /** Makes the next matching request(s) fail as described. */
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault, remaining: fault.count ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** Requests received, optionally only those of one method whose path contains `pathIncludes`. */
+  received(method?: string, pathIncludes?: string): RecordedRequest[] {
+    return this.requests.filter(
+      (r) => (!method || r.method === method) && (!pathIncludes || r.path.includes(pathIncludes)),
+    );
+  }
+
+  private takeFault(method: string, path: string): FaultKind | undefined {
+    const fault = this.faults.find(
+      (f) => f.remaining > 0 && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)),
+    );
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    this.faults = this.faults.filter((f) => f.remaining > 0);
+    return fault;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://sim.invalid');
+    const method = req.method ?? 'GET';
+    const recorded: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body,
+      at: Date.now(),
+    };
+
+    let answer: SimResponse;
+    if (url.pathname.startsWith('/_sim/')) {
+      answer = this.control(method, url.pathname, body);
+      if (answer.status === 404 && this.options.control) {
+        answer = await this.options.control({
+          method,
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          body,
+          json: () => (body.trim() === '' ? undefined : JSON.parse(body)),
+        });
+      }
+    } else {
+      this.requests.push(recorded);
+      const fault = this.takeFault(method, url.pathname);
+      if (fault?.kind === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+      if (fault?.kind === 'status') {
+        answer = {
+          status: fault.status,
+          headers: {
+            ...(fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {}),
+            ...fault.headers,
+          },
+          body: fault.body ?? { error: `injected fault: HTTP ${fault.status}` },
+        };
+      } else {
+        try {
+          answer = await this.handler({
+            method,
+            path: url.pathname,
+            query: url.searchParams,
+            headers: req.headers,
+            body,
+            json: () => (body.trim() === '' ? undefined : JSON.parse(body)),
+          });
+        } catch (err) {
+          answer = { status: 500, body: { error: `simulator failed: ${(err as Error).message}` } };
+        }
+      }
+    }
+    if (res.destroyed) return;
+    const isText = typeof answer.body === 'string';
+    const payload = answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body);
+    const headers: Record<string, string> = {
+      ...(answer.body === undefined || isText ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+      ...answer.headers,
+    };
+    res.writeHead(answer.status, headers);
+    res.end(payload, () => this.options.onResponded?.(recorded, answer.status));
+  }
+
+  /** Control endpoints for tests running in another process. */
+  private control(method: string, path: string, body: string): SimResponse {
+    if (method === 'POST' && path === '/_sim/faults') {
+      const fault = JSON.parse(body) as Fault;
+      this.inject(fault);
+      return { status: 204 };
+    }
+    if (method === 'DELETE' && path === '/_sim/faults') {
+      this.clearFaults();
+      return { status: 204 };
+    }
+    if (method === 'GET' && path === '/_sim/requests') {
+      return { status: 200, body: this.requests.map(({ headers: _h, ...rest }) => rest) };
+    }
+    return { status: 404, body: { error: `no simulator control endpoint ${method} ${path}` } };
+  }
+}
+
+/** Reads a header that may arrive as an array. */
+export function header(headers: http.IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
