@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import cron from 'node-cron';
+
+/**
+ * The config file's schema. Every key is documented in config.example.yaml; defaults here are
+ * the ones that file states. Unknown keys are errors: a typo must not silently fall back to a
+ * default (`onEventCancel: keep` would otherwise delete meetings).
+ */
+
+const nonEmpty = z.string().trim().min(1, 'required, must not be empty');
+const httpUrl = z
+  .string()
+  .url('must be a URL such as https://example.com')
+  .refine((u) => /^https?:\/\//i.test(u), 'must start with http:// or https://');
+const email = z.string().trim().toLowerCase().email('must be an email address');
+const hex24 = z.string().regex(/^[0-9a-f]{24}$/i, 'must be a 24-character hex account id');
+
+const windowSchema = z
+  .object({
+    pastDays: z.number().int().min(0).max(3650).default(1),
+    futureDays: z.number().int().min(1).max(3650).default(180),
+  })
+  .strict();
+
+const provisioningSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    accountType: nonEmpty.default('trial'),
+    preferredLanguage: nonEmpty.default('en'),
+    sendPassword: z.boolean().default(true),
+    paidUntil: z.iso.datetime({ message: 'must be an ISO-8601 UTC instant such as 2027-12-31T00:00:00.000Z' }).default('2027-12-31T00:00:00.000Z'),
+  })
+  .strict();
+
+const webMeetingSchema = z
+  .object({
+    baseUrl: httpUrl,
+    apiKey: nonEmpty,
+    accountIds: z.array(hex24).default([]),
+    joinUrlTemplate: z
+      .string()
+      .refine((t) => t.includes('{meetingNumber}') || t.includes('{meetingId}'), 'must contain {meetingNumber} or {meetingId}')
+      .optional(),
+    meetingDefaults: z
+      .object({
+        type: nonEmpty.default('standard'),
+        isRecorded: z.boolean().default(false),
+        isDialin: z.boolean().default(false),
+      })
+      .strict()
+      .default({ type: 'standard', isRecorded: false, isDialin: false }),
+    onEventCancelled: z.enum(['delete', 'keep']).default('delete'),
+    timeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
+    provisioning: provisioningSchema.default({
+      enabled: false,
+      accountType: 'trial',
+      preferredLanguage: 'en',
+      sendPassword: true,
+      paidUntil: '2027-12-31T00:00:00.000Z',
+    }),
+  })
+  .strict();
+
+const googleAuthSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('serviceAccount'), keyFile: nonEmpty }).strict(),
+  z.object({ type: z.literal('oauth'), clientId: nonEmpty, clientSecret: nonEmpty, refreshToken: nonEmpty }).strict(),
+]);
+
+const googleSourceSchema = z
+  .object({
+    name: nonEmpty,
+    kind: z.literal('google'),
+    calendars: z.array(nonEmpty).min(1, 'list at least one calendar id'),
+    auth: googleAuthSchema,
+    rootUrl: httpUrl.optional(),
+    tokenUrl: httpUrl.optional(),
+  })
+  .strict();
+
+const outlookSourceSchema = z
+  .object({
+    name: nonEmpty,
+    kind: z.literal('outlook'),
+    mailboxes: z.array(email).min(1, 'list at least one mailbox'),
+    auth: z.object({ tenantId: nonEmpty, clientId: nonEmpty, clientSecret: nonEmpty }).strict(),
+    graphBaseUrl: httpUrl.optional(),
+    authorityHost: httpUrl.optional(),
+  })
+  .strict();
+
+const sourceSchema = z.discriminatedUnion('kind', [googleSourceSchema, outlookSourceSchema]);
+
+const safetySchema = z
+  .object({
+    /** Share of a calendar's mapped meetings one cycle may cancel before it stops. */
+    maxCancelShare: z.number().min(0).max(1).default(0.2),
+    /** Cancellations always allowed in a cycle, whatever the share. */
+    maxCancelMin: z.number().int().min(0).default(5),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    database: nonEmpty.default('./data/meetsync.db'),
+    schedule: z
+      .string()
+      .refine((s) => cron.validate(s), 'must be a cron expression such as "*/5 * * * *"')
+      .default('*/5 * * * *'),
+    window: windowSchema.default({ pastDays: 1, futureDays: 180 }),
+    webMeeting: webMeetingSchema,
+    tagging: z
+      .object({
+        keywords: z.array(nonEmpty).default(['#webmeeting']),
+        outlookCategories: z.array(nonEmpty).default(['Web Meeting']),
+      })
+      .strict()
+      .default({ keywords: ['#webmeeting'], outlookCategories: ['Web Meeting'] }),
+    safety: safetySchema.default({ maxCancelShare: 0.2, maxCancelMin: 5 }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+    sources: z.array(sourceSchema).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.sources.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
+      seen.add(s.name);
+    });
+    if (cfg.tagging.keywords.length === 0 && cfg.tagging.outlookCategories.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tagging'], message: 'give at least one keyword or Outlook category' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type GoogleSourceConfig = z.infer<typeof googleSourceSchema>;
+export type OutlookSourceConfig = z.infer<typeof outlookSourceSchema>;

@@ -1,0 +1,302 @@
+import type Database from 'better-sqlite3';
+import type {
+  CalendarState,
+  EventKey,
+  EventNote,
+  Mapping,
+  MappingState,
+  Organizer,
+} from '../domain/mapping.js';
+import type { Recurrence } from '../domain/meeting.js';
+import { scrub } from '../domain/redact.js';
+import { openDatabase } from './db.js';
+
+interface MappingRow {
+  source: string;
+  calendar_id: string;
+  event_id: string;
+  ical_uid: string | null;
+  organizer_email: string;
+  user_id: string;
+  marker: string;
+  meeting_id: string | null;
+  meeting_number: string | null;
+  state: MappingState;
+  topic: string;
+  start_at: string;
+  end_at: string;
+  time_zone: string | null;
+  recurrence: string | null;
+  write_back: 'pending' | 'done';
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toMapping(r: MappingRow): Mapping {
+  return {
+    source: r.source,
+    calendarId: r.calendar_id,
+    eventId: r.event_id,
+    ...(r.ical_uid ? { iCalUid: r.ical_uid } : {}),
+    organizerEmail: r.organizer_email,
+    userId: r.user_id,
+    marker: r.marker,
+    ...(r.meeting_id ? { meetingId: r.meeting_id } : {}),
+    ...(r.meeting_number ? { meetingNumber: r.meeting_number } : {}),
+    state: r.state,
+    topic: r.topic,
+    start: r.start_at,
+    end: r.end_at,
+    ...(r.time_zone ? { timeZone: r.time_zone } : {}),
+    recurrence: r.recurrence ? (JSON.parse(r.recurrence) as Recurrence) : null,
+    writeBack: r.write_back,
+    ...(r.last_error ? { lastError: r.last_error } : {}),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function mappingParams(m: Mapping) {
+  return {
+    source: m.source,
+    calendar_id: m.calendarId,
+    event_id: m.eventId,
+    ical_uid: m.iCalUid ?? null,
+    organizer_email: m.organizerEmail,
+    user_id: m.userId,
+    marker: m.marker,
+    meeting_id: m.meetingId ?? null,
+    meeting_number: m.meetingNumber ?? null,
+    state: m.state,
+    topic: m.topic,
+    start_at: m.start,
+    end_at: m.end,
+    time_zone: m.timeZone ?? null,
+    recurrence: m.recurrence ? JSON.stringify(m.recurrence) : null,
+    write_back: m.writeBack,
+    last_error: m.lastError === undefined ? null : scrub(m.lastError),
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+  };
+}
+
+const KEY = 'source = @source AND calendar_id = @calendarId AND event_id = @eventId';
+
+/**
+ * Every read and write of meetsync's database. Each method is one statement or one transaction,
+ * so a crash leaves either the old or the new row, never half of one. Text that could carry an
+ * error from a provider is scrubbed of secrets before it is stored.
+ */
+export class Store {
+  constructor(readonly db: Database.Database) {}
+
+  static open(file: string): Store {
+    return new Store(openDatabase(file));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // --- organizers -------------------------------------------------------------------------
+
+  upsertOrganizer(o: Organizer): void {
+    this.db
+      .prepare(
+        `INSERT INTO organizers (email, account_id, user_id, first_name, last_name, timezone, has_feed, refreshed_at)
+         VALUES (@email, @accountId, @userId, @firstName, @lastName, @timezone, @hasFeed, @refreshedAt)
+         ON CONFLICT (email) DO UPDATE SET account_id = excluded.account_id, user_id = excluded.user_id,
+           first_name = excluded.first_name, last_name = excluded.last_name, timezone = excluded.timezone,
+           has_feed = excluded.has_feed, refreshed_at = excluded.refreshed_at`,
+      )
+      .run({ ...o, email: o.email.toLowerCase(), timezone: o.timezone ?? null, hasFeed: o.hasFeed ? 1 : 0 });
+  }
+
+  organizer(email: string): Organizer | undefined {
+    const row = this.db.prepare('SELECT * FROM organizers WHERE email = ?').get(email.toLowerCase()) as
+      | Record<string, string | number | null>
+      | undefined;
+    return row ? toOrganizer(row) : undefined;
+  }
+
+  organizers(): Organizer[] {
+    return (this.db.prepare('SELECT * FROM organizers ORDER BY email').all() as Array<Record<string, string | number | null>>).map(
+      toOrganizer,
+    );
+  }
+
+  // --- mappings ---------------------------------------------------------------------------
+
+  mapping(key: EventKey): Mapping | undefined {
+    const row = this.db.prepare(`SELECT * FROM mappings WHERE ${KEY}`).get(key) as MappingRow | undefined;
+    return row ? toMapping(row) : undefined;
+  }
+
+  mappingByMeeting(meetingId: string): Mapping | undefined {
+    const row = this.db.prepare('SELECT * FROM mappings WHERE meeting_id = ?').get(meetingId) as MappingRow | undefined;
+    return row ? toMapping(row) : undefined;
+  }
+
+  mappings(filter: { source?: string; calendarId?: string; state?: MappingState } = {}): Mapping[] {
+    const where: string[] = [];
+    if (filter.source !== undefined) where.push('source = @source');
+    if (filter.calendarId !== undefined) where.push('calendar_id = @calendarId');
+    if (filter.state !== undefined) where.push('state = @state');
+    const sql = `SELECT * FROM mappings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY source, calendar_id, start_at, event_id`;
+    return (this.db.prepare(sql).all(filter) as MappingRow[]).map(toMapping);
+  }
+
+  /** Inserts or replaces the whole mapping row. */
+  saveMapping(m: Mapping): void {
+    this.db
+      .prepare(
+        `INSERT INTO mappings (source, calendar_id, event_id, ical_uid, organizer_email, user_id, marker, meeting_id,
+           meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, created_at, updated_at)
+         VALUES (@source, @calendar_id, @event_id, @ical_uid, @organizer_email, @user_id, @marker, @meeting_id,
+           @meeting_number, @state, @topic, @start_at, @end_at, @time_zone, @recurrence, @write_back, @last_error, @created_at, @updated_at)
+         ON CONFLICT (source, calendar_id, event_id) DO UPDATE SET ical_uid = excluded.ical_uid,
+           organizer_email = excluded.organizer_email, user_id = excluded.user_id, marker = excluded.marker,
+           meeting_id = excluded.meeting_id, meeting_number = excluded.meeting_number, state = excluded.state,
+           topic = excluded.topic, start_at = excluded.start_at, end_at = excluded.end_at, time_zone = excluded.time_zone,
+           recurrence = excluded.recurrence, write_back = excluded.write_back, last_error = excluded.last_error,
+           updated_at = excluded.updated_at`,
+      )
+      .run(mappingParams(m));
+  }
+
+  deleteMapping(key: EventKey): void {
+    this.db.prepare(`DELETE FROM mappings WHERE ${KEY}`).run(key);
+  }
+
+  // --- event notes ------------------------------------------------------------------------
+
+  saveNote(n: EventNote): void {
+    this.db
+      .prepare(
+        `INSERT INTO event_notes (source, calendar_id, event_id, kind, reason, title, start_at, series_id, updated_at)
+         VALUES (@source, @calendarId, @eventId, @kind, @reason, @title, @start, @seriesId, @updatedAt)
+         ON CONFLICT (source, calendar_id, event_id) DO UPDATE SET kind = excluded.kind, reason = excluded.reason,
+           title = excluded.title, start_at = excluded.start_at, series_id = excluded.series_id, updated_at = excluded.updated_at`,
+      )
+      .run({ ...n, reason: scrub(n.reason), start: n.start ?? null, seriesId: n.seriesId ?? null });
+  }
+
+  clearNote(key: EventKey): void {
+    this.db.prepare(`DELETE FROM event_notes WHERE ${KEY}`).run(key);
+  }
+
+  notes(filter: { source?: string; calendarId?: string } = {}): EventNote[] {
+    const where: string[] = [];
+    if (filter.source !== undefined) where.push('source = @source');
+    if (filter.calendarId !== undefined) where.push('calendar_id = @calendarId');
+    const rows = this.db
+      .prepare(`SELECT * FROM event_notes ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY source, calendar_id, start_at`)
+      .all(filter) as Array<Record<string, string | null>>;
+    return rows.map((r) => ({
+      source: r.source!,
+      calendarId: r.calendar_id!,
+      eventId: r.event_id!,
+      kind: r.kind as EventNote['kind'],
+      reason: r.reason!,
+      title: r.title ?? '',
+      ...(r.start_at ? { start: r.start_at } : {}),
+      ...(r.series_id ? { seriesId: r.series_id } : {}),
+      updatedAt: r.updated_at!,
+    }));
+  }
+
+  // --- calendar state ---------------------------------------------------------------------
+
+  calendarState(source: string, calendarId: string): CalendarState {
+    const r = this.db.prepare('SELECT * FROM calendar_state WHERE source = ? AND calendar_id = ?').get(source, calendarId) as
+      | Record<string, string | number | null>
+      | undefined;
+    return r ? toCalendarState(r) : { source, calendarId, consecutiveFailures: 0 };
+  }
+
+  calendarStates(): CalendarState[] {
+    return (this.db.prepare('SELECT * FROM calendar_state ORDER BY source, calendar_id').all() as Array<
+      Record<string, string | number | null>
+    >).map(toCalendarState);
+  }
+
+  saveCalendarState(s: CalendarState): void {
+    this.db
+      .prepare(
+        `INSERT INTO calendar_state (source, calendar_id, cursor, last_attempt_at, last_success_at, last_error, last_error_at, consecutive_failures)
+         VALUES (@source, @calendarId, @cursor, @lastAttemptAt, @lastSuccessAt, @lastError, @lastErrorAt, @consecutiveFailures)
+         ON CONFLICT (source, calendar_id) DO UPDATE SET cursor = excluded.cursor, last_attempt_at = excluded.last_attempt_at,
+           last_success_at = excluded.last_success_at, last_error = excluded.last_error, last_error_at = excluded.last_error_at,
+           consecutive_failures = excluded.consecutive_failures`,
+      )
+      .run({
+        source: s.source,
+        calendarId: s.calendarId,
+        cursor: s.cursor ?? null,
+        lastAttemptAt: s.lastAttemptAt ?? null,
+        lastSuccessAt: s.lastSuccessAt ?? null,
+        lastError: s.lastError === undefined ? null : scrub(s.lastError),
+        lastErrorAt: s.lastErrorAt ?? null,
+        consecutiveFailures: s.consecutiveFailures,
+      });
+  }
+
+  // --- run log ----------------------------------------------------------------------------
+
+  startRun(kind: string, at: Date): number {
+    return Number(this.db.prepare('INSERT INTO runs (kind, started_at) VALUES (?, ?)').run(kind, at.toISOString()).lastInsertRowid);
+  }
+
+  finishRun(id: number, at: Date, ok: boolean, summary: unknown, error?: string): void {
+    this.db
+      .prepare('UPDATE runs SET finished_at = ?, ok = ?, summary = ?, error = ? WHERE id = ?')
+      .run(at.toISOString(), ok ? 1 : 0, JSON.stringify(summary), error === undefined ? null : scrub(error), id);
+  }
+
+  lastRuns(limit = 10): Array<{ id: number; kind: string; startedAt: string; finishedAt?: string; ok?: boolean; summary?: unknown; error?: string }> {
+    const rows = this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, string | number | null>>;
+    return rows.map((r) => ({
+      id: Number(r.id),
+      kind: String(r.kind),
+      startedAt: String(r.started_at),
+      ...(r.finished_at ? { finishedAt: String(r.finished_at) } : {}),
+      ...(r.ok !== null ? { ok: r.ok === 1 } : {}),
+      ...(r.summary ? { summary: JSON.parse(String(r.summary)) as unknown } : {}),
+      ...(r.error ? { error: String(r.error) } : {}),
+    }));
+  }
+}
+
+function toOrganizer(r: Record<string, string | number | null>): Organizer {
+  return {
+    email: String(r.email),
+    accountId: String(r.account_id),
+    userId: String(r.user_id),
+    firstName: String(r.first_name ?? ''),
+    lastName: String(r.last_name ?? ''),
+    ...(r.timezone ? { timezone: String(r.timezone) } : {}),
+    hasFeed: r.has_feed === 1,
+    refreshedAt: String(r.refreshed_at),
+  };
+}
+
+function toCalendarState(r: Record<string, string | number | null>): CalendarState {
+  const opt = (v: string | number | null | undefined) => (v === null || v === undefined ? undefined : String(v));
+  const s: CalendarState = { source: String(r.source), calendarId: String(r.calendar_id), consecutiveFailures: Number(r.consecutive_failures ?? 0) };
+  const cursor = opt(r.cursor);
+  if (cursor !== undefined) s.cursor = cursor;
+  const a = opt(r.last_attempt_at);
+  if (a !== undefined) s.lastAttemptAt = a;
+  const ok = opt(r.last_success_at);
+  if (ok !== undefined) s.lastSuccessAt = ok;
+  const e = opt(r.last_error);
+  if (e !== undefined) s.lastError = e;
+  const ea = opt(r.last_error_at);
+  if (ea !== undefined) s.lastErrorAt = ea;
+  return s;
+}

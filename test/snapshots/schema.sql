@@ -1,0 +1,85 @@
+-- index mappings_by_meeting
+CREATE INDEX mappings_by_meeting ON mappings (meeting_id);
+
+-- index mappings_by_state
+CREATE INDEX mappings_by_state ON mappings (state);
+
+-- table calendar_state
+CREATE TABLE calendar_state (
+  source               TEXT NOT NULL,
+  calendar_id          TEXT NOT NULL,
+  cursor               TEXT,
+  last_attempt_at      TEXT,
+  last_success_at      TEXT,
+  last_error           TEXT,
+  last_error_at        TEXT,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (source, calendar_id)
+);
+
+-- table event_notes
+CREATE TABLE event_notes (
+  source      TEXT NOT NULL,
+  calendar_id TEXT NOT NULL,
+  event_id    TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('skipped', 'failed', 'exception')),
+  reason      TEXT NOT NULL,
+  title       TEXT NOT NULL DEFAULT '',
+  start_at    TEXT,
+  series_id   TEXT,
+  updated_at  TEXT NOT NULL,
+  PRIMARY KEY (source, calendar_id, event_id)
+);
+
+-- table mappings
+CREATE TABLE mappings (
+  source          TEXT NOT NULL,
+  calendar_id     TEXT NOT NULL,
+  event_id        TEXT NOT NULL,
+  ical_uid        TEXT,
+  organizer_email TEXT NOT NULL,
+  user_id         TEXT NOT NULL,
+  -- Written into the meeting's agenda before POST /meeting, so that a meeting whose creation
+  -- was interrupted can be found in the organizer's feed and adopted instead of created twice.
+  marker          TEXT NOT NULL UNIQUE,
+  meeting_id      TEXT,
+  meeting_number  TEXT,
+  state           TEXT NOT NULL CHECK (state IN ('creating', 'active', 'cancelled', 'kept')),
+  topic           TEXT NOT NULL,
+  start_at        TEXT NOT NULL,             -- UTC ISO instants as last synced to the platform
+  end_at          TEXT NOT NULL,
+  time_zone       TEXT,
+  recurrence      TEXT,                      -- JSON of the platform recurrence last synced, or NULL
+  write_back      TEXT NOT NULL DEFAULT 'pending' CHECK (write_back IN ('pending', 'done')),
+  last_error      TEXT,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  PRIMARY KEY (source, calendar_id, event_id)
+);
+
+-- table organizers
+CREATE TABLE organizers (
+  email        TEXT PRIMARY KEY,            -- lower-cased
+  account_id   TEXT NOT NULL,
+  user_id      TEXT NOT NULL,
+  first_name   TEXT NOT NULL DEFAULT '',
+  last_name    TEXT NOT NULL DEFAULT '',
+  timezone     TEXT,
+  has_feed     INTEGER NOT NULL DEFAULT 0,  -- 1 when the platform reported an icsPath
+  refreshed_at TEXT NOT NULL
+);
+
+-- table runs
+CREATE TABLE runs (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind        TEXT NOT NULL,                 -- sync | dry-run | accounts-create | organizers-refresh
+  started_at  TEXT NOT NULL,
+  finished_at TEXT,
+  ok          INTEGER,
+  summary     TEXT,                          -- JSON counts
+  error       TEXT
+);
+
+-- table schema_migrations
+CREATE TABLE schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
