@@ -149,16 +149,20 @@ export class SimServer {
 
     let answer: SimResponse;
     if (url.pathname.startsWith('/_sim/')) {
-      answer = this.control(method, url.pathname, body);
-      if (answer.status === 404 && this.options.control) {
-        answer = await this.options.control({
-          method,
-          path: url.pathname,
-          query: url.searchParams,
-          headers: req.headers,
-          body,
-          json: () => (body.trim() === '' ? undefined : JSON.parse(body)),
-        });
+      try {
+        answer = this.control(method, url.pathname, body);
+        if (answer.status === 404 && this.options.control) {
+          answer = await this.options.control({
+            method,
+            path: url.pathname,
+            query: url.searchParams,
+            headers: req.headers,
+            body,
+            json: () => (body.trim() === '' ? undefined : JSON.parse(body)),
+          });
+        }
+      } catch (err) {
+        answer = { status: 400, body: { error: `simulator control request failed: ${(err as Error).message}` } };
       }
     } else {
       this.requests.push(recorded);

@@ -1,0 +1,330 @@
+import { SimServer, header, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
+import type { TlsMaterial } from './tls.js';
+import { renderFeed } from './webmeeting-ics.js';
+import {
+  applyMeetingInput,
+  newAccountWire,
+  newIcsToken,
+  newMeetingNumber,
+  newMeetingWire,
+  newObjectId,
+  type SimAccount,
+  type SimMeeting,
+  type SimUser,
+} from './webmeeting-model.js';
+import { InvalidFieldError, asObject, isEmail, parseAccountBody, parseMeetingBody, type AccountInput } from './webmeeting-validate.js';
+
+export type { SimAccount, SimMeeting, SimRecurring, SimUser } from './webmeeting-model.js';
+
+/**
+ * A Web Meeting API v6 instance in memory, written from ../shared/spec/web-meeting-api-tutorial.txt
+ * (exact shapes) and WEB-MEETING-API.md (error envelope and codes, delete, recurring and feed are
+ * ASSUMED there). Errors use the v1 envelope `{responseCode:<negative>, responseMessage, data:null}`.
+ */
+
+export interface WebMeetingSimulatorOptions {
+  apiKey: string;
+  tls?: TlsMaterial;
+  port?: number;
+  host?: string;
+  /** join link template; default `${baseUrl}/meeting/{meetingNumber}` ({id} = the 24-hex id) */
+  joinUrlTemplate?: string;
+  onResponded?: SimServerOptions['onResponded'];
+}
+
+interface StoredMeeting {
+  wire: SimMeeting;
+  modifiedAt: Date;
+  deleted: boolean;
+}
+
+interface StoredUser {
+  wire: SimUser;
+  accountId: string;
+  /** Each organizer's personal room, echoed as the meeting's roomId. */
+  roomId: string;
+}
+
+const API = '/api/v6';
+
+type Route = {
+  method: string;
+  pattern: RegExp;
+  /** Meeting calls act as the organizer named by X-USER-ID. */
+  actsAsUser: boolean;
+  handle: (req: SimRequest, params: string[], user: StoredUser | undefined) => SimResponse;
+};
+
+function ok(data: unknown): SimResponse {
+  return { status: 200, body: { responseCode: 0, data } };
+}
+
+function fail(status: number, responseCode: number, responseMessage: string): SimResponse {
+  return { status, body: { responseCode, responseMessage, data: null } };
+}
+
+const MEETING_NOT_FOUND = fail(404, -99, 'meeting not found');
+
+export class WebMeetingSimulator {
+  readonly server: SimServer;
+  private readonly accountStore = new Map<string, { wire: SimAccount; adminId: string }>();
+  private readonly userStore = new Map<string, StoredUser>();
+  private readonly meetingStore = new Map<string, StoredMeeting>();
+  private readonly routes: Route[] = [
+    { method: 'POST', pattern: /^\/account$/, actsAsUser: false, handle: (req) => this.createAccount(req) },
+    { method: 'GET', pattern: /^\/account\/admin\/([^/]+)$/, actsAsUser: false, handle: (_r, p) => this.accountAdmins(p[0]!) },
+    { method: 'POST', pattern: /^\/meeting$/, actsAsUser: true, handle: (req, _p, u) => this.createMeeting(req, u!) },
+    // The literal trailing `/false` is the tutorial's ("Updating meetings").
+    { method: 'PUT', pattern: /^\/meeting\/([^/]+)\/false$/, actsAsUser: true, handle: (req, p, u) => this.updateMeeting(req, p[0]!, u!) },
+    { method: 'DELETE', pattern: /^\/meeting\/([^/]+)$/, actsAsUser: true, handle: (_r, p, u) => this.deleteMeeting(p[0]!, u!) },
+  ];
+
+  constructor(private readonly options: WebMeetingSimulatorOptions) {
+    this.server = new SimServer((req) => this.route(req), {
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.onResponded ? { onResponded: options.onResponded } : {}),
+      control: (req) => this.control(req),
+    });
+  }
+
+  start(): Promise<string> {
+    return this.server.start();
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  accounts(): SimAccount[] {
+    return [...this.accountStore.values()].map((a) => structuredClone(a.wire));
+  }
+
+  users(): SimUser[] {
+    return [...this.userStore.values()].map((u) => structuredClone(u.wire));
+  }
+
+  /** Live meetings only; a deleted meeting is gone as far as the platform shows. */
+  meetings(): SimMeeting[] {
+    return [...this.meetingStore.values()].filter((m) => !m.deleted).map((m) => structuredClone(m.wire));
+  }
+
+  seedAccount(input: { adminEmail: string; adminFirstname?: string; adminLastname?: string; accountType?: string }): {
+    account: SimAccount;
+    admin: SimUser;
+  } {
+    const parsed = parseAccountBody(
+      { ...input, adminFirstname: input.adminFirstname ?? 'Test', adminLastname: input.adminLastname ?? 'User' },
+      new Date(),
+    );
+    if (this.emailTaken(parsed.adminEmail)) throw new Error(`account already exists: ${parsed.adminEmail}`);
+    const { account, admin } = this.insertAccount(parsed);
+    return { account: structuredClone(account), admin: structuredClone(admin.wire) };
+  }
+
+  /** A second (or further) organizer in an account; emails are unique per instance (tutorial). */
+  addUser(accountId: string, input: { email: string; firstName?: string; lastName?: string }): SimUser {
+    if (!this.accountStore.has(accountId)) throw new Error(`no account ${accountId}`);
+    if (!isEmail(input.email)) throw new Error(`not an email address: ${input.email}`);
+    if (this.emailTaken(input.email)) throw new Error(`email already exists on this instance: ${input.email}`);
+    const user = this.insertUser(accountId, input.email, input.firstName ?? 'Second', input.lastName ?? 'Organizer', 'en');
+    return structuredClone(user.wire);
+  }
+
+  private emailTaken(email: string): boolean {
+    const wanted = email.toLowerCase();
+    return [...this.userStore.values()].some((u) => u.wire.email.toLowerCase() === wanted);
+  }
+
+  private insertAccount(input: AccountInput): { account: SimAccount; admin: StoredUser } {
+    const account = newAccountWire(input);
+    const admin = this.insertUser(account.id, input.adminEmail, input.adminFirstname, input.adminLastname, input.adminPreferredLanguage);
+    this.accountStore.set(account.id, { wire: account, adminId: admin.wire.id });
+    return { account, admin };
+  }
+
+  private insertUser(accountId: string, email: string, firstName: string, lastName: string, language: string): StoredUser {
+    const icsToken = newIcsToken();
+    const wire: SimUser = {
+      email,
+      firstName,
+      lastName,
+      externalUserId: null,
+      preferredLanguage: language,
+      timezone: 'Europe/Paris',
+      additionalTimezones: [],
+      id: newObjectId(),
+      icsToken,
+      icsPath: `${API}/meeting/calender/user/${icsToken}`,
+    };
+    const stored: StoredUser = { wire, accountId, roomId: newObjectId() };
+    this.userStore.set(wire.id, stored);
+    return stored;
+  }
+
+  private route(req: SimRequest): SimResponse {
+    const feed = /^\/api\/v6\/meeting\/calender\/user\/([^/]+)$/.exec(req.path);
+    if (feed && req.method === 'GET') return this.feed(feed[1]!);
+    const join = /^\/meeting\/(\d{4}-\d{4}-\d{4}-\d{4})$/.exec(req.path);
+    if (join && req.method === 'GET') return this.joinPage(join[1]!);
+
+    const route = this.findRoute(req.method, req.path);
+    // Like Octokit's fixtures server: an unexpected call is answered loudly, naming what arrived.
+    if (!route) return fail(404, -99, `simulator: no endpoint ${req.method} ${req.path}`);
+
+    if (header(req.headers, 'x-api-key') !== this.options.apiKey) return fail(401, -1, 'API key not valid');
+    let user: StoredUser | undefined;
+    if (route.actsAsUser) {
+      user = this.userStore.get(header(req.headers, 'x-user-id') ?? '');
+      if (!user) return fail(403, -3, 'not allowed: X-USER-ID must name an existing user');
+    }
+    try {
+      return route.handle(req, route.params, user);
+    } catch (err) {
+      if (err instanceof SyntaxError) return fail(400, -4, `data not valid: body is not JSON (${err.message})`);
+      if (err instanceof InvalidFieldError) return fail(400, -4, err.message);
+      throw err;
+    }
+  }
+
+  private findRoute(method: string, path: string): (Route & { params: string[] }) | undefined {
+    if (!path.startsWith(`${API}/`)) return undefined;
+    const sub = path.slice(API.length);
+    for (const route of this.routes) {
+      const m = route.method === method ? route.pattern.exec(sub) : null;
+      if (m) return { ...route, params: m.slice(1) };
+    }
+    return undefined;
+  }
+
+  private createAccount(req: SimRequest): SimResponse {
+    const input = parseAccountBody(req.json(), new Date());
+    // "An email address can only exists once within a web meeting instance" (tutorial). The v1
+    // code for it is -10; it comes with HTTP 200, since WEB-MEETING-API.md warns errors may.
+    if (this.emailTaken(input.adminEmail)) return fail(200, -10, 'account already exists');
+    return ok(structuredClone(this.insertAccount(input).account));
+  }
+
+  private accountAdmins(accountId: string): SimResponse {
+    const account = this.accountStore.get(accountId);
+    const admin = account && this.userStore.get(account.adminId);
+    if (!admin) return fail(404, -99, `account not found: ${accountId}`);
+    return ok([structuredClone(admin.wire)]);
+  }
+
+  private createMeeting(req: SimRequest, user: StoredUser): SimResponse {
+    const now = new Date();
+    const input = parseMeetingBody(req.json(), now);
+    const id = newObjectId();
+    const wire = newMeetingWire({
+      id,
+      meetingId: this.uniqueMeetingNumber(),
+      roomId: user.roomId,
+      organizer: user.wire,
+      accountId: user.accountId,
+      icsToken: newIcsToken(),
+    });
+    applyMeetingInput(wire, input);
+    this.meetingStore.set(id, { wire, modifiedAt: now, deleted: false });
+    return ok(structuredClone(wire));
+  }
+
+  private updateMeeting(req: SimRequest, id: string, user: StoredUser): SimResponse {
+    const body = req.json();
+    const stored = this.liveMeeting(id);
+    if (!stored) return MEETING_NOT_FOUND;
+    if (stored.wire.addedByUserId !== user.wire.id) return fail(403, -3, 'not allowed: the meeting belongs to another organizer');
+    const now = new Date();
+    const input = parseMeetingBody(body, now);
+    // The tutorial's update body repeats the meeting id next to the one in the path.
+    if (input.id !== id) throw new InvalidFieldError('id', `must equal the meeting id in the path (${id})`);
+    // A non-recurring meeting keeps the endsOn it was created with instead of a fresh timestamp.
+    if (!input.isRecurring) input.recurring.endsOn = stored.wire.recurring.endsOn;
+    applyMeetingInput(stored.wire, input);
+    stored.wire.icalSequence = String(Number(stored.wire.icalSequence) + 1);
+    stored.modifiedAt = now;
+    return ok(structuredClone(stored.wire));
+  }
+
+  /** ASSUMED endpoint (WEB-MEETING-API.md): DELETE /api/v6/meeting/<id>; gone means 404. */
+  private deleteMeeting(id: string, user: StoredUser): SimResponse {
+    const stored = this.liveMeeting(id);
+    if (!stored) return MEETING_NOT_FOUND;
+    if (stored.wire.addedByUserId !== user.wire.id) return fail(403, -3, 'not allowed: the meeting belongs to another organizer');
+    stored.deleted = true;
+    stored.modifiedAt = new Date();
+    return ok(null);
+  }
+
+  private liveMeeting(id: string): StoredMeeting | undefined {
+    const stored = this.meetingStore.get(id);
+    return stored && !stored.deleted ? stored : undefined;
+  }
+
+  private uniqueMeetingNumber(): string {
+    const taken = new Set([...this.meetingStore.values()].map((m) => m.wire.meetingId));
+    for (;;) {
+      const candidate = newMeetingNumber();
+      if (!taken.has(candidate)) return candidate;
+    }
+  }
+
+  private joinUrl(meeting: SimMeeting): string {
+    const template = this.options.joinUrlTemplate ?? `${this.url}/meeting/{meetingNumber}`;
+    return template.replaceAll('{meetingNumber}', meeting.meetingId).replaceAll('{id}', meeting.id);
+  }
+
+  /** The icsToken is the credential here: no API key, as the tutorial's bare icsPath suggests. */
+  private feed(encodedToken: string): SimResponse {
+    const icsToken = safeDecode(encodedToken);
+    const user = [...this.userStore.values()].find((u) => u.wire.icsToken === icsToken);
+    if (!user) return fail(404, -99, 'calendar not found');
+    const entries = [...this.meetingStore.values()]
+      .filter((m) => !m.deleted && m.wire.addedByUserId === user.wire.id)
+      .map((m) => ({ meeting: m.wire, modifiedAt: m.modifiedAt, joinUrl: this.joinUrl(m.wire) }));
+    const body = renderFeed(entries, { uidHost: new URL(this.url).hostname, calendarName: `Web Meeting: ${user.wire.email}` });
+    return { status: 200, headers: { 'content-type': 'text/calendar; charset=utf-8' }, body };
+  }
+
+  /** Lets a demo's join links open somewhere; not part of the API. */
+  private joinPage(meetingNumber: string): SimResponse {
+    const stored = [...this.meetingStore.values()].find((m) => !m.deleted && m.wire.meetingId === meetingNumber);
+    if (!stored) return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'no such meeting\n' };
+    const page = `<!doctype html><title>Web Meeting simulator</title><p>Meeting ${meetingNumber}</p>\n`;
+    return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page };
+  }
+
+  /** /_sim/ endpoints for tests in another process (the kit tries its own first). */
+  private control(req: SimRequest): SimResponse {
+    try {
+      if (req.method === 'GET' && req.path === '/_sim/state') {
+        const users = [...this.userStore.values()].map((u) => ({ ...u.wire, accountId: u.accountId }));
+        return { status: 200, body: { accounts: this.accounts(), users, meetings: this.meetings() } };
+      }
+      if (req.method === 'POST' && req.path === '/_sim/accounts') {
+        const body = asObject(req.json()) as { adminEmail: string };
+        return { status: 201, body: this.seedAccount(body) };
+      }
+      if (req.method === 'POST' && req.path === '/_sim/users') {
+        const { accountId, ...input } = asObject(req.json()) as { accountId: string; email: string };
+        return { status: 201, body: this.addUser(accountId, input) };
+      }
+    } catch (err) {
+      return { status: 400, body: { error: (err as Error).message } };
+    }
+    return { status: 404, body: { error: `no simulator control endpoint ${req.method} ${req.path}` } };
+  }
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
