@@ -1,0 +1,66 @@
+import cron from 'node-cron';
+import { describeError } from '../domain/errors.js';
+import type { Logger } from '../log.js';
+import type { CycleReport, SyncEngine } from '../sync/engine.js';
+
+export interface DaemonOptions {
+  engine: SyncEngine;
+  schedule: string;
+  logger: Logger;
+  allowMassCancel?: boolean;
+}
+
+/**
+ * Runs a cycle now and then on the cron schedule, never two at once. SIGTERM and SIGINT let the
+ * action in flight finish, then the returned promise resolves (the caller exits 0).
+ */
+export async function runDaemon(options: DaemonOptions): Promise<void> {
+  const { engine, logger } = options;
+  let running: Promise<void> | undefined;
+  let stopping = false;
+
+  const cycle = async () => {
+    if (stopping) return;
+    if (running) {
+      logger.warn('the previous cycle is still running; this tick is skipped');
+      return;
+    }
+    running = (async () => {
+      try {
+        const report = await engine.runCycle({ shouldStop: () => stopping, ...(options.allowMassCancel ? { allowMassCancel: true } : {}) });
+        logCycle(report, logger);
+      } catch (err) {
+        logger.error(`sync cycle failed: ${describeError(err)}`);
+      } finally {
+        running = undefined;
+      }
+    })();
+    await running;
+  };
+
+  const task = cron.schedule(options.schedule, () => void cycle(), { noOverlap: true });
+  logger.info({ schedule: options.schedule }, 'meetsync daemon started');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info(`${signal} received: finishing the action in flight, then exiting`);
+      void task.stop();
+      void (running ?? Promise.resolve()).then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    void cycle();
+  });
+  await task.destroy();
+  logger.info('meetsync daemon stopped');
+}
+
+function logCycle(report: CycleReport, logger: Logger): void {
+  for (const c of report.calendars.filter((x) => !x.ok)) {
+    // A broken credential is reported on every cycle, never skipped silently.
+    const what = c.authError ? 'CREDENTIAL BROKEN, a person must act' : 'calendar failed';
+    logger.error({ source: c.source, calendar: c.calendarId }, `${what}: ${c.error ?? c.stopped}`);
+  }
+  logger.info({ counts: report.counts }, 'sync cycle finished');
+}

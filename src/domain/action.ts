@@ -1,0 +1,49 @@
+import type { CalendarEvent, MeetingStamp } from './event.js';
+import type { Mapping, Organizer } from './mapping.js';
+import type { Recurrence } from './meeting.js';
+
+/** What the meeting for an event should look like, derived from the event alone. */
+export interface DesiredMeeting {
+  topic: string;
+  start: string;
+  end: string;
+  timeZone?: string;
+  recurrence: Recurrence | null;
+}
+
+/** One decision of the planner. Plain data: `plan()` returns these, `execute()` performs them. */
+export type SyncAction =
+  | { kind: 'create'; event: CalendarEvent; organizer: Organizer; desired: DesiredMeeting }
+  | { kind: 'update'; event: CalendarEvent; mapping: Mapping; desired: DesiredMeeting; changes: string[] }
+  | { kind: 'cancel'; event: CalendarEvent; mapping: Mapping; mode: 'delete' | 'keep'; reason: string }
+  | { kind: 'adopt'; event: CalendarEvent; organizer: Organizer; stamp: MeetingStamp; desired: DesiredMeeting }
+  | { kind: 'skip'; event: CalendarEvent; reason: string }
+  | { kind: 'exception'; event: CalendarEvent; seriesMapping: Mapping; reason: string }
+  | { kind: 'unchanged'; event: CalendarEvent; mapping: Mapping }
+  /** A mapping whose intent was recorded but whose creation was not confirmed: resolved before anything new. */
+  | { kind: 'pending'; event: CalendarEvent; mapping: Mapping };
+
+export type ActionKind = SyncAction['kind'];
+
+/** What became of one event in a cycle, for `sync --json` and the logs. */
+export interface EventOutcome {
+  source: string;
+  calendarId: string;
+  eventId: string;
+  title: string;
+  outcome: 'created' | 'updated' | 'cancelled' | 'adopted' | 'skipped' | 'failed' | 'unchanged' | 'recorded';
+  reason?: string;
+  meetingId?: string;
+  meetingNumber?: string;
+  changes?: string[];
+}
+
+export interface CycleCounts {
+  created: number;
+  updated: number;
+  cancelled: number;
+  adopted: number;
+  skipped: number;
+  failed: number;
+  unchanged: number;
+}

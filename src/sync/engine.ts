@@ -1,0 +1,293 @@
+import type { CycleCounts, EventOutcome, SyncAction } from '../domain/action.js';
+import { CalendarAuthError, describeError } from '../domain/errors.js';
+import type { CalendarEvent } from '../domain/event.js';
+import { keyOf, type Mapping, type Organizer } from '../domain/mapping.js';
+import type { MeetingPlatform } from '../domain/meeting.js';
+import type { CalendarSource, ChangeSet } from '../calendars/source.js';
+import type { TaggingRules } from '../calendars/tagging.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { execute, writeBack, type MeetingDefaults } from './execute.js';
+import { provisionOrganizer, refreshOrganizers, type ProvisioningSettings } from './organizers.js';
+import { resolvePending } from './pending.js';
+import { plan, unknownOrganizers } from './plan.js';
+
+export interface EngineSettings {
+  rules: TaggingRules;
+  window: { pastDays: number; futureDays: number };
+  onEventCancelled: 'delete' | 'keep';
+  accountIds: readonly string[];
+  provisioning: ProvisioningSettings & { enabled: boolean };
+  defaults: MeetingDefaults;
+  safety: { maxCancelShare: number; maxCancelMin: number };
+}
+
+export interface EngineDeps {
+  store: Store;
+  platform: MeetingPlatform;
+  sources: readonly CalendarSource[];
+  settings: EngineSettings;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface CycleOptions {
+  dryRun?: boolean;
+  allowMassCancel?: boolean;
+  /** Checked between actions: when it returns true the cycle stops after the action in flight. */
+  shouldStop?: () => boolean;
+}
+
+export interface CalendarResult {
+  source: string;
+  calendarId: string;
+  ok: boolean;
+  error?: string;
+  /** A broken credential: a person must act. */
+  authError?: boolean;
+  fullRead?: boolean;
+  fullReason?: string;
+  stopped?: string;
+}
+
+export interface CycleReport {
+  dryRun: boolean;
+  counts: CycleCounts;
+  outcomes: EventOutcome[];
+  calendars: CalendarResult[];
+  /** The plan, on a dry run: what would be done. */
+  planned?: Array<{ source: string; calendarId: string; eventId: string; title: string; action: SyncAction['kind']; detail?: string }>;
+}
+
+const emptyCounts = (): CycleCounts => ({ created: 0, updated: 0, cancelled: 0, adopted: 0, skipped: 0, failed: 0, unchanged: 0 });
+
+function count(counts: CycleCounts, outcome: EventOutcome['outcome']): void {
+  if (outcome === 'recorded') return;
+  counts[outcome] += 1;
+}
+
+/**
+ * One sync cycle over every calendar of every source. Calendars are independent: one failing
+ * read (a revoked token, a provider outage) is recorded against that calendar and the others go on.
+ */
+export class SyncEngine {
+  private readonly now: () => Date;
+  private readonly sourcesByName: Map<string, CalendarSource>;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.sourcesByName = new Map(deps.sources.map((s) => [s.name, s]));
+  }
+
+  async runCycle(options: CycleOptions = {}): Promise<CycleReport> {
+    const { store, logger } = this.deps;
+    const dryRun = options.dryRun ?? false;
+    const report: CycleReport = { dryRun, counts: emptyCounts(), outcomes: [], calendars: [], ...(dryRun ? { planned: [] } : {}) };
+    const runId = dryRun ? undefined : store.startRun('sync', this.now());
+    let organizersRefreshed = false;
+
+    try {
+      if (!dryRun) await this.finishUnfinishedWork(report);
+
+      for (const source of this.deps.sources) {
+        for (const calendarId of source.calendars) {
+          if (options.shouldStop?.()) break;
+          const result = await this.syncCalendar(source, calendarId, options, report, async (emails) => {
+            if (organizersRefreshed && !this.deps.settings.provisioning.enabled) return;
+            if (!organizersRefreshed) {
+              organizersRefreshed = true;
+              await refreshOrganizers(this.deps.platform, store, this.deps.settings.accountIds, this.now());
+            }
+            if (this.deps.settings.provisioning.enabled && !dryRun) {
+              for (const email of emails) {
+                if (store.organizer(email)) continue;
+                const o = await provisionOrganizer(this.deps.platform, store, email, this.deps.settings.provisioning, this.now());
+                logger.info({ organizer: o.email, accountId: o.accountId }, 'platform account created for organizer');
+              }
+            }
+          });
+          report.calendars.push(result);
+        }
+      }
+    } finally {
+      if (runId !== undefined) {
+        const failedCalendars = report.calendars.filter((c) => !c.ok);
+        store.finishRun(runId, this.now(), failedCalendars.length === 0 && report.counts.failed === 0, report.counts,
+          failedCalendars.map((c) => `${c.source}/${c.calendarId}: ${c.error ?? c.stopped}`).join('; ') || undefined);
+      }
+    }
+    return report;
+  }
+
+  /** Unconfirmed creations, then write-backs that failed before. Both are retried every cycle until done. */
+  private async finishUnfinishedWork(report: CycleReport): Promise<void> {
+    const { store, platform, logger, settings } = this.deps;
+    const pending = await resolvePending({ store, platform, sources: this.sourcesByName, defaults: settings.defaults, now: this.now, logger });
+    for (const m of pending.adopted) report.outcomes.push(this.mappingOutcome(m, 'adopted', 'creation interrupted earlier; meeting found on the platform and adopted'));
+    for (const m of pending.created) report.outcomes.push(this.mappingOutcome(m, 'created', 'creation interrupted earlier; created now'));
+    for (const u of pending.unresolved) report.outcomes.push(this.mappingOutcome(u.mapping, 'failed', u.reason));
+    for (const o of report.outcomes) count(report.counts, o.outcome);
+
+    for (const m of store.mappings({ state: 'active' }).filter((x) => x.writeBack === 'pending')) {
+      const source = this.sourcesByName.get(m.source);
+      if (source) await writeBack(m, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
+    }
+  }
+
+  private mappingOutcome(m: Mapping, outcome: EventOutcome['outcome'], reason: string): EventOutcome {
+    return { source: m.source, calendarId: m.calendarId, eventId: m.eventId, title: m.topic, outcome, reason, ...(m.meetingId ? { meetingId: m.meetingId } : {}) };
+  }
+
+  private async syncCalendar(
+    source: CalendarSource,
+    calendarId: string,
+    options: CycleOptions,
+    report: CycleReport,
+    ensureOrganizers: (emails: string[]) => Promise<void>,
+  ): Promise<CalendarResult> {
+    const { store, logger, settings } = this.deps;
+    const dryRun = options.dryRun ?? false;
+    const state = store.calendarState(source.name, calendarId);
+    const startedAt = this.now();
+    const result: CalendarResult = { source: source.name, calendarId, ok: true };
+    const log = logger.child({ source: source.name, calendar: calendarId });
+
+    let changes: ChangeSet;
+    try {
+      const from = new Date(startedAt.getTime() - settings.window.pastDays * 86_400_000);
+      const to = new Date(startedAt.getTime() + settings.window.futureDays * 86_400_000);
+      changes = await source.readChanges(calendarId, state.cursor ?? null, { from, to });
+      if (changes.full) {
+        result.fullRead = true;
+        if (changes.fullReason) result.fullReason = changes.fullReason;
+      }
+      const mappings = store.mappings({ source: source.name, calendarId });
+      const organizers = () => new Map<string, Organizer>(store.organizers().map((o) => [o.email, o]));
+      let known = organizers();
+      const missing = unknownOrganizers(changes.events, known, settings.rules);
+      if (missing.length > 0) {
+        await ensureOrganizers(missing);
+        known = organizers();
+      }
+      const actions = plan({
+        events: changes.events,
+        mappings,
+        organizers: known,
+        rules: settings.rules,
+        now: startedAt,
+        onEventCancelled: settings.onEventCancelled,
+        accountIds: settings.accountIds,
+        provisioning: settings.provisioning.enabled,
+      });
+      if (changes.full) actions.push(...(await this.confirmAbsent(source, calendarId, changes.events, mappings)));
+
+      const cancels = actions.filter((a) => a.kind === 'cancel').length;
+      const live = mappings.filter((m) => m.state === 'active').length;
+      const limit = Math.max(settings.safety.maxCancelMin, Math.ceil(settings.safety.maxCancelShare * live));
+      if (cancels > limit && !options.allowMassCancel) {
+        result.ok = false;
+        result.stopped = `this cycle would cancel ${cancels} of ${live} meetings (limit ${limit}); nothing was changed for this calendar. If that is intended, run 'meetsync sync --allow-mass-cancel'`;
+        log.error(result.stopped);
+        if (!dryRun) this.recordFailure(state, startedAt, result.stopped);
+        return result;
+      }
+
+      if (dryRun) {
+        for (const a of actions) {
+          report.planned!.push({ source: source.name, calendarId, eventId: a.event.eventId, title: a.event.title, action: a.kind, ...detailOf(a) });
+          const o = dryOutcome(a);
+          if (o) count(report.counts, o);
+        }
+        return result;
+      }
+
+      let retry = false;
+      for (const action of actions) {
+        const { outcome, retry: again } = await execute(action, { store, platform: this.deps.platform, source, defaults: settings.defaults, now: this.now, logger: log });
+        retry ||= again;
+        report.outcomes.push(outcome);
+        count(report.counts, outcome.outcome);
+        if (options.shouldStop?.()) {
+          retry = true;
+          break;
+        }
+      }
+      store.saveCalendarState({
+        ...state,
+        // A transient failure keeps the old cursor, so the same changes are read and tried again.
+        ...(retry ? {} : { cursor: changes.cursor }),
+        lastAttemptAt: startedAt.toISOString(),
+        lastSuccessAt: this.now().toISOString(),
+        consecutiveFailures: 0,
+      });
+      if (retry) {
+        result.ok = false;
+        result.error = 'some changes could not be applied and will be retried next cycle';
+      }
+      return result;
+    } catch (err) {
+      result.ok = false;
+      result.error = describeError(err);
+      result.authError = err instanceof CalendarAuthError;
+      log.error({ authError: result.authError }, `calendar ${calendarId} failed: ${result.error}`);
+      if (!dryRun) this.recordFailure(state, startedAt, result.error);
+      return result;
+    }
+  }
+
+  private recordFailure(state: ReturnType<Store['calendarState']>, at: Date, error: string): void {
+    this.deps.store.saveCalendarState({
+      ...state,
+      lastAttemptAt: at.toISOString(),
+      lastError: error,
+      lastErrorAt: at.toISOString(),
+      consecutiveFailures: state.consecutiveFailures + 1,
+    });
+  }
+
+  /**
+   * After a full read, a mapped event that did not come back is not proof of anything (it may be
+   * outside the window, or the read may be partial). Each is fetched on its own; only the
+   * provider's word that it is gone or cancelled cancels its meeting.
+   */
+  private async confirmAbsent(source: CalendarSource, calendarId: string, events: readonly CalendarEvent[], mappings: readonly Mapping[]): Promise<SyncAction[]> {
+    const seen = new Set(events.map((e) => keyOf(e)));
+    const actions: SyncAction[] = [];
+    for (const m of mappings) {
+      if (m.state !== 'active' || seen.has(keyOf(m))) continue;
+      const current = await source.getEvent(calendarId, m.eventId);
+      if (current === null || current.status === 'cancelled') {
+        const event: CalendarEvent = current ?? {
+          source: m.source, calendarId, eventId: m.eventId, isOrganizerCopy: true, status: 'cancelled', kind: 'single',
+          title: m.topic, description: '', location: '', categories: [], allDay: false,
+        };
+        actions.push({ kind: 'cancel', event, mapping: m, mode: this.deps.settings.onEventCancelled, reason: 'the event was deleted (confirmed with the provider)' });
+      }
+    }
+    return actions;
+  }
+}
+
+function dryOutcome(a: SyncAction): EventOutcome['outcome'] | undefined {
+  switch (a.kind) {
+    case 'create': return 'created';
+    case 'update': return 'updated';
+    case 'cancel': return 'cancelled';
+    case 'adopt': return 'adopted';
+    case 'skip': return 'skipped';
+    case 'unchanged': return 'unchanged';
+    case 'pending': return 'failed';
+    case 'exception': return undefined;
+  }
+}
+
+function detailOf(a: SyncAction): { detail?: string } {
+  switch (a.kind) {
+    case 'create': return { detail: `${a.desired.topic} ${a.desired.start}${a.desired.recurrence ? ` (repeats ${a.desired.recurrence.frequencyType})` : ''}` };
+    case 'update': return { detail: `changed: ${a.changes.join(', ')}` };
+    case 'cancel': return { detail: `${a.mode === 'delete' ? 'delete meeting' : 'keep meeting'}: ${a.reason}` };
+    case 'skip':
+    case 'exception': return { detail: a.reason };
+    default: return {};
+  }
+}

@@ -1,0 +1,76 @@
+import type { Organizer } from '../domain/mapping.js';
+import type { MeetingPlatform, PlatformUser } from '../domain/meeting.js';
+import type { Store } from '../store/store.js';
+
+function toOrganizer(user: PlatformUser, at: Date): Organizer {
+  return {
+    email: user.email.toLowerCase(),
+    accountId: user.accountId,
+    userId: user.id,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    ...(user.timezone ? { timezone: user.timezone } : {}),
+    hasFeed: Boolean(user.icsPath),
+    refreshedAt: at.toISOString(),
+  };
+}
+
+/**
+ * Re-reads the admins (GET /api/v6/account/admin/<id>) of the configured accounts and of the
+ * accounts meetsync already knows (created with `accounts create` or provisioning) into the
+ * store. An organizer missing from an answer is kept: a read never deletes.
+ */
+export async function refreshOrganizers(platform: MeetingPlatform, store: Store, accountIds: readonly string[], at: Date): Promise<Organizer[]> {
+  const found: Organizer[] = [];
+  const accounts = new Set([...accountIds, ...store.organizers().map((o) => o.accountId)]);
+  for (const accountId of accounts) {
+    const users = await platform.listAccountAdmins(accountId);
+    for (const user of users) found.push(toOrganizer(user, at));
+  }
+  store.transaction(() => found.forEach((o) => store.upsertOrganizer(o)));
+  return found;
+}
+
+export interface ProvisioningSettings {
+  accountType: string;
+  preferredLanguage: string;
+  sendPassword: boolean;
+  paidUntil: string;
+}
+
+/**
+ * Creates a platform account whose first organizer is `email` (POST /api/v6/account), then
+ * looks the organizer up to learn their user id. The calendar gives no reliable name, so the
+ * email's local part stands in for the first name until the person edits their profile.
+ */
+export async function provisionOrganizer(
+  platform: MeetingPlatform,
+  store: Store,
+  email: string,
+  settings: ProvisioningSettings,
+  at: Date,
+  names?: { firstName: string; lastName: string },
+): Promise<Organizer> {
+  const local = email.split('@')[0] ?? email;
+  const account = await platform.createAccount({
+    adminEmail: email,
+    adminFirstname: names?.firstName ?? local,
+    adminLastname: names?.lastName ?? (email.split('@')[1] ?? 'meetsync'),
+    accountType: settings.accountType,
+    adminPreferredLanguage: settings.preferredLanguage,
+    sendPassword: settings.sendPassword,
+    paidUntil: settings.paidUntil,
+  });
+  const users = await platform.listAccountAdmins(account.id);
+  const user = users.find((u) => u.email.toLowerCase() === email.toLowerCase()) ?? users[0];
+  if (!user) throw new Error(`account ${account.id} was created but lists no organizer`);
+  const organizer = toOrganizer({ ...user, accountId: account.id }, at);
+  store.upsertOrganizer(organizer);
+  return organizer;
+}
+
+/** The organizer's feed path, read fresh from the platform (it carries a token and is never stored). */
+export async function feedPathOf(platform: MeetingPlatform, organizer: Organizer): Promise<string | undefined> {
+  const users = await platform.listAccountAdmins(organizer.accountId);
+  return users.find((u) => u.id === organizer.userId || u.email.toLowerCase() === organizer.email)?.icsPath;
+}

@@ -1,0 +1,157 @@
+import type { DesiredMeeting, SyncAction } from '../domain/action.js';
+import type { CalendarEvent } from '../domain/event.js';
+import { keyOf, type Mapping, type Organizer } from '../domain/mapping.js';
+import { isTagged, topicOf, type TaggingRules } from '../calendars/tagging.js';
+import { mapRecurrence, seriesEndsBefore } from './recurrence.js';
+
+export interface PlanInput {
+  /** Events read from one calendar (changed since the cursor, or all on a full read). */
+  events: readonly CalendarEvent[];
+  /** Mappings of that calendar, any state. */
+  mappings: readonly Mapping[];
+  /** Known platform users by lower-cased email. */
+  organizers: ReadonlyMap<string, Organizer>;
+  rules: TaggingRules;
+  now: Date;
+  onEventCancelled: 'delete' | 'keep';
+  /** The accounts searched for organizers, named in the reason when one is missing. */
+  accountIds: readonly string[];
+  provisioning: boolean;
+}
+
+type Desired = { ok: true; desired: DesiredMeeting } | { ok: false; reason: string };
+
+/** What the meeting of a tagged organizer event should be, or why it cannot have one. */
+export function desiredMeeting(event: CalendarEvent, rules: TaggingRules): Desired {
+  if (event.allDay) return { ok: false, reason: 'all-day event: give it a start and end time to get a web meeting' };
+  if (!event.start || !event.end) return { ok: false, reason: 'the event has no start or end time' };
+  if (Date.parse(event.end) <= Date.parse(event.start)) return { ok: false, reason: 'the event ends before it starts' };
+  let recurrence = null;
+  if (event.kind === 'series' && event.recurrence && event.recurrence.length > 0) {
+    const mapped = mapRecurrence(event.recurrence, event.start, event.timeZone);
+    if (!mapped.ok) return { ok: false, reason: `recurrence the platform cannot express: ${mapped.reason}` };
+    recurrence = mapped.recurrence;
+  }
+  return {
+    ok: true,
+    desired: {
+      topic: topicOf(event.title, rules),
+      start: new Date(event.start).toISOString(),
+      end: new Date(event.end).toISOString(),
+      ...(event.timeZone ? { timeZone: event.timeZone } : {}),
+      recurrence,
+    },
+  };
+}
+
+function isOver(event: CalendarEvent, now: Date): boolean {
+  if (event.kind === 'series' && event.recurrence?.length && event.start) {
+    return seriesEndsBefore(event.recurrence, event.start, event.timeZone, now);
+  }
+  return event.end !== undefined && Date.parse(event.end) <= now.getTime();
+}
+
+/** The fields that differ between what the platform holds and what the event wants. */
+export function changesBetween(mapping: Mapping, desired: DesiredMeeting): string[] {
+  const changes: string[] = [];
+  if (mapping.topic !== desired.topic) changes.push('topic');
+  if (Date.parse(mapping.start) !== Date.parse(desired.start)) changes.push('start');
+  if (Date.parse(mapping.end) !== Date.parse(desired.end)) changes.push('end');
+  if (JSON.stringify(mapping.recurrence) !== JSON.stringify(desired.recurrence)) changes.push('recurrence');
+  return changes;
+}
+
+function unknownOrganizerReason(event: CalendarEvent, input: PlanInput): string {
+  const who = event.organizerEmail ?? 'the organizer';
+  const where = input.accountIds.length ? `accounts ${input.accountIds.join(', ')}` : 'any configured account (webMeeting.accountIds is empty)';
+  return `organizer ${who} has no platform user in ${where}: create one with 'meetsync accounts create' or enable webMeeting.provisioning`;
+}
+
+/**
+ * Decides, for each event read from one calendar, what to do. Pure: no I/O, no clock but
+ * `input.now`. Deletion needs positive proof: only an event the provider reports as cancelled,
+ * or no longer tagged, cancels its meeting. Absence from a read never does.
+ */
+export function plan(input: PlanInput): SyncAction[] {
+  const byKey = new Map(input.mappings.map((m) => [keyOf(m), m]));
+  const live = (m: Mapping | undefined) => (m && (m.state === 'active' || m.state === 'creating') ? m : undefined);
+  const actions: SyncAction[] = [];
+
+  for (const event of input.events) {
+    const mapping = live(byKey.get(keyOf(event)));
+
+    if (event.kind === 'occurrence') {
+      const series = event.seriesId ? live(byKey.get(keyOf({ ...event, eventId: event.seriesId }))) : undefined;
+      if (series) {
+        const reason =
+          event.status === 'cancelled'
+            ? `occurrence of ${event.originalStart ?? 'the series'} was cancelled in the calendar; the recurring meeting still has it`
+            : `occurrence of ${event.originalStart ?? 'the series'} was moved or edited in the calendar; the recurring meeting keeps the series pattern`;
+        actions.push({ kind: 'exception', event, seriesMapping: series, reason });
+      } else if (event.status !== 'cancelled' && event.isOrganizerCopy && isTagged(event, input.rules)) {
+        actions.push({ kind: 'skip', event, reason: 'only one occurrence of a series is tagged: tag the whole series to get a recurring web meeting' });
+      }
+      continue;
+    }
+
+    if (mapping?.state === 'creating') {
+      actions.push({ kind: 'pending', event, mapping });
+      continue;
+    }
+
+    if (event.status === 'cancelled') {
+      if (mapping) actions.push({ kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: 'the event was cancelled or deleted' });
+      continue;
+    }
+
+    const tagged = isTagged(event, input.rules);
+    if (!tagged) {
+      if (mapping) actions.push({ kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: 'the event is no longer tagged for a web meeting' });
+      continue;
+    }
+    if (!event.isOrganizerCopy) {
+      if (!mapping) actions.push({ kind: 'skip', event, reason: "attendee's copy: only the organizer's copy of an event gets a meeting" });
+      continue;
+    }
+
+    const wanted = desiredMeeting(event, input.rules);
+    if (!wanted.ok) {
+      actions.push({ kind: 'skip', event, reason: wanted.reason });
+      continue;
+    }
+
+    if (mapping) {
+      const changes = changesBetween(mapping, wanted.desired);
+      if (changes.length === 0) actions.push({ kind: 'unchanged', event, mapping });
+      else if (isOver(event, input.now)) actions.push({ kind: 'unchanged', event, mapping });
+      else actions.push({ kind: 'update', event, mapping, desired: wanted.desired, changes });
+      continue;
+    }
+
+    if (isOver(event, input.now)) {
+      actions.push({ kind: 'skip', event, reason: 'the event is already over' });
+      continue;
+    }
+    const organizer = event.organizerEmail ? input.organizers.get(event.organizerEmail.toLowerCase()) : undefined;
+    if (!organizer) {
+      actions.push({ kind: 'skip', event, reason: unknownOrganizerReason(event, input) });
+      continue;
+    }
+    if (event.stamp) {
+      actions.push({ kind: 'adopt', event, organizer, stamp: event.stamp, desired: wanted.desired });
+      continue;
+    }
+    actions.push({ kind: 'create', event, organizer, desired: wanted.desired });
+  }
+  return actions;
+}
+
+/** Tagged organizer events whose organizer is unknown: candidates for an organizer refresh or provisioning. */
+export function unknownOrganizers(events: readonly CalendarEvent[], organizers: ReadonlyMap<string, Organizer>, rules: TaggingRules): string[] {
+  const emails = new Set<string>();
+  for (const e of events) {
+    if (e.status === 'cancelled' || !e.isOrganizerCopy || e.kind === 'occurrence' || !e.organizerEmail) continue;
+    if (!organizers.has(e.organizerEmail.toLowerCase()) && isTagged(e, rules)) emails.add(e.organizerEmail.toLowerCase());
+  }
+  return [...emails];
+}
