@@ -1,0 +1,174 @@
+import type { Recurrence } from '../domain/meeting.js';
+
+/**
+ * EVERY assumption meetsync makes about the Web Meeting API beyond the provider's tutorial
+ * (shared/spec/web-meeting-api-tutorial.txt) lives in this file and only here, so someone holding
+ * the real Swagger (https://<domain>/api/v6/documentation/swagger) can correct them in one place.
+ * The README lists them. What the tutorial documents (paths of account, admin, create and update,
+ * headers, the `{responseCode: 0, data}` envelope, `duration` coming back as a string) is built
+ * as documented in http.ts, schemas.ts and client.ts and is not repeated here.
+ */
+
+/**
+ * ASSUMED: a meeting is deleted with `DELETE /api/v6/meeting/<meetingId>` and the same
+ * X-API-KEY + X-USER-ID headers as update. The tutorial shows no delete; the vendor's webhooks
+ * (`onMeetingDeleted`) prove meetings can be deleted, and this is the REST form matching the
+ * documented `PUT /api/v6/meeting/<id>/false`.
+ */
+export const DELETE_MEETING = {
+  method: 'DELETE',
+  path: (meetingId: string): string => `/api/v6/meeting/${encodeURIComponent(meetingId)}`,
+} as const;
+
+/**
+ * ASSUMED: error codes of the v1 API's envelope `{responseCode: <negative>, responseMessage}`,
+ * kept by v6 (the vendor's newer pages describe v1 only). Used to make errors readable.
+ */
+export const RESPONSE_CODES: Readonly<Record<number, string>> = {
+  [-99]: 'unknown error (also: unknown meeting / not found)',
+  [-10]: 'account already exists (an email exists only once per instance)',
+  [-4]: 'data not valid',
+  [-3]: 'not allowed (wrong or missing X-USER-ID, or the key lacks the permission)',
+  [-2]: 'session key not valid',
+  [-1]: 'API key not valid',
+};
+
+/** ASSUMED (see RESPONSE_CODES): the code the platform uses for an unknown meeting. */
+export const UNKNOWN_CODE = -99;
+
+/** What a "not found" message looks like. */
+const NOT_FOUND_MESSAGE = /not\s*found|unknown meeting|no such meeting|does not exist|doesn't exist/i;
+
+/**
+ * ASSUMED: when a DELETE fails, the meeting is already gone when
+ *  - HTTP 410, or
+ *  - HTTP 404 carrying the platform's envelope (a non-zero responseCode) with no message or a
+ *    "not found"-like one, or
+ *  - responseCode -99 with a "not found"-like message, whatever the status (errors may come
+ *    with HTTP 200, WEB-MEETING-API.md).
+ * A 404 WITHOUT the envelope (a proxy's or framework's "Cannot DELETE ...") or one whose message
+ * names a missing route is NOT taken as gone: it most likely means DELETE_MEETING above is
+ * wrong, and calling that "already gone" would silently leave every meeting behind. It is
+ * thrown as a PlatformError instead. `message` is the server's own, never a default text.
+ */
+export function isAlreadyGone(status: number, responseCode: number | undefined, message: string | undefined): boolean {
+  if (status === 410) return true;
+  const saysNotFound = message !== undefined && NOT_FOUND_MESSAGE.test(message);
+  if (status === 404 && responseCode !== undefined && responseCode !== 0) return message === undefined || saysNotFound;
+  return responseCode === UNKNOWN_CODE && saysNotFound;
+}
+
+/** Wire form of the `recurring` object (see recurringBody). */
+export interface WireRecurring {
+  frequencyType: string;
+  frequency: number | null;
+  monthlyPattern: string;
+  endsType: string;
+  endsOn?: string | null;
+  endsAfter?: number;
+}
+
+/**
+ * ASSUMED: the `recurring` object of a recurring meeting. The tutorial shows only the empty
+ * request form `{}` and the empty response form (`frequencyType: ""`, `frequency: null`,
+ * `monthlyPattern: ""`, `endsType: ""`, `endsOn: <ISO>`, `endsAfter: 0`). We send the same keys
+ * filled in: frequencyType daily|weekly|monthly|yearly, frequency = RRULE INTERVAL,
+ * monthlyPattern ""|dayOfMonth|dayOfWeek, endsType never|on|after, endsOn (ISO instant, or null
+ * when not ending on a date) and endsAfter (count, 0 when not ending after N).
+ * A non-recurring meeting sends `{}` exactly as the tutorial does.
+ */
+export function recurringBody(recurrence: Recurrence | null): WireRecurring | Record<string, never> {
+  if (!recurrence) return {};
+  return {
+    frequencyType: recurrence.frequencyType,
+    frequency: recurrence.frequency,
+    monthlyPattern: recurrence.monthlyPattern,
+    endsType: recurrence.endsType,
+    endsOn: recurrence.endsType === 'on' ? (recurrence.endsOn ?? null) : null,
+    endsAfter: recurrence.endsType === 'after' ? (recurrence.endsAfter ?? 0) : 0,
+  };
+}
+
+/**
+ * ASSUMED: the meeting body accepts `agenda` (free text; the create RESPONSE shows the field,
+ * `agenda: ""`) and `timezone` (IANA name; the response shows `timezone: "Europe/Zurich"`), so
+ * meetsync can store its marker in the agenda and let the platform expand a series in the
+ * organizer's local time. `timezone` is sent only when the spec has one.
+ */
+export function extraMeetingFields(agenda: string, timeZone: string | undefined): { agenda: string; timezone?: string } {
+  return timeZone ? { agenda, timezone: timeZone } : { agenda };
+}
+
+/*
+ * ASSUMED: the update (`PUT /api/v6/meeting/<id>/false`) answers like create, with the meeting
+ * in `data` (client.ts parses it with the create schema). The tutorial shows the request only.
+ */
+
+/**
+ * ASSUMED: the join link of a meeting is `https://<domain>/meeting/<meetingNumber>`, where the
+ * domain is the one the API runs on and meetingNumber is the dashed `data.meetingId`.
+ * Configurable (`joinUrlTemplate`, placeholders `{meetingNumber}` and `{meetingId}`) because
+ * resellers brand their own links.
+ */
+export function defaultJoinUrlTemplate(baseUrl: string): string {
+  return `${new URL(baseUrl).origin}/meeting/{meetingNumber}`;
+}
+
+/** The documented shape of ids (tutorial: "5e9459c5b863b82cefdddf4f"). */
+export const MEETING_ID_PATTERN = /^[0-9a-f]{24}$/i;
+
+/**
+ * ASSUMED: the dialable meeting number is always four groups of four digits, as in the
+ * tutorial's only example ("9974-7653-8886-0485"); the feed matching below relies on it.
+ */
+export const MEETING_NUMBER_PATTERN = /^\d{4}-\d{4}-\d{4}-\d{4}$/;
+
+/**
+ * ASSUMED: how a VEVENT of a user's ICS feed (`icsPath`) is matched to a meeting. The feed is
+ * taken to be RFC 5545 with one VEVENT per meeting, its UID or URL or DESCRIPTION or LOCATION
+ * carrying the meeting's 24-hex id and/or its dashed number (the join link has the number).
+ * We look in that order and take the first hit of each. A hit must stand alone: a 24-hex run
+ * inside a longer hex run (Outlook GlobalObjectIds are long hex strings) does not count, nor
+ * does a dashed number inside a longer digit run. Ids are matched in lower case, as the
+ * tutorial writes them (an uppercase hex run is an Outlook id, not ours). Never matched by title or
+ * time: those change and collide.
+ */
+export const FEED_MATCH_FIELDS = ['uid', 'url', 'description', 'location'] as const;
+const FEED_ID = /(?<![0-9a-zA-Z])[0-9a-f]{24}(?![0-9a-zA-Z])/;
+const FEED_NUMBER = /(?<![\d-])\d{4}-\d{4}-\d{4}-\d{4}(?![\d-])/;
+
+export function findMeetingId(text: string): string | undefined {
+  return FEED_ID.exec(text)?.[0];
+}
+
+export function findMeetingNumber(text: string): string | undefined {
+  return FEED_NUMBER.exec(text)?.[0];
+}
+
+/**
+ * ASSUMED: a VEVENT with STATUS:CANCELLED is a meeting that no longer exists (the platform is
+ * taken to drop deleted meetings from the feed; a CANCELLED entry means the same), and a
+ * VEVENT with RECURRENCE-ID is one occurrence of a series already listed by its master, so it
+ * is not a meeting of its own. Both are left out of the feed's meetings.
+ */
+export const FEED_SKIPS_CANCELLED = true;
+export const FEED_SKIPS_OVERRIDES_WITH_MASTER = true;
+
+/*
+ * ASSUMED: the feed writes DTSTART/DTEND in UTC, so feed.ts reads a floating time as UTC and an
+ * all-day DATE as midnight UTC; a TZID is still honoured (the file's VTIMEZONE, else IANA).
+ */
+
+/**
+ * ASSUMED: when an admin comes without `icsPath` but with `icsToken`, the path is the
+ * tutorial's `/api/v6/meeting/calender/user/<icsToken>` (spelling `calender` is the vendor's).
+ */
+export function icsPathFor(icsToken: string): string {
+  return `/api/v6/meeting/calender/user/${encodeURIComponent(icsToken)}`;
+}
+
+/**
+ * ASSUMED: the feed is public to whoever holds its token, like any calendar subscription URL,
+ * so meetsync does NOT send the API key with it (one less place the key travels).
+ */
+export const FEED_SENDS_API_KEY = false;

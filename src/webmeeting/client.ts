@@ -1,0 +1,231 @@
+import { z } from 'zod';
+import type {
+  Account,
+  DeleteOutcome,
+  FeedMeeting,
+  Meeting,
+  MeetingPlatform,
+  MeetingSpec,
+  NewAccount,
+  PlatformUser,
+} from '../domain/meeting.js';
+import { registerSecret } from '../domain/redact.js';
+import { silentLogger, type Logger } from '../log.js';
+import {
+  DELETE_MEETING,
+  defaultJoinUrlTemplate,
+  extraMeetingFields,
+  icsPathFor,
+  isAlreadyGone,
+  recurringBody,
+  FEED_SENDS_API_KEY,
+} from './assumptions.js';
+import { parseFeed } from './feed.js';
+import {
+  HttpCore,
+  RETRY_DEFAULTS,
+  describeCall,
+  failureDetails,
+  platformFailure,
+  readEnvelope,
+  type ApiRequest,
+  type RetryEvent,
+  type RetryOptions,
+} from './http.js';
+import { accountSchema, adminsSchema, meetingSchema, type MeetingData } from './schemas.js';
+
+export type { RetryEvent, RetryOptions } from './http.js';
+
+export interface WebMeetingClientOptions {
+  /** Where the instance runs, e.g. `https://meeting.example.com` (the API is under /api/v6). */
+  baseUrl: string;
+  /** The platform API key (needs the Account and Meeting permissions). Registered as a secret. */
+  apiKey: string;
+  /**
+   * The join link, with `{meetingNumber}` (dashed number) and `{meetingId}` (24-hex id) placeholders.
+   * @default `<origin of baseUrl>/meeting/{meetingNumber}` (an assumption; see assumptions.ts)
+   */
+  joinUrlTemplate?: string;
+  /** Per attempt, including reading the body. @default 30000 */
+  timeoutMs?: number;
+  /** Backoff for GET, PUT and DELETE; POST is never retried. @default { attempts: 4, baseDelayMs: 500, maxDelayMs: 30000, maxRetryAfterMs: 120000 } */
+  retry?: RetryOptions;
+  /** Retries are logged at warn, calls at debug. @default silentLogger() */
+  logger?: Logger;
+  /** Told before each retry's wait (tests count retries with it). @default undefined */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+/**
+ * The Web Meeting API v6 client (web-meeting-api-tutorial.txt). Everything the tutorial does not
+ * say is in assumptions.ts. Errors: PlatformError (non-2xx or non-zero responseCode),
+ * MalformedResponseError, TimeoutError, NetworkError, DataError (feed); none carries a secret.
+ */
+export class WebMeetingClient implements MeetingPlatform {
+  private readonly http: HttpCore;
+  private readonly template: string;
+  private retryCount = 0;
+
+  constructor(options: WebMeetingClientOptions) {
+    registerSecret(options.apiKey);
+    const url = new URL(options.baseUrl); // throws early on a bad baseUrl, before any key is sent
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('baseUrl must be http(s)');
+    this.template = options.joinUrlTemplate ?? defaultJoinUrlTemplate(options.baseUrl);
+    const onRetry = options.onRetry;
+    this.http = new HttpCore({
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retry: { ...RETRY_DEFAULTS, ...definedOnly(options.retry ?? {}) },
+      logger: options.logger ?? silentLogger(),
+      onRetry: (event) => {
+        this.retryCount += 1;
+        onRetry?.(event);
+      },
+    });
+  }
+
+  /** How many retries this client has made since it was created. */
+  get retries(): number {
+    return this.retryCount;
+  }
+
+  /** `POST /api/v6/account`: a new account and its first organizer. Never retried. */
+  async createAccount(account: NewAccount): Promise<Account> {
+    const req: ApiRequest = {
+      method: 'POST',
+      path: '/api/v6/account',
+      body: {
+        sendPassword: account.sendPassword,
+        accountType: account.accountType,
+        adminFirstname: account.adminFirstname,
+        adminLastname: account.adminLastname,
+        adminEmail: account.adminEmail,
+        adminPreferredLanguage: account.adminPreferredLanguage,
+        paidUntil: account.paidUntil,
+      },
+    };
+    const data = await this.call(req, accountSchema, 'create account');
+    return {
+      id: data.id,
+      name: data.name,
+      accountType: data.accountType,
+      ...(data.paidUntil ? { paidUntil: data.paidUntil } : {}),
+    };
+  }
+
+  /** `GET /api/v6/account/admin/<accountId>`: `data` is an array. Each icsToken becomes a secret. */
+  async listAccountAdmins(accountId: string): Promise<PlatformUser[]> {
+    const req: ApiRequest = { method: 'GET', path: `/api/v6/account/admin/${encodeURIComponent(accountId)}` };
+    const admins = await this.call(req, adminsSchema, 'list account admins');
+    return admins.map((admin) => {
+      registerSecret(admin.icsToken);
+      const icsPath = admin.icsPath ?? (admin.icsToken ? icsPathFor(admin.icsToken) : undefined);
+      registerSecret(icsPath?.split('/').pop());
+      return {
+        id: admin.id,
+        accountId,
+        email: admin.email,
+        firstName: admin.firstName,
+        lastName: admin.lastName,
+        ...(admin.timezone ? { timezone: admin.timezone } : {}),
+        ...(icsPath ? { icsPath } : {}),
+      };
+    });
+  }
+
+  /** `POST /api/v6/meeting` as organizer `userId`. Sent once, never retried (see sync/execute.ts). */
+  async createMeeting(userId: string, spec: MeetingSpec): Promise<Meeting> {
+    const req: ApiRequest = { method: 'POST', path: '/api/v6/meeting', userId, body: meetingBody(spec) };
+    return toMeeting(await this.call(req, meetingSchema, 'create meeting'));
+  }
+
+  /** `PUT /api/v6/meeting/<meetingId>/false` (the literal `/false` is the tutorial's); body = create body + id. */
+  async updateMeeting(userId: string, meetingId: string, spec: MeetingSpec): Promise<Meeting> {
+    const req: ApiRequest = {
+      method: 'PUT',
+      path: `/api/v6/meeting/${encodeURIComponent(meetingId)}/false`,
+      userId,
+      body: { ...meetingBody(spec), id: meetingId },
+    };
+    return toMeeting(await this.call(req, meetingSchema, 'update meeting'));
+  }
+
+  /** ASSUMED `DELETE /api/v6/meeting/<meetingId>`; an unknown meeting is 'already-gone' (assumptions.ts). */
+  async deleteMeeting(userId: string, meetingId: string): Promise<DeleteOutcome> {
+    const req: ApiRequest = { method: DELETE_MEETING.method, path: DELETE_MEETING.path(meetingId), userId };
+    const res = await this.http.send(req);
+    const ok = res.status >= 200 && res.status <= 299;
+    const details = failureDetails(res);
+    if ((!ok || (details.responseCode ?? 0) !== 0) && isAlreadyGone(res.status, details.responseCode, details.responseMessage)) {
+      return 'already-gone';
+    }
+    // 204 or an empty body is success too; otherwise the envelope must say responseCode 0.
+    if (ok && res.text.trim() === '') return 'deleted';
+    readEnvelope(req, res, z.unknown(), 'delete meeting');
+    return 'deleted';
+  }
+
+  /**
+   * `GET <icsPath>`: the organizer's meeting feed, parsed (feed.ts). `owner` (an email) only
+   * names the feed in a DataError; the path's token never appears in an error or log line.
+   */
+  async readFeed(icsPath: string, owner?: string): Promise<FeedMeeting[]> {
+    if (!icsPath.startsWith('/')) icsPath = `/${icsPath}`;
+    const token = /\/calender\/user\/([^/?#]+)/i.exec(icsPath)?.[1];
+    registerSecret(token);
+    const req: ApiRequest = { method: 'GET', path: icsPath, kind: 'calendar', withApiKey: FEED_SENDS_API_KEY };
+    const res = await this.http.send(req);
+    if (res.status < 200 || res.status > 299) throw platformFailure(req, res);
+    return parseFeed(res.text, owner === undefined ? {} : { owner });
+  }
+
+  /** The join link from the template (assumptions.ts). */
+  joinUrl(meetingNumber: string, meetingId: string): string {
+    return this.template
+      .replaceAll('{meetingNumber}', encodeURIComponent(meetingNumber))
+      .replaceAll('{meetingId}', encodeURIComponent(meetingId));
+  }
+
+  private async call<S extends z.ZodType>(req: ApiRequest, schema: S, what: string): Promise<z.output<S>> {
+    const res = await this.http.send(req);
+    return readEnvelope(req, res, schema, `${what} (${describeCall(req)})`);
+  }
+}
+
+/**
+ * The tutorial's minimal meeting body, plus `agenda` and `timezone` (assumptions.ts). `duration`
+ * is a NUMBER of minutes, as the tutorial sends it.
+ */
+export function meetingBody(spec: MeetingSpec): Record<string, unknown> {
+  const minutes = Math.round((Date.parse(spec.endTime) - Date.parse(spec.startTime)) / 60_000);
+  return {
+    topic: spec.topic,
+    startTime: spec.startTime,
+    endTime: spec.endTime,
+    duration: Number.isFinite(minutes) ? minutes : 0,
+    type: spec.type,
+    isRecurring: spec.recurrence !== null,
+    isRecorded: spec.isRecorded,
+    isDialin: spec.isDialin,
+    invitedParticipants: [],
+    recurring: recurringBody(spec.recurrence),
+    meetingPermissionId: null,
+    ...extraMeetingFields(spec.agenda, spec.timeZone),
+  };
+}
+
+function toMeeting(data: MeetingData): Meeting {
+  return {
+    id: data.id,
+    meetingNumber: data.meetingId,
+    topic: data.topic,
+    startTime: data.startTime,
+    endTime: data.endTime,
+    agenda: data.agenda,
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,275 @@
+import type { z } from 'zod';
+import { MalformedResponseError, NetworkError, PlatformError, TimeoutError } from '../domain/errors.js';
+import { scrub } from '../domain/redact.js';
+import type { Logger } from '../log.js';
+import { RESPONSE_CODES } from './assumptions.js';
+import { envelopeSchema, errorBodySchema, fieldOf } from './schemas.js';
+
+/**
+ * The request core of the Web Meeting client: one fetch per attempt with a timeout, typed errors
+ * that keep their cause, and retries with capped exponential backoff and full jitter for the
+ * idempotent calls only. Modelled on ky (STYLE.md). Uses the global fetch: tests run it against
+ * a real server and count what arrives.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RetryOptions {
+  /** Attempts in all, the first included, for GET, PUT and DELETE. POST is never retried. @default 4 */
+  attempts?: number;
+  /** Cap of the first backoff; doubles each attempt (full jitter: a random wait in [0, cap]). @default 500 */
+  baseDelayMs?: number;
+  /** Largest backoff cap. @default 30000 */
+  maxDelayMs?: number;
+  /** A `Retry-After` longer than this is not waited for: the call fails with the 429/503 instead. @default 120000 */
+  maxRetryAfterMs?: number;
+}
+
+export const RETRY_DEFAULTS: Required<RetryOptions> = {
+  attempts: 4,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxRetryAfterMs: 120_000,
+};
+
+/** Told before each retry's wait, for logs and tests. */
+export interface RetryEvent {
+  method: HttpMethod;
+  /** The request path with any token removed. */
+  path: string;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  delayMs: number;
+  /** `HTTP 503`, `NetworkError: ECONNRESET`, ... */
+  reason: string;
+}
+
+export interface HttpCoreOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  retry: Required<RetryOptions>;
+  logger: Logger;
+  onRetry?: ((event: RetryEvent) => void) | undefined;
+}
+
+export interface ApiRequest {
+  method: HttpMethod;
+  /** Starts with `/`; appended to the base URL. May contain a feed token: never logged raw. */
+  path: string;
+  /** Sent as X-USER-ID: the organizer acting (tutorial, "Creating meetings"). */
+  userId?: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** `json` (the API: X-API-KEY, JSON accept + content-type) or `calendar` (the ICS feed). @default 'json' */
+  kind?: 'json' | 'calendar';
+  /** Send X-API-KEY. @default true */
+  withApiKey?: boolean;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/** `PUT /api/v6/meeting/<id>/false`, with any token removed: for messages and logs. */
+export function describeCall(req: Pick<ApiRequest, 'method' | 'path'>): string {
+  return `${req.method} ${scrub(req.path)}`;
+}
+
+export class HttpCore {
+  private readonly base: string;
+
+  constructor(private readonly options: HttpCoreOptions) {
+    this.base = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  /**
+   * Sends one call, retrying an idempotent one on network errors, timeouts, 408, 429 and 5xx
+   * (except 501). Returns the last response whatever its status; throws NetworkError or
+   * TimeoutError when no response came. POST is sent once: a lost answer to POST /meeting could
+   * mean the meeting exists, and the sync engine owns exactly-once (sync/execute.ts).
+   */
+  async send(req: ApiRequest): Promise<ApiResponse> {
+    const { retry } = this.options;
+    const maxAttempts = req.method === 'POST' ? 1 : Math.max(1, Math.floor(retry.attempts));
+    for (let attempt = 1; ; attempt += 1) {
+      let response: ApiResponse | undefined;
+      let failure: NetworkError | TimeoutError | undefined;
+      try {
+        response = await this.once(req, attempt);
+      } catch (err) {
+        if (!(err instanceof NetworkError || err instanceof TimeoutError)) throw err;
+        failure = err;
+      }
+      const retryable = failure !== undefined || (response !== undefined && isRetryableStatus(response.status));
+      const delayMs = retryable && attempt < maxAttempts ? this.delayFor(attempt, response) : undefined;
+      if (delayMs === undefined) {
+        if (failure) throw failure;
+        return response as ApiResponse;
+      }
+      const event: RetryEvent = {
+        method: req.method,
+        path: scrub(req.path),
+        attempt,
+        delayMs,
+        reason: failure ? `${failure.name}: ${failure.message}` : `HTTP ${response?.status}`,
+      };
+      this.options.logger.warn(event, 'retrying web meeting call');
+      this.options.onRetry?.(event);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+
+  private async once(req: ApiRequest, attempt: number): Promise<ApiResponse> {
+    const json = (req.kind ?? 'json') === 'json';
+    const headers: Record<string, string> = json
+      ? { accept: 'application/json', 'content-type': 'application/json' }
+      : { accept: 'text/calendar, text/plain;q=0.5' };
+    if (req.withApiKey ?? true) headers['x-api-key'] = this.options.apiKey;
+    if (req.userId !== undefined) headers['x-user-id'] = req.userId;
+    const started = Date.now();
+    const { timeoutMs } = this.options;
+    try {
+      const res = await fetch(this.base + req.path, {
+        method: req.method,
+        headers,
+        ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
+        signal: AbortSignal.timeout(timeoutMs),
+        // A redirect is answered as an error rather than followed: fetch would resend the
+        // X-API-KEY header to wherever the redirect points.
+        redirect: 'manual',
+      });
+      // The timeout covers reading the body too: the same signal aborts res.text().
+      const text = await res.text();
+      this.options.logger.debug(
+        { method: req.method, path: scrub(req.path), status: res.status, attempt, ms: Date.now() - started },
+        'web meeting call',
+      );
+      return { status: res.status, headers: res.headers, text };
+    } catch (err) {
+      const cause = safeCause(err);
+      if (err instanceof Error && err.name === 'TimeoutError') {
+        throw new TimeoutError(describeCall(req), timeoutMs, { cause });
+      }
+      throw new NetworkError(`${describeCall(req)} failed: ${networkReason(err)}`, { cause });
+    }
+  }
+
+  /** The wait before the next attempt, or undefined when a Retry-After is longer than we wait. */
+  private delayFor(attempt: number, response: ApiResponse | undefined): number | undefined {
+    const { baseDelayMs, maxDelayMs, maxRetryAfterMs } = this.options.retry;
+    if (response && (response.status === 429 || response.status === 503)) {
+      const after = retryAfterMs(response.headers.get('retry-after'));
+      if (after !== undefined) return after > maxRetryAfterMs ? undefined : after;
+    }
+    const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(Math.random() * cap);
+  }
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+}
+
+/** `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Every HTTP-date form names its month; V8's Date.parse would also take "-1" as a year.
+  const at = /[a-z]{3}/i.test(trimmed) ? Date.parse(trimmed) : NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * Reads the `{responseCode, data}` envelope and parses `data` with `schema`. A non-2xx status
+ * or a non-zero responseCode is a PlatformError, whichever arrives (WEB-MEETING-API.md: errors
+ * may come with HTTP 200); a body that is not the documented shape is a MalformedResponseError
+ * naming the first bad field.
+ */
+export function readEnvelope<S extends z.ZodType>(req: ApiRequest, res: ApiResponse, schema: S, what: string): z.output<S> {
+  if (res.status < 200 || res.status > 299) throw platformFailure(req, res);
+  let body: unknown;
+  try {
+    body = JSON.parse(res.text);
+  } catch (err) {
+    const type = res.headers.get('content-type') ?? 'no content-type';
+    throw new MalformedResponseError(what, 'body', `not JSON (HTTP ${res.status}, ${type})`, { cause: safeCause(err) });
+  }
+  const envelope = envelopeSchema.safeParse(body);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    throw new MalformedResponseError(what, fieldOf('', issue) || 'body', issue?.message ?? 'not an envelope');
+  }
+  if (envelope.data.responseCode !== 0) throw platformFailure(req, res, envelope.data);
+  const data = schema.safeParse(envelope.data.data);
+  if (!data.success) {
+    const issue = data.error.issues[0];
+    throw new MalformedResponseError(what, fieldOf('data', issue), issue?.message ?? 'invalid');
+  }
+  return data.data;
+}
+
+/** What a failed call's body said, as the server said it: responseCode and message when present. */
+export function failureDetails(res: ApiResponse): { responseCode?: number; responseMessage?: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(res.text);
+  } catch {
+    return {};
+  }
+  const body = errorBodySchema.parse(parsed);
+  const message = body.responseMessage ?? body.message ?? body.error;
+  return {
+    ...(body.responseCode === undefined ? {} : { responseCode: body.responseCode }),
+    ...(message === undefined ? {} : { responseMessage: message.slice(0, 300) }),
+  };
+}
+
+/** The PlatformError for a failed call; a code without a message gets the code table's text. */
+export function platformFailure(
+  req: ApiRequest,
+  res: ApiResponse,
+  envelope?: { responseCode: number; responseMessage?: string | null | undefined },
+): PlatformError {
+  const details = envelope
+    ? { responseCode: envelope.responseCode, responseMessage: envelope.responseMessage ?? undefined }
+    : failureDetails(res);
+  const code = details.responseCode;
+  const responseMessage = details.responseMessage ?? (code === undefined ? undefined : RESPONSE_CODES[code]);
+  return new PlatformError({
+    method: req.method,
+    path: req.path,
+    status: res.status,
+    ...(code === undefined ? {} : { responseCode: code }),
+    ...(responseMessage === undefined ? {} : { responseMessage }),
+  });
+}
+
+/** `ECONNREFUSED`, `UND_ERR_SOCKET (other side closed)`: the useful part of undici's "fetch failed". */
+function networkReason(err: unknown): string {
+  const inner = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  if (!(inner instanceof Error)) return scrub(String(inner));
+  const code = (inner as { code?: unknown }).code;
+  return scrub(typeof code === 'string' ? `${code} (${inner.message})` : inner.message);
+}
+
+/**
+ * The error to keep as `cause`, with any secret taken out of its message and stack (a URL in
+ * a fetch error could carry a feed token; a JSON SyntaxError quotes the body).
+ */
+export function safeCause(err: unknown): unknown {
+  if (!(err instanceof Error)) return typeof err === 'string' ? scrub(err) : err;
+  const inner = err.cause === undefined ? undefined : safeCause(err.cause);
+  const message = scrub(err.message);
+  const stack = err.stack === undefined ? undefined : scrub(err.stack);
+  if (message === err.message && stack === err.stack && inner === err.cause) return err;
+  const copy = new Error(message, inner === undefined ? undefined : { cause: inner });
+  copy.name = err.name;
+  if (stack !== undefined) copy.stack = stack;
+  const code = (err as { code?: unknown }).code;
+  if (code !== undefined) Object.assign(copy, { code });
+  return copy;
+}
