@@ -214,7 +214,9 @@ export class WebMeetingSimulator {
     const account = this.accountStore.get(accountId);
     const admin = account && this.userStore.get(account.adminId);
     if (!admin) return fail(404, -99, `account not found: ${accountId}`);
-    return ok([structuredClone(admin.wire)]);
+    // `data` is an array (tutorial): the first organizer, then those added to the account later.
+    const others = [...this.userStore.values()].filter((u) => u.accountId === accountId && u !== admin);
+    return ok([admin, ...others].map((u) => structuredClone(u.wire)));
   }
 
   private createMeeting(req: SimRequest, user: StoredUser): SimResponse {

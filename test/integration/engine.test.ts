@@ -1,0 +1,285 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NetworkError } from '../../src/domain/errors.js';
+import { agendaFor } from '../../src/sync/execute.js';
+import { Store } from '../../src/store/store.js';
+import { refreshOrganizers } from '../../src/sync/organizers.js';
+import { ALICE, CAL, NOW, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
+
+/** Whole cycles through the in-memory source and the Web Meeting simulator over real HTTP. */
+describe('sync engine', () => {
+  let h: EngineHarness;
+  beforeEach(async () => {
+    h = await startEngineHarness();
+  });
+  afterEach(async () => h.close());
+
+  const meetingCalls = (method: string) => h.sim.server.received(method, '/api/v6/meeting');
+
+  it('creates one meeting for a tagged event and writes the join link back', async () => {
+    const e = h.source.put(tagged({ title: 'Budget review #webmeeting' }));
+    const report = await h.engine.runCycle();
+    expect(report.counts.created).toBe(1);
+    expect(meetingCalls('POST')).toHaveLength(1);
+    const [meeting] = h.sim.meetings();
+    expect(meeting?.topic).toBe('Budget review');
+    expect(meeting?.startTime).toBe(e.start);
+    const mapping = h.store.mapping(e)!;
+    expect(mapping).toMatchObject({ state: 'active', meetingId: meeting?.id, writeBack: 'done' });
+    const written = h.source.peek(CAL, e.eventId)!;
+    expect(written.description).toContain(`Meeting number: ${meeting?.meetingId}`);
+    expect(written.description.startsWith('Agenda: budget')).toBe(true);
+    expect(written.location).toBe(h.platform.joinUrl(meeting!.meetingId, meeting!.id));
+    expect(written.stamp?.meetingId).toBe(meeting?.id);
+  });
+
+  it('makes zero platform calls for its own write-back on the next cycle', async () => {
+    h.source.put(tagged());
+    await h.engine.runCycle();
+    const before = h.platformCalls();
+    const report = await h.engine.runCycle();
+    expect(h.platformCalls()).toBe(before);
+    expect(report.counts).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
+  });
+
+  it('sends exactly one PUT with the new times when the event moves', async () => {
+    const e = h.source.put(tagged());
+    await h.engine.runCycle();
+    const start = new Date(Date.parse(e.start!) + 30 * 60_000).toISOString();
+    const end = new Date(Date.parse(e.end!) + 30 * 60_000).toISOString();
+    h.source.patch(CAL, e.eventId, { start, end });
+    const report = await h.engine.runCycle();
+    expect(report.counts.updated).toBe(1);
+    const puts = meetingCalls('PUT');
+    expect(puts).toHaveLength(1);
+    const meetingId = h.store.mapping(e)!.meetingId!;
+    expect(puts[0]!.path).toBe(`/api/v6/meeting/${meetingId}/false`);
+    expect(JSON.parse(puts[0]!.body)).toMatchObject({ id: meetingId, startTime: start, endTime: end, duration: 60 });
+    expect(h.sim.meetings()[0]?.startTime).toBe(start);
+    expect(meetingCalls('POST')).toHaveLength(1);
+  });
+
+  it('updates the topic when the title changes, without the keyword', async () => {
+    const e = h.source.put(tagged());
+    await h.engine.runCycle();
+    h.source.patch(CAL, e.eventId, { title: '#webmeeting Renamed' });
+    await h.engine.runCycle();
+    expect(meetingCalls('PUT')).toHaveLength(1);
+    expect(h.sim.meetings()[0]?.topic).toBe('Renamed');
+  });
+
+  it('deletes the meeting when the event is untagged, and when it is deleted', async () => {
+    const a = h.source.put(tagged());
+    const b = h.source.put(tagged());
+    await h.engine.runCycle();
+    expect(h.sim.meetings()).toHaveLength(2);
+    h.source.patch(CAL, a.eventId, { title: 'Planning, no meeting needed' });
+    h.source.remove(CAL, b.eventId);
+    const report = await h.engine.runCycle();
+    expect(report.counts.cancelled).toBe(2);
+    expect(meetingCalls('DELETE')).toHaveLength(2);
+    expect(h.sim.meetings()).toHaveLength(0);
+    expect(h.store.mapping(a)?.state).toBe('cancelled');
+    expect(h.store.mapping(b)?.state).toBe('cancelled');
+  });
+
+  it('only records the cancellation with onEventCancelled: keep', async () => {
+    h.rebuild({ onEventCancelled: 'keep' });
+    const e = h.source.put(tagged());
+    await h.engine.runCycle();
+    h.source.remove(CAL, e.eventId);
+    await h.engine.runCycle();
+    expect(meetingCalls('DELETE')).toHaveLength(0);
+    expect(h.sim.meetings()).toHaveLength(1);
+    expect(h.store.mapping(e)?.state).toBe('kept');
+  });
+
+  it('skips an organizer without a platform user, with the reason, then creates once they exist', async () => {
+    const e = h.source.put(tagged({ organizerEmail: 'bob@example.com' }));
+    const report = await h.engine.runCycle();
+    expect(report.counts.skipped).toBe(1);
+    expect(meetingCalls('POST')).toHaveLength(0);
+    expect(h.store.notes()[0]?.reason).toMatch(/organizer bob@example.com has no platform user/);
+    h.sim.addUser(h.accountId, { email: 'bob@example.com', firstName: 'Bob', lastName: 'B' });
+    h.source.patch(CAL, e.eventId, { title: 'Planning again #webmeeting' });
+    const again = await h.engine.runCycle();
+    expect(again.counts.created).toBe(1);
+    expect(h.store.notes()).toHaveLength(0);
+  });
+
+  it('provisions an account for an unknown organizer when enabled', async () => {
+    h.rebuild({ provisioning: { enabled: true, accountType: 'trial', preferredLanguage: 'en', sendPassword: false, paidUntil: '2027-12-31T00:00:00.000Z' } });
+    h.source.put(tagged({ organizerEmail: 'carol@example.com' }));
+    const report = await h.engine.runCycle();
+    expect(report.counts.created).toBe(1);
+    expect(h.sim.server.received('POST', '/api/v6/account')).toHaveLength(1);
+    expect(h.store.organizer('carol@example.com')?.userId).toMatch(/^[0-9a-f]{24}$/);
+  });
+
+  it.each([
+    ['an attendee copy', { isOrganizerCopy: false }, /attendee's copy/],
+    ['an all-day event', { allDay: true }, /all-day/],
+    ['an event already over', { start: '2026-12-01T06:00:00.000Z', end: '2026-12-01T07:00:00.000Z' }, /already over/],
+  ])('skips %s with a reason and no platform call', async (_name, over, reason) => {
+    h.source.put(tagged(over));
+    const report = await h.engine.runCycle();
+    expect(report.counts.skipped).toBe(1);
+    expect(report.outcomes[0]?.reason).toMatch(reason);
+    expect(meetingCalls('POST')).toHaveLength(0);
+  });
+
+  it('makes one recurring meeting for a series and records a moved occurrence without new meetings', async () => {
+    // Weekly at 09:00 Berlin from 2027-03-15; Berlin moves to summer time on 2027-03-28.
+    const series = h.source.put(
+      tagged({ kind: 'series', start: '2027-03-15T08:00:00.000Z', end: '2027-03-15T09:00:00.000Z', recurrence: ['RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10'] }),
+    );
+    await h.engine.runCycle();
+    const post = JSON.parse(meetingCalls('POST')[0]!.body);
+    expect(post).toMatchObject({ isRecurring: true, startTime: '2027-03-15T08:00:00.000Z', timezone: 'Europe/Berlin' });
+    expect(post.recurring).toMatchObject({ frequencyType: 'weekly', frequency: 1, endsType: 'after', endsAfter: 10 });
+    h.source.put(
+      tagged({
+        eventId: `${series.eventId}_20270329T070000Z`,
+        kind: 'occurrence',
+        seriesId: series.eventId,
+        originalStart: '2027-03-29T07:00:00.000Z',
+        start: '2027-03-29T09:00:00.000Z',
+        end: '2027-03-29T10:00:00.000Z',
+      }),
+    );
+    const before = h.platformCalls();
+    const report = await h.engine.runCycle();
+    expect(h.platformCalls()).toBe(before);
+    // The series itself comes back once more after its write-back: unchanged, no call.
+    expect(report.outcomes.map((o) => o.outcome).sort()).toEqual(['recorded', 'unchanged']);
+    expect(h.store.notes()[0]).toMatchObject({ kind: 'exception', seriesId: series.eventId });
+  });
+
+  it('skips a series the platform cannot express, saying why', async () => {
+    h.source.put(tagged({ kind: 'series', recurrence: ['RRULE:FREQ=WEEKLY;BYDAY=MO,WE'] }));
+    const report = await h.engine.runCycle();
+    expect(report.counts.skipped).toBe(1);
+    expect(report.outcomes[0]?.reason).toMatch(/recurrence the platform cannot express/);
+  });
+
+  it('never cancels on a failed read, and a failing calendar does not stop the others', async () => {
+    await h.close();
+    h = await startEngineHarness({}, [CAL, 'team@example.com']);
+    const e = h.source.put(tagged());
+    await h.engine.runCycle();
+    h.source.remove(CAL, e.eventId);
+    h.source.failNext('readChanges', new NetworkError('connection reset'));
+    h.source.put(tagged({ calendarId: 'team@example.com' }));
+    const report = await h.engine.runCycle();
+    expect(report.calendars.map((c) => c.ok)).toEqual([false, true]);
+    expect(report.counts.created).toBe(1);
+    expect(meetingCalls('DELETE')).toHaveLength(0);
+    expect(h.store.calendarState('mem', CAL).consecutiveFailures).toBe(1);
+    const next = await h.engine.runCycle();
+    expect(next.counts.cancelled).toBe(1);
+  });
+
+  it('stops a calendar that would cancel too many meetings unless allowed', async () => {
+    const events = Array.from({ length: 7 }, () => h.source.put(tagged()));
+    await h.engine.runCycle();
+    events.forEach((e) => h.source.remove(CAL, e.eventId));
+    const stopped = await h.engine.runCycle();
+    expect(stopped.calendars[0]?.stopped).toMatch(/would cancel 7 of 7 meetings \(limit 5\).*--allow-mass-cancel/);
+    expect(meetingCalls('DELETE')).toHaveLength(0);
+    const again = await h.engine.runCycle();
+    expect(again.calendars[0]?.stopped).toBeDefined();
+    const allowed = await h.engine.runCycle({ allowMassCancel: true });
+    expect(allowed.counts.cancelled).toBe(7);
+    expect(meetingCalls('DELETE')).toHaveLength(7);
+  });
+
+  it('retries a change whose update failed on the next cycle (the cursor does not advance)', async () => {
+    const e = h.source.put(tagged());
+    await h.engine.runCycle();
+    h.source.patch(CAL, e.eventId, { title: 'Moved #webmeeting' });
+    h.sim.server.inject({ kind: 'status', status: 503, count: 3, method: 'PUT' });
+    const failed = await h.engine.runCycle();
+    expect(failed.counts.failed).toBe(1);
+    expect(meetingCalls('PUT')).toHaveLength(3);
+    const retried = await h.engine.runCycle();
+    expect(retried.counts.updated).toBe(1);
+    expect(h.sim.meetings()[0]?.topic).toBe('Moved');
+  });
+
+  it('adopts the meeting of a stamped event when the database was lost, creating nothing', async () => {
+    const e = h.source.put(tagged());
+    await h.engine.runCycle();
+    const fresh = Store.open(':memory:');
+    await refreshOrganizers(h.platform, fresh, [h.accountId], NOW);
+    const engine = h.rebuild(undefined, fresh);
+    h.source.expireCursors();
+    const report = await engine.runCycle();
+    expect(report.counts).toMatchObject({ adopted: 1, created: 0 });
+    expect(meetingCalls('POST')).toHaveLength(1);
+    expect(fresh.mapping(e)?.meetingId).toBe(h.sim.meetings()[0]?.id);
+    fresh.close();
+  });
+
+  it('after a full re-read, cancels a mapped event only on the provider\'s word that it is gone', async () => {
+    const gone = h.source.put(tagged());
+    const kept = h.source.put(tagged());
+    await h.engine.runCycle();
+    h.source.purge(CAL, gone.eventId);
+    h.source.expireCursors();
+    const report = await h.engine.runCycle();
+    expect(report.calendars[0]?.fullRead).toBe(true);
+    expect(report.counts.cancelled).toBe(1);
+    expect(h.store.mapping(gone)?.state).toBe('cancelled');
+    expect(h.store.mapping(kept)?.state).toBe('active');
+  });
+
+  describe('unfinished creations', () => {
+    it('adopts a meeting that reached the platform before the crash, found by its marker', async () => {
+      const e = h.source.put(tagged());
+      const marker = 'meetsync:11111111-2222-3333-4444-555555555555';
+      const userId = h.store.organizer(ALICE)!.userId;
+      const made = await h.platform.createMeeting(userId, {
+        topic: 'Planning', startTime: e.start!, endTime: e.end!, agenda: agendaFor(marker), type: 'standard', isRecorded: false, isDialin: false, recurrence: null,
+      });
+      h.store.saveMapping({
+        source: 'mem', calendarId: CAL, eventId: e.eventId, organizerEmail: ALICE, userId, marker, state: 'creating',
+        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
+      });
+      const posts = meetingCalls('POST').length;
+      const report = await h.engine.runCycle();
+      expect(meetingCalls('POST')).toHaveLength(posts);
+      expect(report.counts.adopted).toBe(1);
+      expect(h.sim.meetings()).toHaveLength(1);
+      expect(h.store.mapping(e)).toMatchObject({ state: 'active', meetingId: made.id, writeBack: 'done' });
+      expect(h.source.peek(CAL, e.eventId)?.stamp?.meetingId).toBe(made.id);
+    });
+
+    it('creates the meeting once when the intent never reached the platform', async () => {
+      const e = h.source.put(tagged());
+      const userId = h.store.organizer(ALICE)!.userId;
+      h.store.saveMapping({
+        source: 'mem', calendarId: CAL, eventId: e.eventId, organizerEmail: ALICE, userId, marker: 'meetsync:never-sent', state: 'creating',
+        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
+      });
+      const report = await h.engine.runCycle();
+      expect(report.counts.created).toBe(1);
+      expect(meetingCalls('POST')).toHaveLength(1);
+      expect(h.sim.meetings()[0]?.agenda).toContain('meetsync:never-sent');
+      await h.engine.runCycle();
+      expect(meetingCalls('POST')).toHaveLength(1);
+    });
+
+    it('leaves the intent alone when the feed cannot be read, and creates nothing for that event', async () => {
+      const e = h.source.put(tagged());
+      const userId = h.store.organizer(ALICE)!.userId;
+      h.store.saveMapping({
+        source: 'mem', calendarId: CAL, eventId: e.eventId, organizerEmail: ALICE, userId, marker: 'meetsync:x', state: 'creating',
+        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
+      });
+      h.sim.server.inject({ kind: 'status', status: 500, count: 10, pathIncludes: '/calender/user/' });
+      const report = await h.engine.runCycle();
+      expect(report.counts.failed).toBeGreaterThan(0);
+      expect(meetingCalls('POST')).toHaveLength(0);
+      expect(h.store.mapping(e)?.state).toBe('creating');
+    });
+  });
+});

@@ -1,0 +1,94 @@
+import { MemorySource } from '../../src/calendars/memory.js';
+import type { CalendarEvent } from '../../src/domain/event.js';
+import { silentLogger } from '../../src/log.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
+import { Store } from '../../src/store/store.js';
+import { SyncEngine, type EngineSettings } from '../../src/sync/engine.js';
+import { refreshOrganizers } from '../../src/sync/organizers.js';
+import { WebMeetingClient } from '../../src/webmeeting/client.js';
+
+export const API_KEY = 'engine-test-api-key-0123456789';
+export const ALICE = 'alice@example.com';
+export const CAL = 'alice@example.com';
+/** The engine's clock in these tests. Events are placed after it. */
+export const NOW = new Date('2026-12-01T08:00:00.000Z');
+
+export function settings(over: Partial<EngineSettings> = {}): EngineSettings {
+  return {
+    rules: { keywords: ['#webmeeting'], outlookCategories: ['Web Meeting'] },
+    window: { pastDays: 1, futureDays: 180 },
+    onEventCancelled: 'delete',
+    accountIds: [],
+    provisioning: { enabled: false, accountType: 'trial', preferredLanguage: 'en', sendPassword: false, paidUntil: '2027-12-31T00:00:00.000Z' },
+    defaults: { type: 'standard', isRecorded: false, isDialin: false },
+    safety: { maxCancelShare: 0.2, maxCancelMin: 5 },
+    ...over,
+  };
+}
+
+export interface EngineHarness {
+  sim: WebMeetingSimulator;
+  platform: WebMeetingClient;
+  store: Store;
+  source: MemorySource;
+  engine: SyncEngine;
+  accountId: string;
+  /** Platform requests received since the harness started (simulator's count, not the client's). */
+  platformCalls(): number;
+  rebuild(over?: Partial<EngineSettings>, store?: Store): SyncEngine;
+  close(): Promise<void>;
+}
+
+export async function startEngineHarness(over: Partial<EngineSettings> = {}, calendars = [CAL]): Promise<EngineHarness> {
+  const sim = new WebMeetingSimulator({ apiKey: API_KEY });
+  await sim.start();
+  const { account } = sim.seedAccount({ adminEmail: ALICE, adminFirstname: 'Alice', adminLastname: 'Example' });
+  const platform = new WebMeetingClient({ baseUrl: sim.url, apiKey: API_KEY, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
+  const store = Store.open(':memory:');
+  await refreshOrganizers(platform, store, [account.id], NOW);
+  const source = new MemorySource({ name: 'mem', calendars });
+  const h: EngineHarness = {
+    sim,
+    platform,
+    store,
+    source,
+    accountId: account.id,
+    engine: undefined as unknown as SyncEngine,
+    platformCalls: () => sim.server.requests.length,
+    rebuild: (o = over, s = store) => {
+      h.engine = new SyncEngine({ store: s, platform, sources: [source], settings: settings({ accountIds: [account.id], ...o }), logger: silentLogger(), now: () => NOW });
+      return h.engine;
+    },
+    close: async () => {
+      store.close();
+      await sim.stop();
+    },
+  };
+  h.rebuild(over);
+  return h;
+}
+
+let counter = 0;
+
+/** A tagged one-hour event in Alice's calendar, organized by her, starting `daysAhead` after NOW. */
+export function tagged(over: Partial<CalendarEvent> = {}, daysAhead = 2): Omit<CalendarEvent, 'source'> {
+  counter += 1;
+  const start = new Date(NOW.getTime() + daysAhead * 86_400_000);
+  return {
+    calendarId: CAL,
+    eventId: `evt${counter}`,
+    organizerEmail: ALICE,
+    isOrganizerCopy: true,
+    status: 'confirmed',
+    kind: 'single',
+    title: `Planning ${counter} #webmeeting`,
+    description: 'Agenda: budget',
+    location: '',
+    categories: [],
+    start: start.toISOString(),
+    end: new Date(start.getTime() + 3_600_000).toISOString(),
+    timeZone: 'Europe/Berlin',
+    allDay: false,
+    ...over,
+  };
+}
