@@ -1,0 +1,273 @@
+import { googleControl } from './google-control.js';
+import {
+  backendErrorBody,
+  badRequest,
+  fullSyncRequired,
+  GoogleApiError,
+  notFound,
+  rateLimitBody,
+} from './google-errors.js';
+import { present } from './google-event.js';
+import { EventLister } from './google-list.js';
+import { canAccess, GoogleOAuth, primaryCalendarOf } from './google-oauth.js';
+import { GoogleStore, type CalendarState } from './google-store.js';
+import { instanceId, type Occurrence } from './google-time.js';
+import type { GoogleEvent, OAuthClient, ServiceAccountKey } from './google-types.js';
+import { header, SimServer, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
+import type { TlsMaterial } from './tls.js';
+
+export type { GoogleEvent, GoogleEventDateTime, GoogleAttendee, OAuthClient, ServiceAccountKey } from './google-types.js';
+
+/**
+ * A Google Calendar API v3 simulator: a real HTTP(S) server with in-memory state that the real
+ * googleapis SDK talks to (rootUrl = this.rootUrl, OAuth2 token URL = this.tokenUrl).
+ * Serves /calendar/v3/calendars/{calendarId}/events[/{eventId}] and POST /token; anything else
+ * is a loud 404 naming the path. Written from Google's documents only (STYLE.md habit 7):
+ * the Calendar v3 reference and discovery document, guides/sync, guides/errors, and the OAuth 2.0
+ * server-side and service-account guides.
+ */
+
+export interface GoogleSimulatorOptions {
+  tls?: TlsMaterial;
+  port?: number;
+  host?: string;
+  onResponded?: SimServerOptions['onResponded'];
+  /** OAuth clients accepted by the token endpoint's refresh_token grant */
+  oauthClients?: OAuthClient[];
+  /** default page size when maxResults absent (Google: 250) */
+  defaultPageSize?: number;
+}
+
+const EVENTS_PATH = /^\/calendar\/v3\/calendars\/([^/]+)\/events(?:\/([^/]+))?$/;
+
+export class GoogleCalendarSimulator {
+  readonly server: SimServer;
+  private readonly store = new GoogleStore();
+  private readonly oauth: GoogleOAuth;
+  private readonly lister: EventLister;
+
+  constructor(options: GoogleSimulatorOptions = {}) {
+    this.oauth = new GoogleOAuth(() => (this.server.url ? this.tokenUrl : ''));
+    this.lister = new EventLister(this.store, options.defaultPageSize ?? 250);
+    for (const client of options.oauthClients ?? []) this.oauth.addClient(client);
+    this.server = new SimServer((req) => this.handle(req), {
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.onResponded ? { onResponded: options.onResponded } : {}),
+      control: googleControl(this),
+    });
+  }
+
+  start(): Promise<string> {
+    return this.server.start();
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** Pass as googleapis' `rootUrl`. */
+  get rootUrl(): string {
+    return `${this.url}/`;
+  }
+
+  /** Pass as OAuth2Client `endpoints.oauth2TokenUrl`. */
+  get tokenUrl(): string {
+    return `${this.url}/token`;
+  }
+
+  /** Calendar ids are usually the owner's email. The calendar's zone defaults to UTC. */
+  addCalendar(calendarId: string, options: { timeZone?: string; summary?: string } = {}): void {
+    this.store.addCalendar(calendarId, options);
+  }
+
+  addOAuthClient(client: OAuthClient): void {
+    this.oauth.addClient(client);
+  }
+
+  /** Refresh grant then answers 400 invalid_grant; access tokens minted from it stop working. */
+  revokeRefreshToken(refreshToken: string): void {
+    this.oauth.revokeRefreshToken(refreshToken);
+  }
+
+  /** A key file for a new service account; the simulator keeps its public key to verify JWTs. */
+  createServiceAccountKey(clientEmail: string): ServiceAccountKey {
+    return this.oauth.createServiceAccountKey(clientEmail);
+  }
+
+  /** JWT grants for `subject` answer 401 unauthorized_client, as without domain-wide delegation. */
+  denyDelegation(clientEmail: string, subject: string): void {
+    this.oauth.denyDelegation(clientEmail, subject);
+  }
+
+  /** Outstanding sync tokens (of one calendar, or all) answer 410 fullSyncRequired. */
+  expireSyncTokens(calendarId?: string): void {
+    const calendars = calendarId ? [this.mustCalendar(calendarId)] : this.store.allCalendars();
+    for (const cal of calendars) cal.tokenGeneration += 1;
+  }
+
+  /** Outstanding access tokens answer 401 on next use. */
+  expireAccessTokens(): void {
+    this.oauth.expireAccessTokens();
+  }
+
+  userInsert(calendarId: string, event: Partial<GoogleEvent>): GoogleEvent {
+    const cal = this.mustCalendar(calendarId);
+    return present(this.store.insert(cal, event), cal.id, cal.timeZone, true);
+  }
+
+  userPatch(calendarId: string, eventId: string, patch: Partial<GoogleEvent>): GoogleEvent {
+    const cal = this.mustCalendar(calendarId);
+    return present(this.store.patch(cal, eventId, patch), cal.id, cal.timeZone, true);
+  }
+
+  userDelete(calendarId: string, eventId: string): void {
+    this.store.delete(this.mustCalendar(calendarId), eventId);
+  }
+
+  /** Cancels the occurrence of `seriesId` that originally starts at `originalStartUtcIso`. */
+  userCancelOccurrence(calendarId: string, seriesId: string, originalStartUtcIso: string): void {
+    const cal = this.mustCalendar(calendarId);
+    this.store.delete(cal, this.occurrenceId(cal, seriesId, originalStartUtcIso));
+  }
+
+  /** Edits one occurrence, creating the exception (`<seriesId>_<UTC start>`) if needed. */
+  userEditOccurrence(calendarId: string, seriesId: string, originalStartUtcIso: string, patch: Partial<GoogleEvent>): GoogleEvent {
+    const cal = this.mustCalendar(calendarId);
+    const updated = this.store.patch(cal, this.occurrenceId(cal, seriesId, originalStartUtcIso), patch);
+    return present(updated, cal.id, cal.timeZone, true);
+  }
+
+  /** Current state of every copy on the calendar, cancelled ones included (for assertions). */
+  events(calendarId: string): GoogleEvent[] {
+    const cal = this.mustCalendar(calendarId);
+    return this.store.snapshot(cal);
+  }
+
+  getEvent(calendarId: string, eventId: string): GoogleEvent | undefined {
+    const cal = this.mustCalendar(calendarId);
+    const stored = cal.events.get(eventId);
+    return stored ? present(stored.event, cal.id, cal.timeZone, true) : undefined;
+  }
+
+  /** guides/errors "403/429: Rate Limit Exceeded" for the next `count` Calendar API calls. */
+  injectRateLimit(
+    count: number,
+    options: { status?: 403 | 429; reason?: 'rateLimitExceeded' | 'userRateLimitExceeded' | 'quotaExceeded'; retryAfterSeconds?: number; method?: string } = {},
+  ): void {
+    const status = options.status ?? 403;
+    this.server.inject({
+      kind: 'status',
+      status,
+      count,
+      pathIncludes: '/calendar/v3/',
+      body: rateLimitBody(status, options.reason ?? 'rateLimitExceeded'),
+      ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
+      ...(options.method ? { method: options.method } : {}),
+    });
+  }
+
+  /** guides/errors "500: Backend Error" (or another 5xx) for the next `count` Calendar API calls. */
+  injectServerError(count: number, status = 500): void {
+    this.server.inject({ kind: 'status', status, count, pathIncludes: '/calendar/v3/', body: backendErrorBody(status) });
+  }
+
+  injectSlow(ms: number, count = 1): void {
+    this.server.inject({ kind: 'delay', ms, count, pathIncludes: '/calendar/v3/' });
+  }
+
+  /** 410 fullSyncRequired for the next `count` GETs under /events, whatever their sync token. */
+  injectGone(count = 1): void {
+    this.server.inject({ kind: 'status', status: 410, count, method: 'GET', pathIncludes: '/events', body: fullSyncRequired() });
+  }
+
+  private mustCalendar(calendarId: string): CalendarState {
+    const cal = this.store.calendar(calendarId);
+    if (!cal) throw new Error(`Google simulator has no calendar ${calendarId}; call addCalendar first`);
+    return cal;
+  }
+
+  private occurrenceId(cal: CalendarState, seriesId: string, originalStartUtcIso: string): string {
+    const master = cal.events.get(seriesId)?.event;
+    if (!master?.recurrence?.length) throw new Error(`no recurring event ${seriesId} on calendar ${cal.id}`);
+    const startMs = Date.parse(originalStartUtcIso);
+    if (Number.isNaN(startMs)) throw new Error(`not an ISO date-time: ${originalStartUtcIso}`);
+    const occurrence: Occurrence =
+      master.start?.date !== undefined ? { date: originalStartUtcIso.slice(0, 10), startMs } : { startMs };
+    const id = instanceId(seriesId, occurrence);
+    if (!this.store.find(cal, id)) throw new Error(`${originalStartUtcIso} is not an occurrence of ${seriesId}`);
+    return id;
+  }
+
+  private async handle(req: SimRequest): Promise<SimResponse> {
+    try {
+      if (req.path === '/token') {
+        if (req.method !== 'POST') return { status: 405, headers: { allow: 'POST' }, body: { error: 'invalid_request', error_description: 'token endpoint takes POST' } };
+        return this.oauth.handleToken(req);
+      }
+      const match = EVENTS_PATH.exec(req.path);
+      if (!match) return unknownPath(req);
+      const grant = this.oauth.authenticate(req);
+      const requested = decodeURIComponent(match[1]!);
+      const calendarId = requested === 'primary' ? primaryCalendarOf(grant) : requested;
+      const cal = calendarId ? this.store.calendar(calendarId) : undefined;
+      // guides/errors 404: also "when accessing a calendar that the user can not access".
+      if (!cal || !canAccess(grant, cal.id)) throw notFound();
+      const eventId = match[2] === undefined ? undefined : decodeURIComponent(match[2]);
+      const zone = req.query.get('timeZone') ?? cal.timeZone;
+      const ifMatch = header(req.headers, 'if-match');
+      const options = ifMatch !== undefined ? { ifMatch } : {};
+
+      if (eventId === undefined) {
+        if (req.method === 'GET') return { status: 200, body: this.lister.list(cal, req.query) };
+        if (req.method === 'POST') return ok(present(this.store.insert(cal, body(req)), cal.id, zone, true));
+      } else {
+        switch (req.method) {
+          case 'GET': {
+            const event = this.store.get(cal, eventId);
+            return ok(present(event, cal.id, zone, event.organizer?.email?.toLowerCase() === cal.id.toLowerCase()));
+          }
+          case 'PATCH':
+            return ok(present(this.store.patch(cal, eventId, body(req), options), cal.id, zone, true));
+          case 'PUT':
+            return ok(present(this.store.replace(cal, eventId, body(req), options), cal.id, zone, true));
+          case 'DELETE':
+            this.store.delete(cal, eventId, options);
+            return { status: 204 };
+        }
+      }
+      return unknownPath(req);
+    } catch (err) {
+      if (err instanceof GoogleApiError) return err.toResponse();
+      throw err;
+    }
+  }
+}
+
+function ok(event: GoogleEvent): SimResponse {
+  return { status: 200, headers: { etag: event.etag }, body: event };
+}
+
+function body(req: SimRequest): unknown {
+  try {
+    return req.json() ?? {};
+  } catch (err) {
+    throw badRequest(`Invalid JSON payload received. ${(err as Error).message}`, undefined, 'parseError');
+  }
+}
+
+/** Octokit-fixtures style: an unexpected call gets a loud answer naming what was asked. */
+function unknownPath(req: SimRequest): SimResponse {
+  const message =
+    `Google Calendar simulator has no route ${req.method} ${req.path}. It serves POST /token and ` +
+    'GET|POST /calendar/v3/calendars/{calendarId}/events, GET|PATCH|PUT|DELETE /calendar/v3/calendars/{calendarId}/events/{eventId}.';
+  return {
+    status: 404,
+    body: { error: { errors: [{ domain: 'global', reason: 'notFound', message }], code: 404, message } },
+  };
+}
