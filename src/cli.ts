@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { createApp, createPlatform, type App } from './app.js';
@@ -32,8 +33,10 @@ function loggerFor(io: CliIo, config: Config | undefined, json: boolean | undefi
   return createLogger({ level: config?.log.level ?? 'info', pretty: tty && !json, destination: io.stderr });
 }
 
-function withApp<T>(io: CliIo, opts: GlobalOptions, fn: (app: App) => Promise<T>): Promise<T> {
+function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (app: App) => Promise<T>): Promise<T> {
   const { config } = loadConfig(opts.config, io.env, io.cwd);
+  // A dry run writes nothing anywhere, not even a new empty database.
+  if (opts.dryRun && !existsSync(config.database)) config.database = ':memory:';
   const app = createApp(config, loggerFor(io, config, opts.json));
   return fn(app).finally(() => app.close());
 }

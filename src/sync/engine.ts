@@ -85,6 +85,8 @@ export class SyncEngine {
     const report: CycleReport = { dryRun, counts: emptyCounts(), outcomes: [], calendars: [], ...(dryRun ? { planned: [] } : {}) };
     const runId = dryRun ? undefined : store.startRun('sync', this.now());
     let organizersRefreshed = false;
+    /** Organizers read from the platform during a dry run, which stores nothing. */
+    const unsaved = new Map<string, Organizer>();
 
     try {
       if (!dryRun) await this.finishUnfinishedWork(report);
@@ -92,11 +94,12 @@ export class SyncEngine {
       for (const source of this.deps.sources) {
         for (const calendarId of source.calendars) {
           if (options.shouldStop?.()) break;
-          const result = await this.syncCalendar(source, calendarId, options, report, async (emails) => {
+          const result = await this.syncCalendar(source, calendarId, options, report, unsaved, async (emails) => {
             if (organizersRefreshed && !this.deps.settings.provisioning.enabled) return;
             if (!organizersRefreshed) {
               organizersRefreshed = true;
-              await refreshOrganizers(this.deps.platform, store, this.deps.settings.accountIds, this.now());
+              const found = await refreshOrganizers(this.deps.platform, store, this.deps.settings.accountIds, this.now(), { save: !dryRun });
+              if (dryRun) found.forEach((o) => unsaved.set(o.email, o));
             }
             if (this.deps.settings.provisioning.enabled && !dryRun) {
               for (const email of emails) {
@@ -143,6 +146,7 @@ export class SyncEngine {
     calendarId: string,
     options: CycleOptions,
     report: CycleReport,
+    unsaved: ReadonlyMap<string, Organizer>,
     ensureOrganizers: (emails: string[]) => Promise<void>,
   ): Promise<CalendarResult> {
     const { store, logger, settings } = this.deps;
@@ -162,7 +166,7 @@ export class SyncEngine {
         if (changes.fullReason) result.fullReason = changes.fullReason;
       }
       const mappings = store.mappings({ source: source.name, calendarId });
-      const organizers = () => new Map<string, Organizer>(store.organizers().map((o) => [o.email, o]));
+      const organizers = () => new Map<string, Organizer>([...unsaved, ...store.organizers().map((o): [string, Organizer] => [o.email, o])]);
       let known = organizers();
       const missing = unknownOrganizers(changes.events, known, settings.rules);
       if (missing.length > 0) {

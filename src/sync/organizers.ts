@@ -20,14 +20,20 @@ function toOrganizer(user: PlatformUser, at: Date): Organizer {
  * accounts meetsync already knows (created with `accounts create` or provisioning) into the
  * store. An organizer missing from an answer is kept: a read never deletes.
  */
-export async function refreshOrganizers(platform: MeetingPlatform, store: Store, accountIds: readonly string[], at: Date): Promise<Organizer[]> {
+export async function refreshOrganizers(
+  platform: MeetingPlatform,
+  store: Store,
+  accountIds: readonly string[],
+  at: Date,
+  options: { save: boolean } = { save: true },
+): Promise<Organizer[]> {
   const found: Organizer[] = [];
   const accounts = new Set([...accountIds, ...store.organizers().map((o) => o.accountId)]);
   for (const accountId of accounts) {
     const users = await platform.listAccountAdmins(accountId);
     for (const user of users) found.push(toOrganizer(user, at));
   }
-  store.transaction(() => found.forEach((o) => store.upsertOrganizer(o)));
+  if (options.save) store.transaction(() => found.forEach((o) => store.upsertOrganizer(o)));
   return found;
 }
 

@@ -106,6 +106,27 @@ describe('sync engine', () => {
     expect(h.store.notes()).toHaveLength(0);
   });
 
+  it('writes nothing anywhere on a dry run, yet plans as a real cycle would', async () => {
+    const moved = h.source.put(tagged());
+    await h.engine.runCycle();
+    // dave is on the platform but not yet known to meetsync: the dry run must look him up, not store him.
+    h.sim.addUser(h.accountId, { email: 'dave@example.com', firstName: 'Dave', lastName: 'D' });
+    h.source.put(tagged({ organizerEmail: 'dave@example.com' }));
+    h.source.put(tagged({ organizerEmail: 'erin@example.com' }));
+    h.source.put(tagged());
+    h.source.patch(CAL, moved.eventId, { title: 'Moved #webmeeting' });
+    const dbBefore = h.store.db.serialize();
+    const writesBefore = h.source.writes;
+    const callsBefore = h.sim.server.requests.filter((r) => r.method !== 'GET').length;
+    const report = await h.engine.runCycle({ dryRun: true });
+    expect(report.planned?.map((p) => p.action).sort()).toEqual(['create', 'create', 'skip', 'update']);
+    expect(report.counts).toMatchObject({ created: 2, updated: 1, skipped: 1 });
+    expect(h.sim.server.requests.filter((r) => r.method !== 'GET')).toHaveLength(callsBefore);
+    expect(h.source.writes).toBe(writesBefore);
+    expect(h.store.db.serialize().equals(dbBefore)).toBe(true);
+    expect(h.store.organizer('dave@example.com')).toBeUndefined();
+  });
+
   it('provisions an account for an unknown organizer when enabled', async () => {
     h.rebuild({ provisioning: { enabled: true, accountType: 'trial', preferredLanguage: 'en', sendPassword: false, paidUntil: '2027-12-31T00:00:00.000Z' } });
     h.source.put(tagged({ organizerEmail: 'carol@example.com' }));

@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
+import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
+
+/** The built CLI, as `npm install` leaves it (npm test builds before running the tests). */
+export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/bin.js');
+
+export const E2E_API_KEY = 'e2e-secret-api-key-9f8e7d6c5b4a';
+export const OAUTH = { clientId: 'e2e-client', clientSecret: 'e2e-client-secret-abcdef', refreshToken: 'e2e-refresh-token-123456' };
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void }): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, MEETSYNC_CONFIG: '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    options.onSpawn?.(child);
+  });
+}
+
+export interface CliWorld {
+  dir: string;
+  configPath: string;
+  dbPath: string;
+  webMeeting: WebMeetingSimulator;
+  google: GoogleCalendarSimulator;
+  calendar: string;
+  close(): Promise<void>;
+}
+
+/** Both simulators over https, and a config file pointing meetsync at them. */
+export async function startCliWorld(options: { apiKey?: string } = {}): Promise<CliWorld> {
+  const tls = loadOrCreateTls(process.env.MEETSYNC_TEST_TLS_DIR!);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-e2e-'));
+  const webMeeting = new WebMeetingSimulator({ apiKey: E2E_API_KEY, tls });
+  const google = new GoogleCalendarSimulator({ tls, oauthClients: [OAUTH] });
+  await webMeeting.start();
+  await google.start();
+  const calendar = 'alice@example.com';
+  google.addCalendar(calendar);
+  const configPath = path.join(dir, 'meetsync.yaml');
+  const dbPath = path.join(dir, 'data', 'meetsync.db');
+  writeFileSync(
+    configPath,
+    `database: ./data/meetsync.db
+schedule: "*/5 * * * *"
+window: { pastDays: 1, futureDays: 3650 }
+webMeeting:
+  baseUrl: ${webMeeting.url}
+  apiKey: \${TEST_WM_KEY}
+  accountIds: []
+sources:
+  - name: corp-google
+    kind: google
+    calendars: [${calendar}]
+    auth: { type: oauth, clientId: ${OAUTH.clientId}, clientSecret: "\${TEST_GOOGLE_SECRET}", refreshToken: "\${TEST_GOOGLE_REFRESH}" }
+    rootUrl: ${google.rootUrl}
+    tokenUrl: ${google.tokenUrl}
+`,
+  );
+  process.env.TEST_WM_KEY = options.apiKey ?? E2E_API_KEY;
+  process.env.TEST_GOOGLE_SECRET = OAUTH.clientSecret;
+  process.env.TEST_GOOGLE_REFRESH = OAUTH.refreshToken;
+  return {
+    dir,
+    configPath,
+    dbPath,
+    webMeeting,
+    google,
+    calendar,
+    close: async () => {
+      await webMeeting.stop();
+      await google.stop();
+    },
+  };
+}
