@@ -51,6 +51,7 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
       ...(source.rootUrl ? { rootUrl: source.rootUrl } : {}),
       ...(source.tokenUrl ? { tokenUrl: source.tokenUrl } : {}),
       logger: logger.child({ source: source.name }),
+      configPath: `sources[${index}]`,
     });
   }
   return new UnsupportedSource(
