@@ -1,0 +1,359 @@
+import { google, type calendar_v3 } from 'googleapis';
+import type { CalendarEvent, JoinDetails, WriteBackResult } from '../domain/event.js';
+import {
+  CalendarAuthError,
+  CalendarError,
+  MalformedResponseError,
+  PreconditionFailedError,
+  SyncTokenExpiredError,
+  describeError,
+} from '../domain/errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { withBackoff, type BackoffOptions, type RetryVerdict } from './backoff.js';
+import { GoogleCredentials, type GoogleAuthConfig } from './google-auth.js';
+import {
+  STAMP_MEETING_ID,
+  STAMP_MEETING_NUMBER,
+  parseEvent,
+  parseEventsPage,
+  toCalendarEvent,
+  type GoogleEvent,
+} from './google-event.js';
+import { calendarErrorOf, googleFailureOf, isRetryable } from './google-failure.js';
+import { planJoinWrite } from './join-write.js';
+import type { ChangeSet, CalendarSource, SyncWindow } from './source.js';
+
+export type { GoogleAuthConfig } from './google-auth.js';
+
+export interface GoogleSourceConfig {
+  /** The configured source name. */
+  name: string;
+  /** Calendar ids to read (a user's primary calendar id is their email address). */
+  calendars: string[];
+  auth: GoogleAuthConfig;
+  /** Calendar API root instead of https://www.googleapis.com/ (the simulator's). */
+  rootUrl?: string;
+  /** OAuth token endpoint instead of https://oauth2.googleapis.com/token (the simulator's). */
+  tokenUrl?: string;
+  /** @default silentLogger() */
+  logger?: Logger;
+  /** Backoff for throttling and server errors. @default {maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 30000} */
+  retry?: Pick<BackoffOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs'>;
+  /** Per-request timeout; a timed-out request counts as a failed attempt. @default 30000 */
+  requestTimeoutMs?: number;
+  /** Where this source sits in the config file, for messages. @default `source "<name>"` */
+  configPath?: string;
+  /** events.list `maxResults`; Google allows at most 2500. @default 2500 */
+  pageSize?: number;
+}
+
+export const FULL_READ_REASON_410 = 'sync token expired (HTTP 410); read the calendar fully again';
+
+/** events.list page size: the most Google allows (events.list `maxResults`). */
+const MAX_PAGE_SIZE = 2500;
+/** Write-back rounds when the event keeps changing under us (HTTP 412 on If-Match). */
+const WRITE_ROUNDS = 3;
+
+type RequestOptions = { headers: Record<string, string>; retry: false; timeout: number };
+
+/**
+ * The Google Calendar adapter. googleapis builds and sends every request; this class decides
+ * what to ask, retries, and maps answers to CalendarEvents (google-event.ts).
+ *
+ * Retries are ours alone: googleapis would retry GET/PUT/DELETE on 408/429/5xx by itself but
+ * never PATCH or a 403 rateLimitExceeded (PROVIDERS.md, "Errors"), and google-auth-library's
+ * request() re-sends once on 401 *and 403* when the token has no expiry. So every call passes
+ * `retry: false` and its own Authorization header (google-auth.ts), and one backoff
+ * (backoff.ts) handles every retryable failure and counts every attempt in `stats`.
+ */
+export class GoogleSource implements CalendarSource {
+  readonly name: string;
+  readonly calendars: readonly string[];
+  /** Calendar API requests sent (every attempt), retries among them, and forced token refreshes. */
+  readonly stats = { requests: 0, retries: 0, tokenRefreshes: 0 };
+  private readonly api: calendar_v3.Calendar;
+  private readonly credentials: GoogleCredentials;
+  private readonly logger: Logger;
+  private readonly retry: BackoffOptions;
+  private readonly timeoutMs: number;
+  private readonly configPath: string;
+  private readonly pageSize: number;
+  /**
+   * Each calendar's zone, from its last events.list answer: all-day events without a zone of
+   * their own start at midnight there (google-event.ts). events.get does not tell the calendar's
+   * zone, so a getEvent before any read of that calendar in this process falls back to UTC; the
+   * engine always reads a calendar before it looks up single events.
+   */
+  private readonly zones = new Map<string, string>();
+
+  constructor(config: GoogleSourceConfig) {
+    this.name = config.name;
+    this.calendars = [...config.calendars];
+    this.logger = (config.logger ?? silentLogger()).child({ source: config.name });
+    this.retry = { ...config.retry };
+    this.timeoutMs = config.requestTimeoutMs ?? 30_000;
+    this.configPath = config.configPath ?? `source "${config.name}"`;
+    this.pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, config.pageSize ?? MAX_PAGE_SIZE));
+    this.api = google.calendar({ version: 'v3', ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) });
+    this.credentials = new GoogleCredentials(config.auth, {
+      source: config.name,
+      configPath: this.configPath,
+      ...(config.tokenUrl ? { tokenUrl: config.tokenUrl } : {}),
+      logger: this.logger,
+    });
+  }
+
+  async readChanges(calendarId: string, cursor: string | null, window: SyncWindow): Promise<ChangeSet> {
+    if (cursor) {
+      try {
+        return { ...(await this.readAll(calendarId, { syncToken: cursor })), full: false };
+      } catch (err) {
+        if (!(err instanceof SyncTokenExpiredError)) throw err;
+        // guides/sync: on 410 "clear its storage and perform a full synchronization".
+        this.logger.info({ calendarId }, 'Google sync token expired (HTTP 410); reading the calendar fully');
+        return { ...(await this.readFully(calendarId, window)), full: true, fullReason: FULL_READ_REASON_410 };
+      }
+    }
+    return { ...(await this.readFully(calendarId, window)), full: true };
+  }
+
+  async getEvent(calendarId: string, eventId: string): Promise<CalendarEvent | null> {
+    const event = await this.fetchEvent(calendarId, eventId);
+    return event ? this.map(event, calendarId, 'events.get') : null;
+  }
+
+  async writeJoinDetails(calendarId: string, eventId: string, details: JoinDetails): Promise<WriteBackResult> {
+    for (let round = 1; ; round += 1) {
+      const current = await this.fetchEvent(calendarId, eventId);
+      if (!current) throw new CalendarError(this.name, calendarId, `cannot write join details: event ${eventId} is gone`, 404);
+      if (current.status === 'cancelled') {
+        throw new CalendarError(this.name, calendarId, `cannot write join details: event ${eventId} is cancelled`);
+      }
+      if (current.organizer?.self !== true) {
+        const organizer = current.organizer?.email ? ` (organizer ${current.organizer.email})` : '';
+        throw new CalendarError(
+          this.name,
+          calendarId,
+          `refusing to write join details to event ${eventId}: this is an attendee's copy${organizer}; ` +
+            `only the organizer's copy is written`,
+        );
+      }
+      const privateProps = current.extendedProperties?.private ?? {};
+      const stampId = privateProps[STAMP_MEETING_ID];
+      const stampNumber = privateProps[STAMP_MEETING_NUMBER];
+      const plan = planJoinWrite(
+        {
+          description: current.description ?? '',
+          location: current.location ?? '',
+          ...(stampId ? { stamp: { meetingId: stampId, ...(stampNumber ? { meetingNumber: stampNumber } : {}) } } : {}),
+        },
+        details,
+      );
+      if (!plan) return current.etag ? { changed: false, etag: current.etag } : { changed: false };
+
+      // PATCH, not PUT: a PUT drops every field it omits, and `extendedProperties.private`
+      // belongs to this copy only (PROVIDERS.md). The whole private map is sent, so the result is
+      // the same whether Google merges or replaces it.
+      const body: calendar_v3.Schema$Event = {};
+      if (plan.description !== undefined) body.description = plan.description;
+      if (plan.location !== undefined) body.location = plan.location;
+      if (plan.stamp) {
+        body.extendedProperties = {
+          private: {
+            ...privateProps,
+            [STAMP_MEETING_ID]: plan.stamp.meetingId,
+            [STAMP_MEETING_NUMBER]: plan.stamp.meetingNumber ?? '',
+          },
+        };
+      }
+      try {
+        const data = await this.send(
+          'events.patch',
+          calendarId,
+          (options) =>
+            // sendUpdates 'none': adding a link must not email every attendee (PROVIDERS.md,
+            // complaint 2; events.patch `sendUpdates`).
+            this.api.events.patch({ calendarId, eventId, sendUpdates: 'none', requestBody: body }, options),
+          // If-Match: if the organizer edited the event since our GET, Google answers 412 and we
+          // re-read instead of overwriting their edit (PROVIDERS.md, "If-Match").
+          current.etag ? { 'If-Match': current.etag } : {},
+        );
+        const written = this.parse(() => parseEvent(data, 'Google events.patch'), calendarId);
+        return written.etag ? { changed: true, etag: written.etag } : { changed: true };
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError) || round >= WRITE_ROUNDS) throw err;
+        this.logger.info({ calendarId, eventId, round }, 'event changed during write-back (HTTP 412); reading it again');
+      }
+    }
+  }
+
+  /** A full read: every event that ends after the window starts, and a sync token. */
+  private readFully(calendarId: string, window: SyncWindow): Promise<{ events: CalendarEvent[]; cursor: string }> {
+    // timeMin only on the full read: guides/sync allows restricting the initial sync, and
+    // timeMin filters by END time, so a series whose instances continue into the window still
+    // comes back. No timeMax: an event created long before it enters a moving window would
+    // otherwise never arrive (incremental reads only report changes). syncToken cannot be
+    // combined with timeMin (events.list `syncToken`), so incremental reads see every change.
+    return this.readAll(calendarId, { timeMin: window.from.toISOString() });
+  }
+
+  /** Follows every nextPageToken; only the last page carries nextSyncToken (guides/sync). */
+  private async readAll(
+    calendarId: string,
+    start: { syncToken: string } | { timeMin: string },
+  ): Promise<{ events: CalendarEvent[]; cursor: string }> {
+    const events: CalendarEvent[] = [];
+    let pageToken: string | undefined;
+    for (;;) {
+      // singleEvents false on both reads: the guide asks for the same parameters on full and
+      // incremental requests, and masters + exceptions keep series identity. No showDeleted:
+      // not allowed to be false with a syncToken, and a full read needs no deleted events.
+      const params: calendar_v3.Params$Resource$Events$List = {
+        calendarId,
+        singleEvents: false,
+        maxResults: this.pageSize,
+        ...start,
+        ...(pageToken ? { pageToken } : {}),
+      };
+      const data = await this.send('events.list', calendarId, (options) => this.api.events.list(params, options));
+      const page = this.parse(() => parseEventsPage(data), calendarId);
+      if (page.timeZone) this.zones.set(calendarId, page.timeZone);
+      for (const item of page.items ?? []) events.push(this.map(item, calendarId, 'events.list'));
+      if (page.nextPageToken) {
+        if (page.nextPageToken === pageToken) {
+          throw this.malformed(calendarId, 'Google events.list', 'nextPageToken', 'the same page token came back twice');
+        }
+        pageToken = page.nextPageToken;
+        continue;
+      }
+      if (!page.nextSyncToken) {
+        throw this.malformed(calendarId, 'Google events.list', 'nextSyncToken', 'missing on the last page');
+      }
+      this.logger.debug({ calendarId, events: events.length }, 'Google calendar read');
+      return { events, cursor: page.nextSyncToken };
+    }
+  }
+
+  /** events.get, or null on positive proof that the event is gone. */
+  private async fetchEvent(calendarId: string, eventId: string): Promise<GoogleEvent | null> {
+    let data: unknown;
+    try {
+      data = await this.send('events.get', calendarId, (options) => this.api.events.get({ calendarId, eventId }, options));
+    } catch (err) {
+      if (!(err instanceof CalendarError) || (err.status !== 404 && err.status !== 410)) throw err;
+      // 410 on an event is "deleted" (guides/errors). 404 is also what Google answers for a
+      // calendar the credential cannot see (guides/errors, 404 "Not Found"), which proves
+      // nothing about the event: believe it only when the calendar itself still answers.
+      if (err.status === 404) await this.confirmCalendar(calendarId, eventId);
+      return null;
+    }
+    return this.parse(() => parseEvent(data), calendarId);
+  }
+
+  private async confirmCalendar(calendarId: string, eventId: string): Promise<void> {
+    try {
+      await this.send('events.list', calendarId, (options) => this.api.events.list({ calendarId, maxResults: 1 }, options));
+    } catch (err) {
+      if (!(err instanceof CalendarError) || err.status !== 404) throw err;
+      throw new CalendarError(
+        this.name,
+        calendarId,
+        `calendar ${calendarId} is not found or not shared with the credential of ${this.configPath}; ` +
+          `event ${eventId} is not taken as deleted`,
+        404,
+      );
+    }
+  }
+
+  private map(event: GoogleEvent, calendarId: string, call: string): CalendarEvent {
+    const zone = this.zones.get(calendarId);
+    return this.parse(
+      () =>
+        toCalendarEvent(event, {
+          source: this.name,
+          calendarId,
+          ...(zone ? { calendarTimeZone: zone } : {}),
+          what: `Google ${call} (event ${event.id})`,
+        }),
+      calendarId,
+    );
+  }
+
+  /** Runs a parse; a malformed answer becomes a CalendarError of this calendar naming the field. */
+  private parse<T>(run: () => T, calendarId: string): T {
+    try {
+      return run();
+    } catch (err) {
+      if (!(err instanceof MalformedResponseError)) throw err;
+      throw new CalendarError(this.name, calendarId, err.message, undefined, { cause: err });
+    }
+  }
+
+  private malformed(calendarId: string, what: string, field: string, problem: string): CalendarError {
+    const cause = new MalformedResponseError(what, field, problem);
+    return new CalendarError(this.name, calendarId, cause.message, undefined, { cause });
+  }
+
+  /**
+   * Sends one Calendar API call with backoff. A 401 forces exactly one token refresh per call
+   * (guides/errors: "401 Invalid Credentials ... refresh the access token"); a second 401 is a
+   * credential problem for a person.
+   */
+  private async send(
+    what: string,
+    calendarId: string,
+    request: (options: RequestOptions) => Promise<{ data: unknown }>,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<unknown> {
+    let refreshed = false;
+    let attempts = 0;
+    try {
+      return await withBackoff(
+        async () => {
+          for (;;) {
+            const headers = await this.credentials.headers(calendarId);
+            attempts += 1;
+            this.stats.requests += 1;
+            try {
+              const response = await request({ headers: { ...headers, ...extraHeaders }, retry: false, timeout: this.timeoutMs });
+              return response.data;
+            } catch (err) {
+              if (googleFailureOf(err)?.status !== 401 || refreshed) throw err;
+              refreshed = true;
+              this.stats.tokenRefreshes += 1;
+              this.credentials.expire(calendarId);
+              this.logger.info({ calendarId, call: what }, 'Google refused the access token (HTTP 401); refreshing it once');
+            }
+          }
+        },
+        (err) => this.verdict(err),
+        {
+          ...this.retry,
+          onRetry: ({ attempt, delayMs, error }) => {
+            this.stats.retries += 1;
+            this.logger.warn(
+              { calendarId, call: what, attempt, delayMs, error: describeError(this.errorOf(error, what, calendarId, attempts)) },
+              'Google call failed; retrying after backoff',
+            );
+          },
+        },
+      );
+    } catch (err) {
+      throw this.errorOf(err, what, calendarId, attempts);
+    }
+  }
+
+  private errorOf(err: unknown, what: string, calendarId: string, attempts: number): Error {
+    return calendarErrorOf(err, { source: this.name, calendarId, call: what, attempts, configPath: this.configPath });
+  }
+
+  private verdict(err: unknown): RetryVerdict {
+    if (err instanceof CalendarAuthError) return { retry: false };
+    // google-auth.ts turns only retryable token-endpoint failures (5xx, 429, no answer) into a
+    // plain CalendarError.
+    if (err instanceof CalendarError) return { retry: true };
+    const failure = googleFailureOf(err);
+    if (!failure || !isRetryable(failure)) return { retry: false };
+    return failure.retryAfterMs === undefined ? { retry: true } : { retry: true, retryAfterMs: failure.retryAfterMs };
+  }
+}
