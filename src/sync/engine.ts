@@ -130,10 +130,44 @@ export class SyncEngine {
     for (const m of pending.created) report.outcomes.push(this.mappingOutcome(m, 'created', 'creation interrupted earlier; created now'));
     for (const u of pending.unresolved) report.outcomes.push(this.mappingOutcome(u.mapping, 'failed', u.reason));
     for (const o of report.outcomes) count(report.counts, o.outcome);
+    await this.catchUp([...pending.adopted, ...pending.created], report);
 
     for (const m of store.mappings({ state: 'active' }).filter((x) => x.writeBack === 'pending')) {
       const source = this.sourcesByName.get(m.source);
       if (source) await writeBack(m, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
+    }
+  }
+
+  /**
+   * A creation resolved late was planned from the event as it was then; the event may have moved,
+   * been renamed or deleted since (those changes were read while the creation was unconfirmed).
+   * Each one is compared with the event as it is now and brought in step.
+   */
+  private async catchUp(resolved: readonly Mapping[], report: CycleReport): Promise<void> {
+    const { store, platform, logger, settings } = this.deps;
+    for (const m of resolved) {
+      const source = this.sourcesByName.get(m.source);
+      if (!source) continue;
+      try {
+        const current = (await source.getEvent(m.calendarId, m.eventId)) ?? tombstoneOf(m);
+        const actions = plan({
+          events: [current],
+          mappings: [m],
+          organizers: new Map(store.organizers().map((o): [string, Organizer] => [o.email, o])),
+          rules: settings.rules,
+          now: this.now(),
+          onEventCancelled: settings.onEventCancelled,
+          accountIds: settings.accountIds,
+          provisioning: settings.provisioning.enabled,
+        });
+        for (const action of actions.filter((a) => a.kind === 'update' || a.kind === 'cancel')) {
+          const { outcome } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
+          report.outcomes.push(outcome);
+          count(report.counts, outcome.outcome);
+        }
+      } catch (err) {
+        logger.warn({ event: m.eventId }, `could not compare a late-resolved meeting with its event: ${describeError(err)}`);
+      }
     }
   }
 
@@ -205,6 +239,10 @@ export class SyncEngine {
         return result;
       }
 
+      // Events that need nothing now (untagged, or cancelled without a meeting) lose any old note.
+      const acted = new Set(actions.map((a) => keyOf(a.event)));
+      store.transaction(() => changes.events.filter((e) => !acted.has(keyOf(e))).forEach((e) => store.clearNote(e)));
+
       let retry = false;
       for (const action of actions) {
         const { outcome, retry: again } = await execute(action, { store, platform: this.deps.platform, source, defaults: settings.defaults, now: this.now, logger: log });
@@ -261,15 +299,20 @@ export class SyncEngine {
       if (m.state !== 'active' || seen.has(keyOf(m))) continue;
       const current = await source.getEvent(calendarId, m.eventId);
       if (current === null || current.status === 'cancelled') {
-        const event: CalendarEvent = current ?? {
-          source: m.source, calendarId, eventId: m.eventId, isOrganizerCopy: true, status: 'cancelled', kind: 'single',
-          title: m.topic, description: '', location: '', categories: [], allDay: false,
-        };
+        const event: CalendarEvent = current ?? tombstoneOf(m);
         actions.push({ kind: 'cancel', event, mapping: m, mode: this.deps.settings.onEventCancelled, reason: 'the event was deleted (confirmed with the provider)' });
       }
     }
     return actions;
   }
+}
+
+/** The provider said the event is gone (404): a cancelled event with the mapping's identity. */
+function tombstoneOf(m: Mapping): CalendarEvent {
+  return {
+    source: m.source, calendarId: m.calendarId, eventId: m.eventId, isOrganizerCopy: true, status: 'cancelled', kind: 'single',
+    title: m.topic, description: '', location: '', categories: [], allDay: false,
+  };
 }
 
 function dryOutcome(a: SyncAction): EventOutcome['outcome'] | undefined {

@@ -128,7 +128,10 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           await ctx.platform.deleteMeeting(action.mapping.userId, action.mapping.meetingId);
         }
         const state = action.mode === 'delete' ? 'cancelled' : 'kept';
-        store.saveMapping({ ...action.mapping, state, updatedAt: at() });
+        store.transaction(() => {
+          store.saveMapping({ ...action.mapping, state, updatedAt: at() });
+          store.clearNote(event);
+        });
         logger.info({ event: event.eventId, meetingId: action.mapping.meetingId, mode: action.mode }, `meeting ${state}: ${action.reason}`);
         return {
           outcome: outcomeOf(event, 'cancelled', {
@@ -183,7 +186,9 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         if (action.mapping.writeBack === 'pending') await writeBack(action.mapping, ctx);
         return { outcome: outcomeOf(event, 'unchanged', action.mapping.meetingId ? { meetingId: action.mapping.meetingId } : {}), retry: false };
       case 'pending':
-        return { outcome: outcomeOf(event, 'failed', { reason: 'an earlier creation of its meeting is not confirmed yet; resolved from the organizer feed first' }), retry: true };
+        // Not retried through the cursor: the unconfirmed creation is retried from the mappings
+        // table every cycle, and compared with the event as it is then (engine catchUp).
+        return { outcome: outcomeOf(event, 'failed', { reason: 'an earlier creation of its meeting is not confirmed yet (the organizer feed could not be read); retried next cycle' }), retry: false };
     }
   } catch (err) {
     const reason = describeError(err);

@@ -175,6 +175,15 @@ describe('sync engine', () => {
     expect(h.store.notes()[0]).toMatchObject({ kind: 'exception', seriesId: series.eventId });
   });
 
+  it('forgets the note of a skipped event once it no longer asks for a meeting', async () => {
+    const e = h.source.put(tagged({ allDay: true }));
+    await h.engine.runCycle();
+    expect(h.store.notes()).toHaveLength(1);
+    h.source.patch(CAL, e.eventId, { title: 'Offsite' });
+    await h.engine.runCycle();
+    expect(h.store.notes()).toHaveLength(0);
+  });
+
   it('skips a series the platform cannot express, saying why', async () => {
     h.source.put(tagged({ kind: 'series', recurrence: ['RRULE:FREQ=WEEKLY;BYDAY=MO,WE'] }));
     const report = await h.engine.runCycle();
@@ -287,6 +296,23 @@ describe('sync engine', () => {
       expect(h.sim.meetings()[0]?.agenda).toContain('meetsync:never-sent');
       await h.engine.runCycle();
       expect(meetingCalls('POST')).toHaveLength(1);
+    });
+
+    it('brings a late-resolved meeting in step with the event as it is now', async () => {
+      const e = h.source.put(tagged());
+      const userId = h.store.organizer(ALICE)!.userId;
+      h.store.saveMapping({
+        source: 'mem', calendarId: CAL, eventId: e.eventId, organizerEmail: ALICE, userId, marker: 'meetsync:late', state: 'creating',
+        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
+      });
+      const start = new Date(Date.parse(e.start!) + 3_600_000).toISOString();
+      const end = new Date(Date.parse(e.end!) + 3_600_000).toISOString();
+      h.source.patch(CAL, e.eventId, { start, end });
+      await h.engine.runCycle();
+      expect(meetingCalls('POST')).toHaveLength(1);
+      expect(meetingCalls('PUT')).toHaveLength(1);
+      expect(h.sim.meetings()[0]).toMatchObject({ startTime: start, endTime: end });
+      expect(h.store.mapping(e)).toMatchObject({ state: 'active', start });
     });
 
     it('leaves the intent alone when the feed cannot be read, and creates nothing for that event', async () => {
