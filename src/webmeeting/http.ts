@@ -249,11 +249,28 @@ export function platformFailure(
 }
 
 /** `ECONNREFUSED`, `UND_ERR_SOCKET (other side closed)`: the useful part of undici's "fetch failed". */
+/** Plain words for the socket errors undici and Node report, with their code kept for searching. */
+const NETWORK_WORDS: Record<string, string> = {
+  UND_ERR_SOCKET: 'the connection was closed before an answer arrived',
+  ECONNRESET: 'the connection was reset',
+  ECONNREFUSED: 'nothing is listening at that address (is baseUrl right, is the platform up?)',
+  ENOTFOUND: 'the host name does not resolve (check baseUrl)',
+  EAI_AGAIN: 'the host name could not be resolved just now (DNS)',
+  ETIMEDOUT: 'the connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  CERT_HAS_EXPIRED: 'the server certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed (trust its CA with NODE_EXTRA_CA_CERTS)',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the server certificate is signed by an unknown CA (trust it with NODE_EXTRA_CA_CERTS)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate cannot be verified (trust its CA with NODE_EXTRA_CA_CERTS)',
+};
+
 function networkReason(err: unknown): string {
   const inner = err instanceof Error && err.cause instanceof Error ? err.cause : err;
   if (!(inner instanceof Error)) return scrub(String(inner));
   const code = (inner as { code?: unknown }).code;
-  return scrub(typeof code === 'string' ? `${code} (${inner.message})` : inner.message);
+  if (typeof code !== 'string') return scrub(inner.message);
+  const words = NETWORK_WORDS[code];
+  return scrub(words ? `${words} (${code}: ${inner.message})` : `${code} (${inner.message})`);
 }
 
 /**

@@ -59,6 +59,30 @@ describe('meetsync CLI', () => {
     db.close();
   });
 
+  it('says so in one line when the platform answers malformed data, and stores nothing', async () => {
+    const created = await cli('accounts', 'create', '--email', 'alice@example.com', '--first', 'Alice', '--last', 'Example');
+    expect(created.code).toBe(0);
+    const dbBefore = readFileSync(w.dbPath);
+    w.webMeeting.server.inject({ kind: 'status', status: 200, method: 'GET', pathIncludes: '/account/admin/', body: { responseCode: 0, data: [{ email: 'alice@example.com', id: 'not-an-id' }] } });
+    const r = await cli('organizers', '--refresh');
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^meetsync: .*malformed response, data\[0\]\.\w+/);
+    expect(readFileSync(w.dbPath).equals(dbBefore)).toBe(true);
+  });
+
+  it('says so in one line when the connection drops, and stores nothing', async () => {
+    w.webMeeting.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/account' });
+    const r = await cli('accounts', 'create', '--email', 'bob@example.com', '--first', 'Bob', '--last', 'B');
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^meetsync: .*(connection|socket|network)/i);
+    expect(w.webMeeting.server.received('POST', '/api/v6/account')).toHaveLength(1);
+    const db = new Database(w.dbPath, { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM organizers').pluck().get()).toBe(0);
+    db.close();
+  });
+
   it('syncs: a dry run writes nothing anywhere, then a real cycle creates and writes back once', async () => {
     await cli('accounts', 'create', '--email', 'alice@example.com', '--first', 'Alice', '--last', 'Example');
     const event = tagged();
