@@ -58,6 +58,8 @@ export function changesBetween(mapping: Mapping, desired: DesiredMeeting): strin
   if (Date.parse(mapping.start) !== Date.parse(desired.start)) changes.push('start');
   if (Date.parse(mapping.end) !== Date.parse(desired.end)) changes.push('end');
   if (JSON.stringify(mapping.recurrence) !== JSON.stringify(desired.recurrence)) changes.push('recurrence');
+  // A series is expanded in its zone (DST): moving it to another zone is a change even at the same first instant.
+  if (desired.recurrence && (mapping.timeZone ?? null) !== (desired.timeZone ?? null)) changes.push('timeZone');
   return changes;
 }
 
@@ -88,7 +90,7 @@ export function plan(input: PlanInput): SyncAction[] {
             ? `occurrence of ${event.originalStart ?? 'the series'} was cancelled in the calendar; the recurring meeting still has it`
             : `occurrence of ${event.originalStart ?? 'the series'} was moved or edited in the calendar; the recurring meeting keeps the series pattern`;
         actions.push({ kind: 'exception', event, seriesMapping: series, reason });
-      } else if (event.status !== 'cancelled' && event.isOrganizerCopy && isTagged(event, input.rules)) {
+      } else if (event.status !== 'cancelled' && event.isOrganizerCopy && isTagged(event, input.rules) && !seriesTaggedHere(event, input)) {
         actions.push({ kind: 'skip', event, reason: 'only one occurrence of a series is tagged: tag the whole series to get a recurring web meeting' });
       }
       continue;
@@ -134,16 +136,30 @@ export function plan(input: PlanInput): SyncAction[] {
     }
     const organizer = event.organizerEmail ? input.organizers.get(event.organizerEmail.toLowerCase()) : undefined;
     if (!organizer) {
-      actions.push({ kind: 'skip', event, reason: unknownOrganizerReason(event, input) });
+      actions.push({
+        kind: 'skip',
+        event,
+        reason: unknownOrganizerReason(event, input),
+        ...(event.organizerEmail ? { awaitingOrganizer: event.organizerEmail.toLowerCase() } : {}),
+      });
       continue;
     }
-    if (event.stamp) {
+    // A stamp whose meeting this mapping already cancelled (the event was untagged, then tagged
+    // again) names a meeting that is gone or kept apart: the event gets a new one.
+    const prior = byKey.get(keyOf(event));
+    if (event.stamp && !(prior && prior.meetingId === event.stamp.meetingId)) {
       actions.push({ kind: 'adopt', event, organizer, stamp: event.stamp, desired: wanted.desired });
       continue;
     }
     actions.push({ kind: 'create', event, organizer, desired: wanted.desired });
   }
   return actions;
+}
+
+/** The occurrence's series master is in the same read and tagged: the series gets the meeting. */
+function seriesTaggedHere(occurrence: CalendarEvent, input: PlanInput): boolean {
+  const master = input.events.find((e) => e.eventId === occurrence.seriesId && e.calendarId === occurrence.calendarId);
+  return master !== undefined && master.status !== 'cancelled' && isTagged(master, input.rules);
 }
 
 /** Tagged organizer events whose organizer is unknown: candidates for an organizer refresh or provisioning. */
