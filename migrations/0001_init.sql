@@ -52,6 +52,9 @@ CREATE TABLE event_notes (
   title       TEXT NOT NULL DEFAULT '',
   start_at    TEXT,
   series_id   TEXT,
+  -- Set when the event waits for this organizer to get a platform user: it is looked at again
+  -- once they have one, without waiting for the event itself to change.
+  awaiting_organizer TEXT,
   updated_at  TEXT NOT NULL,
   PRIMARY KEY (source, calendar_id, event_id)
 );

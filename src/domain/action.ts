@@ -17,7 +17,7 @@ export type SyncAction =
   | { kind: 'update'; event: CalendarEvent; mapping: Mapping; desired: DesiredMeeting; changes: string[] }
   | { kind: 'cancel'; event: CalendarEvent; mapping: Mapping; mode: 'delete' | 'keep'; reason: string }
   | { kind: 'adopt'; event: CalendarEvent; organizer: Organizer; stamp: MeetingStamp; desired: DesiredMeeting }
-  | { kind: 'skip'; event: CalendarEvent; reason: string }
+  | { kind: 'skip'; event: CalendarEvent; reason: string; awaitingOrganizer?: string }
   | { kind: 'exception'; event: CalendarEvent; seriesMapping: Mapping; reason: string }
   | { kind: 'unchanged'; event: CalendarEvent; mapping: Mapping }
   /** A mapping whose intent was recorded but whose creation was not confirmed: resolved before anything new. */

@@ -65,6 +65,8 @@ export interface EventNote extends EventKey {
   title: string;
   start?: string;
   seriesId?: string;
+  /** The organizer (lower-cased email) whose platform user the event waits for. */
+  awaitingOrganizer?: string;
   updatedAt: string;
 }
 

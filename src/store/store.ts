@@ -178,12 +178,24 @@ export class Store {
   saveNote(n: EventNote): void {
     this.db
       .prepare(
-        `INSERT INTO event_notes (source, calendar_id, event_id, kind, reason, title, start_at, series_id, updated_at)
-         VALUES (@source, @calendarId, @eventId, @kind, @reason, @title, @start, @seriesId, @updatedAt)
+        `INSERT INTO event_notes (source, calendar_id, event_id, kind, reason, title, start_at, series_id, awaiting_organizer, updated_at)
+         VALUES (@source, @calendarId, @eventId, @kind, @reason, @title, @start, @seriesId, @awaitingOrganizer, @updatedAt)
          ON CONFLICT (source, calendar_id, event_id) DO UPDATE SET kind = excluded.kind, reason = excluded.reason,
-           title = excluded.title, start_at = excluded.start_at, series_id = excluded.series_id, updated_at = excluded.updated_at`,
+           title = excluded.title, start_at = excluded.start_at, series_id = excluded.series_id,
+           awaiting_organizer = excluded.awaiting_organizer, updated_at = excluded.updated_at`,
       )
-      .run({ ...n, reason: scrub(n.reason), start: n.start ?? null, seriesId: n.seriesId ?? null });
+      .run({
+        source: n.source,
+        calendarId: n.calendarId,
+        eventId: n.eventId,
+        kind: n.kind,
+        reason: scrub(n.reason),
+        title: n.title,
+        start: n.start ?? null,
+        seriesId: n.seriesId ?? null,
+        awaitingOrganizer: n.awaitingOrganizer ?? null,
+        updatedAt: n.updatedAt,
+      });
   }
 
   clearNote(key: EventKey): void {
@@ -206,6 +218,7 @@ export class Store {
       title: r.title ?? '',
       ...(r.start_at ? { start: r.start_at } : {}),
       ...(r.series_id ? { seriesId: r.series_id } : {}),
+      ...(r.awaiting_organizer ? { awaitingOrganizer: r.awaiting_organizer } : {}),
       updatedAt: r.updated_at!,
     }));
   }

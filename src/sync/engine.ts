@@ -59,6 +59,9 @@ export interface CycleReport {
   planned?: Array<{ source: string; calendarId: string; eventId: string; title: string; action: SyncAction['kind']; detail?: string }>;
 }
 
+/** How often events waiting for an organizer make meetsync ask the platform again. */
+const ORGANIZER_RECHECK_MS = 15 * 60_000;
+
 const emptyCounts = (): CycleCounts => ({ created: 0, updated: 0, cancelled: 0, adopted: 0, skipped: 0, failed: 0, unchanged: 0 });
 
 function count(counts: CycleCounts, outcome: EventOutcome['outcome']): void {
@@ -73,6 +76,8 @@ function count(counts: CycleCounts, outcome: EventOutcome['outcome']): void {
 export class SyncEngine {
   private readonly now: () => Date;
   private readonly sourcesByName: Map<string, CalendarSource>;
+  /** When organizers were last read from the platform by this engine (ms since epoch). */
+  private lastOrganizerRefresh = 0;
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -88,27 +93,31 @@ export class SyncEngine {
     /** Organizers read from the platform during a dry run, which stores nothing. */
     const unsaved = new Map<string, Organizer>();
 
+    /** Looks unknown organizers up on the platform (once a cycle), and provisions them when enabled. */
+    const ensureOrganizers = async (emails: string[]) => {
+      if (!organizersRefreshed) {
+        organizersRefreshed = true;
+        this.lastOrganizerRefresh = this.now().getTime();
+        const found = await refreshOrganizers(this.deps.platform, store, this.deps.settings.accountIds, this.now(), { save: !dryRun });
+        if (dryRun) found.forEach((o) => unsaved.set(o.email, o));
+      }
+      if (this.deps.settings.provisioning.enabled && !dryRun) {
+        for (const email of emails) {
+          if (store.organizer(email)) continue;
+          const o = await provisionOrganizer(this.deps.platform, store, email, this.deps.settings.provisioning, this.now());
+          logger.info({ organizer: o.email, accountId: o.accountId }, 'platform account created for organizer');
+        }
+      }
+    };
+
     try {
       if (!dryRun) await this.finishUnfinishedWork(report);
+      await this.recheckAwaiting(report, options, unsaved, ensureOrganizers);
 
       for (const source of this.deps.sources) {
         for (const calendarId of source.calendars) {
           if (options.shouldStop?.()) break;
-          const result = await this.syncCalendar(source, calendarId, options, report, unsaved, async (emails) => {
-            if (organizersRefreshed && !this.deps.settings.provisioning.enabled) return;
-            if (!organizersRefreshed) {
-              organizersRefreshed = true;
-              const found = await refreshOrganizers(this.deps.platform, store, this.deps.settings.accountIds, this.now(), { save: !dryRun });
-              if (dryRun) found.forEach((o) => unsaved.set(o.email, o));
-            }
-            if (this.deps.settings.provisioning.enabled && !dryRun) {
-              for (const email of emails) {
-                if (store.organizer(email)) continue;
-                const o = await provisionOrganizer(this.deps.platform, store, email, this.deps.settings.provisioning, this.now());
-                logger.info({ organizer: o.email, accountId: o.accountId }, 'platform account created for organizer');
-              }
-            }
-          });
+          const result = await this.syncCalendar(source, calendarId, options, report, unsaved, ensureOrganizers);
           report.calendars.push(result);
         }
       }
@@ -167,6 +176,61 @@ export class SyncEngine {
         }
       } catch (err) {
         logger.warn({ event: m.eventId }, `could not compare a late-resolved meeting with its event: ${describeError(err)}`);
+      }
+    }
+  }
+
+  /**
+   * Events skipped because their organizer had no platform user are looked at again once the
+   * organizer has one (created with 'meetsync accounts create', or added on the platform), without
+   * waiting for the event itself to change. The platform is asked at most every 15 minutes.
+   */
+  private async recheckAwaiting(
+    report: CycleReport,
+    options: CycleOptions,
+    unsaved: Map<string, Organizer>,
+    ensureOrganizers: (emails: string[]) => Promise<void>,
+  ): Promise<void> {
+    const { store, platform, logger, settings } = this.deps;
+    const waiting = store.notes().filter((n) => n.kind === 'skipped' && n.awaitingOrganizer);
+    if (waiting.length === 0) return;
+    const known = () => new Set([...unsaved.keys(), ...store.organizers().map((o) => o.email)]);
+    const missing = [...new Set(waiting.map((n) => n.awaitingOrganizer!))].filter((e) => !known().has(e));
+    if (missing.length > 0 && this.now().getTime() - this.lastOrganizerRefresh >= ORGANIZER_RECHECK_MS) await ensureOrganizers(missing);
+    const now = known();
+    for (const note of waiting.filter((n) => now.has(n.awaitingOrganizer!))) {
+      const source = this.sourcesByName.get(note.source);
+      if (!source || options.shouldStop?.()) continue;
+      try {
+        const event = await source.getEvent(note.calendarId, note.eventId);
+        if (!event) {
+          if (!options.dryRun) store.clearNote(note);
+          continue;
+        }
+        const actions = plan({
+          events: [event],
+          mappings: store.mappings({ source: note.source, calendarId: note.calendarId }).filter((m) => m.eventId === note.eventId),
+          organizers: new Map<string, Organizer>([...unsaved, ...store.organizers().map((o): [string, Organizer] => [o.email, o])]),
+          rules: settings.rules,
+          now: this.now(),
+          onEventCancelled: settings.onEventCancelled,
+          accountIds: settings.accountIds,
+          provisioning: settings.provisioning.enabled,
+        });
+        for (const action of actions) {
+          if (options.dryRun) {
+            report.planned!.push({ source: note.source, calendarId: note.calendarId, eventId: event.eventId, title: event.title, action: action.kind, ...detailOf(action) });
+            const o = dryOutcome(action);
+            if (o) count(report.counts, o);
+            continue;
+          }
+          const { outcome } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
+          report.outcomes.push(outcome);
+          count(report.counts, outcome.outcome);
+        }
+        if (actions.length === 0 && !options.dryRun) store.clearNote(note);
+      } catch (err) {
+        logger.warn({ event: note.eventId }, `could not look again at an event waiting for its organizer: ${describeError(err)}`);
       }
     }
   }

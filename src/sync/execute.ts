@@ -169,7 +169,15 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         return { outcome: outcomeOf(event, 'adopted', { meetingId: action.stamp.meetingId, reason: 'the event already carries a meeting made by meetsync; mapping rebuilt, nothing created' }), retry: false };
       }
       case 'skip':
-        store.saveNote({ ...keyFields(event), kind: 'skipped', reason: action.reason, title: event.title, ...(event.start ? { start: event.start } : {}), updatedAt: at() });
+        store.saveNote({
+          ...keyFields(event),
+          kind: 'skipped',
+          reason: action.reason,
+          title: event.title,
+          ...(event.start ? { start: event.start } : {}),
+          ...(action.awaitingOrganizer ? { awaitingOrganizer: action.awaitingOrganizer } : {}),
+          updatedAt: at(),
+        });
         return { outcome: outcomeOf(event, 'skipped', { reason: action.reason }), retry: false };
       case 'exception':
         store.saveNote({

@@ -106,6 +106,21 @@ describe('sync engine', () => {
     expect(h.store.notes()).toHaveLength(0);
   });
 
+  it('creates the meeting of a skipped event once its organizer exists, without the event changing', async () => {
+    const e = h.source.put(tagged({ organizerEmail: 'bob@example.com' }));
+    await h.engine.runCycle();
+    expect(h.store.notes()[0]).toMatchObject({ eventId: e.eventId, awaitingOrganizer: 'bob@example.com' });
+    h.sim.addUser(h.accountId, { email: 'bob@example.com', firstName: 'Bob', lastName: 'B' });
+    // A fresh process (meetsync sync) asks the platform again; the daemon does so every 15 minutes.
+    const report = await h.rebuild().runCycle();
+    expect(report.counts.created).toBe(1);
+    expect(h.store.mapping(e)?.state).toBe('active');
+    expect(h.store.notes()).toHaveLength(0);
+    const quiet = await h.engine.runCycle();
+    expect(quiet.counts.created).toBe(0);
+    expect(meetingCalls('POST')).toHaveLength(1);
+  });
+
   it('writes nothing anywhere on a dry run, yet plans as a real cycle would', async () => {
     const moved = h.source.put(tagged());
     await h.engine.runCycle();
