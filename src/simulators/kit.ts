@@ -147,19 +147,20 @@ export class SimServer {
       at: Date.now(),
     };
 
+    const simRequest: SimRequest = {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      json: () => (body.trim() === '' ? undefined : JSON.parse(body)),
+    };
     let answer: SimResponse;
     if (url.pathname.startsWith('/_sim/')) {
       try {
         answer = this.control(method, url.pathname, body);
         if (answer.status === 404 && this.options.control) {
-          answer = await this.options.control({
-            method,
-            path: url.pathname,
-            query: url.searchParams,
-            headers: req.headers,
-            body,
-            json: () => (body.trim() === '' ? undefined : JSON.parse(body)),
-          });
+          answer = await this.options.control(simRequest);
         }
       } catch (err) {
         answer = { status: 400, body: { error: `simulator control request failed: ${(err as Error).message}` } };
@@ -183,14 +184,7 @@ export class SimServer {
         };
       } else {
         try {
-          answer = await this.handler({
-            method,
-            path: url.pathname,
-            query: url.searchParams,
-            headers: req.headers,
-            body,
-            json: () => (body.trim() === '' ? undefined : JSON.parse(body)),
-          });
+          answer = await this.handler(simRequest);
         } catch (err) {
           answer = { status: 500, body: { error: `simulator failed: ${(err as Error).message}` } };
         }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DesiredMeeting, EventOutcome, SyncAction } from '../domain/action.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { describeError, PlatformError } from '../domain/errors.js';
-import type { Mapping } from '../domain/mapping.js';
+import type { Mapping, Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform, MeetingSpec } from '../domain/meeting.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
@@ -75,25 +75,11 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
   try {
     switch (action.kind) {
       case 'create': {
-        const marker = `meetsync:${randomUUID()}`;
-        const intent: Mapping = {
-          source: event.source,
-          calendarId: event.calendarId,
-          eventId: event.eventId,
-          ...(event.iCalUid ? { iCalUid: event.iCalUid } : {}),
-          organizerEmail: action.organizer.email,
-          userId: action.organizer.userId,
-          marker,
+        const intent = newMapping(event, action.organizer, action.desired, at(), {
+          marker: `meetsync:${randomUUID()}`,
           state: 'creating',
-          topic: action.desired.topic,
-          start: action.desired.start,
-          end: action.desired.end,
-          ...(action.desired.timeZone ? { timeZone: action.desired.timeZone } : {}),
-          recurrence: action.desired.recurrence,
           writeBack: 'pending',
-          createdAt: at(),
-          updatedAt: at(),
-        };
+        });
         store.transaction(() => {
           store.saveMapping(intent);
           store.clearNote(event);
@@ -142,26 +128,13 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         };
       }
       case 'adopt': {
-        const mapping: Mapping = {
-          source: event.source,
-          calendarId: event.calendarId,
-          eventId: event.eventId,
-          ...(event.iCalUid ? { iCalUid: event.iCalUid } : {}),
-          organizerEmail: action.organizer.email,
-          userId: action.organizer.userId,
+        const mapping = newMapping(event, action.organizer, action.desired, at(), {
           marker: `meetsync:adopted:${action.stamp.meetingId}`,
           meetingId: action.stamp.meetingId,
           ...(action.stamp.meetingNumber ? { meetingNumber: action.stamp.meetingNumber } : {}),
           state: 'active',
-          topic: action.desired.topic,
-          start: action.desired.start,
-          end: action.desired.end,
-          ...(action.desired.timeZone ? { timeZone: action.desired.timeZone } : {}),
-          recurrence: action.desired.recurrence,
           writeBack: 'done',
-          createdAt: at(),
-          updatedAt: at(),
-        };
+        });
         store.transaction(() => {
           store.saveMapping(mapping);
           store.clearNote(event);
@@ -205,6 +178,32 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
     store.saveNote({ ...keyFields(event), kind: 'failed', reason: `${action.kind} failed: ${reason}`, title: event.title, ...(event.start ? { start: event.start } : {}), updatedAt: at() });
     return { outcome: outcomeOf(event, 'failed', { reason }), retry };
   }
+}
+
+/** A mapping of `event` to the meeting `desired` describes, as first recorded. */
+function newMapping(
+  event: CalendarEvent,
+  organizer: Organizer,
+  desired: DesiredMeeting,
+  at: string,
+  fields: Pick<Mapping, 'marker' | 'state' | 'writeBack'> & Partial<Pick<Mapping, 'meetingId' | 'meetingNumber'>>,
+): Mapping {
+  return {
+    source: event.source,
+    calendarId: event.calendarId,
+    eventId: event.eventId,
+    ...(event.iCalUid ? { iCalUid: event.iCalUid } : {}),
+    organizerEmail: organizer.email,
+    userId: organizer.userId,
+    topic: desired.topic,
+    start: desired.start,
+    end: desired.end,
+    ...(desired.timeZone ? { timeZone: desired.timeZone } : {}),
+    recurrence: desired.recurrence,
+    createdAt: at,
+    updatedAt: at,
+    ...fields,
+  };
 }
 
 function keyFields(e: CalendarEvent) {
