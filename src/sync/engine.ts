@@ -1,4 +1,4 @@
-import type { CycleCounts, EventOutcome, SyncAction } from '../domain/action.js';
+import type { EventOutcome, SyncAction } from '../domain/action.js';
 import { CalendarAuthError, describeError } from '../domain/errors.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { keyOf, type Mapping, type Organizer } from '../domain/mapping.js';
@@ -11,6 +11,9 @@ import { execute, writeBack, type MeetingDefaults } from './execute.js';
 import { provisionOrganizer, refreshOrganizers, type ProvisioningSettings } from './organizers.js';
 import { resolvePending } from './pending.js';
 import { plan, unknownOrganizers } from './plan.js';
+import { count, detailOf, dryOutcome, emptyCounts, type CalendarResult, type CycleReport } from './report.js';
+
+export type { CalendarResult, CycleReport } from './report.js';
 
 export interface EngineSettings {
   rules: TaggingRules;
@@ -38,36 +41,10 @@ export interface CycleOptions {
   shouldStop?: () => boolean;
 }
 
-export interface CalendarResult {
-  source: string;
-  calendarId: string;
-  ok: boolean;
-  error?: string;
-  /** A broken credential: a person must act. */
-  authError?: boolean;
-  fullRead?: boolean;
-  fullReason?: string;
-  stopped?: string;
-}
-
-export interface CycleReport {
-  dryRun: boolean;
-  counts: CycleCounts;
-  outcomes: EventOutcome[];
-  calendars: CalendarResult[];
-  /** The plan, on a dry run: what would be done. */
-  planned?: Array<{ source: string; calendarId: string; eventId: string; title: string; action: SyncAction['kind']; detail?: string }>;
-}
 
 /** How often events waiting for an organizer make meetsync ask the platform again. */
 const ORGANIZER_RECHECK_MS = 15 * 60_000;
 
-const emptyCounts = (): CycleCounts => ({ created: 0, updated: 0, cancelled: 0, adopted: 0, skipped: 0, failed: 0, unchanged: 0 });
-
-function count(counts: CycleCounts, outcome: EventOutcome['outcome']): void {
-  if (outcome === 'recorded') return;
-  counts[outcome] += 1;
-}
 
 /**
  * One sync cycle over every calendar of every source. Calendars are independent: one failing
@@ -153,27 +130,14 @@ export class SyncEngine {
    * Each one is compared with the event as it is now and brought in step.
    */
   private async catchUp(resolved: readonly Mapping[], report: CycleReport): Promise<void> {
-    const { store, platform, logger, settings } = this.deps;
+    const { logger } = this.deps;
     for (const m of resolved) {
       const source = this.sourcesByName.get(m.source);
       if (!source) continue;
       try {
         const current = (await source.getEvent(m.calendarId, m.eventId)) ?? tombstoneOf(m);
-        const actions = plan({
-          events: [current],
-          mappings: [m],
-          organizers: new Map(store.organizers().map((o): [string, Organizer] => [o.email, o])),
-          rules: settings.rules,
-          now: this.now(),
-          onEventCancelled: settings.onEventCancelled,
-          accountIds: settings.accountIds,
-          provisioning: settings.provisioning.enabled,
-        });
-        for (const action of actions.filter((a) => a.kind === 'update' || a.kind === 'cancel')) {
-          const { outcome } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
-          report.outcomes.push(outcome);
-          count(report.counts, outcome.outcome);
-        }
+        const actions = this.planFor([current], [m], this.knownOrganizers(), this.now());
+        await this.apply(actions.filter((a) => a.kind === 'update' || a.kind === 'cancel'), source, report, {}, logger);
       } catch (err) {
         logger.warn({ event: m.eventId }, `could not compare a late-resolved meeting with its event: ${describeError(err)}`);
       }
@@ -191,7 +155,7 @@ export class SyncEngine {
     unsaved: Map<string, Organizer>,
     ensureOrganizers: (emails: string[]) => Promise<void>,
   ): Promise<void> {
-    const { store, platform, logger, settings } = this.deps;
+    const { store, logger } = this.deps;
     const waiting = store.notes().filter((n) => n.kind === 'skipped' && n.awaitingOrganizer);
     if (waiting.length === 0) return;
     const known = () => new Set([...unsaved.keys(), ...store.organizers().map((o) => o.email)]);
@@ -207,32 +171,57 @@ export class SyncEngine {
           if (!options.dryRun) store.clearNote(note);
           continue;
         }
-        const actions = plan({
-          events: [event],
-          mappings: store.mappings({ source: note.source, calendarId: note.calendarId }).filter((m) => m.eventId === note.eventId),
-          organizers: new Map<string, Organizer>([...unsaved, ...store.organizers().map((o): [string, Organizer] => [o.email, o])]),
-          rules: settings.rules,
-          now: this.now(),
-          onEventCancelled: settings.onEventCancelled,
-          accountIds: settings.accountIds,
-          provisioning: settings.provisioning.enabled,
-        });
-        for (const action of actions) {
-          if (options.dryRun) {
-            report.planned!.push({ source: note.source, calendarId: note.calendarId, eventId: event.eventId, title: event.title, action: action.kind, ...detailOf(action) });
-            const o = dryOutcome(action);
-            if (o) count(report.counts, o);
-            continue;
-          }
-          const { outcome } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
-          report.outcomes.push(outcome);
-          count(report.counts, outcome.outcome);
-        }
+        const mapping = store.mapping(note);
+        const actions = this.planFor([event], mapping ? [mapping] : [], this.knownOrganizers(unsaved), this.now());
+        await this.apply(actions, source, report, options, logger);
         if (actions.length === 0 && !options.dryRun) store.clearNote(note);
       } catch (err) {
         logger.warn({ event: note.eventId }, `could not look again at an event waiting for its organizer: ${describeError(err)}`);
       }
     }
+  }
+
+  /** Plans `events` of one calendar against `mappings` with this engine's settings. */
+  private planFor(events: readonly CalendarEvent[], mappings: readonly Mapping[], organizers: ReadonlyMap<string, Organizer>, now: Date): SyncAction[] {
+    const { settings } = this.deps;
+    return plan({
+      events,
+      mappings,
+      organizers,
+      rules: settings.rules,
+      now,
+      onEventCancelled: settings.onEventCancelled,
+      accountIds: settings.accountIds,
+      provisioning: settings.provisioning.enabled,
+    });
+  }
+
+  private knownOrganizers(unsaved: ReadonlyMap<string, Organizer> = new Map()): Map<string, Organizer> {
+    return new Map<string, Organizer>([...unsaved, ...this.deps.store.organizers().map((o): [string, Organizer] => [o.email, o])]);
+  }
+
+  /**
+   * Performs actions in order (or, on a dry run, only lists them). Returns true when a transient
+   * failure, or a stop request, means the same changes must be read and tried again.
+   */
+  private async apply(actions: readonly SyncAction[], source: CalendarSource, report: CycleReport, options: CycleOptions, logger: Logger): Promise<boolean> {
+    const { store, platform, settings } = this.deps;
+    let retry = false;
+    for (const action of actions) {
+      if (options.dryRun) {
+        const e = action.event;
+        report.planned!.push({ source: e.source, calendarId: e.calendarId, eventId: e.eventId, title: e.title, action: action.kind, ...detailOf(action) });
+        const o = dryOutcome(action);
+        if (o) count(report.counts, o);
+        continue;
+      }
+      const { outcome, retry: again } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
+      retry ||= again;
+      report.outcomes.push(outcome);
+      count(report.counts, outcome.outcome);
+      if (options.shouldStop?.()) return true;
+    }
+    return retry;
   }
 
   private mappingOutcome(m: Mapping, outcome: EventOutcome['outcome'], reason: string): EventOutcome {
@@ -264,23 +253,9 @@ export class SyncEngine {
         if (changes.fullReason) result.fullReason = changes.fullReason;
       }
       const mappings = store.mappings({ source: source.name, calendarId });
-      const organizers = () => new Map<string, Organizer>([...unsaved, ...store.organizers().map((o): [string, Organizer] => [o.email, o])]);
-      let known = organizers();
-      const missing = unknownOrganizers(changes.events, known, settings.rules);
-      if (missing.length > 0) {
-        await ensureOrganizers(missing);
-        known = organizers();
-      }
-      const actions = plan({
-        events: changes.events,
-        mappings,
-        organizers: known,
-        rules: settings.rules,
-        now: startedAt,
-        onEventCancelled: settings.onEventCancelled,
-        accountIds: settings.accountIds,
-        provisioning: settings.provisioning.enabled,
-      });
+      const missing = unknownOrganizers(changes.events, this.knownOrganizers(unsaved), settings.rules);
+      if (missing.length > 0) await ensureOrganizers(missing);
+      const actions = this.planFor(changes.events, mappings, this.knownOrganizers(unsaved), startedAt);
       if (changes.full) actions.push(...(await this.confirmAbsent(source, calendarId, changes.events, mappings)));
 
       const cancels = actions.filter((a) => a.kind === 'cancel').length;
@@ -295,11 +270,7 @@ export class SyncEngine {
       }
 
       if (dryRun) {
-        for (const a of actions) {
-          report.planned!.push({ source: source.name, calendarId, eventId: a.event.eventId, title: a.event.title, action: a.kind, ...detailOf(a) });
-          const o = dryOutcome(a);
-          if (o) count(report.counts, o);
-        }
+        await this.apply(actions, source, report, options, log);
         return result;
       }
 
@@ -307,17 +278,7 @@ export class SyncEngine {
       const acted = new Set(actions.map((a) => keyOf(a.event)));
       store.transaction(() => changes.events.filter((e) => !acted.has(keyOf(e))).forEach((e) => store.clearNote(e)));
 
-      let retry = false;
-      for (const action of actions) {
-        const { outcome, retry: again } = await execute(action, { store, platform: this.deps.platform, source, defaults: settings.defaults, now: this.now, logger: log });
-        retry ||= again;
-        report.outcomes.push(outcome);
-        count(report.counts, outcome.outcome);
-        if (options.shouldStop?.()) {
-          retry = true;
-          break;
-        }
-      }
+      const retry = await this.apply(actions, source, report, options, log);
       store.saveCalendarState({
         ...state,
         // A transient failure keeps the old cursor, so the same changes are read and tried again.
@@ -377,28 +338,4 @@ function tombstoneOf(m: Mapping): CalendarEvent {
     source: m.source, calendarId: m.calendarId, eventId: m.eventId, isOrganizerCopy: true, status: 'cancelled', kind: 'single',
     title: m.topic, description: '', location: '', categories: [], allDay: false,
   };
-}
-
-function dryOutcome(a: SyncAction): EventOutcome['outcome'] | undefined {
-  switch (a.kind) {
-    case 'create': return 'created';
-    case 'update': return 'updated';
-    case 'cancel': return 'cancelled';
-    case 'adopt': return 'adopted';
-    case 'skip': return 'skipped';
-    case 'unchanged': return 'unchanged';
-    case 'pending': return 'failed';
-    case 'exception': return undefined;
-  }
-}
-
-function detailOf(a: SyncAction): { detail?: string } {
-  switch (a.kind) {
-    case 'create': return { detail: `${a.desired.topic} ${a.desired.start}${a.desired.recurrence ? ` (repeats ${a.desired.recurrence.frequencyType})` : ''}` };
-    case 'update': return { detail: `changed: ${a.changes.join(', ')}` };
-    case 'cancel': return { detail: `${a.mode === 'delete' ? 'delete meeting' : 'keep meeting'}: ${a.reason}` };
-    case 'skip':
-    case 'exception': return { detail: a.reason };
-    default: return {};
-  }
 }
