@@ -26,8 +26,10 @@ export type FaultKind =
   | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: unknown; headers?: Record<string, string> }
   /** Wait before handling the request normally. */
   | { kind: 'delay'; ms: number }
-  /** Destroy the socket without answering. */
-  | { kind: 'drop' };
+  /** Destroy the socket without answering (the request has no effect). */
+  | { kind: 'drop' }
+  /** Handle the request (it takes effect), then destroy the socket instead of answering: a lost answer. */
+  | { kind: 'lose-answer' };
 
 export type Fault = FaultKind & {
   /** How many matching requests this fault applies to (default 1). */
@@ -156,6 +158,7 @@ export class SimServer {
       json: () => (body.trim() === '' ? undefined : JSON.parse(body)),
     };
     let answer: SimResponse;
+    let fault: FaultKind | undefined;
     if (url.pathname.startsWith('/_sim/')) {
       try {
         answer = this.control(method, url.pathname, body);
@@ -167,12 +170,15 @@ export class SimServer {
       }
     } else {
       this.requests.push(recorded);
-      const fault = this.takeFault(method, url.pathname);
+      fault = this.takeFault(method, url.pathname);
       if (fault?.kind === 'drop') {
         req.socket.destroy();
         return;
       }
-      if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+      if (fault?.kind === 'delay') {
+        const ms = fault.ms;
+        await new Promise((r) => setTimeout(r, ms));
+      }
       if (fault?.kind === 'status') {
         answer = {
           status: fault.status,
@@ -191,6 +197,10 @@ export class SimServer {
       }
     }
     if (res.destroyed) return;
+    if (fault?.kind === 'lose-answer') {
+      req.socket.destroy();
+      return;
+    }
     const isText = typeof answer.body === 'string';
     const payload = answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body);
     const headers: Record<string, string> = {

@@ -277,6 +277,19 @@ describe('sync engine', () => {
     expect(h.store.mapping(kept)?.state).toBe('active');
   });
 
+  it('creates exactly one meeting when the answer to POST /meeting is lost', async () => {
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    const lost = await h.engine.runCycle();
+    expect(lost.counts.failed).toBe(1);
+    expect(h.sim.meetings()).toHaveLength(1);
+    expect(h.store.mapping(e)?.state).toBe('creating');
+    const next = await h.engine.runCycle();
+    expect(next.counts.adopted).toBe(1);
+    expect(meetingCalls('POST')).toHaveLength(1);
+    expect(h.store.mapping(e)).toMatchObject({ state: 'active', meetingId: h.sim.meetings()[0]!.id, writeBack: 'done' });
+  });
+
   describe('unfinished creations', () => {
     it('adopts a meeting that reached the platform before the crash, found by its marker', async () => {
       const e = h.source.put(tagged());
