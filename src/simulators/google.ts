@@ -13,7 +13,7 @@ import { canAccess, GoogleOAuth, primaryCalendarOf } from './google-oauth.js';
 import { GoogleStore, type CalendarState } from './google-store.js';
 import { instanceId, type Occurrence } from './google-time.js';
 import type { GoogleEvent, OAuthClient, ServiceAccountKey } from './google-types.js';
-import { header, SimServer, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
+import { header, SimServer, Simulator, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
 import type { TlsMaterial } from './tls.js';
 
 export type { GoogleEvent, GoogleEventDateTime, GoogleAttendee, OAuthClient, ServiceAccountKey } from './google-types.js';
@@ -40,13 +40,14 @@ export interface GoogleSimulatorOptions {
 
 const EVENTS_PATH = /^\/calendar\/v3\/calendars\/([^/]+)\/events(?:\/([^/]+))?$/;
 
-export class GoogleCalendarSimulator {
+export class GoogleCalendarSimulator extends Simulator {
   readonly server: SimServer;
   private readonly store = new GoogleStore();
   private readonly oauth: GoogleOAuth;
   private readonly lister: EventLister;
 
   constructor(options: GoogleSimulatorOptions = {}) {
+    super();
     this.oauth = new GoogleOAuth(() => (this.server.url ? this.tokenUrl : ''));
     this.lister = new EventLister(this.store, options.defaultPageSize ?? 250);
     for (const client of options.oauthClients ?? []) this.oauth.addClient(client);
@@ -59,17 +60,6 @@ export class GoogleCalendarSimulator {
     });
   }
 
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
 
   /** Pass as googleapis' `rootUrl`. */
   get rootUrl(): string {

@@ -229,6 +229,23 @@ export class SimServer {
   }
 }
 
+/** What every simulator offers on top of its own endpoints: start, stop, and where it listens. */
+export abstract class Simulator {
+  abstract readonly server: SimServer;
+
+  start(): Promise<string> {
+    return this.server.start();
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+}
+
 /** Reads a header that may arrive as an array. */
 export function header(headers: http.IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name.toLowerCase()];

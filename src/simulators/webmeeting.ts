@@ -1,4 +1,4 @@
-import { SimServer, header, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
+import { SimServer, Simulator, header, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
 import type { TlsMaterial } from './tls.js';
 import { renderFeed } from './webmeeting-ics.js';
 import {
@@ -65,7 +65,7 @@ function fail(status: number, responseCode: number, responseMessage: string): Si
 
 const MEETING_NOT_FOUND = fail(404, -99, 'meeting not found');
 
-export class WebMeetingSimulator {
+export class WebMeetingSimulator extends Simulator {
   readonly server: SimServer;
   private readonly accountStore = new Map<string, { wire: SimAccount; adminId: string }>();
   private readonly userStore = new Map<string, StoredUser>();
@@ -80,6 +80,7 @@ export class WebMeetingSimulator {
   ];
 
   constructor(private readonly options: WebMeetingSimulatorOptions) {
+    super();
     this.server = new SimServer((req) => this.route(req), {
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.port !== undefined ? { port: options.port } : {}),
@@ -89,17 +90,6 @@ export class WebMeetingSimulator {
     });
   }
 
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
 
   accounts(): SimAccount[] {
     return [...this.accountStore.values()].map((a) => structuredClone(a.wire));

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NetworkError } from '../../src/domain/errors.js';
+import type { CalendarEvent } from '../../src/domain/event.js';
 import { agendaFor } from '../../src/sync/execute.js';
 import { Store } from '../../src/store/store.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
@@ -291,6 +292,13 @@ describe('sync engine', () => {
   });
 
   describe('unfinished creations', () => {
+    /** What meetsync commits before POST /meeting: the intent, with its marker. */
+    const recordIntent = (e: CalendarEvent, marker: string) =>
+      h.store.saveMapping({
+        source: 'mem', calendarId: CAL, eventId: e.eventId, organizerEmail: ALICE, userId: h.store.organizer(ALICE)!.userId, marker, state: 'creating',
+        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
+      });
+
     it('adopts a meeting that reached the platform before the crash, found by its marker', async () => {
       const e = h.source.put(tagged());
       const marker = 'meetsync:11111111-2222-3333-4444-555555555555';
@@ -298,10 +306,7 @@ describe('sync engine', () => {
       const made = await h.platform.createMeeting(userId, {
         topic: 'Planning', startTime: e.start!, endTime: e.end!, agenda: agendaFor(marker), type: 'standard', isRecorded: false, isDialin: false, recurrence: null,
       });
-      h.store.saveMapping({
-        source: 'mem', calendarId: CAL, eventId: e.eventId, organizerEmail: ALICE, userId, marker, state: 'creating',
-        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
-      });
+      recordIntent(e, marker);
       const posts = meetingCalls('POST').length;
       const report = await h.engine.runCycle();
       expect(meetingCalls('POST')).toHaveLength(posts);
@@ -313,11 +318,7 @@ describe('sync engine', () => {
 
     it('creates the meeting once when the intent never reached the platform', async () => {
       const e = h.source.put(tagged());
-      const userId = h.store.organizer(ALICE)!.userId;
-      h.store.saveMapping({
-        source: 'mem', calendarId: CAL, eventId: e.eventId, organizerEmail: ALICE, userId, marker: 'meetsync:never-sent', state: 'creating',
-        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
-      });
+      recordIntent(e, 'meetsync:never-sent');
       const report = await h.engine.runCycle();
       expect(report.counts.created).toBe(1);
       expect(meetingCalls('POST')).toHaveLength(1);
@@ -328,11 +329,7 @@ describe('sync engine', () => {
 
     it('brings a late-resolved meeting in step with the event as it is now', async () => {
       const e = h.source.put(tagged());
-      const userId = h.store.organizer(ALICE)!.userId;
-      h.store.saveMapping({
-        source: 'mem', calendarId: CAL, eventId: e.eventId, organizerEmail: ALICE, userId, marker: 'meetsync:late', state: 'creating',
-        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
-      });
+      recordIntent(e, 'meetsync:late');
       const start = new Date(Date.parse(e.start!) + 3_600_000).toISOString();
       const end = new Date(Date.parse(e.end!) + 3_600_000).toISOString();
       h.source.patch(CAL, e.eventId, { start, end });
@@ -345,11 +342,7 @@ describe('sync engine', () => {
 
     it('leaves the intent alone when the feed cannot be read, and creates nothing for that event', async () => {
       const e = h.source.put(tagged());
-      const userId = h.store.organizer(ALICE)!.userId;
-      h.store.saveMapping({
-        source: 'mem', calendarId: CAL, eventId: e.eventId, organizerEmail: ALICE, userId, marker: 'meetsync:x', state: 'creating',
-        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
-      });
+      recordIntent(e, 'meetsync:x');
       h.sim.server.inject({ kind: 'status', status: 500, count: 10, pathIncludes: '/calender/user/' });
       const report = await h.engine.runCycle();
       expect(report.counts.failed).toBeGreaterThan(0);
