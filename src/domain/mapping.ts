@@ -67,6 +67,8 @@ export interface EventNote extends EventKey {
   seriesId?: string;
   /** The organizer (lower-cased email) whose platform user the event waits for. */
   awaitingOrganizer?: string;
+  /** A transient failure: the event is looked at again every cycle until its action succeeds. */
+  retry?: boolean;
   updatedAt: string;
 }
 

@@ -178,11 +178,11 @@ export class Store {
   saveNote(n: EventNote): void {
     this.db
       .prepare(
-        `INSERT INTO event_notes (source, calendar_id, event_id, kind, reason, title, start_at, series_id, awaiting_organizer, updated_at)
-         VALUES (@source, @calendarId, @eventId, @kind, @reason, @title, @start, @seriesId, @awaitingOrganizer, @updatedAt)
+        `INSERT INTO event_notes (source, calendar_id, event_id, kind, reason, title, start_at, series_id, awaiting_organizer, retry, updated_at)
+         VALUES (@source, @calendarId, @eventId, @kind, @reason, @title, @start, @seriesId, @awaitingOrganizer, @retry, @updatedAt)
          ON CONFLICT (source, calendar_id, event_id) DO UPDATE SET kind = excluded.kind, reason = excluded.reason,
            title = excluded.title, start_at = excluded.start_at, series_id = excluded.series_id,
-           awaiting_organizer = excluded.awaiting_organizer, updated_at = excluded.updated_at`,
+           awaiting_organizer = excluded.awaiting_organizer, retry = excluded.retry, updated_at = excluded.updated_at`,
       )
       .run({
         source: n.source,
@@ -194,6 +194,7 @@ export class Store {
         start: n.start ?? null,
         seriesId: n.seriesId ?? null,
         awaitingOrganizer: n.awaitingOrganizer ?? null,
+        retry: n.retry ? 1 : 0,
         updatedAt: n.updatedAt,
       });
   }
@@ -208,7 +209,7 @@ export class Store {
     if (filter.calendarId !== undefined) where.push('calendar_id = @calendarId');
     const rows = this.db
       .prepare(`SELECT * FROM event_notes ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY source, calendar_id, start_at`)
-      .all(filter) as Array<Record<string, string | null>>;
+      .all(filter) as Array<Record<string, string | null> & { retry: number }>;
     return rows.map((r) => ({
       source: r.source!,
       calendarId: r.calendar_id!,
@@ -219,6 +220,7 @@ export class Store {
       ...(r.start_at ? { start: r.start_at } : {}),
       ...(r.series_id ? { seriesId: r.series_id } : {}),
       ...(r.awaiting_organizer ? { awaitingOrganizer: r.awaiting_organizer } : {}),
+      ...(r.retry === 1 ? { retry: true } : {}),
       updatedAt: r.updated_at!,
     }));
   }

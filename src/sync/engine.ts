@@ -89,7 +89,7 @@ export class SyncEngine {
 
     try {
       if (!dryRun) await this.finishUnfinishedWork(report);
-      await this.recheckAwaiting(report, options, unsaved, ensureOrganizers);
+      await this.recheckNotes(report, options, unsaved, ensureOrganizers);
 
       for (const source of this.deps.sources) {
         for (const calendarId of source.calendars) {
@@ -145,38 +145,42 @@ export class SyncEngine {
   }
 
   /**
-   * Events skipped because their organizer had no platform user are looked at again once the
-   * organizer has one (created with 'meetsync accounts create', or added on the platform), without
-   * waiting for the event itself to change. The platform is asked at most every 15 minutes.
+   * Events are looked at again, as they are now, without waiting for the calendar to report them:
+   * - skipped because their organizer had no platform user, once the organizer has one (created
+   *   with 'meetsync accounts create', or added on the platform; asked at most every 15 minutes);
+   * - whose action failed transiently (network, 5xx, 429), every cycle until it succeeds, so a
+   *   change is never lost once the calendar's cursor has moved past it.
    */
-  private async recheckAwaiting(
+  private async recheckNotes(
     report: CycleReport,
     options: CycleOptions,
     unsaved: Map<string, Organizer>,
     ensureOrganizers: (emails: string[]) => Promise<void>,
   ): Promise<void> {
     const { store, logger } = this.deps;
-    const waiting = store.notes().filter((n) => n.kind === 'skipped' && n.awaitingOrganizer);
-    if (waiting.length === 0) return;
+    const notes = store.notes();
+    const waiting = notes.filter((n) => n.kind === 'skipped' && n.awaitingOrganizer);
     const known = () => new Set([...unsaved.keys(), ...store.organizers().map((o) => o.email)]);
     const missing = [...new Set(waiting.map((n) => n.awaitingOrganizer!))].filter((e) => !known().has(e));
     if (missing.length > 0 && this.now().getTime() - this.lastOrganizerRefresh >= ORGANIZER_RECHECK_MS) await ensureOrganizers(missing);
     const now = known();
-    for (const note of waiting.filter((n) => now.has(n.awaitingOrganizer!))) {
+    const due = [...waiting.filter((n) => now.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry)];
+    for (const note of due) {
       const source = this.sourcesByName.get(note.source);
       if (!source || options.shouldStop?.()) continue;
       try {
-        const event = await source.getEvent(note.calendarId, note.eventId);
+        const mapping = store.mapping(note);
+        // Gone at the provider (404): with a live meeting that is a cancellation, otherwise nothing to do.
+        const event = (await source.getEvent(note.calendarId, note.eventId)) ?? (mapping ? tombstoneOf(mapping) : null);
         if (!event) {
           if (!options.dryRun) store.clearNote(note);
           continue;
         }
-        const mapping = store.mapping(note);
         const actions = this.planFor([event], mapping ? [mapping] : [], this.knownOrganizers(unsaved), this.now());
         await this.apply(actions, source, report, options, logger);
         if (actions.length === 0 && !options.dryRun) store.clearNote(note);
       } catch (err) {
-        logger.warn({ event: note.eventId }, `could not look again at an event waiting for its organizer: ${describeError(err)}`);
+        logger.warn({ event: note.eventId }, `could not look again at an event: ${describeError(err)}`);
       }
     }
   }

@@ -175,7 +175,15 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
     const reason = describeError(err);
     const retry = !isDefinitive(err);
     logger.warn({ event: event.eventId, action: action.kind, retry }, `action failed: ${reason}`);
-    store.saveNote({ ...keyFields(event), kind: 'failed', reason: `${action.kind} failed: ${reason}`, title: event.title, ...(event.start ? { start: event.start } : {}), updatedAt: at() });
+    store.saveNote({
+      ...keyFields(event),
+      kind: 'failed',
+      reason: `${action.kind} failed: ${reason}${retry ? ' (will retry)' : ''}`,
+      title: event.title,
+      ...(event.start ? { start: event.start } : {}),
+      retry,
+      updatedAt: at(),
+    });
     return { outcome: outcomeOf(event, 'failed', { reason }), retry };
   }
 }

@@ -30,6 +30,9 @@ CREATE TABLE event_notes (
   -- Set when the event waits for this organizer to get a platform user: it is looked at again
   -- once they have one, without waiting for the event itself to change.
   awaiting_organizer TEXT,
+  -- 1 when the failure was transient (network, 5xx, 429): the event is looked at again every
+  -- cycle until it succeeds, whether or not the calendar reports it again.
+  retry       INTEGER NOT NULL DEFAULT 0,
   updated_at  TEXT NOT NULL,
   PRIMARY KEY (source, calendar_id, event_id)
 );

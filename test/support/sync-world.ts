@@ -1,0 +1,304 @@
+import { expect } from 'vitest';
+import { NetworkError } from '../../src/domain/errors.js';
+import { refreshOrganizers } from '../../src/sync/organizers.js';
+import { ALICE, NOW, startEngineHarness, type EngineHarness } from './engine-harness.js';
+
+/**
+ * The world of the sync state machine (test/integration/sync-machine.test.ts), in the spirit of
+ * vdirsyncer's `SyncMachine`: the real engine, store, client and Web Meeting simulator over HTTP,
+ * driven by generated user edits, faults and cycles. Next to them it keeps its own model of the
+ * calendars (what the user did), from which the invariants are judged. The model never asks
+ * meetsync's code what an event should become: topics, times and tags are known here by
+ * construction.
+ */
+
+export const BOB = 'bob@example.com';
+/** Organizer of attendee copies in a one-organizer world: not a platform user, never asked for. */
+const CAROL = 'carol@example.com';
+const SOURCE = 'mem';
+const DAY_MS = 86_400_000;
+const QUARTER_MS = 15 * 60_000;
+/** Catching up once faults stop takes at most: resolve pending work, act, read the write-back, be quiet. */
+const SETTLE_CYCLES = 4;
+/** Enough for "3–6 events" per run; a further create is a no-op. */
+const MAX_EVENTS = 6;
+
+export interface Tag {
+  text: '#webmeeting' | '#WebMeeting';
+  at: 'prefix' | 'suffix';
+}
+
+/** Where an event sits: `day` after NOW (within the sync window), on a quarter hour, `quarters` long. */
+export interface Slot {
+  day: number;
+  quarter: number;
+  quarters: number;
+}
+
+export type PlatformFault =
+  | { kind: 'status'; status: 500 | 503; count: number; method: 'POST' | 'PUT' | 'DELETE' }
+  | { kind: 'drop'; method: 'POST' }
+  | { kind: 'lose-answer'; method: 'POST' | 'PUT' | 'DELETE' };
+
+/** A fault of the platform, or a calendar call that fails once (a failed read or write-back). */
+export type Fault = PlatformFault | { kind: 'calendar'; method: 'readChanges' | 'writeJoinDetails' };
+
+/** One step. `cal` and `pick` are taken modulo what exists when the step runs, so any sequence is valid. */
+export type Op =
+  | { kind: 'create'; cal: number; base: string; tag: Tag; slot: Slot }
+  | { kind: 'invite'; cal: number; base: string; tag: Tag; slot: Slot }
+  | { kind: 'move'; pick: number; slot: Slot }
+  | { kind: 'rename'; pick: number; base: string; keepTag: boolean }
+  | { kind: 'untag'; pick: number }
+  | { kind: 'retag'; pick: number; tag: Tag }
+  | { kind: 'delete'; pick: number }
+  | { kind: 'cursor-expires' }
+  | { kind: 'crash' }
+  /** A cycle, with faults that apply to it only. */
+  | { kind: 'cycle'; faults: readonly Fault[] };
+
+interface ModelEvent {
+  calendarId: string;
+  eventId: string;
+  organizerCopy: boolean;
+  /** The title without the tag: the meeting topic meetsync must use. */
+  base: string;
+  tag: Tag | null;
+  start: string;
+  end: string;
+  live: boolean;
+}
+
+export function titleOf(base: string, tag: Tag | null): string {
+  if (!tag) return base;
+  return tag.at === 'prefix' ? `${tag.text} ${base}` : `${base} ${tag.text}`;
+}
+
+function timesOf(slot: Slot): { start: string; end: string } {
+  const start = NOW.getTime() + slot.day * DAY_MS + slot.quarter * QUARTER_MS;
+  return { start: new Date(start).toISOString(), end: new Date(start + slot.quarters * QUARTER_MS).toISOString() };
+}
+
+function occurrences(text: string, needle: string): number {
+  return text.split(needle).length - 1;
+}
+
+export class SyncWorld {
+  private readonly events: ModelEvent[] = [];
+  /** Calendar failures queued with failNext and not yet consumed (MemorySource cannot clear them). */
+  private readonly queued: Record<'readChanges' | 'writeJoinDetails', number> = { readChanges: 0, writeJoinDetails: 0 };
+
+  private constructor(
+    readonly h: EngineHarness,
+    private readonly calendars: readonly string[],
+  ) {}
+
+  /** A world with one (Alice) or two (Alice, Bob) organizers, each with a calendar and a platform user. */
+  static async start(organizers: 1 | 2): Promise<SyncWorld> {
+    const calendars = organizers === 2 ? [ALICE, BOB] : [ALICE];
+    const h = await startEngineHarness({}, calendars);
+    if (organizers === 2) {
+      h.sim.addUser(h.accountId, { email: BOB, firstName: 'Bob', lastName: 'Example' });
+      await refreshOrganizers(h.platform, h.store, [h.accountId], NOW);
+    }
+    return new SyncWorld(h, calendars);
+  }
+
+  close(): Promise<void> {
+    return this.h.close();
+  }
+
+  async apply(op: Op): Promise<void> {
+    const { h } = this;
+    switch (op.kind) {
+      case 'create':
+      case 'invite': {
+        if (this.events.length >= MAX_EVENTS) return;
+        const calendarId = this.calendars[op.cal % this.calendars.length]!;
+        const organizerCopy = op.kind === 'create';
+        const other = this.calendars.find((c) => c !== calendarId) ?? CAROL;
+        const e: ModelEvent = {
+          calendarId,
+          eventId: `sm${this.events.length + 1}`,
+          organizerCopy,
+          base: op.base,
+          tag: op.tag,
+          ...timesOf(op.slot),
+          live: true,
+        };
+        this.events.push(e);
+        h.source.put({
+          calendarId,
+          eventId: e.eventId,
+          organizerEmail: organizerCopy ? calendarId : other,
+          isOrganizerCopy: organizerCopy,
+          status: 'confirmed',
+          kind: 'single',
+          title: titleOf(e.base, e.tag),
+          description: 'Agenda: budget',
+          location: '',
+          categories: [],
+          start: e.start,
+          end: e.end,
+          timeZone: 'Europe/Berlin',
+          allDay: false,
+        });
+        return;
+      }
+      case 'move':
+        return this.edit(op.pick, (e) => Object.assign(e, timesOf(op.slot)), (e) => ({ start: e.start, end: e.end }));
+      case 'rename':
+        return this.edit(op.pick, (e) => Object.assign(e, { base: op.base, tag: op.keepTag ? e.tag : null }), (e) => ({ title: titleOf(e.base, e.tag) }));
+      case 'untag':
+        return this.edit(op.pick, (e) => (e.tag = null), (e) => ({ title: titleOf(e.base, e.tag) }));
+      case 'retag':
+        return this.edit(op.pick, (e) => (e.tag = op.tag), (e) => ({ title: titleOf(e.base, e.tag) }));
+      case 'delete': {
+        const e = this.pick(op.pick);
+        if (!e) return;
+        e.live = false;
+        h.source.remove(e.calendarId, e.eventId);
+        return;
+      }
+      case 'cursor-expires':
+        h.source.expireCursors();
+        return;
+      case 'crash':
+        // A new process: same database, same calendars, nothing remembered in memory.
+        h.rebuild();
+        return;
+      case 'cycle':
+        op.faults.forEach((f) => this.inject(f));
+        await this.cycle();
+        return;
+    }
+  }
+
+  private inject(fault: Fault): void {
+    if (fault.kind === 'calendar') {
+      this.queued[fault.method] += 1;
+      this.h.source.failNext(fault.method, new NetworkError(`injected: ${fault.method} connection reset`));
+    } else {
+      this.h.sim.server.inject({ ...fault, pathIncludes: '/api/v6/meeting' });
+    }
+  }
+
+  /**
+   * One cycle; faults injected before it apply to it only. Counts the platform requests it made
+   * (all, and those other than GET) and the write-backs it tried.
+   */
+  async cycle(): Promise<{ platformWrites: number; platformCalls: number; writeBacks: number }> {
+    const { h } = this;
+    const nonGet = () => h.sim.server.requests.filter((r) => r.method !== 'GET').length;
+    const before = { writes: nonGet(), calls: h.platformCalls(), writeBacks: h.source.calls.writeJoinDetails, reads: h.source.calls.readChanges };
+    await h.engine.runCycle({ allowMassCancel: true });
+    const done = {
+      platformWrites: nonGet() - before.writes,
+      platformCalls: h.platformCalls() - before.calls,
+      writeBacks: h.source.calls.writeJoinDetails - before.writeBacks,
+    };
+    // Every call takes one queued failure, if any is left.
+    this.queued.readChanges = Math.max(0, this.queued.readChanges - (h.source.calls.readChanges - before.reads));
+    this.queued.writeJoinDetails = Math.max(0, this.queued.writeJoinDetails - done.writeBacks);
+    await this.clearFaults();
+    return done;
+  }
+
+  /**
+   * No more faults, then cycles until one is quiet: no platform write and no write-back attempt
+   * (a write-back that keeps failing is not quiet, even though the platform hears nothing).
+   * Returns false when SETTLE_CYCLES were not enough.
+   */
+  async settle(): Promise<boolean> {
+    await this.clearFaults();
+    for (let i = 0; i < SETTLE_CYCLES; i += 1) {
+      const done = await this.cycle();
+      if (done.platformWrites === 0 && done.writeBacks === 0) return true;
+    }
+    return false;
+  }
+
+  /** The invariants of a settled world; each failure names the event and what was found. */
+  checkInvariants(): void {
+    const { h } = this;
+    this.checkModelMatchesCalendars();
+    const meetings = new Map(h.sim.meetings().map((m) => [m.id, m]));
+    const wanted = this.events.filter((e) => e.live && e.organizerCopy && e.tag !== null);
+
+    // 3. Nothing left half-created.
+    expect(h.store.mappings({ state: 'creating' }).map((m) => m.eventId), "mappings left in state 'creating'").toEqual([]);
+
+    // 1. Each live tagged organizer event: one active mapping, its meeting live and in step.
+    const expectedMeetingIds: string[] = [];
+    for (const e of wanted) {
+      const m = h.store.mapping({ source: SOURCE, calendarId: e.calendarId, eventId: e.eventId });
+      expect(m?.state, `mapping of tagged event ${e.eventId}`).toBe('active');
+      const meeting = m?.meetingId ? meetings.get(m.meetingId) : undefined;
+      expect(meeting, `live meeting ${m?.meetingId} of tagged event ${e.eventId}`).toBeDefined();
+      expect(
+        { topic: meeting?.topic, startTime: meeting?.startTime, endTime: meeting?.endTime },
+        `meeting of ${e.eventId} in step with the event`,
+      ).toEqual({ topic: e.base, startTime: e.start, endTime: e.end });
+      // The mapping records what was last sent; if it drifts, a later edit back to it is missed.
+      expect({ topic: m?.topic, start: m?.start, end: m?.end }, `mapping of ${e.eventId} records the meeting`).toEqual({
+        topic: e.base,
+        start: e.start,
+        end: e.end,
+      });
+      expectedMeetingIds.push(m!.meetingId!);
+    }
+
+    // 1 + 2. No duplicates, no orphans: live meetings are exactly those of the wanted events,
+    // and no other event (deleted, untagged, an attendee's copy) holds an active mapping.
+    expect([...meetings.keys()].sort(), 'live platform meetings = meetings of live tagged organizer events').toEqual(expectedMeetingIds.sort());
+    expect(
+      h.store.mappings({ state: 'active' }).map((m) => m.eventId).sort(),
+      'events with an active mapping = live tagged organizer events',
+    ).toEqual(wanted.map((e) => e.eventId).sort());
+
+    // 4. The join block once, for the meeting it maps to, and the stamp naming it.
+    for (const m of h.store.mappings({ state: 'active' })) {
+      const event = h.source.peek(m.calendarId, m.eventId);
+      const description = event?.description ?? '';
+      expect(occurrences(description, 'Meeting number:'), `join blocks in ${m.eventId}`).toBe(1);
+      expect(description, `join block of ${m.eventId}`).toContain(`Meeting number: ${m.meetingNumber}`);
+      expect(event?.stamp?.meetingId, `stamp of ${m.eventId}`).toBe(m.meetingId);
+      expect(m.writeBack, `write-back of ${m.eventId}`).toBe('done');
+    }
+  }
+
+  /** Guards the test itself: the calendars hold what the model says the user did. */
+  private checkModelMatchesCalendars(): void {
+    for (const e of this.events) {
+      const stored = this.h.source.peek(e.calendarId, e.eventId);
+      const seen = stored && { status: stored.status, title: stored.title, start: stored.start, end: stored.end };
+      const modelled = e.live ? { status: 'confirmed', title: titleOf(e.base, e.tag), start: e.start, end: e.end } : { status: 'cancelled', title: '', start: undefined, end: undefined };
+      expect(seen, `calendar copy of ${e.eventId} as modelled`).toEqual(modelled);
+    }
+  }
+
+  private pick(n: number): ModelEvent | undefined {
+    const live = this.events.filter((e) => e.live);
+    return live.length === 0 ? undefined : live[n % live.length];
+  }
+
+  private edit(n: number, change: (e: ModelEvent) => unknown, patch: (e: ModelEvent) => Record<string, string>): void {
+    const e = this.pick(n);
+    if (!e) return;
+    change(e);
+    this.h.source.patch(e.calendarId, e.eventId, patch(e));
+  }
+
+  /** Clears the simulator's faults and consumes calendar failures still queued. */
+  private async clearFaults(): Promise<void> {
+    const { h } = this;
+    h.sim.server.clearFaults();
+    for (; this.queued.readChanges > 0; this.queued.readChanges -= 1) {
+      // Each call takes one queued failure first; what it would do otherwise does not matter.
+      await h.source.readChanges(ALICE, null, { from: NOW, to: NOW }).catch(() => undefined);
+    }
+    for (; this.queued.writeJoinDetails > 0; this.queued.writeJoinDetails -= 1) {
+      await h.source.writeJoinDetails(ALICE, 'no-such-event', { meetingId: 'x', meetingNumber: 'x', joinUrl: 'x' }).catch(() => undefined);
+    }
+  }
+}
