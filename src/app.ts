@@ -40,6 +40,9 @@ class UnsupportedSource implements CalendarSource {
   async writeJoinDetails(calendarId: string): Promise<never> {
     this.fail(calendarId);
   }
+  async clearJoinDetails(calendarId: string): Promise<never> {
+    this.fail(calendarId);
+  }
 }
 
 export function createSource(source: SourceConfig, index: number, logger: Logger): CalendarSource {

@@ -20,7 +20,7 @@ import {
   type GoogleEvent,
 } from './google-event.js';
 import { calendarErrorOf, googleFailureOf, isRetryable } from './google-failure.js';
-import { planJoinWrite } from './join-write.js';
+import { planJoinClear, planJoinWrite } from './join-write.js';
 import type { ChangeSet, CalendarSource, SyncWindow } from './source.js';
 
 export type { GoogleAuthConfig } from './google-auth.js';
@@ -55,6 +55,19 @@ const MAX_PAGE_SIZE = 2500;
 const WRITE_ROUNDS = 3;
 
 type RequestOptions = { headers: Record<string, string>; retry: false; timeout: number };
+
+/** An events.patch body: only the changed fields; a private property set to null is deleted. */
+type PatchBody = Pick<calendar_v3.Schema$Event, 'description' | 'location'> & {
+  extendedProperties?: { private: Record<string, string | null> };
+};
+
+/** The changed text fields of a write or clear plan, as an events.patch body. */
+function textPatchOf(plan: { description?: string; location?: string }): PatchBody {
+  return {
+    ...(plan.description !== undefined ? { description: plan.description } : {}),
+    ...(plan.location !== undefined ? { location: plan.location } : {}),
+  };
+}
 
 /**
  * The Google Calendar adapter. googleapis builds and sends every request; this class decides
@@ -123,57 +136,67 @@ export class GoogleSource implements CalendarSource {
   }
 
   async writeJoinDetails(calendarId: string, eventId: string, details: JoinDetails): Promise<WriteBackResult> {
+    return this.patchOrganizerCopy(calendarId, eventId, { what: 'write join details', ifGone: 'throw' }, (event, privateProps) => {
+      const plan = planJoinWrite(event, details);
+      if (!plan) return null;
+      const body = textPatchOf(plan);
+      // The whole private map is sent, so the result is the same whether Google merges or replaces it.
+      if (plan.stamp) {
+        const stamp = { [STAMP_MEETING_ID]: plan.stamp.meetingId, [STAMP_MEETING_NUMBER]: plan.stamp.meetingNumber ?? '' };
+        body.extendedProperties = { private: { ...privateProps, ...stamp } };
+      }
+      return body;
+    });
+  }
+
+  async clearJoinDetails(calendarId: string, eventId: string): Promise<WriteBackResult> {
+    return this.patchOrganizerCopy(calendarId, eventId, { what: 'clear join details', ifGone: 'skip' }, (event, privateProps) => {
+      const plan = planJoinClear(event);
+      if (!plan) return null;
+      const body = textPatchOf(plan);
+      // A PATCH merges private properties key by key, so leaving our keys out would keep them;
+      // a key set to null is deleted (guides/extended-properties, "Delete properties").
+      if (plan.removeStamp) {
+        const ours = [STAMP_MEETING_ID, STAMP_MEETING_NUMBER].filter((key) => privateProps[key] !== undefined);
+        body.extendedProperties = { private: Object.fromEntries(ours.map((key) => [key, null])) };
+      }
+      return body;
+    });
+  }
+
+  /**
+   * The write-back both write paths share: read the event, refuse an attendee's copy, let `plan`
+   * pick the fields to change (null = nothing to do), PATCH only those, and on 412 read again.
+   */
+  private async patchOrganizerCopy(
+    calendarId: string,
+    eventId: string,
+    job: { what: string; ifGone: 'throw' | 'skip' },
+    plan: (event: CalendarEvent, privateProps: Record<string, string>) => PatchBody | null,
+  ): Promise<WriteBackResult> {
     for (let round = 1; ; round += 1) {
       const current = await this.fetchEvent(calendarId, eventId);
-      if (!current) throw new CalendarError(this.name, calendarId, `cannot write join details: event ${eventId} is gone`, 404);
-      if (current.status === 'cancelled') {
-        throw new CalendarError(this.name, calendarId, `cannot write join details: event ${eventId} is cancelled`);
+      if (!current || current.status === 'cancelled') {
+        if (job.ifGone === 'skip') return { changed: false };
+        const state = current ? 'cancelled' : 'gone';
+        throw new CalendarError(this.name, calendarId, `cannot ${job.what}: event ${eventId} is ${state}`, current ? undefined : 404);
       }
       if (current.organizer?.self !== true) {
-        const organizer = current.organizer?.email ? ` (organizer ${current.organizer.email})` : '';
-        throw new CalendarError(
-          this.name,
-          calendarId,
-          `refusing to write join details to event ${eventId}: this is an attendee's copy${organizer}; ` +
-            `only the organizer's copy is written`,
-        );
+        const copy = `this is an attendee's copy${current.organizer?.email ? ` (organizer ${current.organizer.email})` : ''}`;
+        throw new CalendarError(this.name, calendarId, `refusing to ${job.what} on event ${eventId}: ${copy}; only the organizer's copy is written`);
       }
-      const privateProps = current.extendedProperties?.private ?? {};
-      const stampId = privateProps[STAMP_MEETING_ID];
-      const stampNumber = privateProps[STAMP_MEETING_NUMBER];
-      const plan = planJoinWrite(
-        {
-          description: current.description ?? '',
-          location: current.location ?? '',
-          ...(stampId ? { stamp: { meetingId: stampId, ...(stampNumber ? { meetingNumber: stampNumber } : {}) } } : {}),
-        },
-        details,
-      );
-      if (!plan) return current.etag ? { changed: false, etag: current.etag } : { changed: false };
-
-      // PATCH, not PUT: a PUT drops every field it omits, and `extendedProperties.private`
-      // belongs to this copy only (PROVIDERS.md). The whole private map is sent, so the result is
-      // the same whether Google merges or replaces it.
-      const body: calendar_v3.Schema$Event = {};
-      if (plan.description !== undefined) body.description = plan.description;
-      if (plan.location !== undefined) body.location = plan.location;
-      if (plan.stamp) {
-        body.extendedProperties = {
-          private: {
-            ...privateProps,
-            [STAMP_MEETING_ID]: plan.stamp.meetingId,
-            [STAMP_MEETING_NUMBER]: plan.stamp.meetingNumber ?? '',
-          },
-        };
-      }
+      const body = plan(this.map(current, calendarId, 'events.get'), current.extendedProperties?.private ?? {});
+      if (!body) return current.etag ? { changed: false, etag: current.etag } : { changed: false };
       try {
+        // PATCH, not PUT: a PUT drops every field it omits, and `extendedProperties.private`
+        // belongs to this copy only (PROVIDERS.md). sendUpdates 'none': changing the link must
+        // not email every attendee (PROVIDERS.md, complaint 2). The cast only admits the null
+        // values that delete private properties, which googleapis' Schema$Event does not model.
         const data = await this.send(
           'events.patch',
           calendarId,
           (options) =>
-            // sendUpdates 'none': adding a link must not email every attendee (PROVIDERS.md,
-            // complaint 2; events.patch `sendUpdates`).
-            this.api.events.patch({ calendarId, eventId, sendUpdates: 'none', requestBody: body }, options),
+            this.api.events.patch({ calendarId, eventId, sendUpdates: 'none', requestBody: body as calendar_v3.Schema$Event }, options),
           // If-Match: if the organizer edited the event since our GET, Google answers 412 and we
           // re-read instead of overwriting their edit (PROVIDERS.md, "If-Match").
           current.etag ? { 'If-Match': current.etag } : {},
@@ -182,7 +205,7 @@ export class GoogleSource implements CalendarSource {
         return written.etag ? { changed: true, etag: written.etag } : { changed: true };
       } catch (err) {
         if (!(err instanceof PreconditionFailedError) || round >= WRITE_ROUNDS) throw err;
-        this.logger.info({ calendarId, eventId, round }, 'event changed during write-back (HTTP 412); reading it again');
+        this.logger.info({ calendarId, eventId, round }, `event changed during ${job.what} (HTTP 412); reading it again`);
       }
     }
   }

@@ -1,10 +1,11 @@
 import type { JoinDetails, MeetingStamp } from '../domain/event.js';
-import { BLOCK_END, BLOCK_START, hasJoinBlock, withJoinBlock } from './join-block.js';
+import { BLOCK_END, BLOCK_START, hasJoinBlock, stripJoinBlock, withJoinBlock } from './join-block.js';
 
 /**
- * What a write-back would change on an event, computed the same way by every CalendarSource
- * (Google, the in-memory source, and Outlook if it wants), so "idempotent" means the same thing
- * everywhere: writing the same details twice finds nothing to change the second time.
+ * What a write-back (or its inverse, clearing) would change on an event, computed the same way
+ * by every CalendarSource (Google, the in-memory source, and Outlook if it wants), so
+ * "idempotent" means the same thing everywhere: writing the same details twice, or clearing
+ * twice, finds nothing to change the second time.
  */
 
 /** The parts of an event a write-back reads. */
@@ -51,4 +52,34 @@ export function planJoinWrite(current: JoinTarget, details: JoinDetails): JoinWr
     write.stamp = { meetingId: details.meetingId, meetingNumber: details.meetingNumber };
   }
   return Object.keys(write).length === 0 ? null : write;
+}
+
+/** Only the fields a clear must change; absent fields stay as they are. */
+export interface JoinClear {
+  /** The description without our block. */
+  description?: string;
+  /** Emptied: it held exactly the join link of our block. */
+  location?: '';
+  /** Our stamp must go. */
+  removeStamp?: true;
+}
+
+/**
+ * The changes that take meetsync's join details off `current`, or null when it carries none.
+ * - description: every meetsync block removed, whatever the organizer wrote around it kept;
+ * - location: emptied only when it still holds exactly the join URL of our block. Without the
+ *   block there is no proof the link is ours, and a room or link the organizer typed is never
+ *   touched;
+ * - stamp: removed.
+ */
+export function planJoinClear(current: JoinTarget): JoinClear | null {
+  const clear: JoinClear = {};
+  const ourUrl = joinUrlInBlock(current.description);
+  if (ourUrl !== undefined && current.location.trim() === ourUrl) clear.location = '';
+  // stripJoinBlock also trims the end; compare against the trimmed text so that trailing
+  // whitespace alone (no block) never counts as something to clear.
+  const stripped = stripJoinBlock(current.description);
+  if (stripped !== current.description.trimEnd()) clear.description = stripped;
+  if (current.stamp) clear.removeStamp = true;
+  return Object.keys(clear).length === 0 ? null : clear;
 }

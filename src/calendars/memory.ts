@@ -1,6 +1,6 @@
 import type { CalendarEvent, JoinDetails, WriteBackResult } from '../domain/event.js';
 import { CalendarError } from '../domain/errors.js';
-import { planJoinWrite } from './join-write.js';
+import { planJoinClear, planJoinWrite } from './join-write.js';
 import type { ChangeSet, CalendarSource, SyncWindow } from './source.js';
 
 /**
@@ -12,7 +12,7 @@ import type { ChangeSet, CalendarSource, SyncWindow } from './source.js';
  * Google adapter (test/support/source-contract.ts).
  */
 
-export type MemoryMethod = 'readChanges' | 'getEvent' | 'writeJoinDetails';
+export type MemoryMethod = 'readChanges' | 'getEvent' | 'writeJoinDetails' | 'clearJoinDetails';
 
 /** What a user may change on an event (anything but its identity). */
 export type MemoryEventPatch = Partial<Omit<CalendarEvent, 'source' | 'calendarId' | 'eventId'>>;
@@ -39,8 +39,8 @@ export class MemorySource implements CalendarSource {
   readonly name: string;
   readonly calendars: readonly string[];
   /** How often each method was called (failed calls included). */
-  readonly calls: Record<MemoryMethod, number> = { readChanges: 0, getEvent: 0, writeJoinDetails: 0 };
-  /** Write-backs that changed an event (what a provider would count as write requests). */
+  readonly calls: Record<MemoryMethod, number> = { readChanges: 0, getEvent: 0, writeJoinDetails: 0, clearJoinDetails: 0 };
+  /** Write-backs and clears that changed an event (what a provider would count as write requests). */
   writes = 0;
 
   private readonly store = new Map<string, Map<string, Stored>>();
@@ -48,7 +48,7 @@ export class MemorySource implements CalendarSource {
   /** Bumped by expireCursors(); cursors of an older epoch are refused. */
   private epoch = 1;
   private etagCounter = 0;
-  private readonly failures: Record<MemoryMethod, unknown[]> = { readChanges: [], getEvent: [], writeJoinDetails: [] };
+  private readonly failures: Record<MemoryMethod, unknown[]> = { readChanges: [], getEvent: [], writeJoinDetails: [], clearJoinDetails: [] };
 
   constructor(options: MemorySourceOptions) {
     this.name = options.name;
@@ -167,35 +167,68 @@ export class MemorySource implements CalendarSource {
 
   async writeJoinDetails(calendarId: string, eventId: string, details: JoinDetails): Promise<WriteBackResult> {
     this.begin('writeJoinDetails');
+    const stored = this.organizerCopy(calendarId, eventId, 'write join details', 'throw');
+    const plan = planJoinWrite(stored.event, details);
+    if (!plan) return this.unchanged(stored.event);
+    return this.commitWrite(stored, (updated) => {
+      if (plan.description !== undefined) updated.description = plan.description;
+      if (plan.location !== undefined) updated.location = plan.location;
+      if (plan.stamp) updated.stamp = { ...plan.stamp };
+    });
+  }
+
+  async clearJoinDetails(calendarId: string, eventId: string): Promise<WriteBackResult> {
+    this.begin('clearJoinDetails');
+    const stored = this.organizerCopy(calendarId, eventId, 'clear join details', 'skip');
+    if (!stored) return { changed: false };
+    const plan = planJoinClear(stored.event);
+    if (!plan) return this.unchanged(stored.event);
+    return this.commitWrite(stored, (updated) => {
+      if (plan.description !== undefined) updated.description = plan.description;
+      if (plan.location !== undefined) updated.location = plan.location;
+      if (plan.removeStamp) delete updated.stamp;
+    });
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  /**
+   * The event a write-back or clear may change. A gone or cancelled event throws, or is undefined
+   * with ifGone 'skip'; an attendee's copy is refused (only the organizer's copy is written).
+   */
+  private organizerCopy(calendarId: string, eventId: string, what: string, ifGone: 'throw'): Stored;
+  private organizerCopy(calendarId: string, eventId: string, what: string, ifGone: 'skip'): Stored | undefined;
+  private organizerCopy(calendarId: string, eventId: string, what: string, ifGone: 'throw' | 'skip'): Stored | undefined {
     const stored = this.calendar(calendarId).get(eventId);
-    if (!stored || stored.purged) {
-      throw new CalendarError(this.name, calendarId, `cannot write join details: event ${eventId} is gone`, 404);
+    if (!stored || stored.purged || stored.event.status === 'cancelled') {
+      if (ifGone === 'skip') return undefined;
+      const gone = !stored || stored.purged;
+      throw new CalendarError(this.name, calendarId, `cannot ${what}: event ${eventId} is ${gone ? 'gone' : 'cancelled'}`, gone ? 404 : undefined);
     }
-    const event = stored.event;
-    if (event.status === 'cancelled') {
-      throw new CalendarError(this.name, calendarId, `cannot write join details: event ${eventId} is cancelled`);
-    }
-    if (!event.isOrganizerCopy) {
+    if (!stored.event.isOrganizerCopy) {
       throw new CalendarError(
         this.name,
         calendarId,
-        `refusing to write join details to event ${eventId}: this is an attendee's copy; only the organizer's copy is written`,
+        `refusing to ${what} on event ${eventId}: this is an attendee's copy; only the organizer's copy is written`,
       );
     }
-    const plan = planJoinWrite(event, details);
-    if (!plan) return event.etag ? { changed: false, etag: event.etag } : { changed: false };
-    const updated: CalendarEvent = { ...event, etag: this.nextEtag() };
-    if (plan.description !== undefined) updated.description = plan.description;
-    if (plan.location !== undefined) updated.location = plan.location;
-    if (plan.stamp) updated.stamp = { ...plan.stamp };
+    return stored;
+  }
+
+  private unchanged(event: CalendarEvent): WriteBackResult {
+    return event.etag ? { changed: false, etag: event.etag } : { changed: false };
+  }
+
+  /** Applies a write-back's changes as a new version of the event and counts the write. */
+  private commitWrite(stored: Stored, change: (updated: CalendarEvent) => void): WriteBackResult {
+    const updated: CalendarEvent = { ...stored.event, etag: this.nextEtag() };
+    change(updated);
     stored.event = updated;
     // A provider reports our own write in the next incremental read too (Google does).
     stored.changedAt = this.tick();
     this.writes += 1;
     return { changed: true, etag: updated.etag ?? '' };
   }
-
-  // ---- internals ----------------------------------------------------------------------------
 
   private begin(method: MemoryMethod): void {
     this.calls[method] += 1;

@@ -51,4 +51,12 @@ export interface CalendarSource {
    * Throws if the event is not the organizer's copy.
    */
   writeJoinDetails(calendarId: string, eventId: string, details: JoinDetails): Promise<WriteBackResult>;
+
+  /**
+   * Removes meetsync's join details from the organizer's copy of an event: the description block,
+   * the location when it still holds exactly the join link meetsync put there, and the stamp.
+   * Idempotent: an event without them is not written (changed: false). Refuses an attendee's copy.
+   * Returns `{changed: false}` when the event is gone or cancelled (nothing to clean).
+   */
+  clearJoinDetails(calendarId: string, eventId: string): Promise<WriteBackResult>;
 }

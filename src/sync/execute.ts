@@ -119,6 +119,8 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           store.clearNote(event);
         });
         logger.info({ event: event.eventId, meetingId: action.mapping.meetingId, mode: action.mode }, `meeting ${state}: ${action.reason}`);
+        // The event lives on untagged: a join link to a deleted meeting would only mislead.
+        if (action.mode === 'delete' && event.status !== 'cancelled' && event.isOrganizerCopy) await clearJoinDetails(action.mapping, ctx);
         return {
           outcome: outcomeOf(event, 'cancelled', {
             reason: action.mode === 'keep' ? `${action.reason}; meeting kept (onEventCancelled: keep)` : action.reason,
@@ -241,6 +243,15 @@ export async function createFromIntent(intent: Mapping, ctx: ExecuteContext): Pr
   ctx.store.saveMapping(created);
   ctx.logger.info({ event: intent.eventId, meetingId: meeting.id, meetingNumber: meeting.meetingNumber }, 'meeting created');
   return created;
+}
+
+/** Removes the join details of a deleted meeting from its (untagged) event. Cosmetic: a failure is logged, not retried. */
+async function clearJoinDetails(mapping: Mapping, ctx: ExecuteContext): Promise<void> {
+  try {
+    await ctx.source.clearJoinDetails(mapping.calendarId, mapping.eventId);
+  } catch (err) {
+    ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, `could not remove the old join link from the event: ${describeError(err)}`);
+  }
 }
 
 /** Writes the join details into the event; on failure the mapping stays 'pending' and is retried next cycle. */

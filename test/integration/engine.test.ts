@@ -81,6 +81,13 @@ describe('sync engine', () => {
     expect(h.sim.meetings()).toHaveLength(0);
     expect(h.store.mapping(a)?.state).toBe('cancelled');
     expect(h.store.mapping(b)?.state).toBe('cancelled');
+    // The untagged event keeps no link to the deleted meeting, and the cleanup is not a change.
+    expect(h.source.peek(CAL, a.eventId)).toMatchObject({ description: 'Agenda: budget', location: '' });
+    expect(h.source.peek(CAL, a.eventId)?.stamp).toBeUndefined();
+    const calls = h.platformCalls();
+    const quiet = await h.engine.runCycle();
+    expect(h.platformCalls()).toBe(calls);
+    expect(quiet.counts).toMatchObject({ created: 0, cancelled: 0 });
   });
 
   it('only records the cancellation with onEventCancelled: keep', async () => {
@@ -92,6 +99,15 @@ describe('sync engine', () => {
     expect(meetingCalls('DELETE')).toHaveLength(0);
     expect(h.sim.meetings()).toHaveLength(1);
     expect(h.store.mapping(e)?.state).toBe('kept');
+  });
+
+  it('leaves the join link of a kept meeting in an untagged event', async () => {
+    h.rebuild({ onEventCancelled: 'keep' });
+    const e = h.source.put(tagged());
+    await h.engine.runCycle();
+    h.source.patch(CAL, e.eventId, { title: 'Planning' });
+    await h.engine.runCycle();
+    expect(h.source.peek(CAL, e.eventId)?.description).toContain('Meeting number:');
   });
 
   it('skips an organizer without a platform user, with the reason, then creates once they exist', async () => {

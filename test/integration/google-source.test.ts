@@ -249,6 +249,60 @@ describe('GoogleSource against the Google simulator', () => {
     expect(description.split(BLOCK_START)).toHaveLength(2);
   });
 
+  it('clears with one PATCH carrying If-Match, sendUpdates=none, only the changed fields and null for our private keys', async () => {
+    const { sim, source } = await start('oauth');
+    const created = sim.userInsert(ORGANIZER, {
+      summary: 'Board', description: 'Agenda: budget', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' },
+      extendedProperties: { private: { other: 'kept' } },
+    });
+    await source.writeJoinDetails(ORGANIZER, created.id, details);
+    const written = sim.getEvent(ORGANIZER, created.id)!;
+
+    const result = await source.clearJoinDetails(ORGANIZER, created.id);
+
+    const patches = sim.server.received('PATCH');
+    expect(patches).toHaveLength(2);
+    const clear = patches[1]!;
+    expect(clear.headers['if-match']).toBe(written.etag);
+    expect(clear.query.sendUpdates).toBe('none');
+    // guides/extended-properties, "Delete properties": a patch sets the key to null; other keys stay.
+    expect(JSON.parse(clear.body)).toEqual({
+      description: 'Agenda: budget',
+      location: '',
+      extendedProperties: { private: { meetsyncMeetingId: null, meetsyncMeetingNumber: null } },
+    });
+    const stored = sim.getEvent(ORGANIZER, created.id)!;
+    expect(result).toEqual({ changed: true, etag: stored.etag });
+    expect(stored.extendedProperties?.private).toEqual({ other: 'kept' });
+    expect(stored.summary).toBe('Board');
+  });
+
+  it('re-reads and re-applies a clear when the organizer edits the event between our read and our write (412)', async () => {
+    let sim!: GoogleCalendarSimulator;
+    let eventId = '';
+    let armed = false;
+    const setup = await start('oauth', {}, {
+      onResponded: (req) => {
+        if (armed && req.method === 'GET' && req.path.endsWith(`/events/${eventId}`)) {
+          armed = false;
+          sim.userPatch(ORGANIZER, eventId, { summary: 'Renamed meanwhile' });
+        }
+      },
+    });
+    sim = setup.sim;
+    eventId = sim.userInsert(ORGANIZER, { summary: 'Race', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' } }).id;
+    await setup.source.writeJoinDetails(ORGANIZER, eventId, details);
+    armed = true;
+
+    const result = await setup.source.clearJoinDetails(ORGANIZER, eventId);
+
+    expect(result.changed).toBe(true);
+    expect(sim.server.received('PATCH')).toHaveLength(3);
+    const stored = sim.getEvent(ORGANIZER, eventId)!;
+    expect(stored).toMatchObject({ summary: 'Renamed meanwhile', description: '', location: '' });
+    expect(stored.extendedProperties?.private ?? {}).toEqual({});
+  });
+
   it('retries a PATCH on a 503, which googleapis alone would not', async () => {
     const { sim, source } = await start('oauth');
     const id = sim.userInsert(ORGANIZER, { summary: 'Flaky', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' } }).id;

@@ -257,6 +257,95 @@ export function describeCalendarSourceContract(name: string, makeHarness: () => 
       expect(raw?.description ?? '').not.toContain(BLOCK_START);
     });
 
+    it("clearing takes our block, our link in the location and our stamp off, and keeps the organizer's text", async () => {
+      const id = await h.createEvent({ title: 'Untagged', start: at(24), end: at(25), description: 'Agenda: budget' });
+      await h.source.writeJoinDetails(h.calendarId, id, details);
+      const writesBefore = h.countWrites?.();
+
+      const result = await h.source.clearJoinDetails(h.calendarId, id);
+
+      expect(result.changed).toBe(true);
+      if (writesBefore !== undefined) expect(h.countWrites!()).toBe(writesBefore + 1);
+      expect(await h.rawEvent(id)).toEqual({ description: 'Agenda: budget', location: '' });
+      const event = await h.source.getEvent(h.calendarId, id);
+      expect(event?.stamp).toBeUndefined();
+      expect(event?.etag === undefined || event.etag === result.etag).toBe(true);
+    });
+
+    it('clearing keeps a location the organizer typed', async () => {
+      const id = await h.createEvent({ title: 'Room', start: at(24), end: at(25), location: 'Room 4.12' });
+      await h.source.writeJoinDetails(h.calendarId, id, details);
+
+      await expect(h.source.clearJoinDetails(h.calendarId, id)).resolves.toMatchObject({ changed: true });
+
+      expect(await h.rawEvent(id)).toEqual({ description: '', location: 'Room 4.12' });
+      expect((await h.source.getEvent(h.calendarId, id))?.stamp).toBeUndefined();
+    });
+
+    it('a second clear, or a clear of an event meetsync never wrote to, sends no write', async () => {
+      const id = await h.createEvent({ title: 'Twice', start: at(24), end: at(25), description: 'Notes' });
+      const untouched = await h.createEvent({ title: 'Never ours', start: at(26), end: at(27), location: details.joinUrl });
+      await h.source.writeJoinDetails(h.calendarId, id, details);
+      await h.source.clearJoinDetails(h.calendarId, id);
+      const writes = h.countWrites?.();
+
+      const second = await h.source.clearJoinDetails(h.calendarId, id);
+      const other = await h.source.clearJoinDetails(h.calendarId, untouched);
+
+      expect(second.changed).toBe(false);
+      expect(other.changed).toBe(false);
+      if (writes !== undefined) expect(h.countWrites!()).toBe(writes);
+      // A link the organizer pasted without our block is theirs: nothing proves meetsync put it there.
+      expect((await h.rawEvent(untouched))?.location).toBe(details.joinUrl);
+      expect((await h.rawEvent(id))?.description).toBe('Notes');
+    });
+
+    it('clearing a deleted or unknown event changes nothing and does not throw', async () => {
+      const id = await h.createEvent({ title: 'Gone', start: at(24), end: at(25) });
+      await h.source.writeJoinDetails(h.calendarId, id, details);
+      await h.deleteEvent(id);
+      const writes = h.countWrites?.();
+
+      await expect(h.source.clearJoinDetails(h.calendarId, id)).resolves.toMatchObject({ changed: false });
+      await expect(h.source.clearJoinDetails(h.calendarId, 'nosuchevent0000')).resolves.toMatchObject({ changed: false });
+      if (writes !== undefined) expect(h.countWrites!()).toBe(writes);
+    });
+
+    it("clearing an attendee's copy is refused", async (ctx) => {
+      ctx.skip(!h.attendeeCalendarId, `${name} has no attendee calendar`);
+      const attendee = h.attendeeCalendarId!;
+      await h.createEvent({ title: 'Invite', start: at(24), end: at(25), attendees: [attendee] });
+      const copy = (await h.source.readChanges(attendee, null, window)).events.find((e) => e.title === 'Invite');
+      expect(copy?.isOrganizerCopy).toBe(false);
+      const writes = h.countWrites?.();
+
+      await expect(h.source.clearJoinDetails(attendee, copy!.eventId)).rejects.toBeInstanceOf(CalendarError);
+      if (writes !== undefined) expect(h.countWrites!()).toBe(writes);
+    });
+
+    it('our own clear never comes back as a change of title, start or end', async () => {
+      const id = await h.createEvent({ title: 'Quiet', start: at(24), end: at(25), description: 'Agenda: budget' });
+      await h.source.writeJoinDetails(h.calendarId, id, details);
+      const first = await h.source.readChanges(h.calendarId, null, window);
+      const before = byId(first.events, id)!;
+
+      await h.source.clearJoinDetails(h.calendarId, id);
+      const second = await h.source.readChanges(h.calendarId, first.cursor, window);
+
+      // Every provider here reports our own write in the next read; that report must not look
+      // like the organizer's edit.
+      const seen = second.events.filter((e) => e.eventId === id);
+      expect(seen).toHaveLength(1);
+      for (const event of seen) {
+        expect(event.title).toBe(before.title);
+        expect(event.start).toBe(before.start);
+        expect(event.end).toBe(before.end);
+        expect(event.status).toBe(before.status);
+        expect(event.stamp).toBeUndefined();
+        expect(event.description).toBe('Agenda: budget');
+      }
+    });
+
     it('getEvent returns the current event, and null for an id that never existed', async () => {
       const id = await h.createEvent({ title: 'Lookup', start: at(24), end: at(25) });
       await h.updateEvent(id, { title: 'Looked up' });

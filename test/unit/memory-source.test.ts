@@ -96,7 +96,7 @@ describe('MemorySource (test double for the sync engine)', () => {
     await expect(source.readChanges(ORGANIZER, null, window)).resolves.toMatchObject({ full: true });
     await source.getEvent(ORGANIZER, 'x');
 
-    expect(source.calls).toEqual({ readChanges: 2, getEvent: 1, writeJoinDetails: 0 });
+    expect(source.calls).toEqual({ readChanges: 2, getEvent: 1, writeJoinDetails: 0, clearJoinDetails: 0 });
   });
 
   it('leaves events that ended before the window out of a full read, but keeps series', async () => {
@@ -158,5 +158,32 @@ describe('MemorySource (test double for the sync engine)', () => {
     expect(rest).toEqual(restBefore);
     expect(stamp).toEqual({ meetingId: 'm1', meetingNumber: '42' });
     expect(source.writes).toBe(1);
+  });
+
+  it('changes only description, location, stamp and etag on a clear, and counts it as one write', async () => {
+    const source = new MemorySource({ name: 'memory', calendars: [ORGANIZER] });
+    const before = source.put(event('e1', { description: 'Hello' }));
+    await source.writeJoinDetails(ORGANIZER, 'e1', { meetingId: 'm1', meetingNumber: '42', joinUrl: 'https://x.test/j/42' });
+
+    const result = await source.clearJoinDetails(ORGANIZER, 'e1');
+    const after = source.peek(ORGANIZER, 'e1')!;
+
+    expect(result).toEqual({ changed: true, etag: after.etag });
+    const { etag: _e, ...rest } = after;
+    const { etag: _e0, ...restBefore } = before;
+    expect(rest).toEqual(restBefore);
+    expect('stamp' in after).toBe(false);
+    expect(source.writes).toBe(2);
+    expect(source.calls.clearJoinDetails).toBe(1);
+  });
+
+  it('throws an injected clear failure once', async () => {
+    const source = new MemorySource({ name: 'memory', calendars: [ORGANIZER] });
+    source.put(event('e1'));
+    const boom = new CalendarError('memory', ORGANIZER, 'HTTP 503', 503);
+    source.failNext('clearJoinDetails', boom);
+
+    await expect(source.clearJoinDetails(ORGANIZER, 'e1')).rejects.toBe(boom);
+    await expect(source.clearJoinDetails(ORGANIZER, 'e1')).resolves.toEqual({ changed: false, etag: source.peek(ORGANIZER, 'e1')!.etag });
   });
 });
