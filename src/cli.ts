@@ -41,6 +41,18 @@ function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (
   return fn(app).finally(() => app.close());
 }
 
+/** Commands that need the config and the database, but no calendar source or engine. */
+async function withStore<T>(io: CliIo, opts: GlobalOptions, fn: (ctx: { config: Config; store: Store; logger: Logger }) => Promise<T>): Promise<T> {
+  const { config } = loadConfig(opts.config, io.env, io.cwd);
+  const logger = loggerFor(io, config, opts.json);
+  const store = Store.open(config.database);
+  try {
+    return await fn({ config, store, logger });
+  } finally {
+    store.close();
+  }
+}
+
 function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): void {
   if (json) {
     out(io, JSON.stringify({ ...report.counts, dryRun: report.dryRun, calendars: report.calendars, outcomes: report.outcomes, ...(report.planned ? { planned: report.planned } : {}) }, null, 2));
@@ -109,16 +121,12 @@ export function buildProgram(io: CliIo): Command {
     .description('per calendar the last success, last error and meeting counts; per event with a problem, the reason')
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
-      const { config } = loadConfig(opts.config, io.env, io.cwd);
-      const store = Store.open(config.database);
-      try {
+      await withStore(io, opts, async ({ config, store }) => {
         const configured = config.sources.flatMap((s) => (s.kind === 'google' ? s.calendars : s.mailboxes).map((calendarId) => ({ source: s.name, calendarId })));
         const report = buildStatus(store, configured);
         out(io, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report));
         if (report.calendars.some((c) => c.consecutiveFailures > 0)) process.exitCode = 1;
-      } finally {
-        store.close();
-      }
+      });
     });
 
   const accounts = program.command('accounts').description('platform accounts');
@@ -133,13 +141,10 @@ export function buildProgram(io: CliIo): Command {
     .option('--paid-until <iso>', 'paid until (ISO instant); default: webMeeting.provisioning.paidUntil')
     .option('--no-send-password', 'do not email the organizer a password')
     .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd) as GlobalOptions & { email: string; first: string; last: string; type: string; language: string; paidUntil?: string; sendPassword: boolean };
+      const opts = globals<{ email: string; first: string; last: string; type: string; language: string; paidUntil?: string; sendPassword: boolean }>(cmd);
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.email)) throw new UsageError(`--email ${opts.email}: not an email address`);
       if (opts.paidUntil !== undefined && Number.isNaN(Date.parse(opts.paidUntil))) throw new UsageError(`--paid-until ${opts.paidUntil}: not an ISO date such as 2027-12-31T00:00:00.000Z`);
-      const { config } = loadConfig(opts.config, io.env, io.cwd);
-      const logger = loggerFor(io, config, opts.json);
-      const store = Store.open(config.database);
-      try {
+      await withStore(io, opts, async ({ config, store, logger }) => {
         const platform = createPlatform(config, logger);
         const paidUntil = new Date(opts.paidUntil ?? config.webMeeting.provisioning.paidUntil).toISOString();
         const organizer = await provisionOrganizer(
@@ -155,9 +160,7 @@ export function buildProgram(io: CliIo): Command {
           out(io, `Created account ${organizer.accountId} with organizer ${organizer.email} (user ${organizer.userId}).`);
           out(io, `Their tagged events now get web meetings. To keep this account's organizers refreshed, add ${organizer.accountId} to webMeeting.accountIds.`);
         }
-      } finally {
-        store.close();
-      }
+      });
     });
 
   program
@@ -166,10 +169,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--refresh', 're-read the admins of the configured (and known) accounts from the platform first')
     .action(async (_o, cmd: Command) => {
       const opts = globals<{ refresh?: boolean }>(cmd);
-      const { config } = loadConfig(opts.config, io.env, io.cwd);
-      const logger = loggerFor(io, config, opts.json);
-      const store = Store.open(config.database);
-      try {
+      await withStore(io, opts, async ({ config, store, logger }) => {
         if (opts.refresh) await refreshOrganizers(createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
         const list = store.organizers();
         if (opts.json) out(io, JSON.stringify(list, null, 2));
@@ -178,9 +178,7 @@ export function buildProgram(io: CliIo): Command {
           out(io, `${list.length} organizer${list.length === 1 ? '' : 's'}:`);
           for (const o of list) out(io, `  ${o.email.padEnd(32)} ${`${o.firstName} ${o.lastName}`.trim().padEnd(24)} account ${o.accountId}  user ${o.userId}`);
         }
-      } finally {
-        store.close();
-      }
+      });
     });
 
   program
