@@ -51,11 +51,6 @@ export function buildStatus(store: Store, configured: Array<{ source: string; ca
   return { calendars, problems, ...(last ? { lastRun: last } : {}) };
 }
 
-/** A calendar is healthy when its last attempt succeeded. */
-export function calendarHealthy(c: CalendarStatus): boolean {
-  return c.consecutiveFailures === 0 && (c.lastSuccessAt !== undefined || c.lastError === undefined);
-}
-
 export function renderStatus(report: StatusReport): string {
   const lines: string[] = [];
   for (const c of report.calendars) {

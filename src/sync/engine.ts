@@ -160,11 +160,11 @@ export class SyncEngine {
     const { store, logger } = this.deps;
     const notes = store.notes();
     const waiting = notes.filter((n) => n.kind === 'skipped' && n.awaitingOrganizer);
-    const known = () => new Set([...unsaved.keys(), ...store.organizers().map((o) => o.email)]);
-    const missing = [...new Set(waiting.map((n) => n.awaitingOrganizer!))].filter((e) => !known().has(e));
+    const before = this.knownOrganizers(unsaved);
+    const missing = [...new Set(waiting.map((n) => n.awaitingOrganizer!))].filter((e) => !before.has(e));
     if (missing.length > 0 && this.now().getTime() - this.lastOrganizerRefresh >= ORGANIZER_RECHECK_MS) await ensureOrganizers(missing);
-    const now = known();
-    const due = [...waiting.filter((n) => now.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry)];
+    const known = missing.length > 0 ? this.knownOrganizers(unsaved) : before;
+    const due = [...waiting.filter((n) => known.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry)];
     for (const note of due) {
       const source = this.sourcesByName.get(note.source);
       if (!source || options.shouldStop?.()) continue;
@@ -176,7 +176,7 @@ export class SyncEngine {
           if (!options.dryRun) store.clearNote(note);
           continue;
         }
-        const actions = this.planFor([event], mapping ? [mapping] : [], this.knownOrganizers(unsaved), this.now());
+        const actions = this.planFor([event], mapping ? [mapping] : [], known, this.now());
         await this.apply(actions, source, report, options, logger);
         if (actions.length === 0 && !options.dryRun) store.clearNote(note);
       } catch (err) {

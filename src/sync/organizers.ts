@@ -75,8 +75,16 @@ export async function provisionOrganizer(
   return organizer;
 }
 
-/** The organizer's feed path, read fresh from the platform (it carries a token and is never stored). */
-export async function feedPathOf(platform: MeetingPlatform, organizer: Organizer): Promise<string | undefined> {
-  const users = await platform.listAccountAdmins(organizer.accountId);
+/**
+ * The organizer's feed path, read fresh from the platform (it carries a token and is never
+ * stored). `admins` shares one read of an account among its organizers.
+ */
+export async function feedPathOf(
+  platform: MeetingPlatform,
+  organizer: Organizer,
+  admins: Map<string, Promise<PlatformUser[]>> = new Map(),
+): Promise<string | undefined> {
+  if (!admins.has(organizer.accountId)) admins.set(organizer.accountId, platform.listAccountAdmins(organizer.accountId));
+  const users = await admins.get(organizer.accountId)!;
   return users.find((u) => u.id === organizer.userId || u.email.toLowerCase() === organizer.email)?.icsPath;
 }

@@ -3,7 +3,7 @@ import type { Mapping } from '../domain/mapping.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import type { MeetingPlatform } from '../domain/meeting.js';
+import type { MeetingPlatform, PlatformUser } from '../domain/meeting.js';
 import { createFromIntent, writeBack, type MeetingDefaults } from './execute.js';
 import { feedPathOf } from './organizers.js';
 
@@ -35,11 +35,12 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
   const byOrganizer = new Map<string, Mapping[]>();
   for (const m of pending) byOrganizer.set(m.organizerEmail, [...(byOrganizer.get(m.organizerEmail) ?? []), m]);
 
+  const admins = new Map<string, Promise<PlatformUser[]>>();
   for (const [email, intents] of byOrganizer) {
     const organizer = ctx.store.organizer(email);
     let feed;
     try {
-      const icsPath = organizer ? await feedPathOf(ctx.platform, organizer) : undefined;
+      const icsPath = organizer ? await feedPathOf(ctx.platform, organizer, admins) : undefined;
       if (!icsPath) throw new Error(`the platform gives no meeting feed (icsPath) for organizer ${email}`);
       feed = await ctx.platform.readFeed(icsPath);
     } catch (err) {
