@@ -9,7 +9,7 @@ import { scrub } from './domain/redact.js';
 import { createLogger, type Logger } from './log.js';
 import { acquireLock } from './daemon/lock.js';
 import { runDaemon } from './daemon/run.js';
-import { buildStatus, renderStatus } from './status.js';
+import { buildStatus, renderStatus, statusNeedsAttention } from './status.js';
 import { Store } from './store/store.js';
 import type { CycleReport } from './sync/engine.js';
 import { provisionOrganizer, refreshOrganizers } from './sync/organizers.js';
@@ -66,7 +66,12 @@ function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): 
       out(io, `  ${o.outcome.padEnd(9)} ${o.title || o.eventId}${o.meetingNumber ? ` [${o.meetingNumber}]` : ''}${o.reason ? ` — ${o.reason}` : ''}`);
     }
   }
-  for (const c of report.calendars.filter((x) => !x.ok)) out(io, `  ${c.authError ? 'CREDENTIAL BROKEN' : 'FAILED'} ${c.source}/${c.calendarId}: ${c.error ?? c.stopped}`);
+  if (report.halted) out(io, `  ${report.halted.credential ? 'CREDENTIAL BROKEN' : 'PLATFORM FAILED'} Web Meeting platform: ${report.halted.error}`);
+  for (const c of report.calendars.filter((x) => !x.ok)) {
+    if (report.halted && c.error === report.halted.error) out(io, `  NOT SYNCED ${c.source}/${c.calendarId}: stopped with the platform's refusal above`);
+    else out(io, `  ${c.authError ? 'CREDENTIAL BROKEN' : 'FAILED'} ${c.source}/${c.calendarId}: ${c.error ?? c.stopped}`);
+  }
+  for (const p of report.problems) out(io, `  PROBLEM ${p}`);
   const n = report.counts;
   out(io, `${report.dryRun ? 'Would have: ' : ''}${n.created} created, ${n.updated} updated, ${n.cancelled} cancelled, ${n.adopted} adopted, ${n.skipped} skipped, ${n.failed} failed, ${n.unchanged} unchanged`);
 }
@@ -93,7 +98,7 @@ export function buildProgram(io: CliIo): Command {
         try {
           const report = await app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel) });
           printCycle(io, report, opts.json);
-          if (report.counts.failed > 0 || report.calendars.some((c) => !c.ok)) process.exitCode = 1;
+          if (report.counts.failed > 0 || report.calendars.some((c) => !c.ok) || report.problems.length > 0 || report.halted) process.exitCode = 1;
         } finally {
           release();
         }
@@ -125,7 +130,7 @@ export function buildProgram(io: CliIo): Command {
         const configured = config.sources.flatMap((s) => (s.kind === 'google' ? s.calendars : s.mailboxes).map((calendarId) => ({ source: s.name, calendarId })));
         const report = buildStatus(store, configured);
         out(io, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report));
-        if (report.calendars.some((c) => c.consecutiveFailures > 0)) process.exitCode = 1;
+        if (statusNeedsAttention(report)) process.exitCode = 1;
       });
     });
 
@@ -170,7 +175,11 @@ export function buildProgram(io: CliIo): Command {
     .action(async (_o, cmd: Command) => {
       const opts = globals<{ refresh?: boolean }>(cmd);
       await withStore(io, opts, async ({ config, store, logger }) => {
-        if (opts.refresh) await refreshOrganizers(createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
+        if (opts.refresh) {
+          const { failures } = await refreshOrganizers(createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
+          for (const f of failures) io.stderr.write(`meetsync: account ${f.accountId} could not be read: ${scrub(f.error)}\n`);
+          if (failures.length > 0) process.exitCode = 1;
+        }
         const list = store.organizers();
         if (opts.json) out(io, JSON.stringify(list, null, 2));
         else if (list.length === 0) out(io, "No organizers known. Add accounts to webMeeting.accountIds and run 'meetsync organizers --refresh', or 'meetsync accounts create'.");

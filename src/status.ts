@@ -17,6 +17,14 @@ export interface StatusReport {
   /** Events with a problem or a note: skipped, failed, moved/cancelled occurrences. */
   problems: Array<Pick<EventNote, 'source' | 'calendarId' | 'eventId' | 'kind' | 'reason' | 'title' | 'start'>>;
   lastRun?: { startedAt: string; finishedAt?: string; ok?: boolean; summary?: unknown; error?: string };
+  /** What meetsync still has to do: failed actions, unconfirmed creations, join links not written. */
+  leftToDo: { failed: number; creating: number; writeBacks: number };
+}
+
+/** `meetsync status` exits 1 while a calendar fails or anything is left to do. */
+export function statusNeedsAttention(report: StatusReport): boolean {
+  const l = report.leftToDo;
+  return report.calendars.some((c) => c.consecutiveFailures > 0) || l.failed + l.creating + l.writeBacks > 0;
 }
 
 /** What `meetsync status` shows: per calendar its health and counts, per event with a problem the reason. */
@@ -48,7 +56,19 @@ export function buildStatus(store: Store, configured: Array<{ source: string; ca
     ...(start ? { start } : {}),
   }));
   const last = store.lastRuns(1)[0];
-  return { calendars, problems, ...(last ? { lastRun: last } : {}) };
+  const leftToDo = {
+    failed: problems.filter((p) => p.kind === 'failed').length,
+    creating: mappings.filter((m) => m.state === 'creating').length,
+    writeBacks: mappings.filter((m) => m.state === 'active' && m.writeBack === 'pending').length,
+  };
+  // A creation left unconfirmed has no note of its own: its reason (held, waiting for the feed) is shown too.
+  for (const m of mappings.filter((x) => x.state === 'creating' && !problems.some((p) => p.source === x.source && p.calendarId === x.calendarId && p.eventId === x.eventId))) {
+    problems.push({
+      source: m.source, calendarId: m.calendarId, eventId: m.eventId, kind: 'failed', title: m.topic, start: m.start,
+      reason: m.held ?? 'its creation is not confirmed yet (the answer to POST /meeting was lost); confirmed from the organizer\'s feed next cycle',
+    });
+  }
+  return { calendars, problems, leftToDo, ...(last ? { lastRun: last } : {}) };
 }
 
 export function renderStatus(report: StatusReport): string {
@@ -68,6 +88,10 @@ export function renderStatus(report: StatusReport): string {
       const label = p.kind === 'exception' ? 'occurrence' : p.kind;
       lines.push(`  [${label}] ${p.title || p.eventId}${p.start ? ` (${p.start})` : ''} in ${p.calendarId}: ${p.reason}`);
     }
+  }
+  const l = report.leftToDo;
+  if (l.failed + l.creating + l.writeBacks > 0) {
+    lines.push('', `Left to do: ${l.failed} failed action(s), ${l.creating} creation(s) not confirmed, ${l.writeBacks} join link(s) to write; tried again every cycle (or when the event changes, where said).`);
   }
   if (report.lastRun) {
     const r = report.lastRun;

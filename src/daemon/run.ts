@@ -57,7 +57,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 }
 
 function logCycle(report: CycleReport, logger: Logger): void {
-  for (const c of report.calendars.filter((x) => !x.ok)) {
+  // The engine has logged a halt (CREDENTIAL BROKEN for the platform) once; each calendar it stopped is not repeated.
+  for (const c of report.calendars.filter((x) => !x.ok && !(report.halted && x.error === report.halted.error))) {
     // A broken credential is reported on every cycle, never skipped silently.
     const what = c.authError ? 'CREDENTIAL BROKEN, a person must act' : 'calendar failed';
     logger.error({ source: c.source, calendar: c.calendarId }, `${what}: ${c.error ?? c.stopped}`);

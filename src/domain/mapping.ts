@@ -30,6 +30,11 @@ export interface Mapping {
   recurrence: Recurrence | null;
   writeBack: 'pending' | 'done';
   lastError?: string;
+  /**
+   * Only on 'creating': the meeting was found in the organizer's feed by its marker, but without
+   * the id needed to update or delete it. Neither adopted nor posted again; `status` says why.
+   */
+  held?: string;
   createdAt: string;
   updatedAt: string;
 }

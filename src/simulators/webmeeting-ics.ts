@@ -19,6 +19,8 @@ export interface FeedOptions {
   /** Right-hand side of every UID (`<24-hex id>@<uidHost>`). */
   uidHost: string;
   calendarName: string;
+  /** What the UID carries before the @: the 24-hex id (default) or the dashed meeting number. */
+  uidBy?: 'id' | 'number';
 }
 
 /** The RRULE value for an ASSUMED `recurring` object, or undefined when it does not recur. */
@@ -58,7 +60,7 @@ export function renderFeed(entries: FeedEntry[], options: FeedOptions): string {
   calendar.addPropertyWithValue('x-wr-calname', options.calendarName);
   for (const { meeting, modifiedAt, joinUrl } of entries) {
     const event = new ICAL.Component('vevent');
-    event.addPropertyWithValue('uid', `${meeting.id}@${options.uidHost}`);
+    event.addPropertyWithValue('uid', `${options.uidBy === 'number' ? meeting.meetingId : meeting.id}@${options.uidHost}`);
     event.addPropertyWithValue('dtstamp', utcTime(modifiedAt));
     event.addPropertyWithValue('last-modified', utcTime(modifiedAt));
     event.addPropertyWithValue('dtstart', utcTime(meeting.startTime));

@@ -30,10 +30,16 @@ export interface WebMeetingSimulatorOptions {
   /** join link template; default `${baseUrl}/meeting/{meetingNumber}` ({id} = the 24-hex id) */
   joinUrlTemplate?: string;
   onResponded?: SimServerOptions['onResponded'];
+  /**
+   * How the ICS feed names a meeting: `id` (UID = <24-hex id>@host, the default) or `number`
+   * (UID = <dashed number>@host): assumption 8 of the README allows either.
+   */
+  feedNames?: 'id' | 'number';
 }
 
 interface StoredMeeting {
   wire: SimMeeting;
+  createdAt: Date;
   modifiedAt: Date;
   deleted: boolean;
 }
@@ -70,6 +76,8 @@ export class WebMeetingSimulator extends Simulator {
   private readonly accountStore = new Map<string, { wire: SimAccount; adminId: string }>();
   private readonly userStore = new Map<string, StoredUser>();
   private readonly meetingStore = new Map<string, StoredMeeting>();
+  /** Meetings created at or after this instant are not in the feed yet (a feed that lags). */
+  private feedLagsFrom: Date | undefined;
   private readonly routes: Route[] = [
     { method: 'POST', pattern: /^\/account$/, actsAsUser: false, handle: (req) => this.createAccount(req) },
     { method: 'GET', pattern: /^\/account\/admin\/([^/]+)$/, actsAsUser: false, handle: (_r, p) => this.accountAdmins(p[0]!) },
@@ -97,6 +105,11 @@ export class WebMeetingSimulator extends Simulator {
 
   users(): SimUser[] {
     return [...this.userStore.values()].map((u) => structuredClone(u.wire));
+  }
+
+  /** Makes the feed lag: meetings created at or after `from` are left out of it until called with undefined. */
+  lagFeed(from: Date | undefined): void {
+    this.feedLagsFrom = from;
   }
 
   /** Live meetings only; a deleted meeting is gone as far as the platform shows. */
@@ -222,7 +235,7 @@ export class WebMeetingSimulator extends Simulator {
       icsToken: newIcsToken(),
     });
     applyMeetingInput(wire, input);
-    this.meetingStore.set(id, { wire, modifiedAt: now, deleted: false });
+    this.meetingStore.set(id, { wire, createdAt: now, modifiedAt: now, deleted: false });
     return ok(structuredClone(wire));
   }
 
@@ -277,9 +290,13 @@ export class WebMeetingSimulator extends Simulator {
     const user = [...this.userStore.values()].find((u) => u.wire.icsToken === icsToken);
     if (!user) return fail(404, -99, 'calendar not found');
     const entries = [...this.meetingStore.values()]
-      .filter((m) => !m.deleted && m.wire.addedByUserId === user.wire.id)
+      .filter((m) => !m.deleted && m.wire.addedByUserId === user.wire.id && !(this.feedLagsFrom && m.createdAt >= this.feedLagsFrom))
       .map((m) => ({ meeting: m.wire, modifiedAt: m.modifiedAt, joinUrl: this.joinUrl(m.wire) }));
-    const body = renderFeed(entries, { uidHost: new URL(this.url).hostname, calendarName: `Web Meeting: ${user.wire.email}` });
+    const body = renderFeed(entries, {
+      uidHost: new URL(this.url).hostname,
+      calendarName: `Web Meeting: ${user.wire.email}`,
+      uidBy: this.options.feedNames ?? 'id',
+    });
     return { status: 200, headers: { 'content-type': 'text/calendar; charset=utf-8' }, body };
   }
 

@@ -29,6 +29,7 @@ interface MappingRow {
   recurrence: string | null;
   write_back: 'pending' | 'done';
   last_error: string | null;
+  held: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -52,6 +53,7 @@ function toMapping(r: MappingRow): Mapping {
     recurrence: r.recurrence ? (JSON.parse(r.recurrence) as Recurrence) : null,
     writeBack: r.write_back,
     ...(r.last_error ? { lastError: r.last_error } : {}),
+    ...(r.held ? { held: r.held } : {}),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -76,6 +78,7 @@ function mappingParams(m: Mapping) {
     recurrence: m.recurrence ? JSON.stringify(m.recurrence) : null,
     write_back: m.writeBack,
     last_error: m.lastError === undefined ? null : scrub(m.lastError),
+    held: m.held === undefined ? null : scrub(m.held),
     created_at: m.createdAt,
     updated_at: m.updatedAt,
   };
@@ -137,9 +140,9 @@ export class Store {
     return row ? toMapping(row) : undefined;
   }
 
-  mappingByMeeting(meetingId: string): Mapping | undefined {
-    const row = this.db.prepare('SELECT * FROM mappings WHERE meeting_id = ?').get(meetingId) as MappingRow | undefined;
-    return row ? toMapping(row) : undefined;
+  /** Every mapping that names this meeting (a copied event's stamp can name another event's meeting). */
+  mappingsByMeeting(meetingId: string): Mapping[] {
+    return (this.db.prepare('SELECT * FROM mappings WHERE meeting_id = ?').all(meetingId) as MappingRow[]).map(toMapping);
   }
 
   mappings(filter: { source?: string; calendarId?: string; state?: MappingState } = {}): Mapping[] {
@@ -156,15 +159,15 @@ export class Store {
     this.db
       .prepare(
         `INSERT INTO mappings (source, calendar_id, event_id, ical_uid, organizer_email, user_id, marker, meeting_id,
-           meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, created_at, updated_at)
+           meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, held, created_at, updated_at)
          VALUES (@source, @calendar_id, @event_id, @ical_uid, @organizer_email, @user_id, @marker, @meeting_id,
-           @meeting_number, @state, @topic, @start_at, @end_at, @time_zone, @recurrence, @write_back, @last_error, @created_at, @updated_at)
+           @meeting_number, @state, @topic, @start_at, @end_at, @time_zone, @recurrence, @write_back, @last_error, @held, @created_at, @updated_at)
          ON CONFLICT (source, calendar_id, event_id) DO UPDATE SET ical_uid = excluded.ical_uid,
            organizer_email = excluded.organizer_email, user_id = excluded.user_id, marker = excluded.marker,
            meeting_id = excluded.meeting_id, meeting_number = excluded.meeting_number, state = excluded.state,
            topic = excluded.topic, start_at = excluded.start_at, end_at = excluded.end_at, time_zone = excluded.time_zone,
            recurrence = excluded.recurrence, write_back = excluded.write_back, last_error = excluded.last_error,
-           updated_at = excluded.updated_at`,
+           held = excluded.held, created_at = excluded.created_at, updated_at = excluded.updated_at`,
       )
       .run(mappingParams(m));
   }
@@ -203,10 +206,69 @@ export class Store {
     this.db.prepare(`DELETE FROM event_notes WHERE ${KEY}`).run(key);
   }
 
-  notes(filter: { source?: string; calendarId?: string } = {}): EventNote[] {
+  /** Notes about single occurrences of a series (kind 'exception'), e.g. once the series is gone. */
+  clearOccurrenceNotes(series: EventKey): void {
+    this.db
+      .prepare("DELETE FROM event_notes WHERE source = @source AND calendar_id = @calendarId AND series_id = @eventId AND kind = 'exception'")
+      .run(series);
+  }
+
+  // --- retirement -------------------------------------------------------------------------
+
+  /**
+   * Forgets mappings of events that ended before `cutoff` (the start of the sync window) and
+   * notes about them: nothing is synced for them any more, and a full re-read must not confirm
+   * each one with the provider. `endsBy(m)` gives a mapping's last end, or undefined when it has
+   * none (a series without end). Mappings still 'creating' are never retired. Returns how many.
+   */
+  retire(cutoff: Date, endsBy: (m: Mapping) => Date | undefined): number {
+    const iso = cutoff.toISOString();
+    const candidates = (this.db.prepare("SELECT * FROM mappings WHERE state <> 'creating' AND end_at < ?").all(iso) as MappingRow[])
+      .map(toMapping)
+      .filter((m) => {
+        const end = endsBy(m);
+        return end !== undefined && end < cutoff;
+      });
+    const dropMapping = this.db.prepare(`DELETE FROM mappings WHERE ${KEY}`);
+    const dropNotes = this.db.prepare(`DELETE FROM event_notes WHERE (${KEY}) OR (source = @source AND calendar_id = @calendarId AND series_id = @eventId)`);
+    this.transaction(() => {
+      for (const m of candidates) {
+        const key = { source: m.source, calendarId: m.calendarId, eventId: m.eventId };
+        dropMapping.run(key);
+        dropNotes.run(key);
+      }
+      // Notes of events that are over and hold no meeting (skipped, occurrences) go too.
+      this.db
+        .prepare(
+          `DELETE FROM event_notes WHERE start_at IS NOT NULL AND start_at < ? AND NOT EXISTS (SELECT 1 FROM mappings m
+             WHERE m.source = event_notes.source AND m.calendar_id = event_notes.calendar_id
+               AND m.event_id = COALESCE(event_notes.series_id, event_notes.event_id))`,
+        )
+        .run(iso);
+    });
+    return candidates.length;
+  }
+
+  // --- engine state -----------------------------------------------------------------------
+
+  engineState(name: string): string | undefined {
+    const v = this.db.prepare('SELECT value FROM engine_state WHERE name = ?').pluck().get(name);
+    return v === undefined ? undefined : String(v);
+  }
+
+  setEngineState(name: string, value: string): void {
+    this.db.prepare('INSERT INTO engine_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
+  }
+
+  note(key: EventKey): EventNote | undefined {
+    return this.notes(key)[0];
+  }
+
+  notes(filter: { source?: string; calendarId?: string; eventId?: string } = {}): EventNote[] {
     const where: string[] = [];
     if (filter.source !== undefined) where.push('source = @source');
     if (filter.calendarId !== undefined) where.push('calendar_id = @calendarId');
+    if (filter.eventId !== undefined) where.push('event_id = @eventId');
     const rows = this.db
       .prepare(`SELECT * FROM event_notes ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY source, calendar_id, start_at`)
       .all(filter) as Array<Record<string, string | null> & { retry: number }>;

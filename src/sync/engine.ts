@@ -8,10 +8,12 @@ import type { TaggingRules } from '../calendars/tagging.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { execute, writeBack, type MeetingDefaults } from './execute.js';
+import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { provisionOrganizer, refreshOrganizers, type ProvisioningSettings } from './organizers.js';
-import { resolvePending } from './pending.js';
+import { PENDING_DEFAULTS, resolvePending, type PendingTimings } from './pending.js';
 import { plan, unknownOrganizers } from './plan.js';
-import { count, detailOf, dryOutcome, emptyCounts, type CalendarResult, type CycleReport } from './report.js';
+import { mappingEndsBy } from './retire.js';
+import { countAll, detailOf, dryOutcome, emptyCounts, recordOutcome, type CalendarResult, type CycleReport } from './report.js';
 
 export type { CalendarResult, CycleReport } from './report.js';
 
@@ -23,6 +25,8 @@ export interface EngineSettings {
   provisioning: ProvisioningSettings & { enabled: boolean };
   defaults: MeetingDefaults;
   safety: { maxCancelShare: number; maxCancelMin: number };
+  /** How unconfirmed creations wait for the organizer's feed. @default PENDING_DEFAULTS */
+  pending?: PendingTimings;
 }
 
 export interface EngineDeps {
@@ -44,6 +48,18 @@ export interface CycleOptions {
 
 /** How often events waiting for an organizer make meetsync ask the platform again. */
 const ORGANIZER_RECHECK_MS = 15 * 60_000;
+/** engine_state row: when the platform was last asked for organizers (ISO), whichever process asked. */
+const ORGANIZERS_CHECKED_AT = 'organizers_checked_at';
+
+/** What one cycle keeps while it runs: the outcomes so far (one per event) and whether organizers were read. */
+interface CycleContext {
+  report: CycleReport;
+  options: CycleOptions;
+  outcomes: Map<string, EventOutcome>;
+  /** Organizers read from the platform during a dry run, which stores nothing. */
+  unsaved: Map<string, Organizer>;
+  organizersRead: boolean;
+}
 
 
 /**
@@ -53,8 +69,6 @@ const ORGANIZER_RECHECK_MS = 15 * 60_000;
 export class SyncEngine {
   private readonly now: () => Date;
   private readonly sourcesByName: Map<string, CalendarSource>;
-  /** When organizers were last read from the platform by this engine (ms since epoch). */
-  private lastOrganizerRefresh = 0;
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -64,59 +78,132 @@ export class SyncEngine {
   async runCycle(options: CycleOptions = {}): Promise<CycleReport> {
     const { store, logger } = this.deps;
     const dryRun = options.dryRun ?? false;
-    const report: CycleReport = { dryRun, counts: emptyCounts(), outcomes: [], calendars: [], ...(dryRun ? { planned: [] } : {}) };
+    const report: CycleReport = { dryRun, counts: emptyCounts(), outcomes: [], calendars: [], problems: [], ...(dryRun ? { planned: [] } : {}) };
+    const cx: CycleContext = { report, options, outcomes: new Map(), unsaved: new Map(), organizersRead: false };
     const runId = dryRun ? undefined : store.startRun('sync', this.now());
-    let organizersRefreshed = false;
-    /** Organizers read from the platform during a dry run, which stores nothing. */
-    const unsaved = new Map<string, Organizer>();
-
-    /** Looks unknown organizers up on the platform (once a cycle), and provisions them when enabled. */
-    const ensureOrganizers = async (emails: string[]) => {
-      if (!organizersRefreshed) {
-        organizersRefreshed = true;
-        this.lastOrganizerRefresh = this.now().getTime();
-        const found = await refreshOrganizers(this.deps.platform, store, this.deps.settings.accountIds, this.now(), { save: !dryRun });
-        if (dryRun) found.forEach((o) => unsaved.set(o.email, o));
-      }
-      if (this.deps.settings.provisioning.enabled && !dryRun) {
-        for (const email of emails) {
-          if (store.organizer(email)) continue;
-          const o = await provisionOrganizer(this.deps.platform, store, email, this.deps.settings.provisioning, this.now());
-          logger.info({ organizer: o.email, accountId: o.accountId }, 'platform account created for organizer');
-        }
-      }
-    };
 
     try {
-      if (!dryRun) await this.finishUnfinishedWork(report);
-      await this.recheckNotes(report, options, unsaved, ensureOrganizers);
+      if (!dryRun) {
+        this.retireEnded();
+        await this.finishUnfinishedWork(cx);
+      }
+      await this.recheckNotes(cx);
 
       for (const source of this.deps.sources) {
         for (const calendarId of source.calendars) {
           if (options.shouldStop?.()) break;
-          const result = await this.syncCalendar(source, calendarId, options, report, unsaved, ensureOrganizers);
-          report.calendars.push(result);
+          report.calendars.push(await this.syncCalendar(source, calendarId, cx));
         }
       }
+    } catch (err) {
+      if (!(err instanceof PlatformHaltError)) throw err;
+      report.halted = { error: err.message, credential: err.credential };
+      logger.error({ credential: err.credential }, `${err.credential ? 'CREDENTIAL BROKEN: ' : ''}${err.message}`);
+      this.recordHalt(cx, err);
     } finally {
+      report.outcomes = [...cx.outcomes.values()];
+      if (!dryRun) report.counts = countAll(report.outcomes);
       if (runId !== undefined) {
         const failedCalendars = report.calendars.filter((c) => !c.ok);
-        store.finishRun(runId, this.now(), failedCalendars.length === 0 && report.counts.failed === 0, report.counts,
-          failedCalendars.map((c) => `${c.source}/${c.calendarId}: ${c.error ?? c.stopped}`).join('; ') || undefined);
+        const errors = [...failedCalendars.map((c) => `${c.source}/${c.calendarId}: ${c.error ?? c.stopped}`), ...report.problems];
+        if (report.halted) errors.unshift(report.halted.error);
+        store.finishRun(runId, this.now(), errors.length === 0 && report.counts.failed === 0, report.counts, [...new Set(errors)].join('; ') || undefined);
       }
     }
     return report;
   }
 
+  /** Every calendar not synced this cycle is failing for the halt's reason: `status` shows it, its cursor stays. */
+  private recordHalt(cx: CycleContext, err: PlatformHaltError): void {
+    const done = new Set(cx.report.calendars.map((c) => keyOf({ source: c.source, calendarId: c.calendarId, eventId: '' })));
+    for (const source of this.deps.sources) {
+      for (const calendarId of source.calendars) {
+        if (done.has(keyOf({ source: source.name, calendarId, eventId: '' }))) continue;
+        cx.report.calendars.push({ source: source.name, calendarId, ok: false, error: err.message, authError: err.credential });
+        if (!cx.options.dryRun) this.recordFailure(this.deps.store.calendarState(source.name, calendarId), this.now(), err.message);
+      }
+    }
+  }
+
+  /** Records what became of an event (one outcome per event per cycle) and logs nothing. */
+  private record(cx: CycleContext, outcome: EventOutcome): void {
+    recordOutcome(cx.outcomes, keyOf(outcome), outcome);
+  }
+
+  /**
+   * Mappings of events that ended before the sync window are retired: nothing is synced for them
+   * any more, and after a full re-read they are not confirmed one by one with the provider.
+   */
+  private retireEnded(): void {
+    const cutoff = new Date(this.now().getTime() - this.deps.settings.window.pastDays * 86_400_000);
+    const retired = this.deps.store.retire(cutoff, mappingEndsBy);
+    if (retired > 0) this.deps.logger.info({ retired }, `retired ${retired} mapping(s) of events that ended before the sync window`);
+  }
+
+  /**
+   * Looks unknown organizers up on the platform (at most once a cycle), and provisions them when
+   * enabled. An account that cannot be read, or a provisioning that fails, is reported; the
+   * cycle goes on. The time of the look-up is kept in the database, so that processes started
+   * one by one (cron) do not each ask again.
+   */
+  private async ensureOrganizers(cx: CycleContext, emails: readonly string[]): Promise<void> {
+    const { store, logger, settings, platform } = this.deps;
+    const dryRun = cx.options.dryRun ?? false;
+    if (!cx.organizersRead) {
+      cx.organizersRead = true;
+      if (!dryRun) store.setEngineState(ORGANIZERS_CHECKED_AT, this.now().toISOString());
+      const { organizers, failures } = await refreshOrganizers(platform, store, settings.accountIds, this.now(), { save: !dryRun });
+      if (dryRun) organizers.forEach((o) => cx.unsaved.set(o.email, o));
+      for (const f of failures) {
+        const problem = `account ${f.accountId} could not be read: ${f.error}`;
+        logger.error(problem);
+        cx.report.problems.push(problem);
+      }
+    }
+    if (!settings.provisioning.enabled || dryRun) return;
+    for (const email of emails) {
+      if (store.organizer(email)) continue;
+      try {
+        const o = await provisionOrganizer(platform, store, email, settings.provisioning, this.now());
+        logger.info({ organizer: o.email, accountId: o.accountId }, 'platform account created for organizer');
+      } catch (err) {
+        haltIfPlatformWide(err);
+        const problem = `could not create a platform account for ${email}: ${describeError(err)}`;
+        logger.error(problem);
+        cx.report.problems.push(problem);
+      }
+    }
+  }
+
+  /**
+   * True when an event of one of `organizers` is new or changed since it was noted as waiting for
+   * its organizer. The same events read again (a cursor held back) are not worth asking again.
+   */
+  private someChangedSinceNoted(events: readonly CalendarEvent[], organizers: readonly string[]): boolean {
+    const wanted = new Set(organizers);
+    return events.some((e) => {
+      if (!e.organizerEmail || !wanted.has(e.organizerEmail.toLowerCase())) return false;
+      const note = this.deps.store.note(e);
+      return !note || note.awaitingOrganizer === undefined || note.title !== e.title || note.start !== e.start;
+    });
+  }
+
+  /** True when the platform was asked for organizers less than ORGANIZER_RECHECK_MS ago (by any process). */
+  private organizersCheckedRecently(): boolean {
+    const at = this.deps.store.engineState(ORGANIZERS_CHECKED_AT);
+    return at !== undefined && this.now().getTime() - Date.parse(at) < ORGANIZER_RECHECK_MS;
+  }
+
   /** Unconfirmed creations, then write-backs that failed before. Both are retried every cycle until done. */
-  private async finishUnfinishedWork(report: CycleReport): Promise<void> {
+  private async finishUnfinishedWork(cx: CycleContext): Promise<void> {
     const { store, platform, logger, settings } = this.deps;
-    const pending = await resolvePending({ store, platform, sources: this.sourcesByName, defaults: settings.defaults, now: this.now, logger });
-    for (const m of pending.adopted) report.outcomes.push(this.mappingOutcome(m, 'adopted', 'creation interrupted earlier; meeting found on the platform and adopted'));
-    for (const m of pending.created) report.outcomes.push(this.mappingOutcome(m, 'created', 'creation interrupted earlier; created now'));
-    for (const u of pending.unresolved) report.outcomes.push(this.mappingOutcome(u.mapping, 'failed', u.reason));
-    for (const o of report.outcomes) count(report.counts, o.outcome);
-    await this.catchUp([...pending.adopted, ...pending.created], report);
+    const pending = await resolvePending({
+      store, platform, sources: this.sourcesByName, defaults: settings.defaults, now: this.now, logger, timings: settings.pending ?? PENDING_DEFAULTS,
+    });
+    for (const m of pending.adopted) this.record(cx, this.mappingOutcome(m, 'adopted', 'creation interrupted earlier; meeting found on the platform and adopted'));
+    for (const m of pending.created) this.record(cx, this.mappingOutcome(m, 'created', 'creation interrupted earlier; created now'));
+    for (const u of pending.unresolved) this.record(cx, this.mappingOutcome(u.mapping, 'failed', u.reason));
+    await this.catchUp([...pending.adopted, ...pending.created], cx);
 
     for (const m of store.mappings({ state: 'active' }).filter((x) => x.writeBack === 'pending')) {
       const source = this.sourcesByName.get(m.source);
@@ -129,7 +216,7 @@ export class SyncEngine {
    * been renamed or deleted since (those changes were read while the creation was unconfirmed).
    * Each one is compared with the event as it is now and brought in step.
    */
-  private async catchUp(resolved: readonly Mapping[], report: CycleReport): Promise<void> {
+  private async catchUp(resolved: readonly Mapping[], cx: CycleContext): Promise<void> {
     const { logger } = this.deps;
     for (const m of resolved) {
       const source = this.sourcesByName.get(m.source);
@@ -137,8 +224,9 @@ export class SyncEngine {
       try {
         const current = (await source.getEvent(m.calendarId, m.eventId)) ?? tombstoneOf(m);
         const actions = this.planFor([current], [m], this.knownOrganizers(), this.now());
-        await this.apply(actions.filter((a) => a.kind === 'update' || a.kind === 'cancel'), source, report, {}, logger);
+        await this.apply(actions.filter((a) => a.kind === 'update' || a.kind === 'cancel'), source, cx, logger, { ...cx.options, shouldStop: undefined });
       } catch (err) {
+        if (err instanceof PlatformHaltError) throw err;
         logger.warn({ event: m.eventId }, `could not compare a late-resolved meeting with its event: ${describeError(err)}`);
       }
     }
@@ -151,19 +239,15 @@ export class SyncEngine {
    * - whose action failed transiently (network, 5xx, 429), every cycle until it succeeds, so a
    *   change is never lost once the calendar's cursor has moved past it.
    */
-  private async recheckNotes(
-    report: CycleReport,
-    options: CycleOptions,
-    unsaved: Map<string, Organizer>,
-    ensureOrganizers: (emails: string[]) => Promise<void>,
-  ): Promise<void> {
+  private async recheckNotes(cx: CycleContext): Promise<void> {
     const { store, logger } = this.deps;
+    const { options } = cx;
     const notes = store.notes();
     const waiting = notes.filter((n) => n.kind === 'skipped' && n.awaitingOrganizer);
-    const before = this.knownOrganizers(unsaved);
+    const before = this.knownOrganizers(cx.unsaved);
     const missing = [...new Set(waiting.map((n) => n.awaitingOrganizer!))].filter((e) => !before.has(e));
-    if (missing.length > 0 && this.now().getTime() - this.lastOrganizerRefresh >= ORGANIZER_RECHECK_MS) await ensureOrganizers(missing);
-    const known = missing.length > 0 ? this.knownOrganizers(unsaved) : before;
+    if (missing.length > 0 && !this.organizersCheckedRecently()) await this.ensureOrganizers(cx, missing);
+    const known = missing.length > 0 ? this.knownOrganizers(cx.unsaved) : before;
     const due = [...waiting.filter((n) => known.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry)];
     for (const note of due) {
       const source = this.sourcesByName.get(note.source);
@@ -177,9 +261,10 @@ export class SyncEngine {
           continue;
         }
         const actions = this.planFor([event], mapping ? [mapping] : [], known, this.now());
-        await this.apply(actions, source, report, options, logger);
+        await this.apply(actions, source, cx, logger);
         if (actions.length === 0 && !options.dryRun) store.clearNote(note);
       } catch (err) {
+        if (err instanceof PlatformHaltError) throw err;
         logger.warn({ event: note.eventId }, `could not look again at an event: ${describeError(err)}`);
       }
     }
@@ -197,6 +282,7 @@ export class SyncEngine {
       onEventCancelled: settings.onEventCancelled,
       accountIds: settings.accountIds,
       provisioning: settings.provisioning.enabled,
+      meetingHolders: (meetingId) => this.deps.store.mappingsByMeeting(meetingId),
     });
   }
 
@@ -207,22 +293,30 @@ export class SyncEngine {
   /**
    * Performs actions in order (or, on a dry run, only lists them). Returns true when a transient
    * failure, or a stop request, means the same changes must be read and tried again.
+   * A PlatformHaltError ends it (and the cycle).
    */
-  private async apply(actions: readonly SyncAction[], source: CalendarSource, report: CycleReport, options: CycleOptions, logger: Logger): Promise<boolean> {
+  private async apply(actions: readonly SyncAction[], source: CalendarSource, cx: CycleContext, logger: Logger, options: CycleOptions = cx.options): Promise<boolean> {
     const { store, platform, settings } = this.deps;
     let retry = false;
     for (const action of actions) {
+      const key = keyOf(action.event);
       if (options.dryRun) {
         const e = action.event;
-        report.planned!.push({ source: e.source, calendarId: e.calendarId, eventId: e.eventId, title: e.title, action: action.kind, ...detailOf(action) });
-        const o = dryOutcome(action);
-        if (o) count(report.counts, o);
+        const planned = cx.report.planned!;
+        const at = planned.findIndex((p) => keyOf(p) === key);
+        if (at !== -1) planned.splice(at, 1);
+        planned.push({ source: e.source, calendarId: e.calendarId, eventId: e.eventId, title: e.title, action: action.kind, ...detailOf(action) });
+        cx.report.counts = countAll(planned.flatMap((p) => {
+          const outcome = dryOutcome(p.action);
+          return outcome ? [{ ...p, outcome }] : [];
+        }));
         continue;
       }
+      // An unconfirmed creation was already reported by resolvePending this cycle, with its reason.
+      if (action.kind === 'pending' && cx.outcomes.has(key)) continue;
       const { outcome, retry: again } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
       retry ||= again;
-      report.outcomes.push(outcome);
-      count(report.counts, outcome.outcome);
+      this.record(cx, outcome);
       if (options.shouldStop?.()) return true;
     }
     return retry;
@@ -232,15 +326,9 @@ export class SyncEngine {
     return { source: m.source, calendarId: m.calendarId, eventId: m.eventId, title: m.topic, outcome, reason, ...(m.meetingId ? { meetingId: m.meetingId } : {}) };
   }
 
-  private async syncCalendar(
-    source: CalendarSource,
-    calendarId: string,
-    options: CycleOptions,
-    report: CycleReport,
-    unsaved: ReadonlyMap<string, Organizer>,
-    ensureOrganizers: (emails: string[]) => Promise<void>,
-  ): Promise<CalendarResult> {
+  private async syncCalendar(source: CalendarSource, calendarId: string, cx: CycleContext): Promise<CalendarResult> {
     const { store, logger, settings } = this.deps;
+    const { options, unsaved } = cx;
     const dryRun = options.dryRun ?? false;
     const state = store.calendarState(source.name, calendarId);
     const startedAt = this.now();
@@ -257,8 +345,10 @@ export class SyncEngine {
         if (changes.fullReason) result.fullReason = changes.fullReason;
       }
       const mappings = store.mappings({ source: source.name, calendarId });
+      // Organizers of newly read events are asked for now; those events already wait for (noted
+      // before) are asked for on the re-check's clock, so a re-read of the same events costs nothing.
       const missing = unknownOrganizers(changes.events, this.knownOrganizers(unsaved), settings.rules);
-      if (missing.length > 0) await ensureOrganizers(missing);
+      if (missing.length > 0 && (!this.organizersCheckedRecently() || this.someChangedSinceNoted(changes.events, missing))) await this.ensureOrganizers(cx, missing);
       const actions = this.planFor(changes.events, mappings, this.knownOrganizers(unsaved), startedAt);
       if (changes.full) actions.push(...(await this.confirmAbsent(source, calendarId, changes.events, mappings)));
 
@@ -274,7 +364,7 @@ export class SyncEngine {
       }
 
       if (dryRun) {
-        await this.apply(actions, source, report, options, log);
+        await this.apply(actions, source, cx, log);
         return result;
       }
 
@@ -282,7 +372,7 @@ export class SyncEngine {
       const acted = new Set(actions.map((a) => keyOf(a.event)));
       store.transaction(() => changes.events.filter((e) => !acted.has(keyOf(e))).forEach((e) => store.clearNote(e)));
 
-      const retry = await this.apply(actions, source, report, options, log);
+      const retry = await this.apply(actions, source, cx, log);
       store.saveCalendarState({
         ...state,
         // A transient failure keeps the old cursor, so the same changes are read and tried again.
@@ -297,6 +387,9 @@ export class SyncEngine {
       }
       return result;
     } catch (err) {
+      // The platform refuses meetsync: runCycle stops and records every calendar left, this one included.
+      if (err instanceof PlatformHaltError) throw err;
+      haltIfPlatformWide(err);
       result.ok = false;
       result.error = describeError(err);
       result.authError = err instanceof CalendarAuthError;
@@ -324,8 +417,12 @@ export class SyncEngine {
   private async confirmAbsent(source: CalendarSource, calendarId: string, events: readonly CalendarEvent[], mappings: readonly Mapping[]): Promise<SyncAction[]> {
     const seen = new Set(events.map((e) => keyOf(e)));
     const actions: SyncAction[] = [];
+    const windowStart = new Date(this.now().getTime() - this.deps.settings.window.pastDays * 86_400_000);
     for (const m of mappings) {
       if (m.state !== 'active' || seen.has(keyOf(m))) continue;
+      // Over before the window: a full read does not list it, and that proves nothing.
+      const ended = mappingEndsBy(m);
+      if (ended !== undefined && ended < windowStart) continue;
       const current = await source.getEvent(calendarId, m.eventId);
       if (current === null || current.status === 'cancelled') {
         const event: CalendarEvent = current ?? tombstoneOf(m);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DesiredMeeting, EventOutcome, SyncAction } from '../domain/action.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { describeError, PlatformError } from '../domain/errors.js';
+import { classifyFailure, PlatformHaltError } from './failure.js';
 import type { Mapping, Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform, MeetingSpec } from '../domain/meeting.js';
 import type { CalendarSource } from '../calendars/source.js';
@@ -42,17 +43,6 @@ export function specFor(desired: DesiredMeeting, marker: string, defaults: Meeti
   };
 }
 
-/**
- * A failure that will not go away by trying again (the platform refused the data, or said
- * no): the cycle records it and moves on. Anything else (network, timeout, 429, 5xx) is
- * transient: the calendar's cursor is not advanced, so the change is read and tried again.
- */
-export function isDefinitive(err: unknown): boolean {
-  if (!(err instanceof PlatformError)) return false;
-  if (err.status !== undefined && (err.status === 429 || err.status >= 500)) return false;
-  return true;
-}
-
 function outcomeOf(event: CalendarEvent, outcome: EventOutcome['outcome'], extra: Partial<EventOutcome> = {}): EventOutcome {
   return { source: event.source, calendarId: event.calendarId, eventId: event.eventId, title: event.title, outcome, ...extra };
 }
@@ -61,6 +51,15 @@ export interface ActionResult {
   outcome: EventOutcome;
   /** True when the failure is transient and the calendar's cursor must not advance. */
   retry: boolean;
+}
+
+/** What the person reading `status` is told about a failed action, and whether it is tried every cycle. */
+function failureNote(kind: SyncAction['kind'], err: unknown): { reason: string; retry: boolean } {
+  const why = describeError(err);
+  if (classifyFailure(err) === 'refused') {
+    return { reason: `${kind} refused by the platform: ${why}; tried again when the event changes`, retry: false };
+  }
+  return { reason: `${kind} failed: ${why} (will retry)`, retry: true };
 }
 
 /**
@@ -90,7 +89,22 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
       }
       case 'update': {
         const spec = specFor(action.desired, action.mapping.marker, ctx.defaults);
-        const meeting = await ctx.platform.updateMeeting(action.mapping.userId, action.mapping.meetingId!, spec);
+        let meeting;
+        try {
+          meeting = await ctx.platform.updateMeeting(action.mapping.userId, action.mapping.meetingId!, spec);
+        } catch (err) {
+          if (classifyFailure(err) !== 'gone') throw err;
+          logger.warn({ event: event.eventId, meetingId: action.mapping.meetingId }, 'the meeting was deleted on the platform; creating it again');
+          const mapping = await recreate(action.mapping, action.desired, ctx);
+          return {
+            outcome: outcomeOf(event, 'created', {
+              meetingId: mapping.meetingId!,
+              meetingNumber: mapping.meetingNumber!,
+              reason: `its meeting ${action.mapping.meetingNumber ?? action.mapping.meetingId} was deleted on the platform; a new one was created and its link written into the event`,
+            }),
+            retry: false,
+          };
+        }
         const updated: Mapping = {
           ...action.mapping,
           topic: action.desired.topic,
@@ -117,12 +131,14 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         store.transaction(() => {
           store.saveMapping({ ...action.mapping, state, updatedAt: at() });
           store.clearNote(event);
+          store.clearOccurrenceNotes(event);
         });
         logger.info({ event: event.eventId, meetingId: action.mapping.meetingId, mode: action.mode }, `meeting ${state}: ${action.reason}`);
         // The event lives on untagged: a join link to a deleted meeting would only mislead.
         if (action.mode === 'delete' && event.status !== 'cancelled' && event.isOrganizerCopy) await clearJoinDetails(action.mapping, ctx);
         return {
-          outcome: outcomeOf(event, 'cancelled', {
+          // A deleted event comes back without its title (Google's tombstones): name it by its meeting's topic.
+          outcome: outcomeOf(event.title ? event : { ...event, title: action.mapping.topic }, 'cancelled', {
             reason: action.mode === 'keep' ? `${action.reason}; meeting kept (onEventCancelled: keep)` : action.reason,
             ...(action.mapping.meetingId ? { meetingId: action.mapping.meetingId } : {}),
           }),
@@ -131,7 +147,8 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
       }
       case 'adopt': {
         const mapping = newMapping(event, action.organizer, action.desired, at(), {
-          marker: `meetsync:adopted:${action.stamp.meetingId}`,
+          // Unique like every marker, even if this meeting was adopted before under another key.
+          marker: `meetsync:adopted:${action.stamp.meetingId}:${randomUUID()}`,
           meetingId: action.stamp.meetingId,
           ...(action.stamp.meetingNumber ? { meetingNumber: action.stamp.meetingNumber } : {}),
           state: 'active',
@@ -144,6 +161,11 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         return { outcome: outcomeOf(event, 'adopted', { meetingId: action.stamp.meetingId, reason: 'the event already carries a meeting made by meetsync; mapping rebuilt, nothing created' }), retry: false };
       }
       case 'skip':
+        // An attendee's copy is no problem to act on: counted in the cycle, not kept as a note.
+        if (!event.isOrganizerCopy) {
+          store.clearNote(event);
+          return { outcome: outcomeOf(event, 'skipped', { reason: action.reason }), retry: false };
+        }
         store.saveNote({
           ...keyFields(event),
           kind: 'skipped',
@@ -166,27 +188,36 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         });
         return { outcome: outcomeOf(event, 'recorded', { reason: action.reason }), retry: false };
       case 'unchanged':
+        // In step: whatever was noted about it before (a failure since recovered) is over.
+        store.clearNote(event);
         if (action.mapping.writeBack === 'pending') await writeBack(action.mapping, ctx);
         return { outcome: outcomeOf(event, 'unchanged', action.mapping.meetingId ? { meetingId: action.mapping.meetingId } : {}), retry: false };
       case 'pending':
         // Not retried through the cursor: the unconfirmed creation is retried from the mappings
         // table every cycle, and compared with the event as it is then (engine catchUp).
-        return { outcome: outcomeOf(event, 'failed', { reason: 'an earlier creation of its meeting is not confirmed yet (the organizer feed could not be read); retried next cycle' }), retry: false };
+        return { outcome: outcomeOf(event, 'failed', { reason: action.mapping.held ?? 'an earlier creation of its meeting is not confirmed yet; looked at again next cycle' }), retry: false };
     }
   } catch (err) {
-    const reason = describeError(err);
-    const retry = !isDefinitive(err);
-    logger.warn({ event: event.eventId, action: action.kind, retry }, `action failed: ${reason}`);
+    // The platform refuses meetsync itself: nothing for this event to note, the whole cycle stops.
+    if (err instanceof PlatformError && classifyFailure(err) === 'platform') throw new PlatformHaltError(err);
+    if (err instanceof PlatformHaltError) throw err;
+    const note = failureNote(action.kind, err);
+    // A creation left unconfirmed is driven by resolvePending from its intent, not from this note.
+    const unconfirmed = action.kind === 'create' && store.mapping(event)?.state === 'creating';
+    const reason = unconfirmed ? `create failed: ${describeError(err)}; whether the meeting was made is confirmed from the organizer's feed` : note.reason;
+    const retry = unconfirmed ? false : note.retry;
+    logger.warn({ event: event.eventId, action: action.kind, retry }, reason);
+    const title = event.title || ('mapping' in action ? action.mapping.topic : '');
     store.saveNote({
       ...keyFields(event),
       kind: 'failed',
-      reason: `${action.kind} failed: ${reason}${retry ? ' (will retry)' : ''}`,
-      title: event.title,
+      reason,
+      title,
       ...(event.start ? { start: event.start } : {}),
       retry,
       updatedAt: at(),
     });
-    return { outcome: outcomeOf(event, 'failed', { reason }), retry };
+    return { outcome: outcomeOf({ ...event, title }, 'failed', { reason }), retry };
   }
 }
 
@@ -236,12 +267,47 @@ export async function createFromIntent(intent: Mapping, ctx: ExecuteContext): Pr
   try {
     meeting = await ctx.platform.createMeeting(intent.userId, specFor(desired, intent.marker, ctx.defaults));
   } catch (err) {
-    if (isDefinitive(err)) ctx.store.deleteMapping(intent);
+    // The platform answered and said no: no meeting exists. Any other failure (no answer, 5xx)
+    // leaves the intent 'creating' for resolvePending, which looks for the marker first.
+    if (err instanceof PlatformError && classifyFailure(err) !== 'transient') ctx.store.deleteMapping(intent);
     throw err;
   }
   const created: Mapping = { ...intent, meetingId: meeting.id, meetingNumber: meeting.meetingNumber, state: 'active', updatedAt: ctx.now().toISOString() };
-  ctx.store.saveMapping(created);
+  ctx.store.transaction(() => {
+    ctx.store.saveMapping(created);
+    // Whatever was noted about the event (a creation that failed before) is over.
+    ctx.store.clearNote(intent);
+  });
   ctx.logger.info({ event: intent.eventId, meetingId: meeting.id, meetingNumber: meeting.meetingNumber }, 'meeting created');
+  return created;
+}
+
+/**
+ * The meeting of `mapping` was deleted on the platform (by hand): a new one is created through a
+ * new intent, exactly once like any creation, and its join details replace the dead ones.
+ */
+async function recreate(mapping: Mapping, desired: DesiredMeeting, ctx: ExecuteContext): Promise<Mapping> {
+  const at = ctx.now().toISOString();
+  const intent: Mapping = {
+    ...mapping,
+    marker: `meetsync:${randomUUID()}`,
+    state: 'creating',
+    writeBack: 'pending',
+    topic: desired.topic,
+    start: desired.start,
+    end: desired.end,
+    recurrence: desired.recurrence,
+    createdAt: at,
+    updatedAt: at,
+  };
+  delete intent.meetingId;
+  delete intent.meetingNumber;
+  delete intent.lastError;
+  delete intent.timeZone;
+  if (desired.timeZone) intent.timeZone = desired.timeZone;
+  ctx.store.saveMapping(intent);
+  const created = await createFromIntent(intent, ctx);
+  await writeBack(created, ctx);
   return created;
 }
 

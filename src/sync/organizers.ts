@@ -1,6 +1,8 @@
 import type { Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform, PlatformUser } from '../domain/meeting.js';
 import type { Store } from '../store/store.js';
+import { describeError } from '../domain/errors.js';
+import { haltIfPlatformWide } from './failure.js';
 
 function toOrganizer(user: PlatformUser, at: Date): Organizer {
   return {
@@ -15,10 +17,18 @@ function toOrganizer(user: PlatformUser, at: Date): Organizer {
   };
 }
 
+export interface OrganizerRefresh {
+  organizers: Organizer[];
+  /** Accounts that could not be read (deleted, an outage outlasting the retries), with why. */
+  failures: Array<{ accountId: string; error: string }>;
+}
+
 /**
  * Re-reads the admins (GET /api/v6/account/admin/<id>) of the configured accounts and of the
  * accounts meetsync already knows (created with `accounts create` or provisioning) into the
- * store. An organizer missing from an answer is kept: a read never deletes.
+ * store. An organizer missing from an answer is kept: a read never deletes. An account that
+ * cannot be read is reported and the others are read; a platform that refuses meetsync's key
+ * ends the refresh (PlatformHaltError).
  */
 export async function refreshOrganizers(
   platform: MeetingPlatform,
@@ -26,15 +36,21 @@ export async function refreshOrganizers(
   accountIds: readonly string[],
   at: Date,
   options: { save: boolean } = { save: true },
-): Promise<Organizer[]> {
+): Promise<OrganizerRefresh> {
   const found: Organizer[] = [];
+  const failures: OrganizerRefresh['failures'] = [];
   const accounts = new Set([...accountIds, ...store.organizers().map((o) => o.accountId)]);
   for (const accountId of accounts) {
-    const users = await platform.listAccountAdmins(accountId);
-    for (const user of users) found.push(toOrganizer(user, at));
+    try {
+      const users = await platform.listAccountAdmins(accountId);
+      for (const user of users) found.push(toOrganizer(user, at));
+    } catch (err) {
+      haltIfPlatformWide(err);
+      failures.push({ accountId, error: describeError(err) });
+    }
   }
   if (options.save) store.transaction(() => found.forEach((o) => store.upsertOrganizer(o)));
-  return found;
+  return { organizers: found, failures };
 }
 
 export interface ProvisioningSettings {

@@ -1,6 +1,6 @@
 import type { DesiredMeeting, SyncAction } from '../domain/action.js';
 import type { CalendarEvent } from '../domain/event.js';
-import { keyOf, type Mapping, type Organizer } from '../domain/mapping.js';
+import { keyOf, type EventKey, type Mapping, type Organizer } from '../domain/mapping.js';
 import { isTagged, topicOf, type TaggingRules } from '../calendars/tagging.js';
 import { mapRecurrence, seriesEndsBefore } from './recurrence.js';
 
@@ -17,6 +17,8 @@ export interface PlanInput {
   /** The accounts searched for organizers, named in the reason when one is missing. */
   accountIds: readonly string[];
   provisioning: boolean;
+  /** The mappings, of any calendar, that hold a meeting: a stamp copied with its event names another event's meeting. */
+  meetingHolders?: (meetingId: string) => readonly EventKey[];
 }
 
 type Desired = { ok: true; desired: DesiredMeeting } | { ok: false; reason: string };
@@ -146,8 +148,11 @@ export function plan(input: PlanInput): SyncAction[] {
     }
     // A stamp whose meeting this mapping already cancelled (the event was untagged, then tagged
     // again) names a meeting that is gone or kept apart: the event gets a new one.
+    // A stamp whose meeting another event holds was copied with the event (an import, an API copy,
+    // a move between synced calendars): the copy gets a meeting of its own, never the original's.
     const prior = byKey.get(keyOf(event));
-    if (event.stamp && !(prior && prior.meetingId === event.stamp.meetingId)) {
+    const heldElsewhere = event.stamp ? (input.meetingHolders?.(event.stamp.meetingId) ?? []).some((k) => keyOf(k) !== keyOf(event)) : false;
+    if (event.stamp && !heldElsewhere && !(prior && prior.meetingId === event.stamp.meetingId)) {
       actions.push({ kind: 'adopt', event, organizer, stamp: event.stamp, desired: wanted.desired });
       continue;
     }

@@ -16,9 +16,14 @@ export interface CalendarResult {
 
 export interface CycleReport {
   dryRun: boolean;
+  /** One outcome per event, counted once (see recordOutcome). */
   counts: CycleCounts;
   outcomes: EventOutcome[];
   calendars: CalendarResult[];
+  /** Problems outside any one calendar: an account that could not be read, a failed provisioning. */
+  problems: string[];
+  /** Set when the platform refused meetsync itself and the cycle stopped (no cursor moved after it). */
+  halted?: { error: string; credential: boolean };
   /** The plan, on a dry run: what would be done. */
   planned?: Array<{ source: string; calendarId: string; eventId: string; title: string; action: SyncAction['kind']; detail?: string }>;
 }
@@ -30,9 +35,37 @@ export function count(counts: CycleCounts, outcome: EventOutcome['outcome']): vo
   counts[outcome] += 1;
 }
 
+const CHANGED = new Set<EventOutcome['outcome']>(['created', 'adopted']);
 
-export function dryOutcome(a: SyncAction): EventOutcome['outcome'] | undefined {
-  switch (a.kind) {
+/**
+ * Adds what became of an event to the cycle's outcomes, one per event: an event can be acted on
+ * more than once in a cycle (an unfinished creation resolved, then the event read again; a
+ * retried failure, then the same change read from the calendar). The latest word counts, except
+ * that "unchanged" or "recorded" never hide what happened before, and an update right after the
+ * meeting was created or adopted is part of that creation.
+ */
+export function recordOutcome(outcomes: Map<string, EventOutcome>, key: string, next: EventOutcome): void {
+  const prev = outcomes.get(key);
+  if (prev && (next.outcome === 'unchanged' || next.outcome === 'recorded')) return;
+  if (prev && next.outcome === 'updated' && CHANGED.has(prev.outcome)) {
+    outcomes.set(key, { ...prev, ...(next.meetingId ? { meetingId: next.meetingId } : {}) });
+    return;
+  }
+  // Re-inserted so the listing follows the order of the final outcomes.
+  outcomes.delete(key);
+  outcomes.set(key, next);
+}
+
+/** The counts of a cycle's final outcomes. */
+export function countAll(outcomes: Iterable<EventOutcome>): CycleCounts {
+  const counts = emptyCounts();
+  for (const o of outcomes) count(counts, o.outcome);
+  return counts;
+}
+
+
+export function dryOutcome(kind: SyncAction['kind']): EventOutcome['outcome'] | undefined {
+  switch (kind) {
     case 'create': return 'created';
     case 'update': return 'updated';
     case 'cancel': return 'cancelled';

@@ -128,7 +128,8 @@ describe('sync engine', () => {
     await h.engine.runCycle();
     expect(h.store.notes()[0]).toMatchObject({ eventId: e.eventId, awaitingOrganizer: 'bob@example.com' });
     h.sim.addUser(h.accountId, { email: 'bob@example.com', firstName: 'Bob', lastName: 'B' });
-    // A fresh process (meetsync sync) asks the platform again; the daemon does so every 15 minutes.
+    // Any process (the daemon, or 'meetsync sync' from cron) asks again once 15 minutes have passed.
+    h.advance(15 * 60_000);
     const report = await h.rebuild().runCycle();
     expect(report.counts.created).toBe(1);
     expect(h.store.mapping(e)?.state).toBe('active');
@@ -308,11 +309,11 @@ describe('sync engine', () => {
   });
 
   describe('unfinished creations', () => {
-    /** What meetsync commits before POST /meeting: the intent, with its marker. */
-    const recordIntent = (e: CalendarEvent, marker: string) =>
+    /** What meetsync commits before POST /meeting: the intent, with its marker, posted an hour ago (a crash since). */
+    const recordIntent = (e: CalendarEvent, marker: string, postedAt = new Date(NOW.getTime() - 3_600_000)) =>
       h.store.saveMapping({
         source: 'mem', calendarId: CAL, eventId: e.eventId, organizerEmail: ALICE, userId: h.store.organizer(ALICE)!.userId, marker, state: 'creating',
-        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
+        topic: 'Planning', start: e.start!, end: e.end!, recurrence: null, writeBack: 'pending', createdAt: postedAt.toISOString(), updatedAt: postedAt.toISOString(),
       });
 
     it('adopts a meeting that reached the platform before the crash, found by its marker', async () => {

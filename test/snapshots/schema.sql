@@ -17,6 +17,12 @@ CREATE TABLE calendar_state (
   PRIMARY KEY (source, calendar_id)
 );
 
+-- table engine_state
+CREATE TABLE engine_state (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
 -- table event_notes
 CREATE TABLE event_notes (
   source      TEXT NOT NULL,
@@ -59,7 +65,7 @@ CREATE TABLE mappings (
   write_back      TEXT NOT NULL DEFAULT 'pending' CHECK (write_back IN ('pending', 'done')),
   last_error      TEXT,
   created_at      TEXT NOT NULL,
-  updated_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL, held TEXT,
   PRIMARY KEY (source, calendar_id, event_id)
 );
 

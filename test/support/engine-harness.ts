@@ -1,7 +1,7 @@
 import { MemorySource } from '../../src/calendars/memory.js';
 import type { CalendarEvent } from '../../src/domain/event.js';
 import { silentLogger } from '../../src/log.js';
-import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
+import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting.js';
 import { Store } from '../../src/store/store.js';
 import { SyncEngine, type EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
@@ -35,12 +35,20 @@ export interface EngineHarness {
   accountId: string;
   /** Platform requests received since the harness started (simulator's count, not the client's). */
   platformCalls(): number;
+  /** The engine's clock: NOW until advanced. */
+  now: Date;
+  /** Moves the engine's clock forward (the next cron tick, a wait for the feed). */
+  advance(ms: number): void;
   rebuild(over?: Partial<EngineSettings>, store?: Store): SyncEngine;
   close(): Promise<void>;
 }
 
-export async function startEngineHarness(over: Partial<EngineSettings> = {}, calendars = [CAL]): Promise<EngineHarness> {
-  const sim = new WebMeetingSimulator({ apiKey: API_KEY });
+export async function startEngineHarness(
+  over: Partial<EngineSettings> = {},
+  calendars = [CAL],
+  simOptions: Partial<WebMeetingSimulatorOptions> = {},
+): Promise<EngineHarness> {
+  const sim = new WebMeetingSimulator({ ...simOptions, apiKey: API_KEY });
   await sim.start();
   const { account } = sim.seedAccount({ adminEmail: ALICE, adminFirstname: 'Alice', adminLastname: 'Example' });
   const platform = new WebMeetingClient({ baseUrl: sim.url, apiKey: API_KEY, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
@@ -55,8 +63,12 @@ export async function startEngineHarness(over: Partial<EngineSettings> = {}, cal
     accountId: account.id,
     engine: undefined as unknown as SyncEngine,
     platformCalls: () => sim.server.requests.length,
+    now: NOW,
+    advance: (ms) => {
+      h.now = new Date(h.now.getTime() + ms);
+    },
     rebuild: (o = over, s = store) => {
-      h.engine = new SyncEngine({ store: s, platform, sources: [source], settings: settings({ accountIds: [account.id], ...o }), logger: silentLogger(), now: () => NOW });
+      h.engine = new SyncEngine({ store: s, platform, sources: [source], settings: settings({ accountIds: [account.id], ...o }), logger: silentLogger(), now: () => h.now });
       return h.engine;
     },
     close: async () => {

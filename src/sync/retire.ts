@@ -1,0 +1,24 @@
+import { DateTime } from 'luxon';
+import type { Mapping } from '../domain/mapping.js';
+
+const UNIT = { daily: 'days', weekly: 'weeks', monthly: 'months', yearly: 'years' } as const;
+
+/**
+ * When the meeting of a mapping is over for good: the end of a single meeting, or of a series'
+ * last occurrence as far as the recurrence synced to the platform tells (UNTIL, or COUNT
+ * periods, with one period to spare for an nth-weekday month). Undefined for a series that
+ * never ends: it is never retired.
+ */
+export function mappingEndsBy(m: Mapping): Date | undefined {
+  const end = new Date(m.end);
+  const r = m.recurrence;
+  if (!r) return end;
+  const unit = UNIT[r.frequencyType];
+  if (r.endsType === 'on' && r.endsOn) {
+    return DateTime.fromISO(r.endsOn, { zone: 'utc' }).plus({ [unit]: 1 }).plus({ milliseconds: end.getTime() - Date.parse(m.start) }).toJSDate();
+  }
+  if (r.endsType === 'after' && r.endsAfter !== undefined) {
+    return DateTime.fromJSDate(end, { zone: 'utc' }).plus({ [unit]: r.frequency * r.endsAfter }).toJSDate();
+  }
+  return undefined;
+}
