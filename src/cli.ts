@@ -55,7 +55,10 @@ async function withStore<T>(io: CliIo, opts: GlobalOptions, fn: (ctx: { config: 
 
 function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): void {
   if (json) {
-    out(io, JSON.stringify({ ...report.counts, dryRun: report.dryRun, calendars: report.calendars, outcomes: report.outcomes, ...(report.planned ? { planned: report.planned } : {}) }, null, 2));
+    out(io, JSON.stringify({
+      ...report.counts, dryRun: report.dryRun, calendars: report.calendars, outcomes: report.outcomes, problems: report.problems,
+      ...(report.halted ? { halted: report.halted } : {}), ...(report.planned ? { planned: report.planned } : {}),
+    }, null, 2));
     return;
   }
   if (report.dryRun) {
