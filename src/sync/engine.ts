@@ -56,6 +56,8 @@ interface CycleContext {
   report: CycleReport;
   options: CycleOptions;
   outcomes: Map<string, EventOutcome>;
+  /** On a dry run: what would be done, one entry per event. */
+  planned: Map<string, NonNullable<CycleReport['planned']>[number]>;
   /** Organizers read from the platform during a dry run, which stores nothing. */
   unsaved: Map<string, Organizer>;
   organizersRead: boolean;
@@ -79,7 +81,7 @@ export class SyncEngine {
     const { store, logger } = this.deps;
     const dryRun = options.dryRun ?? false;
     const report: CycleReport = { dryRun, counts: emptyCounts(), outcomes: [], calendars: [], problems: [], ...(dryRun ? { planned: [] } : {}) };
-    const cx: CycleContext = { report, options, outcomes: new Map(), unsaved: new Map(), organizersRead: false };
+    const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), unsaved: new Map(), organizersRead: false };
     const runId = dryRun ? undefined : store.startRun('sync', this.now());
 
     try {
@@ -102,7 +104,14 @@ export class SyncEngine {
       this.recordHalt(cx, err);
     } finally {
       report.outcomes = [...cx.outcomes.values()];
-      if (!dryRun) report.counts = countAll(report.outcomes);
+      report.counts = countAll(report.outcomes);
+      if (dryRun) {
+        report.planned = [...cx.planned.values()];
+        report.counts = countAll(report.planned.flatMap((p) => {
+          const outcome = dryOutcome(p.action);
+          return outcome ? [{ ...p, outcome }] : [];
+        }));
+      }
       if (runId !== undefined) {
         const failedCalendars = report.calendars.filter((c) => !c.ok);
         const errors = [...failedCalendars.map((c) => `${c.source}/${c.calendarId}: ${c.error ?? c.stopped}`), ...report.problems];
@@ -115,14 +124,19 @@ export class SyncEngine {
 
   /** Every calendar not synced this cycle is failing for the halt's reason: `status` shows it, its cursor stays. */
   private recordHalt(cx: CycleContext, err: PlatformHaltError): void {
-    const done = new Set(cx.report.calendars.map((c) => keyOf({ source: c.source, calendarId: c.calendarId, eventId: '' })));
+    const done = new Set(cx.report.calendars.map((c) => `${c.source}\u0000${c.calendarId}`));
     for (const source of this.deps.sources) {
       for (const calendarId of source.calendars) {
-        if (done.has(keyOf({ source: source.name, calendarId, eventId: '' }))) continue;
+        if (done.has(`${source.name}\u0000${calendarId}`)) continue;
         cx.report.calendars.push({ source: source.name, calendarId, ok: false, error: err.message, authError: err.credential });
         if (!cx.options.dryRun) this.recordFailure(this.deps.store.calendarState(source.name, calendarId), this.now(), err.message);
       }
     }
+  }
+
+  /** The start of the sync window: `window.pastDays` before now. */
+  private windowStart(now = this.now()): Date {
+    return new Date(now.getTime() - this.deps.settings.window.pastDays * 86_400_000);
   }
 
   /** Records what became of an event (one outcome per event per cycle) and logs nothing. */
@@ -135,8 +149,7 @@ export class SyncEngine {
    * any more, and after a full re-read they are not confirmed one by one with the provider.
    */
   private retireEnded(): void {
-    const cutoff = new Date(this.now().getTime() - this.deps.settings.window.pastDays * 86_400_000);
-    const retired = this.deps.store.retire(cutoff, mappingEndsBy);
+    const retired = this.deps.store.retire(this.windowStart(), mappingEndsBy);
     if (retired > 0) this.deps.logger.info({ retired }, `retired ${retired} mapping(s) of events that ended before the sync window`);
   }
 
@@ -302,14 +315,8 @@ export class SyncEngine {
       const key = keyOf(action.event);
       if (options.dryRun) {
         const e = action.event;
-        const planned = cx.report.planned!;
-        const at = planned.findIndex((p) => keyOf(p) === key);
-        if (at !== -1) planned.splice(at, 1);
-        planned.push({ source: e.source, calendarId: e.calendarId, eventId: e.eventId, title: e.title, action: action.kind, ...detailOf(action) });
-        cx.report.counts = countAll(planned.flatMap((p) => {
-          const outcome = dryOutcome(p.action);
-          return outcome ? [{ ...p, outcome }] : [];
-        }));
+        cx.planned.delete(key);
+        cx.planned.set(key, { source: e.source, calendarId: e.calendarId, eventId: e.eventId, title: e.title, action: action.kind, ...detailOf(action) });
         continue;
       }
       // An unconfirmed creation was already reported by resolvePending this cycle, with its reason.
@@ -337,7 +344,7 @@ export class SyncEngine {
 
     let changes: ChangeSet;
     try {
-      const from = new Date(startedAt.getTime() - settings.window.pastDays * 86_400_000);
+      const from = this.windowStart(startedAt);
       const to = new Date(startedAt.getTime() + settings.window.futureDays * 86_400_000);
       changes = await source.readChanges(calendarId, state.cursor ?? null, { from, to });
       if (changes.full) {
@@ -417,7 +424,7 @@ export class SyncEngine {
   private async confirmAbsent(source: CalendarSource, calendarId: string, events: readonly CalendarEvent[], mappings: readonly Mapping[]): Promise<SyncAction[]> {
     const seen = new Set(events.map((e) => keyOf(e)));
     const actions: SyncAction[] = [];
-    const windowStart = new Date(this.now().getTime() - this.deps.settings.window.pastDays * 86_400_000);
+    const windowStart = this.windowStart();
     for (const m of mappings) {
       if (m.state !== 'active' || seen.has(keyOf(m))) continue;
       // Over before the window: a full read does not list it, and that proves nothing.
