@@ -76,8 +76,10 @@ async function timed(call: () => Promise<unknown>): Promise<{ error: unknown; ms
 }
 
 /**
- * Every request held by the fault was given up by the client (it closed the connection) at about
- * the deadline. The client's error can arrive before the server sees the close: wait a little.
+ * Every request held by the fault was given up by the client: it closed the connection, not
+ * long after the deadline (the server's clock starts later than the client's, after the TLS
+ * handshake, so only the upper bound is tight). The client's error can arrive before the server
+ * sees the close: wait a little.
  */
 async function expectAbandoned(requests: () => RecordedRequest[], count: number): Promise<void> {
   for (let waited = 0; waited < 1_000 && requests().some((r) => r.abandonedAfterMs === undefined); waited += 20) {
@@ -86,9 +88,14 @@ async function expectAbandoned(requests: () => RecordedRequest[], count: number)
   expect(requests()).toHaveLength(count);
   for (const request of requests()) {
     expect(request.abandonedAfterMs).toBeDefined();
-    expect(request.abandonedAfterMs!).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
     expect(request.abandonedAfterMs!).toBeLessThan(DEADLINE_MS + 1_000);
   }
+}
+
+/** Two attempts, each given up at the deadline: no sooner, and not much later. */
+function expectTwoDeadlines(ms: number): void {
+  expect(ms).toBeGreaterThanOrEqual(2 * DEADLINE_MS - 5);
+  expect(ms).toBeLessThan(2 * DEADLINE_MS + 2_000);
 }
 
 const hang = (over: Omit<Fault, 'kind'>): Fault => ({ kind: 'hang', count: 10, ...over });
@@ -109,7 +116,7 @@ describe('Google calls that never answer end at the deadline (real googleapis SD
         `Google token endpoint (${flow} for ${ALICE}) timed out after ${DEADLINE_MS} ms`,
       );
       expect((error as Error).cause).toBeInstanceOf(TimeoutError);
-      expect(ms).toBeLessThan(2 * DEADLINE_MS + 1_000);
+      expectTwoDeadlines(ms);
       await expectAbandoned(() => sim.server.received('POST', '/token'), 2);
       expect(sim.server.received('GET')).toHaveLength(0);
 
@@ -131,7 +138,7 @@ describe('Google calls that never answer end at the deadline (real googleapis SD
       expect(error).toBeInstanceOf(CalendarError);
       expect((error as Error).message).toBe(`Google events.list for ${ALICE} timed out after ${DEADLINE_MS} ms (after 2 attempts)`);
       expect((error as Error).cause).toBeInstanceOf(TimeoutError);
-      expect(ms).toBeLessThan(2 * DEADLINE_MS + 1_000);
+      expectTwoDeadlines(ms);
       await expectAbandoned(() => sim.server.received('GET', '/events'), 2);
     },
     TEST_TIMEOUT_MS,
@@ -144,25 +151,27 @@ describe('Google calls that never answer end at the deadline (real googleapis SD
       sim.userInsert(ALICE, { summary: 'Planning', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' } });
       sim.server.inject({ kind: 'stall-body', count: 10, method: 'GET', pathIncludes: '/events' });
 
-      const { error } = await timed(() => source.readChanges(ALICE, null, window));
+      const { error, ms } = await timed(() => source.readChanges(ALICE, null, window));
 
       expect((error as Error).message).toBe(`Google events.list for ${ALICE} timed out after ${DEADLINE_MS} ms (after 2 attempts)`);
+      expectTwoDeadlines(ms);
       await expectAbandoned(() => sim.server.received('GET', '/events'), 2);
     },
     TEST_TIMEOUT_MS,
   );
 
   it(
-    'an events.get that never answers ends at the deadline and proves nothing about the event',
+    'an events.get that never answers ends at the deadline with an error, not as a deleted event',
     async () => {
       const { sim, source } = await googleSetUp('oauth');
       const event = sim.userInsert(ALICE, { summary: 'Planning', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' } });
       sim.server.inject(hang({ method: 'GET', pathIncludes: `/events/${event.id}` }));
 
-      const { error } = await timed(() => source.getEvent(ALICE, event.id));
+      const { error, ms } = await timed(() => source.getEvent(ALICE, event.id));
 
       expect(error).toBeInstanceOf(CalendarError);
       expect((error as Error).message).toBe(`Google events.get for ${ALICE} timed out after ${DEADLINE_MS} ms (after 2 attempts)`);
+      expectTwoDeadlines(ms);
       await expectAbandoned(() => sim.server.received('GET', `/events/${event.id}`), 2);
     },
     TEST_TIMEOUT_MS,
@@ -176,10 +185,11 @@ describe('Google calls that never answer end at the deadline (real googleapis SD
       sim.server.inject(hang({ method: 'PATCH' }));
 
       const details = { meetingId: '0123456789abcdef01234567', meetingNumber: '1111-2222-3333-4444', joinUrl: 'https://meet.example.test/meeting/1111-2222-3333-4444' };
-      const { error } = await timed(() => source.writeJoinDetails(ALICE, event.id, details));
+      const { error, ms } = await timed(() => source.writeJoinDetails(ALICE, event.id, details));
 
       expect(error).toBeInstanceOf(CalendarError);
       expect((error as Error).message).toBe(`Google events.patch for ${ALICE} timed out after ${DEADLINE_MS} ms (after 2 attempts)`);
+      expectTwoDeadlines(ms);
       await expectAbandoned(() => sim.server.received('PATCH'), 2);
       expect(sim.getEvent(ALICE, event.id)?.description ?? '').toBe('');
     },
@@ -209,7 +219,7 @@ describe('a stalled token endpoint in a whole cycle', () => {
       const started = Date.now();
       const report = await engine.runCycle();
 
-      expect(Date.now() - started).toBeLessThan(2 * DEADLINE_MS + 1_000);
+      expectTwoDeadlines(Date.now() - started);
       expect(report.calendars).toEqual([
         expect.objectContaining({ ok: false, authError: false, error: expect.stringMatching(/^Google token endpoint .* timed out after 300 ms/) }),
       ]);
@@ -248,7 +258,7 @@ describe('Web Meeting calls that stall end at the deadline (fetch)', () => {
 
       expect(error).toBeInstanceOf(TimeoutError);
       expect((error as Error).message).toBe(`GET /api/v6/meeting/calender/user/[redacted] timed out after ${DEADLINE_MS} ms`);
-      expect(ms).toBeLessThan(2 * DEADLINE_MS + 1_000);
+      expectTwoDeadlines(ms);
       await expectAbandoned(() => sim.server.received('GET', '/calender/user/'), 2);
     },
     TEST_TIMEOUT_MS,
