@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { google, type Auth } from 'googleapis';
 import { z } from 'zod';
-import { CalendarAuthError, CalendarError } from '../domain/errors.js';
+import { CalendarAuthError, CalendarError, TimeoutError } from '../domain/errors.js';
 import { registerSecret } from '../domain/redact.js';
 import type { Logger } from '../log.js';
 import { CALENDAR_SCOPE, describeFailure, googleFailureOf, isRetryable } from './google-failure.js';
@@ -34,10 +34,26 @@ export interface CredentialOptions {
   configPath: string;
   /** Token endpoint instead of Google's (the simulator's). */
   tokenUrl?: string;
+  /** Deadline of one token request, reading the answer included. */
+  timeoutMs: number;
   logger: Logger;
 }
 
 type AuthClient = Auth.OAuth2Client;
+
+/**
+ * The options every auth client is built with. `transporterOptions.timeout` becomes the defaults
+ * of the client's own gaxios instance (google-auth-library AuthClient constructor), which both
+ * flows use for the token POST: OAuth2Client.refreshTokenNoCache and gtoken's requestToken (given
+ * the JWT client's transporter). Without it a token endpoint that accepts the connection and never
+ * answers holds getRequestHeaders(), and so the whole sync cycle, forever: google-auth-library sets
+ * no timeout of its own (issue 7, point 5). gaxios turns it into AbortSignal.timeout() when it
+ * prepares the request, before the interceptors run, so it has to be set here rather than in
+ * `takeOverTransport`; node-fetch aborts the body read with the same signal.
+ */
+function clientOptions(timeoutMs: number): { transporterOptions: { timeout: number } } {
+  return { transporterOptions: { timeout: timeoutMs } };
+}
 
 /**
  * Every request of an auth client's transporter goes through here: gaxios' own retries are
@@ -105,6 +121,7 @@ export class GoogleCredentials {
     if (this.auth.type === 'oauth') {
       if (!this.oauthClient) {
         const client = new google.auth.OAuth2({
+          ...clientOptions(this.options.timeoutMs),
           clientId: this.auth.clientId,
           clientSecret: this.auth.clientSecret,
           ...(this.options.tokenUrl ? { endpoints: { oauth2TokenUrl: this.options.tokenUrl } } : {}),
@@ -121,6 +138,7 @@ export class GoogleCredentials {
     // Domain-wide delegation: the service account acts as the calendar's owner, whose address
     // is the calendar id of a user's primary calendar.
     const client = new google.auth.JWT({
+      ...clientOptions(this.options.timeoutMs),
       email: key.client_email,
       key: key.private_key,
       ...(key.private_key_id ? { keyId: key.private_key_id } : {}),
@@ -178,6 +196,13 @@ export class GoogleCredentials {
     const failure = googleFailureOf(err);
     if (!failure) return err;
     const { source, configPath } = this.options;
+    if (failure.timeoutMs !== undefined) {
+      // Transient, like any token endpoint outage: the adapter's backoff tries again, then the
+      // engine keeps the calendar's cursor for the next cycle.
+      const grant = this.auth.type === 'oauth' ? 'OAuth refresh-token grant' : 'service-account JWT grant';
+      const cause = new TimeoutError(`Google token endpoint (${grant} for ${calendarId})`, failure.timeoutMs);
+      return new CalendarError(source, calendarId, cause.message, undefined, { cause });
+    }
     if (isRetryable(failure)) {
       return new CalendarError(source, calendarId, `Google token endpoint: ${describeFailure(failure)}`, failure.status);
     }

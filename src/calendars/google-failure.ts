@@ -4,6 +4,7 @@ import {
   CalendarError,
   PreconditionFailedError,
   SyncTokenExpiredError,
+  TimeoutError,
   describeError,
 } from '../domain/errors.js';
 import { parseRetryAfter } from './backoff.js';
@@ -30,6 +31,8 @@ export interface GoogleFailure {
   retryAfterMs?: number;
   /** The low-level code when no answer arrived (ECONNRESET, TimeoutError...). */
   code?: string;
+  /** Set when no (full) answer arrived within the request's deadline: that deadline. */
+  timeoutMs?: number;
 }
 
 /** gaxios marks its errors with this registered symbol (gaxios src/common.ts GAXIOS_ERROR_SYMBOL). */
@@ -51,6 +54,7 @@ const tokenErrorSchema = z.object({
 const gaxiosShape = z.object({
   message: z.string().nullish(),
   code: z.union([z.string(), z.number()]).nullish(),
+  config: z.object({ timeout: z.number().nullish(), signal: z.unknown() }).nullish(),
   response: z
     .object({
       status: z.number(),
@@ -82,6 +86,18 @@ function headerOf(headers: unknown, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a request's signal fired because of its deadline. gaxios turns the `timeout` option
+ * into `AbortSignal.timeout()` (gaxios src/gaxios.ts #appendTimeoutToSignal), whose reason is a
+ * DOMException named TimeoutError; the error itself cannot tell: node-fetch, which gaxios uses
+ * in Node, rejects every abort, headers or body, with a plain AbortError "The operation was aborted".
+ */
+function timedOut(signal: unknown): boolean {
+  if (!(signal instanceof AbortSignal) || !signal.aborted) return false;
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name === 'TimeoutError';
+}
+
 /** True for the errors googleapis and google-auth-library throw for HTTP and transport failures. */
 export function isGaxiosError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && GAXIOS_ERROR in err;
@@ -92,10 +108,11 @@ export function googleFailureOf(err: unknown): GoogleFailure | undefined {
   if (!isGaxiosError(err)) return undefined;
   const parsed = gaxiosShape.safeParse(err);
   if (!parsed.success) return { message: String(err) };
-  const { response, code, message } = parsed.data;
+  const { response, code, message, config } = parsed.data;
   if (!response) {
     const failure: GoogleFailure = { message: message ?? 'no answer' };
     if (code !== undefined && code !== null) failure.code = String(code);
+    if (config?.timeout && timedOut(config.signal)) failure.timeoutMs = config.timeout;
     return failure;
   }
   const failure: GoogleFailure = { status: response.status, message: message ?? `HTTP ${response.status}` };
@@ -165,6 +182,14 @@ export function calendarErrorOf(err: unknown, context: FailureContext): Error {
     });
   }
   const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+  if (failure.timeoutMs !== undefined) {
+    // A transient CalendarError like any "no answer": the engine keeps the calendar's cursor
+    // and the next cycle tries again (issue 7, point 5).
+    const what = `Google ${call} for ${calendarId}`;
+    // No GaxiosError as cause: its config holds the request headers (the access token).
+    const cause = new TimeoutError(what, failure.timeoutMs);
+    return new CalendarError(source, calendarId, `${cause.message}${tries}`, undefined, { cause });
+  }
   const message = `Google ${call} for ${calendarId} failed${tries}: ${describeFailure(failure)}`;
   const status = failure.status;
   if (status === 401) {

@@ -39,7 +39,10 @@ export interface GoogleSourceConfig {
   logger?: Logger;
   /** Backoff for throttling and server errors. @default {maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 30000} */
   retry?: Pick<BackoffOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs'>;
-  /** Per-request timeout; a timed-out request counts as a failed attempt. @default 30000 */
+  /**
+   * Deadline of every request, Calendar API and token endpoint alike, reading the answer
+   * included; a timed-out request counts as a failed attempt. @default 30000
+   */
   requestTimeoutMs?: number;
   /** Where this source sits in the config file, for messages. @default `source "<name>"` */
   configPath?: string;
@@ -112,6 +115,7 @@ export class GoogleSource implements CalendarSource {
       source: config.name,
       configPath: this.configPath,
       ...(config.tokenUrl ? { tokenUrl: config.tokenUrl } : {}),
+      timeoutMs: this.timeoutMs,
       logger: this.logger,
     });
   }

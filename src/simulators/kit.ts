@@ -19,6 +19,11 @@ export interface RecordedRequest {
   body: string;
   /** Milliseconds since the epoch when the request arrived. */
   at: number;
+  /**
+   * For a request held by a 'hang' or 'stall-body' fault: how long after it arrived the client
+   * closed the connection (gave up). Stays undefined while the client keeps waiting.
+   */
+  abandonedAfterMs?: number;
 }
 
 export type FaultKind =
@@ -29,7 +34,17 @@ export type FaultKind =
   /** Destroy the socket without answering (the request has no effect). */
   | { kind: 'drop' }
   /** Handle the request (it takes effect), then destroy the socket instead of answering: a lost answer. */
-  | { kind: 'lose-answer' };
+  | { kind: 'lose-answer' }
+  /**
+   * Never answer (the request has no effect): the connection stays open, silent, until the client
+   * closes it or the simulator stops. A server that accepted the connection and stalled.
+   */
+  | { kind: 'hang' }
+  /**
+   * Handle the request (it takes effect), send the status, the headers (with the full
+   * content-length) and the first half of the body, then nothing more, as 'hang'.
+   */
+  | { kind: 'stall-body' };
 
 export type Fault = FaultKind & {
   /** How many matching requests this fault applies to (default 1). */
@@ -75,6 +90,7 @@ export class SimServer {
   private faults: Array<Fault & { remaining: number }> = [];
   private server: http.Server | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
+  private stopping = false;
   url = '';
 
   constructor(
@@ -103,9 +119,11 @@ export class SimServer {
 
   async stop(): Promise<void> {
     if (!this.server) return;
+    this.stopping = true;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = undefined;
+    this.stopping = false;
   }
 
   /** Makes the next matching request(s) fail as described. */
@@ -175,6 +193,10 @@ export class SimServer {
         req.socket.destroy();
         return;
       }
+      if (fault?.kind === 'hang') {
+        await this.holdOpen(req, recorded);
+        return;
+      }
       if (fault?.kind === 'delay') {
         const ms = fault.ms;
         await new Promise((r) => setTimeout(r, ms));
@@ -207,8 +229,27 @@ export class SimServer {
       ...(answer.body === undefined || isText ? {} : { 'content-type': 'application/json; charset=utf-8' }),
       ...answer.headers,
     };
+    if (fault?.kind === 'stall-body') {
+      const bytes = Buffer.from(payload, 'utf8');
+      res.writeHead(answer.status, { ...headers, 'content-length': String(bytes.length) });
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+      await this.holdOpen(req, recorded);
+      return;
+    }
     res.writeHead(answer.status, headers);
     res.end(payload, () => this.options.onResponded?.(recorded, answer.status));
+  }
+
+  /** Keeps a request unanswered until its connection closes; notes when the client gave up. */
+  private holdOpen(req: http.IncomingMessage, recorded: RecordedRequest): Promise<void> {
+    return new Promise((resolve) => {
+      const closed = () => {
+        if (!this.stopping) recorded.abandonedAfterMs = Date.now() - recorded.at;
+        resolve();
+      };
+      if (req.socket.destroyed) closed();
+      else req.socket.once('close', closed);
+    });
   }
 
   /** Control endpoints for tests running in another process. */

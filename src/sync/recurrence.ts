@@ -20,6 +20,7 @@ type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** Index = luxon weekday - 1 (luxon: 1 = Monday ... 7 = Sunday). */
 const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
+const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
 const STEP_UNIT = { DAILY: 'days', WEEKLY: 'weeks', MONTHLY: 'months', YEARLY: 'years' } as const;
 /** Parts RFC 5545 defines; anything else is a typo or an extension we cannot honour. */
 const NUMBERS = /^[+-]?\d{1,3}(,[+-]?\d{1,3})*$/;
@@ -67,6 +68,8 @@ export function mapRecurrence(lines: readonly string[], firstStartUtc: string, t
   if (more.length > 0) return fail(`combines ${rules.length} RRULE lines; the platform takes one rule: split it into one series per rule`);
   const shape = shapeOf(rule, start);
   if (!shape.ok) return shape;
+  const limit = beyondPlatform(rule, start, shape.value);
+  if (limit) return fail(limit);
   const recurrence: Recurrence = {
     frequencyType: shape.value.frequencyType,
     frequency: rule.interval,
@@ -159,6 +162,92 @@ function weekdayOfMonth(period: DateTime, weekday: number, ordinal: number): Dat
   return day <= daysInMonth ? first.set({ day }) : null;
 }
 
+/**
+ * Why the platform, given this rule, may hold the meeting on other dates than RFC 5545 gives;
+ * undefined when the dates are the same. The ASSUMED `recurring` object (README assumption 3,
+ * webmeeting/assumptions.ts recurringBody) says only "monthly, dayOfWeek" or "monthly,
+ * dayOfMonth": no ordinal and no rule for a month that lacks the day, so the platform can only
+ * take both from the first start. meetsync refuses (the reason shows in `status`) rather than
+ * create a meeting that silently drifts from the calendar:
+ *
+ * - The last weekday (BYDAY=-1FR, or BYDAY=FR;BYSETPOS=-1; RFC 5545 3.3.10: "-1MO represents the
+ *   last Monday of the month"): from a first start on the 4th Friday the platform repeats on the
+ *   4th Friday, a week early in every month with five Fridays. Other negative ordinals are
+ *   refused in shapeOf.
+ * - The 5th weekday (5FR, BYSETPOS=5): most months have no 5th Friday, and RFC 5545 3.3.10 says
+ *   such instances "MUST be ignored and MUST NOT be counted"; whether the platform skips the
+ *   month, moves the meeting to the last Friday or elsewhere is not known.
+ * - A day of the month past the 28th (monthly on the 29th, 30th or 31st, explicit BYMONTHDAY or
+ *   taken from the first start), and a yearly series on 29 February: the same RFC sentence skips
+ *   the months (years) without that day; a platform might clamp to the last day (as Outlook does
+ *   with "day 31 of every month") or overflow into the next month, and with COUNT it would then end
+ *   on another date. The same class of problem as the last weekday, so refused the same way.
+ * - A yearly rule with BYDAY (the last Sunday of October) has the same problem and is already
+ *   refused by shapeOf: the platform's yearly repeat carries no weekday at all.
+ * nth weekday 1 to 4 is safe: every month has four of each weekday.
+ */
+function beyondPlatform(rule: Rule, start: DateTime, shape: Shape): string | undefined {
+  const day = WEEKDAY_NAMES[start.weekday - 1] ?? 'Monday';
+  const byDay = rule.parts.get('BYDAY');
+  const setPos = rule.parts.get('BYSETPOS');
+  const written = `BYDAY=${byDay ?? ''}${setPos === undefined ? '' : `;BYSETPOS=${setPos}`}`;
+  const instead = 'or schedule those meetings as single events';
+  if (shape.ordinal === -1) {
+    const nth = Math.ceil(start.day / 7);
+    const platform = `its monthly repeat has no "last" and would keep to the ${ordinalWord(nth)} ${day} of the first occurrence`;
+    const effect = nth === 5 ? `, which most months do not have` : `, a week early in months with five ${day}s${fiveWeekdayExample(start)}`;
+    return (
+      `repeats on the last ${day} of the month (${written}), which the platform cannot hold: ${platform}${effect}; ` +
+      `repeat on the 1st to 4th ${day} instead, ${instead}`
+    );
+  }
+  if (shape.ordinal === 5) {
+    return (
+      `repeats on the 5th ${day} of the month (${written}), which the platform cannot hold: most months have only four ${day}s, ` +
+      `the calendar skips those months (RFC 5545) and the platform's monthly repeat cannot say whether it skips them too; ` +
+      `repeat on the 1st to 4th ${day} instead, ${instead}`
+    );
+  }
+  const skipsMonths = shape.frequencyType === 'monthly' && shape.monthlyPattern === 'dayOfMonth' && start.day > 28;
+  if (skipsMonths) {
+    const lacking = { 29: 'February in most years has', 30: 'February has' }[start.day] ?? 'February, April, June, September and November have';
+    return (
+      `repeats monthly on day ${start.day}, which the platform cannot hold: ${lacking} no day ${start.day}, the calendar skips ` +
+      `those months (RFC 5545) and the platform's monthly repeat cannot say whether it skips them too or moves the meeting; ` +
+      `repeat on a day from 1 to 28 instead, ${instead}`
+    );
+  }
+  if (shape.frequencyType === 'yearly' && start.month === 2 && start.day === 29) {
+    return (
+      `repeats yearly on 29 February, which the platform cannot hold: the calendar skips the years without that day (RFC 5545) ` +
+      `and the platform's yearly repeat cannot say whether it skips them too or moves the meeting; ` +
+      `repeat on 28 February or 1 March instead, ${instead}`
+    );
+  }
+  return undefined;
+}
+
+/** ` (December 2021: the 24th instead of the 31st)`: the next month where nth and last differ. */
+function fiveWeekdayExample(start: DateTime): string {
+  const nth = Math.ceil(start.day / 7);
+  for (let k = 1; k <= 12; k++) {
+    const month = start.plus({ months: k });
+    const last = weekdayOfMonth(month, start.weekday, -1);
+    const numbered = weekdayOfMonth(month, start.weekday, nth);
+    if (last && numbered && last.day !== numbered.day) {
+      return ` (${month.setLocale('en').toFormat('LLLL yyyy')}: the ${ordinalWord(numbered.day)} instead of the ${ordinalWord(last.day)})`;
+    }
+  }
+  return '';
+}
+
+/** 1st, 2nd, 3rd, 4th ... 21st, 22nd, 31st. */
+function ordinalWord(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}
+
 /** Which platform repeat a rule is, judged against the first start in the event's zone. */
 function shapeOf(rule: Rule, start: DateTime): Result<Shape> {
   const { freq, parts } = rule;
@@ -203,11 +292,20 @@ function shapeOf(rule: Rule, start: DateTime): Result<Shape> {
     return fail(`repeats monthly by "${rrule}", which the platform cannot express: repeat on one day of the month or on the nth weekday`);
   }
   const ordinal = Number(ordinalText ?? setPos);
+  if (ordinal < -1) {
+    // weekdayOfMonth steps only the last weekday from the end; beyondPlatform says why even that is refused.
+    const name = WEEKDAY_NAMES[start.weekday - 1] ?? weekday;
+    const written = `BYDAY=${dayToken}${setPos === undefined ? '' : `;BYSETPOS=${setPos}`}`;
+    return fail(
+      `counts ${name}s from the end of the month (${written}), which the platform cannot hold: its monthly repeat only ` +
+        `numbers weekdays from the start of the month; repeat on the 1st to 4th ${name} instead, or schedule those meetings as single events`,
+    );
+  }
   const nth = Math.ceil(start.day / 7);
   const isLast = start.day + 7 > (start.daysInMonth ?? 31);
   if (ordinal === -1 ? !isLast : ordinal !== nth) {
     const where = isLast ? `number ${nth} and the last` : `number ${nth}`;
-    const wanted = ordinal === -1 ? 'the last' : ordinal < 0 ? `number ${-ordinal} from the end` : `number ${ordinal}`;
+    const wanted = ordinal === -1 ? 'the last' : `number ${ordinal}`;
     return fail(`repeats on ${wanted} ${weekday} of the month but its first occurrence is ${where} (${zone}): move the first occurrence or change the rule`);
   }
   return ok({ frequencyType: 'monthly', monthlyPattern: 'dayOfWeek', ordinal });

@@ -53,14 +53,28 @@ describe('mapRecurrence: rules the platform can hold', () => {
       'Europe/Berlin',
       { frequencyType: 'monthly', frequency: 1, monthlyPattern: 'dayOfWeek', endsType: 'never' },
     ],
-    // issue_62_moved_event.ics: DTSTART;TZID=Europe/Berlin:20211126T213000, the last Friday of November.
+    // issue_62_moved_event.ics starts on the 4th (and last) Friday of November 2021: as the 4th
+    // Friday the platform holds it (the last Friday it cannot, see below).
     [
-      'monthly last Friday',
-      ['RRULE:FREQ=MONTHLY;BYDAY=-1FR'],
+      'monthly 4th Friday',
+      ['RRULE:FREQ=MONTHLY;BYDAY=4FR'],
       '2021-11-26T20:30:00Z',
       'Europe/Berlin',
       { frequencyType: 'monthly', frequency: 1, monthlyPattern: 'dayOfWeek', endsType: 'never' },
     ],
+    [
+      'monthly 4th Friday via BYSETPOS',
+      ['RRULE:FREQ=MONTHLY;BYDAY=FR;BYSETPOS=4;COUNT=6'],
+      '2021-11-26T20:30:00Z',
+      'Europe/Berlin',
+      { frequencyType: 'monthly', frequency: 1, monthlyPattern: 'dayOfWeek', endsType: 'after', endsAfter: 6 },
+    ],
+    ['monthly 3rd Friday', ['RRULE:FREQ=MONTHLY;BYDAY=3FR'], '2021-11-19T20:30:00Z', 'Europe/Berlin', { frequencyType: 'monthly', frequency: 1, monthlyPattern: 'dayOfWeek', endsType: 'never' }],
+    // Every month has a 28th; the 29th and later are refused below.
+    ['monthly on the 28th', ['RRULE:FREQ=MONTHLY;BYMONTHDAY=28'], '2025-02-28T15:00:00Z', CHICAGO, { frequencyType: 'monthly', frequency: 1, monthlyPattern: 'dayOfMonth', endsType: 'never' }],
+    ['yearly on 28 February', ['RRULE:FREQ=YEARLY'], '2025-02-28T15:00:00Z', CHICAGO, { frequencyType: 'yearly', frequency: 1, ...NEVER }],
+    // A yearly series on the 31st of a month that always has one.
+    ['yearly on 31 March', ['RRULE:FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=31'], '2025-03-31T15:00:00Z', CHICAGO, { frequencyType: 'yearly', frequency: 1, ...NEVER }],
     // 16:30 PST on Jan 14 is Jan 15 in UTC: the local day is what BYMONTHDAY means.
     [
       'monthly on the local day of month',
@@ -153,7 +167,35 @@ describe('mapRecurrence: rules the platform cannot hold', () => {
     ['daily on some weekdays', ['RRULE:FREQ=DAILY;BYDAY=MO,TU'], '2025-03-10T14:00:00Z', CHICAGO, /repeats daily only on MO, TU/],
     ['monthly 3rd Tuesday from a 2nd Tuesday', ['RRULE:FREQ=MONTHLY;BYDAY=3TU'], '2025-03-11T14:00:00Z', 'Europe/Berlin', /number 3 TU .* first occurrence is number 2 /],
     ['monthly last Friday from a 3rd Friday', ['RRULE:FREQ=MONTHLY;BYDAY=-1FR'], '2021-11-19T20:30:00Z', 'Europe/Berlin', /the last FR .* first occurrence is number 3 /],
-    ['monthly second-to-last', ['RRULE:FREQ=MONTHLY;BYDAY=-2FR'], '2021-11-19T20:30:00Z', 'Europe/Berlin', /number 2 from the end FR/],
+    // 19 November 2021 is the second-to-last Friday: the rule matches its start, the platform still cannot hold it.
+    ['monthly second-to-last', ['RRULE:FREQ=MONTHLY;BYDAY=-2FR'], '2021-11-19T20:30:00Z', 'Europe/Berlin', /^counts Fridays from the end of the month \(BYDAY=-2FR\), which the platform cannot hold: /],
+    ['monthly second-to-last via BYSETPOS', ['RRULE:FREQ=MONTHLY;BYDAY=FR;BYSETPOS=-2'], '2021-11-19T20:30:00Z', 'Europe/Berlin', /^counts Fridays from the end of the month \(BYDAY=FR;BYSETPOS=-2\)/],
+    // issue_62_moved_event.ics: DTSTART;TZID=Europe/Berlin:20211126T213000, the 4th and last Friday.
+    // The platform takes "the 4th Friday" from that start: 24 instead of 31 December 2021.
+    [
+      'monthly last Friday',
+      ['RRULE:FREQ=MONTHLY;BYDAY=-1FR'],
+      '2021-11-26T20:30:00Z',
+      'Europe/Berlin',
+      new RegExp(
+        '^repeats on the last Friday of the month \\(BYDAY=-1FR\\), which the platform cannot hold: its monthly repeat has no "last" ' +
+          'and would keep to the 4th Friday of the first occurrence, a week early in months with five Fridays ' +
+          '\\(December 2021: the 24th instead of the 31st\\); repeat on the 1st to 4th Friday instead, or schedule those meetings as single events$',
+      ),
+    ],
+    ['monthly last Friday via BYSETPOS', ['RRULE:FREQ=MONTHLY;BYDAY=FR;BYSETPOS=-1'], '2021-11-26T20:30:00Z', 'Europe/Berlin', /^repeats on the last Friday of the month \(BYDAY=FR;BYSETPOS=-1\).*December 2021/],
+    ['monthly last Friday, ending', ['RRULE:FREQ=MONTHLY;BYDAY=-1FR;COUNT=3'], '2021-11-26T20:30:00Z', 'Europe/Berlin', /last Friday/],
+    // 29 October 2021 is the 5th Friday, so the last one too: the platform would look for a 5th Friday every month.
+    ['monthly last Friday from a 5th Friday', ['RRULE:FREQ=MONTHLY;BYDAY=-1FR'], '2021-10-29T19:30:00Z', 'Europe/Berlin', /would keep to the 5th Friday of the first occurrence, which most months do not have/],
+    ['monthly 5th Friday', ['RRULE:FREQ=MONTHLY;BYDAY=5FR'], '2021-10-29T19:30:00Z', 'Europe/Berlin', /^repeats on the 5th Friday of the month \(BYDAY=5FR\), which the platform cannot hold: most months have only four Fridays/],
+    ['monthly 5th Friday via BYSETPOS', ['RRULE:FREQ=MONTHLY;BYDAY=FR;BYSETPOS=5'], '2021-10-29T19:30:00Z', 'Europe/Berlin', /^repeats on the 5th Friday of the month \(BYDAY=FR;BYSETPOS=5\)/],
+    // RFC 5545 3.3.10 skips months without the day; the platform's dayOfMonth cannot say whether it does.
+    ['monthly on the 31st', ['RRULE:FREQ=MONTHLY'], '2025-01-31T15:00:00Z', CHICAGO, /^repeats monthly on day 31, which the platform cannot hold: February, April, June, September and November have no day 31/],
+    ['monthly on BYMONTHDAY=30', ['RRULE:FREQ=MONTHLY;BYMONTHDAY=30;COUNT=4'], '2025-01-30T15:00:00Z', CHICAGO, /^repeats monthly on day 30, .*February has no day 30.*repeat on a day from 1 to 28 instead/],
+    ['monthly on the 29th', ['RRULE:FREQ=MONTHLY;INTERVAL=2'], '2025-03-29T15:00:00Z', CHICAGO, /^repeats monthly on day 29, .*February in most years has no day 29/],
+    // The 31st in the event's zone: 2025-02-01T03:00Z is 31 January 21:00 in Chicago.
+    ['monthly on the local 31st', ['RRULE:FREQ=MONTHLY'], '2025-02-01T03:00:00Z', CHICAGO, /day 31/],
+    ['yearly on 29 February', ['RRULE:FREQ=YEARLY'], '2024-02-29T12:00:00Z', undefined, /^repeats yearly on 29 February, which the platform cannot hold: .*repeat on 28 February or 1 March instead/],
     ['monthly every Tuesday', ['RRULE:FREQ=MONTHLY;BYDAY=TU'], '2025-03-11T14:00:00Z', 'Europe/Berlin', /repeats monthly by "FREQ=MONTHLY;BYDAY=TU"/],
     ['monthly last workday', ['RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1'], '2025-03-31T14:00:00Z', CHICAGO, /several weekdays/],
     ['several days of the month', ['RRULE:FREQ=MONTHLY;BYMONTHDAY=1,15'], '2025-03-01T14:00:00Z', CHICAGO, /several days of the month \(1, 15\)/],
