@@ -113,10 +113,11 @@ export class SyncEngine {
         }));
       }
       if (runId !== undefined) {
-        const failedCalendars = report.calendars.filter((c) => !c.ok);
+        // A halt is said once, not again for each calendar it stopped.
+        const failedCalendars = report.calendars.filter((c) => !c.ok && c.error !== report.halted?.error);
         const errors = [...failedCalendars.map((c) => `${c.source}/${c.calendarId}: ${c.error ?? c.stopped}`), ...report.problems];
         if (report.halted) errors.unshift(report.halted.error);
-        store.finishRun(runId, this.now(), errors.length === 0 && report.counts.failed === 0, report.counts, [...new Set(errors)].join('; ') || undefined);
+        store.finishRun(runId, this.now(), errors.length === 0 && report.counts.failed === 0, report.counts, errors.join('; ') || undefined);
       }
     }
     return report;
