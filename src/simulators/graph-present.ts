@@ -148,6 +148,8 @@ export function removed(ref: ItemRef, idVersion: number, immutableIds: boolean):
 export function select(event: GraphEvent, properties: string[] | undefined): Record<string, unknown> {
   if (!properties) return event as unknown as Record<string, unknown>;
   const wanted = new Set([...properties.map((p) => p.toLowerCase()), 'singlevalueextendedproperties']);
+  // event-get.md Response 1: $select=…,location,… answers locations as well.
+  if (wanted.has('location')) wanted.add('locations');
   return Object.fromEntries(
     Object.entries(event).filter(([k]) => k === '@odata.etag' || k === 'id' || wanted.has(k.toLowerCase())),
   );
