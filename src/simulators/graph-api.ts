@@ -144,7 +144,7 @@ export class GraphApi {
     const show = (target: Target) => select(presentEvent(target.event, target.occurrence, { ...options, ...(expand ? { expand } : {}) }), selected);
     if (id === undefined) {
       if (req.method === 'POST') {
-        const event = this.store.create(mailbox, parseEventInput(body(req)), { api: true });
+        const event = this.store.create(mailbox, parseEventInput(body(req)));
         return { status: 201, body: { '@odata.context': context('events/$entity'), ...show({ event }) } };
       }
       onlyMethod(req, 'GET');

@@ -29,7 +29,7 @@ export interface GraphControlTarget {
   injectStrippedDelta(mailbox: string, options?: { rounds?: number; all?: boolean }): void;
   injectDeltaReplay(mailbox: string, mode: 'within-round' | 'next-round', rounds?: number): void;
   injectThrottle(count: number, options?: { status?: 429 | 503; retryAfterSeconds?: number; mailbox?: string; method?: string }): void;
-  injectDeltaGone(count?: number): void;
+  injectDeltaGone(count?: number, mailbox?: string): void;
   setLatency(ms: number): void;
   concurrency(mailbox: string): { inFlight: number; max: number };
 }
@@ -135,7 +135,7 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
       return { status: 204 };
     }
     case 'POST delta-gone':
-      sim.injectDeltaGone(num(body, 'count') ?? 1);
+      sim.injectDeltaGone(num(body, 'count') ?? 1, typeof body.mailbox === 'string' ? body.mailbox : undefined);
       return { status: 204 };
     case 'POST latency':
       sim.setLatency(num(body, 'ms') ?? 0);
@@ -150,7 +150,7 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
             'POST mailboxes/{m}/events/{seriesId}/edit-occurrence|cancel-occurrence {originalDate[, patch]}, POST mailboxes/{m}/events/{id}/move, ' +
             'GET mailboxes/{m}/events/{id}/notifications, POST [mailboxes/{m}/]expire-delta-tokens, POST mailboxes/{m}/stripped-delta {rounds, all}, ' +
             'POST mailboxes/{m}/replayed-delta {mode, rounds}, GET mailboxes/{m}/concurrency, POST expire-access-tokens, ' +
-            'POST expired-client-secrets {clientId}, POST throttle {count, status, retryAfterSeconds, mailbox, method}, POST delta-gone {count}, POST latency {ms}',
+            'POST expired-client-secrets {clientId}, POST throttle {count, status, retryAfterSeconds, mailbox, method}, POST delta-gone {count, mailbox}, POST latency {ms}',
         },
       };
   }

@@ -79,7 +79,7 @@ export class GraphStore {
     return { event, occurrence: date };
   }
 
-  create(mailbox: Mailbox, input: EventInput, _options: WriteOptions): StoredEvent {
+  create(mailbox: Mailbox, input: EventInput): StoredEvent {
     if (!input.start || !input.end) throw badRequest(`Property '${input.start ? 'end' : 'start'}' is required to create an event.`);
     const now = Date.now();
     const event: StoredEvent = {

@@ -129,7 +129,7 @@ export class GraphSimulator extends Simulator {
   userInsert(mailbox: string, event: UserEventInput): GraphEvent {
     const box = this.mustMailbox(mailbox);
     const { organizer, ...rest } = event;
-    const stored = this.store.create(box, parseEventInput(rest), { api: false });
+    const stored = this.store.create(box, parseEventInput(rest));
     const address = (organizer as { emailAddress?: { address?: string; name?: string } } | undefined)?.emailAddress;
     if (address?.address && address.address.toLowerCase() !== box.address.toLowerCase()) {
       // An invitation from outside the simulator: the mailbox holds an attendee's copy.

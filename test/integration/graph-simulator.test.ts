@@ -357,6 +357,40 @@ describe('events', () => {
   });
 });
 
+describe('all-day events and the zone without a Prefer header', () => {
+  it('keeps all-day events at midnight in any zone and refuses one that does not start at midnight', async () => {
+    const day = sim.userInsert(ALICE, {
+      subject: 'Offsite',
+      isAllDay: true,
+      start: { dateTime: '2030-01-10T00:00:00', timeZone: 'W. Europe Standard Time' },
+      end: { dateTime: '2030-01-12T00:00:00', timeZone: 'W. Europe Standard Time' },
+    });
+    const path = `/users/${ALICE}/events/${encodeURIComponent(day.id)}`;
+    for (const zone of ['UTC', 'Pacific Standard Time']) {
+      const got = await call(sim, token, path, { headers: { prefer: `outlook.timezone="${zone}"` } });
+      expect(got.json).toMatchObject({ isAllDay: true, start: { dateTime: '2030-01-10T00:00:00.0000000', timeZone: zone }, end: { dateTime: '2030-01-12T00:00:00.0000000', timeZone: zone } });
+    }
+    const notMidnight = await call(sim, token, `/users/${ALICE}/events`, { method: 'POST', body: { ...utcEvent('x', 3), isAllDay: true } });
+    expect(notMidnight.status).toBe(400);
+  });
+
+  it('answers in the event’s own zone without a Prefer header when told to (zoneWithoutPreference: original)', async () => {
+    const local = new GraphSimulator({ tls, clients: [CLIENT], mailboxes: [ALICE], zoneWithoutPreference: 'original' });
+    await local.start();
+    try {
+      const event = local.userInsert(ALICE, {
+        subject: 'local',
+        start: { dateTime: '2030-01-15T10:00:00', timeZone: 'Pacific Standard Time' },
+        end: { dateTime: '2030-01-15T11:00:00', timeZone: 'Pacific Standard Time' },
+      });
+      const got = await call(local, await accessToken(local), `/users/${ALICE}/events/${encodeURIComponent(event.id)}`);
+      expect(got.json.start).toEqual({ dateTime: '2030-01-15T10:00:00.0000000', timeZone: 'Pacific Standard Time' });
+    } finally {
+      await local.stop();
+    }
+  });
+});
+
 function weeklySeries(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     subject: 'Weekly sync',
