@@ -67,10 +67,11 @@ export class GraphApi {
   }
 
   async handle(req: SimRequest): Promise<SimResponse> {
-    const prefs = preferences(req);
     const requestId = clientRequestId(req);
+    let prefs: Preferences = { immutableIds: false, bodyAsText: false, applied: [] };
     let answer: SimResponse;
     try {
+      prefs = preferences(req);
       answer = await this.route(req, prefs);
     } catch (err) {
       if (!(err instanceof GraphApiError)) throw err;

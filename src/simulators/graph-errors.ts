@@ -4,9 +4,11 @@ import type { SimResponse } from './kit.js';
 /**
  * Microsoft Graph's error envelope, from "Microsoft Graph error responses and resource types"
  * (concepts/errors.md): `{error: {code, message, innerError: {date, request-id, client-request-id}}}`.
- * Codes follow what Graph answers for each case; where Microsoft's pages give a code or message
- * (errors.md, delta-query-overview.md, outlook throttling), it is used verbatim, and where they do
- * not, the message is the simulator's own and says what is wrong.
+ * Where Microsoft's pages give a code or message (errors.md, delta-query-overview.md, throttling)
+ * it is used verbatim; where they give none, the code and message are what Graph answers in the
+ * field as quoted in public issue threads and Q&A (ErrorItemNotFound, ErrorInvalidUser,
+ * InvalidAuthenticationToken, the /me refusal, ApplicationThrottled, TimeZoneNotSupportedException,
+ * RequestBodyRead); where neither exists, the message is the simulator's own and says what is wrong.
  */
 
 /** Thrown by the simulator's handlers and store; turned into a response in one place. */

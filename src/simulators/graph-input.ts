@@ -57,7 +57,8 @@ function invalid(property: string, expected: string): never {
 function time(value: unknown, property: string): TimeInput {
   const v = (value ?? {}) as Record<string, unknown>;
   if (typeof v.dateTime !== 'string') invalid(`${property}.dateTime`, 'a date-time string');
-  const zone = typeof v.timeZone === 'string' && v.timeZone !== '' ? v.timeZone : 'UTC';
+  // A missing or empty timeZone is refused like an unknown one (TimeZoneNotSupportedException).
+  const zone = typeof v.timeZone === 'string' ? v.timeZone : '';
   if (!ianaZone(zone)) throw timeZoneNotSupported(zone);
   const ms = wallClockToMillis(v.dateTime, zone);
   if (ms === undefined) invalid(`${property}.dateTime`, `an ISO 8601 date-time (got '${v.dateTime}')`);

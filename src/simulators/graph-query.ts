@@ -1,5 +1,5 @@
 import { queryParam } from './graph-delta.js';
-import { badRequest } from './graph-errors.js';
+import { badRequest, timeZoneNotSupported } from './graph-errors.js';
 import { ianaZone } from './graph-timezones.js';
 import { header, type SimRequest } from './kit.js';
 
@@ -30,7 +30,9 @@ export function preferences(req: SimRequest): Preferences {
     if (name === 'odata.maxpagesize' && /^\d+$/.test(value) && Number(value) > 0) {
       prefs.maxPageSize = Number(value);
       prefs.applied.push(`odata.maxpagesize=${value}`);
-    } else if (name === 'outlook.timezone' && ianaZone(value)) {
+    } else if (name === 'outlook.timezone') {
+      // An unknown zone is a 400, not a fallback to UTC (as Graph answers in the field).
+      if (!ianaZone(value)) throw timeZoneNotSupported(value);
       prefs.zone = value;
       prefs.applied.push(`outlook.timezone="${value}"`);
     } else if (name === 'idtype' && value.toLowerCase() === 'immutableid') {

@@ -352,6 +352,11 @@ describe('events', () => {
     expect(berlin.json.start).toEqual({ dateTime: '2030-01-15T19:00:00.0000000', timeZone: 'Europe/Berlin' });
     const bad = await call(sim, token, `/users/${ALICE}/events`, { method: 'POST', body: { ...utcEvent('x', 3), start: { dateTime: '2030-01-03T09:00:00', timeZone: 'Mars/Olympus' } } });
     expect(bad.json.error.code).toBe('TimeZoneNotSupportedException');
+    const noZone = await call(sim, token, `/users/${ALICE}/events`, { method: 'POST', body: { ...utcEvent('x', 3), end: { dateTime: '2030-01-03T10:00:00' } } });
+    expect(noZone.json.error.code).toBe('TimeZoneNotSupportedException');
+    const badPrefer = await call(sim, token, path, { headers: { prefer: 'outlook.timezone="Mars Standard Time"' } });
+    expect(badPrefer.status).toBe(400);
+    expect(badPrefer.json.error.code).toBe('TimeZoneNotSupportedException');
     const typo = await call(sim, token, `/users/${ALICE}/events`, { method: 'POST', body: { ...utcEvent('x', 3), subjet: 'typo' } });
     expect(typo.json.error.code).toBe('RequestBodyRead');
   });
