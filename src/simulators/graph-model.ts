@@ -128,13 +128,37 @@ export function deriveOccurrence(master: StoredEvent, date: string): EventRecord
     startMs = atTimeOfDay(date, timeOfDay(master.start.ms, zone), zone);
     endMs = startMs + (master.end.ms - master.start.ms);
   }
+  return { ...copyRecord(master), start: { ms: startMs, zone }, end: { ms: endMs, zone: master.end.zone } };
+}
+
+/** The EventRecord fields of a record or stored event, copied (no series state comes along). */
+export function copyRecord(source: EventRecord): EventRecord {
   return {
-    ...master,
-    start: { ms: startMs, zone },
-    end: { ms: endMs, zone: master.end.zone },
-    categories: [...master.categories],
-    attendees: master.attendees.map((a) => ({ ...a })),
-    extended: master.extended.map((p) => ({ ...p })),
+    subject: source.subject,
+    bodyHtml: source.bodyHtml,
+    start: { ...source.start },
+    end: { ...source.end },
+    isAllDay: source.isAllDay,
+    isCancelled: source.isCancelled,
+    location: structuredClone(source.location),
+    categories: [...source.categories],
+    attendees: source.attendees.map((a) => ({ ...a, emailAddress: { ...a.emailAddress } })),
+    organizer: { ...source.organizer },
+    importance: source.importance,
+    sensitivity: source.sensitivity,
+    showAs: source.showAs,
+    isReminderOn: source.isReminderOn,
+    reminderMinutesBeforeStart: source.reminderMinutesBeforeStart,
+    responseRequested: source.responseRequested,
+    allowNewTimeProposals: source.allowNewTimeProposals,
+    hideAttendees: source.hideAttendees,
+    isOnlineMeeting: source.isOnlineMeeting,
+    onlineMeetingProvider: source.onlineMeetingProvider,
+    transactionId: source.transactionId,
+    extended: source.extended.map((p) => ({ ...p })),
+    changeKey: source.changeKey,
+    createdMs: source.createdMs,
+    modifiedMs: source.modifiedMs,
   };
 }
 

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, itemNotFound } from './graph-errors.js';
 import { itemKeyOf, newChangeKey, newICalUId, newItemKey, parseId } from './graph-ids.js';
 import { extendedKey, type EventInput } from './graph-input.js';
-import { recordOf, type EventRecord, type Mailbox, type StoredEvent, type Target } from './graph-model.js';
+import { copyRecord, recordOf, type EventRecord, type Mailbox, type StoredEvent, type Target } from './graph-model.js';
 import { isOccurrenceDate, normalizeRecurrence } from './graph-recurrence.js';
+import type { GraphEmailAddress } from './graph-types.js';
 import { timeOfDay } from './graph-timezones.js';
 
 /**
@@ -79,7 +80,11 @@ export class GraphStore {
     return { event, occurrence: date };
   }
 
-  create(mailbox: Mailbox, input: EventInput): StoredEvent {
+  /**
+   * A new event in `mailbox`. With an `organizer` other than the mailbox, it is an invitation
+   * received from outside the simulator: an attendee's copy (isOrganizer false).
+   */
+  create(mailbox: Mailbox, input: EventInput, organizer?: GraphEmailAddress): StoredEvent {
     if (!input.start || !input.end) throw badRequest(`Property '${input.start ? 'end' : 'start'}' is required to create an event.`);
     const now = Date.now();
     const event: StoredEvent = {
@@ -96,7 +101,7 @@ export class GraphStore {
       location: { displayName: '' },
       categories: [],
       attendees: [],
-      organizer: { name: mailbox.displayName, address: mailbox.address },
+      organizer: organizer ?? { name: mailbox.displayName, address: mailbox.address },
       importance: 'normal',
       sensitivity: 'normal',
       showAs: 'busy',
@@ -116,6 +121,7 @@ export class GraphStore {
       cancelled: new Set(),
       notifications: [],
     };
+    event.isOrganizer = event.organizer.address.toLowerCase() === mailbox.address.toLowerCase();
     apply(event, input);
     if (input.recurrence) event.recurrence = normalizeRecurrence(input.recurrence, event.start.zone);
     validate(event);
@@ -130,8 +136,7 @@ export class GraphStore {
     const { event, occurrence } = target;
     if (occurrence) {
       if (input.recurrence !== undefined) throw badRequest('An occurrence or exception cannot be given a recurrence.');
-      const before = recordOf(target);
-      const after: EventRecord = { ...before, categories: [...before.categories], extended: before.extended.map((p) => ({ ...p })) };
+      const after = copyRecord(recordOf(target));
       apply(after, input);
       validate(after);
       after.changeKey = newChangeKey();
@@ -279,7 +284,7 @@ function validate(record: EventRecord): void {
 }
 
 function cloneShared(event: StoredEvent): StoredEvent {
-  const exceptions = new Map([...event.exceptions].map(([date, r]) => [date, { ...r, categories: [], extended: [] }]));
+  const exceptions = new Map([...event.exceptions].map(([date, r]) => [date, { ...copyRecord(r), categories: [], extended: [] }]));
   return {
     ...event,
     location: { ...event.location },

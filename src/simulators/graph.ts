@@ -125,18 +125,17 @@ export class GraphSimulator extends Simulator {
     return { id: mailbox.id, address: mailbox.address };
   }
 
-  /** Creates an event as the user would in Outlook (its attendees in the simulator get copies). */
+  /**
+   * Creates an event as the user would in Outlook (its attendees in the simulator get copies).
+   * With `organizer: {emailAddress: {address}}` naming someone else, it is an invitation received
+   * from outside the simulator instead (isOrganizer false).
+   */
   userInsert(mailbox: string, event: UserEventInput): GraphEvent {
     const box = this.mustMailbox(mailbox);
     const { organizer, ...rest } = event;
-    const stored = this.store.create(box, parseEventInput(rest));
     const address = (organizer as { emailAddress?: { address?: string; name?: string } } | undefined)?.emailAddress;
-    if (address?.address && address.address.toLowerCase() !== box.address.toLowerCase()) {
-      // An invitation from outside the simulator: the mailbox holds an attendee's copy.
-      stored.organizer = { name: address.name ?? address.address, address: address.address };
-      stored.isOrganizer = false;
-    }
-    return this.show({ event: stored });
+    const from = address?.address ? { name: address.name ?? address.address, address: address.address } : undefined;
+    return this.show({ event: this.store.create(box, parseEventInput(rest), from) });
   }
 
   userPatch(mailbox: string, eventId: string, patch: UserEventInput): GraphEvent {

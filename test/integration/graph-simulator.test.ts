@@ -333,6 +333,10 @@ describe('events', () => {
     expect((await call(sim, token, `/users/${ALICE}/events/${encodeURIComponent(created.json.id)}`, { method: 'DELETE' })).status).toBe(204);
     expect((await call(sim, token, `/users/${ALICE}/events/${encodeURIComponent(created.json.id)}`)).json.error.code).toBe('ErrorItemNotFound');
     expect(sim.getEvent(BOB, copy!.id)).toMatchObject({ isCancelled: true, subject: 'Canceled: review, moved' });
+
+    const invitation = sim.userInsert(BOB, utcEvent('from outside', 5, 9, { organizer: { emailAddress: { address: 'zoe@fabrikam.example' } }, attendees: [{ emailAddress: { address: ALICE } }] }));
+    expect(invitation).toMatchObject({ isOrganizer: false, organizer: { emailAddress: { address: 'zoe@fabrikam.example' } }, responseStatus: { response: 'notResponded' } });
+    expect(sim.events(ALICE).some((e) => e.subject === 'from outside')).toBe(false);
   });
 
   it('gives start/end in the Prefer time zone, else UTC, and keeps the original zone', async () => {
