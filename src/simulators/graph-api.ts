@@ -128,6 +128,13 @@ export class GraphApi {
     const isDelta = name === 'calendarview' && id !== undefined && DELTA.test(id) && sub === undefined;
     this.injectedFault(req, mailbox, isDelta, `${this.graphBase()}/users/${userSegment}/calendarView/delta`);
 
+    // Loud rather than silently ignored: the simulator does not evaluate these on plain lists.
+    for (const option of ['$filter', '$orderby', '$search']) {
+      if (!isDelta && [...req.query.keys()].some((k) => k.toLowerCase() === option)) {
+        throw badRequest(`The Microsoft Graph simulator does not support ${option} on ${req.path}; ask for it to be added.`);
+      }
+    }
+
     if (isDelta) {
       onlyMethod(req, 'GET');
       return ok(this.delta.handle(req, mailbox, userSegment, prefs.maxPageSize, options));

@@ -110,6 +110,9 @@ describe('authentication and addressing', () => {
     expect(unknown.json.error.code).toBe('BadRequest');
     expect(unknown.json.error.message).toContain("segment 'contacts'");
     expect(unknown.json.error.message).toContain(`/v1.0/users/${ALICE}/contacts`);
+    const filtered = await call(sim, token, `/users/${ALICE}/events?$filter=${encodeURIComponent("subject eq 'x'")}`);
+    expect(filtered.status).toBe(400);
+    expect(filtered.json.error.message).toContain('$filter');
     const outside = await fetch(`${sim.url}/beta/users/${ALICE}/events`);
     expect(outside.status).toBe(404);
     expect(((await outside.json()) as any).error.message).toContain('/beta/users/');
