@@ -1,0 +1,255 @@
+import type { DeltaService } from './graph-delta.js';
+import {
+  accessDenied,
+  badRequest,
+  GraphApiError,
+  invalidJson,
+  invalidUser,
+  mailboxConcurrency,
+  meWithAppOnly,
+  syncStateNotFound,
+  throttledBody,
+} from './graph-errors.js';
+import type { AppGrant, GraphIdentity } from './graph-identity.js';
+import { parseEventInput } from './graph-input.js';
+import { calendarView, seriesInstances, type Mailbox, type Target } from './graph-model.js';
+import { presentEvent, select, type PresentOptions } from './graph-present.js';
+import { clientRequestId, expandedProperties, pageOf, preferences, selectedProperties, type Preferences } from './graph-query.js';
+import type { GraphStore } from './graph-store.js';
+import { parseQueryInstant } from './graph-timezones.js';
+import { header, type SimRequest, type SimResponse } from './kit.js';
+
+/**
+ * The Graph v1.0 routes under /v1.0, for app-only callers (client credentials): mailboxes are
+ * addressed as /users/{id | userPrincipalName}; /me answers 400 as Graph does without a signed-in
+ * user. Served: calendarView/delta, calendarView, events (list, POST), events/{id} (GET, PATCH,
+ * DELETE), events/{id}/instances; `/calendar/…` is the same as `/…` (the default calendar).
+ * Anything else is a loud 400 naming the segment and the path, as Graph (and the Octokit
+ * fixtures server) do. Outlook allows 4 concurrent requests per mailbox ("MailboxConcurrency");
+ * the simulator counts them, records the most seen, and answers 429 beyond the limit.
+ */
+
+export interface GraphApiOptions {
+  defaultPageSize: number;
+  latencyMs: () => number;
+  concurrencyLimit: number | false;
+  zoneWithoutPreference: 'UTC' | 'original';
+}
+
+const READ_ROLES = ['Calendars.Read', 'Calendars.ReadWrite', 'Calendars.ReadBasic'];
+const DELTA = /^(delta|delta\(\)|microsoft\.graph\.delta|microsoft\.graph\.delta\(\))$/i;
+const ODATA_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+
+/** A fault injected by a test: the next matching calls answer it instead. */
+export interface InjectedFault {
+  status: 410 | 429 | 503;
+  retryAfterSeconds?: number;
+  mailbox?: Mailbox;
+  method?: string;
+  /** Only delta requests (410 is only ever a delta answer). */
+  deltaOnly?: boolean;
+  remaining: number;
+}
+
+export class GraphApi {
+  private faults: InjectedFault[] = [];
+
+  constructor(
+    private readonly store: GraphStore,
+    private readonly identity: GraphIdentity,
+    private readonly delta: DeltaService,
+    private readonly graphBase: () => string,
+    private readonly options: GraphApiOptions,
+  ) {}
+
+  inject(fault: InjectedFault): void {
+    this.faults.push(fault);
+  }
+
+  async handle(req: SimRequest): Promise<SimResponse> {
+    const requestId = clientRequestId(req);
+    let prefs: Preferences = { immutableIds: false, bodyAsText: false, applied: [] };
+    let answer: SimResponse;
+    try {
+      prefs = preferences(req);
+      answer = await this.route(req, prefs);
+    } catch (err) {
+      if (!(err instanceof GraphApiError)) throw err;
+      answer = err.toResponse(requestId);
+    }
+    return {
+      ...answer,
+      headers: {
+        ...(answer.body !== undefined ? { 'content-type': ODATA_JSON } : {}),
+        ...(requestId ? { 'client-request-id': requestId } : {}),
+        ...(prefs.applied.length > 0 && answer.status < 300 ? { 'preference-applied': prefs.applied.join(', ') } : {}),
+        ...answer.headers,
+      },
+    };
+  }
+
+  private async route(req: SimRequest, prefs: Preferences): Promise<SimResponse> {
+    const grant = this.identity.authenticate(req);
+    const segments = req.path.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+    const first = segments[0]?.toLowerCase();
+    if (first === 'me') throw meWithAppOnly();
+    if (first !== 'users' || segments[1] === undefined) throw unknownSegment(req, segments[0] ?? '');
+    const mailbox = this.store.mailbox(segments[1]);
+    if (!mailbox) throw invalidUser(segments[1]);
+    const userSegment = encodeURIComponent(segments[1]).replaceAll('%40', '@');
+    let rest = segments.slice(2);
+    if (rest[0]?.toLowerCase() === 'calendar') rest = rest.slice(1);
+
+    mailbox.inFlight += 1;
+    mailbox.maxInFlight = Math.max(mailbox.maxInFlight, mailbox.inFlight);
+    try {
+      if (this.options.concurrencyLimit !== false && mailbox.inFlight > this.options.concurrencyLimit) throw mailboxConcurrency(1);
+      const latency = this.options.latencyMs();
+      if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+      return this.mailboxRoute(req, prefs, grant, mailbox, userSegment, rest);
+    } finally {
+      mailbox.inFlight -= 1;
+    }
+  }
+
+  private mailboxRoute(req: SimRequest, prefs: Preferences, grant: AppGrant, mailbox: Mailbox, userSegment: string, rest: string[]): SimResponse {
+    const writes = req.method !== 'GET';
+    if (!grant.roles.some((r) => (writes ? r === 'Calendars.ReadWrite' : READ_ROLES.includes(r)))) throw accessDenied();
+    const options: PresentOptions = {
+      immutableIds: prefs.immutableIds,
+      bodyAsText: prefs.bodyAsText,
+      zoneWithoutPreference: this.options.zoneWithoutPreference,
+      ...(prefs.zone ? { zone: prefs.zone } : {}),
+    };
+    const [collection, id, sub, extra] = rest;
+    const name = collection?.toLowerCase();
+    const selfUrl = `${this.graphBase()}/users/${userSegment}/${rest.map(encodeURIComponent).join('/')}`;
+    const context = (what: string) => `${this.graphBase()}/$metadata#users('${userSegment}')/${what}`;
+    const isDelta = name === 'calendarview' && id !== undefined && DELTA.test(id) && sub === undefined;
+    this.injectedFault(req, mailbox, isDelta, `${this.graphBase()}/users/${userSegment}/calendarView/delta`);
+
+    // Loud rather than silently ignored: the simulator does not evaluate these on plain lists.
+    for (const option of ['$filter', '$orderby', '$search']) {
+      if (!isDelta && [...req.query.keys()].some((k) => k.toLowerCase() === option)) {
+        throw badRequest(`The Microsoft Graph simulator does not support ${option} on ${req.path}; ask for it to be added.`);
+      }
+    }
+
+    if (isDelta) {
+      onlyMethod(req, 'GET');
+      return ok(this.delta.handle(req, mailbox, userSegment, prefs.maxPageSize, options));
+    }
+    if (name === 'calendarview' && id === undefined) {
+      onlyMethod(req, 'GET');
+      const { fromMs, toMs } = window(req.query);
+      const items = calendarView(mailbox, fromMs, toMs).map((v) => presentEvent(v.event, v.ref.occurrence, options));
+      return ok({ '@odata.context': context('calendarView'), ...pageOf(items, req, prefs, this.options.defaultPageSize, selfUrl) });
+    }
+    if (name !== 'events') throw unknownSegment(req, collection ?? '');
+
+    const expand = expandedProperties(req.query);
+    const selected = selectedProperties(req.query);
+    const show = (target: Target) => select(presentEvent(target.event, target.occurrence, { ...options, ...(expand ? { expand } : {}) }), selected);
+    if (id === undefined) {
+      if (req.method === 'POST') {
+        const event = this.store.create(mailbox, parseEventInput(body(req)));
+        return { status: 201, body: { '@odata.context': context('events/$entity'), ...show({ event }) } };
+      }
+      onlyMethod(req, 'GET');
+      const events = [...mailbox.events.values()].sort((a, b) => a.createdMs - b.createdMs).map((event) => show({ event }));
+      return ok({ '@odata.context': context('events'), ...pageOf(events, req, prefs, this.options.defaultPageSize, selfUrl) });
+    }
+    const target = this.store.resolve(mailbox, id);
+    if (sub === undefined) {
+      switch (req.method) {
+        case 'GET':
+          return ok({ '@odata.context': context('events/$entity'), ...show(target) });
+        case 'PATCH': {
+          checkIfMatch(req, target);
+          const raw = body(req);
+          const properties = raw && typeof raw === 'object' ? Object.keys(raw) : [];
+          this.store.update(mailbox, target, parseEventInput(raw), { api: true, properties });
+          return ok({ '@odata.context': context('events/$entity'), ...show(target) });
+        }
+        case 'DELETE':
+          checkIfMatch(req, target);
+          this.store.remove(mailbox, target, { api: true });
+          return { status: 204 };
+      }
+      throw methodNotAllowed(req);
+    }
+    if (sub.toLowerCase() === 'instances' && extra === undefined) {
+      onlyMethod(req, 'GET');
+      if (target.occurrence || !target.event.recurrence) throw badRequest('instances is only valid on a series master.', 'ErrorInvalidRequest');
+      const { fromMs, toMs } = window(req.query);
+      const items = seriesInstances(mailbox, target.event, fromMs, toMs).map((v) => show({ event: v.event, ...(v.ref.occurrence ? { occurrence: v.ref.occurrence } : {}) }));
+      return ok({ '@odata.context': context(`events('${id}')/instances`), ...pageOf(items, req, prefs, this.options.defaultPageSize, selfUrl) });
+    }
+    throw unknownSegment(req, sub);
+  }
+
+  /** Throws the first injected fault this request matches, counting it down. */
+  private injectedFault(req: SimRequest, mailbox: Mailbox, isDelta: boolean, deltaUrl: string): void {
+    const fault = this.faults.find(
+      (f) => f.remaining > 0 && (!f.mailbox || f.mailbox === mailbox) && (!f.method || f.method === req.method) && (!f.deltaOnly || isDelta),
+    );
+    if (!fault) return;
+    fault.remaining -= 1;
+    this.faults = this.faults.filter((f) => f.remaining > 0);
+    if (fault.status === 410) throw syncStateNotFound(deltaUrl);
+    const body = throttledBody(fault.status).error as { code: string; message: string };
+    throw new GraphApiError(fault.status, body.code, body.message, { 'retry-after': String(fault.retryAfterSeconds ?? 1) });
+  }
+}
+
+function ok(body: unknown): SimResponse {
+  return { status: 200, body };
+}
+
+function body(req: SimRequest): unknown {
+  try {
+    return req.json() ?? {};
+  } catch {
+    throw invalidJson();
+  }
+}
+
+function window(query: URLSearchParams): { fromMs: number; toMs: number } {
+  const get = (name: string) => [...query].find(([k]) => k.toLowerCase() === name)?.[1] ?? null;
+  const fromMs = parseQueryInstant(get('startdatetime'));
+  const toMs = parseQueryInstant(get('enddatetime'));
+  if (fromMs === undefined || toMs === undefined) {
+    throw badRequest('This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.', 'ErrorInvalidParameter');
+  }
+  return { fromMs, toMs };
+}
+
+/** If-Match with the @odata.etag: a stale change key is Exchange's ErrorIrresolvableConflict (412). */
+function checkIfMatch(req: SimRequest, target: Target): void {
+  const ifMatch = header(req.headers, 'if-match');
+  if (ifMatch === undefined || ifMatch === '*') return;
+  const record = target.occurrence ? target.event.exceptions.get(target.occurrence) ?? target.event : target.event;
+  if (ifMatch !== `W/"${record.changeKey}"` && ifMatch !== record.changeKey) {
+    throw new GraphApiError(
+      412,
+      'ErrorIrresolvableConflict',
+      'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.',
+    );
+  }
+}
+
+function onlyMethod(req: SimRequest, method: string): void {
+  if (req.method !== method) throw methodNotAllowed(req);
+}
+
+function methodNotAllowed(req: SimRequest): GraphApiError {
+  return new GraphApiError(405, 'BadRequest', `The simulator (like Graph) does not support ${req.method} on ${req.path}.`);
+}
+
+/** Graph's answer to an unknown segment, with the Octokit-fixtures habit of naming what exists. */
+export function unknownSegment(req: SimRequest, segment: string): GraphApiError {
+  return badRequest(
+    `Resource not found for the segment '${segment}'. (Microsoft Graph simulator: no route for ${req.method} ${req.path}; it serves ` +
+      '/v1.0/users/{id|upn}/calendarView/delta, /calendarView, /events, /events/{id}, /events/{id}/instances.)',
+  );
+}

@@ -1,0 +1,157 @@
+import { GraphApiError } from './graph-errors.js';
+import type { Notification } from './graph-model.js';
+import type { GraphClient, GraphEvent } from './graph-types.js';
+import type { SimRequest, SimResponse } from './kit.js';
+
+/**
+ * The Graph simulator's /_sim/ endpoints, so a test or `meetsync simulate` in another process can
+ * seed mailboxes, act as a user in Outlook and inject faults. Bodies and answers are JSON. The
+ * kit's own /_sim/faults and /_sim/requests stay available.
+ */
+
+type Body = Record<string, unknown>;
+
+/** The simulator methods the control endpoints drive. */
+export interface GraphControlTarget {
+  addClient(client: GraphClient): void;
+  addMailbox(address: string, options?: { displayName?: string; id?: string }): { id: string; address: string };
+  expireAccessTokens(): void;
+  expireClientSecret(clientId: string): void;
+  userInsert(mailbox: string, event: Body): GraphEvent;
+  userPatch(mailbox: string, eventId: string, patch: Body): GraphEvent;
+  userDelete(mailbox: string, eventId: string): void;
+  userEditOccurrence(mailbox: string, seriesId: string, originalDate: string, patch: Body): GraphEvent;
+  userCancelOccurrence(mailbox: string, seriesId: string, originalDate: string): void;
+  userMoveEvent(mailbox: string, eventId: string): void;
+  events(mailbox: string): GraphEvent[];
+  notifications(mailbox: string, eventId: string): Notification[];
+  expireDeltaTokens(mailbox?: string): void;
+  injectStrippedDelta(mailbox: string, options?: { rounds?: number; all?: boolean }): void;
+  injectDeltaReplay(mailbox: string, mode: 'within-round' | 'next-round', rounds?: number): void;
+  injectThrottle(count: number, options?: { status?: 429 | 503; retryAfterSeconds?: number; mailbox?: string; method?: string }): void;
+  injectDeltaGone(count?: number, mailbox?: string): void;
+  setLatency(ms: number): void;
+  concurrency(mailbox: string): { inFlight: number; max: number };
+}
+
+function str(body: Body, key: string): string {
+  const v = body[key];
+  if (typeof v !== 'string' || v === '') throw new Error(`body field "${key}" (string) is required`);
+  return v;
+}
+
+function num(body: Body, key: string): number | undefined {
+  const v = body[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number') throw new Error(`body field "${key}" must be a number`);
+  return v;
+}
+
+export function graphControl(sim: GraphControlTarget): (req: SimRequest) => SimResponse {
+  return (req) => {
+    try {
+      const parsed = req.json();
+      const body: Body = parsed && typeof parsed === 'object' ? (parsed as Body) : {};
+      return route(sim, req.method, req.path.split('/').slice(2).map(decodeURIComponent), body);
+    } catch (err) {
+      if (err instanceof GraphApiError) return err.toResponse();
+      return { status: 400, body: { error: `graph simulator control: ${(err as Error).message}` } };
+    }
+  };
+}
+
+function route(sim: GraphControlTarget, method: string, parts: string[], body: Body): SimResponse {
+  const [first, mailbox, sub, eventId, action] = parts;
+  const key = `${method} ${first ?? ''}${mailbox !== undefined ? '/:m' : ''}${sub ? `/${sub}` : ''}${eventId !== undefined ? '/:e' : ''}${action ? `/${action}` : ''}`;
+  const m = mailbox!;
+  const e = eventId!;
+  switch (key) {
+    case 'POST clients':
+      sim.addClient({
+        tenantId: str(body, 'tenantId'),
+        clientId: str(body, 'clientId'),
+        clientSecret: str(body, 'clientSecret'),
+        ...(Array.isArray(body.roles) ? { roles: body.roles.map(String) } : {}),
+      });
+      return { status: 204 };
+    case 'POST mailboxes/:m':
+      return {
+        status: 201,
+        body: sim.addMailbox(m, {
+          ...(typeof body.displayName === 'string' ? { displayName: body.displayName } : {}),
+          ...(typeof body.id === 'string' ? { id: body.id } : {}),
+        }),
+      };
+    case 'GET mailboxes/:m/events':
+      return { status: 200, body: sim.events(m) };
+    case 'POST mailboxes/:m/events':
+      return { status: 201, body: sim.userInsert(m, body) };
+    case 'PATCH mailboxes/:m/events/:e':
+      return { status: 200, body: sim.userPatch(m, e, body) };
+    case 'DELETE mailboxes/:m/events/:e':
+      sim.userDelete(m, e);
+      return { status: 204 };
+    case 'POST mailboxes/:m/events/:e/edit-occurrence':
+      return { status: 200, body: sim.userEditOccurrence(m, e, str(body, 'originalDate'), (body.patch ?? {}) as Body) };
+    case 'POST mailboxes/:m/events/:e/cancel-occurrence':
+      sim.userCancelOccurrence(m, e, str(body, 'originalDate'));
+      return { status: 204 };
+    case 'POST mailboxes/:m/events/:e/move':
+      sim.userMoveEvent(m, e);
+      return { status: 204 };
+    case 'GET mailboxes/:m/events/:e/notifications':
+      return { status: 200, body: sim.notifications(m, e) };
+    case 'POST mailboxes/:m/expire-delta-tokens':
+      sim.expireDeltaTokens(m);
+      return { status: 204 };
+    case 'POST expire-delta-tokens':
+      sim.expireDeltaTokens();
+      return { status: 204 };
+    case 'POST mailboxes/:m/stripped-delta':
+      sim.injectStrippedDelta(m, { ...(num(body, 'rounds') !== undefined ? { rounds: num(body, 'rounds')! } : {}), all: body.all === true });
+      return { status: 204 };
+    case 'POST mailboxes/:m/replayed-delta': {
+      const mode = body.mode === 'next-round' ? 'next-round' : 'within-round';
+      sim.injectDeltaReplay(m, mode, num(body, 'rounds') ?? 1);
+      return { status: 204 };
+    }
+    case 'GET mailboxes/:m/concurrency':
+      return { status: 200, body: sim.concurrency(m) };
+    case 'POST expire-access-tokens':
+      sim.expireAccessTokens();
+      return { status: 204 };
+    case 'POST expired-client-secrets':
+      sim.expireClientSecret(str(body, 'clientId'));
+      return { status: 204 };
+    case 'POST throttle': {
+      const status = body.status === 503 ? 503 : 429;
+      const retryAfterSeconds = num(body, 'retryAfterSeconds');
+      sim.injectThrottle(num(body, 'count') ?? 1, {
+        status,
+        ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+        ...(typeof body.mailbox === 'string' ? { mailbox: body.mailbox } : {}),
+        ...(typeof body.method === 'string' ? { method: body.method } : {}),
+      });
+      return { status: 204 };
+    }
+    case 'POST delta-gone':
+      sim.injectDeltaGone(num(body, 'count') ?? 1, typeof body.mailbox === 'string' ? body.mailbox : undefined);
+      return { status: 204 };
+    case 'POST latency':
+      sim.setLatency(num(body, 'ms') ?? 0);
+      return { status: 204 };
+    default:
+      return {
+        status: 404,
+        body: {
+          error:
+            `no Graph simulator control endpoint ${method} /_sim/${parts.join('/')}; known: POST clients, POST mailboxes/{m}, ` +
+            'GET|POST mailboxes/{m}/events, PATCH|DELETE mailboxes/{m}/events/{id}, ' +
+            'POST mailboxes/{m}/events/{seriesId}/edit-occurrence|cancel-occurrence {originalDate[, patch]}, POST mailboxes/{m}/events/{id}/move, ' +
+            'GET mailboxes/{m}/events/{id}/notifications, POST [mailboxes/{m}/]expire-delta-tokens, POST mailboxes/{m}/stripped-delta {rounds, all}, ' +
+            'POST mailboxes/{m}/replayed-delta {mode, rounds}, GET mailboxes/{m}/concurrency, POST expire-access-tokens, ' +
+            'POST expired-client-secrets {clientId}, POST throttle {count, status, retryAfterSeconds, mailbox, method}, POST delta-gone {count, mailbox}, POST latency {ms}',
+        },
+      };
+  }
+}

@@ -1,0 +1,303 @@
+import { randomUUID } from 'node:crypto';
+import { badRequest, itemNotFound } from './graph-errors.js';
+import { itemKeyOf, newChangeKey, newICalUId, newItemKey, parseId } from './graph-ids.js';
+import { extendedKey, type EventInput } from './graph-input.js';
+import { copyRecord, recordOf, type EventRecord, type Mailbox, type StoredEvent, type Target } from './graph-model.js';
+import { isOccurrenceDate, normalizeRecurrence } from './graph-recurrence.js';
+import type { GraphEmailAddress } from './graph-types.js';
+import { timeOfDay } from './graph-timezones.js';
+
+/**
+ * Mailboxes and the writes on their events, as a user in Outlook or an app through Graph makes
+ * them. Attendee copies: an organizer's event that invites another mailbox of the simulator puts
+ * a separate event (its own id, the same iCalUId, isOrganizer false) in that mailbox, and every
+ * change of the organizer's event is sent on to it, keeping the copy's own categories and
+ * extended properties. An attendee who is uninvited, or whose meeting the organizer deletes, keeps
+ * a cancelled copy whose subject Outlook prefixes with "Canceled: ".
+ * Every write through the API on an organizer's event is recorded as a notification to its
+ * attendees: a PATCH of an organizer's meeting notifies them and cannot be suppressed
+ * (shared/notes/PROVIDERS.md), so tests can assert that a write-back happened once.
+ */
+
+export interface WriteOptions {
+  /** A write through the Graph API (true) or by the user in Outlook (false). */
+  api: boolean;
+  /** PATCH property names, for the notification. */
+  properties?: string[];
+}
+
+const SHARED: Array<keyof EventRecord> = [
+  'subject', 'bodyHtml', 'start', 'end', 'isAllDay', 'isCancelled', 'location', 'attendees', 'organizer', 'importance',
+  'sensitivity', 'isOnlineMeeting', 'onlineMeetingProvider', 'allowNewTimeProposals', 'hideAttendees', 'responseRequested',
+];
+
+export class GraphStore {
+  private readonly byAddress = new Map<string, Mailbox>();
+  private counter = 0;
+
+  get seq(): number {
+    return this.counter;
+  }
+
+  addMailbox(address: string, options: { displayName?: string; id?: string } = {}): Mailbox {
+    const existing = this.byAddress.get(address.toLowerCase());
+    if (existing) return existing;
+    const mailbox: Mailbox = {
+      id: options.id ?? randomUUID(),
+      address,
+      displayName: options.displayName ?? address.split('@')[0]!,
+      events: new Map(),
+      deltaGeneration: 0,
+      touched: new Map(),
+      inFlight: 0,
+      maxInFlight: 0,
+    };
+    this.byAddress.set(address.toLowerCase(), mailbox);
+    return mailbox;
+  }
+
+  /** `/users/{id | userPrincipalName}`: a user id (GUID) or the address, case-insensitively. */
+  mailbox(idOrUpn: string): Mailbox | undefined {
+    const lower = idOrUpn.toLowerCase();
+    return this.byAddress.get(lower) ?? [...this.byAddress.values()].find((m) => m.id.toLowerCase() === lower);
+  }
+
+  allMailboxes(): Mailbox[] {
+    return [...this.byAddress.values()];
+  }
+
+  /** The event an id names in `mailbox`, or 404 ErrorItemNotFound. */
+  resolve(mailbox: Mailbox, id: string): Target {
+    const parsed = parseId(id);
+    const event = parsed ? mailbox.events.get(parsed.key) : undefined;
+    if (!parsed || !event) throw itemNotFound();
+    // A REST id minted before the item moved names nothing any more (outlook-immutable-id.md).
+    if (parsed.kind === 'rest' && parsed.version !== event.idVersion) throw itemNotFound();
+    if (!parsed.occurrence) return { event };
+    const date = parsed.occurrence;
+    if (!event.recurrence || event.cancelled.has(date)) throw itemNotFound();
+    if (!event.exceptions.has(date) && !isOccurrenceDate(event.recurrence, date)) throw itemNotFound();
+    return { event, occurrence: date };
+  }
+
+  /**
+   * A new event in `mailbox`. With an `organizer` other than the mailbox, it is an invitation
+   * received from outside the simulator: an attendee's copy (isOrganizer false).
+   */
+  create(mailbox: Mailbox, input: EventInput, organizer?: GraphEmailAddress): StoredEvent {
+    if (!input.start || !input.end) throw badRequest(`Property '${input.start ? 'end' : 'start'}' is required to create an event.`);
+    const now = Date.now();
+    const event: StoredEvent = {
+      key: newItemKey(),
+      idVersion: 0,
+      iCalUId: newICalUId(),
+      isOrganizer: true,
+      subject: '',
+      bodyHtml: '',
+      start: input.start,
+      end: input.end,
+      isAllDay: false,
+      isCancelled: false,
+      location: { displayName: '' },
+      categories: [],
+      attendees: [],
+      organizer: organizer ?? { name: mailbox.displayName, address: mailbox.address },
+      importance: 'normal',
+      sensitivity: 'normal',
+      showAs: 'busy',
+      isReminderOn: true,
+      reminderMinutesBeforeStart: 15,
+      responseRequested: true,
+      allowNewTimeProposals: true,
+      hideAttendees: false,
+      isOnlineMeeting: false,
+      onlineMeetingProvider: 'unknown',
+      transactionId: null,
+      extended: [],
+      changeKey: newChangeKey(),
+      createdMs: now,
+      modifiedMs: now,
+      exceptions: new Map(),
+      cancelled: new Set(),
+      notifications: [],
+    };
+    event.isOrganizer = event.organizer.address.toLowerCase() === mailbox.address.toLowerCase();
+    apply(event, input);
+    if (input.recurrence) event.recurrence = normalizeRecurrence(input.recurrence, event.start.zone);
+    validate(event);
+    mailbox.events.set(event.key, event);
+    this.touch(mailbox, event.key, event.idVersion);
+    this.propagate(mailbox, event);
+    return event;
+  }
+
+  /** PATCH: a single event, a whole series (its master) or one occurrence (which becomes an exception). */
+  update(mailbox: Mailbox, target: Target, input: EventInput, options: WriteOptions): Target {
+    const { event, occurrence } = target;
+    if (occurrence) {
+      if (input.recurrence !== undefined) throw badRequest('An occurrence or exception cannot be given a recurrence.');
+      const after = copyRecord(recordOf(target));
+      apply(after, input);
+      validate(after);
+      after.changeKey = newChangeKey();
+      after.modifiedMs = Date.now();
+      event.exceptions.set(occurrence, after);
+      this.touch(mailbox, itemKeyOf({ key: event.key, occurrence }), event.idVersion);
+    } else {
+      const timesBefore = `${event.start.ms} ${event.end.ms} ${JSON.stringify(event.recurrence ?? null)}`;
+      apply(event, input);
+      if (input.recurrence === null) delete event.recurrence;
+      else if (input.recurrence !== undefined) event.recurrence = normalizeRecurrence(input.recurrence, event.start.zone);
+      validate(event);
+      // Outlook: changing a series' pattern or times cancels all its exceptions.
+      if (timesBefore !== `${event.start.ms} ${event.end.ms} ${JSON.stringify(event.recurrence ?? null)}`) {
+        event.exceptions.clear();
+        event.cancelled.clear();
+      }
+      event.changeKey = newChangeKey();
+      event.modifiedMs = Date.now();
+      this.touch(mailbox, event.key, event.idVersion);
+    }
+    if (options.api && event.isOrganizer) {
+      event.notifications.push({ kind: 'update', at: Date.now(), properties: options.properties ?? [], recipients: recipients(event) });
+    }
+    this.propagate(mailbox, event);
+    return target;
+  }
+
+  /** DELETE: the event, the whole series, or one occurrence / exception. */
+  remove(mailbox: Mailbox, target: Target, options: WriteOptions): void {
+    const { event, occurrence } = target;
+    if (options.api && event.isOrganizer && event.attendees.length > 0) {
+      event.notifications.push({ kind: 'cancel', at: Date.now(), properties: [], recipients: recipients(event) });
+    }
+    if (occurrence) {
+      event.exceptions.delete(occurrence);
+      event.cancelled.add(occurrence);
+      event.modifiedMs = Date.now();
+      this.touch(mailbox, itemKeyOf({ key: event.key, occurrence }), event.idVersion);
+      this.propagate(mailbox, event);
+      return;
+    }
+    mailbox.events.delete(event.key);
+    this.touch(mailbox, event.key, event.idVersion);
+    if (event.isOrganizer) this.cancelCopies(mailbox, event, () => true);
+  }
+
+  /** The item moves (to another folder and back): its REST id changes, its immutable id stays. */
+  move(mailbox: Mailbox, target: Target): void {
+    target.event.idVersion += 1;
+    this.touch(mailbox, target.event.key, target.event.idVersion);
+  }
+
+  private touch(mailbox: Mailbox, itemKey: string, idVersion: number): void {
+    this.counter += 1;
+    mailbox.touched.set(itemKey, { seq: this.counter, idVersion });
+  }
+
+  /** Sends the organizer's event to the invited mailboxes' copies. */
+  private propagate(organizerBox: Mailbox, event: StoredEvent): void {
+    if (!event.isOrganizer) return;
+    const invited = new Set(event.attendees.map((a) => a.emailAddress.address.toLowerCase()));
+    invited.delete(organizerBox.address.toLowerCase());
+    for (const address of invited) {
+      const box = this.byAddress.get(address);
+      if (!box) continue;
+      const copy = findCopy(box, organizerBox, event);
+      if (!copy) {
+        const fresh: StoredEvent = {
+          ...cloneShared(event),
+          key: newItemKey(),
+          idVersion: 0,
+          isOrganizer: false,
+          categories: [],
+          extended: [],
+          changeKey: newChangeKey(),
+          createdMs: Date.now(),
+          modifiedMs: Date.now(),
+          copyOf: { mailbox: organizerBox.address.toLowerCase(), key: event.key },
+          notifications: [],
+        };
+        box.events.set(fresh.key, fresh);
+        this.touch(box, fresh.key, 0);
+        continue;
+      }
+      if (sharedView(copy) === sharedView(event)) continue;
+      const shared = cloneShared(event);
+      for (const field of SHARED) (copy as unknown as Record<string, unknown>)[field] = shared[field];
+      copy.recurrence = shared.recurrence;
+      copy.exceptions = shared.exceptions;
+      copy.cancelled = shared.cancelled;
+      if (!shared.recurrence) delete copy.recurrence;
+      copy.changeKey = newChangeKey();
+      copy.modifiedMs = Date.now();
+      this.touch(box, copy.key, copy.idVersion);
+    }
+    this.cancelCopies(organizerBox, event, (box) => !invited.has(box.address.toLowerCase()));
+  }
+
+  private cancelCopies(organizerBox: Mailbox, event: StoredEvent, which: (box: Mailbox) => boolean): void {
+    for (const box of this.byAddress.values()) {
+      if (box === organizerBox || !which(box)) continue;
+      const copy = findCopy(box, organizerBox, event);
+      if (!copy || copy.isCancelled) continue;
+      copy.isCancelled = true;
+      copy.subject = `Canceled: ${copy.subject}`;
+      copy.changeKey = newChangeKey();
+      copy.modifiedMs = Date.now();
+      this.touch(box, copy.key, copy.idVersion);
+    }
+  }
+}
+
+function findCopy(box: Mailbox, organizerBox: Mailbox, event: StoredEvent): StoredEvent | undefined {
+  const organizer = organizerBox.address.toLowerCase();
+  return [...box.events.values()].find((e) => e.copyOf?.mailbox === organizer && e.copyOf.key === event.key);
+}
+
+function recipients(event: StoredEvent): string[] {
+  return event.attendees.map((a) => a.emailAddress.address);
+}
+
+/** Writes the given fields onto a record; extended properties are upserted by id. */
+function apply(record: EventRecord, input: EventInput): void {
+  const { extended, recurrence: _recurrence, bodyHtml, ...plain } = input;
+  Object.assign(record, plain);
+  if (bodyHtml !== undefined) record.bodyHtml = bodyHtml;
+  for (const property of extended ?? []) {
+    const key = extendedKey(property.id);
+    const existing = record.extended.find((p) => extendedKey(p.id) === key);
+    if (existing) existing.value = property.value;
+    else record.extended.push({ ...property });
+  }
+}
+
+/** resources/event.md isAllDay: "start and end time must be set to midnight and be in the same time zone". */
+function validate(record: EventRecord): void {
+  if (record.end.ms < record.start.ms) throw badRequest('The event end must not be before its start.', 'ErrorInvalidRequest');
+  if (record.isAllDay) {
+    const midnight = (ms: number, zone: string) => timeOfDay(ms, zone) === 0;
+    if (record.start.zone !== record.end.zone || !midnight(record.start.ms, record.start.zone) || !midnight(record.end.ms, record.end.zone)) {
+      throw badRequest('An all-day event must start and end at midnight in one time zone.', 'ErrorInvalidRequest');
+    }
+  }
+}
+
+function cloneShared(event: StoredEvent): StoredEvent {
+  const exceptions = new Map([...event.exceptions].map(([date, r]) => [date, { ...copyRecord(r), categories: [], extended: [] }]));
+  return {
+    ...event,
+    location: { ...event.location },
+    attendees: event.attendees.map((a) => ({ ...a, emailAddress: { ...a.emailAddress } })),
+    organizer: { ...event.organizer },
+    exceptions,
+    cancelled: new Set(event.cancelled),
+  };
+}
+
+function sharedView(event: StoredEvent): string {
+  const fields = Object.fromEntries(SHARED.map((f) => [f, event[f]]));
+  const exceptions = [...event.exceptions].map(([d, r]) => [d, Object.fromEntries(SHARED.map((f) => [f, r[f]]))]);
+  return JSON.stringify({ fields, recurrence: event.recurrence ?? null, exceptions, cancelled: [...event.cancelled] });
+}
+

@@ -1,0 +1,275 @@
+import { GraphApi, unknownSegment } from './graph-api.js';
+import { graphControl } from './graph-control.js';
+import { DeltaService } from './graph-delta.js';
+import { graphErrorBody, GraphApiError } from './graph-errors.js';
+import { immutableId, restId } from './graph-ids.js';
+import { GraphIdentity } from './graph-identity.js';
+import { parseEventInput } from './graph-input.js';
+import type { Mailbox, Notification, Target } from './graph-model.js';
+import { presentEvent } from './graph-present.js';
+import { GraphStore } from './graph-store.js';
+import type { GraphClient, GraphEvent } from './graph-types.js';
+import { SimServer, Simulator, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
+import type { TlsMaterial } from './tls.js';
+
+export type { GraphClient, GraphEvent } from './graph-types.js';
+export type { Notification } from './graph-model.js';
+
+/**
+ * A Microsoft Graph simulator: ONE real HTTP(S) server that hosts both the Microsoft identity
+ * platform endpoints (under /{tenant}/…, plus /common/discovery/instance) and Graph v1.0 (under
+ * /v1.0/…). A client uses `authority(tenantId)` as its MSAL authority (with the simulator's host
+ * in knownAuthorities) and `graphBaseUrl` as its Graph base URL. Written from Microsoft's
+ * documents only (STYLE.md habit 7): learn.microsoft.com Graph pages (event resource, event get /
+ * update / delete / instances, event: delta and delta-query-events, delta-query-overview, errors,
+ * throttling, outlook-immutable-id, singleValueLegacyExtendedProperty) and the identity platform's
+ * client credentials flow; what MSAL asks the authority was read in msal-common's Authority.ts.
+ */
+
+export interface GraphSimulatorOptions {
+  tls?: TlsMaterial;
+  port?: number;
+  host?: string;
+  onResponded?: SimServerOptions['onResponded'];
+  /** App registrations the token endpoint accepts (client credentials). */
+  clients?: GraphClient[];
+  /** Mailbox addresses to create at once. */
+  mailboxes?: string[];
+  /** expires_in of access tokens (default 3599). */
+  tokenLifetimeSeconds?: number;
+  /** Items per page without `Prefer: odata.maxpagesize` or $top (a simulator choice; default 10). */
+  defaultPageSize?: number;
+  /** Every Graph request on a mailbox waits this long, so concurrency can be seen (default 0). */
+  latencyMs?: number;
+  /** Concurrent requests per mailbox beyond which Graph answers 429 (default 4; false = never). */
+  mailboxConcurrencyLimit?: number | false;
+  /**
+   * start/end of a request without `Prefer: outlook.timezone`: 'UTC' as Microsoft documents
+   * (default), or 'original' (the event's own zone) to test clients that forget the header.
+   */
+  zoneWithoutPreference?: 'UTC' | 'original';
+}
+
+/** An event as the control methods take it: the Graph JSON of POST /events, plus an organizer. */
+export type UserEventInput = Record<string, unknown>;
+
+export class GraphSimulator extends Simulator {
+  readonly server: SimServer;
+  private readonly store = new GraphStore();
+  private readonly identity: GraphIdentity;
+  private readonly delta: DeltaService;
+  private readonly api: GraphApi;
+  private latency: number;
+
+  constructor(options: GraphSimulatorOptions = {}) {
+    super();
+    this.latency = options.latencyMs ?? 0;
+    this.identity = new GraphIdentity(() => this.url, options.tokenLifetimeSeconds ?? 3599);
+    for (const client of options.clients ?? []) this.identity.addClient(client);
+    this.delta = new DeltaService(this.store, () => this.graphBaseUrl, options.defaultPageSize ?? 10);
+    this.api = new GraphApi(this.store, this.identity, this.delta, () => this.graphBaseUrl, {
+      defaultPageSize: options.defaultPageSize ?? 10,
+      latencyMs: () => this.latency,
+      concurrencyLimit: options.mailboxConcurrencyLimit ?? 4,
+      zoneWithoutPreference: options.zoneWithoutPreference ?? 'UTC',
+    });
+    for (const address of options.mailboxes ?? []) this.store.addMailbox(address);
+    this.server = new SimServer((req) => this.handle(req), {
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.onResponded ? { onResponded: options.onResponded } : {}),
+      control: graphControl(this),
+    });
+  }
+
+  /** MSAL's authority for a tenant, e.g. https://127.0.0.1:PORT/<tenantId>. */
+  authority(tenantId: string): string {
+    return `${this.url}/${tenantId}`;
+  }
+
+  /** host:port, for MSAL's knownAuthorities. */
+  get authorityHost(): string {
+    return new URL(this.url).host;
+  }
+
+  tokenUrl(tenantId: string): string {
+    return `${this.authority(tenantId)}/oauth2/v2.0/token`;
+  }
+
+  /** The Graph base URL, like https://graph.microsoft.com/v1.0. */
+  get graphBaseUrl(): string {
+    return `${this.url}/v1.0`;
+  }
+
+  addClient(client: GraphClient): void {
+    this.identity.addClient(client);
+  }
+
+  addTenantDomain(domain: string, tenantId: string): void {
+    this.identity.addTenantDomain(domain, tenantId);
+  }
+
+  /** Outstanding access tokens answer 401 InvalidAuthenticationToken on their next use. */
+  expireAccessTokens(): void {
+    this.identity.expireAccessTokens();
+  }
+
+  /** The client's secret is refused (AADSTS7000222) from now on. */
+  expireClientSecret(clientId: string): void {
+    this.identity.expireClientSecret(clientId);
+  }
+
+  addMailbox(address: string, options: { displayName?: string; id?: string } = {}): { id: string; address: string } {
+    const mailbox = this.store.addMailbox(address, options);
+    return { id: mailbox.id, address: mailbox.address };
+  }
+
+  /**
+   * Creates an event as the user would in Outlook (its attendees in the simulator get copies).
+   * With `organizer: {emailAddress: {address}}` naming someone else, it is an invitation received
+   * from outside the simulator instead (isOrganizer false).
+   */
+  userInsert(mailbox: string, event: UserEventInput): GraphEvent {
+    const box = this.mustMailbox(mailbox);
+    const { organizer, ...rest } = event;
+    const address = (organizer as { emailAddress?: { address?: string; name?: string } } | undefined)?.emailAddress;
+    const from = address?.address ? { name: address.name ?? address.address, address: address.address } : undefined;
+    return this.show({ event: this.store.create(box, parseEventInput(rest), from) });
+  }
+
+  userPatch(mailbox: string, eventId: string, patch: UserEventInput): GraphEvent {
+    const box = this.mustMailbox(mailbox);
+    const target = this.store.update(box, this.store.resolve(box, eventId), parseEventInput(patch), { api: false });
+    return this.show(target);
+  }
+
+  userDelete(mailbox: string, eventId: string): void {
+    const box = this.mustMailbox(mailbox);
+    this.store.remove(box, this.store.resolve(box, eventId), { api: false });
+  }
+
+  /** Changes one occurrence (original date yyyy-MM-dd in the series' zone): it becomes an exception. */
+  userEditOccurrence(mailbox: string, seriesId: string, originalDate: string, patch: UserEventInput): GraphEvent {
+    return this.userPatch(mailbox, this.occurrenceId(mailbox, seriesId, originalDate), patch);
+  }
+
+  userCancelOccurrence(mailbox: string, seriesId: string, originalDate: string): void {
+    this.userDelete(mailbox, this.occurrenceId(mailbox, seriesId, originalDate));
+  }
+
+  /** The item moves to another folder and back: its REST id changes, its immutable id does not. */
+  userMoveEvent(mailbox: string, eventId: string): void {
+    const box = this.mustMailbox(mailbox);
+    this.store.move(box, this.store.resolve(box, eventId));
+  }
+
+  /** The (immutable, unless asked otherwise) id of a series' occurrence on its original date. */
+  occurrenceId(mailbox: string, seriesId: string, originalDate: string, idType: 'immutable' | 'rest' = 'immutable'): string {
+    const box = this.mustMailbox(mailbox);
+    const { event } = this.store.resolve(box, seriesId);
+    const ref = { key: event.key, occurrence: originalDate };
+    const id = idType === 'immutable' ? immutableId(ref) : restId(ref, event.idVersion);
+    this.store.resolve(box, id);
+    return id;
+  }
+
+  /** The REST (default-format) id of an event named by either id format. */
+  restIdOf(mailbox: string, eventId: string): string {
+    const box = this.mustMailbox(mailbox);
+    const { event, occurrence } = this.store.resolve(box, eventId);
+    return restId(occurrence ? { key: event.key, occurrence } : { key: event.key }, event.idVersion);
+  }
+
+  /** Single events and series masters of a mailbox, in UTC with immutable ids and extended properties. */
+  events(mailbox: string): GraphEvent[] {
+    const box = this.mustMailbox(mailbox);
+    return [...box.events.values()].map((event) => this.show({ event }));
+  }
+
+  /** One event (occurrences too) as the API would answer it in UTC with immutable ids, or undefined. */
+  getEvent(mailbox: string, eventId: string): GraphEvent | undefined {
+    const box = this.mustMailbox(mailbox);
+    try {
+      return this.show(this.store.resolve(box, eventId));
+    } catch (err) {
+      if (err instanceof GraphApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Attendee notifications caused by API writes on this organizer's event (PATCH = update, DELETE = cancel). */
+  notifications(mailbox: string, eventId: string): Notification[] {
+    const box = this.mustMailbox(mailbox);
+    return [...this.store.resolve(box, eventId).event.notifications];
+  }
+
+  /** Outstanding delta and skip tokens (of one mailbox, or all) answer 410 syncStateNotFound. */
+  expireDeltaTokens(mailbox?: string): void {
+    const boxes = mailbox ? [this.mustMailbox(mailbox)] : this.store.allMailboxes();
+    for (const box of boxes) box.deltaGeneration += 1;
+  }
+
+  /** The next `rounds` delta rounds send occurrences/exceptions (or, with all, every item) stripped. */
+  injectStrippedDelta(mailbox: string, options: { rounds?: number; all?: boolean } = {}): void {
+    const faults = this.delta.faultsOf(this.mustMailbox(mailbox));
+    faults.strip += options.rounds ?? 1;
+    faults.stripAll = options.all ?? false;
+  }
+
+  /** The next round sends each item twice ('within-round'), or the previous round's items again ('next-round'). */
+  injectDeltaReplay(mailbox: string, mode: 'within-round' | 'next-round', rounds = 1): void {
+    const faults = this.delta.faultsOf(this.mustMailbox(mailbox));
+    if (mode === 'within-round') faults.replayWithin += rounds;
+    else faults.replayNext += rounds;
+  }
+
+  /** The next `count` Graph calls (of one mailbox, or any) answer 429 or 503 with Retry-After. */
+  injectThrottle(count: number, options: { status?: 429 | 503; retryAfterSeconds?: number; mailbox?: string; method?: string } = {}): void {
+    this.api.inject({
+      status: options.status ?? 429,
+      retryAfterSeconds: options.retryAfterSeconds ?? 1,
+      remaining: count,
+      ...(options.mailbox ? { mailbox: this.mustMailbox(options.mailbox) } : {}),
+      ...(options.method ? { method: options.method } : {}),
+    });
+  }
+
+  /** The next `count` delta requests (of one mailbox, or any) answer 410 syncStateNotFound, whatever their token. */
+  injectDeltaGone(count = 1, mailbox?: string): void {
+    this.api.inject({ status: 410, remaining: count, deltaOnly: true, ...(mailbox ? { mailbox: this.mustMailbox(mailbox) } : {}) });
+  }
+
+  setLatency(ms: number): void {
+    this.latency = ms;
+  }
+
+  /** Requests in flight on a mailbox now, and the most there ever were at once. */
+  concurrency(mailbox: string): { inFlight: number; max: number } {
+    const box = this.mustMailbox(mailbox);
+    return { inFlight: box.inFlight, max: box.maxInFlight };
+  }
+
+  resetConcurrency(mailbox: string): void {
+    this.mustMailbox(mailbox).maxInFlight = 0;
+  }
+
+  private show(target: Target): GraphEvent {
+    const expand = [...new Set(target.event.extended.map((p) => p.id))];
+    return presentEvent(target.event, target.occurrence, { immutableIds: true, bodyAsText: false, expand });
+  }
+
+  private mustMailbox(idOrUpn: string): Mailbox {
+    const box = this.store.mailbox(idOrUpn);
+    if (!box) throw new Error(`Graph simulator has no mailbox ${idOrUpn}; call addMailbox first`);
+    return box;
+  }
+
+  private handle(req: SimRequest): SimResponse | Promise<SimResponse> {
+    const identity = this.identity.handle(req);
+    if (identity) return identity;
+    if (/^\/v1\.0(\/|$)/i.test(req.path)) return this.api.handle(req);
+    const error = unknownSegment(req, req.path.split('/').filter(Boolean)[0] ?? '');
+    return { status: 404, body: graphErrorBody('NotFound', error.message) };
+  }
+}
