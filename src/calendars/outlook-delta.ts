@@ -99,7 +99,7 @@ export interface DeltaCursor {
 
 const cursorSchema = z.object({
   v: z.literal(1),
-  deltaLink: z.string().min(1),
+  deltaLink: z.string().refine((link) => URL.canParse(link), 'not an absolute URL'),
   from: z.string(),
   to: z.string(),
   series: z.array(z.string()),

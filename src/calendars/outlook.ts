@@ -5,9 +5,10 @@ import type { BackoffOptions } from './backoff.js';
 import { planJoinClear, planJoinWrite } from './join-write.js';
 import { OutlookCredentials, type OutlookAuthConfig } from './outlook-auth.js';
 import { bodyWithBlock, bodyWithoutBlock } from './outlook-body.js';
-import { decodeCursor, encodeCursor, planRound, roleOf, roundMismatch } from './outlook-delta.js';
-import { STAMP_PROPERTY_ID, graphBodyOf, parseDeltaPage, parseGraphEvent, stampValue, toCalendarEvent, tombstone, type GraphEvent } from './outlook-event.js';
+import { decodeCursor, roundMismatch } from './outlook-delta.js';
+import { STAMP_PROPERTY_ID, graphBodyOf, parseGraphEvent, stampValue, toCalendarEvent, type GraphEvent } from './outlook-event.js';
 import { GraphTransport } from './outlook-graph.js';
+import { PREFER, readRound, type RoundReader } from './outlook-round.js';
 import type { CalendarSource, ChangeSet, SyncWindow } from './source.js';
 
 export type { OutlookAuthConfig } from './outlook-auth.js';
@@ -49,11 +50,6 @@ export const FULL_READ_REASON_FOREIGN = 'the stored cursor is not an Outlook del
 const DAY = 86_400_000;
 /** Write-back rounds when the event changes under us (412 on If-Match): the first try and one more. */
 const WRITE_ROUNDS = 2;
-/** Pages of one round before it is taken as a server that never ends it. */
-const MAX_PAGES = 10_000;
-
-/** Times in UTC, ids that survive moves between folders (PROVIDERS.md; event-delta.md "Prefer"). */
-const PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"';
 
 /** An event PATCH body: only what changes (event-update.md). */
 interface PatchBody {
@@ -79,6 +75,7 @@ export class OutlookSource implements CalendarSource {
   private readonly slackMs: number;
   private readonly maxConcurrent: number;
   private readonly configPath: string;
+  private readonly reader: RoundReader;
 
   constructor(config: OutlookSourceConfig) {
     this.name = config.name;
@@ -110,6 +107,18 @@ export class OutlookSource implements CalendarSource {
       maxConcurrent: this.maxConcurrent,
       logger: this.logger,
     });
+    this.reader = {
+      source: this.name,
+      origin: this.origin,
+      configPath: this.configPath,
+      pageSize: this.pageSize,
+      maxConcurrent: this.maxConcurrent,
+      logger: this.logger,
+      graph: this.graph,
+      fetchEvent: (mailbox, eventId) => this.fetchEvent(mailbox, eventId),
+      map: (event, mailbox, call) => this.map(event, mailbox, call),
+      parse: (mailbox, run) => this.parse(mailbox, run),
+    };
   }
 
   /** Graph requests (every attempt), retries, forced token refreshes, and requests to the authority. */
@@ -121,10 +130,14 @@ export class OutlookSource implements CalendarSource {
     if (!cursor) return this.fullRound(mailbox, window);
     const stored = decodeCursor(cursor);
     if (!stored) return this.fullRound(mailbox, window, FULL_READ_REASON_FOREIGN);
+    if (new URL(stored.deltaLink).origin !== this.origin.origin) {
+      // graphBaseUrl changed since: the old link is never followed (the token would go with it).
+      return this.fullRound(mailbox, window, `the stored delta link belongs to another Graph host than ${this.configPath}.graphBaseUrl; reading the window afresh`);
+    }
     const moved = roundMismatch(stored, window);
     if (moved) return this.fullRound(mailbox, window, moved);
     try {
-      return await this.round(mailbox, stored.deltaLink, stored, false);
+      return await readRound(this.reader, mailbox, { link: stored.deltaLink, from: stored.from, to: stored.to, series: stored.series, full: false });
     } catch (err) {
       if (!(err instanceof SyncTokenExpiredError)) throw err;
       this.logger.info({ mailbox }, 'Graph delta link expired; reading the window afresh');
@@ -213,112 +226,8 @@ export class OutlookSource implements CalendarSource {
   private fullRound(mailbox: string, window: SyncWindow, reason?: string): Promise<ChangeSet> {
     const from = window.from.toISOString();
     const to = new Date(window.to.getTime() + this.slackMs).toISOString();
-    const path = `${this.mailboxPath(mailbox)}/calendarView/delta?startDateTime=${from}&endDateTime=${to}`;
-    return this.round(mailbox, path, { from, to, series: [] }, true, reason);
-  }
-
-  /** Follows nextLinks to the deltaLink, then completes the round's items (outlook-delta.ts). */
-  private async round(
-    mailbox: string,
-    start: string,
-    base: { from: string; to: string; series: string[] },
-    full: boolean,
-    fullReason?: string,
-  ): Promise<ChangeSet> {
-    const items: GraphEvent[] = [];
-    const seen = new Set<string>();
-    let link = start;
-    let deltaLink: string | undefined;
-    for (let pages = 1; !deltaLink; pages += 1) {
-      const data = await this.graph.call({
-        mailbox,
-        method: 'GET',
-        path: link,
-        headers: { Prefer: `odata.maxpagesize=${this.pageSize}, ${PREFER}`, 'Content-Type': 'application/json' },
-        what: 'GET calendarView/delta',
-      });
-      const page = this.parse(mailbox, () => parseDeltaPage(data));
-      items.push(...page.value);
-      const next = page['@odata.nextLink'];
-      if (next) {
-        if (seen.has(next) || pages >= MAX_PAGES) throw this.malformed(mailbox, '@odata.nextLink', 'the round does not end (a next link came back twice)');
-        seen.add(next);
-        link = this.ownLink(mailbox, next, '@odata.nextLink');
-        continue;
-      }
-      if (!page['@odata.deltaLink']) throw this.malformed(mailbox, '@odata.deltaLink', 'missing on the last page of the round');
-      deltaLink = this.ownLink(mailbox, page['@odata.deltaLink'], '@odata.deltaLink');
-    }
-    const resolved = await this.resolve(mailbox, items, full ? [] : base.series);
-    this.logger.debug({ mailbox, items: items.length, events: resolved.events.length, full }, 'Outlook mailbox read');
-    const cursor = encodeCursor({ deltaLink, from: base.from, to: base.to, series: resolved.series });
-    return { events: resolved.events, cursor, full, ...(fullReason ? { fullReason } : {}) };
-  }
-
-  /**
-   * Turns a round's items into events: GETs what planRound asks for (at most `maxConcurrent` at
-   * a time per mailbox), confirms `@removed` items, and emits each series master once. When
-   * anything was confirmed gone, the known masters are looked up too: a series deleted as a whole
-   * comes back only as `@removed` occurrence ids, and its meeting is cancelled on the master's 404.
-   */
-  private async resolve(mailbox: string, items: GraphEvent[], knownSeries: string[]): Promise<{ events: CalendarEvent[]; series: string[] }> {
-    const plan = planRound(items);
-    const out = new Map<string, CalendarEvent>();
-    const emit = (event: CalendarEvent): void => {
-      out.delete(event.eventId);
-      out.set(event.eventId, event);
-    };
-    const masters = new Set(plan.masters);
-    const fetchedMasters = new Map<string, GraphEvent>();
-    let gone = 0;
-    const route = (event: GraphEvent): void => {
-      const role = roleOf(event);
-      if (role === 'master') {
-        masters.add(event.id);
-        fetchedMasters.set(event.id, event);
-        return;
-      }
-      if ((role === 'occurrence' || role === 'exception') && event.seriesMasterId) masters.add(event.seriesMasterId);
-      if (role !== 'occurrence' || !event.seriesMasterId) emit(this.map(event, mailbox, 'GET event'));
-    };
-    for (const item of plan.ready) emit(this.map(item, mailbox, 'calendarView/delta'));
-    await this.forEachLimited([...plan.fetch, ...plan.removed], async (id) => {
-      const event = await this.fetchEvent(mailbox, id);
-      if (event) return route(event);
-      gone += 1;
-      emit(tombstone(id, { source: this.name, calendarId: mailbox }));
-    });
-    if (gone > 0) for (const id of knownSeries) masters.add(id);
-    const series = new Set(knownSeries);
-    await this.forEachLimited([...masters], async (id) => {
-      const master = fetchedMasters.get(id) ?? (await this.fetchEvent(mailbox, id));
-      if (!master) {
-        series.delete(id);
-        emit({ ...tombstone(id, { source: this.name, calendarId: mailbox }), kind: 'series' });
-        return;
-      }
-      if (master.isCancelled === true) series.delete(id);
-      else series.add(id);
-      emit(this.map(master, mailbox, 'GET event'));
-    });
-    return { events: [...out.values()], series: [...series] };
-  }
-
-  /** Runs `work` over `ids` with at most `maxConcurrent` in flight; the first failure stops the rest. */
-  private async forEachLimited(ids: readonly string[], work: (id: string) => Promise<void>): Promise<void> {
-    const queue = [...new Set(ids)];
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      for (let id = queue.shift(); id !== undefined && !failed; id = queue.shift()) {
-        try {
-          await work(id);
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.maxConcurrent, queue.length) }, worker));
+    const link = `${this.mailboxPath(mailbox)}/calendarView/delta?startDateTime=${from}&endDateTime=${to}`;
+    return readRound(this.reader, mailbox, { link, from, to, series: [], full: true, ...(reason ? { fullReason: reason } : {}) });
   }
 
   /** GET of one event with our stamp; null only when Graph says the item does not exist. */
@@ -346,20 +255,6 @@ export class OutlookSource implements CalendarSource {
     return `${this.mailboxPath(mailbox)}/events/${encodeURIComponent(eventId)}`;
   }
 
-  /** A link Graph returned, checked to stay on the configured Graph origin. */
-  private ownLink(mailbox: string, link: string, field: string): string {
-    let url: URL;
-    try {
-      url = new URL(link, this.origin);
-    } catch {
-      throw this.malformed(mailbox, field, `"${link}" is not a URL`);
-    }
-    if (url.origin !== this.origin.origin) {
-      throw this.malformed(mailbox, field, `points to ${url.origin}, not to ${this.origin.origin} (${this.configPath}.graphBaseUrl); not followed`);
-    }
-    return url.href;
-  }
-
   private map(event: GraphEvent, mailbox: string, call: string): CalendarEvent {
     return this.parse(mailbox, () => toCalendarEvent(event, { source: this.name, calendarId: mailbox, what: `Graph ${call} (event ${event.id})` }));
   }
@@ -372,11 +267,6 @@ export class OutlookSource implements CalendarSource {
       if (!(err instanceof MalformedResponseError)) throw err;
       throw new CalendarError(this.name, mailbox, err.message, undefined, { cause: err });
     }
-  }
-
-  private malformed(mailbox: string, field: string, problem: string): CalendarError {
-    const cause = new MalformedResponseError('Graph calendarView/delta', field, problem);
-    return new CalendarError(this.name, mailbox, cause.message, undefined, { cause });
   }
 }
 
