@@ -172,5 +172,9 @@ export function calendarErrorOf(err: unknown, failure: GraphFailure | undefined,
     const where = failure.location ? ` to ${failure.location}` : '';
     return new CalendarError(source, mailbox, `Graph ${call} for ${mailbox} was redirected${where} (HTTP ${status}); not followed: check ${configPath}.graphBaseUrl`, status);
   }
+  if (status === 404 && !isItemGone(failure)) {
+    // Not the item but the mailbox: an unknown user, or one without an Exchange Online mailbox.
+    return new CalendarError(source, mailbox, `${message}; check that ${mailbox} is a mailbox of the tenant (${configPath}.mailboxes)`, status);
+  }
   return new CalendarError(source, mailbox, message, status);
 }

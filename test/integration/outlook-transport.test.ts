@@ -307,7 +307,9 @@ describe('Outlook adapter transport (msal + Graph client over https)', () => {
   it('tells a missing event (null) from a mailbox it cannot see (an error)', async () => {
     const outlook = source();
     expect(await outlook.getEvent(MAILBOX, 'nosuchevent0000')).toBeNull();
-    await expect(outlook.getEvent('nobody@unknown.example', 'nosuchevent0000')).rejects.toBeInstanceOf(CalendarError);
+    const unseen = outlook.getEvent('nobody@unknown.example', 'nosuchevent0000');
+    await expect(unseen).rejects.toBeInstanceOf(CalendarError);
+    await expect(unseen).rejects.toThrow(/ErrorInvalidUser.*check that nobody@unknown\.example is a mailbox of the tenant/);
   });
 
   it('confirms @removed with a GET: gone is cancelled, still there comes back as it is', async () => {
