@@ -1,7 +1,7 @@
 import type { Config, SourceConfig } from './config/schema.js';
-import { CalendarError } from './domain/errors.js';
 import type { CalendarSource } from './calendars/source.js';
 import { GoogleSource } from './calendars/google.js';
+import { OutlookSource } from './calendars/outlook.js';
 import type { Logger } from './log.js';
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
@@ -21,30 +21,6 @@ export interface App {
   close(): void;
 }
 
-/** A source kind this version cannot read yet: every read says so, loudly, and the others go on. */
-class UnsupportedSource implements CalendarSource {
-  constructor(
-    readonly name: string,
-    readonly calendars: readonly string[],
-    private readonly why: string,
-  ) {}
-  private fail(calendarId: string): never {
-    throw new CalendarError(this.name, calendarId, this.why);
-  }
-  async readChanges(calendarId: string): Promise<never> {
-    this.fail(calendarId);
-  }
-  async getEvent(calendarId: string): Promise<never> {
-    this.fail(calendarId);
-  }
-  async writeJoinDetails(calendarId: string): Promise<never> {
-    this.fail(calendarId);
-  }
-  async clearJoinDetails(calendarId: string): Promise<never> {
-    this.fail(calendarId);
-  }
-}
-
 export function createSource(source: SourceConfig, index: number, logger: Logger): CalendarSource {
   if (source.kind === 'google') {
     return new GoogleSource({
@@ -57,11 +33,16 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
       configPath: `sources[${index}]`,
     });
   }
-  return new UnsupportedSource(
-    source.name,
-    source.mailboxes,
-    `sources[${index}] (${source.name}): Outlook sources are not supported by this version of meetsync yet; remove the source or upgrade`,
-  );
+  // Throws ConfigError for a graphBaseUrl or authorityHost that is not an https origin.
+  return new OutlookSource({
+    name: source.name,
+    mailboxes: source.mailboxes,
+    auth: source.auth,
+    ...(source.graphBaseUrl ? { graphBaseUrl: source.graphBaseUrl } : {}),
+    ...(source.authorityHost ? { authorityHost: source.authorityHost } : {}),
+    logger: logger.child({ source: source.name }),
+    configPath: `sources[${index}]`,
+  });
 }
 
 export function createPlatform(config: Config, logger: Logger): WebMeetingClient {

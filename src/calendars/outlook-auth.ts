@@ -1,0 +1,275 @@
+import {
+  AuthError,
+  ConfidentialClientApplication,
+  LogLevel,
+  ServerError,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+} from '@azure/msal-node';
+import { CalendarAuthError, CalendarError, TimeoutError } from '../domain/errors.js';
+import { registerSecret, scrub } from '../domain/redact.js';
+import type { Logger } from '../log.js';
+import { accessHint } from './outlook-failure.js';
+
+/**
+ * App-only access tokens for Microsoft Graph: the OAuth client credentials grant through
+ * @azure/msal-node's ConfidentialClientApplication, which caches the token until shortly before
+ * it expires. One token serves every mailbox of the source; a broken credential is reported for
+ * each mailbox that needed it, so each fails alone in `status` and the other sources go on.
+ *
+ * Every request msal makes goes through `GuardedNetworkClient` (msal's `system.networkClient`
+ * seam): it has a deadline (msal's own client sets none on the token POST), and it refuses any
+ * URL outside the configured authority host, so a config pointing at a simulator can never send
+ * the client secret to a real Microsoft host (or anywhere a discovery document points).
+ */
+
+export interface OutlookAuthConfig {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface CredentialOptions {
+  source: string;
+  /** Where this source sits in the config file, for messages (e.g. `sources[1]`). */
+  configPath: string;
+  /** https://login.microsoftonline.com unless the config says otherwise. */
+  authorityHost: string;
+  /** The Graph origin; the token is asked for `${graphOrigin}/.default`. */
+  graphOrigin: string;
+  /** Deadline of one request to the authority, reading the answer included. */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * Microsoft's authority hosts, for which msal carries endpoint and instance metadata of its own
+ * (msal-common AuthorityMetadata.ts) and asks no discovery at all. Any other host is named in
+ * `knownAuthorities`, which stops msal from asking login.microsoftonline.com for instance
+ * discovery (../shared/notes/PROVIDERS.md: offline that fails after about 5 s with
+ * endpoints_resolution_error); msal then reads `{authority}/v2.0/.well-known/openid-configuration`
+ * from that host itself.
+ */
+const MICROSOFT_AUTHORITIES = new Set([
+  'login.microsoftonline.com',
+  'login.microsoft.com',
+  'login.windows.net',
+  'sts.windows.net',
+  'login.microsoftonline.us',
+  'login.usgovcloudapi.net',
+  'login.partner.microsoftonline.cn',
+  'login.chinacloudapi.cn',
+]);
+
+/** The last answer from the authority that was not a success, for messages msal does not keep. */
+interface AuthorityFailure {
+  url: string;
+  status?: number;
+  error?: string;
+  description?: string;
+}
+
+/** Failure codes of our network client, raised as msal AuthErrors so msal passes them through. */
+const TIMEOUT = 'meetsync_request_timeout';
+const NO_ANSWER = 'meetsync_no_answer';
+const FOREIGN_HOST = 'meetsync_foreign_host';
+
+class GuardedNetworkClient implements INetworkModule {
+  lastFailure: AuthorityFailure | undefined;
+  /** Requests sent to the authority (discovery and token), for tests and logs. */
+  requests = 0;
+
+  constructor(
+    private readonly allowedOrigin: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.send<T>('GET', url, options);
+  }
+
+  sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.send<T>('POST', url, options);
+  }
+
+  private async send<T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    const target = new URL(url);
+    const shown = `${target.origin}${target.pathname}`;
+    if (target.origin !== this.allowedOrigin) {
+      this.lastFailure = { url: shown, error: FOREIGN_HOST };
+      throw new AuthError(FOREIGN_HOST, '', `refused to send a request to ${target.origin}: only ${this.allowedOrigin} is configured`);
+    }
+    this.requests += 1;
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    let status: number;
+    let headers: Record<string, string>;
+    let text: string;
+    try {
+      const response = await fetch(url, {
+        method,
+        headers: options?.headers ?? {},
+        ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
+        signal,
+        // The secret travels in the body: never re-send it wherever a redirect points.
+        redirect: 'manual',
+      });
+      status = response.status;
+      headers = Object.fromEntries(response.headers.entries());
+      text = await response.text();
+    } catch (err) {
+      const timedOut = signal.aborted;
+      this.lastFailure = { url: shown, error: timedOut ? TIMEOUT : NO_ANSWER };
+      if (timedOut) throw new AuthError(TIMEOUT, '', `${method} ${shown} timed out after ${this.timeoutMs} ms`);
+      throw new AuthError(NO_ANSWER, '', `${method} ${shown}: no answer (${scrub((err as Error).message)})`);
+    }
+    let body: unknown = {};
+    try {
+      body = text === '' ? {} : JSON.parse(text);
+    } catch {
+      body = {};
+    }
+    if (status >= 300) {
+      const fields = (body && typeof body === 'object' ? body : {}) as { error?: unknown; error_description?: unknown };
+      this.lastFailure = {
+        url: shown,
+        status,
+        ...(typeof fields.error === 'string' ? { error: fields.error } : {}),
+        ...(typeof fields.error_description === 'string' ? { description: fields.error_description.split('\n')[0] ?? '' } : {}),
+      };
+    }
+    return { status, headers, body: body as T };
+  }
+}
+
+export class OutlookCredentials {
+  private readonly app: ConfidentialClientApplication;
+  private readonly network: GuardedNetworkClient;
+  private readonly scope: string;
+  private readonly authority: string;
+  private forceRefresh = false;
+
+  constructor(
+    private readonly auth: OutlookAuthConfig,
+    private readonly options: CredentialOptions,
+  ) {
+    registerSecret(auth.clientSecret);
+    const host = new URL(options.authorityHost);
+    this.authority = `${host.origin}/${encodeURIComponent(auth.tenantId)}`;
+    this.scope = `${options.graphOrigin}/.default`;
+    this.network = new GuardedNetworkClient(host.origin, options.timeoutMs);
+    const microsoft = MICROSOFT_AUTHORITIES.has(host.hostname.toLowerCase());
+    this.app = new ConfidentialClientApplication({
+      auth: {
+        clientId: auth.clientId,
+        clientSecret: auth.clientSecret,
+        authority: this.authority,
+        ...(microsoft ? {} : { knownAuthorities: [host.host] }),
+      },
+      system: {
+        networkClient: this.network,
+        // msal would retry on its own; the adapter's backoff is the one place that retries.
+        disableInternalRetries: true,
+        loggerOptions: {
+          piiLoggingEnabled: false,
+          logLevel: LogLevel.Warning,
+          loggerCallback: (_level, message) => options.logger.debug({ msal: scrub(message) }, 'msal'),
+        },
+      },
+    });
+  }
+
+  /** Token requests sent to the authority so far (discovery included). */
+  get authorityRequests(): number {
+    return this.network.requests;
+  }
+
+  /** After a 401 from Graph: the next token comes from the authority, not the cache. */
+  expire(): void {
+    this.forceRefresh = true;
+  }
+
+  /** An access token for Graph; `mailbox` names the calendar a failure is reported for. */
+  async token(mailbox: string): Promise<string> {
+    const skipCache = this.forceRefresh;
+    this.forceRefresh = false;
+    this.network.lastFailure = undefined;
+    let result;
+    try {
+      result = await this.app.acquireTokenByClientCredential({ scopes: [this.scope], skipCache });
+    } catch (err) {
+      throw this.translate(err, mailbox);
+    }
+    if (!result?.accessToken) throw new CalendarError(this.options.source, mailbox, `the authority ${this.authority} issued no access token`);
+    registerSecret(result.accessToken);
+    return result.accessToken;
+  }
+
+  /**
+   * A failed token request as CalendarAuthError (a person must act; the reason says what to do
+   * and never holds the secret) or CalendarError (the authority is down, slow or throttling:
+   * retried by the adapter's backoff and by the next cycle).
+   */
+  private translate(err: unknown, mailbox: string): Error {
+    const { source, configPath } = this.options;
+    const failure = this.network.lastFailure;
+    this.network.lastFailure = undefined;
+    if (!(err instanceof AuthError)) return new CalendarError(source, mailbox, `token request to ${this.authority} failed: ${scrub(String(err))}`);
+    const aadsts = /AADSTS(\d+)/.exec(`${err.errorMessage} ${failure?.description ?? ''}`)?.[1] ?? (err instanceof ServerError ? err.errorNo : undefined);
+    const code = err.errorCode;
+    const status = err instanceof ServerError ? err.status : failure?.status;
+    const detail = `${code}${aadsts ? `, AADSTS${aadsts}` : ''}`;
+    const authFailure = (reason: string): CalendarAuthError => new CalendarAuthError(source, mailbox, reason);
+
+    if (code === TIMEOUT || failure?.error === TIMEOUT) {
+      const cause = new TimeoutError(`token request to ${this.authority} (client credentials for ${mailbox})`, this.options.timeoutMs);
+      return new CalendarError(source, mailbox, cause.message, undefined, { cause });
+    }
+    if (code === FOREIGN_HOST || failure?.error === FOREIGN_HOST) {
+      return authFailure(
+        `the authority's discovery document sends token requests to another host than ${configPath}.authorityHost ` +
+          `(${err.errorMessage}); nothing was sent there: check ${configPath}.authorityHost`,
+      );
+    }
+    if (aadsts === '7000215' || aadsts === '7000222' || aadsts === '7000216') {
+      return authFailure(
+        `Microsoft Entra refused the client secret of app ${this.auth.clientId} (${detail}: wrong or expired); ` +
+          `create a new client secret for the app registration and set ${configPath}.auth.clientSecret`,
+      );
+    }
+    if (aadsts === '700016') {
+      return authFailure(
+        `Microsoft Entra does not know app ${this.auth.clientId} in tenant ${this.auth.tenantId} (${detail}); ` +
+          `check ${configPath}.auth.clientId and ${configPath}.auth.tenantId, and that an admin of that tenant consented to the app`,
+      );
+    }
+    if (aadsts === '90002' || failure?.error === 'invalid_tenant' || code === 'invalid_tenant') {
+      return authFailure(`Microsoft Entra does not know tenant ${this.auth.tenantId} (${detail}); set ${configPath}.auth.tenantId to the directory (tenant) ID`);
+    }
+    if (code === 'invalid_client' || code === 'unauthorized_client') {
+      return authFailure(
+        `Microsoft Entra refused the credentials of app ${this.auth.clientId} (${detail}); check ${configPath}.auth.clientId ` +
+          `and ${configPath}.auth.clientSecret (create a new client secret if it expired)`,
+      );
+    }
+    if (code === 'invalid_scope' || code === 'invalid_resource') {
+      return authFailure(`Microsoft Entra will not issue a token for ${this.scope} (${detail}); ${accessHint(mailbox, this.auth.clientId)}`);
+    }
+    // msal replays a throttled answer (429/5xx with Retry-After) from its cache without asking
+    // again (msal-common ThrottlingUtils.preProcess): a ServerError with no status of its own.
+    const replayedThrottle = err instanceof ServerError && status === undefined && failure === undefined;
+    const noAnswer = code === NO_ANSWER || code === 'network_error' || failure?.error === NO_ANSWER;
+    if (replayedThrottle || noAnswer || (status !== undefined && (status === 429 || status >= 500))) {
+      const where = failure ? ` (${failure.url}${failure.status ? `: HTTP ${failure.status}` : ''})` : '';
+      return new CalendarError(source, mailbox, `token request to ${this.authority} failed${where}: ${scrub(err.message)}`, status);
+    }
+    // Anything else the authority or msal refused (a 4xx, an issuer that does not match) is a
+    // configuration a person must fix.
+    const said = failure?.description ? `: ${failure.description}` : '';
+    const http = status !== undefined ? `, HTTP ${status}` : '';
+    return authFailure(
+      `the authority ${this.authority} refused the client credentials request (${detail}${http}${said}); ` +
+        `check ${configPath}.authorityHost and ${configPath}.auth`,
+    );
+  }
+}

@@ -1,0 +1,216 @@
+import {
+  AuthenticationHandler,
+  AuthenticationHandlerOptions,
+  Client,
+  HTTPMessageHandler,
+  type AuthenticationProvider,
+} from '@microsoft/microsoft-graph-client';
+import { CalendarAuthError, CalendarError } from '../domain/errors.js';
+import { describeError } from '../domain/errors.js';
+import type { Logger } from '../log.js';
+import { withBackoff, type BackoffOptions, type RetryVerdict } from './backoff.js';
+import type { OutlookCredentials } from './outlook-auth.js';
+import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFailure } from './outlook-failure.js';
+
+/**
+ * Every Microsoft Graph request of the Outlook adapter, sent by @microsoft/microsoft-graph-client
+ * with a middleware chain of our own: AuthenticationHandler -> HTTPMessageHandler.
+ *
+ * - The client's default chain (Client.init with an authProvider) adds a RetryHandler that
+ *   retries 429/503/504 by itself, uncounted, and a RedirectHandler; here one backoff
+ *   (backoff.ts) retries, honours Retry-After and counts every attempt, and redirects are not
+ *   followed (`redirect: 'manual'`): a token must not travel to wherever a 3xx points.
+ * - AuthenticationHandler attaches `Authorization: Bearer` only to https URLs of Graph's own
+ *   hosts or of `customHosts` (GraphRequestUtil.isGraphURL / isCustomHost, which compare the host
+ *   name without the port), so the configured graphBaseUrl's host name goes into customHosts and
+ *   graphBaseUrl must be https.
+ * - The token provider is given per request (AuthenticationHandlerOptions), so a token failure
+ *   is reported for the mailbox that needed it and keeps its meetsync error class (the client
+ *   would otherwise wrap it into a GraphError).
+ * - At most `maxConcurrent` requests per mailbox are in flight: Outlook answers a fifth
+ *   concurrent request to one mailbox with 429 MailboxConcurrency (learn.microsoft.com/graph/
+ *   throttling-limits, "Outlook service limits": 4 concurrent requests).
+ * - Every attempt has a deadline, reading the answer included (AbortSignal.timeout through the
+ *   client's fetch options).
+ */
+
+export interface GraphCall {
+  mailbox: string;
+  method: 'GET' | 'PATCH';
+  /** A path under the version ("/users/{id}/events/{id}?...") or a full link Graph returned. */
+  path: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Names the call in messages, e.g. `GET calendarView/delta`. */
+  what: string;
+}
+
+export interface GraphTransportOptions {
+  source: string;
+  configPath: string;
+  clientId: string;
+  /** The Graph origin, https. */
+  origin: URL;
+  credentials: OutlookCredentials;
+  timeoutMs: number;
+  retry: BackoffOptions;
+  maxConcurrent: number;
+  logger: Logger;
+}
+
+/** A Graph answer that failed, as data, with the client's error kept out of messages. */
+class FailedCall extends Error {
+  constructor(
+    readonly failure: GraphFailure | undefined,
+    readonly original: unknown,
+  ) {
+    super(failure ? `${failure.status ?? 'no answer'} ${failure.code ?? ''}` : describeError(original));
+  }
+}
+
+/** A counting semaphore: at most `limit` holders at once, served in arrival order. */
+class Slots {
+  private used = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  async acquire(): Promise<() => void> {
+    if (this.used >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.used += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.used -= 1;
+    };
+  }
+}
+
+export class GraphTransport {
+  /** Graph requests sent (every attempt), retries among them, and forced token refreshes. */
+  readonly stats = { requests: 0, retries: 0, tokenRefreshes: 0 };
+  private readonly client: Client;
+  private readonly slots = new Map<string, Slots>();
+
+  constructor(private readonly options: GraphTransportOptions) {
+    const auth = new AuthenticationHandler({
+      // Replaced per request (see send); reached only if a request is sent without its options.
+      getAccessToken: () => Promise.reject(new Error('Graph request sent without a token provider')),
+    });
+    auth.setNext(new HTTPMessageHandler());
+    this.client = Client.initWithMiddleware({
+      middleware: auth,
+      baseUrl: `${options.origin.origin}/`,
+      defaultVersion: 'v1.0',
+      customHosts: new Set([options.origin.hostname]),
+      fetchOptions: { redirect: 'manual' },
+    });
+  }
+
+  /** Sends a call with backoff; the parsed JSON body of the answer. */
+  async call(call: GraphCall): Promise<unknown> {
+    return this.run(call, false);
+  }
+
+  /** Like `call`, but a 404 that says the item does not exist answers null. */
+  async callOrGone(call: GraphCall): Promise<unknown> {
+    return this.run(call, true);
+  }
+
+  private slotsOf(mailbox: string): Slots {
+    let slots = this.slots.get(mailbox.toLowerCase());
+    if (!slots) {
+      slots = new Slots(this.options.maxConcurrent);
+      this.slots.set(mailbox.toLowerCase(), slots);
+    }
+    return slots;
+  }
+
+  private async run(call: GraphCall, goneIsNull: boolean): Promise<unknown> {
+    const { credentials, logger, timeoutMs } = this.options;
+    let refreshed = false;
+    let attempts = 0;
+    try {
+      return await withBackoff(
+        async () => {
+          for (;;) {
+            const release = await this.slotsOf(call.mailbox).acquire();
+            attempts += 1;
+            this.stats.requests += 1;
+            const signal = AbortSignal.timeout(timeoutMs);
+            const tokenFailure: { error?: unknown } = {};
+            try {
+              return await this.send(call, signal, tokenFailure);
+            } catch (err) {
+              if (tokenFailure.error !== undefined) throw tokenFailure.error;
+              const failure = graphFailureOf(err);
+              if (failure && signal.aborted) failure.timeoutMs = timeoutMs;
+              if (goneIsNull && failure && isItemGone(failure)) return null;
+              if (failure?.status === 401 && !refreshed) {
+                // "401 Unauthorized: ... not valid for the resource" (errors.md): one new token, then
+                // the same request once more; a second 401 is a credential problem for a person.
+                refreshed = true;
+                this.stats.tokenRefreshes += 1;
+                credentials.expire();
+                logger.info({ mailbox: call.mailbox, call: call.what }, 'Graph refused the access token (HTTP 401); refreshing it once');
+                continue;
+              }
+              throw new FailedCall(failure, err);
+            } finally {
+              release();
+            }
+          }
+        },
+        (err) => this.verdict(err),
+        {
+          ...this.options.retry,
+          onRetry: ({ attempt, delayMs, error }) => {
+            this.stats.retries += 1;
+            logger.warn(
+              { mailbox: call.mailbox, call: call.what, attempt, delayMs, error: describeError(this.errorOf(error, call, attempts)) },
+              'Graph call failed; retrying after backoff',
+            );
+          },
+        },
+      );
+    } catch (err) {
+      throw this.errorOf(err, call, attempts);
+    }
+  }
+
+  private send(call: GraphCall, signal: AbortSignal, tokenFailure: { error?: unknown }): Promise<unknown> {
+    const provider: AuthenticationProvider = {
+      getAccessToken: async () => {
+        try {
+          return await this.options.credentials.token(call.mailbox);
+        } catch (err) {
+          tokenFailure.error = err;
+          throw err;
+        }
+      },
+    };
+    const request = this.client
+      .api(call.path)
+      .middlewareOptions([new AuthenticationHandlerOptions(provider)])
+      .option('signal', signal)
+      .headers(call.headers ?? {});
+    return call.method === 'GET' ? request.get() : request.patch(call.body);
+  }
+
+  private verdict(err: unknown): RetryVerdict {
+    if (err instanceof CalendarAuthError) return { retry: false };
+    // outlook-auth.ts turns only retryable token failures (5xx, 429, no answer) into a plain CalendarError.
+    if (err instanceof CalendarError) return { retry: true };
+    if (!(err instanceof FailedCall) || !err.failure || !isRetryable(err.failure)) return { retry: false };
+    const { retryAfterMs } = err.failure;
+    return retryAfterMs === undefined ? { retry: true } : { retry: true, retryAfterMs };
+  }
+
+  private errorOf(err: unknown, call: GraphCall, attempts: number): Error {
+    const context = { source: this.options.source, mailbox: call.mailbox, call: call.what, attempts, clientId: this.options.clientId, configPath: this.options.configPath };
+    if (err instanceof FailedCall) return calendarErrorOf(err.original, err.failure, context);
+    return calendarErrorOf(err, undefined, context);
+  }
+}
