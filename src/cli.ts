@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { createApp, createPlatform, type App } from './app.js';
 import { loadConfig } from './config/load.js';
+import { PAID_UNTIL_HELP, parsePaidUntil, resolvePaidUntil } from './config/paid-until.js';
 import type { Config } from './config/schema.js';
 import { ConfigError, describeError, MeetsyncError, UsageError } from './domain/errors.js';
 import { scrub } from './domain/redact.js';
@@ -138,21 +139,26 @@ export function buildProgram(io: CliIo): Command {
     .requiredOption('--last <name>', 'last name')
     .option('--type <type>', 'account type', 'trial')
     .option('--language <code>', 'preferred language', 'en')
-    .option('--paid-until <iso>', 'paid until (ISO instant); default: webMeeting.provisioning.paidUntil')
+    .option('--paid-until <when>', 'paid until: a duration from now (P1Y, 365d) or an ISO instant; default: webMeeting.provisioning.paidUntil')
     .option('--no-send-password', 'do not email the organizer a password')
     .action(async (_o, cmd: Command) => {
       const opts = globals<{ email: string; first: string; last: string; type: string; language: string; paidUntil?: string; sendPassword: boolean }>(cmd);
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.email)) throw new UsageError(`--email ${opts.email}: not an email address`);
-      if (opts.paidUntil !== undefined && Number.isNaN(Date.parse(opts.paidUntil))) throw new UsageError(`--paid-until ${opts.paidUntil}: not an ISO date such as 2027-12-31T00:00:00.000Z`);
+      if (opts.paidUntil !== undefined && !parsePaidUntil(opts.paidUntil)) throw new UsageError(`--paid-until ${opts.paidUntil}: must be ${PAID_UNTIL_HELP}`);
       await withStore(io, opts, async ({ config, store, logger }) => {
         const platform = createPlatform(config, logger);
-        const paidUntil = new Date(opts.paidUntil ?? config.webMeeting.provisioning.paidUntil).toISOString();
+        const now = new Date();
+        const paidUntil = resolvePaidUntil(opts.paidUntil ?? config.webMeeting.provisioning.paidUntil, now);
+        if (paidUntil.getTime() <= now.getTime()) {
+          const given = opts.paidUntil === undefined ? `webMeeting.provisioning.paidUntil (${config.webMeeting.provisioning.paidUntil})` : `--paid-until ${opts.paidUntil}`;
+          throw new UsageError(`${given} is in the past: the account would be created expired; give a duration such as P1Y`);
+        }
         const organizer = await provisionOrganizer(
           platform,
           store,
           opts.email.toLowerCase(),
-          { accountType: opts.type, preferredLanguage: opts.language, sendPassword: opts.sendPassword, paidUntil },
-          new Date(),
+          { accountType: opts.type, preferredLanguage: opts.language, sendPassword: opts.sendPassword, paidUntil: paidUntil.toISOString() },
+          now,
           { firstName: opts.first, lastName: opts.last },
         );
         if (opts.json) out(io, JSON.stringify(organizer, null, 2));
