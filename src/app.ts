@@ -54,7 +54,9 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
       auth: source.auth,
       ...(source.rootUrl ? { rootUrl: source.rootUrl } : {}),
       ...(source.tokenUrl ? { tokenUrl: source.tokenUrl } : {}),
-      logger: logger.child({ source: source.name }),
+      // Not a child logger with {source}: GoogleSource binds `source` itself, and pino writes a
+      // binding given twice twice, so each of its lines would carry the key `source` twice.
+      logger,
       configPath: `sources[${index}]`,
     });
   }
