@@ -5,6 +5,7 @@ import { createApp, createPlatform, type App } from './app.js';
 import { loadConfig } from './config/load.js';
 import { PAID_UNTIL_HELP, parsePaidUntil, resolvePaidUntil } from './config/paid-until.js';
 import type { Config } from './config/schema.js';
+import type { ActionKind } from './domain/action.js';
 import { ConfigError, describeError, MeetsyncError, UsageError } from './domain/errors.js';
 import { scrub } from './domain/redact.js';
 import { createLogger, type Logger } from './log.js';
@@ -54,6 +55,18 @@ async function withStore<T>(io: CliIo, opts: GlobalOptions, fn: (ctx: { config: 
   }
 }
 
+/** What a dry run says it would do, per planned action. */
+const DRY_RUN_VERB: Record<ActionKind, string> = {
+  create: 'would create',
+  update: 'would update',
+  cancel: 'would cancel',
+  adopt: 'would adopt',
+  skip: 'would skip',
+  exception: 'would record',
+  pending: 'would resolve',
+  unchanged: 'no change',
+};
+
 function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): void {
   if (json) {
     out(io, JSON.stringify({ ...report.counts, dryRun: report.dryRun, calendars: report.calendars, outcomes: report.outcomes, ...(report.planned ? { planned: report.planned } : {}) }, null, 2));
@@ -61,7 +74,10 @@ function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): 
   }
   if (report.dryRun) {
     out(io, 'Dry run: nothing was written to the platform, the calendars or the database.');
-    for (const p of report.planned ?? []) out(io, `  would ${p.action.padEnd(9)} ${p.title || p.eventId}${p.detail ? ` — ${p.detail}` : ''}`);
+    // Unchanged events are only counted (last line): listing them would bury what would happen.
+    for (const p of (report.planned ?? []).filter((x) => x.action !== 'unchanged')) {
+      out(io, `  ${DRY_RUN_VERB[p.action].padEnd(14)} ${p.title || p.eventId}${p.detail ? ` — ${p.detail}` : ''}`);
+    }
   } else {
     for (const o of report.outcomes.filter((x) => x.outcome !== 'unchanged')) {
       out(io, `  ${o.outcome.padEnd(9)} ${o.title || o.eventId}${o.meetingNumber ? ` [${o.meetingNumber}]` : ''}${o.reason ? ` — ${o.reason}` : ''}`);
