@@ -7,6 +7,7 @@ import { PAID_UNTIL_HELP, parsePaidUntil, resolvePaidUntil } from './config/paid
 import type { Config } from './config/schema.js';
 import type { ActionKind } from './domain/action.js';
 import { ConfigError, describeError, MeetsyncError, UsageError } from './domain/errors.js';
+import { escapeRawControls, printable } from './domain/printable.js';
 import { scrub } from './domain/redact.js';
 import { createLogger, type Logger } from './log.js';
 import { acquireLock } from './daemon/lock.js';
@@ -28,7 +29,16 @@ interface GlobalOptions {
   json?: boolean;
 }
 
-const out = (io: CliIo, text: string) => io.stdout.write(`${scrub(text)}\n`);
+/**
+ * The output boundary: everything the CLI prints goes through `emit`, once, so no terminal
+ * control gets out (titles come from whoever sent the invitation). Results are scrubbed of
+ * secrets here; error lines were scrubbed when the error was made (domain/errors.ts), and
+ * scrubbing them again would mangle "webMeeting.apiKey: required" by its `apiKey:` pattern.
+ */
+const emit = (stream: NodeJS.WritableStream, text: string) => stream.write(printable(text));
+const out = (io: CliIo, text: string) => emit(io.stdout, `${scrub(text)}\n`);
+const outJson = (io: CliIo, value: unknown, indent?: number) => out(io, escapeRawControls(JSON.stringify(value, null, indent)));
+const complain = (io: CliIo, text: string) => emit(io.stderr, `${text}\n`);
 
 function loggerFor(io: CliIo, config: Config | undefined, json: boolean | undefined): Logger {
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
@@ -69,7 +79,7 @@ const DRY_RUN_VERB: Record<ActionKind, string> = {
 
 function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): void {
   if (json) {
-    out(io, JSON.stringify({ ...report.counts, dryRun: report.dryRun, calendars: report.calendars, outcomes: report.outcomes, ...(report.planned ? { planned: report.planned } : {}) }, null, 2));
+    outJson(io, { ...report.counts, dryRun: report.dryRun, calendars: report.calendars, outcomes: report.outcomes, ...(report.planned ? { planned: report.planned } : {}) }, 2);
     return;
   }
   if (report.dryRun) {
@@ -95,7 +105,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--json', 'machine-readable output')
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => emit(io.stdout, s), writeErr: (s) => emit(io.stderr, s) });
   const globals = <T extends object = Record<string, unknown>>(cmd: Command) => cmd.optsWithGlobals<GlobalOptions & T>();
 
   program
@@ -141,7 +151,8 @@ export function buildProgram(io: CliIo): Command {
       await withStore(io, opts, async ({ config, store }) => {
         const configured = config.sources.flatMap((s) => (s.kind === 'google' ? s.calendars : s.mailboxes).map((calendarId) => ({ source: s.name, calendarId })));
         const report = buildStatus(store, configured);
-        out(io, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report));
+        if (opts.json) outJson(io, report, 2);
+        else out(io, renderStatus(report));
         if (report.calendars.some((c) => c.consecutiveFailures > 0)) process.exitCode = 1;
       });
     });
@@ -177,7 +188,7 @@ export function buildProgram(io: CliIo): Command {
           now,
           { firstName: opts.first, lastName: opts.last },
         );
-        if (opts.json) out(io, JSON.stringify(organizer, null, 2));
+        if (opts.json) outJson(io, organizer, 2);
         else {
           out(io, `Created account ${organizer.accountId} with organizer ${organizer.email} (user ${organizer.userId}).`);
           out(io, `Their tagged events now get web meetings. To keep this account's organizers refreshed, add ${organizer.accountId} to webMeeting.accountIds.`);
@@ -194,7 +205,7 @@ export function buildProgram(io: CliIo): Command {
       await withStore(io, opts, async ({ config, store, logger }) => {
         if (opts.refresh) await refreshOrganizers(createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
         const list = store.organizers();
-        if (opts.json) out(io, JSON.stringify(list, null, 2));
+        if (opts.json) outJson(io, list, 2);
         else if (list.length === 0) out(io, "No organizers known. Add accounts to webMeeting.accountIds and run 'meetsync organizers --refresh', or 'meetsync accounts create'.");
         else {
           out(io, `${list.length} organizer${list.length === 1 ? '' : 's'}:`);
@@ -221,7 +232,7 @@ export function buildProgram(io: CliIo): Command {
         caCertificate: sims.caCertPath,
         config: sims.configPath,
       };
-      if (opts.json) out(io, JSON.stringify(info));
+      if (opts.json) outJson(io, info);
       else {
         out(io, `Web Meeting simulator:     ${info.webMeeting.url}   (API key: ${info.webMeeting.apiKey})`);
         out(io, `Google Calendar simulator: ${info.google.rootUrl}   (calendars: ${opts.calendar.join(', ')})`);
@@ -254,16 +265,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof ConfigError) {
-      io.stderr.write(`meetsync: config error: ${err.message}\n`);
-      for (const issue of err.issues) io.stderr.write(`  ${issue.path}: ${issue.message}\n`);
+      complain(io, `meetsync: config error: ${err.message}`);
+      for (const issue of err.issues) complain(io, `  ${issue.path}: ${issue.message}`);
       return 2;
     }
     if (err instanceof MeetsyncError) {
-      io.stderr.write(`meetsync: ${describeError(err)}\n`);
+      complain(io, `meetsync: ${describeError(err)}`);
       return err.exitCode;
     }
-    io.stderr.write(`meetsync: unexpected error: ${describeError(err)}\n`);
-    if (io.env.MEETSYNC_DEBUG) io.stderr.write(`${scrub(String((err as Error).stack))}\n`);
+    complain(io, `meetsync: unexpected error: ${describeError(err)}`);
+    if (io.env.MEETSYNC_DEBUG) complain(io, scrub(String((err as Error).stack)));
     return 1;
   }
 }

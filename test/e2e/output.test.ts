@@ -36,4 +36,28 @@ describe('meetsync CLI: printed output', () => {
     expect(dry.stdout).not.toMatch(/would unchanged|Kept/);
     expect(lines.at(-1)).toBe('Would have: 1 created, 1 updated, 1 cancelled, 0 adopted, 1 skipped, 0 failed, 1 unchanged');
   });
+
+  it('an invitation title with terminal escape sequences reaches the terminal without them', async () => {
+    const evil = '\u001b]0;pwned\u0007Evil \u001b[31mred\u009b2J\r\u007f #webmeeting';
+    expect((await cli('accounts', 'create', '--email', 'alice@example.com', '--first', 'Alice', '--last', 'A')).code).toBe(0);
+    w.google.userInsert(w.calendar, { summary: evil, ...at(7) });
+    // All-day: skipped with a note, so that `status` lists the title too.
+    w.google.userInsert(w.calendar, { summary: evil, start: { date: '2030-01-04' }, end: { date: '2030-01-05' } });
+    const runs = {
+      dry: await cli('sync', '--dry-run'),
+      sync: await cli('sync'),
+      status: await cli('status'),
+      statusJson: await cli('status', '--json'),
+      syncJson: await cli('sync', '--json'),
+    };
+    expect(runs.sync.stdout).toMatch(/^ {2}created {3}Evil red #webmeeting \[\d{4}-/m);
+    expect(runs.sync.stdout).toMatch(/^ {2}skipped {3}Evil red #webmeeting — all-day/m);
+    expect(runs.dry.stdout).toContain('would create   Evil red #webmeeting');
+    expect(runs.status.stdout).toContain('[skipped] Evil red #webmeeting (2030-01-04');
+    // JSON output keeps the title whole, every control character written as a \u escape.
+    expect(JSON.parse(runs.statusJson.stdout).problems[0].title).toBe(evil);
+    for (const [name, r] of Object.entries(runs)) {
+      expect(r.stdout + r.stderr, name).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    }
+  });
 });
