@@ -54,12 +54,20 @@ function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (
 }
 
 /** Commands that need the config and the database, but no calendar source or engine. */
-async function withStore<T>(io: CliIo, opts: GlobalOptions, fn: (ctx: { config: Config; store: Store; logger: Logger }) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  io: CliIo,
+  opts: GlobalOptions,
+  fn: (ctx: { config: Config; store: Store; logger: Logger; noDatabase: boolean }) => Promise<T>,
+  options: { create: boolean } = { create: true },
+): Promise<T> {
   const { config } = loadConfig(opts.config, io.env, io.cwd);
   const logger = loggerFor(io, config, opts.json);
-  const store = Store.open(config.database);
+  // A command that only reads must not create the database (nor its folder) it reports on: an
+  // empty one in memory stands in for it.
+  const noDatabase = !options.create && config.database !== ':memory:' && !existsSync(config.database);
+  const store = Store.open(noDatabase ? ':memory:' : config.database);
   try {
-    return await fn({ config, store, logger });
+    return await fn({ config, store, logger, noDatabase });
   } finally {
     store.close();
   }
@@ -148,13 +156,21 @@ export function buildProgram(io: CliIo): Command {
     .description('per calendar the last success, last error and meeting counts; per event with a problem, the reason')
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
-      await withStore(io, opts, async ({ config, store }) => {
-        const configured = config.sources.flatMap((s) => (s.kind === 'google' ? s.calendars : s.mailboxes).map((calendarId) => ({ source: s.name, calendarId })));
-        const report = buildStatus(store, configured);
-        if (opts.json) outJson(io, report, 2);
-        else out(io, renderStatus(report));
-        if (report.calendars.some((c) => c.consecutiveFailures > 0)) process.exitCode = 1;
-      });
+      await withStore(
+        io,
+        opts,
+        async ({ config, store, noDatabase }) => {
+          const configured = config.sources.flatMap((s) => (s.kind === 'google' ? s.calendars : s.mailboxes).map((calendarId) => ({ source: s.name, calendarId })));
+          const report = buildStatus(store, configured);
+          if (opts.json) outJson(io, report, 2);
+          else {
+            if (noDatabase) out(io, `No database yet at ${config.database}: run 'meetsync sync' first.\n`);
+            out(io, renderStatus(report));
+          }
+          if (report.calendars.some((c) => c.consecutiveFailures > 0)) process.exitCode = 1;
+        },
+        { create: false },
+      );
     });
 
   const accounts = program.command('accounts').description('platform accounts');
