@@ -10,7 +10,7 @@ import { ConfigError, describeError, MeetsyncError, UsageError } from './domain/
 import { escapeRawControls, printable } from './domain/printable.js';
 import { scrub } from './domain/redact.js';
 import { createLogger, type Logger } from './log.js';
-import { acquireLock } from './daemon/lock.js';
+import { withCycleLock } from './daemon/lock.js';
 import { runDaemon } from './daemon/run.js';
 import { buildStatus, renderStatus } from './status.js';
 import { Store } from './store/store.js';
@@ -121,17 +121,20 @@ export function buildProgram(io: CliIo): Command {
     .description('run one sync cycle now')
     .option('--dry-run', 'print the plan; write nothing anywhere')
     .option('--allow-mass-cancel', 'let this cycle cancel more meetings than the safety limit')
+    .option('--no-wait', 'when another meetsync process is running a cycle, exit 1 instead of waiting for it')
     .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
+      const opts = globals<{ dryRun?: boolean; allowMassCancel?: boolean; wait: boolean }>(cmd);
       await withApp(io, opts, async (app) => {
-        const release = opts.dryRun ? () => undefined : acquireLock(app.config.database);
-        try {
-          const report = await app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel) });
-          printCycle(io, report, opts.json);
-          if (report.counts.failed > 0 || report.calendars.some((c) => !c.ok)) process.exitCode = 1;
-        } finally {
-          release();
-        }
+        const cycle = () => app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel) });
+        // A dry run writes nothing, so it may read while another process runs a cycle.
+        const report = opts.dryRun
+          ? await cycle()
+          : await withCycleLock(app.config.database, cycle, {
+              wait: opts.wait,
+              onWait: () => app.logger.info('another meetsync process is running a sync cycle on this database; waiting for it to finish'),
+            });
+        printCycle(io, report, opts.json);
+        if (report.counts.failed > 0 || report.calendars.some((c) => !c.ok)) process.exitCode = 1;
       });
     });
 
@@ -142,12 +145,7 @@ export function buildProgram(io: CliIo): Command {
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
       await withApp(io, opts, async (app) => {
-        const release = acquireLock(app.config.database);
-        try {
-          await runDaemon({ engine: app.engine, schedule: app.config.schedule, logger: app.logger, allowMassCancel: Boolean(opts.allowMassCancel) });
-        } finally {
-          release();
-        }
+        await runDaemon({ engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel) });
       });
     });
 
