@@ -12,15 +12,16 @@ const WHY: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   EROFS: 'the file system is read-only',
-  ENOENT: 'its folder cannot be created there',
   ENOSPC: 'the disk is full',
   EISDIR: 'it is a folder',
+  ENOTFILE: 'it is not a regular file',
 };
 
-function cannot(what: string, file: string, err: unknown): DatabaseError {
+function cannotCreate(file: string, err: unknown, making: 'folder' | 'file'): DatabaseError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  const why = WHY[code] ?? (err as Error).message;
-  return new DatabaseError(`cannot ${what} the database ${file}: ${why}; check the 'database' key`, { cause: err });
+  // ENOENT after the folders exist: a file system that takes no new files there (/proc, /sys).
+  const why = code === 'ENOENT' ? `${making === 'folder' ? 'its folder' : 'it'} cannot be created there` : (WHY[code] ?? (err as Error).message);
+  return new DatabaseError(`cannot create the database ${file}: ${why}; check the 'database' key`, { cause: err });
 }
 
 /**
@@ -47,10 +48,14 @@ export function openDatabase(file: string): Database.Database {
   if (file === ':memory:') return prepare(new Database(file));
   try {
     makeFolders(path.dirname(file));
-    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
-    else if (!statSync(file).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
   } catch (err) {
-    throw cannot('create', file, err);
+    throw cannotCreate(file, err, 'folder');
+  }
+  try {
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    else if (!statSync(file).isFile()) throw Object.assign(new Error('not a file'), { code: statSync(file).isDirectory() ? 'EISDIR' : 'ENOTFILE' });
+  } catch (err) {
+    throw cannotCreate(file, err, 'file');
   }
   let db: Database.Database;
   try {

@@ -94,6 +94,9 @@ describe('database file', () => {
       expect(err.message).toBe(`cannot create the database ${file}: a part of its folder path is a file, not a folder; check the 'database' key`);
     }
     expect(refusal(base).message).toBe(`cannot create the database ${base}: it is a folder; check the 'database' key`);
+    expect(refusal('/dev/null').message).toBe("cannot create the database /dev/null: it is not a regular file; check the 'database' key");
+    expect(refusal('/proc/1/meetsync.db').message).toBe("cannot create the database /proc/1/meetsync.db: it cannot be created there; check the 'database' key");
+    expect(refusal('/proc/version').message).toBe("cannot use the database /proc/version: unable to open database file; check the 'database' key and that the file and its folder are writable");
   });
 
   it('derives the tables to expect from the migration files', () => {
