@@ -1,3 +1,4 @@
+import { resolvePaidUntil } from './config/paid-until.js';
 import type { Config, SourceConfig } from './config/schema.js';
 import type { CalendarSource } from './calendars/source.js';
 import { GoogleSource } from './calendars/google.js';
@@ -29,7 +30,9 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
       auth: source.auth,
       ...(source.rootUrl ? { rootUrl: source.rootUrl } : {}),
       ...(source.tokenUrl ? { tokenUrl: source.tokenUrl } : {}),
-      logger: logger.child({ source: source.name }),
+      // Not a child logger with {source}: GoogleSource binds `source` itself, and pino writes a
+      // binding given twice twice, so each of its lines would carry the key `source` twice.
+      logger,
       configPath: `sources[${index}]`,
     });
   }
@@ -55,6 +58,21 @@ export function createPlatform(config: Config, logger: Logger): WebMeetingClient
   });
 }
 
+/**
+ * The engine's provisioning settings. `paidUntil` may be a duration (P1Y): it is resolved each
+ * time it is read, when an account is about to be created, so a daemon running for months still
+ * creates accounts paid for a year from their creation, not from the daemon's start.
+ */
+function provisioningSettings(config: Config) {
+  const { paidUntil, ...rest } = config.webMeeting.provisioning;
+  return {
+    ...rest,
+    get paidUntil(): string {
+      return resolvePaidUntil(paidUntil, new Date()).toISOString();
+    },
+  };
+}
+
 export function createApp(config: Config, logger: Logger): App {
   const store = Store.open(config.database);
   const platform = createPlatform(config, logger);
@@ -69,7 +87,7 @@ export function createApp(config: Config, logger: Logger): App {
       window: config.window,
       onEventCancelled: config.webMeeting.onEventCancelled,
       accountIds: config.webMeeting.accountIds,
-      provisioning: config.webMeeting.provisioning,
+      provisioning: provisioningSettings(config),
       defaults: config.webMeeting.meetingDefaults,
       safety: config.safety,
     },

@@ -3,11 +3,14 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { createApp, createPlatform, type App } from './app.js';
 import { loadConfig } from './config/load.js';
+import { PAID_UNTIL_HELP, parsePaidUntil, resolvePaidUntil } from './config/paid-until.js';
 import type { Config } from './config/schema.js';
+import type { ActionKind } from './domain/action.js';
 import { ConfigError, describeError, MeetsyncError, UsageError } from './domain/errors.js';
+import { escapeRawControls, printable } from './domain/printable.js';
 import { scrub } from './domain/redact.js';
 import { createLogger, type Logger } from './log.js';
-import { acquireLock } from './daemon/lock.js';
+import { withCycleLock } from './daemon/lock.js';
 import { runDaemon } from './daemon/run.js';
 import { buildStatus, renderStatus, statusNeedsAttention } from './status.js';
 import { Store } from './store/store.js';
@@ -26,7 +29,16 @@ interface GlobalOptions {
   json?: boolean;
 }
 
-const out = (io: CliIo, text: string) => io.stdout.write(`${scrub(text)}\n`);
+/**
+ * The output boundary: everything the CLI prints goes through `emit`, once, so no terminal
+ * control gets out (titles come from whoever sent the invitation). Results are scrubbed of
+ * secrets here; error lines were scrubbed when the error was made (domain/errors.ts), and
+ * scrubbing them again would mangle "webMeeting.apiKey: required" by its `apiKey:` pattern.
+ */
+const emit = (stream: NodeJS.WritableStream, text: string) => stream.write(printable(text));
+const out = (io: CliIo, text: string) => emit(io.stdout, `${scrub(text)}\n`);
+const outJson = (io: CliIo, value: unknown, indent?: number) => out(io, escapeRawControls(JSON.stringify(value, null, indent)));
+const complain = (io: CliIo, text: string) => emit(io.stderr, `${text}\n`);
 
 function loggerFor(io: CliIo, config: Config | undefined, json: boolean | undefined): Logger {
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
@@ -42,28 +54,51 @@ function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (
 }
 
 /** Commands that need the config and the database, but no calendar source or engine. */
-async function withStore<T>(io: CliIo, opts: GlobalOptions, fn: (ctx: { config: Config; store: Store; logger: Logger }) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  io: CliIo,
+  opts: GlobalOptions,
+  fn: (ctx: { config: Config; store: Store; logger: Logger; noDatabase: boolean }) => Promise<T>,
+  options: { create: boolean } = { create: true },
+): Promise<T> {
   const { config } = loadConfig(opts.config, io.env, io.cwd);
   const logger = loggerFor(io, config, opts.json);
-  const store = Store.open(config.database);
+  // A command that only reads must not create the database (nor its folder) it reports on: an
+  // empty one in memory stands in for it.
+  const noDatabase = !options.create && config.database !== ':memory:' && !existsSync(config.database);
+  const store = Store.open(noDatabase ? ':memory:' : config.database);
   try {
-    return await fn({ config, store, logger });
+    return await fn({ config, store, logger, noDatabase });
   } finally {
     store.close();
   }
 }
 
+/** What a dry run says it would do, per planned action. */
+const DRY_RUN_VERB: Record<ActionKind, string> = {
+  create: 'would create',
+  update: 'would update',
+  cancel: 'would cancel',
+  adopt: 'would adopt',
+  skip: 'would skip',
+  exception: 'would record',
+  pending: 'would resolve',
+  unchanged: 'no change',
+};
+
 function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): void {
   if (json) {
-    out(io, JSON.stringify({
+    outJson(io, {
       ...report.counts, dryRun: report.dryRun, calendars: report.calendars, outcomes: report.outcomes, problems: report.problems,
       ...(report.halted ? { halted: report.halted } : {}), ...(report.planned ? { planned: report.planned } : {}),
-    }, null, 2));
+    }, 2);
     return;
   }
   if (report.dryRun) {
     out(io, 'Dry run: nothing was written to the platform, the calendars or the database.');
-    for (const p of report.planned ?? []) out(io, `  would ${p.action.padEnd(9)} ${p.title || p.eventId}${p.detail ? ` — ${p.detail}` : ''}`);
+    // Unchanged events are only counted (last line): listing them would bury what would happen.
+    for (const p of (report.planned ?? []).filter((x) => x.action !== 'unchanged')) {
+      out(io, `  ${DRY_RUN_VERB[p.action].padEnd(14)} ${p.title || p.eventId}${p.detail ? ` — ${p.detail}` : ''}`);
+    }
   } else {
     for (const o of report.outcomes.filter((x) => x.outcome !== 'unchanged')) {
       out(io, `  ${o.outcome.padEnd(9)} ${o.title || o.eventId}${o.meetingNumber ? ` [${o.meetingNumber}]` : ''}${o.reason ? ` — ${o.reason}` : ''}`);
@@ -86,7 +121,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--json', 'machine-readable output')
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => emit(io.stdout, s), writeErr: (s) => emit(io.stderr, s) });
   const globals = <T extends object = Record<string, unknown>>(cmd: Command) => cmd.optsWithGlobals<GlobalOptions & T>();
 
   program
@@ -94,17 +129,20 @@ export function buildProgram(io: CliIo): Command {
     .description('run one sync cycle now')
     .option('--dry-run', 'print the plan; write nothing anywhere')
     .option('--allow-mass-cancel', 'let this cycle cancel more meetings than the safety limit')
+    .option('--no-wait', 'when another meetsync process is running a cycle, exit 1 instead of waiting for it')
     .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
+      const opts = globals<{ dryRun?: boolean; allowMassCancel?: boolean; wait: boolean }>(cmd);
       await withApp(io, opts, async (app) => {
-        const release = opts.dryRun ? () => undefined : acquireLock(app.config.database);
-        try {
-          const report = await app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel) });
-          printCycle(io, report, opts.json);
-          if (report.counts.failed > 0 || report.calendars.some((c) => !c.ok) || report.problems.length > 0 || report.halted) process.exitCode = 1;
-        } finally {
-          release();
-        }
+        const cycle = () => app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel) });
+        // A dry run writes nothing, so it may read while another process runs a cycle.
+        const report = opts.dryRun
+          ? await cycle()
+          : await withCycleLock(app.config.database, cycle, {
+              wait: opts.wait,
+              onWait: () => app.logger.info('another meetsync process is running a sync cycle on this database; waiting for it to finish'),
+            });
+        printCycle(io, report, opts.json);
+        if (report.counts.failed > 0 || report.calendars.some((c) => !c.ok) || report.problems.length > 0 || report.halted) process.exitCode = 1;
       });
     });
 
@@ -115,12 +153,7 @@ export function buildProgram(io: CliIo): Command {
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
       await withApp(io, opts, async (app) => {
-        const release = acquireLock(app.config.database);
-        try {
-          await runDaemon({ engine: app.engine, schedule: app.config.schedule, logger: app.logger, allowMassCancel: Boolean(opts.allowMassCancel) });
-        } finally {
-          release();
-        }
+        await runDaemon({ engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel) });
       });
     });
 
@@ -129,12 +162,21 @@ export function buildProgram(io: CliIo): Command {
     .description('per calendar the last success, last error and meeting counts; per event with a problem, the reason')
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
-      await withStore(io, opts, async ({ config, store }) => {
-        const configured = config.sources.flatMap((s) => (s.kind === 'google' ? s.calendars : s.mailboxes).map((calendarId) => ({ source: s.name, calendarId })));
-        const report = buildStatus(store, configured);
-        out(io, opts.json ? JSON.stringify(report, null, 2) : renderStatus(report));
-        if (statusNeedsAttention(report)) process.exitCode = 1;
-      });
+      await withStore(
+        io,
+        opts,
+        async ({ config, store, noDatabase }) => {
+          const configured = config.sources.flatMap((s) => (s.kind === 'google' ? s.calendars : s.mailboxes).map((calendarId) => ({ source: s.name, calendarId })));
+          const report = buildStatus(store, configured);
+          if (opts.json) outJson(io, report, 2);
+          else {
+            if (noDatabase) out(io, `No database yet at ${config.database}: run 'meetsync sync' first.\n`);
+            out(io, renderStatus(report));
+          }
+          if (statusNeedsAttention(report)) process.exitCode = 1;
+        },
+        { create: false },
+      );
     });
 
   const accounts = program.command('accounts').description('platform accounts');
@@ -146,24 +188,29 @@ export function buildProgram(io: CliIo): Command {
     .requiredOption('--last <name>', 'last name')
     .option('--type <type>', 'account type', 'trial')
     .option('--language <code>', 'preferred language', 'en')
-    .option('--paid-until <iso>', 'paid until (ISO instant); default: webMeeting.provisioning.paidUntil')
+    .option('--paid-until <when>', 'paid until: a duration from now (P1Y, 365d) or an ISO instant; default: webMeeting.provisioning.paidUntil')
     .option('--no-send-password', 'do not email the organizer a password')
     .action(async (_o, cmd: Command) => {
       const opts = globals<{ email: string; first: string; last: string; type: string; language: string; paidUntil?: string; sendPassword: boolean }>(cmd);
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.email)) throw new UsageError(`--email ${opts.email}: not an email address`);
-      if (opts.paidUntil !== undefined && Number.isNaN(Date.parse(opts.paidUntil))) throw new UsageError(`--paid-until ${opts.paidUntil}: not an ISO date such as 2027-12-31T00:00:00.000Z`);
+      if (opts.paidUntil !== undefined && !parsePaidUntil(opts.paidUntil)) throw new UsageError(`--paid-until ${opts.paidUntil}: must be ${PAID_UNTIL_HELP}`);
       await withStore(io, opts, async ({ config, store, logger }) => {
         const platform = createPlatform(config, logger);
-        const paidUntil = new Date(opts.paidUntil ?? config.webMeeting.provisioning.paidUntil).toISOString();
+        const now = new Date();
+        const paidUntil = resolvePaidUntil(opts.paidUntil ?? config.webMeeting.provisioning.paidUntil, now);
+        if (paidUntil.getTime() <= now.getTime()) {
+          const given = opts.paidUntil === undefined ? `webMeeting.provisioning.paidUntil (${config.webMeeting.provisioning.paidUntil})` : `--paid-until ${opts.paidUntil}`;
+          throw new UsageError(`${given} is in the past: the account would be created expired; give a duration such as P1Y`);
+        }
         const organizer = await provisionOrganizer(
           platform,
           store,
           opts.email.toLowerCase(),
-          { accountType: opts.type, preferredLanguage: opts.language, sendPassword: opts.sendPassword, paidUntil },
-          new Date(),
+          { accountType: opts.type, preferredLanguage: opts.language, sendPassword: opts.sendPassword, paidUntil: paidUntil.toISOString() },
+          now,
           { firstName: opts.first, lastName: opts.last },
         );
-        if (opts.json) out(io, JSON.stringify(organizer, null, 2));
+        if (opts.json) outJson(io, organizer, 2);
         else {
           out(io, `Created account ${organizer.accountId} with organizer ${organizer.email} (user ${organizer.userId}).`);
           out(io, `Their tagged events now get web meetings. To keep this account's organizers refreshed, add ${organizer.accountId} to webMeeting.accountIds.`);
@@ -180,11 +227,11 @@ export function buildProgram(io: CliIo): Command {
       await withStore(io, opts, async ({ config, store, logger }) => {
         if (opts.refresh) {
           const { failures } = await refreshOrganizers(createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
-          for (const f of failures) io.stderr.write(`meetsync: account ${f.accountId} could not be read: ${scrub(f.error)}\n`);
+          for (const f of failures) complain(io, `meetsync: account ${f.accountId} could not be read: ${scrub(f.error)}`);
           if (failures.length > 0) process.exitCode = 1;
         }
         const list = store.organizers();
-        if (opts.json) out(io, JSON.stringify(list, null, 2));
+        if (opts.json) outJson(io, list, 2);
         else if (list.length === 0) out(io, "No organizers known. Add accounts to webMeeting.accountIds and run 'meetsync organizers --refresh', or 'meetsync accounts create'.");
         else {
           out(io, `${list.length} organizer${list.length === 1 ? '' : 's'}:`);
@@ -211,7 +258,7 @@ export function buildProgram(io: CliIo): Command {
         caCertificate: sims.caCertPath,
         config: sims.configPath,
       };
-      if (opts.json) out(io, JSON.stringify(info));
+      if (opts.json) outJson(io, info);
       else {
         out(io, `Web Meeting simulator:     ${info.webMeeting.url}   (API key: ${info.webMeeting.apiKey})`);
         out(io, `Google Calendar simulator: ${info.google.rootUrl}   (calendars: ${opts.calendar.join(', ')})`);
@@ -244,16 +291,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof ConfigError) {
-      io.stderr.write(`meetsync: config error: ${err.message}\n`);
-      for (const issue of err.issues) io.stderr.write(`  ${issue.path}: ${issue.message}\n`);
+      complain(io, `meetsync: config error: ${err.message}`);
+      for (const issue of err.issues) complain(io, `  ${issue.path}: ${issue.message}`);
       return 2;
     }
     if (err instanceof MeetsyncError) {
-      io.stderr.write(`meetsync: ${describeError(err)}\n`);
+      complain(io, `meetsync: ${describeError(err)}`);
       return err.exitCode;
     }
-    io.stderr.write(`meetsync: unexpected error: ${describeError(err)}\n`);
-    if (io.env.MEETSYNC_DEBUG) io.stderr.write(`${scrub(String((err as Error).stack))}\n`);
+    complain(io, `meetsync: unexpected error: ${describeError(err)}`);
+    if (io.env.MEETSYNC_DEBUG) complain(io, scrub(String((err as Error).stack)));
     return 1;
   }
 }

@@ -1,5 +1,6 @@
 import { pino, type Logger as PinoLogger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
+import { escapeRawControls, printable } from './domain/printable.js';
 import { scrub, scrubDeep } from './domain/redact.js';
 
 export type Logger = PinoLogger;
@@ -34,13 +35,14 @@ export interface LogOptions {
 
 /**
  * Structured JSON logs (pino). Known secret keys are censored by path, and every string in every
- * record is scrubbed of registered secrets and token shapes before it is written.
+ * record is scrubbed of registered secrets and token shapes before it is written. No line carries
+ * a raw terminal control character (domain/printable.ts).
  */
 export function createLogger(options: LogOptions = {}): Logger {
   const destination = options.destination ?? process.stderr;
   const stream = options.pretty
     ? prettyStream(destination)
-    : { write: (line: string) => destination.write(scrub(line)) };
+    : { write: (line: string) => destination.write(escapeRawControls(scrub(line))) };
   return pino(
     {
       level: options.level ?? 'info',
@@ -58,9 +60,14 @@ export function createLogger(options: LogOptions = {}): Logger {
   );
 }
 
-function prettyStream(destination: NodeJS.WritableStream): NodeJS.WritableStream {
-  const pretty = pinoPretty({ destination, colorize: false, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
-  return { write: (line: string) => pretty.write(scrub(line)) } as unknown as NodeJS.WritableStream;
+/**
+ * Readable lines for a terminal. Formatted here, synchronously, so that what reaches the
+ * terminal is the formatted text, made printable: pino-pretty writes the titles and messages
+ * in a record as they are, escape sequences included.
+ */
+function prettyStream(destination: NodeJS.WritableStream): { write(line: string): void } {
+  const format = prettyFactory({ colorize: false, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
+  return { write: (line: string) => destination.write(printable(format(scrub(line)))) };
 }
 
 /** A logger that writes nothing (tests, and library use without a logger). */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import cron from 'node-cron';
+import { DEFAULT_PAID_UNTIL, paidUntilSchema, parsePaidUntil } from './paid-until.js';
+import { endpointUrl } from './transport.js';
 
 /**
  * The config file's schema. Every key is documented in config.example.yaml; defaults here are
@@ -8,10 +10,6 @@ import cron from 'node-cron';
  */
 
 const nonEmpty = z.string().trim().min(1, 'required, must not be empty');
-const httpUrl = z
-  .string()
-  .url('must be a URL such as https://example.com')
-  .refine((u) => /^https?:\/\//i.test(u), 'must start with http:// or https://');
 const email = z.string().trim().toLowerCase().email('must be an email address');
 const hex24 = z.string().regex(/^[0-9a-f]{24}$/i, 'must be a 24-character hex account id');
 
@@ -28,13 +26,20 @@ const provisioningSchema = z
     accountType: nonEmpty.default('trial'),
     preferredLanguage: nonEmpty.default('en'),
     sendPassword: z.boolean().default(true),
-    paidUntil: z.iso.datetime({ message: 'must be an ISO-8601 UTC instant such as 2027-12-31T00:00:00.000Z' }).default('2027-12-31T00:00:00.000Z'),
+    paidUntil: paidUntilSchema,
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    // Accounts created with a date already past would be born expired; a duration never goes stale.
+    const parsed = parsePaidUntil(p.paidUntil);
+    if (p.enabled && parsed?.kind === 'instant' && parsed.at.getTime() <= Date.now()) {
+      ctx.addIssue({ code: 'custom', path: ['paidUntil'], message: `${p.paidUntil} is in the past; give a duration such as P1Y (counted from each account's creation)` });
+    }
+  });
 
 const webMeetingSchema = z
   .object({
-    baseUrl: httpUrl,
+    baseUrl: endpointUrl('the full-control API key'),
     apiKey: nonEmpty,
     accountIds: z.array(hex24).default([]),
     joinUrlTemplate: z
@@ -56,7 +61,7 @@ const webMeetingSchema = z
       accountType: 'trial',
       preferredLanguage: 'en',
       sendPassword: true,
-      paidUntil: '2027-12-31T00:00:00.000Z',
+      paidUntil: DEFAULT_PAID_UNTIL,
     }),
   })
   .strict();
@@ -72,8 +77,8 @@ const googleSourceSchema = z
     kind: z.literal('google'),
     calendars: z.array(nonEmpty).min(1, 'list at least one calendar id'),
     auth: googleAuthSchema,
-    rootUrl: httpUrl.optional(),
-    tokenUrl: httpUrl.optional(),
+    rootUrl: endpointUrl('OAuth access tokens').optional(),
+    tokenUrl: endpointUrl('the client secret and refresh token').optional(),
   })
   .strict();
 
@@ -83,8 +88,8 @@ const outlookSourceSchema = z
     kind: z.literal('outlook'),
     mailboxes: z.array(email).min(1, 'list at least one mailbox'),
     auth: z.object({ tenantId: nonEmpty, clientId: nonEmpty, clientSecret: nonEmpty }).strict(),
-    graphBaseUrl: httpUrl.optional(),
-    authorityHost: httpUrl.optional(),
+    graphBaseUrl: endpointUrl('access tokens').optional(),
+    authorityHost: endpointUrl('the client secret').optional(),
   })
   .strict();
 

@@ -2,17 +2,22 @@ import cron from 'node-cron';
 import { describeError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { CycleReport, SyncEngine } from '../sync/engine.js';
+import { LockedError, withCycleLock } from './lock.js';
 
 export interface DaemonOptions {
   engine: SyncEngine;
   schedule: string;
   logger: Logger;
+  /** Whose cycle lock (`<database>.lock`) each cycle takes, so that no other process runs one meanwhile. */
+  databaseFile: string;
   allowMassCancel?: boolean;
 }
 
 /**
- * Runs a cycle now and then on the cron schedule, never two at once. SIGTERM and SIGINT let the
- * action in flight finish, then the returned promise resolves (the caller exits 0).
+ * Runs a cycle now and then on the cron schedule, never two at once: not in this process, and
+ * not across processes (the cycle lock, taken per cycle, so `meetsync sync` can run between
+ * cycles). SIGTERM and SIGINT let the action in flight finish, then the returned promise
+ * resolves (the caller exits 0).
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const { engine, logger } = options;
@@ -27,10 +32,15 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     }
     running = (async () => {
       try {
-        const report = await engine.runCycle({ shouldStop: () => stopping, ...(options.allowMassCancel ? { allowMassCancel: true } : {}) });
+        const report = await withCycleLock(
+          options.databaseFile,
+          () => engine.runCycle({ shouldStop: () => stopping, ...(options.allowMassCancel ? { allowMassCancel: true } : {}) }),
+          { wait: false },
+        );
         logCycle(report, logger);
       } catch (err) {
-        logger.error(`sync cycle failed: ${describeError(err)}`);
+        if (err instanceof LockedError) logger.warn('another meetsync process is running a sync cycle on this database; this tick is skipped');
+        else logger.error(`sync cycle failed: ${describeError(err)}`);
       } finally {
         running = undefined;
       }

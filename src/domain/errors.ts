@@ -129,6 +129,15 @@ export class SyncTokenExpiredError extends CalendarError {}
 /** A data file (ICS feed, stored state) could not be read as what it claims to be. */
 export class DataError extends MeetsyncError {}
 
+/**
+ * The database cannot be used: its file cannot be created, opened or written, it is not a
+ * meetsync database, or its schema is damaged. Like a config error, a person must fix the setup
+ * (the `database` key, the folder, a backup) before anything can run. Exit code 2.
+ */
+export class DatabaseError extends MeetsyncError {
+  override readonly exitCode = 2;
+}
+
 /** A safety rule stopped an action (mass cancellation, empty read). */
 export class SafetyStopError extends MeetsyncError {}
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
-import { DataError } from '../domain/errors.js';
+import { DatabaseError, DataError } from '../domain/errors.js';
 
 /** One numbered SQL file of migrations/, e.g. 0001_init.sql. */
 export interface Migration {
@@ -54,7 +54,7 @@ export function migrate(db: Database.Database, all: readonly Migration[] = readM
   const latestKnown = all.at(-1)?.version ?? 0;
   const newest = Math.max(0, ...applied);
   if (newest > latestKnown) {
-    throw new DataError(`the database was written by a newer meetsync (schema ${newest}, this version knows ${latestKnown}); upgrade meetsync`);
+    throw new DatabaseError(`the database was written by a newer meetsync (schema ${newest}, this version knows ${latestKnown}); upgrade meetsync`);
   }
   const pending = pendingMigrations(applied, all);
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');

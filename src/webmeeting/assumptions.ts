@@ -168,6 +168,25 @@ export function icsPathFor(icsToken: string): string {
 }
 
 /**
+ * ASSUMED: the token of a feed path is its last non-empty path segment (the tutorial's
+ * `/api/v6/meeting/calender/user/<icsToken>`); a query string, a fragment or a trailing slash is
+ * not part of it. Returns the token as written in the path and percent-decoded, so that either
+ * form is recognised as a secret when a message echoes it.
+ */
+export function icsTokensOfPath(icsPath: string): string[] {
+  const pathOnly = icsPath.split(/[?#]/, 1)[0] ?? '';
+  const segment = pathOnly.split('/').filter((s) => s !== '').pop();
+  if (!segment) return [];
+  let decoded = segment;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    // Not valid percent-encoding: the segment as written is all there is.
+  }
+  return decoded === segment ? [segment] : [segment, decoded];
+}
+
+/**
  * ASSUMED: the feed is public to whoever holds its token, like any calendar subscription URL,
  * so meetsync does NOT send the API key with it (one less place the key travels).
  */

@@ -16,6 +16,7 @@ import {
   defaultJoinUrlTemplate,
   extraMeetingFields,
   icsPathFor,
+  icsTokensOfPath,
   isAlreadyGone,
   recurringBody,
   FEED_SENDS_API_KEY,
@@ -121,7 +122,8 @@ export class WebMeetingClient implements MeetingPlatform {
     return admins.map((admin) => {
       registerSecret(admin.icsToken);
       const icsPath = admin.icsPath ?? (admin.icsToken ? icsPathFor(admin.icsToken) : undefined);
-      registerSecret(icsPath?.split('/').pop());
+      // The path may carry a token other than icsToken (or the only one), possibly encoded.
+      if (icsPath) icsTokensOfPath(icsPath).forEach(registerSecret);
       return {
         id: admin.id,
         accountId,
@@ -172,8 +174,7 @@ export class WebMeetingClient implements MeetingPlatform {
    */
   async readFeed(icsPath: string, owner?: string): Promise<FeedMeeting[]> {
     if (!icsPath.startsWith('/')) icsPath = `/${icsPath}`;
-    const token = /\/calender\/user\/([^/?#]+)/i.exec(icsPath)?.[1];
-    registerSecret(token);
+    icsTokensOfPath(icsPath).forEach(registerSecret);
     const req: ApiRequest = { method: 'GET', path: icsPath, kind: 'calendar', withApiKey: FEED_SENDS_API_KEY };
     const res = await this.http.send(req);
     if (res.status < 200 || res.status > 299) throw platformFailure(req, res);
@@ -216,6 +217,9 @@ export function meetingBody(spec: MeetingSpec): Record<string, unknown> {
 }
 
 function toMeeting(data: MeetingData): Meeting {
+  // Each meeting has a feed token of its own (the tutorial's "Creating meetings" answer); meetsync
+  // never uses it, but an error or log line could still echo it.
+  registerSecret(data.icsToken);
   return {
     id: data.id,
     meetingNumber: data.meetingId,

@@ -62,6 +62,8 @@ export const meetingSchema = z.object({
   endTime: instant,
   duration: z.union([z.number(), z.string().regex(/^\d+$/, 'expected minutes')]).optional(),
   agenda: text,
+  /** Read only to be registered as a secret (client.ts). */
+  icsToken: z.string().nullish(),
 });
 
 export type AccountData = z.infer<typeof accountSchema>;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withCycleLock } from '../../src/daemon/lock.js';
 import { E2E_API_KEY, OAUTH, runCli, startCliWorld, type CliWorld } from '../support/cli-harness.js';
 
 /** The `meetsync` command as a user runs it: a separate process, real HTTPS to the simulators. */
@@ -181,7 +182,8 @@ describe('meetsync CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('meetsync daemon stopped');
     expect(r.stderr).not.toContain(E2E_API_KEY);
-    expect(existsSync(`${w.dbPath}.lock`)).toBe(false);
+    // The cycle lock is free again (the file stays: it is only ever locked, never removed).
+    await expect(withCycleLock(w.dbPath, async () => 'free', { wait: false })).resolves.toBe('free');
   });
 
   it('never writes a secret into the database', async () => {

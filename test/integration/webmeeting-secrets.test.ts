@@ -152,4 +152,22 @@ describe('no secret in errors or logs', () => {
     expect(err).toMatchObject({ status: 404 });
     expectNoSecret(err);
   });
+
+  it("a meeting's own ICS token, and a feed path's percent-encoded one, are kept out of later errors", async () => {
+    const meetingToken = `Mtg.${Date.now().toString(36)}x7q2`;
+    const meeting = { id: 'aaaaaaaaaaaaaaaaaaaaaaaa', meetingId: '1234-5678-9012-3456', topic: 'Planning', startTime: spec.startTime, endTime: spec.endTime, agenda: '', icsToken: meetingToken };
+    sim.server.inject({ kind: 'status', status: 200, method: 'POST', pathIncludes: '/api/v6/meeting', body: { responseCode: 0, data: meeting } });
+    const c = client();
+    await c.createMeeting(userId, spec);
+    sim.server.inject({ kind: 'status', status: 400, method: 'PUT', body: { responseCode: -4, responseMessage: `data not valid: calendar ${meetingToken} closed` } });
+    const err = await failure(c.updateMeeting(userId, meeting.id, spec));
+    expect(err.message).toContain('calendar [redacted] closed');
+    expect(err.message).not.toContain(meetingToken);
+
+    const feedToken = `Feed+${Date.now().toString(36)}/z9`;
+    sim.server.inject({ kind: 'status', status: 404, method: 'GET', pathIncludes: '/calender/user/', body: { responseCode: -99, responseMessage: `no calendar ${feedToken}` } });
+    const feedErr = await failure(c.readFeed(`/api/v6/meeting/calender/user/${encodeURIComponent(feedToken)}`));
+    expect(feedErr.message).toContain('no calendar [redacted]');
+    expect(feedErr.message).not.toContain(feedToken);
+  });
 });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { resolvePaidUntil } from '../../src/config/paid-until.js';
 import { ConfigError } from '../../src/domain/errors.js';
 
 const minimal = `
@@ -102,5 +103,96 @@ sources:
     const text = minimal.replace('accountIds: [5e9459c5b863b82cefdddf4f]', 'accountIds: [super-secret-key-value]');
     const issues = issuesOf(() => parseConfig(text, { WEBMEETING_API_KEY: 'super-secret-key-value' }, '/tmp'));
     expect(issues.join('\n')).not.toContain('super-secret-key-value');
+  });
+});
+
+describe('config: endpoints that receive secrets', () => {
+  const withUrls = (urls: { baseUrl?: string; rootUrl?: string; tokenUrl?: string; graphBaseUrl?: string; authorityHost?: string }) => `
+webMeeting:
+  baseUrl: ${urls.baseUrl ?? 'https://meeting.example.com'}
+  apiKey: k-123456
+sources:
+  - name: g
+    kind: google
+    calendars: [alice@example.com]
+    auth: { type: serviceAccount, keyFile: ./sa.json }
+    rootUrl: ${urls.rootUrl ?? 'https://www.googleapis.com/'}
+    tokenUrl: ${urls.tokenUrl ?? 'https://oauth2.googleapis.com/token'}
+  - name: o
+    kind: outlook
+    mailboxes: [carol@example.com]
+    auth: { tenantId: t, clientId: c, clientSecret: s }
+    graphBaseUrl: ${urls.graphBaseUrl ?? 'https://graph.microsoft.com/'}
+    authorityHost: ${urls.authorityHost ?? 'https://login.microsoftonline.com'}
+`;
+
+  it('refuses http:// for the platform, Google and Microsoft endpoints, naming the key', () => {
+    const issues = issuesOf(() =>
+      parseConfig(
+        withUrls({
+          baseUrl: 'http://meeting.example.com',
+          rootUrl: 'http://www.googleapis.com/',
+          tokenUrl: 'http://oauth2.googleapis.com/token',
+          graphBaseUrl: 'http://graph.microsoft.com/',
+          authorityHost: 'http://127.0.0.1.nip.io',
+        }),
+        {},
+        '/tmp',
+      ),
+    );
+    expect(issues.map((i) => i.split(':')[0]).sort()).toEqual([
+      'sources[0].rootUrl',
+      'sources[0].tokenUrl',
+      'sources[1].authorityHost',
+      'sources[1].graphBaseUrl',
+      'webMeeting.baseUrl',
+    ]);
+    expect(issues).toContain(
+      'webMeeting.baseUrl: must start with https://: over http:// the full-control API key would cross the network in clear (http:// is accepted only for 127.0.0.0/8, ::1 or localhost)',
+    );
+    expect(issues.find((i) => i.startsWith('sources[0].tokenUrl'))).toContain('the client secret and refresh token');
+  });
+
+  it.each(['http://127.0.0.1:8080', 'http://127.45.0.9/', 'http://[::1]:9000/', 'http://localhost:3000', 'https://meeting.example.com'])(
+    'accepts %s (https, or http on loopback)',
+    (url) => {
+      const cfg = parseConfig(withUrls({ baseUrl: url, rootUrl: url, tokenUrl: url, graphBaseUrl: url, authorityHost: url }), {}, '/tmp');
+      expect(cfg.webMeeting.baseUrl).toBe(url);
+    },
+  );
+
+  it.each(['http://localhost.evil.example/', 'http://128.0.0.1/', 'http://0.0.0.0/', 'ftp://meeting.example.com/'])('refuses %s', (url) => {
+    const issues = issuesOf(() => parseConfig(withUrls({ baseUrl: url }), {}, '/tmp'));
+    expect(issues.some((i) => i.startsWith('webMeeting.baseUrl: must start with https://'))).toBe(true);
+  });
+});
+
+describe('config: how long created accounts are paid for', () => {
+  const provisioning = (p: string) => minimal.replace('  accountIds:', `  provisioning: ${p}\n  accountIds:`);
+  const env = { WEBMEETING_API_KEY: 'k-123456' };
+  const now = new Date('2031-02-28T12:00:00.000Z');
+
+  it('defaults to one year counted from the creation, not to a fixed date', () => {
+    const cfg = parseConfig(minimal, env, '/tmp');
+    expect(cfg.webMeeting.provisioning.paidUntil).toBe('P1Y');
+    expect(resolvePaidUntil(cfg.webMeeting.provisioning.paidUntil, now).toISOString()).toBe('2032-02-28T12:00:00.000Z');
+  });
+
+  it('takes an ISO duration, a number of days, or a fixed instant', () => {
+    expect(resolvePaidUntil('P6M', now).toISOString()).toBe('2031-08-28T12:00:00.000Z');
+    expect(resolvePaidUntil('365d', now).toISOString()).toBe('2032-02-28T12:00:00.000Z');
+    expect(resolvePaidUntil('2040-01-01T00:00:00Z', now).toISOString()).toBe('2040-01-01T00:00:00.000Z');
+    expect(parseConfig(provisioning('{ enabled: true, paidUntil: 90d }'), env, '/tmp').webMeeting.provisioning.paidUntil).toBe('90d');
+  });
+
+  it('refuses what is neither, and a fixed date already past while provisioning is on', () => {
+    expect(issuesOf(() => parseConfig(provisioning('{ paidUntil: next year }'), env, '/tmp'))).toEqual([
+      'webMeeting.provisioning.paidUntil: must be a duration from the moment the account is created, such as P1Y, P6M or 365d, or an ISO-8601 UTC instant such as 2027-12-31T00:00:00Z',
+    ]);
+    expect(issuesOf(() => parseConfig(provisioning('{ enabled: true, paidUntil: "2020-12-31T00:00:00.000Z" }'), env, '/tmp'))).toEqual([
+      "webMeeting.provisioning.paidUntil: 2020-12-31T00:00:00.000Z is in the past; give a duration such as P1Y (counted from each account's creation)",
+    ]);
+    // A config written for an older version (fixed date, provisioning off) still loads.
+    expect(parseConfig(provisioning('{ enabled: false, paidUntil: "2020-12-31T00:00:00.000Z" }'), env, '/tmp').webMeeting.provisioning.enabled).toBe(false);
   });
 });

@@ -1,0 +1,40 @@
+/**
+ * Event titles are written by whoever sends the invitation, and provider error messages by the
+ * provider: printed raw, an escape sequence in them drives the reader's terminal (retitle the
+ * window, hide or recolour text, on some terminals worse). Everything meetsync prints for a
+ * person goes through `printable` once, where it leaves the process (src/cli.ts, src/log.ts).
+ */
+
+/**
+ * ECMA-48 sequences, 7-bit (ESC ...) and 8-bit (C1 introducers): CSI with its parameters, OSC,
+ * DCS, SOS, PM and APC up to their terminator (BEL or ST, or the end of the text when missing),
+ * and the two-character ESC forms. Removed whole, so no parameter text is left behind.
+ */
+const ESCAPE_SEQUENCE = new RegExp(
+  [
+    '(?:\\u001b\\[|\\u009b)[0-?]*[ -/]*[@-~]?',
+    '(?:\\u001b[\\]PX^_]|[\\u0090\\u0098\\u009d-\\u009f])[^\\u0007\\u001b\\u009c]*(?:\\u0007|\\u001b\\\\|\\u009c)?',
+    '\\u001b[ -/]*[0-~]?',
+  ].join('|'),
+  'g',
+);
+
+/** C0 controls but the line feed, DEL, and C1 controls. */
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * `text` without terminal control: escape sequences removed, a tab becomes a space, every other
+ * control character (C0 except the line feed, DEL, C1) is dropped. Line feeds stay: they are how
+ * the CLI separates its own lines.
+ */
+export function printable(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(/\t/g, ' ').replace(CONTROL, '');
+}
+
+/**
+ * For JSON text (log lines, --json output): DEL and C1 controls, which JSON.stringify leaves raw,
+ * written as \u escapes instead, so the JSON stays valid and means the same.
+ */
+export function escapeRawControls(json: string): string {
+  return json.replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
