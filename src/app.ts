@@ -43,7 +43,8 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
     auth: source.auth,
     ...(source.graphBaseUrl ? { graphBaseUrl: source.graphBaseUrl } : {}),
     ...(source.authorityHost ? { authorityHost: source.authorityHost } : {}),
-    logger: logger.child({ source: source.name }),
+    // OutlookSource binds `source` itself, like GoogleSource (see above).
+    logger,
     configPath: `sources[${index}]`,
   });
 }
