@@ -13,5 +13,11 @@ CREATE TABLE engine_state (
 -- posts a second meeting, and says why in `status`. NULL otherwise.
 ALTER TABLE mappings ADD COLUMN held TEXT;
 
+-- Set (to when) before DELETE /meeting is sent, like the intent before a POST: until the
+-- deletion is confirmed the meeting may or may not exist (a lost answer, a crash). If the event
+-- is wanted again meanwhile, the meeting is checked with a PUT (404: created again), never
+-- assumed to be there. NULL otherwise.
+ALTER TABLE mappings ADD COLUMN deleting_since TEXT;
+
 -- Notes about attendees' copies were no problem to act on, and were never cleared.
 DELETE FROM event_notes WHERE kind = 'skipped' AND reason LIKE 'attendee''s copy%';

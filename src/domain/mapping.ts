@@ -35,6 +35,11 @@ export interface Mapping {
    * the id needed to update or delete it. Neither adopted nor posted again; `status` says why.
    */
   held?: string;
+  /**
+   * When a DELETE of the meeting was sent without its success being recorded (in flight, answer
+   * lost, failed): the meeting may be gone. An event wanted again checks it with a PUT.
+   */
+  deletingSince?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -115,6 +115,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           updatedAt: at(),
         };
         delete updated.lastError;
+        delete updated.deletingSince;
         store.transaction(() => {
           store.saveMapping(updated);
           store.clearNote(event);
@@ -125,11 +126,15 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
       }
       case 'cancel': {
         if (action.mode === 'delete' && action.mapping.meetingId) {
+          // Recorded first: if the answer is lost (or meetsync dies), the meeting may be gone.
+          if (!action.mapping.deletingSince) store.saveMapping({ ...action.mapping, deletingSince: at() });
           await ctx.platform.deleteMeeting(action.mapping.userId, action.mapping.meetingId);
         }
         const state = action.mode === 'delete' ? 'cancelled' : 'kept';
         store.transaction(() => {
-          store.saveMapping({ ...action.mapping, state, updatedAt: at() });
+          const done: Mapping = { ...action.mapping, state, updatedAt: at() };
+          delete done.deletingSince;
+          store.saveMapping(done);
           store.clearNote(event);
           store.clearOccurrenceNotes(event);
         });
@@ -303,6 +308,7 @@ async function recreate(mapping: Mapping, desired: DesiredMeeting, ctx: ExecuteC
   delete intent.meetingId;
   delete intent.meetingNumber;
   delete intent.lastError;
+  delete intent.deletingSince;
   delete intent.timeZone;
   if (desired.timeZone) intent.timeZone = desired.timeZone;
   ctx.store.saveMapping(intent);

@@ -126,6 +126,8 @@ export function plan(input: PlanInput): SyncAction[] {
 
     if (mapping) {
       const changes = changesBetween(mapping, wanted.desired);
+      // A DELETE was sent and not confirmed: the meeting may be gone. A PUT finds out (404: created again).
+      if (mapping.deletingSince && changes.length === 0) changes.push('meeting may have been deleted');
       if (changes.length === 0) actions.push({ kind: 'unchanged', event, mapping });
       else if (isOver(event, input.now)) actions.push({ kind: 'unchanged', event, mapping });
       else actions.push({ kind: 'update', event, mapping, desired: wanted.desired, changes });

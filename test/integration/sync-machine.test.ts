@@ -103,6 +103,21 @@ const LOST_IN_KEY_ROTATION: Op[] = [
   { kind: 'cycle', faults: [{ kind: 'credential' }] },
 ];
 
+/**
+ * Found by this property (seed -78734204), kept as a fixed example: the DELETE of an untagged
+ * event's meeting takes effect but its answer is lost, and the retries fail; the event is tagged
+ * again. The mapping still said 'active', the plan saw nothing to change, and the event was left
+ * pointing at a deleted meeting. Fixed by recording a DELETE before it is sent (deletingSince): an
+ * event wanted again checks its meeting with a PUT, and a 404 creates it again.
+ */
+const DELETED_BEHIND_A_LOST_ANSWER: Op[] = [
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'cycle', faults: [] },
+  { kind: 'rename', pick: 0, base: 'Planning', keepTag: false },
+  { kind: 'cycle', faults: [{ kind: 'lose-answer', method: 'DELETE' }, { kind: 'status', status: 500, count: 2, method: 'DELETE' }] },
+  { kind: 'retag', pick: 0, tag: { text: '#webmeeting', at: 'prefix' } },
+];
+
 describe('sync state machine', () => {
   it('converges on one in-step meeting per tagged organizer event, whatever fails on the way', async () => {
     await fc.assert(
@@ -120,7 +135,7 @@ describe('sync state machine', () => {
           await world.close();
         }
       }),
-      { numRuns: NUM_RUNS, examples: [[1, 'id', ORPHAN_AFTER_LATE_CREATION], [1, 'number', DUPLICATE_AFTER_LOST_ANSWER], [1, 'id', LOST_IN_KEY_ROTATION]] },
+      { numRuns: NUM_RUNS, examples: [[1, 'id', ORPHAN_AFTER_LATE_CREATION], [1, 'number', DUPLICATE_AFTER_LOST_ANSWER], [1, 'id', LOST_IN_KEY_ROTATION], [1, 'id', DELETED_BEHIND_A_LOST_ANSWER]] },
     );
   }, 120_000);
 });
