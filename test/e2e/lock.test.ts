@@ -108,6 +108,16 @@ describe('meetsync CLI: one sync cycle at a time', () => {
     });
     daemon.child().kill('SIGKILL');
     expect((await daemon.result).signal).toBe('SIGKILL');
+    // The delayed POST still takes effect on the platform; the next sync adopts that meeting from the
+    // feed. (Before it shows there, a sync would rightly report the creation as not confirmed yet.)
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (w.webMeeting.meetings().length === 1) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 10);
+    });
     const sync = await cli('sync', '--no-wait', '--json');
     expect(sync.code).toBe(0);
     expect(w.webMeeting.meetings()).toHaveLength(1);
