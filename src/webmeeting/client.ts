@@ -30,12 +30,13 @@ import {
   platformFailure,
   readEnvelope,
   type ApiRequest,
+  type AttemptEvent,
   type RetryEvent,
   type RetryOptions,
 } from './http.js';
 import { accountSchema, adminsSchema, meetingSchema, type MeetingData } from './schemas.js';
 
-export type { RetryEvent, RetryOptions } from './http.js';
+export type { AttemptEvent, RetryEvent, RetryOptions } from './http.js';
 
 export interface WebMeetingClientOptions {
   /** Where the instance runs, e.g. `https://meeting.example.com` (the API is under /api/v6). */
@@ -55,6 +56,8 @@ export interface WebMeetingClientOptions {
   logger?: Logger;
   /** Told before each retry's wait (tests count retries with it). @default undefined */
   onRetry?: (event: RetryEvent) => void;
+  /** Told after every attempt with its status (metrics, the doctor's clock check). @default undefined */
+  onAttempt?: (event: AttemptEvent) => void;
 }
 
 /**

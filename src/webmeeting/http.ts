@@ -51,6 +51,20 @@ export interface HttpCoreOptions {
   retry: Required<RetryOptions>;
   logger: Logger;
   onRetry?: ((event: RetryEvent) => void) | undefined;
+  onAttempt?: ((event: AttemptEvent) => void) | undefined;
+}
+
+/**
+ * Told after every attempt, answered or not: the metrics count calls by status with it, and
+ * `meetsync doctor` reads the platform's clock from the Date header of its answer.
+ */
+export interface AttemptEvent {
+  method: HttpMethod;
+  /** The HTTP status, or 'error' when no answer came (network failure, timeout). */
+  status: number | 'error';
+  /** The answer's headers; absent when no answer came. */
+  headers?: Headers;
+  ms: number;
 }
 
 export interface ApiRequest {
@@ -97,12 +111,19 @@ export class HttpCore {
     for (let attempt = 1; ; attempt += 1) {
       let response: ApiResponse | undefined;
       let failure: NetworkError | TimeoutError | undefined;
+      const started = Date.now();
       try {
         response = await this.once(req, attempt);
       } catch (err) {
         if (!(err instanceof NetworkError || err instanceof TimeoutError)) throw err;
         failure = err;
       }
+      this.options.onAttempt?.({
+        method: req.method,
+        status: response?.status ?? 'error',
+        ...(response ? { headers: response.headers } : {}),
+        ms: Date.now() - started,
+      });
       const retryable = failure !== undefined || (response !== undefined && isRetryableStatus(response.status));
       const delayMs = retryable && attempt < maxAttempts ? this.delayFor(attempt, response) : undefined;
       if (delayMs === undefined) {
