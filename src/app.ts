@@ -6,7 +6,7 @@ import { OutlookSource } from './calendars/outlook.js';
 import type { Logger } from './log.js';
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
-import { WebMeetingClient } from './webmeeting/client.js';
+import { WebMeetingClient, type WebMeetingClientOptions } from './webmeeting/client.js';
 
 /**
  * The composition root: config -> adapters -> engine. The only place that knows which adapter
@@ -22,9 +22,16 @@ export interface App {
   close(): void;
 }
 
-export function createSource(source: SourceConfig, index: number, logger: Logger): CalendarSource {
+/** Per-command changes to how an adapter calls out: `meetsync doctor` tries once, with a short deadline. */
+export interface CallOptions {
+  retry?: { maxAttempts: number };
+  requestTimeoutMs?: number;
+}
+
+export function createSource(source: SourceConfig, index: number, logger: Logger, calls: CallOptions = {}): CalendarSource {
   if (source.kind === 'google') {
     return new GoogleSource({
+      ...calls,
       name: source.name,
       calendars: source.calendars,
       auth: source.auth,
@@ -38,6 +45,7 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
   }
   // Throws ConfigError for a graphBaseUrl or authorityHost that is not an https origin.
   return new OutlookSource({
+    ...calls,
     name: source.name,
     mailboxes: source.mailboxes,
     auth: source.auth,
@@ -49,8 +57,9 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
   });
 }
 
-export function createPlatform(config: Config, logger: Logger): WebMeetingClient {
+export function createPlatform(config: Config, logger: Logger, extra: Pick<WebMeetingClientOptions, 'onAttempt' | 'retry'> = {}): WebMeetingClient {
   return new WebMeetingClient({
+    ...extra,
     baseUrl: config.webMeeting.baseUrl,
     apiKey: config.webMeeting.apiKey,
     ...(config.webMeeting.joinUrlTemplate ? { joinUrlTemplate: config.webMeeting.joinUrlTemplate } : {}),

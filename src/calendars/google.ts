@@ -139,6 +139,14 @@ export class GoogleSource implements CalendarSource {
     return event ? this.map(event, calendarId, 'events.get') : null;
   }
 
+  /**
+   * A read that changes nothing, for `meetsync doctor`: an access token (the refresh or the
+   * service account's grant) and events.list with maxResults 1. Throws as readChanges does.
+   */
+  async probe(calendarId: string): Promise<void> {
+    await this.send('events.list', calendarId, (options) => this.api.events.list({ calendarId, maxResults: 1 }, options));
+  }
+
   async writeJoinDetails(calendarId: string, eventId: string, details: JoinDetails): Promise<WriteBackResult> {
     return this.patchOrganizerCopy(calendarId, eventId, { what: 'write join details', ifGone: 'throw' }, (event, privateProps) => {
       const plan = planJoinWrite(event, details);

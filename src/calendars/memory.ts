@@ -12,7 +12,7 @@ import type { ChangeSet, CalendarSource, SyncWindow } from './source.js';
  * Google adapter (test/support/source-contract.ts).
  */
 
-export type MemoryMethod = 'readChanges' | 'getEvent' | 'writeJoinDetails' | 'clearJoinDetails';
+export type MemoryMethod = 'readChanges' | 'getEvent' | 'writeJoinDetails' | 'clearJoinDetails' | 'probe';
 
 /** What a user may change on an event (anything but its identity). */
 export type MemoryEventPatch = Partial<Omit<CalendarEvent, 'source' | 'calendarId' | 'eventId'>>;
@@ -39,7 +39,7 @@ export class MemorySource implements CalendarSource {
   readonly name: string;
   readonly calendars: readonly string[];
   /** How often each method was called (failed calls included). */
-  readonly calls: Record<MemoryMethod, number> = { readChanges: 0, getEvent: 0, writeJoinDetails: 0, clearJoinDetails: 0 };
+  readonly calls: Record<MemoryMethod, number> = { readChanges: 0, getEvent: 0, writeJoinDetails: 0, clearJoinDetails: 0, probe: 0 };
   /** Write-backs and clears that changed an event (what a provider would count as write requests). */
   writes = 0;
 
@@ -48,7 +48,7 @@ export class MemorySource implements CalendarSource {
   /** Bumped by expireCursors(); cursors of an older epoch are refused. */
   private epoch = 1;
   private etagCounter = 0;
-  private readonly failures: Record<MemoryMethod, unknown[]> = { readChanges: [], getEvent: [], writeJoinDetails: [], clearJoinDetails: [] };
+  private readonly failures: Record<MemoryMethod, unknown[]> = { readChanges: [], getEvent: [], writeJoinDetails: [], clearJoinDetails: [], probe: [] };
 
   constructor(options: MemorySourceOptions) {
     this.name = options.name;
@@ -132,6 +132,11 @@ export class MemorySource implements CalendarSource {
   }
 
   // ---- CalendarSource -----------------------------------------------------------------------
+
+  async probe(calendarId: string): Promise<void> {
+    this.begin('probe');
+    this.calendar(calendarId);
+  }
 
   async readChanges(calendarId: string, cursor: string | null, window: SyncWindow): Promise<ChangeSet> {
     this.begin('readChanges');

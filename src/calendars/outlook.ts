@@ -150,6 +150,22 @@ export class OutlookSource implements CalendarSource {
     return event ? this.map(event, mailbox, 'GET event') : null;
   }
 
+  /**
+   * A read that changes nothing, for `meetsync doctor`: an access token and one event of the
+   * mailbox's calendarView over the next day. Throws as readChanges does.
+   */
+  async probe(mailbox: string): Promise<void> {
+    const from = new Date();
+    const to = new Date(from.getTime() + DAY);
+    await this.graph.call({
+      mailbox,
+      method: 'GET',
+      path: `${this.mailboxPath(mailbox)}/calendarView?startDateTime=${from.toISOString()}&endDateTime=${to.toISOString()}&$top=1&$select=id`,
+      headers: { Prefer: PREFER },
+      what: 'GET calendarView',
+    });
+  }
+
   async writeJoinDetails(mailbox: string, eventId: string, details: JoinDetails): Promise<WriteBackResult> {
     return this.patchOrganizerCopy(mailbox, eventId, { what: 'write join details', ifGone: 'throw' }, (event, current) => {
       const plan = planJoinWrite(current, details);

@@ -39,6 +39,13 @@ export interface CalendarSource {
   readChanges(calendarId: string, cursor: string | null, window: SyncWindow): Promise<ChangeSet>;
 
   /**
+   * A read that changes nothing and moves no cursor, as cheap as the provider allows (one item):
+   * proves the endpoint, the credential and access to this calendar (`meetsync doctor`). Throws
+   * CalendarAuthError for a broken credential, CalendarError otherwise.
+   */
+  probe(calendarId: string): Promise<void>;
+
+  /**
    * Reads one event as it is now. Returns null only on positive proof that it is gone
    * (404/410 from the provider); a cancelled event comes back with status 'cancelled'.
    */
