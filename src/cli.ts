@@ -179,6 +179,19 @@ export function buildProgram(io: CliIo): Command {
       );
     });
 
+  program
+    .command('doctor')
+    .description('check the config, the database, the clock, and that every endpoint answers over verified TLS and every credential works; changes nothing')
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      const { runDoctor } = await import('./doctor/run.js');
+      const { renderDoctor } = await import('./doctor/check.js');
+      const report = await runDoctor({ configFlag: opts.config, env: io.env, cwd: io.cwd });
+      if (opts.json) outJson(io, report, 2);
+      else out(io, renderDoctor(report));
+      if (!report.ok) process.exitCode = 1;
+    });
+
   const accounts = program.command('accounts').description('platform accounts');
   accounts
     .command('create')

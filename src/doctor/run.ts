@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { createPlatform } from '../app.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { ConfigError } from '../domain/errors.js';
+import { silentLogger } from '../log.js';
+import { fail, ok, reportOf, skip, type Check, type DoctorReport } from './check.js';
+import { checkDatabase } from './database.js';
+import { checkEndpoint } from './endpoint.js';
+import { accountToRead, checkApiKey, checkClock } from './platform.js';
+import { checkSource } from './sources.js';
+
+/**
+ * `meetsync doctor`: everything a first sync depends on, checked without changing anything
+ * anywhere: the config, the database, the clock, and for the platform and each source that the
+ * endpoint answers, that TLS verifies and that the credentials work.
+ */
+
+export interface DoctorOptions {
+  configFlag: string | undefined;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Deadline of each request. @default 15000 */
+  timeoutMs?: number;
+}
+
+export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  let config: Config;
+  let file: string;
+  try {
+    ({ config, file } = loadConfig(options.configFlag, options.env, options.cwd));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // "path — message", not "path: message": scrubbing at the output would take "apiKey: ..." for a secret.
+    const issues = err.issues.map((i) => `${i.path} — ${i.message}`);
+    return reportOf([
+      fail('config', `${err.message}${issues.length ? ` (${issues.join('; ')})` : ''}`, 'fix the config file (every key is documented in config.example.yaml), then run the doctor again'),
+      skip('the rest', 'not checked without a config'),
+    ]);
+  }
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const calendars = config.sources.reduce((n, s) => n + (s.kind === 'google' ? s.calendars.length : s.mailboxes.length), 0);
+  const checks: Check[] = [ok('config', `${file}: ${config.sources.length} source${config.sources.length === 1 ? '' : 's'}, ${calendars} calendar${calendars === 1 ? '' : 's'}`)];
+  checks.push(...checkDatabase(config.database));
+
+  const [platform, ...sources] = await Promise.all([
+    checkPlatform(config, timeoutMs),
+    ...config.sources.map((s, i) => checkSource(s, i, { timeoutMs, concurrency: 4 })),
+  ]);
+  // The clock against the platform's Date header; failing that, against any source's answer.
+  const other = sources.flatMap((s) => s.endpoints).find((e) => e.date);
+  checks.push(platform.date ? checkClock(platform.date, 'the Web Meeting platform') : checkClock(other?.date, other ? 'a calendar provider' : 'any endpoint'));
+  checks.push(...platform.checks);
+  for (const s of sources) checks.push(...s.checks);
+  if (config.sources.length === 0) checks.push(fail('sources', 'no calendar source is configured: meetsync has nothing to read', 'add a google or outlook source under sources: (see config.example.yaml)'));
+  return reportOf(checks, file);
+}
+
+async function checkPlatform(config: Config, timeoutMs: number) {
+  const subject = 'Web Meeting platform';
+  const endpoint = await checkEndpoint(subject, config.webMeeting.baseUrl, 'webMeeting.baseUrl', timeoutMs);
+  const checks = [...endpoint.checks];
+  if (!endpoint.usable) {
+    checks.push(skip(subject, 'API key not checked (the endpoint failed)'));
+    return { checks, date: endpoint.date };
+  }
+  let date = endpoint.date;
+  const platform = createPlatform({ ...config, webMeeting: { ...config.webMeeting, timeoutMs } }, silentLogger(), {
+    retry: { attempts: 1 },
+    onAttempt: (event) => {
+      const serverMs = Date.parse(event.headers?.get('date') ?? '');
+      if (!Number.isNaN(serverMs)) date = { serverMs, localMs: Date.now() };
+    },
+  });
+  checks.push(await checkApiKey(platform, accountToRead(config, knownAccounts(config.database))));
+  return { checks, date };
+}
+
+/** Account ids of organizers the database knows (from `accounts create`), read without creating it. */
+function knownAccounts(file: string): string[] {
+  if (file === ':memory:' || !existsSync(file)) return [];
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT DISTINCT account_id FROM organizers ORDER BY account_id').pluck().all() as string[];
+    } finally {
+      db.close();
+    }
+  } catch {
+    // The database lines say what is wrong with the file.
+    return [];
+  }
+}
