@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import cron from 'node-cron';
 import { DEFAULT_PAID_UNTIL, paidUntilSchema, parsePaidUntil } from './paid-until.js';
+import { listenSchema } from './listen.js';
 import { endpointUrl } from './transport.js';
 
 /**
@@ -126,6 +127,8 @@ export const configSchema = z
       .strict()
       .default({ level: 'info' }),
     sources: z.array(sourceSchema).default([]),
+    /** Health, metrics and the status page of `meetsync run`; off unless set. */
+    http: z.object({ listen: listenSchema }).strict().optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
