@@ -6,7 +6,7 @@ import { OutlookSource } from './calendars/outlook.js';
 import type { Logger } from './log.js';
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
-import { WebMeetingClient, type WebMeetingClientOptions } from './webmeeting/client.js';
+import { WebMeetingClient, type AttemptEvent, type WebMeetingClientOptions } from './webmeeting/client.js';
 
 /**
  * The composition root: config -> adapters -> engine. The only place that knows which adapter
@@ -19,6 +19,8 @@ export interface App {
   sources: CalendarSource[];
   engine: SyncEngine;
   logger: Logger;
+  /** Tells `listener` of every attempt of every platform call (the daemon's metrics count them). */
+  observePlatform(listener: (attempt: AttemptEvent) => void): void;
   close(): void;
 }
 
@@ -85,7 +87,8 @@ function provisioningSettings(config: Config) {
 
 export function createApp(config: Config, logger: Logger): App {
   const store = Store.open(config.database);
-  const platform = createPlatform(config, logger);
+  const observers: Array<(attempt: AttemptEvent) => void> = [];
+  const platform = createPlatform(config, logger, { onAttempt: (attempt) => observers.forEach((o) => o(attempt)) });
   const sources = config.sources.map((s, i) => createSource(s, i, logger));
   const engine = new SyncEngine({
     store,
@@ -102,5 +105,5 @@ export function createApp(config: Config, logger: Logger): App {
       safety: config.safety,
     },
   });
-  return { config, store, platform, sources, engine, logger, close: () => store.close() };
+  return { config, store, platform, sources, engine, logger, observePlatform: (o) => void observers.push(o), close: () => store.close() };
 }

@@ -153,7 +153,16 @@ export function buildProgram(io: CliIo): Command {
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
       await withApp(io, opts, async (app) => {
-        await runDaemon({ engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel) });
+        // Health, metrics and the status page only when asked for: prom-client is loaded then only.
+        const monitor = app.config.http ? await (await import('./daemon/monitor.js')).startMonitor(app, app.config.http.listen) : undefined;
+        try {
+          await runDaemon({
+            engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel),
+            ...(monitor ? { onCycle: monitor.onCycle } : {}),
+          });
+        } finally {
+          await monitor?.close();
+        }
       });
     });
 

@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import { describeError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { CycleReport, SyncEngine } from '../sync/engine.js';
+import { errorOutcome, outcomeOf, type CycleOutcome } from './health.js';
 import { LockedError, withCycleLock } from './lock.js';
 
 export interface DaemonOptions {
@@ -11,6 +12,8 @@ export interface DaemonOptions {
   /** Whose cycle lock (`<database>.lock`) each cycle takes, so that no other process runs one meanwhile. */
   databaseFile: string;
   allowMassCancel?: boolean;
+  /** Told after every tick what became of it (health and metrics, when `http.listen` is set). */
+  onCycle?: (outcome: CycleOutcome) => void;
 }
 
 /**
@@ -31,6 +34,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       return;
     }
     running = (async () => {
+      const started = Date.now();
       try {
         const report = await withCycleLock(
           options.databaseFile,
@@ -38,9 +42,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
           { wait: false },
         );
         logCycle(report, logger);
+        options.onCycle?.(outcomeOf(report, Date.now() - started));
       } catch (err) {
         if (err instanceof LockedError) logger.warn('another meetsync process is running a sync cycle on this database; this tick is skipped');
         else logger.error(`sync cycle failed: ${describeError(err)}`);
+        options.onCycle?.(err instanceof LockedError ? { result: 'skipped', durationMs: 0 } : errorOutcome(err, Date.now() - started));
       } finally {
         running = undefined;
       }

@@ -86,6 +86,7 @@ export class WebMeetingClient implements MeetingPlatform {
         this.retryCount += 1;
         onRetry?.(event);
       },
+      onAttempt: options.onAttempt,
     });
   }
 

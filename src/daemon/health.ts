@@ -1,0 +1,93 @@
+import cron from 'node-cron';
+import { describeError } from '../domain/errors.js';
+import type { CycleReport } from '../sync/engine.js';
+
+/**
+ * Whether the daemon is healthy, for `GET /healthz`: the last cycle succeeded and the last
+ * success is recent. "Recent" is three schedule intervals, so one slow or skipped tick does not
+ * page anyone, and a daemon whose cycles stopped running does.
+ */
+
+/** What became of one tick: it ran and succeeded, ran with a failure, or was skipped (another process's cycle). */
+export type CycleResult = 'ok' | 'failed' | 'skipped';
+
+/** Told by the daemon after every tick. */
+export interface CycleOutcome {
+  result: CycleResult;
+  durationMs: number;
+  /** Why a failed cycle failed, in one line without secrets. */
+  error?: string;
+}
+
+/** A cycle succeeded when nothing in it failed: the same rule as `meetsync sync`'s exit code. */
+export function outcomeOf(report: CycleReport, durationMs: number): CycleOutcome {
+  if (report.halted) return { result: 'failed', durationMs, error: report.halted.error };
+  const calendar = report.calendars.find((c) => !c.ok);
+  if (calendar) return { result: 'failed', durationMs, error: `${calendar.source}/${calendar.calendarId}: ${calendar.error ?? calendar.stopped ?? 'failed'}` };
+  if (report.counts.failed > 0) return { result: 'failed', durationMs, error: `${report.counts.failed} event action(s) failed (see the status page)` };
+  const problem = report.problems[0];
+  if (problem) return { result: 'failed', durationMs, error: problem };
+  return { result: 'ok', durationMs };
+}
+
+export function errorOutcome(err: unknown, durationMs: number): CycleOutcome {
+  return { result: 'failed', durationMs, error: describeError(err) };
+}
+
+/**
+ * Three times the longest gap between the schedule's next runs: for `*\/5 * * * *` 15 minutes;
+ * for a weekday-morning schedule the weekend gap counts, so Monday morning is not "stale".
+ */
+export function staleAfterMs(schedule: string): number {
+  const task = cron.createTask(schedule, () => undefined);
+  try {
+    const runs = task.getNextRuns(8).map((d) => d.getTime());
+    let longest = 60_000;
+    for (let i = 1; i < runs.length; i += 1) longest = Math.max(longest, runs[i]! - runs[i - 1]!);
+    return 3 * longest;
+  } finally {
+    void task.destroy();
+  }
+}
+
+export interface HealthVerdict {
+  healthy: boolean;
+  body: { status: 'ok' | 'starting' | 'failing' | 'stale'; lastSuccessAt: string | null; reason?: string; lastCycleAt?: string };
+}
+
+export class CycleHealth {
+  lastSuccessAt: Date | undefined;
+  last: (CycleOutcome & { at: Date }) | undefined;
+  private readonly startedAt: Date;
+
+  constructor(
+    readonly staleAfter: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startedAt = new Date(now());
+  }
+
+  record(outcome: CycleOutcome): void {
+    // A skipped tick says nothing about this daemon's health: another process ran the cycle.
+    if (outcome.result === 'skipped') return;
+    const at = new Date(this.now());
+    this.last = { ...outcome, at };
+    if (outcome.result === 'ok') this.lastSuccessAt = at;
+  }
+
+  verdict(): HealthVerdict {
+    const lastSuccessAt = this.lastSuccessAt?.toISOString() ?? null;
+    const lastCycleAt = this.last?.at.toISOString();
+    const minutes = Math.round(this.staleAfter / 60_000);
+    if (!this.last) {
+      return { healthy: false, body: { status: 'starting', lastSuccessAt, reason: `no sync cycle has finished since the daemon started at ${this.startedAt.toISOString()}` } };
+    }
+    if (this.last.result === 'failed') {
+      return { healthy: false, body: { status: 'failing', lastSuccessAt, ...(lastCycleAt ? { lastCycleAt } : {}), reason: `the last sync cycle failed: ${this.last.error ?? 'unknown error'}` } };
+    }
+    if (!this.lastSuccessAt || this.now() - this.lastSuccessAt.getTime() > this.staleAfter) {
+      return { healthy: false, body: { status: 'stale', lastSuccessAt, reason: `no successful sync cycle in the last ${minutes} minutes (three schedule intervals)` } };
+    }
+    return { healthy: true, body: { status: 'ok', lastSuccessAt } };
+  }
+}

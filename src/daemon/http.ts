@@ -1,0 +1,102 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ListenAddress } from '../config/listen.js';
+import { ConfigError, describeError } from '../domain/errors.js';
+import type { Logger } from '../log.js';
+import type { HealthVerdict } from './health.js';
+
+/**
+ * The daemon's small HTTP server (node:http): `GET /healthz`, `GET /metrics`, `GET /` (the status
+ * page) and the latest reconciliation report. Read-only: anything but GET or HEAD is 405. It
+ * answers from what the daemon already holds and never starts a sync.
+ */
+
+export interface StatusRoutes {
+  health(): HealthVerdict;
+  metrics(): Promise<{ contentType: string; text: string }>;
+  page(): string;
+  /** The reconciliation report's HTML, when there is one. */
+  reconcileReport(): Buffer | undefined;
+}
+
+export interface StatusServer {
+  /** `127.0.0.1:9464`, with the port actually bound. */
+  address: string;
+  close(): Promise<void>;
+}
+
+/** The pages are self-contained: this policy keeps them so (no script, nothing fetched from anywhere). */
+const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export const RECONCILE_PATH = '/reconcile-latest.html';
+
+type Answer = { status: number; type: string; body: string | Buffer; headers?: Record<string, string> };
+
+const json = (status: number, value: unknown): Answer => ({ status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(value)}\n` });
+const page = (body: string | Buffer): Answer => ({ status: 200, type: 'text/html; charset=utf-8', body, headers: { 'content-security-policy': PAGE_POLICY } });
+
+async function answer(routes: StatusRoutes, method: string, pathname: string): Promise<Answer> {
+  if (method !== 'GET' && method !== 'HEAD') return { ...json(405, { error: 'only GET and HEAD are served' }), headers: { allow: 'GET, HEAD' } };
+  switch (pathname) {
+    case '/healthz': {
+      const verdict = routes.health();
+      return json(verdict.healthy ? 200 : 503, verdict.body);
+    }
+    case '/metrics': {
+      const { contentType, text } = await routes.metrics();
+      return { status: 200, type: contentType, body: text };
+    }
+    case '/':
+      return page(routes.page());
+    case RECONCILE_PATH: {
+      const report = routes.reconcileReport();
+      return report ? page(report) : json(404, { error: 'no reconciliation report yet' });
+    }
+    default:
+      return json(404, { error: `no page at ${pathname}; see /, /healthz, /metrics` });
+  }
+}
+
+export async function startStatusServer(listen: ListenAddress, routes: StatusRoutes, logger: Logger): Promise<StatusServer> {
+  const server = http.createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    answer(routes, req.method ?? 'GET', pathname)
+      .catch((err: unknown) => {
+        logger.error({ path: pathname }, `status server: ${describeError(err)}`);
+        return json(500, { error: describeError(err) });
+      })
+      .then((a) => {
+        res.writeHead(a.status, {
+          'content-type': a.type,
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+          'referrer-policy': 'no-referrer',
+          ...a.headers,
+        });
+        res.end(req.method === 'HEAD' ? undefined : a.body);
+      });
+  });
+  // A scraper holding a connection open must not keep the daemon from exiting.
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'the port is in use by another program' : err.code === 'EACCES' ? 'this user may not listen there (ports below 1024 need privileges)' : err.code === 'EADDRNOTAVAIL' ? 'this machine has no such address' : describeError(err);
+      reject(new ConfigError(`http.listen ${listen.host}:${listen.port}: cannot listen: ${why}; choose another address or port`, [{ path: 'http.listen', message: why }]));
+    });
+    server.listen(listen.port, listen.host, () => {
+      server.removeAllListeners('error');
+      server.on('error', (err) => logger.error(`status server: ${describeError(err)}`));
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  const address = bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
+  return {
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

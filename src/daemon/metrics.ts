@@ -1,0 +1,82 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MappingState } from '../domain/mapping.js';
+import type { StatusReport } from '../status.js';
+import type { CycleOutcome } from './health.js';
+
+/**
+ * The daemon's Prometheus metrics (prom-client), in a registry of its own so nothing else in the
+ * process adds to it. Counters move as things happen (cycles, requests); the gauges of meetings
+ * and failing calendars are read from the database when scraped, so they are right even about
+ * what another process (`meetsync sync`) did.
+ */
+
+/** Where a request went: the platform, or a calendar provider. */
+export type RequestTarget = 'webmeeting' | 'google' | 'outlook';
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly cycles: Counter<'result'>;
+  private readonly duration: Histogram;
+  private readonly requests: Counter<'target' | 'status'>;
+  private readonly lastSuccess: Gauge;
+
+  /** `status` is read at scrape time: meetings by state and failing calendars. */
+  constructor(status: () => StatusReport) {
+    const registers = [this.registry];
+    this.cycles = new Counter({ name: 'meetsync_cycles_total', help: 'Sync cycles by result: ok, failed, or skipped (another process was running one).', labelNames: ['result'], registers });
+    this.duration = new Histogram({
+      name: 'meetsync_cycle_duration_seconds',
+      help: 'Duration of the sync cycles that ran.',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    });
+    this.requests = new Counter({
+      name: 'meetsync_requests_total',
+      help: "Requests meetsync sent, every attempt, by target and HTTP status ('error' when no answer came).",
+      labelNames: ['target', 'status'],
+      registers,
+    });
+    this.lastSuccess = new Gauge({ name: 'meetsync_last_success_timestamp_seconds', help: 'When the last successful sync cycle of this daemon finished (Unix time); 0 before the first.', registers });
+    new Gauge({
+      name: 'meetsync_meetings',
+      help: 'Meetings meetsync keeps, by state (active, creating, cancelled, kept), over all configured calendars.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const totals: Record<MappingState, number> = { active: 0, creating: 0, cancelled: 0, kept: 0 };
+        for (const c of status().calendars) for (const state of Object.keys(totals) as MappingState[]) totals[state] += c.meetings[state];
+        for (const [state, n] of Object.entries(totals)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'meetsync_failing_calendars',
+      help: 'Configured calendars whose last read or write failed.',
+      registers,
+      collect() {
+        this.set(status().calendars.filter((c) => c.consecutiveFailures > 0).length);
+      },
+    });
+    this.lastSuccess.set(0);
+    for (const result of ['ok', 'failed', 'skipped']) this.cycles.inc({ result }, 0);
+    collectDefaultMetrics({ register: this.registry, prefix: 'meetsync_' });
+  }
+
+  cycle(outcome: CycleOutcome): void {
+    this.cycles.inc({ result: outcome.result });
+    if (outcome.result === 'skipped') return;
+    this.duration.observe(outcome.durationMs / 1000);
+    if (outcome.result === 'ok') this.lastSuccess.set(Date.now() / 1000);
+  }
+
+  request(target: RequestTarget, status: number | 'error'): void {
+    this.requests.inc({ target, status: String(status) });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

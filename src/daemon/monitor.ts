@@ -1,0 +1,66 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { App } from '../app.js';
+import { parseListen } from '../config/listen.js';
+import { ConfigError } from '../domain/errors.js';
+import { buildStatus, type StatusReport } from '../status.js';
+import { CycleHealth, staleAfterMs, type CycleOutcome } from './health.js';
+import { RECONCILE_PATH, startStatusServer } from './http.js';
+import { DaemonMetrics } from './metrics.js';
+import { renderStatusPage } from './status-page.js';
+
+/**
+ * Health, metrics and the status page of `meetsync run`, when the config sets `http.listen`.
+ * Loaded only then (prom-client is not imported by any other command).
+ */
+
+/** Written by `meetsync reconcile` beside the database; linked from the status page when present. */
+export const RECONCILE_REPORT_FILE = 'reconcile-latest.html';
+
+export interface Monitor {
+  onCycle(outcome: CycleOutcome): void;
+  close(): Promise<void>;
+}
+
+export async function startMonitor(app: App, listenText: string): Promise<Monitor> {
+  const { config, logger, store } = app;
+  const listen = parseListen(listenText);
+  if (!listen) throw new ConfigError(`http.listen: ${listenText} is not host:port`, [{ path: 'http.listen', message: 'must be host:port' }]);
+  if (!listen.loopback) {
+    logger.warn(
+      { listen: listenText },
+      "http.listen is not a loopback address: the status page (every calendar's event titles and errors) and the metrics are reachable from the network, without authentication; listen on 127.0.0.1 and put a proxy with authentication in front, or firewall the port",
+    );
+  }
+  const configured = config.sources.flatMap((s) => (s.kind === 'google' ? s.calendars : s.mailboxes).map((calendarId) => ({ source: s.name, calendarId })));
+  const status = (): StatusReport => buildStatus(store, configured);
+  const health = new CycleHealth(staleAfterMs(config.schedule));
+  const metrics = new DaemonMetrics(status);
+  app.observePlatform((attempt) => metrics.request('webmeeting', attempt.status));
+  const reconcileFile = config.database === ':memory:' ? undefined : path.join(path.dirname(config.database), RECONCILE_REPORT_FILE);
+
+  const server = await startStatusServer(
+    listen,
+    {
+      health: () => health.verdict(),
+      metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
+      page: () =>
+        renderStatusPage({
+          report: status(),
+          health: health.verdict(),
+          generatedAt: new Date(),
+          ...(reconcileFile && existsSync(reconcileFile) ? { reconcile: { href: RECONCILE_PATH, writtenAt: statSync(reconcileFile).mtime } } : {}),
+        }),
+      reconcileReport: () => (reconcileFile && existsSync(reconcileFile) ? readFileSync(reconcileFile) : undefined),
+    },
+    logger,
+  );
+  logger.info({ address: server.address }, `health, metrics and status page on http://${server.address}/ (/healthz, /metrics)`);
+  return {
+    onCycle: (outcome) => {
+      health.record(outcome);
+      metrics.cycle(outcome);
+    },
+    close: () => server.close(),
+  };
+}

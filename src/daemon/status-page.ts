@@ -1,0 +1,105 @@
+import type { StatusReport } from '../status.js';
+import type { HealthVerdict } from './health.js';
+
+/**
+ * The status page (`GET /`): what `meetsync status` says, as one self-contained HTML page: inline
+ * CSS, no script, no image, no font, nothing fetched. Event titles and provider errors come from
+ * outside (anyone can send an invitation), so every string is escaped where it is written into
+ * the page, and the server's Content-Security-Policy forbids scripts besides.
+ */
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A tagged template that escapes every interpolated value except parts already built with it. */
+class Html {
+  constructor(readonly text: string) {}
+}
+type Part = string | number | Html | undefined | null | Part[];
+
+function html(strings: TemplateStringsArray, ...values: Part[]): Html {
+  const render = (v: Part): string => (v === undefined || v === null ? '' : v instanceof Html ? v.text : Array.isArray(v) ? v.map(render).join('') : escapeHtml(String(v)));
+  return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]!) : ''), ''));
+}
+
+export interface StatusPageInput {
+  report: StatusReport;
+  health: HealthVerdict;
+  generatedAt: Date;
+  /** The latest reconciliation report, when its file exists: the link and when it was written. */
+  reconcile?: { href: string; writtenAt: Date };
+}
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d2433;background:#fff}
+h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
+.muted{color:#5b6475}.badge{display:inline-block;padding:.1rem .55rem;border-radius:.8rem;font-weight:600;font-size:.85rem}
+.ok{background:#dff3e4;color:#17652f}.bad{background:#fde2e1;color:#a0211b}.warn{background:#fff1cc;color:#7a5300}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #e3e6ec;vertical-align:top}
+th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:#5b6475}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.reason{max-width:40rem;overflow-wrap:anywhere}.t{white-space:nowrap}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
+footer{margin-top:2.5rem;font-size:.85rem}
+`;
+
+/** `2030-01-07 09:00:00Z` from an ISO instant: shorter, and it reads as a time. */
+function when(iso: string | undefined): Html {
+  if (!iso) return html`<span class="muted">never</span>`;
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(iso);
+  return html`<span class="t">${m ? `${m[1]} ${m[2]}Z` : iso}</span>`;
+}
+
+function calendarHealth(c: StatusReport['calendars'][number]): Html {
+  if (c.consecutiveFailures > 0) return html`<span class="badge bad">FAILING (${c.consecutiveFailures} cycle${c.consecutiveFailures === 1 ? '' : 's'})</span>`;
+  return c.lastSuccessAt ? html`<span class="badge ok">ok</span>` : html`<span class="badge warn">never synced</span>`;
+}
+
+export function renderStatusPage(input: StatusPageInput): string {
+  const { report, health } = input;
+  const verdict = health.healthy
+    ? html`<span class="badge ok">healthy</span> <span class="muted">last successful cycle ${when(health.body.lastSuccessAt ?? undefined)}</span>`
+    : html`<span class="badge bad">${health.body.status}</span> ${health.body.reason ?? ''}`;
+  const calendars = report.calendars.map(
+    (c) => html`<tr><td>${c.source}</td><td>${c.calendarId}</td><td>${calendarHealth(c)}</td><td>${when(c.lastSuccessAt)}</td>
+<td class="reason">${c.consecutiveFailures > 0 && c.lastError ? html`${c.lastError} <span class="muted">(${when(c.lastErrorAt)})</span>` : html`<span class="muted">none</span>`}</td>
+<td class="num">${c.meetings.active}</td><td class="num">${c.meetings.creating}</td><td class="num">${c.meetings.cancelled}</td><td class="num">${c.meetings.kept}</td><td class="num">${c.writeBackPending}</td></tr>`,
+  );
+  const problems = report.problems.map(
+    (p) => html`<tr><td><span class="badge ${p.kind === 'failed' ? 'bad' : 'warn'}">${p.kind === 'exception' ? 'occurrence' : p.kind}</span></td><td>${p.title || p.eventId}</td><td>${p.start ? when(p.start) : ''}</td><td>${p.calendarId}</td><td class="reason">${p.reason}</td></tr>`,
+  );
+  const l = report.leftToDo;
+  const run = report.lastRun;
+  const page = html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>meetsync status</title><link rel="icon" href="data:,"><style>${new Html(CSS)}</style></head>
+<body>
+<h1>meetsync status</h1>
+<p class="muted">Generated ${when(input.generatedAt.toISOString())}</p>
+<p id="health">${verdict}</p>
+<h2>Calendars</h2>
+${
+  report.calendars.length === 0
+    ? html`<p>No calendars configured (<code>sources:</code> in the config).</p>`
+    : html`<table id="calendars"><thead><tr><th>Source</th><th>Calendar</th><th>Health</th><th>Last success</th><th>Last error</th><th>Active</th><th>Being created</th><th>Cancelled</th><th>Kept</th><th>Links to write</th></tr></thead>
+<tbody>${calendars}</tbody></table>`
+}
+<h2>Events needing attention</h2>
+${
+  problems.length === 0
+    ? html`<p class="muted">None.</p>`
+    : html`<table id="problems"><thead><tr><th>Kind</th><th>Event</th><th>Start</th><th>Calendar</th><th>Why</th></tr></thead><tbody>${problems}</tbody></table>`
+}
+${
+  l.failed + l.creating + l.writeBacks > 0
+    ? html`<p><span class="badge warn">left to do</span> ${l.failed} failed action(s), ${l.creating} creation(s) not confirmed, ${l.writeBacks} join link(s) to write; tried again every cycle (or when the event changes).</p>`
+    : ''
+}
+<h2>Last run</h2>
+<p>${run ? html`${when(run.startedAt)}${run.finishedAt ? (run.ok ? ', ok' : ', with failures') : ', unfinished'}${run.error ? html`: ${run.error}` : ''}` : html`<span class="muted">No run recorded yet.</span>`}</p>
+<h2>Reconciliation</h2>
+<p>${input.reconcile ? html`<a href="${input.reconcile.href}">Latest reconciliation report</a> <span class="muted">written ${when(input.reconcile.writtenAt.toISOString())}</span>` : html`<span class="muted">No reconciliation report yet (<code>meetsync reconcile</code> writes one beside the database).</span>`}</p>
+<footer class="muted">Machine-readable: <a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a> · <code>meetsync status --json</code></footer>
+</body></html>
+`;
+  return page.text;
+}
