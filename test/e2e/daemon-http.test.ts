@@ -1,0 +1,153 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
+import { launchChromium } from '../support/browser.js';
+
+/** A title as hostile as an outside invitation can make it: markup, a script, an event handler. */
+const HOSTILE = `<img src=/x onerror="document.title='pwned'"><script>document.title='pwned'</script>Board & "friends" #webmeeting`;
+const HOSTILE_SHOWN = `<img src=/x onerror="document.title='pwned'"><script>document.title='pwned'</script>Board & "friends"`;
+
+/** `meetsync run` with `http.listen` set, as a process; the endpoints over real HTTP. */
+describe('meetsync run: /healthz, /metrics and the status page', () => {
+  let w: CliWorld;
+  let child: ChildProcess | undefined;
+  let exited: Promise<CliResult>;
+  let stderr = '';
+  let base = '';
+
+  beforeAll(async () => {
+    w = await startCliWorld();
+    expect((await runCli(['--config', w.configPath, 'accounts', 'create', '--email', w.calendar, '--first', 'Alice', '--last', 'A'], { cwd: w.dir })).code).toBe(0);
+    // Every second, so the tests see several cycles; port 0: the log says which one.
+    const config = readFileSync(w.configPath, 'utf8').replace('schedule: "*/5 * * * *"', 'schedule: "* * * * * *"');
+    writeFileSync(w.configPath, `${config}http: { listen: "127.0.0.1:0" }\n`);
+    w.google.userInsert(w.calendar, { summary: 'Planning #webmeeting', start: { dateTime: '2030-01-07T09:00:00Z' }, end: { dateTime: '2030-01-07T10:00:00Z' } });
+    // All-day: skipped, so it is listed with its reason among the events needing attention.
+    w.google.userInsert(w.calendar, { summary: HOSTILE, start: { date: '2030-01-08' }, end: { date: '2030-01-09' } });
+    exited = runCli(['--config', w.configPath, 'run'], {
+      cwd: w.dir,
+      onSpawn: (c) => {
+        child = c;
+        c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      },
+    });
+    await until(() => /status page on http:\/\/(127\.0\.0\.1:\d+)\//.test(stderr), 'the listening line');
+    base = `http://${/status page on http:\/\/(127\.0\.0\.1:\d+)\//.exec(stderr)![1]}`;
+    await until(async () => (await fetch(`${base}/healthz`)).status === 200, '/healthz 200');
+  });
+
+  afterAll(async () => {
+    child?.kill('SIGTERM');
+    await exited;
+    await w.close();
+  });
+
+  it('GET /healthz answers 200 with the last success while cycles succeed', async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await res.json()) as { status: string; lastSuccessAt: string };
+    expect(body.status).toBe('ok');
+    expect(Date.now() - Date.parse(body.lastSuccessAt)).toBeLessThan(10_000);
+  });
+
+  it('GET /metrics has cycles, their duration, platform requests by status, meetings by state, failing calendars and the last success', async () => {
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const value = (series: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      if (!line) throw new Error(`no ${series} in:\n${text}`);
+      return Number(line.slice(series.length + 1));
+    };
+    expect(value('meetsync_cycles_total{result="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(value('meetsync_cycle_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    // The POST that created the meeting and the reads of the account's organizers.
+    expect(value('meetsync_requests_total{target="webmeeting",status="200"}')).toBeGreaterThanOrEqual(1);
+    expect(value('meetsync_meetings{state="active"}')).toBe(1);
+    expect(value('meetsync_failing_calendars')).toBe(0);
+    expect(value('meetsync_last_success_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 30);
+  });
+
+  it('answers 404 for an unknown path and 405 for anything but GET', async () => {
+    expect((await fetch(`${base}/admin`)).status).toBe(404);
+    expect((await fetch(`${base}/`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('renders the status page in headless Chromium: no request but the page, no console error, a hostile title as text', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      const problems: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      const res = await page.goto(`${base}/`);
+      expect(res?.status()).toBe(200);
+      expect(await page.title()).toBe('meetsync status');
+      expect(await page.locator('#health').innerText()).toMatch(/healthy/);
+      const calendars = await page.locator('#calendars tbody tr').allInnerTexts();
+      expect(calendars).toHaveLength(1);
+      expect(calendars[0]).toMatch(/corp-google\s+alice@example\.com\s+ok/);
+      const problemRows = await page.locator('#problems tbody tr').allInnerTexts();
+      expect(problemRows.some((r) => r.includes(HOSTILE_SHOWN) && /all-day/i.test(r))).toBe(true);
+      expect(await page.locator('script, img').count()).toBe(0);
+      expect(requests).toEqual([`${base}/`]);
+      expect(problems).toEqual([]);
+      await page.screenshot({ path: path.join(w.dir, 'status-page.png'), fullPage: true });
+      if (process.env.MEETSYNC_SCREENSHOT) await page.screenshot({ path: process.env.MEETSYNC_SCREENSHOT, fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('links the latest reconciliation report once its file exists beside the database, and serves it', async () => {
+    const before = await (await fetch(`${base}/`)).text();
+    expect(before).toContain('No reconciliation report yet');
+    writeFileSync(path.join(path.dirname(w.dbPath), 'reconcile-latest.html'), '<!doctype html><title>Reconciliation</title><p>3 findings</p>');
+    const after = await (await fetch(`${base}/`)).text();
+    expect(after).toContain('<a href="/reconcile-latest.html">Latest reconciliation report</a>');
+    const report = await fetch(`${base}/reconcile-latest.html`);
+    expect(report.status).toBe(200);
+    expect(report.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await report.text()).toContain('3 findings');
+  });
+
+  it('GET /healthz answers 503 with the reason once a cycle fails, and metrics count the failing calendar', async () => {
+    w.google.server.inject({ kind: 'status', status: 404, count: 10_000, pathIncludes: '/calendar/v3/' });
+    await until(async () => (await fetch(`${base}/healthz`)).status === 503, '/healthz 503');
+    const body = (await (await fetch(`${base}/healthz`)).json()) as { status: string; reason: string; lastSuccessAt: string };
+    expect(body.status).toBe('failing');
+    expect(body.reason).toMatch(/^the last sync cycle failed: corp-google\/alice@example\.com: /);
+    expect(body.lastSuccessAt).toMatch(/^\d{4}-/);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^meetsync_failing_calendars 1$/m);
+    expect(metrics).toMatch(/^meetsync_cycles_total\{result="failed"\} [1-9]/m);
+  });
+
+  it('stops on SIGTERM with exit 0 and closes the port', async () => {
+    child!.kill('SIGTERM');
+    const result = await exited;
+    expect(result.code).toBe(0);
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
