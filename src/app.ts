@@ -1,8 +1,6 @@
 import { resolvePaidUntil } from './config/paid-until.js';
 import type { Config, SourceConfig } from './config/schema.js';
 import type { CalendarSource } from './calendars/source.js';
-import { GoogleSource } from './calendars/google.js';
-import { OutlookSource } from './calendars/outlook.js';
 import type { Logger } from './log.js';
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
@@ -22,8 +20,14 @@ export interface App {
   close(): void;
 }
 
-export function createSource(source: SourceConfig, index: number, logger: Logger): CalendarSource {
+/**
+ * The adapter of one configured source. Each adapter is imported when a source of its kind is
+ * configured, not before: googleapis, msal-node and the Graph client cost every process that
+ * loads them (issue 11: a process pays only for what it uses).
+ */
+export async function createSource(source: SourceConfig, index: number, logger: Logger): Promise<CalendarSource> {
   if (source.kind === 'google') {
+    const { GoogleSource } = await import('./calendars/google.js');
     return new GoogleSource({
       name: source.name,
       calendars: source.calendars,
@@ -37,6 +41,7 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
     });
   }
   // Throws ConfigError for a graphBaseUrl or authorityHost that is not an https origin.
+  const { OutlookSource } = await import('./calendars/outlook.js');
   return new OutlookSource({
     name: source.name,
     mailboxes: source.mailboxes,
@@ -74,10 +79,11 @@ function provisioningSettings(config: Config) {
   };
 }
 
-export function createApp(config: Config, logger: Logger): App {
+export async function createApp(config: Config, logger: Logger): Promise<App> {
+  // Sources first: a source the config gets wrong (ConfigError) fails before a database is opened.
+  const sources = await Promise.all(config.sources.map((s, i) => createSource(s, i, logger)));
   const store = Store.open(config.database);
   const platform = createPlatform(config, logger);
-  const sources = config.sources.map((s, i) => createSource(s, i, logger));
   const engine = new SyncEngine({
     store,
     platform,

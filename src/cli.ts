@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { createApp, createPlatform, type App } from './app.js';
+import type { App } from './app.js';
 import { loadConfig } from './config/load.js';
 import { PAID_UNTIL_HELP, parsePaidUntil, resolvePaidUntil } from './config/paid-until.js';
 import type { Config } from './config/schema.js';
@@ -45,11 +45,18 @@ function loggerFor(io: CliIo, config: Config | undefined, json: boolean | undefi
   return createLogger({ level: config?.log.level ?? 'info', pretty: tty && !json, destination: io.stderr });
 }
 
-function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (app: App) => Promise<T>): Promise<T> {
+/** The Web Meeting client, loaded only by the commands that call the platform. */
+async function createPlatform(config: Config, logger: Logger) {
+  return (await import('./app.js')).createPlatform(config, logger);
+}
+
+async function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (app: App) => Promise<T>): Promise<T> {
   const { config } = loadConfig(opts.config, io.env, io.cwd);
   // A dry run writes nothing anywhere, not even a new empty database.
   if (opts.dryRun && !existsSync(config.database)) config.database = ':memory:';
-  const app = createApp(config, loggerFor(io, config, opts.json));
+  // The engine and the adapters are loaded here, not at start: `--help` and `status` need none of them.
+  const { createApp } = await import('./app.js');
+  const app = await createApp(config, loggerFor(io, config, opts.json));
   return fn(app).finally(() => app.close());
 }
 
@@ -195,7 +202,7 @@ export function buildProgram(io: CliIo): Command {
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.email)) throw new UsageError(`--email ${opts.email}: not an email address`);
       if (opts.paidUntil !== undefined && !parsePaidUntil(opts.paidUntil)) throw new UsageError(`--paid-until ${opts.paidUntil}: must be ${PAID_UNTIL_HELP}`);
       await withStore(io, opts, async ({ config, store, logger }) => {
-        const platform = createPlatform(config, logger);
+        const platform = await createPlatform(config, logger);
         const now = new Date();
         const paidUntil = resolvePaidUntil(opts.paidUntil ?? config.webMeeting.provisioning.paidUntil, now);
         if (paidUntil.getTime() <= now.getTime()) {
@@ -226,7 +233,7 @@ export function buildProgram(io: CliIo): Command {
       const opts = globals<{ refresh?: boolean }>(cmd);
       await withStore(io, opts, async ({ config, store, logger }) => {
         if (opts.refresh) {
-          const { failures } = await refreshOrganizers(createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
+          const { failures } = await refreshOrganizers(await createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
           for (const f of failures) complain(io, `meetsync: account ${f.accountId} could not be read: ${scrub(f.error)}`);
           if (failures.length > 0) process.exitCode = 1;
         }
