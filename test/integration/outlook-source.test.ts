@@ -394,6 +394,18 @@ describe('OutlookSource against the Graph simulator', () => {
     expect(graphRequests(sim).filter((r) => r.path.includes(ATTENDEE))).toHaveLength(1);
   });
 
+  it('tells an unknown mailbox (404 ErrorInvalidUser) from a gone event (404 ErrorItemNotFound)', async () => {
+    const { source } = await start();
+
+    const unknown = await source.readChanges('nobody@contoso.test', null, W).catch((e: unknown) => e);
+
+    expect(unknown).toBeInstanceOf(CalendarError);
+    expect(unknown).not.toBeInstanceOf(CalendarAuthError);
+    expect((unknown as Error).message).toMatch(/ErrorInvalidUser.*sources\[1\]\.mailboxes/s);
+    await expect(source.getEvent('nobody@contoso.test', 'AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAA=')).rejects.toBeInstanceOf(CalendarError);
+    await expect(source.getEvent(ORGANIZER, 'AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAA=')).resolves.toBeNull();
+  });
+
   it('reports a wrong client secret as CalendarAuthError per mailbox, naming the key and never the secret, with nothing sent to Graph', async () => {
     const wrong = 'wrong~secret~value~123';
     const { sim, source } = await start({ auth: { ...CLIENT, clientSecret: wrong } });
