@@ -40,7 +40,8 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
     auth: source.auth,
     ...(source.graphBaseUrl ? { graphBaseUrl: source.graphBaseUrl } : {}),
     ...(source.authorityHost ? { authorityHost: source.authorityHost } : {}),
-    logger: logger.child({ source: source.name }),
+    // OutlookSource binds `source` itself; a child logger with it too would print the key twice (pino).
+    logger,
     configPath: `sources[${index}]`,
   });
 }
