@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BLOCK_START } from '../../src/calendars/join-block.js';
 import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook-event.js';
-import { runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
+import { GRAPH_APP, runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
 
 /** `meetsync` as a user runs it with a Google calendar and an Outlook mailbox in one config. */
 describe('meetsync CLI with an Outlook source', () => {
@@ -76,6 +76,30 @@ describe('meetsync CLI with an Outlook source', () => {
     expect(status.stdout).toContain(`corp-m365 / ${mailbox()}: ok`);
     expect(status.stdout).toContain(`corp-google / ${w.calendar}: ok`);
     expect(status.stdout.split(`corp-m365 / ${mailbox()}`)[1]).toMatch(/meetings: 1 active/);
+  });
+
+  it('runs as a daemon over both sources and exits 0 on SIGINT after its cycle', async () => {
+    await createOrganizers();
+    googleEvent();
+    const event = outlookEvent();
+
+    const r = await runCli(['--config', w.configPath, 'run'], {
+      cwd: w.dir,
+      onSpawn: (child) => {
+        const timer = setInterval(() => {
+          if (w.google.server.received('PATCH').length === 1 && graphWrites().length === 1) {
+            clearInterval(timer);
+            setTimeout(() => child.kill('SIGINT'), 200);
+          }
+        }, 20);
+      },
+    });
+
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('meetsync daemon stopped');
+    expect(r.stderr).not.toContain(GRAPH_APP.clientSecret);
+    expect(w.webMeeting.meetings()).toHaveLength(2);
+    expect(graph().notifications(mailbox(), event.id)).toHaveLength(1);
   });
 
   it('reports a wrong Outlook client secret as CREDENTIAL BROKEN for the mailbox alone, never printing it; Google goes on', async () => {
