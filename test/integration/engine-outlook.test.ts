@@ -179,6 +179,24 @@ describe('sync engine with a Google calendar and Outlook mailboxes', () => {
     expect(graphWrites()).toHaveLength(2);
   });
 
+  it('reads afresh after Graph expires the delta link (410) and keeps every meeting: nothing created, cancelled or written', async () => {
+    bobEvent('One #webmeeting');
+    bobEvent('Two #webmeeting', { start: berlin('2030-03-26', '09:00'), end: berlin('2030-03-26', '10:00') });
+    await engine.runCycle();
+    await engine.runCycle();
+    const platform = platformWrites().length;
+    const writes = graphWrites().length;
+    graph.expireDeltaTokens();
+
+    const report = await engine.runCycle();
+
+    expect(report.calendars.find((c) => c.calendarId === BOB)).toMatchObject({ ok: true, fullRead: true, fullReason: expect.stringMatching(/expired/) });
+    expect(report.counts).toMatchObject({ created: 0, cancelled: 0, adopted: 0, failed: 0 });
+    expect(platformWrites().length).toBe(platform);
+    expect(graphWrites().length).toBe(writes);
+    expect(wm.meetings()).toHaveLength(2);
+  });
+
   it('makes one recurring meeting of a weekly series in its Windows zone, and records an edited occurrence without platform calls', async () => {
     const series = bobEvent('Weekly sync', {
       categories: ['Web Meeting'],
