@@ -48,7 +48,7 @@ export async function createSource(source: SourceConfig, index: number, logger: 
     auth: source.auth,
     ...(source.graphBaseUrl ? { graphBaseUrl: source.graphBaseUrl } : {}),
     ...(source.authorityHost ? { authorityHost: source.authorityHost } : {}),
-    // OutlookSource binds `source` itself, like GoogleSource (see above).
+    // OutlookSource binds `source` itself; a child logger with it too would print the key twice (pino).
     logger,
     configPath: `sources[${index}]`,
   });

@@ -36,7 +36,7 @@ export interface CredentialOptions {
   configPath: string;
   /** https://login.microsoftonline.com unless the config says otherwise. */
   authorityHost: string;
-  /** The Graph origin; the token is asked for `${graphOrigin}/.default`. */
+  /** The Graph origin; it decides the token's resource (graphScopeOf). */
   graphOrigin: string;
   /** Deadline of one request to the authority, reading the answer included. */
   timeoutMs: number;
@@ -61,6 +61,27 @@ const MICROSOFT_AUTHORITIES = new Set([
   'login.partner.microsoftonline.cn',
   'login.chinacloudapi.cn',
 ]);
+
+/**
+ * Microsoft Graph's service roots (learn.microsoft.com/graph/deployments, "Microsoft Graph and
+ * Graph Explorer service root endpoints"): the global service and the national clouds.
+ */
+const GRAPH_ROOTS = new Set(['graph.microsoft.com', 'graph.microsoft.us', 'dod-graph.microsoft.us', 'microsoftgraph.chinacloudapi.cn']);
+
+/**
+ * The client credentials scope: "the resource identifier (application ID URI) of the resource
+ * you want, affixed with the .default suffix. For Microsoft Graph, the value is
+ * https://graph.microsoft.com/.default" (v2-oauth2-client-creds-grant-flow.md); a national
+ * cloud's Graph is its own resource ("Any permission scope value (including the .default scope)
+ * that contains the Microsoft Graph domain MUST use the domain of the Microsoft Graph service
+ * root endpoint for the national cloud deployment", graph/sdks/national-clouds.md). The resource
+ * is what the token is for, not where requests go: a graphBaseUrl on any other host (a
+ * simulator, a proxy) still serves Microsoft Graph, so the token is asked for the global Graph.
+ */
+export function graphScopeOf(graphOrigin: string): string {
+  const url = new URL(graphOrigin);
+  return GRAPH_ROOTS.has(url.hostname.toLowerCase()) ? `${url.origin}/.default` : 'https://graph.microsoft.com/.default';
+}
 
 /** The last answer from the authority that was not a success, for messages msal does not keep. */
 interface AuthorityFailure {
@@ -156,7 +177,7 @@ export class OutlookCredentials {
     registerSecret(auth.clientSecret);
     const host = new URL(options.authorityHost);
     this.authority = `${host.origin}/${encodeURIComponent(auth.tenantId)}`;
-    this.scope = `${options.graphOrigin}/.default`;
+    this.scope = graphScopeOf(options.graphOrigin);
     this.network = new GuardedNetworkClient(host.origin, options.timeoutMs);
     const microsoft = MICROSOFT_AUTHORITIES.has(host.hostname.toLowerCase());
     this.app = new ConfidentialClientApplication({

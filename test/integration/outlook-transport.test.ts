@@ -196,7 +196,8 @@ describe('Outlook adapter transport (msal + Graph client over https)', () => {
     expect(authority).toEqual([`GET /${TENANT}/v2.0/.well-known/openid-configuration`, `POST /${TENANT}/oauth2/v2.0/token`]);
     const token = world.server.received('POST', '/oauth2/v2.0/token')[0]!;
     const form = new URLSearchParams(token.body);
-    expect(form.get('scope')).toBe(`${world.url}/.default`);
+    // The resource is Microsoft Graph wherever its requests go (outlook-auth.ts graphScopeOf).
+    expect(form.get('scope')).toBe('https://graph.microsoft.com/.default');
     expect(form.get('client_id')).toBe('app-client-id');
 
     const delta = world.server.received('GET', '/calendarView/delta');
