@@ -1,8 +1,6 @@
 import { resolvePaidUntil } from './config/paid-until.js';
 import type { Config, SourceConfig } from './config/schema.js';
 import type { CalendarSource } from './calendars/source.js';
-import { GoogleSource } from './calendars/google.js';
-import { OutlookSource } from './calendars/outlook.js';
 import type { Logger } from './log.js';
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
@@ -30,8 +28,14 @@ export interface CallOptions {
   requestTimeoutMs?: number;
 }
 
-export function createSource(source: SourceConfig, index: number, logger: Logger, calls: CallOptions = {}): CalendarSource {
+/**
+ * The adapter of one configured source. Each adapter is imported when a source of its kind is
+ * configured, not before: googleapis, msal-node and the Graph client cost every process that
+ * loads them (issue 11: a process pays only for what it uses).
+ */
+export async function createSource(source: SourceConfig, index: number, logger: Logger, calls: CallOptions = {}): Promise<CalendarSource> {
   if (source.kind === 'google') {
+    const { GoogleSource } = await import('./calendars/google.js');
     return new GoogleSource({
       ...calls,
       name: source.name,
@@ -46,6 +50,7 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
     });
   }
   // Throws ConfigError for a graphBaseUrl or authorityHost that is not an https origin.
+  const { OutlookSource } = await import('./calendars/outlook.js');
   return new OutlookSource({
     ...calls,
     name: source.name,
@@ -53,7 +58,7 @@ export function createSource(source: SourceConfig, index: number, logger: Logger
     auth: source.auth,
     ...(source.graphBaseUrl ? { graphBaseUrl: source.graphBaseUrl } : {}),
     ...(source.authorityHost ? { authorityHost: source.authorityHost } : {}),
-    // OutlookSource binds `source` itself, like GoogleSource (see above).
+    // OutlookSource binds `source` itself; a child logger with it too would print the key twice (pino).
     logger,
     configPath: `sources[${index}]`,
   });
@@ -85,11 +90,12 @@ function provisioningSettings(config: Config) {
   };
 }
 
-export function createApp(config: Config, logger: Logger): App {
+export async function createApp(config: Config, logger: Logger): Promise<App> {
+  // Sources first: a source the config gets wrong (ConfigError) fails before a database is opened.
+  const sources = await Promise.all(config.sources.map((s, i) => createSource(s, i, logger)));
   const store = Store.open(config.database);
   const observers: Array<(attempt: AttemptEvent) => void> = [];
   const platform = createPlatform(config, logger, { onAttempt: (attempt) => observers.forEach((o) => o(attempt)) });
-  const sources = config.sources.map((s, i) => createSource(s, i, logger));
   const engine = new SyncEngine({
     store,
     platform,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { createApp, createPlatform, type App } from './app.js';
+import type { App } from './app.js';
 import { loadConfig } from './config/load.js';
 import { PAID_UNTIL_HELP, parsePaidUntil, resolvePaidUntil } from './config/paid-until.js';
 import type { Config } from './config/schema.js';
@@ -45,11 +45,18 @@ function loggerFor(io: CliIo, config: Config | undefined, json: boolean | undefi
   return createLogger({ level: config?.log.level ?? 'info', pretty: tty && !json, destination: io.stderr });
 }
 
-function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (app: App) => Promise<T>): Promise<T> {
+/** The Web Meeting client, loaded only by the commands that call the platform. */
+async function createPlatform(config: Config, logger: Logger) {
+  return (await import('./app.js')).createPlatform(config, logger);
+}
+
+async function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (app: App) => Promise<T>): Promise<T> {
   const { config } = loadConfig(opts.config, io.env, io.cwd);
   // A dry run writes nothing anywhere, not even a new empty database.
   if (opts.dryRun && !existsSync(config.database)) config.database = ':memory:';
-  const app = createApp(config, loggerFor(io, config, opts.json));
+  // The engine and the adapters are loaded here, not at start: `--help` and `status` need none of them.
+  const { createApp } = await import('./app.js');
+  const app = await createApp(config, loggerFor(io, config, opts.json));
   return fn(app).finally(() => app.close());
 }
 
@@ -217,7 +224,7 @@ export function buildProgram(io: CliIo): Command {
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.email)) throw new UsageError(`--email ${opts.email}: not an email address`);
       if (opts.paidUntil !== undefined && !parsePaidUntil(opts.paidUntil)) throw new UsageError(`--paid-until ${opts.paidUntil}: must be ${PAID_UNTIL_HELP}`);
       await withStore(io, opts, async ({ config, store, logger }) => {
-        const platform = createPlatform(config, logger);
+        const platform = await createPlatform(config, logger);
         const now = new Date();
         const paidUntil = resolvePaidUntil(opts.paidUntil ?? config.webMeeting.provisioning.paidUntil, now);
         if (paidUntil.getTime() <= now.getTime()) {
@@ -248,7 +255,7 @@ export function buildProgram(io: CliIo): Command {
       const opts = globals<{ refresh?: boolean }>(cmd);
       await withStore(io, opts, async ({ config, store, logger }) => {
         if (opts.refresh) {
-          const { failures } = await refreshOrganizers(createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
+          const { failures } = await refreshOrganizers(await createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
           for (const f of failures) complain(io, `meetsync: account ${f.accountId} could not be read: ${scrub(f.error)}`);
           if (failures.length > 0) process.exitCode = 1;
         }
@@ -264,31 +271,47 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('simulate')
-    .description('run the Web Meeting and Google Calendar simulators in the foreground (for trying meetsync out)')
-    .option('--port <n>', 'port of the Web Meeting simulator; Google uses the next one (0 = random)', '47801')
+    .description('run the Web Meeting, Google Calendar and Microsoft Graph simulators in the foreground (for trying meetsync out)')
+    .option('--port <n>', 'port of the Web Meeting simulator; Google uses the next one, Microsoft Graph the one after (0 = random)', '47801')
     .option('--state-dir <dir>', 'where the CA and a ready config are written', '.meetsync-sim')
     .option('--calendar <email...>', 'calendars to create on the Google simulator', ['alice@example.com'])
+    .option('--mailbox <email...>', 'mailboxes to create on the Microsoft Graph simulator', ['bob@example.com'])
     .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd) as GlobalOptions & { port: string; stateDir: string; calendar: string[] };
+      const opts = globals(cmd) as GlobalOptions & { port: string; stateDir: string; calendar: string[]; mailbox: string[] };
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65534) throw new UsageError(`--port ${opts.port}: give a port number between 0 and 65534`);
-      const { launchSimulators } = await import('./simulators/launch.js');
-      const sims = await launchSimulators({ port, stateDir: path.resolve(io.cwd, opts.stateDir), calendars: opts.calendar });
+      if (!Number.isInteger(port) || port < 0 || port > 65533) throw new UsageError(`--port ${opts.port}: give a port number between 0 and 65533`);
+      const { launchSimulators, SIM_GRAPH_APP } = await import('./simulators/launch.js');
+      const sims = await launchSimulators({ port, stateDir: path.resolve(io.cwd, opts.stateDir), calendars: opts.calendar, mailboxes: opts.mailbox });
       const info = {
         webMeeting: { url: sims.webMeeting.url, apiKey: 'simulated-webmeeting-api-key' },
         google: { rootUrl: sims.google.rootUrl, tokenUrl: sims.google.tokenUrl, calendars: opts.calendar },
+        graph: { url: sims.graph.url, graphBaseUrl: sims.graph.graphBaseUrl, tokenUrl: sims.graph.tokenUrl(SIM_GRAPH_APP.tenantId), tenantId: SIM_GRAPH_APP.tenantId, clientId: SIM_GRAPH_APP.clientId, mailboxes: opts.mailbox },
         caCertificate: sims.caCertPath,
         config: sims.configPath,
       };
       if (opts.json) outJson(io, info);
       else {
+        const calendar = opts.calendar[0]!;
+        const mailbox = opts.mailbox[0]!;
+        // Outlook sources read a window (window.futureDays, default 180 days): the example event is next week.
+        const day = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+        const outlookEvent = JSON.stringify({
+          subject: 'Budget review',
+          categories: ['Web Meeting'],
+          start: { dateTime: `${day}T09:00:00`, timeZone: 'UTC' },
+          end: { dateTime: `${day}T10:00:00`, timeZone: 'UTC' },
+        });
         out(io, `Web Meeting simulator:     ${info.webMeeting.url}   (API key: ${info.webMeeting.apiKey})`);
         out(io, `Google Calendar simulator: ${info.google.rootUrl}   (calendars: ${opts.calendar.join(', ')})`);
-        out(io, `Both serve https with a local CA. In the terminal where you run meetsync:`);
+        out(io, `Microsoft Graph simulator: ${info.graph.graphBaseUrl}   (token: ${info.graph.tokenUrl}; mailboxes: ${opts.mailbox.join(', ')})`);
+        out(io, `All serve https with a local CA. In the terminal where you run meetsync:`);
         out(io, `  export NODE_EXTRA_CA_CERTS=${sims.caCertPath}`);
         out(io, `  export MEETSYNC_CONFIG=${sims.configPath}`);
-        out(io, `Then: meetsync accounts create --email alice@example.com --first Alice --last Example`);
-        out(io, `Add an event as a user: curl --cacert ${sims.caCertPath} -X POST ${sims.google.url}/_sim/calendars/alice@example.com/events -H 'content-type: application/json' -d '{"summary":"Planning #webmeeting","start":{"dateTime":"2030-01-07T09:00:00Z"},"end":{"dateTime":"2030-01-07T10:00:00Z"}}'`);
+        out(io, `Then: meetsync accounts create --email ${calendar} --first Alice --last Example`);
+        out(io, `      meetsync accounts create --email ${mailbox} --first Bob --last Example`);
+        out(io, `Add a Google event as a user: curl --cacert ${sims.caCertPath} -X POST ${sims.google.url}/_sim/calendars/${calendar}/events -H 'content-type: application/json' -d '{"summary":"Planning #webmeeting","start":{"dateTime":"2030-01-07T09:00:00Z"},"end":{"dateTime":"2030-01-07T10:00:00Z"}}'`);
+        out(io, `Add an Outlook event (category Web Meeting): curl --cacert ${sims.caCertPath} -X POST ${sims.graph.url}/_sim/mailboxes/${mailbox}/events -H 'content-type: application/json' -d '${outlookEvent}'`);
+        out(io, `Then: meetsync sync; meetsync status`);
         out(io, 'Press Ctrl-C to stop.');
       }
       await new Promise<void>((resolve) => {

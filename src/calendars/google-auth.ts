@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { google, type Auth } from 'googleapis';
+// The auth classes through the Calendar API module, not `googleapis`' index (see google.ts).
+import { auth as googleAuth } from 'googleapis/build/src/apis/calendar/index.js';
+import type { Auth } from 'googleapis';
 import { z } from 'zod';
 import { CalendarAuthError, CalendarError, TimeoutError } from '../domain/errors.js';
 import { registerSecret } from '../domain/redact.js';
@@ -120,7 +122,7 @@ export class GoogleCredentials {
   private async clientFor(calendarId: string): Promise<AuthClient> {
     if (this.auth.type === 'oauth') {
       if (!this.oauthClient) {
-        const client = new google.auth.OAuth2({
+        const client = new googleAuth.OAuth2({
           ...clientOptions(this.options.timeoutMs),
           clientId: this.auth.clientId,
           clientSecret: this.auth.clientSecret,
@@ -137,7 +139,7 @@ export class GoogleCredentials {
     const key = await this.readKey(calendarId);
     // Domain-wide delegation: the service account acts as the calendar's owner, whose address
     // is the calendar id of a user's primary calendar.
-    const client = new google.auth.JWT({
+    const client = new googleAuth.JWT({
       ...clientOptions(this.options.timeoutMs),
       email: key.client_email,
       key: key.private_key,

@@ -1,4 +1,7 @@
-import { google, type calendar_v3 } from 'googleapis';
+// The Calendar API module alone: `import { google } from 'googleapis'` loads every Google API
+// (about 0.8 s and 100 MB in each meetsync process); this one loads in about 0.08 s.
+import { calendar } from 'googleapis/build/src/apis/calendar/index.js';
+import type { calendar_v3 } from 'googleapis';
 import type { CalendarEvent, JoinDetails, WriteBackResult } from '../domain/event.js';
 import {
   CalendarAuthError,
@@ -110,7 +113,7 @@ export class GoogleSource implements CalendarSource {
     this.timeoutMs = config.requestTimeoutMs ?? 30_000;
     this.configPath = config.configPath ?? `source "${config.name}"`;
     this.pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, config.pageSize ?? MAX_PAGE_SIZE));
-    this.api = google.calendar({ version: 'v3', ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) });
+    this.api = calendar({ version: 'v3', ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) });
     this.credentials = new GoogleCredentials(config.auth, {
       source: config.name,
       configPath: this.configPath,

@@ -55,7 +55,7 @@ export async function checkSource(source: SourceConfig, index: number, options: 
     return { checks, endpoints };
   }
   // Once, with a short deadline: the doctor reports a failure, it does not wait it out.
-  const adapter = createSource(source, index, silentLogger(), { retry: { maxAttempts: 1 }, requestTimeoutMs: options.timeoutMs });
+  const adapter = await createSource(source, index, silentLogger(), { retry: { maxAttempts: 1 }, requestTimeoutMs: options.timeoutMs });
   const what = source.kind === 'google' ? 'events.list' : 'calendarView';
   const results = await inPool(
     calendars.map((calendar) => async (): Promise<Check> => {

@@ -1,6 +1,7 @@
 import type { DeltaService } from './graph-delta.js';
 import {
   accessDenied,
+  accessPolicyDenied,
   badRequest,
   GraphApiError,
   invalidJson,
@@ -40,6 +41,18 @@ const READ_ROLES = ['Calendars.Read', 'Calendars.ReadWrite', 'Calendars.ReadBasi
 const DELTA = /^(delta|delta\(\)|microsoft\.graph\.delta|microsoft\.graph\.delta\(\))$/i;
 const ODATA_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
+/**
+ * An Exchange Online application access policy (New-ApplicationAccessPolicy): RestrictAccess lets
+ * the app reach only the listed mailboxes, DenyAccess all but them. In Exchange the scope is a
+ * mail-enabled security group; here it is its members. The policy is checked on every call, not
+ * baked into the token (auth-limit-mailbox-access.md: "Changes to application access policies can
+ * take longer than 1 hour to take effect", i.e. they are Exchange's, not the token's).
+ */
+export interface AccessPolicy {
+  accessRight: 'RestrictAccess' | 'DenyAccess';
+  mailboxes: string[];
+}
+
 /** A fault injected by a test: the next matching calls answer it instead. */
 export interface InjectedFault {
   status: 410 | 429 | 503;
@@ -53,6 +66,7 @@ export interface InjectedFault {
 
 export class GraphApi {
   private faults: InjectedFault[] = [];
+  private readonly policies = new Map<string, AccessPolicy>();
 
   constructor(
     private readonly store: GraphStore,
@@ -64,6 +78,19 @@ export class GraphApi {
 
   inject(fault: InjectedFault): void {
     this.faults.push(fault);
+  }
+
+  /** Sets (or, with null, removes) the application access policy of an app. */
+  setAccessPolicy(clientId: string, policy: AccessPolicy | null): void {
+    if (policy) this.policies.set(clientId, { accessRight: policy.accessRight, mailboxes: policy.mailboxes.map((m) => m.toLowerCase()) });
+    else this.policies.delete(clientId);
+  }
+
+  private policyAllows(grant: AppGrant, mailbox: Mailbox): boolean {
+    const policy = this.policies.get(grant.clientId);
+    if (!policy) return true;
+    const listed = policy.mailboxes.includes(mailbox.address.toLowerCase()) || policy.mailboxes.includes(mailbox.id.toLowerCase());
+    return policy.accessRight === 'RestrictAccess' ? listed : !listed;
   }
 
   async handle(req: SimRequest): Promise<SimResponse> {
@@ -96,6 +123,7 @@ export class GraphApi {
     if (first !== 'users' || segments[1] === undefined) throw unknownSegment(req, segments[0] ?? '');
     const mailbox = this.store.mailbox(segments[1]);
     if (!mailbox) throw invalidUser(segments[1]);
+    if (!this.policyAllows(grant, mailbox)) throw accessPolicyDenied();
     const userSegment = encodeURIComponent(segments[1]).replaceAll('%40', '@');
     let rest = segments.slice(2);
     if (rest[0]?.toLowerCase() === 'calendar') rest = rest.slice(1);

@@ -14,6 +14,7 @@ type Body = Record<string, unknown>;
 /** The simulator methods the control endpoints drive. */
 export interface GraphControlTarget {
   addClient(client: GraphClient): void;
+  setApplicationAccessPolicy(clientId: string, policy: { accessRight: 'RestrictAccess' | 'DenyAccess'; mailboxes: string[] } | null): void;
   addMailbox(address: string, options?: { displayName?: string; id?: string }): { id: string; address: string };
   expireAccessTokens(): void;
   expireClientSecret(clientId: string): void;
@@ -73,6 +74,16 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
         clientSecret: str(body, 'clientSecret'),
         ...(Array.isArray(body.roles) ? { roles: body.roles.map(String) } : {}),
       });
+      return { status: 204 };
+    case 'POST access-policies/:m': {
+      // /_sim/access-policies/{clientId} {accessRight, mailboxes}
+      const accessRight = body.accessRight === 'DenyAccess' ? 'DenyAccess' : 'RestrictAccess';
+      if (!Array.isArray(body.mailboxes)) throw new Error('body field "mailboxes" (array of addresses) is required');
+      sim.setApplicationAccessPolicy(m, { accessRight, mailboxes: body.mailboxes.map(String) });
+      return { status: 204 };
+    }
+    case 'DELETE access-policies/:m':
+      sim.setApplicationAccessPolicy(m, null);
       return { status: 204 };
     case 'POST mailboxes/:m':
       return {
@@ -145,7 +156,7 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
         status: 404,
         body: {
           error:
-            `no Graph simulator control endpoint ${method} /_sim/${parts.join('/')}; known: POST clients, POST mailboxes/{m}, ` +
+            `no Graph simulator control endpoint ${method} /_sim/${parts.join('/')}; known: POST clients, POST|DELETE access-policies/{clientId} {accessRight, mailboxes}, POST mailboxes/{m}, ` +
             'GET|POST mailboxes/{m}/events, PATCH|DELETE mailboxes/{m}/events/{id}, ' +
             'POST mailboxes/{m}/events/{seriesId}/edit-occurrence|cancel-occurrence {originalDate[, patch]}, POST mailboxes/{m}/events/{id}/move, ' +
             'GET mailboxes/{m}/events/{id}/notifications, POST [mailboxes/{m}/]expire-delta-tokens, POST mailboxes/{m}/stripped-delta {rounds, all}, ' +

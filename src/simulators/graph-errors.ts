@@ -75,6 +75,14 @@ export function accessDenied(): GraphApiError {
 }
 
 /**
+ * An app outside its application access policy for this mailbox. auth-limit-mailbox-access.md,
+ * "Handling API errors": `{"error": {"code": "ErrorAccessDenied", "message": "Access to OData is disabled."}}`.
+ */
+export function accessPolicyDenied(): GraphApiError {
+  return new GraphApiError(403, 'ErrorAccessDenied', 'Access to OData is disabled.');
+}
+
+/**
  * An expired delta token. delta-query-overview.md: "the service should respond with a 40X-series
  * error with error codes such as syncStateNotFound" (message from errors.md), and "Synchronization
  * reset": "410 (gone) and a Location header containing a request URL with an empty $deltaToken

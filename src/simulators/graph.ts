@@ -1,4 +1,4 @@
-import { GraphApi, unknownSegment } from './graph-api.js';
+import { GraphApi, unknownSegment, type AccessPolicy } from './graph-api.js';
 import { graphControl } from './graph-control.js';
 import { DeltaService } from './graph-delta.js';
 import { graphErrorBody, GraphApiError } from './graph-errors.js';
@@ -14,6 +14,7 @@ import type { TlsMaterial } from './tls.js';
 
 export type { GraphClient, GraphEvent } from './graph-types.js';
 export type { Notification } from './graph-model.js';
+export type { AccessPolicy } from './graph-api.js';
 
 /**
  * A Microsoft Graph simulator: ONE real HTTP(S) server that hosts both the Microsoft identity
@@ -108,6 +109,15 @@ export class GraphSimulator extends Simulator {
 
   addTenantDomain(domain: string, tenantId: string): void {
     this.identity.addTenantDomain(domain, tenantId);
+  }
+
+  /**
+   * What New-ApplicationAccessPolicy does in Exchange Online: with RestrictAccess the app reaches
+   * only `mailboxes`, with DenyAccess all but them; any other mailbox answers 403 ErrorAccessDenied
+   * "Access to OData is disabled." (auth-limit-mailbox-access.md). null removes the policy.
+   */
+  setApplicationAccessPolicy(clientId: string, policy: AccessPolicy | null): void {
+    this.api.setAccessPolicy(clientId, policy);
   }
 
   /** Outstanding access tokens answer 401 InvalidAuthenticationToken on their next use. */

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GoogleCalendarSimulator } from './google.js';
+import { GraphSimulator } from './graph.js';
 import { loadOrCreateTls } from './tls.js';
 import { WebMeetingSimulator } from './webmeeting.js';
 
@@ -11,19 +12,28 @@ export const SIM_OAUTH_CLIENT = {
   clientSecret: 'simulated-client-secret',
   refreshToken: 'simulated-refresh-token',
 };
+/** The app registration the Graph simulator's token endpoint accepts (client credentials). */
+export const SIM_GRAPH_APP = {
+  tenantId: '00000000-0000-4000-8000-00000000517e',
+  clientId: '00000000-0000-4000-8000-0000c11e0001',
+  clientSecret: 'simulated-graph-client-secret',
+};
 
 export interface LaunchOptions {
-  /** Port of the Web Meeting simulator; the Google simulator takes the next one. 0 = random. */
+  /** Port of the Web Meeting simulator; Google takes the next one, Microsoft Graph the one after. 0 = random. */
   port: number;
   /** Folder for the CA, the server certificate and the sample config. */
   stateDir: string;
   /** Calendars to create on the Google simulator. */
   calendars: string[];
+  /** Mailboxes to create on the Graph simulator. */
+  mailboxes: string[];
 }
 
 export interface RunningSimulators {
   webMeeting: WebMeetingSimulator;
   google: GoogleCalendarSimulator;
+  graph: GraphSimulator;
   caCertPath: string;
   configPath: string;
   stop(): Promise<void>;
@@ -34,24 +44,34 @@ export async function launchSimulators(options: LaunchOptions): Promise<RunningS
   const tls = loadOrCreateTls(options.stateDir);
   const webMeeting = new WebMeetingSimulator({ apiKey: SIM_API_KEY, tls, ...(options.port ? { port: options.port } : {}) });
   const google = new GoogleCalendarSimulator({ tls, oauthClients: [SIM_OAUTH_CLIENT], ...(options.port ? { port: options.port + 1 } : {}) });
-  await webMeeting.start();
-  await google.start();
+  const graph = new GraphSimulator({ tls, clients: [SIM_GRAPH_APP], mailboxes: options.mailboxes, ...(options.port ? { port: options.port + 2 } : {}) });
+  const started: Array<{ stop(): Promise<void> }> = [];
+  try {
+    for (const sim of [webMeeting, google, graph]) {
+      await sim.start();
+      started.push(sim);
+    }
+  } catch (err) {
+    // A port taken by another program: the ones already listening are closed again.
+    await Promise.all(started.map((sim) => sim.stop()));
+    throw err;
+  }
   for (const id of options.calendars) google.addCalendar(id);
   const configPath = path.join(options.stateDir, 'meetsync.yaml');
-  writeFileSync(configPath, sampleConfig(webMeeting.url, google, options.calendars), { mode: 0o600 });
+  writeFileSync(configPath, sampleConfig(webMeeting.url, google, graph, options), { mode: 0o600 });
   return {
     webMeeting,
     google,
+    graph,
     caCertPath: tls.caCertPath,
     configPath,
     stop: async () => {
-      await webMeeting.stop();
-      await google.stop();
+      await Promise.all([webMeeting.stop(), google.stop(), graph.stop()]);
     },
   };
 }
 
-function sampleConfig(webMeetingUrl: string, google: GoogleCalendarSimulator, calendars: string[]): string {
+function sampleConfig(webMeetingUrl: string, google: GoogleCalendarSimulator, graph: GraphSimulator, options: LaunchOptions): string {
   return `# Written by 'meetsync simulate': points meetsync at the local simulators.
 database: ./meetsync-sim.db
 schedule: "* * * * *"
@@ -62,9 +82,16 @@ webMeeting:
 sources:
   - name: sim-google
     kind: google
-    calendars: [${calendars.join(', ')}]
+    calendars: [${options.calendars.join(', ')}]
     auth: { type: oauth, clientId: ${SIM_OAUTH_CLIENT.clientId}, clientSecret: ${SIM_OAUTH_CLIENT.clientSecret}, refreshToken: ${SIM_OAUTH_CLIENT.refreshToken} }
     rootUrl: ${google.rootUrl}
     tokenUrl: ${google.tokenUrl}
+  - name: sim-outlook
+    kind: outlook
+    mailboxes: [${options.mailboxes.join(', ')}]
+    auth: { tenantId: "${SIM_GRAPH_APP.tenantId}", clientId: "${SIM_GRAPH_APP.clientId}", clientSecret: ${SIM_GRAPH_APP.clientSecret} }
+    # The simulator serves the Microsoft identity endpoints and Graph v1.0 on one origin.
+    graphBaseUrl: ${graph.url}
+    authorityHost: ${graph.url}
 `;
 }

@@ -126,6 +126,28 @@ describe('authentication and addressing', () => {
     expect(write.status).toBe(403);
     expect(write.json.error.code).toBe('ErrorAccessDenied');
   });
+
+  it('keeps an app inside its application access policy, checked on every call, also through /_sim/', async () => {
+    const carol = sim.addMailbox('carol@contoso.example');
+    sim.setApplicationAccessPolicy(CLIENT.clientId, { accessRight: 'RestrictAccess', mailboxes: [ALICE] });
+    expect((await call(sim, token, `/users/${ALICE}/events`)).status).toBe(200);
+    const outside = await call(sim, token, `/users/${carol.id}/events`);
+    expect(outside.status).toBe(403);
+    // auth-limit-mailbox-access.md, "Handling API errors".
+    expect(outside.json.error).toMatchObject({ code: 'ErrorAccessDenied', message: 'Access to OData is disabled.' });
+
+    const deny = await fetch(`${sim.url}/_sim/access-policies/${CLIENT.clientId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ accessRight: 'DenyAccess', mailboxes: [ALICE] }),
+    });
+    expect(deny.status).toBe(204);
+    expect((await call(sim, token, `/users/${ALICE}/events`)).status).toBe(403);
+    expect((await call(sim, token, '/users/carol@contoso.example/events')).status).toBe(200);
+
+    expect((await fetch(`${sim.url}/_sim/access-policies/${CLIENT.clientId}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(sim, token, `/users/${ALICE}/events`)).status).toBe(200);
+  });
 });
 
 describe('calendarView delta', () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
+import { GraphSimulator } from '../../src/simulators/graph.js';
 import { loadOrCreateTls } from '../../src/simulators/tls.js';
 import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
 
@@ -12,6 +13,7 @@ export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 
 export const E2E_API_KEY = 'e2e-secret-api-key-9f8e7d6c5b4a';
 export const OAUTH = { clientId: 'e2e-client', clientSecret: 'e2e-client-secret-abcdef', refreshToken: 'e2e-refresh-token-123456' };
+export const GRAPH_APP = { tenantId: 'e2e0e2e0-0000-4000-8000-000000000001', clientId: 'e2e0e2e0-0000-4000-8000-0000000000c1', clientSecret: 'e2e~graph~client~secret' };
 
 export interface CliResult {
   code: number | null;
@@ -44,11 +46,18 @@ export interface CliWorld {
   webMeeting: WebMeetingSimulator;
   google: GoogleCalendarSimulator;
   calendar: string;
+  /** With `outlook: true`: the Graph simulator and the mailbox of the config's outlook source (sources[1]). */
+  graph?: GraphSimulator;
+  mailbox?: string;
   close(): Promise<void>;
 }
 
-/** Both simulators over https, and a config file pointing meetsync at them. */
-export async function startCliWorld(options: { apiKey?: string } = {}): Promise<CliWorld> {
+/**
+ * The simulators over https, and a config file pointing meetsync at them: the Web Meeting
+ * platform and a Google calendar, and with `outlook: true` an Outlook mailbox on the Graph
+ * simulator as a second source.
+ */
+export async function startCliWorld(options: { apiKey?: string; outlook?: boolean } = {}): Promise<CliWorld> {
   const tls = loadOrCreateTls(process.env.MEETSYNC_TEST_TLS_DIR!);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-e2e-'));
   const webMeeting = new WebMeetingSimulator({ apiKey: E2E_API_KEY, tls });
@@ -57,6 +66,18 @@ export async function startCliWorld(options: { apiKey?: string } = {}): Promise<
   await google.start();
   const calendar = 'alice@example.com';
   google.addCalendar(calendar);
+  const mailbox = 'bob@example.com';
+  const graph = options.outlook ? new GraphSimulator({ tls, clients: [GRAPH_APP], mailboxes: [mailbox] }) : undefined;
+  await graph?.start();
+  const outlookSource = graph
+    ? `  - name: corp-m365
+    kind: outlook
+    mailboxes: [${mailbox}]
+    auth: { tenantId: ${GRAPH_APP.tenantId}, clientId: ${GRAPH_APP.clientId}, clientSecret: "\${TEST_GRAPH_SECRET}" }
+    graphBaseUrl: ${graph.url}
+    authorityHost: ${graph.url}
+`
+    : '';
   const configPath = path.join(dir, 'meetsync.yaml');
   const dbPath = path.join(dir, 'data', 'meetsync.db');
   writeFileSync(
@@ -75,11 +96,12 @@ sources:
     auth: { type: oauth, clientId: ${OAUTH.clientId}, clientSecret: "\${TEST_GOOGLE_SECRET}", refreshToken: "\${TEST_GOOGLE_REFRESH}" }
     rootUrl: ${google.rootUrl}
     tokenUrl: ${google.tokenUrl}
-`,
+${outlookSource}`,
   );
   process.env.TEST_WM_KEY = options.apiKey ?? E2E_API_KEY;
   process.env.TEST_GOOGLE_SECRET = OAUTH.clientSecret;
   process.env.TEST_GOOGLE_REFRESH = OAUTH.refreshToken;
+  process.env.TEST_GRAPH_SECRET = GRAPH_APP.clientSecret;
   return {
     dir,
     configPath,
@@ -87,9 +109,11 @@ sources:
     webMeeting,
     google,
     calendar,
+    ...(graph ? { graph, mailbox } : {}),
     close: async () => {
       await webMeeting.stop();
       await google.stop();
+      await graph?.stop();
     },
   };
 }
