@@ -4,7 +4,7 @@ import type { CalendarSource } from './calendars/source.js';
 import type { Logger } from './log.js';
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
-import { WebMeetingClient, type AttemptEvent, type WebMeetingClientOptions } from './webmeeting/client.js';
+import { WebMeetingClient, type WebMeetingClientOptions } from './webmeeting/client.js';
 
 /**
  * The composition root: config -> adapters -> engine. The only place that knows which adapter
@@ -17,15 +17,20 @@ export interface App {
   sources: CalendarSource[];
   engine: SyncEngine;
   logger: Logger;
-  /** Tells `listener` of every attempt of every platform call (the daemon's metrics count them). */
-  observePlatform(listener: (attempt: AttemptEvent) => void): void;
+  /** Tells `listener` of every attempt of every platform and calendar call (the daemon's metrics count them). */
+  observeRequests(listener: RequestListener): void;
   close(): void;
 }
+
+/** Where a request went: the platform, or a calendar provider. */
+export type RequestTarget = 'webmeeting' | 'google' | 'outlook';
+export type RequestListener = (target: RequestTarget, status: number | 'error') => void;
 
 /** Per-command changes to how an adapter calls out: `meetsync doctor` tries once, with a short deadline. */
 export interface CallOptions {
   retry?: { maxAttempts: number };
   requestTimeoutMs?: number;
+  onAttempt?: (status: number | 'error') => void;
 }
 
 /**
@@ -92,10 +97,11 @@ function provisioningSettings(config: Config) {
 
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   // Sources first: a source the config gets wrong (ConfigError) fails before a database is opened.
-  const sources = await Promise.all(config.sources.map((s, i) => createSource(s, i, logger)));
+  const observers: RequestListener[] = [];
+  const tell = (target: RequestTarget, status: number | 'error') => observers.forEach((o) => o(target, status));
+  const sources = await Promise.all(config.sources.map((s, i) => createSource(s, i, logger, { onAttempt: (status) => tell(s.kind, status) })));
   const store = Store.open(config.database);
-  const observers: Array<(attempt: AttemptEvent) => void> = [];
-  const platform = createPlatform(config, logger, { onAttempt: (attempt) => observers.forEach((o) => o(attempt)) });
+  const platform = createPlatform(config, logger, { onAttempt: (attempt) => tell('webmeeting', attempt.status) });
   const engine = new SyncEngine({
     store,
     platform,
@@ -111,5 +117,5 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       safety: config.safety,
     },
   });
-  return { config, store, platform, sources, engine, logger, observePlatform: (o) => void observers.push(o), close: () => store.close() };
+  return { config, store, platform, sources, engine, logger, observeRequests: (o) => void observers.push(o), close: () => store.close() };
 }

@@ -51,6 +51,8 @@ export interface GoogleSourceConfig {
   configPath?: string;
   /** events.list `maxResults`; Google allows at most 2500. @default 2500 */
   pageSize?: number;
+  /** Told the HTTP status of every Calendar API attempt ('error' when no answer came): the daemon's metrics. */
+  onAttempt?: (status: number | 'error') => void;
 }
 
 export const FULL_READ_REASON_410 = 'sync token expired (HTTP 410); read the calendar fully again';
@@ -97,6 +99,7 @@ export class GoogleSource implements CalendarSource {
   private readonly timeoutMs: number;
   private readonly configPath: string;
   private readonly pageSize: number;
+  private readonly onAttempt: ((status: number | 'error') => void) | undefined;
   /**
    * Each calendar's zone, from its last events.list answer: all-day events without a zone of
    * their own start at midnight there (google-event.ts). events.get does not tell the calendar's
@@ -113,6 +116,7 @@ export class GoogleSource implements CalendarSource {
     this.timeoutMs = config.requestTimeoutMs ?? 30_000;
     this.configPath = config.configPath ?? `source "${config.name}"`;
     this.pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, config.pageSize ?? MAX_PAGE_SIZE));
+    this.onAttempt = config.onAttempt;
     this.api = calendar({ version: 'v3', ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) });
     this.credentials = new GoogleCredentials(config.auth, {
       source: config.name,
@@ -340,7 +344,7 @@ export class GoogleSource implements CalendarSource {
   private async send(
     what: string,
     calendarId: string,
-    request: (options: RequestOptions) => Promise<{ data: unknown }>,
+    request: (options: RequestOptions) => Promise<{ data: unknown; status?: number }>,
     extraHeaders: Record<string, string> = {},
   ): Promise<unknown> {
     let refreshed = false;
@@ -354,8 +358,10 @@ export class GoogleSource implements CalendarSource {
             this.stats.requests += 1;
             try {
               const response = await request({ headers: { ...headers, ...extraHeaders }, retry: false, timeout: this.timeoutMs });
+              this.onAttempt?.(response.status ?? 200);
               return response.data;
             } catch (err) {
+              this.onAttempt?.(googleFailureOf(err)?.status ?? 'error');
               if (googleFailureOf(err)?.status !== 401 || refreshed) throw err;
               refreshed = true;
               this.stats.tokenRefreshes += 1;

@@ -56,6 +56,8 @@ export interface GraphTransportOptions {
   retry: BackoffOptions;
   maxConcurrent: number;
   logger: Logger;
+  /** Told the HTTP status of every Graph attempt ('error' when no answer came): the daemon's metrics. */
+  onAttempt?: ((status: number | 'error') => void) | undefined;
 }
 
 /** A Graph answer that failed, as data, with the client's error kept out of messages. */
@@ -142,10 +144,14 @@ export class GraphTransport {
             const signal = AbortSignal.timeout(timeoutMs);
             const tokenFailure: { error?: unknown } = {};
             try {
-              return await this.send(call, signal, tokenFailure);
+              const body = await this.send(call, signal, tokenFailure);
+              // The Graph client hands back the body only; GET and PATCH answer 200 (event-get.md, event-update.md).
+              this.options.onAttempt?.(200);
+              return body;
             } catch (err) {
               if (tokenFailure.error !== undefined) throw tokenFailure.error;
               const failure = graphFailureOf(err);
+              this.options.onAttempt?.(failure?.status ?? 'error');
               if (failure && signal.aborted) failure.timeoutMs = timeoutMs;
               if (goneIsNull && failure && isItemGone(failure)) return null;
               if (failure?.status === 401 && !refreshed) {

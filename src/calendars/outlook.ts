@@ -42,6 +42,8 @@ export interface OutlookSourceConfig {
    * round's: about once every `roundSlackDays`. @default 7
    */
   roundSlackDays?: number;
+  /** Told the HTTP status of every Graph attempt ('error' when no answer came): the daemon's metrics. */
+  onAttempt?: (status: number | 'error') => void;
 }
 
 export const FULL_READ_REASON_EXPIRED = 'delta link expired (HTTP 410 / syncStateNotFound); reading the window afresh';
@@ -104,6 +106,7 @@ export class OutlookSource implements CalendarSource {
       credentials: this.credentials,
       timeoutMs,
       retry: { ...config.retry },
+      onAttempt: config.onAttempt,
       maxConcurrent: this.maxConcurrent,
       logger: this.logger,
     });

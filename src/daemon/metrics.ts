@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestTarget } from '../app.js';
 import type { MappingState } from '../domain/mapping.js';
 import type { StatusReport } from '../status.js';
 import type { CycleOutcome } from './health.js';
@@ -10,8 +11,6 @@ import type { CycleOutcome } from './health.js';
  * what another process (`meetsync sync`) did.
  */
 
-/** Where a request went: the platform, or a calendar provider. */
-export type RequestTarget = 'webmeeting' | 'google' | 'outlook';
 
 export class DaemonMetrics {
   readonly registry = new Registry();

@@ -36,7 +36,7 @@ export async function startMonitor(app: App, listenText: string): Promise<Monito
   const status = (): StatusReport => buildStatus(store, configured);
   const health = new CycleHealth(staleAfterMs(config.schedule));
   const metrics = new DaemonMetrics(status);
-  app.observePlatform((attempt) => metrics.request('webmeeting', attempt.status));
+  app.observeRequests((target, status) => metrics.request(target, status));
   const reconcileFile = config.database === ':memory:' ? undefined : path.join(path.dirname(config.database), RECONCILE_REPORT_FILE);
 
   const server = await startStatusServer(

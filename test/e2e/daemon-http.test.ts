@@ -67,6 +67,7 @@ describe('meetsync run: /healthz, /metrics and the status page', () => {
     expect(value('meetsync_cycle_duration_seconds_count')).toBeGreaterThanOrEqual(1);
     // The POST that created the meeting and the reads of the account's organizers.
     expect(value('meetsync_requests_total{target="webmeeting",status="200"}')).toBeGreaterThanOrEqual(1);
+    expect(value('meetsync_requests_total{target="google",status="200"}')).toBeGreaterThanOrEqual(1);
     expect(value('meetsync_meetings{state="active"}')).toBe(1);
     expect(value('meetsync_failing_calendars')).toBe(0);
     expect(value('meetsync_last_success_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 30);
@@ -129,6 +130,7 @@ describe('meetsync run: /healthz, /metrics and the status page', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/^meetsync_failing_calendars 1$/m);
     expect(metrics).toMatch(/^meetsync_cycles_total\{result="failed"\} [1-9]/m);
+    expect(metrics).toMatch(/^meetsync_requests_total\{target="google",status="404"\} [1-9]/m);
   });
 
   it('stops on SIGTERM with exit 0 and closes the port', async () => {
