@@ -14,7 +14,8 @@ import { withCycleLock } from './daemon/lock.js';
 import { runDaemon } from './daemon/run.js';
 import { buildStatus, renderStatus, statusNeedsAttention } from './status.js';
 import { Store } from './store/store.js';
-import type { CycleReport } from './sync/engine.js';
+import type { CalendarResult, CycleReport } from './sync/engine.js';
+import { startProgress } from './progress.js';
 import { provisionOrganizer, refreshOrganizers } from './sync/organizers.js';
 
 export interface CliIo {
@@ -80,6 +81,9 @@ async function withStore<T>(
   }
 }
 
+/** From this many calendars on, `meetsync sync` shows its progress. */
+const PROGRESS_MIN_CALENDARS = 3;
+
 /** What a dry run says it would do, per planned action. */
 const DRY_RUN_VERB: Record<ActionKind, string> = {
   create: 'would create',
@@ -140,7 +144,11 @@ export function buildProgram(io: CliIo): Command {
     .action(async (_o, cmd: Command) => {
       const opts = globals<{ dryRun?: boolean; allowMassCancel?: boolean; wait: boolean }>(cmd);
       await withApp(io, opts, async (app) => {
-        const cycle = () => app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel) });
+        // Many calendars (a first full sync reads each fully): a bar on a terminal, a log line per calendar otherwise.
+        const total = app.sources.reduce((n, s) => n + s.calendars.length, 0);
+        const progress = total >= PROGRESS_MIN_CALENDARS && !opts.json ? await startProgress({ what: 'syncing calendars', total, stream: io.stdout, logger: app.logger }) : undefined;
+        const onCalendar = progress ? { onCalendar: (c: CalendarResult, i: number, n: number) => progress.step(`${c.source}/${c.calendarId}`, c.ok, i, n) } : {};
+        const cycle = () => app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel), ...onCalendar }).finally(() => progress?.stop());
         // A dry run writes nothing, so it may read while another process runs a cycle.
         const report = opts.dryRun
           ? await cycle()

@@ -43,6 +43,8 @@ export interface CycleOptions {
   allowMassCancel?: boolean;
   /** Checked between actions: when it returns true the cycle stops after the action in flight. */
   shouldStop?: () => boolean;
+  /** Told after each calendar, with how many there are in all (a progress bar on a first full sync). */
+  onCalendar?: (done: CalendarResult, index: number, total: number) => void;
 }
 
 
@@ -91,10 +93,12 @@ export class SyncEngine {
       }
       await this.recheckNotes(cx);
 
+      const total = this.deps.sources.reduce((n, s) => n + s.calendars.length, 0);
       for (const source of this.deps.sources) {
         for (const calendarId of source.calendars) {
           if (options.shouldStop?.()) break;
           report.calendars.push(await this.syncCalendar(source, calendarId, cx));
+          options.onCalendar?.(report.calendars.at(-1)!, report.calendars.length, total);
         }
       }
     } catch (err) {
