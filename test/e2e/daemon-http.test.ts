@@ -153,3 +153,36 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe('meetsync run: http.listen beyond loopback', () => {
+  it('warns in the log that the page is reachable from the network, and a port in use is a config error', async () => {
+    const world = await startCliWorld();
+    try {
+      const config = readFileSync(world.configPath, 'utf8');
+      // Any address: the test only reads the log line and sends nothing to it.
+      writeFileSync(world.configPath, `${config}http: { listen: "0.0.0.0:0" }\n`);
+      let stderr = '';
+      let proc: ChildProcess | undefined;
+      const done = runCli(['--config', world.configPath, 'run'], { cwd: world.dir, onSpawn: (c) => { proc = c; c.stderr!.on('data', (d: Buffer) => (stderr += d.toString())); } });
+      await until(() => stderr.includes('meetsync daemon started'), 'the daemon to start');
+      const warning = stderr.split('\n').find((l) => l.includes('http.listen is not a loopback address'));
+      expect(warning).toMatch(/"level":40/);
+      expect(warning).toContain('reachable from the network');
+      proc!.kill('SIGTERM');
+      expect((await done).code).toBe(0);
+
+      const taken = /on http:\/\/0\.0\.0\.0:(\d+)\//.exec(stderr)![1];
+      const blocker = await import('node:net').then((net) => net.createServer());
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      const port = (blocker.address() as { port: number }).port;
+      writeFileSync(world.configPath, `${config}http: { listen: "127.0.0.1:${port}" }\n`);
+      const busy = await runCli(['--config', world.configPath, 'run'], { cwd: world.dir });
+      blocker.close();
+      expect(taken).toMatch(/^\d+$/);
+      expect(busy.code).toBe(2);
+      expect(busy.stderr).toContain(`http.listen 127.0.0.1:${port}: cannot listen: the port is in use by another program`);
+    } finally {
+      await world.close();
+    }
+  });
+});
