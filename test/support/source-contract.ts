@@ -86,6 +86,16 @@ export function describeCalendarSourceContract(name: string, makeHarness: () => 
       await h.close();
     });
 
+    it('probe reads a calendar without changing it (the next incremental read has nothing new) and fails for one it cannot read', async () => {
+      await h.createEvent({ title: 'Standup', start: at(24), end: at(25) });
+      const first = await h.source.readChanges(h.calendarId, null, window);
+      await h.source.probe(h.calendarId);
+      const next = await h.source.readChanges(h.calendarId, first.cursor, window);
+      expect(next.full).toBe(false);
+      expect(next.events).toEqual([]);
+      await expect(h.source.probe('nobody-here@example.com')).rejects.toThrow();
+    });
+
     it('a full read returns every event with its title, start and end, and a cursor', async () => {
       const a = await h.createEvent({ title: 'Standup', start: at(24), end: at(25) });
       const b = await h.createEvent({ title: 'Review', start: at(48), end: at(50), timeZone: 'Europe/Berlin' });

@@ -96,7 +96,7 @@ describe('MemorySource (test double for the sync engine)', () => {
     await expect(source.readChanges(ORGANIZER, null, window)).resolves.toMatchObject({ full: true });
     await source.getEvent(ORGANIZER, 'x');
 
-    expect(source.calls).toEqual({ readChanges: 2, getEvent: 1, writeJoinDetails: 0, clearJoinDetails: 0 });
+    expect(source.calls).toEqual({ readChanges: 2, getEvent: 1, writeJoinDetails: 0, clearJoinDetails: 0, probe: 0 });
   });
 
   it('leaves events that ended before the window out of a full read, but keeps series', async () => {
