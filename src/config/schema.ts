@@ -104,6 +104,17 @@ const safetySchema = z
   })
   .strict();
 
+const cronExpression = z.string().refine((s) => cron.validate(s), 'must be a cron expression such as "*/5 * * * *"');
+
+/** `meetsync run` reconciles on this schedule and keeps the latest report (JSON and HTML) in reportDir. */
+const reconcileSchema = z
+  .object({
+    schedule: cronExpression,
+    /** Default: the database's folder. Relative paths are resolved against the config file's folder. */
+    reportDir: nonEmpty.optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     database: nonEmpty.default('./data/meetsync.db'),
@@ -126,6 +137,7 @@ export const configSchema = z
       .strict()
       .default({ level: 'info' }),
     sources: z.array(sourceSchema).default([]),
+    reconcile: reconcileSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
