@@ -159,7 +159,10 @@ export function compare(input: CompareInput): Comparison {
       if (g) g.claimed = true;
       return g;
     };
-    const byMarker = (markers: readonly string[]) => groups.filter((g) => !g.claimed && g.markers.some((x) => markers.includes(x)));
+    // Indexed: looked up once per mapping, so a scan of every meeting each time would be quadratic.
+    const withMarker = new Map<string, Group[]>();
+    for (const g of groups) for (const x of g.markers) withMarker.set(x, [...(withMarker.get(x) ?? []), g]);
+    const byMarker = (markers: readonly string[]) => [...new Set(markers.flatMap((x) => withMarker.get(x) ?? []))].filter((g) => !g.claimed);
     const duplicates = (m: Mapping, kept: Group, markers: readonly string[]) => {
       for (const d of byMarker(markers)) {
         claim(d);
