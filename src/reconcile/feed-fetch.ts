@@ -32,7 +32,7 @@ export const FEED_LIMITS: FeedLimits = { maxBytes: 16 * 1024 * 1024, attempts: 2
 /** Why the feed of `email` could not be read, without its path. */
 export function feedFailure(err: unknown, email: string, attempts = FEED_LIMITS.attempts): string {
   const feed = `the meeting feed of ${email}`;
-  if (err instanceof NotIcsError) return `${feed} is not iCalendar: ${err.message}`;
+  if (err instanceof NotIcsError) return `${feed} is not iCalendar (${err.message})`;
   if (err instanceof ResponseTooLargeError) return `${feed} is larger than ${Math.round(err.limitBytes / 1024 / 1024)} MiB; it was not read further`;
   if (err instanceof TimeoutError) return `${feed} did not arrive within ${err.timeoutMs} ms (tried ${attempts} time${attempts === 1 ? '' : 's'})`;
   if (err instanceof PlatformError) {

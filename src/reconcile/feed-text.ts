@@ -62,9 +62,9 @@ const END = /^END:([A-Za-z0-9-]+)\s*$/i;
 /** What the first line looks like, in words, for a body that is not iCalendar. */
 function describeStart(text: string): string {
   const trimmed = text.replace(/^\uFEFF/, '').trimStart();
-  if (trimmed === '') return 'the feed is empty';
-  if (/^<(!doctype|html|\?xml|head|body)/i.test(trimmed)) return 'it is an HTML or XML page, not iCalendar';
-  if (/^[[{]/.test(trimmed)) return 'it is JSON, not iCalendar';
+  if (trimmed === '') return 'the body is empty';
+  if (/^<(!doctype|html|\?xml|head|body)/i.test(trimmed)) return 'it is an HTML or XML page';
+  if (/^[[{]/.test(trimmed)) return 'it is JSON';
   return 'it does not start with BEGIN:VCALENDAR';
 }
 

@@ -27,7 +27,8 @@ h2 { font-size: 17px; margin: 28px 0 8px; }
 .cards .n { display: block; font-size: 22px; font-weight: 700; } .cards .zero { opacity: .55; }
 .cards .k-in-step .n { color: var(--ok); } .cards .k-unmanaged .n { color: var(--info); }
 section.organizer { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 4px 16px 12px; margin: 16px 0; }
-table { border-collapse: collapse; width: 100%; margin: 8px 0; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0; table-layout: fixed; }
+td { overflow-wrap: anywhere; } td.when { font-size: 11px; white-space: normal; }
 th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--line); }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: #57606a; }
 td.kind span { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; background: #eef1f4; }
@@ -35,13 +36,15 @@ td.kind span { display: inline-block; padding: 1px 8px; border-radius: 10px; fon
 .kind-missing span, .kind-feed-unreadable span, .kind-duplicate span { background: #fde7e5; color: var(--bad); }
 .kind-orphan span, .kind-stuck span { background: #f3e8ff; color: #6b2fa3; }
 .kind-in-step span { background: #e6f4ea; color: var(--ok); } .kind-unmanaged span { background: #e8eef2; color: var(--info); }
-.mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; white-space: nowrap; }
+.mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
+td.number { white-space: nowrap; font-size: 11.5px; } .event-key { color: #57606a; font-size: 11px; }
 .repair-done { color: var(--ok); } .repair-failed { color: var(--bad); } .repair-would, .repair-skipped, .blocked { color: #57606a; }
 .feed-bad { color: var(--bad); font-weight: 600; }
 details summary { cursor: pointer; color: #57606a; margin: 6px 0; }
 .timeline { background: #fff; border: 1px solid var(--line); border-radius: 8px; }
-.timeline .tick { stroke: var(--line); } .timeline .tick-label { font-size: 11px; fill: #57606a; text-anchor: middle; }
-.timeline .row-label { font-size: 12px; fill: #1f2328; }
+.timeline .tick { stroke: var(--line); } .timeline .bar-label { font-size: 11px; fill: #57606a; }
+.timeline .row-label { font-size: 13px; fill: #1f2328; } .timeline .shift { font-size: 12px; fill: var(--warn); text-anchor: end; font-weight: 600; }
+caption { text-align: left; font-size: 12px; }
 .bar-event { fill: #2f6feb; } .bar-platform { fill: #d97706; }
 .legend { color: #57606a; margin: 4px 0 0; } .legend i { display: inline-block; width: 12px; height: 10px; border-radius: 2px; margin: 0 4px 0 10px; vertical-align: middle; }
 footer { color: #57606a; font-size: 12px; padding-bottom: 32px; }
@@ -51,15 +54,29 @@ function kindCell(f: Finding): string {
   return `<td class="kind kind-${f.kind}"><span>${h(KIND_LABEL[f.kind])}</span></td>`;
 }
 
+/** `2026-12-03<br>08:00-09:00 UTC` (the end's day too when it differs). */
 function sideText(start: string | undefined, end: string | undefined): string {
   if (!start) return '';
-  return `${h(utcText(start))}${end ? `<br>to ${h(utcText(end))}` : ''}`;
+  const s = utcText(start);
+  const e = end ? utcText(end) : '';
+  if (!e) return h(s);
+  const [sDay, sTime] = s.split(' ');
+  const [eDay, eTime] = e.split(' ');
+  return sDay === eDay ? `${h(sDay!)}<br>${h(`${sTime}-${eTime} UTC`)}` : `${h(s)}<br>to ${h(e)}`;
 }
+
+/** What `--repair` would do, in words, for a report made without it. */
+const FIX_WORDS = {
+  update: 'repair: update from the event',
+  recreate: 'repair: create again, write the link back',
+  adopt: 'repair: its event adopts it',
+  delete: 'repair with --delete-orphans: delete',
+} as const;
 
 function repairCell(f: Finding): string {
   if (f.repair) return `<td class="repair-${f.repair.outcome}">${h(`${f.repair.outcome}: ${f.repair.detail}`)}</td>`;
   if (f.fixBlocked && !INFORMATION_KINDS.has(f.kind)) return `<td class="blocked">${h(f.fixBlocked)}</td>`;
-  if (f.fix) return `<td class="blocked">${h(`--repair: ${f.fix}`)}</td>`;
+  if (f.fix) return `<td class="blocked">${h(FIX_WORDS[f.fix])}</td>`;
   return '<td></td>';
 }
 
@@ -69,25 +86,27 @@ function findingRow(f: Finding): string {
   return [
     '<tr>',
     kindCell(f),
-    `<td class="mono">${h(meeting)}</td>`,
-    `<td>${h(f.topic || '(no topic)')}${event ? `<br><span class="mono">${h(event)}</span>` : ''}</td>`,
-    `<td class="mono">${sideText(f.event?.start, f.event?.end)}</td>`,
-    `<td class="mono">${sideText(f.platform?.start, f.platform?.end)}</td>`,
+    `<td class="mono number">${h(meeting)}</td>`,
+    `<td>${h(f.topic || '(no topic)')}${event ? `<br><span class="mono event-key">${h(event)}</span>` : ''}</td>`,
+    `<td class="mono when">${sideText(f.event?.start, f.event?.end)}</td>`,
+    `<td class="mono when">${sideText(f.platform?.start, f.platform?.end)}</td>`,
     `<td>${h(f.detail)}</td>`,
     repairCell(f),
     '</tr>',
   ].join('');
 }
 
+const COLUMNS = '<colgroup><col style="width:9%"><col style="width:14%"><col style="width:19%"><col style="width:11%"><col style="width:11%"><col style="width:22%"><col style="width:14%"></colgroup>';
 const HEAD = '<tr><th>Kind</th><th>Meeting</th><th>Topic / event</th><th>Calendar (meetsync)</th><th>Platform (feed)</th><th>What</th><th>Repair</th></tr>';
 
 function table(findings: readonly Finding[], caption: string): string {
-  return `<table><caption class="meta">${h(caption)}</caption><thead>${HEAD}</thead><tbody>${findings.map(findingRow).join('\n')}</tbody></table>`;
+  return `<table><caption class="meta">${h(caption)}</caption>${COLUMNS}<thead>${HEAD}</thead><tbody>${findings.map(findingRow).join('\n')}</tbody></table>`;
 }
 
 function organizerSection(o: OrganizerResult, findings: readonly Finding[]): string {
   const inStep = findings.filter((f) => f.kind === 'in-step');
-  const shown = findings.filter((f) => f.kind !== 'in-step');
+  // An unreadable feed is said once, in the section's first line.
+  const shown = findings.filter((f) => f.kind !== 'in-step' && f.kind !== 'feed-unreadable');
   const feed = o.feed.ok
     ? `<p class="meta">Feed: ${o.feed.meetings} meeting(s)${o.feed.complete ? '' : ', <span class="feed-bad">cut short</span>'}; ${inStep.length} in step, ${shown.length} to look at.</p>`
     : `<p class="feed-bad">Feed unreadable: ${h(o.feed.error)}</p>`;
@@ -129,7 +148,7 @@ ${verdict}
 <p class="meta" id="summary-line">${h(summaryLine(report))}</p>
 </header>
 <main>
-${timeline ? `<h2>Drifted meetings</h2>\n${timeline}\n<p class="legend"><i style="background:#2f6feb"></i>the event (calendar)<i style="background:#d97706"></i>the platform</p>` : ''}
+${timeline ? `<h2>Drifted meetings</h2>\n${timeline}\n<p class="legend"><i style="background:#2f6feb"></i>the event, as meetsync last saw it<i style="background:#d97706"></i>the platform's meeting (its feed); each row has its own scale</p>` : ''}
 ${report.organizers.map((o) => organizerSection(o, report.findings.filter((f) => f.organizer === o.email))).join('\n')}
 ${stray.length > 0 ? `<section class="organizer"><h2>Other</h2>${table(stray, 'Findings of no organizer above')}</section>` : ''}
 </main>

@@ -223,8 +223,8 @@ describe('reconcile: safety and limits', () => {
   });
 
   it.each<[string, Record<string, unknown>, RegExp]>([
-    ['an HTML error page', { kind: 'status', status: 200, body: '<html><body>Maintenance</body></html>' }, /is not iCalendar: it is an HTML or XML page/],
-    ['an empty body', { kind: 'status', status: 200, body: '' }, /is not iCalendar: the feed is empty/],
+    ['an HTML error page', { kind: 'status', status: 200, body: '<html><body>Maintenance</body></html>' }, /is not iCalendar \(it is an HTML or XML page\)/],
+    ['an empty body', { kind: 'status', status: 200, body: '' }, /is not iCalendar \(the body is empty\)/],
     ['a 404', { kind: 'status', status: 404, body: { responseCode: -99, responseMessage: 'calendar not found', data: null } }, /could not be read: HTTP 404, responseCode -99: calendar not found/],
     ['a 500, twice', { kind: 'status', status: 500, count: 2, body: { error: 'boom' } }, /could not be read: HTTP 500/],
   ])('a feed that is %s is one finding for that organizer; the others go on and nothing of hers is repaired', async (_name, fault, pattern) => {
