@@ -79,7 +79,8 @@ export class TimeoutError extends MeetsyncError {
 export class ResponseTooLargeError extends MeetsyncError {
   readonly limitBytes: number;
   constructor(what: string, limitBytes: number, options?: { cause?: unknown }) {
-    super(`${what}: the answer is larger than ${Math.round(limitBytes / 1024 / 1024)} MiB; not read further`, options);
+    // `what` first and a space after it: a feed path's token is scrubbed up to the next space.
+    super(`${what} answered more than ${Math.round(limitBytes / 1024 / 1024)} MiB; not read further`, options);
     this.limitBytes = limitBytes;
   }
 }
