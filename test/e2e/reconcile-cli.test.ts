@@ -75,6 +75,17 @@ describe('meetsync reconcile', () => {
     expect(again.stdout).toMatch(/Summary: 2 in step -> all in step\n$/);
   });
 
+  it('exits 1 when the platform refuses meetsync itself (the reconciliation failed), naming no secret', async () => {
+    await driftedWorld();
+    process.env.TEST_WM_KEY = 'wrong-key-0000000000';
+    const r = await cli('reconcile', '--repair');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^meetsync: the Web Meeting platform refused meetsync's API key \(GET \/api\/v6\/account\/admin\/[0-9a-f]{24} failed, HTTP 401, responseCode -1: API key not valid\)/m);
+    expect(r.stderr).not.toContain('wrong-key-0000000000');
+    expect(w.webMeeting.server.received('PUT')).toHaveLength(1);
+  });
+
   it('--output writes the report (mode 0600) in each format; no token or feed URL in any of them', async () => {
     await driftedWorld();
     const token = w.webMeeting.users()[0]!.icsToken;
