@@ -26,11 +26,16 @@ export interface ReconcileOptions {
   repair?: RepairSettings;
 }
 
-/** The organizers to reconcile: the known ones, and any a mapping names that the database lacks. */
+/**
+ * The organizers to reconcile: the known ones, and any a mapping names that the database lacks.
+ * One the platform gave no feed (hasFeed false at the last look-up) is left out unless meetsync
+ * holds meetings of theirs: there is nothing to compare, and an alert forever would teach IT to
+ * ignore the exit code.
+ */
 function organizersOf(store: Store, only: string | undefined): Array<Organizer | { email: string; unknown: true }> {
-  const known = store.organizers();
-  const byEmail = new Map(known.map((o) => [o.email, o]));
   const fromMappings = new Set(store.mappings().filter((m) => m.state === 'active' || m.state === 'creating').map((m) => m.organizerEmail.toLowerCase()));
+  const known = store.organizers().filter((o) => o.hasFeed || fromMappings.has(o.email));
+  const byEmail = new Map(store.organizers().map((o) => [o.email, o]));
   const all: Array<Organizer | { email: string; unknown: true }> = [...known];
   for (const email of fromMappings) if (!byEmail.has(email)) all.push({ email, unknown: true });
   const wanted = only?.toLowerCase();

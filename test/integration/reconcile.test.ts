@@ -28,7 +28,9 @@ function expectInEveryFormat(report: ReconcileReport, kind: FindingKind, number:
   expect(csv.filter((row) => row.split(',')[1] === KIND_LABEL[kind])).toHaveLength(1);
   if (number) expect(csv.find((row) => row.split(',')[1] === KIND_LABEL[kind])).toContain(number);
   const html = renderReport(report, 'html');
-  expect(html.match(new RegExp(`class="kind kind-${kind}"`, 'g'))).toHaveLength(1);
+  // An unreadable feed is the first line of its organizer's section, not a table row.
+  if (kind === 'feed-unreadable') expect(html.match(/<p class="feed-bad">Feed unreadable: /g)).toHaveLength(1);
+  else expect(html.match(new RegExp(`class="kind kind-${kind}"`, 'g'))).toHaveLength(1);
 }
 
 type Plant = (w: ReconcileWorld, m: Mapping) => Promise<string | undefined>;
@@ -268,6 +270,18 @@ describe('reconcile: safety and limits', () => {
     expect(report.findings.map((f) => [f.organizer, f.kind])).toEqual([[ALICE, 'feed-unreadable']]);
     expect(report.findings[0]?.detail).toBe('the meeting feed of alice@example.com did not arrive within 1000 ms (tried 2 times); nothing was compared or repaired for alice@example.com');
     expect(report.organizers.map((o) => [o.email, o.feed.ok])).toEqual([[ALICE, false], [BOB, true]]);
+  });
+
+  it('an organizer the platform gives no feed is left out while meetsync holds no meeting of theirs', async () => {
+    w = await startReconcileWorld(1);
+    const dave = { email: 'dave@example.com', accountId: w.accountId, userId: 'dave', firstName: 'Dave', lastName: 'E', hasFeed: false, refreshedAt: w.now.toISOString() };
+    w.store.upsertOrganizer(dave);
+    expect((await w.reconcileNow()).organizers.map((o) => o.email)).toEqual([ALICE, BOB]);
+    w.store.saveMapping({ ...active(w)[0]!, eventId: 'daves', organizerEmail: dave.email, marker: 'meetsync:dddddddd-0000-4000-8000-000000000001', meetingId: '5e94000000000000000000dd', meetingNumber: '1111-2222-3333-4444' });
+    const report = await w.reconcileNow();
+    expect(report.findings.filter((f) => f.organizer === dave.email).map((f) => [f.kind, f.detail])).toEqual([
+      ['feed-unreadable', 'the platform gives no meeting feed (icsPath) for dave@example.com; nothing was compared or repaired for dave@example.com'],
+    ]);
   });
 
   it('--organizer reconciles that organizer only', async () => {
