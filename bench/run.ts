@@ -2,7 +2,12 @@
  * `npm run bench`: speed and memory of the parts that grow with the number of events.
  * Figures are printed, not asserted: compare runs on the same machine.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { MemorySource } from '../src/calendars/memory.js';
 import type { CalendarEvent } from '../src/domain/event.js';
 import type { Mapping, Organizer } from '../src/domain/mapping.js';
@@ -13,6 +18,11 @@ import { SyncEngine } from '../src/sync/engine.js';
 import { refreshOrganizers } from '../src/sync/organizers.js';
 import { plan } from '../src/sync/plan.js';
 import { WebMeetingClient } from '../src/webmeeting/client.js';
+import { compare } from '../src/reconcile/compare.js';
+import { readFeedText } from '../src/reconcile/feed-reader.js';
+import { renderFeed } from '../src/simulators/webmeeting-ics.js';
+import { newMeetingWire } from '../src/simulators/webmeeting-model.js';
+import { agendaFor } from '../src/sync/execute.js';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const rules = { keywords: ['#webmeeting'], outlookCategories: ['Web Meeting'] };
@@ -109,6 +119,72 @@ function benchStore(): void {
   store.close();
 }
 
+/**
+ * Reconciliation at scale: one organizer's feed of 10,000 meetings (rendered as the simulator
+ * renders a feed) served over HTTP by the simulator, against 10,000 mappings; 1% of the meetings
+ * were moved on the platform. The reconciliation runs in a child process (reconcile-child.ts):
+ * fetch, parse and compare end to end, with that process's peak RSS; parse and compare are also
+ * timed here, on their own.
+ */
+async function benchReconcile(): Promise<void> {
+  const n = 10_000;
+  const apiKey = 'bench-api-key-123456';
+  const sim = new WebMeetingSimulator({ apiKey });
+  await sim.start();
+  const { account, admin } = sim.seedAccount({ adminEmail: 'alice@example.com' });
+  const platform = new WebMeetingClient({ baseUrl: sim.url, apiKey });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-bench-'));
+  const database = path.join(dir, 'meetsync.db');
+  const store = Store.open(database);
+  await refreshOrganizers(platform, store, [account.id], NOW);
+  const entries = [];
+  const mappings: Mapping[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const id = (0x5e9400000000 + i).toString(16).padStart(24, '0');
+    const number = `1000-2000-${String(Math.floor(i / 10_000)).padStart(4, '0')}-${String(i % 10_000).padStart(4, '0')}`;
+    const start = new Date(NOW.getTime() + 86_400_000 + (i % 170) * 86_400_000 + 3_600_000 * (i % 8));
+    const end = new Date(start.getTime() + 1_800_000);
+    const marker = `meetsync:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    const wire = newMeetingWire({ id, meetingId: number, roomId: 'r', organizer: admin, accountId: account.id, icsToken: 'x' });
+    const drifted = i % 100 === 0 ? 3_600_000 : 0;
+    Object.assign(wire, { topic: `Meeting ${i}`, startTime: new Date(start.getTime() + drifted).toISOString(), endTime: new Date(end.getTime() + drifted).toISOString(), agenda: agendaFor(marker) });
+    entries.push({ meeting: wire, modifiedAt: NOW, joinUrl: `${sim.url}/meeting/${number}` });
+    mappings.push({
+      source: 'mem', calendarId: 'alice@example.com', eventId: `evt${i}`, organizerEmail: 'alice@example.com', userId: admin.id, marker, meetingId: id, meetingNumber: number,
+      state: 'active', topic: `Meeting ${i}`, start: start.toISOString(), end: end.toISOString(), recurrence: null, writeBack: 'done', createdAt: '2029-01-01T00:00:00.000Z', updatedAt: '2029-01-01T00:00:00.000Z',
+    });
+  }
+  store.transaction(() => mappings.forEach((m) => store.saveMapping(m)));
+  store.close();
+  const feed = renderFeed(entries, { uidHost: '127.0.0.1', calendarName: 'bench' });
+  sim.server.inject({ kind: 'status', status: 200, count: 1, pathIncludes: admin.icsToken, body: feed, headers: { 'content-type': 'text/calendar' } });
+
+  const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'reconcile-child.js');
+  const { stdout } = await run(process.execPath, [child, database, sim.url, apiKey, NOW.toISOString()]);
+  const measured = JSON.parse(stdout) as { ms: number; summary: Record<string, number>; baselineRss: number; peakRss: number };
+  const t1 = performance.now();
+  const read = readFeedText(feed);
+  const parseMs = performance.now() - t1;
+  const t2 = performance.now();
+  compare({ now: NOW, organizers: [{ email: 'alice@example.com', feed: { ok: true, read } }], mappings, notes: [] });
+  const compareMs = performance.now() - t2;
+  const s = measured.summary;
+  console.log(
+    `reconcile: ${read.items.length} feed meetings (${mb(Buffer.byteLength(feed))} of ICS) vs ${mappings.length} mappings -> ${s['in-step']} in step, ${s['time-drift']} time drift; ` +
+      `${measured.ms.toFixed(0)} ms end to end over HTTP (alone: parse ${parseMs.toFixed(0)} ms, compare ${compareMs.toFixed(0)} ms)`,
+  );
+  console.log(`reconcile memory: peak RSS ${mb(measured.peakRss)} (${mb(measured.peakRss - measured.baselineRss)} above the process after loading)`);
+  rmSync(dir, { recursive: true, force: true });
+  await sim.stop();
+}
+
+function run(command: string, args: string[]): Promise<{ stdout: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout })));
+  });
+}
+
 benchPlan();
 benchStore();
 await benchCycle();
+await benchReconcile();

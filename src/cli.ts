@@ -12,6 +12,11 @@ import { scrub } from './domain/redact.js';
 import { createLogger, type Logger } from './log.js';
 import { withCycleLock } from './daemon/lock.js';
 import { runDaemon } from './daemon/run.js';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from './reconcile/render.js';
+import { summaryLine } from './reconcile/render-text.js';
+import { writeReportFile } from './reconcile/report-files.js';
+import { reconcilableOrganizers } from './reconcile/reconcile.js';
+import { runReconciliation, scheduledReconciliation } from './reconcile/run.js';
 import { buildStatus, renderStatus, statusNeedsAttention } from './status.js';
 import { Store } from './store/store.js';
 import type { CalendarResult, CycleReport } from './sync/engine.js';
@@ -168,17 +173,65 @@ export function buildProgram(io: CliIo): Command {
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
       await withApp(io, opts, async (app) => {
+        const reconcile = app.config.reconcile && { schedule: app.config.reconcile.schedule, run: () => scheduledReconciliation(app) };
         // Health, metrics and the status page only when asked for: prom-client is loaded then only.
         const monitor = app.config.http ? await (await import('./daemon/monitor.js')).startMonitor(app, app.config.http.listen) : undefined;
         try {
           await runDaemon({
             engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel),
             ...(monitor ? { onCycle: monitor.onCycle } : {}),
+            ...(reconcile ? { reconcile } : {}),
           });
         } finally {
           await monitor?.close();
         }
       });
+    });
+
+  program
+    .command('reconcile')
+    .description("compare every organizer's meeting feed with meetsync's database; exit 0 all in step, 3 findings, 1 failed")
+    .option('--format <format>', `report format: ${REPORT_FORMATS.join(', ')} (default text, or json with --json)`)
+    .option('--output <file>', 'write the report to FILE (mode 0600) instead of standard output')
+    .option('--organizer <email>', 'only this organizer')
+    .option('--repair', 'put right what was found: drift, missing meetings, adoptable orphans')
+    .option('--dry-run', 'with --repair: say what would be repaired; change nothing')
+    .option('--delete-orphans', 'with --repair: also delete orphans and duplicates')
+    .option('--no-wait', 'with --repair: when another meetsync process is running a cycle, exit 1 instead of waiting')
+    .action(async (_o, cmd: Command) => {
+      const opts = globals<{ format?: string; output?: string; organizer?: string; repair?: boolean; dryRun?: boolean; deleteOrphans?: boolean; wait: boolean }>(cmd);
+      const format = (opts.format ?? (opts.json ? 'json' : 'text')) as ReportFormat;
+      if (!REPORT_FORMATS.includes(format)) throw new UsageError(`--format ${opts.format}: must be one of ${REPORT_FORMATS.join(', ')}`);
+      if (!opts.repair && (opts.dryRun || opts.deleteOrphans)) throw new UsageError(`--${opts.dryRun ? 'dry-run' : 'delete-orphans'} needs --repair`);
+      const { config } = loadConfig(opts.config, io.env, io.cwd);
+      if (config.database !== ':memory:' && !existsSync(config.database)) {
+        throw new MeetsyncError(`no database yet at ${config.database}: run 'meetsync sync' first; there is nothing to reconcile`);
+      }
+      const { createApp } = await import('./app.js');
+      const app = await createApp(config, loggerFor(io, config, opts.json || format === 'json'));
+      try {
+        const organizer = opts.organizer?.toLowerCase();
+        if (organizer !== undefined && !reconcilableOrganizers(app.store).includes(organizer)) {
+          throw new UsageError(`--organizer ${opts.organizer}: not an organizer meetsync knows (see 'meetsync organizers')`);
+        }
+        const report = await runReconciliation(app, {
+          ...(organizer ? { organizer } : {}),
+          ...(opts.repair ? { repair: { dryRun: Boolean(opts.dryRun), deleteOrphans: Boolean(opts.deleteOrphans) } } : {}),
+          wait: opts.wait,
+        });
+        const rendered = renderReport(report, format);
+        // JSON keeps its meaning: DEL and C1 controls as \u escapes, not dropped by the output boundary.
+        const text = format === 'json' ? escapeRawControls(rendered) : rendered;
+        if (opts.output) {
+          writeReportFile(path.resolve(io.cwd, opts.output), format === 'text' ? printable(scrub(text)) : scrub(text));
+          out(io, `Report written to ${opts.output}. ${summaryLine(report)}`);
+        } else {
+          emit(io.stdout, scrub(text));
+        }
+        if (report.summary.open > 0) process.exitCode = 3;
+      } finally {
+        app.close();
+      }
     });
 
   program

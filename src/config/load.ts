@@ -93,6 +93,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
   }
   const config = parsed.data;
   config.database = config.database === ':memory:' ? config.database : path.resolve(dir, config.database);
+  if (config.reconcile?.reportDir) config.reconcile.reportDir = path.resolve(dir, config.reconcile.reportDir);
   for (const source of config.sources) {
     if (source.kind === 'google' && source.auth.type === 'serviceAccount') {
       source.auth.keyFile = path.resolve(dir, source.auth.keyFile);

@@ -105,6 +105,17 @@ const safetySchema = z
   })
   .strict();
 
+const cronExpression = z.string().refine((s) => cron.validate(s), 'must be a cron expression such as "*/5 * * * *"');
+
+/** `meetsync run` reconciles on this schedule and keeps the latest report (JSON and HTML) in reportDir. */
+const reconcileSchema = z
+  .object({
+    schedule: cronExpression,
+    /** Default: the database's folder. Relative paths are resolved against the config file's folder. */
+    reportDir: nonEmpty.optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     database: nonEmpty.default('./data/meetsync.db'),
@@ -129,6 +140,7 @@ export const configSchema = z
     sources: z.array(sourceSchema).default([]),
     /** Health, metrics and the status page of `meetsync run`; off unless set. */
     http: z.object({ listen: listenSchema }).strict().optional(),
+    reconcile: reconcileSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

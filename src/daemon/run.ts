@@ -14,6 +14,11 @@ export interface DaemonOptions {
   allowMassCancel?: boolean;
   /** Told after every tick what became of it (health and metrics, when `http.listen` is set). */
   onCycle?: (outcome: CycleOutcome) => void;
+  /**
+   * A reconciliation on its own cron schedule (config `reconcile`): run like a cycle, holding the
+   * cycle lock, never beside this process's own cycle (it waits for that one to finish).
+   */
+  reconcile?: { schedule: string; run: () => Promise<unknown> };
 }
 
 /**
@@ -30,7 +35,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const cycle = async () => {
     if (stopping) return;
     if (running) {
-      logger.warn('the previous cycle is still running; this tick is skipped');
+      logger.warn('the previous cycle (or a reconciliation) is still running; this tick is skipped');
       return;
     }
     running = (async () => {
@@ -54,14 +59,35 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     await running;
   };
 
+  const reconcileJob = options.reconcile;
+  const reconciliation = async () => {
+    if (stopping || !reconcileJob) return;
+    // A cycle of this process is running: the reconciliation comes after it rather than being lost.
+    while (running) await running;
+    if (stopping) return;
+    running = (async () => {
+      try {
+        await withCycleLock(options.databaseFile, reconcileJob.run, { wait: false });
+      } catch (err) {
+        if (err instanceof LockedError) logger.warn('another meetsync process is running a sync cycle on this database; this reconciliation is skipped');
+        else logger.error(`reconciliation failed: ${describeError(err)}`);
+      } finally {
+        running = undefined;
+      }
+    })();
+    await running;
+  };
+
   const task = cron.schedule(options.schedule, () => void cycle(), { noOverlap: true });
-  logger.info({ schedule: options.schedule }, 'meetsync daemon started');
+  const reconcileTask = reconcileJob ? cron.schedule(reconcileJob.schedule, () => void reconciliation(), { noOverlap: true }) : undefined;
+  logger.info({ schedule: options.schedule, ...(reconcileJob ? { reconcileSchedule: reconcileJob.schedule } : {}) }, 'meetsync daemon started');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info(`${signal} received: finishing the action in flight, then exiting`);
       void task.stop();
+      void reconcileTask?.stop();
       void (running ?? Promise.resolve()).then(resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -69,6 +95,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     void cycle();
   });
   await task.destroy();
+  await reconcileTask?.destroy();
   logger.info('meetsync daemon stopped');
 }
 

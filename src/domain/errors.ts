@@ -75,6 +75,16 @@ export class TimeoutError extends MeetsyncError {
   }
 }
 
+/** An answer was larger than the caller allows (a feed of tens of megabytes): not read past the limit. */
+export class ResponseTooLargeError extends MeetsyncError {
+  readonly limitBytes: number;
+  constructor(what: string, limitBytes: number, options?: { cause?: unknown }) {
+    // `what` first and a space after it: a feed path's token is scrubbed up to the next space.
+    super(`${what} answered more than ${Math.round(limitBytes / 1024 / 1024)} MiB; not read further`, options);
+    this.limitBytes = limitBytes;
+  }
+}
+
 /** The connection failed or was dropped before a full answer arrived. */
 export class NetworkError extends MeetsyncError {}
 

@@ -185,6 +185,27 @@ export class WebMeetingClient implements MeetingPlatform {
     return parseFeed(res.text, owner === undefined ? {} : { owner });
   }
 
+  /**
+   * `GET <icsPath>` as text, unparsed, within `limits` (the reconciliation reads every
+   * organizer's feed and reports one that is too large or too slow instead of waiting on it).
+   * A non-2xx answer is a PlatformError; the path's token never appears in an error or log line.
+   */
+  async readFeedText(icsPath: string, limits: { maxBytes: number; attempts?: number }): Promise<string> {
+    if (!icsPath.startsWith('/')) icsPath = `/${icsPath}`;
+    icsTokensOfPath(icsPath).forEach(registerSecret);
+    const req: ApiRequest = {
+      method: 'GET',
+      path: icsPath,
+      kind: 'calendar',
+      withApiKey: FEED_SENDS_API_KEY,
+      maxBodyBytes: limits.maxBytes,
+      ...(limits.attempts === undefined ? {} : { attempts: limits.attempts }),
+    };
+    const res = await this.http.send(req);
+    if (res.status < 200 || res.status > 299) throw platformFailure(req, res);
+    return res.text;
+  }
+
   /** The join link from the template (assumptions.ts). */
   joinUrl(meetingNumber: string, meetingId: string): string {
     return this.template

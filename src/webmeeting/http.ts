@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { MalformedResponseError, NetworkError, PlatformError, TimeoutError } from '../domain/errors.js';
+import { MalformedResponseError, NetworkError, PlatformError, ResponseTooLargeError, TimeoutError } from '../domain/errors.js';
 import { scrub } from '../domain/redact.js';
 import type { Logger } from '../log.js';
 import { RESPONSE_CODES } from './assumptions.js';
@@ -79,6 +79,13 @@ export interface ApiRequest {
   kind?: 'json' | 'calendar';
   /** Send X-API-KEY. @default true */
   withApiKey?: boolean;
+  /**
+   * Refuse an answer larger than this many bytes (ResponseTooLargeError, not retried), reading no
+   * further than the limit. @default no limit
+   */
+  maxBodyBytes?: number;
+  /** Attempts in all for this call, when fewer than the client's are wanted. @default RetryOptions.attempts */
+  attempts?: number;
 }
 
 export interface ApiResponse {
@@ -107,7 +114,7 @@ export class HttpCore {
    */
   async send(req: ApiRequest): Promise<ApiResponse> {
     const { retry } = this.options;
-    const maxAttempts = req.method === 'POST' ? 1 : Math.max(1, Math.floor(retry.attempts));
+    const maxAttempts = req.method === 'POST' ? 1 : Math.max(1, Math.floor(Math.min(retry.attempts, req.attempts ?? retry.attempts)));
     for (let attempt = 1; ; attempt += 1) {
       let response: ApiResponse | undefined;
       let failure: NetworkError | TimeoutError | undefined;
@@ -162,14 +169,15 @@ export class HttpCore {
         // X-API-KEY header to wherever the redirect points.
         redirect: 'manual',
       });
-      // The timeout covers reading the body too: the same signal aborts res.text().
-      const text = await res.text();
+      // The timeout covers reading the body too: the same signal aborts the read.
+      const text = req.maxBodyBytes === undefined ? await res.text() : await readCapped(res, req.maxBodyBytes, req);
       this.options.logger.debug(
         { method: req.method, path: scrub(req.path), status: res.status, attempt, ms: Date.now() - started },
         'web meeting call',
       );
       return { status: res.status, headers: res.headers, text };
     } catch (err) {
+      if (err instanceof ResponseTooLargeError) throw err;
       const cause = safeCause(err);
       if (err instanceof Error && err.name === 'TimeoutError') {
         throw new TimeoutError(describeCall(req), timeoutMs, { cause });
@@ -188,6 +196,34 @@ export class HttpCore {
     const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
     return Math.round(Math.random() * cap);
   }
+}
+
+/**
+ * The body as text, refused (ResponseTooLargeError) as soon as it passes `limit` bytes: a
+ * declared content-length over the limit is refused before reading, and a body without one is
+ * read no further than the limit, so a server sending without end cannot fill the memory.
+ */
+async function readCapped(res: Response, limit: number, req: ApiRequest): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new ResponseTooLargeError(describeCall(req), limit);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new ResponseTooLargeError(describeCall(req), limit);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder('utf-8').decode(Buffer.concat(chunks));
 }
 
 export function isRetryableStatus(status: number): boolean {

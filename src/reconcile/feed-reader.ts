@@ -1,0 +1,195 @@
+import ICAL from 'ical.js';
+import type { FeedMeeting } from '../domain/meeting.js';
+import {
+  FEED_MATCH_FIELDS,
+  FEED_SKIPS_CANCELLED,
+  FEED_SKIPS_OVERRIDES_WITH_MASTER,
+  findMeetingId,
+  findMeetingNumber,
+} from '../webmeeting/assumptions.js';
+import { parseBlock } from './feed-block.js';
+import { splitCalendar, type FeedWarning, type IcsBlock } from './feed-text.js';
+import { resolveTime, zoneKey, type FeedZones } from './feed-time.js';
+import { seriesLastEnd } from './feed-series.js';
+
+export type { FeedWarning } from './feed-text.js';
+export { NotIcsError } from './feed-text.js';
+
+/**
+ * The reconciliation's reader of an organizer's meeting feed (`icsPath`). Unlike the sync's
+ * `parseFeed` (webmeeting/feed.ts), which refuses a whole feed it cannot read fully (creating a
+ * meeting again on a partial read could make a duplicate), this one reads what it can and says
+ * what it could not: one bad VEVENT or property is a warning, never the whole feed. A skipped
+ * VEVENT's warning names the meeting its raw text mentions, so that the comparison does not
+ * take that meeting for missing.
+ */
+
+/** One meeting of the feed as the comparison sees it. */
+export interface FeedItem extends FeedMeeting {
+  allDay: boolean;
+  /**
+   * When the meeting is over for good: the end of a single meeting or of a series' last
+   * occurrence (its overrides with the same UID included). Null when it never ends or that
+   * cannot be told.
+   */
+  lastEnd: string | null;
+  /** For an override listed without its master: the occurrence it replaces (UTC). */
+  occurrenceOf?: string;
+  /** meetsync markers (`meetsync:<uuid>`) found in the description (the agenda). */
+  markers: string[];
+  /** Properties that could not be read: not compared (a drift there would be a guess). */
+  unreadable: string[];
+  /** Physical line of BEGIN:VEVENT. */
+  line: number;
+}
+
+export interface FeedRead {
+  items: FeedItem[];
+  warnings: FeedWarning[];
+  /** False when the text ended before END:VCALENDAR. */
+  complete: boolean;
+  /** VEVENTs found in the text, read or not. */
+  vevents: number;
+}
+
+/** The marker meetsync puts in the agenda (sync/execute.ts agendaFor). */
+const MARKER = /meetsync:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+export function markersIn(text: string): string[] {
+  return [...new Set(text.match(MARKER) ?? [])];
+}
+
+/** Reads a feed. Throws NotIcsError when the text is not iCalendar at all; anything less is a warning. */
+export function readFeedText(text: string): FeedRead {
+  const split = splitCalendar(text);
+  const warnings = [...split.warnings];
+  const zones = readZones(split.timezones, warnings);
+  const parsed: Array<{ component: ICAL.Component; block: IcsBlock; dropped: string[] }> = [];
+  for (const block of split.events) {
+    const result = parseBlock(block);
+    const uid = result.component ? text1(result.component, 'uid') : '';
+    warnings.push(...result.warnings.map((w) => (uid ? { ...w, uid } : w)));
+    if (result.component) parsed.push({ component: result.component, block, dropped: result.dropped });
+  }
+
+  const masters = new Map<string, ICAL.Component>();
+  const overrides = new Map<string, ICAL.Component[]>();
+  for (const { component } of parsed) {
+    const uid = text1(component, 'uid');
+    if (component.hasProperty('recurrence-id')) overrides.set(uid, [...(overrides.get(uid) ?? []), component]);
+    else if (!masters.has(uid)) masters.set(uid, component);
+  }
+
+  const items: FeedItem[] = [];
+  for (const { component, block, dropped } of parsed) {
+    const uid = text1(component, 'uid');
+    const isOverride = component.hasProperty('recurrence-id');
+    if (FEED_SKIPS_OVERRIDES_WITH_MASTER && isOverride && masters.has(uid)) continue;
+    if (FEED_SKIPS_CANCELLED && text1(component, 'status').toUpperCase() === 'CANCELLED') continue;
+    const itemWarnings: FeedWarning[] = [];
+    const item = toItem(component, block.at[0]!, zones, itemWarnings);
+    item.unreadable.push(...dropped.filter((name) => !item.unreadable.includes(name)));
+    if (isOverride) {
+      const of = safely(() => resolveTime(component.getFirstProperty('recurrence-id')!, zones).iso, 'RECURRENCE-ID', item, itemWarnings);
+      if (of) item.occurrenceOf = of;
+    } else {
+      // Only overrides with this UID belong to this series (ical.js would take every sibling's).
+      item.lastEnd = seriesLastEnd(component, overrides.get(uid) ?? [], item, (m) => itemWarnings.push({ line: item.line, lost: false, message: m }));
+    }
+    warnings.push(...itemWarnings.map((w) => (uid ? { ...w, uid } : w)));
+    items.push(item);
+  }
+  return { items, warnings, complete: split.complete, vevents: split.events.length };
+}
+
+/** The VTIMEZONEs of this feed only: registering them with ical.js globally would mix feeds. */
+function readZones(blocks: readonly IcsBlock[], warnings: FeedWarning[]): FeedZones {
+  const zones = new Map<string, ICAL.Timezone>();
+  for (const block of blocks) {
+    const result = parseBlock(block);
+    warnings.push(...result.warnings.map((w) => ({ ...w, lost: false })));
+    const tzid = result.component ? zoneKey(text1(result.component, 'tzid')) : '';
+    if (!result.component || tzid === '') continue;
+    try {
+      zones.set(tzid, new ICAL.Timezone(result.component));
+    } catch (err) {
+      warnings.push({ line: block.at[0]!, lost: false, message: `VTIMEZONE "${tzid}" could not be used (${String(err).slice(0, 120)}); times in it are read by name` });
+    }
+  }
+  return zones;
+}
+
+function toItem(event: ICAL.Component, line: number, zones: FeedZones, warnings: FeedWarning[]): FeedItem {
+  const fields = { uid: text1(event, 'uid'), url: text1(event, 'url'), description: text1(event, 'description'), location: text1(event, 'location') };
+  const texts = FEED_MATCH_FIELDS.map((name) => fields[name]);
+  const meetingId = firstHit(texts, findMeetingId);
+  const meetingNumber = firstHit(texts, findMeetingNumber);
+  const item: FeedItem = {
+    uid: fields.uid,
+    summary: text1(event, 'summary'),
+    description: fields.description,
+    ...(meetingId === undefined ? {} : { meetingId }),
+    ...(meetingNumber === undefined ? {} : { meetingNumber }),
+    ...(fields.url === '' ? {} : { url: fields.url }),
+    allDay: false,
+    lastEnd: null,
+    markers: markersIn(fields.description),
+    unreadable: [],
+    line,
+  };
+  const start = timeOf(event, 'dtstart', zones, item, warnings);
+  if (start) {
+    item.start = start.iso;
+    item.allDay = start.allDay;
+  }
+  const end = timeOf(event, 'dtend', zones, item, warnings);
+  if (end) item.end = end.iso;
+  else if (start && event.hasProperty('duration')) {
+    const duration = safely(() => event.getFirstPropertyValue('duration'), 'DURATION', item, warnings);
+    if (duration instanceof ICAL.Duration) item.end = new Date(Date.parse(start.iso) + duration.toSeconds() * 1000).toISOString();
+  } else if (start && !event.hasProperty('dtend')) {
+    // RFC 5545 3.6.1: without DTEND or DURATION a DATE lasts one day, a DATE-TIME ends at its start.
+    item.end = start.allDay ? new Date(Date.parse(start.iso) + 86_400_000).toISOString() : start.iso;
+  }
+  if (event.hasProperty('rrule')) {
+    const rule = safely(() => event.getFirstPropertyValue('rrule'), 'RRULE', item, warnings);
+    if (rule instanceof ICAL.Recur) item.rrule = rule.toString();
+  }
+  return item;
+}
+
+function timeOf(event: ICAL.Component, name: string, zones: FeedZones, item: FeedItem, warnings: FeedWarning[]) {
+  const prop = event.getFirstProperty(name);
+  if (!prop) return undefined;
+  const time = safely(() => resolveTime(prop, zones), name.toUpperCase(), item, warnings);
+  if (time?.note) warnings.push({ line: item.line, lost: false, message: `${name.toUpperCase()}: ${time.note}` });
+  return time;
+}
+
+/** Runs a value read that ical.js may throw on (a DATE written without VALUE=DATE): a warning, and the property is unreadable. */
+function safely<T>(read: () => T, name: string, item: FeedItem, warnings: FeedWarning[]): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    item.unreadable.push(name);
+    warnings.push({ line: item.line, lost: false, message: `${name} could not be read (${(err instanceof Error ? err.message : String(err)).slice(0, 120)})` });
+    return undefined;
+  }
+}
+
+function firstHit(texts: string[], find: (text: string) => string | undefined): string | undefined {
+  for (const text of texts) {
+    const hit = find(text);
+    if (hit !== undefined) return hit;
+  }
+  return undefined;
+}
+
+function text1(component: ICAL.Component, name: string): string {
+  try {
+    const value = component.getFirstPropertyValue(name);
+    return typeof value === 'string' ? value : '';
+  } catch {
+    return '';
+  }
+}

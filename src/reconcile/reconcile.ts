@@ -1,0 +1,90 @@
+import type { Organizer } from '../domain/mapping.js';
+import type { PlatformUser } from '../domain/meeting.js';
+import { scrubDeep } from '../domain/redact.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { compare, type OrganizerFeed } from './compare.js';
+import { FEED_LIMITS, fetchOrganizerFeed, inPool, type FeedLimits, type ReconcilePlatform } from './feed-fetch.js';
+import { summarize, type ReconcileReport } from './findings.js';
+import { repair, type RepairSettings } from './repair.js';
+
+/**
+ * One reconciliation: every organizer's meeting feed read (at most `limits.concurrency` at once,
+ * each within its limits), compared with meetsync's database, and, when asked, repaired.
+ * An organizer whose feed cannot be read is one finding; the others go on.
+ */
+
+export interface ReconcileOptions {
+  store: Store;
+  platform: ReconcilePlatform;
+  logger: Logger;
+  now?: () => Date;
+  /** Only this organizer (an email). */
+  organizer?: string;
+  limits?: FeedLimits;
+  /** Repair what was found (or say what would be done, with dryRun). */
+  repair?: RepairSettings;
+}
+
+/**
+ * The organizers to reconcile: the known ones, and any a mapping names that the database lacks.
+ * One the platform gave no feed (hasFeed false at the last look-up) is left out unless meetsync
+ * holds meetings of theirs: there is nothing to compare, and an alert forever would teach IT to
+ * ignore the exit code.
+ */
+function organizersOf(store: Store, only: string | undefined): Array<Organizer | { email: string; unknown: true }> {
+  const fromMappings = new Set(store.mappings().filter((m) => m.state === 'active' || m.state === 'creating').map((m) => m.organizerEmail.toLowerCase()));
+  const known = store.organizers().filter((o) => o.hasFeed || fromMappings.has(o.email));
+  const byEmail = new Map(store.organizers().map((o) => [o.email, o]));
+  const all: Array<Organizer | { email: string; unknown: true }> = [...known];
+  for (const email of fromMappings) if (!byEmail.has(email)) all.push({ email, unknown: true });
+  const wanted = only?.toLowerCase();
+  return all.filter((o) => wanted === undefined || o.email === wanted).sort((a, b) => a.email.localeCompare(b.email));
+}
+
+/** The organizers a command may name with --organizer. */
+export function reconcilableOrganizers(store: Store): string[] {
+  return organizersOf(store, undefined).map((o) => o.email);
+}
+
+export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+  const { store, platform, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const limits = options.limits ?? FEED_LIMITS;
+  const started = now();
+  const admins = new Map<string, Promise<PlatformUser[]>>();
+  const organizers = organizersOf(store, options.organizer);
+
+  const feeds = await inPool(organizers, limits.concurrency, async (o): Promise<{ email: string; feed: OrganizerFeed }> => {
+    if ('unknown' in o) {
+      return { email: o.email, feed: { ok: false, error: `${o.email} has meetings in meetsync's database but is no known organizer; run 'meetsync organizers --refresh'` } };
+    }
+    const feed = await fetchOrganizerFeed(platform, o, admins, limits);
+    if (!feed.ok) logger.warn({ organizer: o.email }, `reconciliation: ${feed.error}`);
+    else if (feed.read.warnings.length > 0) logger.info({ organizer: o.email, warnings: feed.read.warnings.length }, 'reconciliation: parts of the meeting feed could not be read exactly');
+    return { email: o.email, feed };
+  });
+
+  const comparison = compare({ now: started, organizers: feeds, mappings: store.mappings(), notes: store.notes() });
+  const report: ReconcileReport = {
+    version: 1,
+    generatedAt: started.toISOString(),
+    mode: options.repair ? (options.repair.dryRun ? 'dry-run' : 'repair') : 'report',
+    deleteOrphans: options.repair?.deleteOrphans ?? false,
+    summary: comparison.summary,
+    organizers: comparison.organizers,
+    findings: comparison.findings,
+  };
+  if (options.repair) {
+    await repair(report.findings, { ...options.repair, store, platform, logger, now });
+    const { organizers: n, platformMeetings, mappings, past } = report.summary;
+    report.summary = summarize({ organizers: n, platformMeetings, mappings, past }, report.findings);
+  }
+  const s = report.summary;
+  logger.info(
+    { organizers: s.organizers, open: s.open, repaired: s.repaired, timeDrift: s['time-drift'], topicDrift: s['topic-drift'], missing: s.missing, orphan: s.orphan, duplicate: s.duplicate, stuck: s.stuck, feedUnreadable: s['feed-unreadable'] },
+    s.open === 0 ? 'reconciliation: all in step' : `reconciliation: ${s.open} finding(s) need attention`,
+  );
+  // A report is handed around: no secret may be in it, whatever a provider echoed.
+  return scrubDeep(report);
+}

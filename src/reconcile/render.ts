@@ -1,0 +1,26 @@
+import type { ReconcileReport } from './findings.js';
+import { renderCsv } from './render-csv.js';
+import { renderHtml } from './render-html.js';
+import { renderText } from './render-text.js';
+
+/**
+ * A reconciliation report in the format asked for. Every format renders the same
+ * ReconcileReport; none adds data of its own, so they cannot disagree. JSON is the report as is
+ * (documented in the README, `version: 1`).
+ */
+
+export const REPORT_FORMATS = ['text', 'json', 'csv', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export function renderReport(report: ReconcileReport, format: ReportFormat): string {
+  switch (format) {
+    case 'text':
+      return renderText(report);
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'csv':
+      return renderCsv(report);
+    case 'html':
+      return renderHtml(report);
+  }
+}
