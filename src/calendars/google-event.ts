@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { CalendarEvent, EventKind, EventStatus, MeetingStamp } from '../domain/event.js';
 import { MalformedResponseError } from '../domain/errors.js';
+import { parseWith } from './parse-response.js';
 
 /**
  * Google Calendar's event JSON, parsed with a schema and mapped to the provider-neutral
@@ -65,22 +66,6 @@ const eventsPageSchema = z.object({
 export type GoogleEvent = z.infer<typeof googleEventSchema>;
 export type GoogleEventsPage = z.infer<typeof eventsPageSchema>;
 type GoogleEventDateTime = z.infer<typeof eventDateTimeSchema>;
-
-function issuePath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? '(body)' : out;
-}
-
-function parseWith<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
-  const result = schema.safeParse(data);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new MalformedResponseError(what, issue ? issuePath(issue.path) : '(body)', issue?.message ?? 'invalid');
-}
 
 /** Parses one page of events.list; throws MalformedResponseError naming the first bad field. */
 export function parseEventsPage(data: unknown, what = 'Google events.list'): GoogleEventsPage {

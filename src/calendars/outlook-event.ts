@@ -5,6 +5,7 @@ import { MalformedResponseError } from '../domain/errors.js';
 import { bodyText, type GraphBody } from './outlook-body.js';
 import { rruleOf } from './outlook-recurrence.js';
 import { ianaZoneOf } from './outlook-zones.js';
+import { parseWith } from './parse-response.js';
 
 /**
  * Microsoft Graph event JSON, parsed with a schema and mapped to the provider-neutral
@@ -84,19 +85,6 @@ const stampValueSchema = z.object({ meetingId: z.string().min(1), meetingNumber:
 
 export type GraphEvent = z.infer<typeof graphEventSchema>;
 export type GraphDeltaPage = z.infer<typeof deltaPageSchema>;
-
-function issuePath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? String(part) : `.${String(part)}`;
-  return out === '' ? '(body)' : out;
-}
-
-function parseWith<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
-  const result = schema.safeParse(data);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new MalformedResponseError(what, issue ? issuePath(issue.path) : '(body)', issue?.message ?? 'invalid');
-}
 
 /** Parses one calendarView/delta page; throws MalformedResponseError naming the first bad field. */
 export function parseDeltaPage(data: unknown, what = 'Graph calendarView/delta'): GraphDeltaPage {
