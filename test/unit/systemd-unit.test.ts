@@ -46,6 +46,8 @@ describe('deploy/meetsync.service', () => {
 
   it('restarts on failure and stops with SIGTERM, leaving time for the action in flight', () => {
     expect(one('Restart')).toBe('on-failure');
+    // A config error (exit 2) is not restarted: it would only fail again until systemd gives up.
+    expect(one('RestartPreventExitStatus')).toBe('2');
     expect(one('KillSignal')).toBe('SIGTERM');
     expect(Number.parseInt(one('TimeoutStopSec') ?? '0', 10)).toBeGreaterThanOrEqual(60);
     expect(unit.get('Unit')?.get('StartLimitBurst')).toBeDefined();
