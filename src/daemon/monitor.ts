@@ -8,14 +8,13 @@ import { CycleHealth, staleAfterMs, type CycleOutcome } from './health.js';
 import { RECONCILE_PATH, startStatusServer } from './http.js';
 import { DaemonMetrics } from './metrics.js';
 import { renderStatusPage } from './status-page.js';
+import { LATEST_HTML, reportDirFor } from '../reconcile/report-files.js';
 
 /**
  * Health, metrics and the status page of `meetsync run`, when the config sets `http.listen`.
  * Loaded only then (prom-client is not imported by any other command).
  */
 
-/** Written by `meetsync reconcile` beside the database; linked from the status page when present. */
-export const RECONCILE_REPORT_FILE = 'reconcile-latest.html';
 
 export interface Monitor {
   onCycle(outcome: CycleOutcome): void;
@@ -37,7 +36,9 @@ export async function startMonitor(app: App, listenText: string): Promise<Monito
   const health = new CycleHealth(staleAfterMs(config.schedule));
   const metrics = new DaemonMetrics(status);
   app.observeRequests((target, status) => metrics.request(target, status));
-  const reconcileFile = config.database === ':memory:' ? undefined : path.join(path.dirname(config.database), RECONCILE_REPORT_FILE);
+  // The scheduled reconciliation's latest report, where it writes it (reconcile.reportDir, else beside the database).
+  const reportDir = reportDirFor(config.database, config.reconcile?.reportDir);
+  const reconcileFile = reportDir === undefined ? undefined : path.join(reportDir, LATEST_HTML);
 
   const server = await startStatusServer(
     listen,

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
@@ -22,7 +22,8 @@ describe('meetsync run: /healthz, /metrics and the status page', () => {
     expect((await runCli(['--config', w.configPath, 'accounts', 'create', '--email', w.calendar, '--first', 'Alice', '--last', 'A'], { cwd: w.dir })).code).toBe(0);
     // Every second, so the tests see several cycles; port 0: the log says which one.
     const config = readFileSync(w.configPath, 'utf8').replace('schedule: "*/5 * * * *"', 'schedule: "* * * * * *"');
-    writeFileSync(w.configPath, `${config}http: { listen: "127.0.0.1:0" }\n`);
+    // The scheduled reconciliation keeps its reports in their own folder (it does not run during the test).
+    writeFileSync(w.configPath, `${config}http: { listen: "127.0.0.1:0" }\nreconcile: { schedule: "0 0 1 1 *", reportDir: reports }\n`);
     w.google.userInsert(w.calendar, { summary: 'Planning #webmeeting', start: { dateTime: '2030-01-07T09:00:00Z' }, end: { dateTime: '2030-01-07T10:00:00Z' } });
     // All-day: skipped, so it is listed with its reason among the events needing attention.
     w.google.userInsert(w.calendar, { summary: HOSTILE, start: { date: '2030-01-08' }, end: { date: '2030-01-09' } });
@@ -108,10 +109,12 @@ describe('meetsync run: /healthz, /metrics and the status page', () => {
     }
   });
 
-  it('links the latest reconciliation report once its file exists beside the database, and serves it', async () => {
+  it('links the latest reconciliation report once its file exists in reconcile.reportDir, and serves it', async () => {
     const before = await (await fetch(`${base}/`)).text();
     expect(before).toContain('No reconciliation report yet');
-    writeFileSync(path.join(path.dirname(w.dbPath), 'reconcile-latest.html'), '<!doctype html><title>Reconciliation</title><p>3 findings</p>');
+    const reports = path.join(path.dirname(w.configPath), 'reports');
+    mkdirSync(reports, { recursive: true });
+    writeFileSync(path.join(reports, 'reconcile-latest.html'), '<!doctype html><title>Reconciliation</title><p>3 findings</p>');
     const after = await (await fetch(`${base}/`)).text();
     expect(after).toContain('<a href="/reconcile-latest.html">Latest reconciliation report</a>');
     const report = await fetch(`${base}/reconcile-latest.html`);
