@@ -14,9 +14,12 @@ import { MeetsyncError } from '../domain/errors.js';
 /** A step of the demo that did not work; the CLI prints it as one line and exits 1. */
 export class DemoError extends MeetsyncError {}
 
-const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
+/** This build's CLI. */
+export const MEETSYNC_BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 
 export interface ChildSetup {
+  /** The script to run as meetsync. @default MEETSYNC_BIN */
+  bin?: string;
   configPath: string;
   caCertPath: string;
   /** File descriptor of the log, open for appending. */
@@ -30,7 +33,7 @@ export function runMeetsync(setup: ChildSetup, args: readonly string[]): Promise
   const env: NodeJS.ProcessEnv = { ...setup.env, NODE_EXTRA_CA_CERTS: setup.caCertPath };
   delete env.MEETSYNC_CONFIG;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--config', setup.configPath, ...args], { env, stdio: ['ignore', 'pipe', setup.logFd] });
+    const child = spawn(process.execPath, [setup.bin ?? MEETSYNC_BIN, '--config', setup.configPath, ...args], { env, stdio: ['ignore', 'pipe', setup.logFd] });
     let stdout = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.on('error', reject);

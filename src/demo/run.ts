@@ -20,6 +20,8 @@ export interface DemoOptions {
   /** Where to keep everything; must be empty or absent. Default: a new folder in the system's temp folder. */
   stateDir?: string;
   env: NodeJS.ProcessEnv;
+  /** The script run as meetsync (tests give one that fails). @default this build's CLI */
+  bin?: string;
   /** Prints one line for the person watching. */
   say: (line: string) => void;
 }
@@ -71,7 +73,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const logFd = openSync(logPath, 'a', 0o600);
   let result: DemoResult;
   try {
-    result = await demoSteps(sims, { configPath: sims.configPath, caCertPath: sims.caCertPath, logFd, logPath, env: options.env }, stateDir, say);
+    const setup: ChildSetup = { configPath: sims.configPath, caCertPath: sims.caCertPath, logFd, logPath, env: options.env, ...(options.bin ? { bin: options.bin } : {}) };
+    result = await demoSteps(sims, setup, stateDir, say);
   } finally {
     closeSync(logFd);
     await sims.stop();

@@ -1,11 +1,11 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DemoResult } from '../../src/demo/run.js';
 import { runCli, startCliWorld, type CliResult } from '../support/cli-harness.js';
+import { listening } from '../support/listening.js';
 
 /**
  * `meetsync demo` and `npm start` without a config, as a person trying meetsync runs them. The
@@ -25,23 +25,13 @@ function readResult(stateDir: string): DemoResult {
   return JSON.parse(readFileSync(path.join(stateDir, 'demo-result.json'), 'utf8')) as DemoResult;
 }
 
-/** Resolves true when nothing listens at the URL's port any more. */
-function closed(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname, port: Number(port) });
-    socket.once('connect', () => (socket.destroy(), resolve(false)));
-    socket.once('error', () => resolve(true));
-  });
-}
-
 /** Processes whose command line names the folder: the demo's meetsync children would. */
 function processesNaming(folder: string): string[] {
   return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(folder) && !l.startsWith('ps '));
 }
 
 async function expectNothingLeft(result: DemoResult): Promise<void> {
-  for (const url of Object.values(result.simulators)) expect(await closed(url), `${url} still answers`).toBe(true);
+  for (const url of Object.values(result.simulators)) expect(await listening(url), `${url} still answers`).toBe(false);
   expect(processesNaming(result.stateDir)).toEqual([]);
 }
 
@@ -179,5 +169,10 @@ describe('meetsync start and run with and without a config', () => {
     const fromEnv = await runCli(['start'], { cwd: empty, env: { MEETSYNC_CONFIG: 'elsewhere.yaml' } });
     expect(fromEnv.code).toBe(2);
     expect(fromEnv.stdout).toBe('');
+
+    // The demo starts from nothing: a folder with something in it is refused, in one line.
+    const taken = await runCli(['demo', '--state-dir', root], { cwd: empty });
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toBe(`meetsync: --state-dir ${root}: not empty; give a new or empty folder (the demo starts from nothing)\n`);
   });
 });
