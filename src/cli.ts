@@ -208,7 +208,10 @@ export function buildProgram(io: CliIo): Command {
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
       if (configNamed(opts.config, io.env, io.cwd)) return runService(io, opts);
-      out(io, 'No config found (no --config, no $MEETSYNC_CONFIG, no ./meetsync.yaml here): running the demo instead of the service.');
+      const note = 'No config found (no --config, no $MEETSYNC_CONFIG, no ./meetsync.yaml here): running the demo instead of the service.';
+      // With --json standard output is the demo's result alone.
+      if (opts.json) complain(io, note);
+      else out(io, note);
       return runDemoCommand(io, opts);
     });
 
