@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { App } from './app.js';
-import { loadConfig } from './config/load.js';
+import { configNamed, loadConfig } from './config/load.js';
 import { PAID_UNTIL_HELP, parsePaidUntil, resolvePaidUntil } from './config/paid-until.js';
 import type { Config } from './config/schema.js';
 import type { ActionKind } from './domain/action.js';
@@ -130,6 +130,35 @@ function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): 
   out(io, `${report.dryRun ? 'Would have: ' : ''}${n.created} created, ${n.updated} updated, ${n.cancelled} cancelled, ${n.adopted} adopted, ${n.skipped} skipped, ${n.failed} failed, ${n.unchanged} unchanged`);
 }
 
+/** `meetsync run`: the daemon, with health/metrics when configured, until SIGTERM or SIGINT. */
+async function runService(io: CliIo, opts: GlobalOptions & { allowMassCancel?: boolean }): Promise<void> {
+  await withApp(io, opts, async (app) => {
+    const reconcile = app.config.reconcile && { schedule: app.config.reconcile.schedule, run: () => scheduledReconciliation(app) };
+    // Health, metrics and the status page only when asked for: prom-client is loaded then only.
+    const monitor = app.config.http ? await (await import('./daemon/monitor.js')).startMonitor(app, app.config.http.listen) : undefined;
+    try {
+      await runDaemon({
+        engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel),
+        ...(monitor ? { onCycle: monitor.onCycle } : {}),
+        ...(reconcile ? { reconcile } : {}),
+      });
+    } finally {
+      await monitor?.close();
+    }
+  });
+}
+
+/** `meetsync demo`, loaded only when asked for: it brings the simulators. With --json, only its result. */
+async function runDemoCommand(io: CliIo, opts: GlobalOptions & { stateDir?: string }): Promise<void> {
+  const { runDemo } = await import('./demo/run.js');
+  const result = await runDemo({
+    ...(opts.stateDir !== undefined ? { stateDir: path.resolve(io.cwd, opts.stateDir) } : {}),
+    env: io.env,
+    say: opts.json ? () => undefined : (line) => out(io, line),
+  });
+  if (opts.json) outJson(io, result, 2);
+}
+
 export function buildProgram(io: CliIo): Command {
   const program = new Command('meetsync')
     .description('Keeps a Web Meeting platform meeting in step with every tagged Google Calendar or Outlook event.')
@@ -170,23 +199,27 @@ export function buildProgram(io: CliIo): Command {
     .command('run')
     .description('run as a service: a sync cycle on the config schedule until SIGTERM or Ctrl-C')
     .option('--allow-mass-cancel', 'let cycles cancel more meetings than the safety limit')
+    .action(async (_o, cmd: Command) => runService(io, globals(cmd)));
+
+  program
+    .command('start')
+    .description("what 'npm start' runs: the service (as 'run') when there is a config; without one (no --config, no $MEETSYNC_CONFIG, no ./meetsync.yaml), the demo")
+    .option('--allow-mass-cancel', 'let cycles cancel more meetings than the safety limit')
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
-      await withApp(io, opts, async (app) => {
-        const reconcile = app.config.reconcile && { schedule: app.config.reconcile.schedule, run: () => scheduledReconciliation(app) };
-        // Health, metrics and the status page only when asked for: prom-client is loaded then only.
-        const monitor = app.config.http ? await (await import('./daemon/monitor.js')).startMonitor(app, app.config.http.listen) : undefined;
-        try {
-          await runDaemon({
-            engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel),
-            ...(monitor ? { onCycle: monitor.onCycle } : {}),
-            ...(reconcile ? { reconcile } : {}),
-          });
-        } finally {
-          await monitor?.close();
-        }
-      });
+      if (configNamed(opts.config, io.env, io.cwd)) return runService(io, opts);
+      const note = 'No config found (no --config, no $MEETSYNC_CONFIG, no ./meetsync.yaml here): running the demo instead of the service.';
+      // With --json standard output is the demo's result alone.
+      if (opts.json) complain(io, note);
+      else out(io, note);
+      return runDemoCommand(io, opts);
     });
+
+  program
+    .command('demo')
+    .description('a made-up company on local simulators, synced, changed, synced again and reconciled; takes seconds, leaves nothing running')
+    .option('--state-dir <dir>', 'keep the config, database, log and report here (new or empty; default: a new temporary folder)')
+    .action(async (_o, cmd: Command) => runDemoCommand(io, globals<{ stateDir?: string }>(cmd)));
 
   program
     .command('reconcile')

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -12,9 +12,20 @@ export interface LoadedConfig {
   file: string;
 }
 
-/** Which file to read: --config, else $MEETSYNC_CONFIG, else ./meetsync.yaml. */
+/**
+ * Which file to read: --config, else $MEETSYNC_CONFIG, else ./meetsync.yaml. An empty
+ * MEETSYNC_CONFIG counts as unset (`MEETSYNC_CONFIG= meetsync …` is how a shell unsets it for one command).
+ */
 export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
-  return path.resolve(cwd, flag ?? env.MEETSYNC_CONFIG ?? 'meetsync.yaml');
+  return path.resolve(cwd, flag ?? (env.MEETSYNC_CONFIG || 'meetsync.yaml'));
+}
+
+/**
+ * True when a config is asked for (--config, $MEETSYNC_CONFIG) or ./meetsync.yaml exists: then a
+ * missing or broken file is an error to report, never a reason to do something else.
+ */
+export function configNamed(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): boolean {
+  return flag !== undefined || Boolean(env.MEETSYNC_CONFIG) || existsSync(resolveConfigPath(undefined, {}, cwd));
 }
 
 /** `a.b[1].c` from a zod or walker path. */

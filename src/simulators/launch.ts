@@ -36,6 +36,8 @@ export interface RunningSimulators {
   graph: GraphSimulator;
   caCertPath: string;
   configPath: string;
+  /** Writes the config again, naming these platform accounts in webMeeting.accountIds. */
+  writeConfig(accountIds: readonly string[]): void;
   stop(): Promise<void>;
 }
 
@@ -58,27 +60,30 @@ export async function launchSimulators(options: LaunchOptions): Promise<RunningS
   }
   for (const id of options.calendars) google.addCalendar(id);
   const configPath = path.join(options.stateDir, 'meetsync.yaml');
-  writeFileSync(configPath, sampleConfig(webMeeting.url, google, graph, options), { mode: 0o600 });
+  const writeConfig = (accountIds: readonly string[]) => writeFileSync(configPath, sampleConfig(webMeeting.url, google, graph, options, accountIds), { mode: 0o600 });
+  writeConfig([]);
   return {
     webMeeting,
     google,
     graph,
     caCertPath: tls.caCertPath,
     configPath,
+    writeConfig,
     stop: async () => {
       await Promise.all([webMeeting.stop(), google.stop(), graph.stop()]);
     },
   };
 }
 
-function sampleConfig(webMeetingUrl: string, google: GoogleCalendarSimulator, graph: GraphSimulator, options: LaunchOptions): string {
-  return `# Written by 'meetsync simulate': points meetsync at the local simulators.
+function sampleConfig(webMeetingUrl: string, google: GoogleCalendarSimulator, graph: GraphSimulator, options: LaunchOptions, accountIds: readonly string[]): string {
+  const accounts = accountIds.length > 0 ? `[${accountIds.join(', ')}]` : "[]          # 'meetsync accounts create' stores organizers without this";
+  return `# Written by 'meetsync simulate' or 'meetsync demo': points meetsync at the local simulators.
 database: ./meetsync-sim.db
 schedule: "* * * * *"
 webMeeting:
   baseUrl: ${webMeetingUrl}
   apiKey: ${SIM_API_KEY}
-  accountIds: []          # 'meetsync accounts create' stores organizers without this
+  accountIds: ${accounts}
 sources:
   - name: sim-google
     kind: google

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { configNamed, loadConfig, parseConfig } from '../../src/config/load.js';
 import { resolvePaidUntil } from '../../src/config/paid-until.js';
 import { ConfigError } from '../../src/domain/errors.js';
 
@@ -90,6 +90,17 @@ sources:
     const env = { MEETSYNC_CONFIG: 'b.yaml', WEBMEETING_API_KEY: 'k-123456' };
     expect(loadConfig(undefined, env, dir).config.webMeeting.baseUrl).toBe('https://b.example.com');
     expect(loadConfig('a.yaml', env, dir).config.webMeeting.baseUrl).toBe('https://meeting.example.com');
+  });
+
+  it('reads ./meetsync.yaml when MEETSYNC_CONFIG is empty; a config counts as named only when asked for or present', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-cfg-'));
+    const env = { MEETSYNC_CONFIG: '', WEBMEETING_API_KEY: 'k-123456' };
+    expect(configNamed(undefined, env, dir)).toBe(false);
+    expect(configNamed('a.yaml', env, dir)).toBe(true);
+    expect(configNamed(undefined, { MEETSYNC_CONFIG: 'b.yaml' }, dir)).toBe(true);
+    writeFileSync(path.join(dir, 'meetsync.yaml'), minimal);
+    expect(configNamed(undefined, env, dir)).toBe(true);
+    expect(loadConfig(undefined, env, dir).file).toBe(path.join(dir, 'meetsync.yaml'));
   });
 
   it('accepts config.example.yaml as shipped', () => {
