@@ -37,7 +37,7 @@ const countSchema = z.unknown().transform((v, ctx) => {
 const indexSchema = z.unknown().transform((v, ctx): number | 'auto' => {
   if (v === 'auto') return 'auto';
   const n = wholeNumber(v);
-  if (n === undefined) {
+  if (n === undefined || n < 0) {
     ctx.addIssue({ code: 'custom', message: 'must be auto (the ordinal at the end of the host name, e.g. meetsync-2) or a whole number from 0' });
     return z.NEVER;
   }
