@@ -97,9 +97,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   return scrubDeep(report);
 }
 
-/** Sharded: a meeting with a meetsync reference no mapping here claims was made by another shard. */
+/** Sharded: a meeting with a meetsync reference no mapping here claims is most likely another shard's. */
 function anotherShards(f: Finding): Finding {
   if (f.kind !== 'orphan' || f.event) return f;
   const { fix: _fix, fixBlocked: _blocked, ...rest } = f;
-  return { ...rest, kind: 'unmanaged', detail: 'made by meetsync, for a calendar this shard does not own (another shard reconciles it); never touched here' };
+  return { ...rest, kind: 'unmanaged', detail: "made by meetsync, and no mapping of this shard claims it: another shard's meeting, or that of an event deleted while its calendar moved between shards (docs/scaling.md); never touched here" };
 }
