@@ -211,6 +211,13 @@ sources:
     // A quiet second cycle: all in step, nothing written anywhere.
     const quiet = await cycle(three);
     expect(quiet.flatMap((r) => r.calls.filter((c) => c.method !== 'GET'))).toEqual([]);
+    // What docs/scaling.md's quota arithmetic counts on: a quiet cycle reads each owned calendar once
+    // (one events.list with its sync token, one delta GET) and asks the platform nothing.
+    for (const [i, run] of quiet.entries()) {
+      const owned = events.filter((e) => owner(e.kind, e.calendarId, 3) === i).length;
+      expect(run.calls.filter((r) => r.path.startsWith('/api/'))).toEqual([]);
+      expect(run.calls.filter((r) => calendarOf(r) !== undefined)).toHaveLength(owned);
+    }
 
     // An event on a moved calendar is deleted: its new owner deletes the meeting, the old one does nothing.
     const deleted = movedGoogle[1] ?? movedOutlook[1]!;
