@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createPlatform } from '../app.js';
 import { loadConfig } from '../config/load.js';
-import { ownedSources } from '../shard/ownership.js';
+import { calendarsOf, ownedSources } from '../shard/ownership.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../domain/errors.js';
 import { silentLogger } from '../log.js';
@@ -44,7 +44,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const calendars = config.sources.reduce((n, s) => n + (s.kind === 'google' ? s.calendars.length : s.mailboxes.length), 0);
   // One of several shards probes only the calendars it owns (docs/scaling.md); the others are theirs to check.
   const owned = ownedSources(config);
-  const share = config.shard ? `; shard ${config.shard.index} of ${config.shard.count} owns ${owned.reduce((n, { source: s }) => n + (s.kind === 'google' ? s.calendars.length : s.mailboxes.length), 0)}` : '';
+  const share = config.shard ? `; shard ${config.shard.index} of ${config.shard.count} owns ${owned.reduce((n, { source: s }) => n + calendarsOf(s).length, 0)}` : '';
   const checks: Check[] = [ok('config', `${file}: ${config.sources.length} source${config.sources.length === 1 ? '' : 's'}, ${calendars} calendar${calendars === 1 ? '' : 's'}${share}`)];
   checks.push(...checkDatabase(config.database));
 

@@ -10,7 +10,7 @@ export interface ConfiguredCalendar {
   elsewhere?: { shard: number; count: number };
 }
 
-function calendarsOf(source: SourceConfig): readonly string[] {
+export function calendarsOf(source: SourceConfig): readonly string[] {
   return source.kind === 'google' ? source.calendars : source.mailboxes;
 }
 
