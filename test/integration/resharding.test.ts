@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
+import { runReconciliation } from '../../src/reconcile/run.js';
 import { silentLogger } from '../../src/log.js';
 import { ownerOf } from '../../src/shard/hash.js';
 import { configuredCalendars } from '../../src/shard/ownership.js';
@@ -136,7 +137,7 @@ sources:
   const calendarWrites = (calls: RecordedRequest[]) => calls.filter((r) => r.method !== 'GET' && (r.path.includes('/calendar/v3/') || r.path.startsWith('/v1.0/')));
   const posts = (calls: RecordedRequest[]) => calls.filter((r) => r.method === 'POST' && r.path === '/api/v6/meeting');
 
-  it('moves exactly the calendars the hash says, adopts their meetings on the new shard, and never touches them on the old one', async () => {
+  it('moves exactly the calendars the hash says, adopts their meetings on the new shard, and never touches them on the old one, not even by reconcile --repair', async () => {
     // Phase 1: two instances.
     const two = [await instance(0, 2), await instance(1, 2)];
     const first = await cycle(two);
@@ -230,6 +231,17 @@ sources:
     expect(cancelled[2]!.calls.filter((r) => r.method === 'DELETE')).toHaveLength(1);
     expect(cancelled.slice(0, 2).flatMap((r) => r.calls).filter((r) => r.path.startsWith('/api/v6/meeting'))).toEqual([]);
     expect(wm.meetings().some((m) => m.id === deletedMeeting)).toBe(false);
+    expectOneMeetingEach();
+
+    // The old owner's dormant mapping still says that meeting is active. Its reconciliation, even
+    // with --repair --delete-orphans, neither re-creates it ("missing") nor deletes the meetings
+    // of the other shards (meetsync meetings it has no mapping of): it changes nothing.
+    const formerOwner = three[owner(deleted.kind, deleted.calendarId, 2)]!;
+    const before = wm.server.requests.length;
+    const reconciled = await runReconciliation(formerOwner, { repair: { dryRun: false, deleteOrphans: true } });
+    expect(wm.server.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(reconciled.findings.filter((f) => f.kind === 'missing' || f.kind === 'orphan')).toEqual([]);
+    expect(reconciled.findings.some((f) => f.kind === 'unmanaged' && /no mapping of this shard claims it/.test(f.detail))).toBe(true);
     expectOneMeetingEach();
     three.forEach((a) => a.close());
 
