@@ -2,6 +2,8 @@ import { resolvePaidUntil } from './config/paid-until.js';
 import type { Config, SourceConfig } from './config/schema.js';
 import type { CalendarSource } from './calendars/source.js';
 import type { Logger } from './log.js';
+import { handOver } from './shard/handoff.js';
+import { ownedSources } from './shard/ownership.js';
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
 import { WebMeetingClient, type WebMeetingClientOptions } from './webmeeting/client.js';
@@ -99,8 +101,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   // Sources first: a source the config gets wrong (ConfigError) fails before a database is opened.
   const observers: RequestListener[] = [];
   const tell = (target: RequestTarget, status: number | 'error') => observers.forEach((o) => o(target, status));
-  const sources = await Promise.all(config.sources.map((s, i) => createSource(s, i, logger, { onAttempt: (status) => tell(s.kind, status) })));
+  // One of several instances (shard:) reads only the calendars it owns; the others' are not even listed.
+  const sources = await Promise.all(ownedSources(config).map(({ source: s, index: i }) => createSource(s, i, logger, { onAttempt: (status) => tell(s.kind, status) })));
   const store = Store.open(config.database);
+  handOver(store, config, logger);
   const platform = createPlatform(config, logger, { onAttempt: (attempt) => tell('webmeeting', attempt.status) });
   const engine = new SyncEngine({
     store,

@@ -17,6 +17,7 @@ import { summaryLine } from './reconcile/render-text.js';
 import { writeReportFile } from './reconcile/report-files.js';
 import { reconcilableOrganizers } from './reconcile/reconcile.js';
 import { runReconciliation, scheduledReconciliation } from './reconcile/run.js';
+import { configuredCalendars } from './shard/ownership.js';
 import { buildStatus, renderStatus, statusNeedsAttention } from './status.js';
 import { Store } from './store/store.js';
 import type { CalendarResult, CycleReport } from './sync/engine.js';
@@ -276,7 +277,7 @@ export function buildProgram(io: CliIo): Command {
         io,
         opts,
         async ({ config, store, noDatabase }) => {
-          const configured = config.sources.flatMap((s) => (s.kind === 'google' ? s.calendars : s.mailboxes).map((calendarId) => ({ source: s.name, calendarId })));
+          const configured = configuredCalendars(config);
           const report = buildStatus(store, configured);
           if (opts.json) outJson(io, report, 2);
           else {

@@ -10,6 +10,8 @@ export interface CalendarStatus {
   consecutiveFailures: number;
   meetings: Record<MappingState, number>;
   writeBackPending: number;
+  /** Another shard owns this calendar (docs/scaling.md): what this database holds of it is dormant. */
+  elsewhere?: { shard: number; count: number };
 }
 
 export interface StatusReport {
@@ -28,14 +30,18 @@ export function statusNeedsAttention(report: StatusReport): boolean {
 }
 
 /** What `meetsync status` shows: per calendar its health and counts, per event with a problem the reason. */
-export function buildStatus(store: Store, configured: Array<{ source: string; calendarId: string }>): StatusReport {
+export function buildStatus(store: Store, configured: Array<{ source: string; calendarId: string; elsewhere?: { shard: number; count: number } }>): StatusReport {
   const states = new Map<string, CalendarState>(store.calendarStates().map((s) => [`${s.source}\u0000${s.calendarId}`, s]));
-  const mappings = store.mappings();
-  const calendars = configured.map(({ source, calendarId }) => {
+  // What this database holds of another shard's calendars is dormant: neither a problem nor work left here.
+  const dormant = new Set(configured.filter((c) => c.elsewhere).map((c) => `${c.source}\u0000${c.calendarId}`));
+  const here = (x: { source: string; calendarId: string }) => !dormant.has(`${x.source}\u0000${x.calendarId}`);
+  const mappings = store.mappings().filter(here);
+  const calendars = configured.map(({ source, calendarId, elsewhere }) => {
     const s = states.get(`${source}\u0000${calendarId}`);
-    const mine = mappings.filter((m) => m.source === source && m.calendarId === calendarId);
+    const mine = (elsewhere ? store.mappings({ source, calendarId }) : mappings.filter((m) => m.source === source && m.calendarId === calendarId));
     const meetings: Record<MappingState, number> = { creating: 0, active: 0, cancelled: 0, kept: 0 };
     mine.forEach((m: Mapping) => (meetings[m.state] += 1));
+    if (elsewhere) return { source, calendarId, consecutiveFailures: 0, meetings, writeBackPending: 0, elsewhere };
     return {
       source,
       calendarId,
@@ -46,7 +52,7 @@ export function buildStatus(store: Store, configured: Array<{ source: string; ca
       writeBackPending: mine.filter((m) => m.state === 'active' && m.writeBack === 'pending').length,
     };
   });
-  const problems = store.notes().map(({ source, calendarId, eventId, kind, reason, title, start }) => ({
+  const problems = store.notes().filter(here).map(({ source, calendarId, eventId, kind, reason, title, start }) => ({
     source,
     calendarId,
     eventId,
@@ -74,6 +80,12 @@ export function buildStatus(store: Store, configured: Array<{ source: string; ca
 export function renderStatus(report: StatusReport): string {
   const lines: string[] = [];
   for (const c of report.calendars) {
+    if (c.elsewhere) {
+      const m = c.meetings;
+      const dormant = m.active + m.creating + m.kept + m.cancelled;
+      lines.push(`${c.source} / ${c.calendarId}: belongs to shard ${c.elsewhere.shard} of ${c.elsewhere.count}; not read here${dormant ? ` (${dormant} earlier mapping(s) kept here, dormant)` : ''}`);
+      continue;
+    }
     const health = c.consecutiveFailures > 0 ? `FAILING (${c.consecutiveFailures} cycle${c.consecutiveFailures === 1 ? '' : 's'})` : c.lastSuccessAt ? 'ok' : 'never synced';
     lines.push(`${c.source} / ${c.calendarId}: ${health}`);
     lines.push(`  last success: ${c.lastSuccessAt ?? 'never'}`);

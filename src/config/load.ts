@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../domain/errors.js';
 import { registerSecret } from '../domain/redact.js';
 import { configSchema, type Config } from './schema.js';
+import { resolveShard } from './shard.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -102,7 +103,13 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
   if (issues.length > 0 || !parsed.success) {
     throw new ConfigError(`${file} has ${issues.length} problem${issues.length === 1 ? '' : 's'}`, issues);
   }
-  const config = parsed.data;
+  const { shard, ...rest } = parsed.data;
+  const config: Config = rest;
+  if (shard) {
+    const resolved = resolveShard(shard, env);
+    if (!resolved.ok) throw new ConfigError(`${file} has 1 problem`, [resolved.issue]);
+    config.shard = resolved.shard;
+  }
   config.database = config.database === ':memory:' ? config.database : path.resolve(dir, config.database);
   if (config.reconcile?.reportDir) config.reconcile.reportDir = path.resolve(dir, config.reconcile.reportDir);
   for (const source of config.sources) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import cron from 'node-cron';
 import { DEFAULT_PAID_UNTIL, paidUntilSchema, parsePaidUntil } from './paid-until.js';
 import { listenSchema } from './listen.js';
+import { shardSchema, type ShardAssignment } from './shard.js';
 import { endpointUrl } from './transport.js';
 
 /**
@@ -141,6 +142,12 @@ export const configSchema = z
     /** Health, metrics and the status page of `meetsync run`; off unless set. */
     http: z.object({ listen: listenSchema }).strict().optional(),
     reconcile: reconcileSchema.optional(),
+    /**
+     * One of several instances (a Kubernetes StatefulSet): `{count, index}`, `index: auto` from the
+     * host name's ordinal, or `auto` with the count from MEETSYNC_SHARD_COUNT. Resolved by
+     * parseConfig (config/shard.ts); unset = one instance owns every calendar.
+     */
+    shard: shardSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -154,7 +161,8 @@ export const configSchema = z
     }
   });
 
-export type Config = z.infer<typeof configSchema>;
+/** The config as meetsync runs with it: `shard` resolved by parseConfig to an index below the count. */
+export type Config = Omit<z.infer<typeof configSchema>, 'shard'> & { shard?: ShardAssignment };
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type GoogleSourceConfig = z.infer<typeof googleSourceSchema>;
 export type OutlookSourceConfig = z.infer<typeof outlookSourceSchema>;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { App } from '../app.js';
 import { parseListen } from '../config/listen.js';
 import { ConfigError } from '../domain/errors.js';
+import { configuredCalendars } from '../shard/ownership.js';
 import { buildStatus, type StatusReport } from '../status.js';
 import { CycleHealth, staleAfterMs, type CycleOutcome } from './health.js';
 import { RECONCILE_PATH, startStatusServer } from './http.js';
@@ -31,7 +32,7 @@ export async function startMonitor(app: App, listenText: string): Promise<Monito
       "http.listen is not a loopback address: the status page (every calendar's event titles and errors) and the metrics are reachable from the network, without authentication; listen on 127.0.0.1 and put a proxy with authentication in front, or firewall the port",
     );
   }
-  const configured = config.sources.flatMap((s) => (s.kind === 'google' ? s.calendars : s.mailboxes).map((calendarId) => ({ source: s.name, calendarId })));
+  const configured = configuredCalendars(config);
   const status = (): StatusReport => buildStatus(store, configured);
   const health = new CycleHealth(staleAfterMs(config.schedule));
   const metrics = new DaemonMetrics(status);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createPlatform } from '../app.js';
 import { loadConfig } from '../config/load.js';
+import { calendarsOf, ownedSources } from '../shard/ownership.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../domain/errors.js';
 import { silentLogger } from '../log.js';
@@ -41,12 +42,15 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   const timeoutMs = options.timeoutMs ?? 15_000;
   const calendars = config.sources.reduce((n, s) => n + (s.kind === 'google' ? s.calendars.length : s.mailboxes.length), 0);
-  const checks: Check[] = [ok('config', `${file}: ${config.sources.length} source${config.sources.length === 1 ? '' : 's'}, ${calendars} calendar${calendars === 1 ? '' : 's'}`)];
+  // One of several shards probes only the calendars it owns (docs/scaling.md); the others are theirs to check.
+  const owned = ownedSources(config);
+  const share = config.shard ? `; shard ${config.shard.index} of ${config.shard.count} owns ${owned.reduce((n, { source: s }) => n + calendarsOf(s).length, 0)}` : '';
+  const checks: Check[] = [ok('config', `${file}: ${config.sources.length} source${config.sources.length === 1 ? '' : 's'}, ${calendars} calendar${calendars === 1 ? '' : 's'}${share}`)];
   checks.push(...checkDatabase(config.database));
 
   const [platform, ...sources] = await Promise.all([
     checkPlatform(config, timeoutMs),
-    ...config.sources.map((s, i) => checkSource(s, i, { timeoutMs, concurrency: 4 })),
+    ...owned.map(({ source: s, index: i }) => checkSource(s, i, { timeoutMs, concurrency: 4 })),
   ]);
   // The clock against the platform's Date header; failing that, against any source's answer.
   const other = sources.flatMap((s) => s.endpoints).find((e) => e.date);

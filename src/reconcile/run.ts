@@ -5,7 +5,8 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { ReconcilePlatform } from './feed-fetch.js';
 import type { ReconcileReport } from './findings.js';
-import { reconcile } from './reconcile.js';
+import { reconcile, type ReconcileOptions } from './reconcile.js';
+import { ownsCalendar } from '../shard/ownership.js';
 import { reportDirFor, writeLatestReports } from './report-files.js';
 
 /**
@@ -37,7 +38,7 @@ export async function runReconciliation(deps: ReconcileDeps, request: ReconcileR
     rules: config.tagging,
     defaults: config.webMeeting.meetingDefaults,
   };
-  const run = () => reconcile({ store, platform, logger, ...(request.organizer ? { organizer: request.organizer } : {}), ...(repair ? { repair } : {}) });
+  const run = () => reconcile({ store, platform, logger, ...ownership(config), ...(request.organizer ? { organizer: request.organizer } : {}), ...(repair ? { repair } : {}) });
   if (!repair || repair.dryRun) return run();
   return withCycleLock(config.database, run, {
     wait: request.wait ?? true,
@@ -50,11 +51,23 @@ export async function runReconciliation(deps: ReconcileDeps, request: ReconcileR
  * beside the database (or in `reconcile.reportDir`). The daemon calls it holding the cycle lock.
  */
 export async function scheduledReconciliation(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const report = await reconcile({ store: deps.store, platform: deps.platform, logger: deps.logger });
+  const report = await reconcile({ store: deps.store, platform: deps.platform, logger: deps.logger, ...ownership(deps.config) });
   const dir = reportDirFor(deps.config.database, deps.config.reconcile?.reportDir);
   if (dir) {
     const files = writeLatestReports(dir, report);
     deps.logger.info({ json: files.json, html: files.html, open: report.summary.open }, 'reconciliation report written');
   }
   return report;
+}
+
+/** Sharded: reconcile only the calendars this shard owns (see ReconcileOptions.owns). */
+function ownership(config: Config): Pick<ReconcileOptions, 'owns'> {
+  if (!config.shard) return {};
+  const kinds = new Map(config.sources.map((s) => [s.name, s]));
+  return {
+    owns: ({ source, calendarId }) => {
+      const s = kinds.get(source);
+      return s !== undefined && ownsCalendar(config, s, calendarId);
+    },
+  };
 }

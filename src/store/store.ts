@@ -263,6 +263,10 @@ export class Store {
     this.db.prepare('INSERT INTO engine_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
   }
 
+  clearEngineState(name: string): void {
+    this.db.prepare('DELETE FROM engine_state WHERE name = ?').run(name);
+  }
+
   note(key: EventKey): EventNote | undefined {
     return this.notes(key)[0];
   }

@@ -225,7 +225,7 @@ export class SyncEngine {
 
     for (const m of store.mappings({ state: 'active' }).filter((x) => x.writeBack === 'pending')) {
       const source = this.sourcesByName.get(m.source);
-      if (source) await writeBack(m, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
+      if (source?.calendars.includes(m.calendarId)) await writeBack(m, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
     }
   }
 
@@ -269,7 +269,8 @@ export class SyncEngine {
     const due = [...waiting.filter((n) => known.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry)];
     for (const note of due) {
       const source = this.sourcesByName.get(note.source);
-      if (!source || options.shouldStop?.()) continue;
+      // A calendar no longer listed (another shard's, or taken out of the config) is left alone.
+      if (!source?.calendars.includes(note.calendarId) || options.shouldStop?.()) continue;
       try {
         const mapping = store.mapping(note);
         // Gone at the provider (404): with a live meeting that is a cancellation, otherwise nothing to do.

@@ -159,6 +159,18 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           state: 'active',
           writeBack: 'done',
         });
+        // What the meeting holds now is unknown here: the event may have moved or been renamed while
+        // no database here knew its meeting (a calendar handed to another shard, a lost database),
+        // and the API documents no read of one meeting (spec: no GET /meeting). One PUT brings it in
+        // step and puts the new marker in its agenda; the mapping is saved only after it, so a failed
+        // PUT is tried again from the event. The calendar is not written: the stamp and link are there.
+        try {
+          await ctx.platform.updateMeeting(mapping.userId, action.stamp.meetingId, specFor(action.desired, mapping.marker, ctx.defaults));
+        } catch (err) {
+          if (classifyFailure(err) !== 'gone') throw err;
+          logger.warn({ event: event.eventId, meetingId: action.stamp.meetingId }, "the event's stamp names a meeting deleted on the platform; creating a new one");
+          return await execute({ kind: 'create', event, organizer: action.organizer, desired: action.desired }, ctx);
+        }
         store.transaction(() => {
           store.saveMapping(mapping);
           store.clearNote(event);

@@ -55,7 +55,10 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
   const timings = ctx.timings ?? PENDING_DEFAULTS;
   const now = ctx.now().getTime();
   const report: PendingReport = { adopted: [], created: [], unresolved: [] };
-  const due = ctx.store.mappings({ state: 'creating' }).filter((m) => !m.held || now - Date.parse(m.updatedAt) >= timings.heldRecheckMs);
+  // Only calendars a source lists: another shard's (docs/scaling.md) or one taken out of the config is left alone.
+  const listed = (m: Mapping) => ctx.sources.get(m.source)?.calendars.includes(m.calendarId) ?? false;
+  const creating = ctx.store.mappings({ state: 'creating' }).filter(listed);
+  const due = creating.filter((m) => !m.held || now - Date.parse(m.updatedAt) >= timings.heldRecheckMs);
   const byOrganizer = new Map<string, Mapping[]>();
   for (const m of due) byOrganizer.set(m.organizerEmail, [...(byOrganizer.get(m.organizerEmail) ?? []), m]);
 
@@ -119,7 +122,7 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
       }
     }
   }
-  for (const m of ctx.store.mappings({ state: 'creating' }).filter((x) => x.held && !due.some((d) => d.marker === x.marker))) {
+  for (const m of creating.filter((x) => x.held && !due.some((d) => d.marker === x.marker))) {
     report.unresolved.push({ mapping: m, reason: m.held! });
   }
   return report;

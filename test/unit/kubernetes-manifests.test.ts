@@ -1,0 +1,136 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse } from 'yaml';
+import { parseConfig } from '../../src/config/load.js';
+import { parseListen } from '../../src/config/listen.js';
+import { ConfigError } from '../../src/domain/errors.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const K8S = path.join(ROOT, 'deploy/kubernetes');
+const read = (file: string) => readFileSync(path.join(K8S, file), 'utf8');
+
+/** A manifest as parsed: checked by shape, key by key. */
+type Doc = Record<string, any>;
+const docs = (file: string): Doc[] => parseAllDocuments(read(file)).map((d) => d.toJS() as Doc);
+
+const statefulSet = docs('statefulset.yaml')[0]!;
+const service = docs('service.yaml')[0]!;
+const secrets = docs('secret.example.yaml');
+const kustomization = parse(read('kustomization.yaml')) as Doc;
+const configText = read('config.yaml');
+const pod = statefulSet.spec.template.spec;
+const container = pod.containers[0];
+const secretEnv = Object.fromEntries(secrets.flatMap((s) => Object.keys(s.stringData ?? {}).map((k) => [k, 'from-the-secret'])));
+const configFor = (hostname: string) => parseConfig(configText, { ...secretEnv, HOSTNAME: hostname }, '/etc/meetsync', 'config.yaml');
+
+describe('deploy/kubernetes', () => {
+  it('is a StatefulSet behind a headless Service, its pods managed in parallel', () => {
+    expect(statefulSet.kind).toBe('StatefulSet');
+    expect(service).toMatchObject({ kind: 'Service', spec: { clusterIP: 'None' } });
+    expect(statefulSet.spec.serviceName).toBe(service.metadata.name);
+    expect(service.spec.selector).toEqual(statefulSet.spec.selector.matchLabels);
+    expect(statefulSet.spec.template.metadata.labels).toMatchObject(statefulSet.spec.selector.matchLabels);
+    expect(statefulSet.spec.podManagementPolicy).toBe('Parallel');
+    expect(kustomization.resources).toEqual(expect.arrayContaining(['service.yaml', 'statefulset.yaml']));
+  });
+
+  it('gives every pod its own volume for the database', () => {
+    const config = configFor('meetsync-0');
+    const claims = statefulSet.spec.volumeClaimTemplates as Doc[];
+    expect(claims).toHaveLength(1);
+    expect(claims[0]!.spec.accessModes).toEqual(['ReadWriteOnce']);
+    const mount = (container.volumeMounts as Doc[]).find((m) => m.name === claims[0]!.metadata.name);
+    expect(mount?.mountPath).toBe(path.dirname(config.database));
+    expect(mount?.readOnly).not.toBe(true);
+  });
+
+  it('takes the shard from the pod name: index auto from HOSTNAME, count equal to replicas', () => {
+    const hostname = (container.env as Doc[]).find((e) => e.name === 'HOSTNAME');
+    expect(hostname?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    const replicas = statefulSet.spec.replicas as number;
+    for (let ordinal = 0; ordinal < replicas; ordinal++) {
+      expect(configFor(`${statefulSet.metadata.name}-${ordinal}`).shard).toEqual({ index: ordinal, count: replicas });
+    }
+    // A pod beyond the count (replicas raised, config not) stops with a config error.
+    expect(() => configFor(`${statefulSet.metadata.name}-${replicas}`)).toThrow(ConfigError);
+  });
+
+  it('mounts the config from the generated ConfigMap and every secret the config names from a Secret', () => {
+    const generated = (kustomization.configMapGenerator as Doc[]).find((g) => g.files.includes('meetsync.yaml=config.yaml'));
+    const volume = (pod.volumes as Doc[]).find((v) => v.configMap?.name === generated?.name);
+    expect(volume).toBeDefined();
+    const mount = (container.volumeMounts as Doc[]).find((m) => m.name === volume!.name);
+    const configPath = (container.env as Doc[]).find((e) => e.name === 'MEETSYNC_CONFIG')?.value as string;
+    // A single file (subPath): the hashed ConfigMap name rolls the pods on a change, which subPath mounts need.
+    expect(mount).toMatchObject({ mountPath: configPath, subPath: 'meetsync.yaml', readOnly: true });
+    expect(container.envFrom).toEqual([{ secretRef: { name: 'meetsync-secrets' } }]);
+    const values = configText.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+    const named = [...values.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
+    const provided = Object.keys(secrets.find((s) => s.metadata.name === 'meetsync-secrets')!.stringData);
+    expect(new Set(named)).toEqual(new Set(provided));
+    // No secret value in the ConfigMap or the manifests themselves.
+    expect(JSON.stringify(statefulSet)).not.toMatch(/secret"?\s*:\s*"[^$]/i);
+  });
+
+  it('runs as a non-root user on a read-only root filesystem without privileges', () => {
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    // SQLite's temporary files need a writable /tmp.
+    const tmp = (container.volumeMounts as Doc[]).find((m) => m.mountPath === '/tmp');
+    expect((pod.volumes as Doc[]).find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+  });
+
+  it('probes readiness on /healthz at the port http.listen opens, and asks for memory above the idle RSS', () => {
+    const listen = configFor('meetsync-0').http?.listen;
+    expect(listen).toBeDefined();
+    const port = (container.ports as Doc[]).find((p) => p.name === container.readinessProbe.httpGet.port);
+    expect(port?.containerPort).toBe(parseListen(listen!)!.port);
+    expect(container.readinessProbe.httpGet.path).toBe('/healthz');
+    expect(container.livenessProbe.httpGet.port).toBe(port?.name);
+    const mib = (q: string) => Number(/^(\d+)Mi$/.exec(q)?.[1]);
+    // Idle RSS is 70-90 MB: the request covers it, the limit leaves room for a cycle.
+    expect(mib(container.resources.requests.memory)).toBeGreaterThanOrEqual(96);
+    expect(mib(container.resources.limits.memory)).toBeGreaterThan(mib(container.resources.requests.memory));
+    expect(statefulSet.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(60);
+  });
+
+  const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+  it.runIf(kubectl.status === 0)('renders with kubectl kustomize: the ConfigMap gets a content hash and the StatefulSet points at it', () => {
+    const out = spawnSync('kubectl', ['kustomize', K8S], { encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    const rendered = parseAllDocuments(out.stdout).map((d) => d.toJS() as Doc);
+    const configMap = rendered.find((d) => d.kind === 'ConfigMap')!;
+    expect(configMap.metadata.name).toMatch(/^meetsync-config-[a-z0-9]+$/);
+    const sts = rendered.find((d) => d.kind === 'StatefulSet')!;
+    expect((sts.spec.template.spec.volumes as Doc[]).some((v) => v.configMap?.name === configMap.metadata.name)).toBe(true);
+  });
+});
+
+describe('deploy/Dockerfile', () => {
+  const text = readFileSync(path.join(ROOT, 'deploy/Dockerfile'), 'utf8');
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  const instructions = (name: string) => lines.filter((l) => l.startsWith(`${name} `));
+
+  it('builds in stages on node:20-slim: tsc with the dev dependencies, then production dependencies only', () => {
+    expect(instructions('FROM').length).toBeGreaterThanOrEqual(2);
+    expect(instructions('FROM').every((l) => l.startsWith('FROM node:20-slim'))).toBe(true);
+    expect(text).toMatch(/npx tsc -p tsconfig\.json/);
+    expect(text).toMatch(/npm ci --omit=dev/);
+    expect(instructions('COPY').some((l) => /COPY migrations/.test(l))).toBe(true);
+  });
+
+  it('runs meetsync run as a non-root user, with the config from a mounted file', () => {
+    const user = instructions('USER').at(-1);
+    expect(user).toMatch(/^USER [1-9]\d*(:\d+)?$/);
+    expect(instructions('ENTRYPOINT').at(-1)).toBe('ENTRYPOINT ["node", "/app/dist/src/bin.js"]');
+    expect(instructions('CMD').at(-1)).toBe('CMD ["run"]');
+    expect(text).toMatch(/MEETSYNC_CONFIG=\/etc\/meetsync\/meetsync\.yaml/);
+    // Secrets come from the environment at run time, never baked into the image.
+    expect(text).not.toMatch(/(API_KEY|SECRET)\s*=/);
+  });
+});
