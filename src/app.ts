@@ -97,14 +97,19 @@ function provisioningSettings(config: Config) {
   };
 }
 
-export async function createApp(config: Config, logger: Logger): Promise<App> {
+export interface AppOptions {
+  /** Changes nothing in the database at start (a dry run, a report): no shard handoff bookkeeping. */
+  readOnly?: boolean;
+}
+
+export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   // Sources first: a source the config gets wrong (ConfigError) fails before a database is opened.
   const observers: RequestListener[] = [];
   const tell = (target: RequestTarget, status: number | 'error') => observers.forEach((o) => o(target, status));
   // One of several instances (shard:) reads only the calendars it owns; the others' are not even listed.
   const sources = await Promise.all(ownedSources(config).map(({ source: s, index: i }) => createSource(s, i, logger, { onAttempt: (status) => tell(s.kind, status) })));
   const store = Store.open(config.database);
-  handOver(store, config, logger);
+  if (!options.readOnly) handOver(store, config, logger);
   const platform = createPlatform(config, logger, { onAttempt: (attempt) => tell('webmeeting', attempt.status) });
   const engine = new SyncEngine({
     store,

@@ -63,7 +63,7 @@ async function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean },
   if (opts.dryRun && !existsSync(config.database)) config.database = ':memory:';
   // The engine and the adapters are loaded here, not at start: `--help` and `status` need none of them.
   const { createApp } = await import('./app.js');
-  const app = await createApp(config, loggerFor(io, config, opts.json));
+  const app = await createApp(config, loggerFor(io, config, opts.json), { readOnly: Boolean(opts.dryRun) });
   return fn(app).finally(() => app.close());
 }
 
@@ -242,7 +242,8 @@ export function buildProgram(io: CliIo): Command {
         throw new MeetsyncError(`no database yet at ${config.database}: run 'meetsync sync' first; there is nothing to reconcile`);
       }
       const { createApp } = await import('./app.js');
-      const app = await createApp(config, loggerFor(io, config, opts.json || format === 'json'));
+      // Only a repair changes anything; a report or a dry run leaves the database as it was.
+      const app = await createApp(config, loggerFor(io, config, opts.json || format === 'json'), { readOnly: !opts.repair || Boolean(opts.dryRun) });
       try {
         const organizer = opts.organizer?.toLowerCase();
         if (organizer !== undefined && !reconcilableOrganizers(app.store).includes(organizer)) {

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { runReconciliation } from '../../src/reconcile/run.js';
 import { silentLogger } from '../../src/log.js';
@@ -76,7 +76,7 @@ describe('re-sharding from 2 to 3 instances and back', () => {
     await Promise.all([google?.stop(), graph?.stop(), wm?.stop()]);
   });
 
-  async function instance(index: number, count: number): Promise<App> {
+  async function instance(index: number, count: number, options: AppOptions = {}): Promise<App> {
     const text = `
 database: ./shard-${index}.db
 window: { pastDays: 1, futureDays: 3650 }
@@ -96,7 +96,7 @@ sources:
     graphBaseUrl: ${graph.url}
     authorityHost: ${graph.url}
 `;
-    return createApp(parseConfig(text, {}, dir), silentLogger());
+    return createApp(parseConfig(text, {}, dir), silentLogger(), options);
   }
 
   /** Runs one cycle of each instance in turn, with the requests each one made. */
@@ -166,6 +166,13 @@ sources:
     if (renamedHome.kind === 'google') google.userPatch(renamedHome.calendarId, renamedHome.eventId, { summary: 'Renamed at home #webmeeting' });
     else graph.userPatch(renamedHome.calendarId, renamedHome.eventId, { subject: 'Renamed at home #webmeeting' });
     const meetingOf = (e: Tagged) => wm.meetings().find((m) => m.id === stampOf(e));
+
+    // A dry run (or a report) under the new count changes nothing in the database: the lost
+    // calendars keep their cursors until a real cycle's start releases them.
+    const lostByOld = moved.find((e) => owner(e.kind, e.calendarId, 2) === 0)!;
+    const dry = await instance(0, 3, { readOnly: true });
+    expect(dry.store.calendarState(lostByOld.kind === 'google' ? 'corp-google' : 'corp-m365', lostByOld.calendarId).cursor).toBeDefined();
+    dry.close();
 
     // Phase 2: three instances; 0 and 1 keep their databases, 2 starts empty.
     const three = [await instance(0, 3), await instance(1, 3), await instance(2, 3)];
