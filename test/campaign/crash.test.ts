@@ -264,6 +264,12 @@ describe('crash campaign: meetsync sync SIGKILLed inside its cycles', () => {
         expectedMeetings.push(meeting!.id);
       }
       // No orphan, no duplicate: the live meetings are exactly those of the live tagged events.
+      const held = new Set(expectedMeetings);
+      const strays = [...meetings.values()].filter((m) => !held.has(m.id)).map((m) => {
+        const twin = events.find((e) => e.live && e.base === m.topic);
+        return `${m.topic} at ${m.startTime}: ${twin ? `a duplicate (its ${twin.sim} event has another meeting)` : 'an orphan'}`;
+      });
+      expect(strays, `meetings held by no mapping of a live event ${replay}`).toEqual([]);
       expect([...meetings.keys()].sort(), `live meetings = meetings of live tagged events ${replay}`).toEqual(expectedMeetings.sort());
       expect(store.mappings({ state: 'active' }).length, `active mappings ${replay}`).toBe(live().length);
     } finally {
