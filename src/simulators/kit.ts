@@ -92,6 +92,8 @@ export class SimServer {
   private readonly sockets = new Set<import('node:net').Socket>();
   private stopping = false;
   url = '';
+  /** Told of each request as it arrives, before faults or handling (a test acts then, e.g. kills the client). */
+  onRequest: ((req: RecordedRequest) => void) | undefined;
 
   constructor(
     private readonly handler: Handler,
@@ -188,6 +190,7 @@ export class SimServer {
       }
     } else {
       this.requests.push(recorded);
+      this.onRequest?.(recorded);
       fault = this.takeFault(method, url.pathname);
       if (fault?.kind === 'drop') {
         req.socket.destroy();

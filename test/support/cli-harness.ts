@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
 import { GraphSimulator } from '../../src/simulators/graph.js';
+import type { RecordedRequest } from '../../src/simulators/kit.js';
 import { loadOrCreateTls } from '../../src/simulators/tls.js';
 import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
 
@@ -57,17 +58,20 @@ export interface CliWorld {
  * platform and a Google calendar, and with `outlook: true` an Outlook mailbox on the Graph
  * simulator as a second source.
  */
-export async function startCliWorld(options: { apiKey?: string; outlook?: boolean } = {}): Promise<CliWorld> {
+export async function startCliWorld(
+  options: { apiKey?: string; outlook?: boolean; onResponded?: (sim: 'webmeeting' | 'google' | 'graph', req: RecordedRequest, status: number) => void } = {},
+): Promise<CliWorld> {
   const tls = loadOrCreateTls(process.env.MEETSYNC_TEST_TLS_DIR!);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-e2e-'));
-  const webMeeting = new WebMeetingSimulator({ apiKey: E2E_API_KEY, tls });
-  const google = new GoogleCalendarSimulator({ tls, oauthClients: [OAUTH] });
+  const told = (sim: 'webmeeting' | 'google' | 'graph') => (options.onResponded ? { onResponded: (req: RecordedRequest, status: number) => options.onResponded!(sim, req, status) } : {});
+  const webMeeting = new WebMeetingSimulator({ apiKey: E2E_API_KEY, tls, ...told('webmeeting') });
+  const google = new GoogleCalendarSimulator({ tls, oauthClients: [OAUTH], ...told('google') });
   await webMeeting.start();
   await google.start();
   const calendar = 'alice@example.com';
   google.addCalendar(calendar);
   const mailbox = 'bob@example.com';
-  const graph = options.outlook ? new GraphSimulator({ tls, clients: [GRAPH_APP], mailboxes: [mailbox] }) : undefined;
+  const graph = options.outlook ? new GraphSimulator({ tls, clients: [GRAPH_APP], mailboxes: [mailbox], ...told('graph') }) : undefined;
   await graph?.start();
   const outlookSource = graph
     ? `  - name: corp-m365
