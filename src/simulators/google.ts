@@ -1,3 +1,4 @@
+import { googleFaultWire } from './google-faults.js';
 import { googleControl } from './google-control.js';
 import {
   backendErrorBody,
@@ -56,6 +57,7 @@ export class GoogleCalendarSimulator extends Simulator {
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.host ? { host: options.host } : {}),
       ...(options.onResponded ? { onResponded: options.onResponded } : {}),
+      faultWire: googleFaultWire,
       control: googleControl(this),
     });
   }

@@ -1,3 +1,4 @@
+import { graphFaultWire } from './graph-faults.js';
 import { GraphApi, unknownSegment, type AccessPolicy } from './graph-api.js';
 import { graphControl } from './graph-control.js';
 import { DeltaService } from './graph-delta.js';
@@ -80,6 +81,7 @@ export class GraphSimulator extends Simulator {
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.host ? { host: options.host } : {}),
       ...(options.onResponded ? { onResponded: options.onResponded } : {}),
+      faultWire: graphFaultWire,
       control: graphControl(this),
     });
   }
