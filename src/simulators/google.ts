@@ -1,4 +1,3 @@
-import { googleFaultWire } from './google-faults.js';
 import { googleControl } from './google-control.js';
 import {
   backendErrorBody,
@@ -9,6 +8,7 @@ import {
   rateLimitBody,
 } from './google-errors.js';
 import { present } from './google-event.js';
+import { googleFaultWire } from './google-faults.js';
 import { EventLister } from './google-list.js';
 import { canAccess, GoogleOAuth, primaryCalendarOf } from './google-oauth.js';
 import { GoogleStore, type CalendarState } from './google-store.js';

@@ -1,8 +1,8 @@
-import { graphFaultWire } from './graph-faults.js';
 import { GraphApi, unknownSegment, type AccessPolicy } from './graph-api.js';
 import { graphControl } from './graph-control.js';
 import { DeltaService } from './graph-delta.js';
 import { graphErrorBody, GraphApiError } from './graph-errors.js';
+import { graphFaultWire } from './graph-faults.js';
 import { immutableId, restId } from './graph-ids.js';
 import { GraphIdentity } from './graph-identity.js';
 import { parseEventInput } from './graph-input.js';

@@ -1,7 +1,7 @@
-import { webMeetingFaultWire } from './webmeeting-faults.js';
 import { SimServer, Simulator, header, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
 import type { TlsMaterial } from './tls.js';
 import { renderFeed } from './webmeeting-ics.js';
+import { webMeetingFaultWire } from './webmeeting-faults.js';
 import {
   applyMeetingInput,
   newAccountWire,
