@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_NAMES, type DrawnFault } from '../../src/simulators/faults.js';
+import { rateLimitBody } from '../../src/simulators/google-errors.js';
 import { renderStatus, statusNeedsAttention } from '../../src/status.js';
 import { FaultWorld, seededSteps, type CycleResult, type WorldState } from '../support/fault-world.js';
 
@@ -37,8 +38,25 @@ interface Run {
   drawn?: Record<string, DrawnFault[]>;
   /** Requests each simulator received during the faulty cycles. */
   calls?: Record<string, number>;
-  /** Faulty cycles that left something undone, each with the status lines that named it. */
+  /** Faulty cycles that left something undone (status named each thing, with why). */
   undone: number;
+  /** Status after each of SURE_CYCLES. */
+  named: string[];
+}
+
+/** Cycles with a fault that is there whatever the seed, so every run has something for status to name. */
+const SURE_CYCLES = [1, 5];
+
+/**
+ * Besides the random faults: in cycle 1 the answer to the first POST /meeting is lost (the
+ * platform made the meeting; meetsync must adopt it, never post it again), in cycle 5 Google
+ * refuses every read of Alice's calendar with 403 rateLimitExceeded.
+ */
+function injectSure(world: FaultWorld, cycle: number): void {
+  if (cycle === SURE_CYCLES[0]) world.wm.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+  // Every read of Alice's calendar in that cycle, the first calendar's (whatever reads come first), and no more.
+  if (cycle === SURE_CYCLES[1]) world.google.server.inject({ kind: 'status', status: 403, body: rateLimitBody(403), method: 'GET', pathIncludes: 'alice', count: 1_000 });
+  if (cycle === SURE_CYCLES[1]! + 1) world.google.server.clearFaults();
 }
 
 /**
@@ -78,10 +96,13 @@ async function run(faulty: boolean): Promise<Run> {
     initial.forEach((s) => world.act(s));
     let undone = 0;
     let drawn: Record<string, DrawnFault[]> | undefined;
+    const named: string[] = [];
     if (faulty) world.faults({ rate: RATE, seed: SEED, kinds: FAULT_NAMES });
     for (let cycle = 1; cycle <= CYCLES; cycle += 1) {
+      if (faulty) injectSure(world, cycle);
       const result = await world.cycle();
       if (faulty && checkStatusNames(world, result, cycle) > 0) undone += 1;
+      if (faulty && SURE_CYCLES.includes(cycle)) named.push(renderStatus(result.status));
       script.slice((cycle - 1) * STEPS_PER_CYCLE, cycle * STEPS_PER_CYCLE).forEach((s) => world.act(s));
     }
     const calls = world.calls();
@@ -95,6 +116,7 @@ async function run(faulty: boolean): Promise<Run> {
       finalStatus: renderStatus(status),
       needsAttention: statusNeedsAttention(status),
       undone,
+      named,
       ...(drawn ? { drawn, calls } : {}),
     };
   } finally {
@@ -143,6 +165,12 @@ describe(`fault campaign: ${CYCLES} cycles, ${RATE * 100}% of calls failing (see
     // 10% of several hundred calls: each kind comes up in practically every seed.
     expect(kinds.size, `kinds drawn: ${[...kinds].join(', ')} (${REPLAY})`).toBeGreaterThanOrEqual(FAULT_NAMES.length - 2);
     expect(faulty.undone, `faulty cycles that left something for status to name (${REPLAY})`).toBeGreaterThan(0);
+  });
+
+  it("names in status the creation whose answer was lost and the calendar Google rate-limits, with why", () => {
+    const [lost, limited] = faulty.named;
+    expect(lost, `status after cycle ${SURE_CYCLES[0]} (${REPLAY})`).toMatch(/\[failed\] Topic e\d+ .* in \S+@example\.com: .*(not confirmed|confirmed from the organizer's feed)/);
+    expect(limited, `status after cycle ${SURE_CYCLES[1]} (${REPLAY})`).toMatch(/corp-google \/ alice@example\.com: FAILING \(\d+ cycles?\)\n.*\n  last error: .*Rate Limit Exceeded/);
   });
 
   it('the fault-free run ends where the script says', () => {
