@@ -74,6 +74,13 @@ export function buildStatus(store: Store, configured: Array<{ source: string; ca
       reason: m.held ?? 'its creation is not confirmed yet (the answer to POST /meeting was lost); confirmed from the organizer\'s feed next cycle',
     });
   }
+  // A join link not written yet is named too, with why the last attempt failed (counted in leftToDo.writeBacks).
+  for (const m of mappings.filter((x) => x.state === 'active' && x.writeBack === 'pending' && !problems.some((p) => p.source === x.source && p.calendarId === x.calendarId && p.eventId === x.eventId))) {
+    problems.push({
+      source: m.source, calendarId: m.calendarId, eventId: m.eventId, kind: 'failed', title: m.topic, start: m.start,
+      reason: m.lastError ?? 'the join link is not written into the event yet; tried again next cycle',
+    });
+  }
   return { calendars, problems, leftToDo, ...(last ? { lastRun: last } : {}) };
 }
 

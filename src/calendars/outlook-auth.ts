@@ -213,14 +213,15 @@ export class OutlookCredentials {
   /** An access token for Graph; `mailbox` names the calendar a failure is reported for. */
   async token(mailbox: string): Promise<string> {
     const skipCache = this.forceRefresh;
-    this.forceRefresh = false;
     this.network.lastFailure = undefined;
     let result;
     try {
       result = await this.app.acquireTokenByClientCredential({ scopes: [this.scope], skipCache });
     } catch (err) {
+      // Still forced: the retry must not take the cached token Graph has just refused.
       throw this.translate(err, mailbox);
     }
+    if (skipCache) this.forceRefresh = false;
     if (!result?.accessToken) throw new CalendarError(this.options.source, mailbox, `the authority ${this.authority} issued no access token`);
     registerSecret(result.accessToken);
     return result.accessToken;

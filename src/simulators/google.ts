@@ -8,6 +8,7 @@ import {
   rateLimitBody,
 } from './google-errors.js';
 import { present } from './google-event.js';
+import { googleFaultWire } from './google-faults.js';
 import { EventLister } from './google-list.js';
 import { canAccess, GoogleOAuth, primaryCalendarOf } from './google-oauth.js';
 import { GoogleStore, type CalendarState } from './google-store.js';
@@ -56,6 +57,7 @@ export class GoogleCalendarSimulator extends Simulator {
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.host ? { host: options.host } : {}),
       ...(options.onResponded ? { onResponded: options.onResponded } : {}),
+      faultWire: googleFaultWire,
       control: googleControl(this),
     });
   }

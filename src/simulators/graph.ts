@@ -2,6 +2,7 @@ import { GraphApi, unknownSegment, type AccessPolicy } from './graph-api.js';
 import { graphControl } from './graph-control.js';
 import { DeltaService } from './graph-delta.js';
 import { graphErrorBody, GraphApiError } from './graph-errors.js';
+import { graphFaultWire } from './graph-faults.js';
 import { immutableId, restId } from './graph-ids.js';
 import { GraphIdentity } from './graph-identity.js';
 import { parseEventInput } from './graph-input.js';
@@ -80,6 +81,7 @@ export class GraphSimulator extends Simulator {
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.host ? { host: options.host } : {}),
       ...(options.onResponded ? { onResponded: options.onResponded } : {}),
+      faultWire: graphFaultWire,
       control: graphControl(this),
     });
   }

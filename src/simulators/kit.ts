@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { FaultDice, type DrawnFault, type FaultCampaign, type FaultWire } from './faults.js';
 import type { TlsMaterial } from './tls.js';
 
 /**
@@ -44,7 +45,12 @@ export type FaultKind =
    * Handle the request (it takes effect), send the status, the headers (with the full
    * content-length) and the first half of the body, then nothing more, as 'hang'.
    */
-  | { kind: 'stall-body' };
+  | { kind: 'stall-body' }
+  /**
+   * Handle the request (it takes effect), then answer its status (200 for a 204) with the first
+   * half of the body only, as a complete answer: JSON that does not parse, a feed cut short.
+   */
+  | { kind: 'malformed' };
 
 export type Fault = FaultKind & {
   /** How many matching requests this fault applies to (default 1). */
@@ -83,11 +89,14 @@ export interface SimServerOptions {
   onResponded?: (req: RecordedRequest, status: number) => void;
   /** The simulator's own /_sim/ endpoints (seeding data, acting as a user), tried after the kit's. */
   control?: Handler;
+  /** How this simulator's provider answers each kind of a fault campaign (faults.ts). */
+  faultWire?: FaultWire;
 }
 
 export class SimServer {
   readonly requests: RecordedRequest[] = [];
   private faults: Array<Fault & { remaining: number }> = [];
+  private dice: FaultDice | undefined;
   private server: http.Server | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
   private stopping = false;
@@ -137,6 +146,23 @@ export class SimServer {
     this.faults = [];
   }
 
+  /**
+   * Starts a fault campaign (faults.ts): from now on a seeded random share of requests fails in
+   * this provider's wire format, after any fault queued with inject(). null ends it. Returns
+   * the faults drawn so far by the campaign that ends.
+   */
+  campaign(campaign: FaultCampaign | null): DrawnFault[] {
+    const drawn = this.dice?.drawn ?? [];
+    if (campaign && !this.options.faultWire) throw new Error('this simulator has no fault campaign (no faultWire)');
+    this.dice = campaign ? new FaultDice(campaign, this.options.faultWire!) : undefined;
+    return drawn;
+  }
+
+  /** Faults the running campaign drew so far. */
+  campaignFaults(): DrawnFault[] {
+    return [...(this.dice?.drawn ?? [])];
+  }
+
   /** Requests received, optionally only those of one method whose path contains `pathIncludes`. */
   received(method?: string, pathIncludes?: string): RecordedRequest[] {
     return this.requests.filter(
@@ -144,11 +170,11 @@ export class SimServer {
     );
   }
 
-  private takeFault(method: string, path: string): FaultKind | undefined {
+  private takeFault(method: string, path: string, query: URLSearchParams): FaultKind | undefined {
     const fault = this.faults.find(
       (f) => f.remaining > 0 && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)),
     );
-    if (!fault) return undefined;
+    if (!fault) return this.dice?.draw({ origin: this.url, method, path, query });
     fault.remaining -= 1;
     this.faults = this.faults.filter((f) => f.remaining > 0);
     return fault;
@@ -191,7 +217,7 @@ export class SimServer {
     } else {
       this.requests.push(recorded);
       this.onRequest?.(recorded);
-      fault = this.takeFault(method, url.pathname);
+      fault = this.takeFault(method, url.pathname, url.searchParams);
       if (fault?.kind === 'drop') {
         req.socket.destroy();
         return;
@@ -232,6 +258,13 @@ export class SimServer {
       ...(answer.body === undefined || isText ? {} : { 'content-type': 'application/json; charset=utf-8' }),
       ...answer.headers,
     };
+    if (fault?.kind === 'malformed') {
+      const bytes = Buffer.from(payload || '{"responseCode":', 'utf8');
+      const status = answer.status === 204 ? 200 : answer.status;
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers, 'content-length': String(Math.ceil(bytes.length / 2)) });
+      res.end(bytes.subarray(0, Math.ceil(bytes.length / 2)), () => this.options.onResponded?.(recorded, status));
+      return;
+    }
     if (fault?.kind === 'stall-body') {
       const bytes = Buffer.from(payload, 'utf8');
       res.writeHead(answer.status, { ...headers, 'content-length': String(bytes.length) });
@@ -266,6 +299,13 @@ export class SimServer {
       this.clearFaults();
       return { status: 204 };
     }
+    if (method === 'POST' && path === '/_sim/fault-campaign') {
+      this.campaign(JSON.parse(body) as FaultCampaign);
+      return { status: 204 };
+    }
+    if (method === 'DELETE' && path === '/_sim/fault-campaign') {
+      return { status: 200, body: this.campaign(null) };
+    }
     if (method === 'GET' && path === '/_sim/requests') {
       return { status: 200, body: this.requests.map(({ headers: _h, ...rest }) => rest) };
     }
@@ -287,6 +327,14 @@ export abstract class Simulator {
 
   get url(): string {
     return this.server.url;
+  }
+
+  /**
+   * Starts a fault campaign, `faults({ rate: 0.1, seed })`: a seeded random share of requests
+   * fails in this provider's wire format (faults.ts). null ends it and returns what was drawn.
+   */
+  faults(campaign: FaultCampaign | null): DrawnFault[] {
+    return this.server.campaign(campaign);
   }
 }
 

@@ -1,6 +1,7 @@
 import { SimServer, Simulator, header, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
 import type { TlsMaterial } from './tls.js';
 import { renderFeed } from './webmeeting-ics.js';
+import { webMeetingFaultWire } from './webmeeting-faults.js';
 import {
   applyMeetingInput,
   newAccountWire,
@@ -94,6 +95,7 @@ export class WebMeetingSimulator extends Simulator {
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.host !== undefined ? { host: options.host } : {}),
       ...(options.onResponded ? { onResponded: options.onResponded } : {}),
+      faultWire: webMeetingFaultWire,
       control: (req) => this.control(req),
     });
   }

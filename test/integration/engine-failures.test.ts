@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetworkError } from '../../src/domain/errors.js';
-import { buildStatus, statusNeedsAttention } from '../../src/status.js';
+import { buildStatus, renderStatus, statusNeedsAttention } from '../../src/status.js';
 import { CAL, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
 
 /**
@@ -293,5 +293,21 @@ describe('engine failures', () => {
     expect(failed.calendars[0]?.ok).toBe(false);
     await h.engine.runCycle();
     expect(h.store.mapping(e)?.state).toBe('active');
+  });
+
+  it('names an event whose join link could not be written in status, with why, until it is written', async () => {
+    h = await startEngineHarness();
+    const e = h.source.put(tagged({ title: 'Board #webmeeting' }));
+    h.source.failNext('writeJoinDetails', new NetworkError('injected: connection reset'));
+    await h.engine.runCycle();
+
+    const status = statusOf();
+    expect(status.leftToDo.writeBacks).toBe(1);
+    expect(status.problems).toEqual([expect.objectContaining({ eventId: e.eventId, title: 'Board', reason: expect.stringMatching(/join link .*failed.*connection reset/) })]);
+    expect(renderStatus(status)).toMatch(/\[failed\] Board \(.*\) in alice@example.com: writing the join link into the event failed \(will retry\)/);
+
+    await h.engine.runCycle();
+    expect(statusOf().problems).toEqual([]);
+    expect(statusNeedsAttention(statusOf())).toBe(false);
   });
 });

@@ -446,6 +446,18 @@ describe('OutlookSource against the Graph simulator', () => {
     expect(source.stats.tokenRefreshes).toBe(1);
   });
 
+  it('still fetches a new token after a 401 when the first token request gets no answer (fault campaign finding)', async () => {
+    const { sim, source } = await start();
+    const first = await source.readChanges(ORGANIZER, null, W);
+    sim.expireAccessTokens();
+    // The token request after the 401 is lost; the retry must ask the authority again, not send
+    // the cached token Graph just refused (which ended in "refused a freshly issued token").
+    sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/oauth2/v2.0/token' });
+
+    await expect(source.readChanges(ORGANIZER, first.cursor, W)).resolves.toMatchObject({ full: false });
+    expect(sim.server.received('POST').filter((r) => r.path.endsWith('/token'))).toHaveLength(3);
+  });
+
   it('waits as long as Retry-After asks on a 429 and a 503, and counts the retries', async () => {
     const { sim, source } = await start();
     sim.injectThrottle(1, { status: 429, retryAfterSeconds: 1, mailbox: ORGANIZER });

@@ -1,0 +1,125 @@
+import type { FaultKind } from './kit.js';
+
+/**
+ * Fault campaigns: a share of the requests a simulator receives fail, drawn from a seeded
+ * pseudo-random sequence so that a failing run can be replayed with the same seed. The kinds are
+ * named here once for every simulator; each simulator family says how its provider answers each
+ * one on the wire (google-faults.ts, graph-faults.ts, webmeeting-faults.ts), and which kinds its
+ * provider never answers to a given request (Google's 403 rateLimitExceeded on the Web Meeting
+ * platform, a 410 for a read that carries no sync token).
+ */
+
+export const FAULT_NAMES = [
+  /** HTTP 500 in the provider's error envelope. */
+  'server-error',
+  /** HTTP 503 in the provider's error envelope (with Retry-After where the provider sends one). */
+  'unavailable',
+  /** HTTP 429 with Retry-After. */
+  'throttled',
+  /** Google's 403 rateLimitExceeded (guides/errors); no other provider answers it. */
+  'rate-limited',
+  /** HTTP 410: Google's fullSyncRequired for a sync token, Graph's expired delta token. Reads with a token only. */
+  'sync-gone',
+  /** No answer at all until the client gives up (its deadline); the request has no effect. */
+  'timeout',
+  /** The connection is destroyed before any answer; the request has no effect. */
+  'drop',
+  /** The request takes effect; the answer is a 2xx whose JSON (or feed) body is cut in half. */
+  'malformed',
+  /** The request takes effect, then the connection is destroyed instead of answering. */
+  'lost-answer',
+] as const;
+
+export type FaultName = (typeof FAULT_NAMES)[number];
+
+export interface FaultCampaign {
+  /** Share of requests that fail, in [0, 1]. */
+  rate: number;
+  /** Seed of the pseudo-random sequence: the same seed and the same requests give the same faults. */
+  seed: number;
+  /** Kinds to draw from (default all); a kind the provider never answers to a request is left out for it. */
+  kinds?: readonly FaultName[];
+  /** Retry-After of 429 and 503 answers, in seconds. @default 1 */
+  retryAfterSeconds?: number;
+}
+
+/** What a fault is chosen for. */
+export interface FaultTarget {
+  /** Scheme, host and port the simulator serves. */
+  origin: string;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: URLSearchParams;
+}
+
+/** How one provider answers the fault `name` to `target`; undefined when it never would. */
+export type FaultWire = (name: FaultName, target: FaultTarget, retryAfterSeconds: number) => FaultKind | undefined;
+
+/** A fault that was drawn, for the run's summary. */
+export interface DrawnFault {
+  method: string;
+  path: string;
+  name: FaultName;
+}
+
+/** mulberry32: a small, fast, well-distributed 32-bit PRNG; enough to replay a campaign. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** The failures of the transport, the same whatever the provider. */
+export function transportFault(name: FaultName): FaultKind | undefined {
+  switch (name) {
+    case 'timeout':
+      return { kind: 'hang' };
+    case 'drop':
+      return { kind: 'drop' };
+    case 'malformed':
+      return { kind: 'malformed' };
+    case 'lost-answer':
+      return { kind: 'lose-answer' };
+    default:
+      return undefined;
+  }
+}
+
+/** Draws the faults of one simulator's campaign, request by request. */
+export class FaultDice {
+  readonly drawn: DrawnFault[] = [];
+  private readonly random: () => number;
+  private readonly kinds: readonly FaultName[];
+
+  constructor(
+    readonly campaign: FaultCampaign,
+    private readonly wire: FaultWire,
+  ) {
+    if (!(campaign.rate >= 0 && campaign.rate <= 1)) throw new Error(`fault rate must be in [0, 1], got ${campaign.rate}`);
+    if (!Number.isInteger(campaign.seed)) throw new Error(`fault seed must be an integer, got ${campaign.seed}`);
+    const unknown = (campaign.kinds ?? []).filter((k) => !FAULT_NAMES.includes(k));
+    if (unknown.length > 0) throw new Error(`unknown fault kind(s) ${unknown.join(', ')}; known: ${FAULT_NAMES.join(', ')}`);
+    this.random = seededRandom(campaign.seed);
+    this.kinds = campaign.kinds ?? FAULT_NAMES;
+  }
+
+  draw(target: FaultTarget): FaultKind | undefined {
+    if (this.random() >= this.campaign.rate) return undefined;
+    const retryAfter = this.campaign.retryAfterSeconds ?? 1;
+    const candidates = this.kinds.flatMap((name) => {
+      const kind = this.wire(name, target, retryAfter);
+      return kind ? [{ name, kind }] : [];
+    });
+    // Drawn even when nothing applies, so the sequence does not depend on which kinds apply.
+    const pick = candidates[Math.floor(this.random() * candidates.length)];
+    if (!pick) return undefined;
+    this.drawn.push({ method: target.method, path: target.path, name: pick.name });
+    return pick.kind;
+  }
+}

@@ -1,0 +1,323 @@
+import { BLOCK_START } from '../../src/calendars/join-block.js';
+import { GoogleSource } from '../../src/calendars/google.js';
+import { OutlookSource } from '../../src/calendars/outlook.js';
+import type { CalendarSource } from '../../src/calendars/source.js';
+import { silentLogger } from '../../src/log.js';
+import type { DrawnFault, FaultCampaign } from '../../src/simulators/faults.js';
+import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
+import { GraphSimulator } from '../../src/simulators/graph.js';
+import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
+import { buildStatus, renderStatus, statusNeedsAttention, type StatusReport } from '../../src/status.js';
+import { Store } from '../../src/store/store.js';
+import { SyncEngine, type CycleReport } from '../../src/sync/engine.js';
+import { refreshOrganizers } from '../../src/sync/organizers.js';
+import { WebMeetingClient } from '../../src/webmeeting/client.js';
+import { settings } from './engine-harness.js';
+
+/**
+ * The world of the fault campaign (test/campaign/fault.test.ts): the real engine and store, the
+ * real googleapis, msal-node + Graph client and Web Meeting client, over https to the three
+ * simulators, with the engine's clock in the test's hands. Organizers act in their calendars
+ * through the simulators' user controls (never through meetsync), following a script that is
+ * the same in a faulty and a fault-free run.
+ */
+
+const API_KEY = 'fault-campaign-api-key-0123456789';
+const OAUTH = { clientId: 'fault-cid', clientSecret: 'fault-google-secret', refreshToken: 'fault-google-refresh' };
+const GRAPH_APP = { tenantId: '0c0ffee0-0000-4000-8000-00000000fa17', clientId: '1d2e3f40-5555-4666-8777-88889999fa17', clientSecret: 'fault~graph~secret' };
+export const GOOGLE_SOURCE = 'corp-google';
+export const OUTLOOK_SOURCE = 'corp-m365';
+export const GOOGLE_CALENDARS = ['alice@example.com', 'bob@example.com'];
+export const MAILBOXES = ['carol@example.com', 'dave@example.com'];
+const CALENDARS = [...GOOGLE_CALENDARS.map((id) => ({ source: GOOGLE_SOURCE, calendarId: id })), ...MAILBOXES.map((id) => ({ source: OUTLOOK_SOURCE, calendarId: id }))];
+/** The engine's clock moves this much a cycle (the default schedule). */
+const CYCLE_MS = 5 * 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/**
+ * Deadlines of every call, short so that a timeout costs the campaign one second: the Web
+ * Meeting client's `webMeeting.timeoutMs` at its configured minimum (config/schema.ts), the
+ * adapters' `requestTimeoutMs` alike.
+ */
+const DEADLINE_MS = 1_000;
+const RETRY = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 };
+
+export type Simulated = 'webMeeting' | 'google' | 'graph';
+
+/** One organizer's action between cycles; `pick` chooses among the live scripted events. */
+export type Step =
+  | { kind: 'create'; calendar: number; day: number; hour: number; tagged: boolean }
+  | { kind: 'move'; pick: number; day: number; hour: number }
+  | { kind: 'rename'; pick: number }
+  | { kind: 'cancel'; pick: number };
+
+/** The script's view of an event: what the organizer did, known without asking meetsync. */
+interface ScriptedEvent {
+  label: string;
+  source: string;
+  calendarId: string;
+  base: string;
+  tagged: boolean;
+  start: string;
+  end: string;
+  live: boolean;
+}
+
+/** What became of one scripted event, comparable between runs (meeting ids differ, labels do not). */
+export interface EventState {
+  live: boolean;
+  tagged: boolean;
+  /** The live meetings made for it (by its mapping's marker): exactly one for a live tagged event. */
+  meetings: Array<{ topic: string; startTime: string; endTime: string }>;
+  /** The event's description carries one join block, naming its meeting's number. */
+  joinLink: 'written' | 'absent' | 'wrong';
+}
+
+export interface WorldState {
+  events: Record<string, EventState>;
+  liveMeetings: number;
+  /** Live meetings that no active mapping of a live tagged event holds. */
+  orphans: string[];
+}
+
+export interface CycleResult {
+  report: CycleReport;
+  status: StatusReport;
+  /** Platform and calendar writes (anything but GET) the simulators received during the cycle. */
+  writes: number;
+}
+
+export function seededSteps(seed: number, count: number): Step[] {
+  let a = seed >>> 0;
+  const random = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const int = (n: number) => Math.floor(random() * n);
+  const steps: Step[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const r = random();
+    if (r < 0.4) steps.push({ kind: 'create', calendar: int(4), day: 1 + int(20), hour: 7 + int(9), tagged: random() < 0.85 });
+    else if (r < 0.6) steps.push({ kind: 'move', pick: int(1_000), day: 1 + int(20), hour: 7 + int(9) });
+    else if (r < 0.8) steps.push({ kind: 'rename', pick: int(1_000) });
+    else steps.push({ kind: 'cancel', pick: int(1_000) });
+  }
+  return steps;
+}
+
+export class FaultWorld {
+  now: Date;
+  private readonly scripted: ScriptedEvent[] = [];
+  /** label -> provider event id, in this run. */
+  private readonly ids = new Map<string, string>();
+  private renames = 0;
+
+  private constructor(
+    readonly google: GoogleCalendarSimulator,
+    readonly graph: GraphSimulator,
+    readonly wm: WebMeetingSimulator,
+    readonly store: Store,
+    readonly engine: SyncEngine,
+    private readonly start: Date,
+    private readonly clock: { now: Date },
+  ) {
+    this.now = start;
+  }
+
+  /** `start`: the engine's clock at the start; give both runs of a script the same one. */
+  static async start(start: Date): Promise<FaultWorld> {
+    const tls = loadOrCreateTls(process.env.MEETSYNC_TEST_TLS_DIR!);
+    const google = new GoogleCalendarSimulator({ tls, oauthClients: [OAUTH] });
+    const graph = new GraphSimulator({ tls, clients: [GRAPH_APP], mailboxes: MAILBOXES });
+    const wm = new WebMeetingSimulator({ apiKey: API_KEY, tls });
+    await Promise.all([google.start(), graph.start(), wm.start()]);
+    for (const id of GOOGLE_CALENDARS) google.addCalendar(id, { timeZone: 'Europe/Berlin' });
+    const { account } = wm.seedAccount({ adminEmail: GOOGLE_CALENDARS[0]! });
+    for (const email of [...GOOGLE_CALENDARS.slice(1), ...MAILBOXES]) wm.addUser(account.id, { email });
+    const platform = new WebMeetingClient({ baseUrl: wm.url, apiKey: API_KEY, timeoutMs: DEADLINE_MS, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
+    const store = Store.open(':memory:');
+    await refreshOrganizers(platform, store, [account.id], start);
+    const sources: CalendarSource[] = [
+      new GoogleSource({
+        name: GOOGLE_SOURCE,
+        calendars: GOOGLE_CALENDARS,
+        auth: { type: 'oauth', ...OAUTH },
+        rootUrl: google.rootUrl,
+        tokenUrl: google.tokenUrl,
+        retry: RETRY,
+        requestTimeoutMs: DEADLINE_MS,
+      }),
+      new OutlookSource({
+        name: OUTLOOK_SOURCE,
+        mailboxes: MAILBOXES,
+        auth: GRAPH_APP,
+        graphBaseUrl: graph.url,
+        authorityHost: graph.url,
+        retry: RETRY,
+        requestTimeoutMs: DEADLINE_MS,
+      }),
+    ];
+    const clock = { now: start };
+    const engine = new SyncEngine({
+      store,
+      platform,
+      sources,
+      settings: settings({ accountIds: [account.id], window: { pastDays: 1, futureDays: 60 } }),
+      logger: silentLogger(),
+      now: () => clock.now,
+    });
+    return new FaultWorld(google, graph, wm, store, engine, start, clock);
+  }
+
+  async close(): Promise<void> {
+    this.store.close();
+    await Promise.all([this.google.stop(), this.graph.stop(), this.wm.stop()]);
+  }
+
+  /** Starts (campaign) or ends (null) faults on all three simulators; returns what was drawn. */
+  faults(campaign: FaultCampaign | null): Record<Simulated, DrawnFault[]> {
+    const seed = campaign?.seed ?? 0;
+    return {
+      webMeeting: this.wm.faults(campaign && { ...campaign, seed }),
+      google: this.google.faults(campaign && { ...campaign, seed: seed + 1 }),
+      graph: this.graph.faults(campaign && { ...campaign, seed: seed + 2 }),
+    };
+  }
+
+  /** Requests each simulator received (control endpoints aside). */
+  calls(): Record<Simulated, number> {
+    return { webMeeting: this.wm.server.requests.length, google: this.google.server.requests.length, graph: this.graph.server.requests.length };
+  }
+
+  /** An organizer acts in their calendar. */
+  act(step: Step): void {
+    if (step.kind === 'create') {
+      const cal = CALENDARS[step.calendar % CALENDARS.length]!;
+      const label = `e${this.scripted.length + 1}`;
+      const e: ScriptedEvent = { label, ...cal, base: `Topic ${label}`, tagged: step.tagged, ...this.slot(step.day, step.hour), live: true };
+      this.scripted.push(e);
+      this.ids.set(label, this.insert(e));
+      return;
+    }
+    const live = this.scripted.filter((e) => e.live);
+    const e = live[step.pick % Math.max(1, live.length)];
+    if (!e) return;
+    const id = this.ids.get(e.label)!;
+    if (step.kind === 'cancel') {
+      e.live = false;
+      if (e.source === GOOGLE_SOURCE) this.google.userDelete(e.calendarId, id);
+      else this.graph.userDelete(e.calendarId, id);
+      return;
+    }
+    if (step.kind === 'move') Object.assign(e, this.slot(step.day, step.hour));
+    else e.base = `Topic ${e.label} v${(this.renames += 1)}`;
+    if (e.source === GOOGLE_SOURCE) {
+      this.google.userPatch(e.calendarId, id, step.kind === 'move' ? { start: { dateTime: e.start, timeZone: 'Europe/Berlin' }, end: { dateTime: e.end, timeZone: 'Europe/Berlin' } } : { summary: titleOf(e) });
+    } else {
+      this.graph.userPatch(e.calendarId, id, step.kind === 'move' ? { start: utc(e.start), end: utc(e.end) } : { subject: titleOf(e) });
+    }
+  }
+
+  /**
+   * One cycle, five minutes after the previous one. Access tokens expire first: an hour-long
+   * token would see the token endpoints once in a campaign; expiring them every cycle puts
+   * the token endpoints under the campaign's faults too (the adapters refresh on a 401).
+   */
+  async cycle(): Promise<CycleResult> {
+    this.google.expireAccessTokens();
+    this.graph.expireAccessTokens();
+    const writes = () => [this.google, this.graph, this.wm].reduce((n, s) => n + s.server.requests.filter((r) => r.method !== 'GET' && !isTokenCall(r.path)).length, 0);
+    const before = writes();
+    this.now = new Date(this.now.getTime() + CYCLE_MS);
+    this.clock.now = this.now;
+    const report = await this.engine.runCycle({ allowMassCancel: true });
+    return { report, status: this.status(), writes: writes() - before };
+  }
+
+  status(): StatusReport {
+    return buildStatus(this.store, CALENDARS);
+  }
+
+  renderStatus(): string {
+    return renderStatus(this.status());
+  }
+
+  /**
+   * Fault-free cycles until one writes nothing and leaves nothing to do (an unconfirmed creation
+   * waits out the feed's 10-minute grace meanwhile). Returns how many it took, or undefined.
+   */
+  async settle(maxCycles = 8): Promise<number | undefined> {
+    for (let i = 1; i <= maxCycles; i += 1) {
+      const { writes, status } = await this.cycle();
+      if (writes === 0 && !statusNeedsAttention(status)) return i;
+    }
+    return undefined;
+  }
+
+  /** What became of every scripted event, by label. */
+  state(): WorldState {
+    const meetings = this.wm.meetings();
+    const held = new Set<string>();
+    const events: Record<string, EventState> = {};
+    for (const e of this.scripted) {
+      const mapping = this.store.mapping({ source: e.source, calendarId: e.calendarId, eventId: this.ids.get(e.label)! });
+      const mine = mapping ? meetings.filter((m) => m.agenda.includes(mapping.marker)) : [];
+      if (mapping?.state === 'active' && e.live && e.tagged) mine.forEach((m) => held.add(m.id));
+      const description = this.description(e);
+      const blocks = description.split(BLOCK_START).length - 1;
+      const number = mapping?.state === 'active' ? mapping.meetingNumber : undefined;
+      events[e.label] = {
+        live: e.live,
+        tagged: e.tagged,
+        meetings: mine.map((m) => ({ topic: m.topic, startTime: m.startTime, endTime: m.endTime })),
+        joinLink: blocks === 0 ? 'absent' : blocks === 1 && number && description.includes(`Meeting number: ${number}`) ? 'written' : 'wrong',
+      };
+    }
+    return { events, liveMeetings: meetings.length, orphans: meetings.filter((m) => !held.has(m.id)).map((m) => `${m.meetingId} "${m.topic}"`) };
+  }
+
+  /** What the script says each event's meeting must be: its topic and times, for live tagged events. */
+  expected(): Record<string, { topic: string; startTime: string; endTime: string } | null> {
+    return Object.fromEntries(this.scripted.map((e) => [e.label, e.live && e.tagged ? { topic: e.base, startTime: e.start, endTime: e.end } : null]));
+  }
+
+  private description(e: ScriptedEvent): string {
+    const id = this.ids.get(e.label)!;
+    if (!e.live) return '';
+    if (e.source === GOOGLE_SOURCE) return this.google.getEvent(e.calendarId, id)?.description ?? '';
+    return this.graph.getEvent(e.calendarId, id)?.body.content ?? '';
+  }
+
+  private insert(e: ScriptedEvent): string {
+    if (e.source === GOOGLE_SOURCE) {
+      return this.google.userInsert(e.calendarId, {
+        summary: titleOf(e),
+        description: 'Agenda: budget',
+        start: { dateTime: e.start, timeZone: 'Europe/Berlin' },
+        end: { dateTime: e.end, timeZone: 'Europe/Berlin' },
+      }).id!;
+    }
+    return this.graph.userInsert(e.calendarId, { subject: titleOf(e), body: { contentType: 'text', content: 'Agenda: budget' }, start: utc(e.start), end: utc(e.end) }).id;
+  }
+
+  private slot(day: number, hour: number): { start: string; end: string } {
+    const start = this.start.getTime() + day * DAY_MS + hour * HOUR_MS;
+    return { start: new Date(start).toISOString(), end: new Date(start + HOUR_MS).toISOString() };
+  }
+}
+
+function titleOf(e: ScriptedEvent): string {
+  return e.tagged ? `${e.base} #webmeeting` : e.base;
+}
+
+/** Graph's dateTimeTimeZone in UTC: no offset in dateTime. */
+function utc(iso: string): { dateTime: string; timeZone: string } {
+  return { dateTime: iso.replace(/Z$/, ''), timeZone: 'UTC' };
+}
+
+function isTokenCall(path: string): boolean {
+  return path === '/token' || path.endsWith('/oauth2/v2.0/token');
+}
