@@ -22,13 +22,32 @@ export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const part of parts) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
+    else out += out === '' ? shownKey(String(part)) : `.${shownKey(String(part))}`;
   }
   return out || '(top level)';
 }
 
-/** Replaces `${VAR}` in every string value; an unset variable is an issue at that key. */
-function interpolate(value: unknown, env: NodeJS.ProcessEnv, at: PropertyKey[], issues: ConfigIssue[]): unknown {
+/**
+ * A key as an issue shows it. YAML allows any string as a key (`"a\nb": 1`, a stray CR from a
+ * file saved with old Mac line endings), and the issue line must stay one line: such a key is
+ * shown quoted with its escapes, a very long one cut.
+ */
+function shownKey(key: string): string {
+  if (key.length <= 80 && !/[\x00-\x1f\x7f\u0085\u2028\u2029"]/.test(key)) return key;
+  const cut = key.length > 80 ? `${key.slice(0, 80)}...` : key;
+  return JSON.stringify(cut).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Replaces `${VAR}` in every string value; an unset variable is an issue at that key. `inside`
+ * holds the mappings and lists being walked: a YAML alias to a node that contains it
+ * (`a: &x [*x]`) makes a cycle, which is an issue rather than an endless walk.
+ */
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, at: PropertyKey[], issues: ConfigIssue[], inside = new Set<object>()): unknown {
+  if (value && typeof value === 'object' && inside.has(value)) {
+    issues.push({ path: formatPath(at), message: 'a YAML alias (*name) here refers to a node that contains it; write the value out instead' });
+    return undefined;
+  }
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const v = env[name];
@@ -39,17 +58,27 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, at: PropertyKey[], 
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...at, i], issues));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...at, k], issues)]));
+    const within = new Set(inside).add(value);
+    if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...at, i], issues, within));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...at, k], issues, within)]));
   }
   return value;
 }
 
+/** What zod's expected types are called in a YAML file. */
+const TYPE_WORDS: Record<string, string> = { array: 'a list', object: 'a mapping (key: value lines)', int: 'a whole number' };
+
 /** Error texts a person can act on, instead of zod's type-system wording. */
 const errorMap: z.core.$ZodErrorMap = (issue) => {
   if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
-  if (issue.code === 'invalid_type') return `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
+  if (issue.code === 'invalid_type') return `must be ${TYPE_WORDS[issue.expected] ?? `a ${issue.expected}`}`;
+  if (issue.code === 'too_big' || issue.code === 'too_small') {
+    const bound = `${issue.code === 'too_big' ? 'at most' : 'at least'} ${String(issue.code === 'too_big' ? issue.maximum : issue.minimum)}`;
+    if (issue.origin === 'array') return `must list ${bound} items`;
+    if (issue.origin === 'string') return `must be ${bound} characters long`;
+    return `must be ${bound}`;
+  }
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
     return `unknown ${String(issue.discriminator)}; expected ${issue.discriminator === 'kind' ? 'google or outlook' : 'serviceAccount or oauth'}`;
   }
@@ -74,13 +103,22 @@ function schemaIssues(error: z.ZodError): ConfigIssue[] {
 /** Parses and validates config text. `dir` is where relative paths in it are resolved from. */
 export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, file = 'config'): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  // logLevel 'error': the yaml package would print its warnings (a mapping used as a key) on
+  // stderr by itself, around our one-line message.
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const line = lineCounter.linePos(first.pos[0]).line;
-    throw new ConfigError(`${file}${line ? ` line ${line}` : ''}: not valid YAML: ${first.message.split('\n')[0]}`);
+    throw new ConfigError(`${file}${line ? ` line ${line}` : ''}: not valid YAML: ${yamlProblem(first.message)}`);
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    // toJS throws for an alias without its anchor (ReferenceError) and for an alias bomb
+    // ("Excessive alias count", yaml's maxAliasCount): the file, not a bug, so a config error.
+    throw new ConfigError(`${file}: not valid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}`, [], { cause: err });
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`${file}: must be a YAML mapping of keys (see config.example.yaml)`);
   }
@@ -101,6 +139,13 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
   }
   registerSecrets(config);
   return config;
+}
+
+/** The yaml package's message as one line; a parser stack overflow said in words a person can act on. */
+function yamlProblem(message: string): string {
+  if (/Maximum call stack size exceeded/i.test(message)) return 'nested too deeply to read; use fewer levels of [ ], { } or indentation';
+  if (/Excessive alias count/i.test(message)) return 'too many aliases (*name) expanding into each other; write the values out';
+  return (message.split('\n')[0] ?? message).slice(0, 300);
 }
 
 function registerSecrets(config: Config): void {

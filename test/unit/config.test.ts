@@ -195,4 +195,28 @@ describe('config: how long created accounts are paid for', () => {
     // A config written for an older version (fixed date, provisioning off) still loads.
     expect(parseConfig(provisioning('{ enabled: false, paidUntil: "2020-12-31T00:00:00.000Z" }'), env, '/tmp').webMeeting.provisioning.enabled).toBe(false);
   });
+
+  // Found by test/fuzz/config.test.ts: each of these escaped as another exception or printed more than one line.
+  it('turns YAML aliases that cannot be expanded into a config error', () => {
+    expect(() => parseConfig('webMeeting: &w\n  self: *w\n', {}, '/tmp', 'x.yaml')).toThrow(ConfigError);
+    expect(issuesOf(() => parseConfig('a: &x [*x]\n', {}, '/tmp'))).toContain(
+      'a[0]: a YAML alias (*name) here refers to a node that contains it; write the value out instead',
+    );
+    expect(() => parseConfig('webMeeting:\n  apiKey: *key\n', {}, '/tmp', 'x.yaml')).toThrow(/^x\.yaml: not valid YAML: Unresolved alias .*: key$/);
+    const bomb = `a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [${Array(120).fill('*b').join(',')}]\n`;
+    expect(() => parseConfig(bomb, {}, '/tmp', 'x.yaml')).toThrow(/^x\.yaml: not valid YAML: too many aliases/);
+    expect(() => parseConfig(`a: ${'['.repeat(20_000)}`, {}, '/tmp', 'x.yaml')).toThrow(/not valid YAML: nested too deeply to read/);
+  });
+
+  it('shows a key with a line break in it on one line, and bounds in words', () => {
+    const issues = issuesOf(() => parseConfig(`${minimal}"a\\nb": 1\n"\\rwindow": 2\nwindow: { pastDays: -1, futureDays: 1.5 }\n`, { WEBMEETING_API_KEY: 'k-123456' }, '/tmp'));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        '"a\\nb": unknown key (check its spelling against config.example.yaml)',
+        '"\\rwindow": unknown key (check its spelling against config.example.yaml)',
+        'window.pastDays: must be at least 0',
+        'window.futureDays: must be a whole number',
+      ]),
+    );
+  });
 });
