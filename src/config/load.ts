@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../domain/errors.js';
+import { quoted } from '../domain/printable.js';
 import { registerSecret } from '../domain/redact.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -33,9 +34,7 @@ export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
  * shown quoted with its escapes, a very long one cut.
  */
 function shownKey(key: string): string {
-  if (key.length <= 80 && !/[\x00-\x1f\x7f\u0085\u2028\u2029"]/.test(key)) return key;
-  const cut = key.length > 80 ? `${key.slice(0, 80)}...` : key;
-  return JSON.stringify(cut).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return key.length <= 80 && !/[\x00-\x1f\x7f\u0085\u2028\u2029"]/.test(key) ? key : quoted(key);
 }
 
 /**
