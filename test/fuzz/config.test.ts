@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/domain/errors.js';
 import { BIN } from '../support/cli-harness.js';
+import { MINIMAL_CONFIG } from '../support/config-text.js';
 import { applyJson, applyText, isOneLine, jsonMutation, labelled, nested, ODD_STRINGS, preview, REPO, runs, showMutations, textMutation, type JsonMutation } from './mutate.js';
 
 /**
@@ -38,17 +39,7 @@ const ALL_SECRETS = [...Object.values(SECRETS), ...Object.values(INLINE)];
 /** The configs the tests use: the shipped example, the unit tests' minimal one, the e2e harness's, and one with secrets written inline. */
 const SEEDS: Record<string, string> = {
   'config.example.yaml': readFileSync(path.join(REPO, 'config.example.yaml'), 'utf8'),
-  minimal: `
-webMeeting:
-  baseUrl: https://meeting.example.com
-  apiKey: \${WEBMEETING_API_KEY}
-  accountIds: [5e9459c5b863b82cefdddf4f]
-sources:
-  - name: corp-google
-    kind: google
-    calendars: [alice@example.com]
-    auth: { type: serviceAccount, keyFile: ./secrets/google-sa.json }
-`,
+  minimal: MINIMAL_CONFIG,
   e2e: `database: ./data/meetsync.db
 schedule: "*/5 * * * *"
 window: { pastDays: 1, futureDays: 3650 }

@@ -56,3 +56,29 @@ export function readOrMalformed<T>(read: () => T): T | undefined {
     return undefined;
   }
 }
+
+/**
+ * Item `k` of `damaged` was changed, nothing else: the page parse fails naming that item, or
+ * every other item maps exactly as it did in `page` (a bad item never changes how another one reads).
+ */
+export function checkItemIsolation<P>(
+  input: { page: unknown; k: number; data: unknown },
+  list: string,
+  parsePage: (data: unknown) => P,
+  mapPage: (page: P) => Array<CalendarEvent | undefined>,
+): void {
+  const before = mapPage(parsePage(input.page));
+  let parsed: P;
+  try {
+    parsed = parsePage(input.data);
+  } catch (err) {
+    const field = checkMalformed(err).field;
+    expect(field.startsWith(`${list}[${input.k}]`), field).toBe(true);
+    return;
+  }
+  mapPage(parsed).forEach((event, j) => {
+    if (j === input.k) {
+      if (event) checkEvent(event);
+    } else expect(event).toEqual(before[j]);
+  });
+}

@@ -5,18 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { resolvePaidUntil } from '../../src/config/paid-until.js';
 import { ConfigError } from '../../src/domain/errors.js';
+import { MINIMAL_CONFIG } from '../support/config-text.js';
 
-const minimal = `
-webMeeting:
-  baseUrl: https://meeting.example.com
-  apiKey: \${WEBMEETING_API_KEY}
-  accountIds: [5e9459c5b863b82cefdddf4f]
-sources:
-  - name: corp-google
-    kind: google
-    calendars: [alice@example.com]
-    auth: { type: serviceAccount, keyFile: ./secrets/google-sa.json }
-`;
+const minimal = MINIMAL_CONFIG;
 
 function issuesOf(fn: () => unknown): string[] {
   try {
