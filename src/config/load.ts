@@ -29,12 +29,19 @@ export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
 }
 
 /**
- * A key as an issue shows it. YAML allows any string as a key (`"a\nb": 1`, a stray CR from a
- * file saved with old Mac line endings), and the issue line must stay one line: such a key is
- * shown quoted with its escapes, a very long one cut.
+ * A key as an issue shows it. Every key of the schema is a name (letters, digits, `_`, `.`, `-`);
+ * anything else is shown only up to its first other character, then `…`. A key that is more than
+ * a name is usually a key and its value run together by a missing colon
+ * (`{ clientSecret 'abc…' }` and `clientSecret:abc…` in a flow map are one key each), and the
+ * value must not be echoed: no secret is registered for scrubbing until the config is valid.
+ * Leading spaces and control characters (a stray CR from old Mac line endings) are kept, escaped,
+ * so the issue stays one line and still says why the name did not match.
  */
 function shownKey(key: string): string {
-  return key.length <= 80 && !/[\x00-\x1f\x7f\u0085\u2028\u2029"]/.test(key) ? key : quoted(key);
+  if (/^[A-Za-z0-9_.-]{1,80}$/.test(key)) return key;
+  const lead = /^[\s\x00-\x1f\x7f]*/.exec(key)![0];
+  const name = /^[A-Za-z0-9_.-]*/.exec(key.slice(lead.length))![0].slice(0, 80);
+  return quoted(`${lead}${name}${lead.length + name.length < key.length ? '…' : ''}`);
 }
 
 /**
@@ -144,6 +151,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
 function yamlProblem(message: string): string {
   if (/Maximum call stack size exceeded/i.test(message)) return 'nested too deeply to read; use fewer levels of [ ], { } or indentation';
   if (/Excessive alias count/i.test(message)) return 'too many aliases (*name) expanding into each other; write the values out';
+  // Not echoed: the "alias" may be a secret that starts with * written without quotes.
+  if (/Unresolved alias/i.test(message)) return 'a value starting with * is read as an alias (*name) that no anchor (&name) defines; put the value in quotes';
   return (message.split('\n')[0] ?? message).slice(0, 300);
 }
 

@@ -150,6 +150,10 @@ const byteInput = fc
 
 /** YAML that stresses the parser itself: aliases, deep nesting, huge scalars. */
 const YAML_TRAPS = [
+  // A secret that starts with * (read as an alias), and one run into its key by a missing colon.
+  `webMeeting:\n  baseUrl: https://meeting.example.com\n  apiKey: *${INLINE.apiKey}\n`,
+  `sources:\n  - { name: o, kind: outlook, mailboxes: [b@example.com], auth: { tenantId: t, clientId: c, clientSecret '${INLINE.graphSecret}' } }\n`,
+  `sources:\n  - { name: o, kind: outlook, mailboxes: [b@example.com], auth: { tenantId: t, clientId: c, clientSecret:${INLINE.graphSecret} } }\n`,
   'webMeeting: &w\n  self: *w\n',
   'a: &x [*x]\n',
   'webMeeting:\n  apiKey: *undefinedAnchor\n',
@@ -234,11 +238,11 @@ describe('config loader fuzz', () => {
   });
 
   it('a value tree with keys dropped, renamed or given values of other types: a config or one-line issues', LOADED, () => {
-    fc.assert(fc.property(structuredInput, ({ bytes }) => loadBytes(bytes)), { numRuns: runs(250) });
+    fc.assert(fc.property(structuredInput, ({ bytes }) => loadBytes(bytes)), runs(250));
   });
 
   it('bytes flipped, cut or inserted, lines duplicated or dropped, BOM, tabs, Latin-1: a config or one-line issues', LOADED, () => {
-    fc.assert(fc.property(byteInput, ({ bytes }) => loadBytes(bytes)), { numRuns: runs(400) });
+    fc.assert(fc.property(byteInput, ({ bytes }) => loadBytes(bytes)), runs(400));
   });
 
   it('YAML traps (alias cycles, alias bombs, deep nesting, huge scalars, odd keys): a ConfigError, never another exception', LOADED, () => {
@@ -259,7 +263,7 @@ describe('config loader fuzz', () => {
       fc.property(fc.constantFrom(...SEED_NAMES), fc.nat(), fc.constantFrom(...ODD_STRINGS), (seed, pick, value) =>
         loadBytes(Buffer.from(stringify(applyJson(parseDocument(SEEDS[seed]!).toJS(), [{ op: 'replace', pick, value }])), 'utf8')),
       ),
-      { numRuns: runs(200) },
+      runs(200),
     );
   });
 
@@ -267,7 +271,7 @@ describe('config loader fuzz', () => {
     const run = promisify(execFile);
     // A fixed sample of damaged files (seeded, so every run checks the same ones), each of which fails to load.
     const samples = fc
-      .sample(fc.oneof(structuredInput, byteInput, trapInput), { seed: 20261201, numRuns: 60 })
+      .sample(fc.oneof(structuredInput, byteInput, trapInput), { seed: 20261201, numRuns: 30 })
       .filter(({ bytes }) => {
         try {
           parseConfig(bytes.toString('utf8'), SECRETS, dir);
@@ -276,8 +280,8 @@ describe('config loader fuzz', () => {
           return true;
         }
       })
-      .slice(0, 8);
-    expect(samples.length).toBeGreaterThanOrEqual(6);
+      .slice(0, 5);
+    expect(samples.length).toBe(5);
     await Promise.all(
       samples.map(async ({ bytes }, i) => {
         const file = path.join(dir, `process-${i}.yaml`);

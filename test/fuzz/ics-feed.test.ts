@@ -131,7 +131,7 @@ describe('ICS feed reader fuzz', () => {
   });
 
   it('a damaged feed: a read with one-line warnings, or NotIcsError when it does not begin with BEGIN:VCALENDAR', LOADED, () => {
-    fc.assert(fc.property(damagedFeed, ({ text }) => void readOrNotIcs(text)), { numRuns: runs(400) });
+    fc.assert(fc.property(damagedFeed, ({ text }) => void readOrNotIcs(text)), runs(400));
   });
 
   it('damage after a good VEVENT never costs that VEVENT', LOADED, () => {
@@ -142,7 +142,7 @@ describe('ICS feed reader fuzz', () => {
         const sentinel = read!.items.find((i) => i.uid === SENTINEL_READ.uid && i.line === SENTINEL_READ.line);
         expect(sentinel, JSON.stringify(read!.warnings.slice(0, 5))).toEqual(SENTINEL_READ);
       }),
-      { numRuns: runs(300) },
+      runs(300),
     );
   });
 
@@ -153,7 +153,7 @@ describe('ICS feed reader fuzz', () => {
         expect(read).toBeDefined();
         expect(withoutLines(read!)).toEqual(BASELINE.get(name));
       }),
-      { numRuns: runs(150) },
+      runs(150),
     );
   });
 });

@@ -23,10 +23,16 @@ export function readFixture(dir: string, name: string): string {
   return readFileSync(path.join(FIXTURES, dir, name), 'utf8');
 }
 
-/** Runs per property; FUZZ_RUNS multiplies them for a longer local session (`FUZZ_RUNS=20 npx vitest run test/fuzz`). */
-export function runs(base: number): number {
+/**
+ * fast-check parameters of a property: `base` runs, times FUZZ_RUNS for a longer local session
+ * (`FUZZ_RUNS=20 npx vitest run test/fuzz`). A failure prints its seed and path; to replay it,
+ * run that one test with them: `FUZZ_SEED=<seed> FUZZ_PATH=<path> npx vitest run test/fuzz/x.test.ts -t '<name>'`.
+ */
+export function runs(base: number): { numRuns: number; seed?: number; path?: string } {
   const factor = Number(process.env.FUZZ_RUNS ?? '1');
-  return Math.max(1, Math.round(base * (Number.isFinite(factor) && factor > 0 ? factor : 1)));
+  const numRuns = Math.max(1, Math.round(base * (Number.isFinite(factor) && factor > 0 ? factor : 1)));
+  const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
+  return { numRuns, ...(seed !== undefined ? { seed } : {}), ...(seed !== undefined && process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) };
 }
 
 /** Strings that break parsers: bad dates, unknown zones, control characters, lone surrogates, huge text. */

@@ -193,17 +193,24 @@ describe('config: how long created accounts are paid for', () => {
     expect(issuesOf(() => parseConfig('a: &x [*x]\n', {}, '/tmp'))).toContain(
       'a[0]: a YAML alias (*name) here refers to a node that contains it; write the value out instead',
     );
-    expect(() => parseConfig('webMeeting:\n  apiKey: *key\n', {}, '/tmp', 'x.yaml')).toThrow(/^x\.yaml: not valid YAML: Unresolved alias .*: key$/);
+    expect(() => parseConfig('webMeeting:\n  apiKey: *s3cretKey\n', {}, '/tmp', 'x.yaml')).toThrow(/^x\.yaml: not valid YAML: a value starting with \* is read as an alias .*; put the value in quotes$/);
     const bomb = `a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [${Array(120).fill('*b').join(',')}]\n`;
     expect(() => parseConfig(bomb, {}, '/tmp', 'x.yaml')).toThrow(/^x\.yaml: not valid YAML: too many aliases/);
     expect(() => parseConfig(`a: ${'['.repeat(20_000)}`, {}, '/tmp', 'x.yaml')).toThrow(/not valid YAML: nested too deeply to read/);
+  });
+
+  it('never echoes a value run into its key by a missing colon', () => {
+    const text = `${minimal}  - name: o\n    kind: outlook\n    mailboxes: [bob@example.com]\n    auth: { tenantId: t, clientId: c, clientSecret 'v3ry-s3cret-value' }\n`;
+    const issues = issuesOf(() => parseConfig(text, { WEBMEETING_API_KEY: 'k-123456' }, '/tmp'));
+    expect(issues).toContain('sources[1].auth."clientSecret…": unknown key (check its spelling against config.example.yaml)');
+    expect(issues.join('\n')).not.toContain('v3ry-s3cret');
   });
 
   it('shows a key with a line break in it on one line, and bounds in words', () => {
     const issues = issuesOf(() => parseConfig(`${minimal}"a\\nb": 1\n"\\rwindow": 2\nwindow: { pastDays: -1, futureDays: 1.5 }\n`, { WEBMEETING_API_KEY: 'k-123456' }, '/tmp'));
     expect(issues).toEqual(
       expect.arrayContaining([
-        '"a\\nb": unknown key (check its spelling against config.example.yaml)',
+        '"a…": unknown key (check its spelling against config.example.yaml)',
         '"\\rwindow": unknown key (check its spelling against config.example.yaml)',
         'window.pastDays: must be at least 0',
         'window.futureDays: must be a whole number',
