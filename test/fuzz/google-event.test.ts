@@ -57,14 +57,14 @@ describe('Google event reader fuzz', () => {
         if (!page) return;
         for (const event of mapPage(page)) if (event) checkEvent(event);
       }),
-      runs(1500),
+      runs(1000),
     );
   });
 
   it('a damaged item is that item\'s failure: the error names it, and every other item reads as before', LOADED, () => {
     fc.assert(
       fc.property(damagedItem, (input) => checkItemIsolation(input, 'items', (data) => parseEventsPage(data), mapPage)),
-      runs(1000),
+      runs(700),
     );
   });
 
@@ -75,7 +75,7 @@ describe('Google event reader fuzz', () => {
         const event = readOrMalformed(() => toCalendarEvent(parseEvent(applyJson(item, mutations)), { ...context, what: 'Google events.get' }));
         if (event) checkEvent(event);
       }),
-      runs(1000),
+      runs(600),
     );
   });
 });

@@ -91,14 +91,14 @@ describe('Graph event reader fuzz', () => {
         const page = readOrMalformed(() => parseDeltaPage(data));
         if (page) mapPage(page);
       }),
-      runs(1200),
+      runs(800),
     );
   });
 
   it("a damaged item is that item's failure: the error names it, and every other item reads as before", LOADED, () => {
     fc.assert(
       fc.property(damagedItem, (input) => checkItemIsolation(input, 'value', (data) => parseDeltaPage(data), mapPage)),
-      runs(800),
+      runs(500),
     );
   });
 
@@ -108,7 +108,7 @@ describe('Graph event reader fuzz', () => {
         const event = readOrMalformed(() => parseGraphEvent(applyJson(data, mutations)));
         if (event) mapItem(event);
       }),
-      runs(1000),
+      runs(600),
     );
   });
 
@@ -126,7 +126,7 @@ describe('Graph event reader fuzz', () => {
         const iana = ianaZoneOf(zone);
         if (iana !== undefined) expect(typeof iana).toBe('string');
       }),
-      runs(1000),
+      runs(600),
     );
   });
 });

@@ -100,7 +100,9 @@ const refolded = fc
   .tuple(fc.constantFrom(...NAMES), fc.constantFrom('\r\n', '\n', '\r'), fc.array(fc.integer({ min: 1, max: 120 }), { minLength: 1, maxLength: 10 }), fc.constantFrom(' ', '\t'))
   .map(([name, eol, widths, blank]) => {
     let n = 0;
-    const lines = FEEDS[name]!.split(/\r\n|\n|\r/).map((line) => {
+    // The byte-order mark is no character of the first line: folded after it, the line would begin with the fold's blank.
+    const bom = FEEDS[name]!.startsWith('\uFEFF') ? '\uFEFF' : '';
+    const lines = FEEDS[name]!.slice(bom.length).split(/\r\n|\n|\r/).map((line) => {
       // Folded at a width picked per line, never before the first character (an empty first part would fold onto the previous line).
       const width = widths[n++ % widths.length]!;
       if (line.length <= width || line.startsWith(' ') || line.startsWith('\t')) return line;
@@ -108,7 +110,7 @@ const refolded = fc
       for (let at = 0; at < line.length; at += width) parts.push(line.slice(at, at + width));
       return parts.join(`${eol}${blank}`);
     });
-    return labelled({ name, text: lines.join(eol) }, () => `${name} eol ${JSON.stringify(eol)} widths ${JSON.stringify(widths)} ${JSON.stringify(blank)}`);
+    return labelled({ name, text: bom + lines.join(eol) }, () => `${name} eol ${JSON.stringify(eol)} widths ${JSON.stringify(widths)} ${JSON.stringify(blank)}`);
   });
 
 /** A read without physical line numbers, which folding changes. */
@@ -131,7 +133,7 @@ describe('ICS feed reader fuzz', () => {
   });
 
   it('a damaged feed: a read with one-line warnings, or NotIcsError when it does not begin with BEGIN:VCALENDAR', LOADED, () => {
-    fc.assert(fc.property(damagedFeed, ({ text }) => void readOrNotIcs(text)), runs(400));
+    fc.assert(fc.property(damagedFeed, ({ text }) => void readOrNotIcs(text)), runs(300));
   });
 
   it('damage after a good VEVENT never costs that VEVENT', LOADED, () => {
@@ -142,7 +144,7 @@ describe('ICS feed reader fuzz', () => {
         const sentinel = read!.items.find((i) => i.uid === SENTINEL_READ.uid && i.line === SENTINEL_READ.line);
         expect(sentinel, JSON.stringify(read!.warnings.slice(0, 5))).toEqual(SENTINEL_READ);
       }),
-      runs(300),
+      runs(200),
     );
   });
 
