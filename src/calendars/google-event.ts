@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { CalendarEvent, EventKind, EventStatus, MeetingStamp } from '../domain/event.js';
 import { MalformedResponseError } from '../domain/errors.js';
+import { quoted } from '../domain/printable.js';
 import { parseWith } from './parse-response.js';
 
 /**
@@ -107,7 +108,7 @@ export function googleTimeToUtc(
   if (!parsed.isValid) {
     // An unknown zone name makes luxon invalid too; say which value was bad.
     const shown = value.dateTime ?? value.date ?? '';
-    throw new MalformedResponseError(what, field, `unreadable time "${shown}" (zone ${zone}): ${parsed.invalidReason}`);
+    throw new MalformedResponseError(what, field, `unreadable time ${quoted(shown)} (zone ${quoted(zone)}): ${parsed.invalidReason}`);
   }
   return { instant: parsed.toUTC().toISO() ?? '', allDay };
 }

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { CalendarEvent, EventKind, MeetingStamp } from '../domain/event.js';
 import { MalformedResponseError } from '../domain/errors.js';
+import { quoted } from '../domain/printable.js';
 import { bodyText, type GraphBody } from './outlook-body.js';
 import { rruleOf } from './outlook-recurrence.js';
 import { ianaZoneOf } from './outlook-zones.js';
@@ -149,9 +150,9 @@ export function stampValue(stamp: MeetingStamp | null): string {
  */
 export function graphTimeToUtc(value: z.infer<typeof dateTimeTimeZoneSchema>, field: string, what: string): string {
   const zone = value.timeZone ? ianaZoneOf(value.timeZone) : 'UTC';
-  if (!zone) throw new MalformedResponseError(what, `${field}.timeZone`, `unknown time zone "${value.timeZone ?? ''}"`);
+  if (!zone) throw new MalformedResponseError(what, `${field}.timeZone`, `unknown time zone ${quoted(value.timeZone ?? '')}`);
   const parsed = DateTime.fromISO(value.dateTime, { zone });
-  if (!parsed.isValid) throw new MalformedResponseError(what, `${field}.dateTime`, `unreadable time "${value.dateTime}" (${parsed.invalidReason})`);
+  if (!parsed.isValid) throw new MalformedResponseError(what, `${field}.dateTime`, `unreadable time ${quoted(value.dateTime)} (${parsed.invalidReason})`);
   return parsed.toUTC().toISO() ?? value.dateTime;
 }
 

@@ -56,7 +56,17 @@ const ORDINALS: Record<string, number> = { first: 1, second: 2, third: 3, fourth
 
 function weekday(name: string): string {
   // An unknown name stays visible in the rule; the engine then refuses the series by name.
-  return WEEKDAYS[name.toLowerCase()] ?? name.toUpperCase();
+  return WEEKDAYS[name.toLowerCase()] ?? unknownToken(name);
+}
+
+/**
+ * An undocumented name as it is written into the rule: upper case, and every character that is
+ * not a letter, digit or dash made `_`. Raw, a `;` or `=` in it would add parts to the rule
+ * (type "daily;count=1" read as a valid one-occurrence rule instead of being refused) and a line
+ * break would split the RRULE line; `_` appears in no RFC 5545 value, so the engine still refuses it.
+ */
+function unknownToken(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9-]/g, '_');
 }
 
 /** Positive whole numbers only: Graph sends 0 for "not used" (user-post-events.md Example 3: `month: 0`). */
@@ -68,7 +78,7 @@ function positive(value: number | null | undefined): number | undefined {
 function relativeDays(pattern: GraphRecurrencePattern): string[] {
   const days = (pattern.daysOfWeek ?? []).map(weekday);
   const ordinal = ORDINALS[(pattern.index ?? 'first').toLowerCase()];
-  const position = ordinal === undefined ? (pattern.index ?? '').toUpperCase() : String(ordinal);
+  const position = ordinal === undefined ? unknownToken(pattern.index ?? '') : String(ordinal);
   if (days.length === 1) return [`BYDAY=${position}${days[0]}`];
   // Several days: "the first day that satisfies the pattern" counted by index, which is
   // RFC 5545's BYSETPOS over the set of those weekdays in the month.
@@ -102,7 +112,7 @@ function patternParts(pattern: GraphRecurrencePattern): string[] {
       return ['FREQ=YEARLY', `INTERVAL=${interval}`, ...(month ? [`BYMONTH=${month}`] : []), ...relativeDays(pattern)];
     default:
       // Not a documented type: written as its own FREQ, which the engine reports as unreadable.
-      return [`FREQ=${pattern.type.toUpperCase()}`, `INTERVAL=${interval}`];
+      return [`FREQ=${unknownToken(pattern.type)}`, `INTERVAL=${interval}`];
   }
 }
 

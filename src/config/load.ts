@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../domain/errors.js';
+import { quoted } from '../domain/printable.js';
 import { registerSecret } from '../domain/redact.js';
 import { configSchema, type Config } from './schema.js';
 import { resolveShard } from './shard.js';
@@ -34,13 +35,37 @@ export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const part of parts) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
+    else out += out === '' ? shownKey(String(part)) : `.${shownKey(String(part))}`;
   }
   return out || '(top level)';
 }
 
-/** Replaces `${VAR}` in every string value; an unset variable is an issue at that key. */
-function interpolate(value: unknown, env: NodeJS.ProcessEnv, at: PropertyKey[], issues: ConfigIssue[]): unknown {
+/**
+ * A key as an issue shows it. Every key of the schema is a name (letters, digits, `_`, `.`, `-`);
+ * anything else is shown only up to its first other character, then `…`. A key that is more than
+ * a name is usually a key and its value run together by a missing colon
+ * (`{ clientSecret 'abc…' }` and `clientSecret:abc…` in a flow map are one key each), and the
+ * value must not be echoed: no secret is registered for scrubbing until the config is valid.
+ * Leading spaces and control characters (a stray CR from old Mac line endings) are kept, escaped,
+ * so the issue stays one line and still says why the name did not match.
+ */
+function shownKey(key: string): string {
+  if (/^[A-Za-z0-9_.-]{1,80}$/.test(key)) return key;
+  const lead = /^[\s\x00-\x1f\x7f]*/.exec(key)![0];
+  const name = /^[A-Za-z0-9_.-]*/.exec(key.slice(lead.length))![0].slice(0, 80);
+  return quoted(`${lead}${name}${lead.length + name.length < key.length ? '…' : ''}`);
+}
+
+/**
+ * Replaces `${VAR}` in every string value; an unset variable is an issue at that key. `inside`
+ * holds the mappings and lists being walked: a YAML alias to a node that contains it
+ * (`a: &x [*x]`) makes a cycle, which is an issue rather than an endless walk.
+ */
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, at: PropertyKey[], issues: ConfigIssue[], inside = new Set<object>()): unknown {
+  if (value && typeof value === 'object' && inside.has(value)) {
+    issues.push({ path: formatPath(at), message: 'a YAML alias (*name) here refers to a node that contains it; write the value out instead' });
+    return undefined;
+  }
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const v = env[name];
@@ -51,17 +76,27 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, at: PropertyKey[], 
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...at, i], issues));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...at, k], issues)]));
+    const within = new Set(inside).add(value);
+    if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...at, i], issues, within));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...at, k], issues, within)]));
   }
   return value;
 }
 
+/** What zod's expected types are called in a YAML file. */
+const TYPE_WORDS: Record<string, string> = { array: 'a list', object: 'a mapping (key: value lines)', int: 'a whole number' };
+
 /** Error texts a person can act on, instead of zod's type-system wording. */
 const errorMap: z.core.$ZodErrorMap = (issue) => {
   if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
-  if (issue.code === 'invalid_type') return `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
+  if (issue.code === 'invalid_type') return `must be ${TYPE_WORDS[issue.expected] ?? `a ${issue.expected}`}`;
+  if (issue.code === 'too_big' || issue.code === 'too_small') {
+    const bound = `${issue.code === 'too_big' ? 'at most' : 'at least'} ${String(issue.code === 'too_big' ? issue.maximum : issue.minimum)}`;
+    if (issue.origin === 'array') return `must list ${bound} items`;
+    if (issue.origin === 'string') return `must be ${bound} characters long`;
+    return `must be ${bound}`;
+  }
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
     return `unknown ${String(issue.discriminator)}; expected ${issue.discriminator === 'kind' ? 'google or outlook' : 'serviceAccount or oauth'}`;
   }
@@ -86,13 +121,22 @@ function schemaIssues(error: z.ZodError): ConfigIssue[] {
 /** Parses and validates config text. `dir` is where relative paths in it are resolved from. */
 export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, file = 'config'): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  // logLevel 'error': the yaml package would print its warnings (a mapping used as a key) on
+  // stderr by itself, around our one-line message.
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const line = lineCounter.linePos(first.pos[0]).line;
-    throw new ConfigError(`${file}${line ? ` line ${line}` : ''}: not valid YAML: ${first.message.split('\n')[0]}`);
+    throw new ConfigError(`${file}${line ? ` line ${line}` : ''}: not valid YAML: ${yamlProblem(first.message)}`);
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    // toJS throws for an alias without its anchor (ReferenceError) and for an alias bomb
+    // ("Excessive alias count", yaml's maxAliasCount): the file, not a bug, so a config error.
+    throw new ConfigError(`${file}: not valid YAML: ${yamlProblem(err instanceof Error ? err.message : String(err))}`, [], { cause: err });
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`${file}: must be a YAML mapping of keys (see config.example.yaml)`);
   }
@@ -119,6 +163,15 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
   }
   registerSecrets(config);
   return config;
+}
+
+/** The yaml package's message as one line; a parser stack overflow said in words a person can act on. */
+function yamlProblem(message: string): string {
+  if (/Maximum call stack size exceeded/i.test(message)) return 'nested too deeply to read; use fewer levels of [ ], { } or indentation';
+  if (/Excessive alias count/i.test(message)) return 'too many aliases (*name) expanding into each other; write the values out';
+  // Not echoed: the "alias" may be a secret that starts with * written without quotes.
+  if (/Unresolved alias/i.test(message)) return 'a value starting with * is read as an alias (*name) that no anchor (&name) defines; put the value in quotes';
+  return (message.split('\n')[0] ?? message).slice(0, 300);
 }
 
 function registerSecrets(config: Config): void {

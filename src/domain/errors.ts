@@ -1,3 +1,4 @@
+import { oneLine } from './printable.js';
 import { scrub } from './redact.js';
 
 /**
@@ -92,8 +93,10 @@ export class NetworkError extends MeetsyncError {}
 export class MalformedResponseError extends MeetsyncError {
   readonly field: string;
   constructor(what: string, field: string, problem: string, options?: { cause?: unknown }) {
-    super(`${what}: malformed response, ${field}: ${problem}`, options);
-    this.field = field;
+    // All three carry the provider's text (an event id, a record key in the path, a value): one
+    // line of bounded length whatever it holds.
+    super(`${oneLine(what)}: malformed response, ${oneLine(field)}: ${oneLine(problem)}`, options);
+    this.field = oneLine(field);
   }
 }
 

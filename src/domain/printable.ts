@@ -38,3 +38,19 @@ export function printable(text: string): string {
 export function escapeRawControls(json: string): string {
   return json.replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * A value someone else wrote (a provider's field, a config key) inside a one-line message: in
+ * double quotes with JSON escapes, so a line break in it cannot start a second line, and cut
+ * after `max` characters, so a 100 KB value does not become a 100 KB message.
+ */
+export function quoted(value: string, max = 80): string {
+  const cut = value.length > max ? `${value.slice(0, max)}...` : value;
+  return JSON.stringify(cut).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `text` on one line (line breaks written as \n) and at most `max` characters, for a message built from others' text. */
+export function oneLine(text: string, max = 300): string {
+  const flat = text.replace(/\r\n|[\r\n\u0085\u2028\u2029]/g, '\\n');
+  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
+}

@@ -1,6 +1,7 @@
 import ICAL from 'ical.js';
 import type { FeedWarning, IcsBlock } from './feed-text.js';
 import { namedIn } from './feed-text.js';
+import { oneLine } from '../domain/printable.js';
 
 /**
  * One VEVENT or VTIMEZONE block parsed by ical.js on its own, so that a bad line costs that
@@ -36,12 +37,14 @@ function repair(line: string): { line: string; what: string } | undefined {
   return undefined;
 }
 
+/** The name a warning gives a content line: at most 40 characters (a damaged line can be one 100 KB name). */
 function propertyName(line: string): string {
-  return (/^[A-Za-z0-9-]+/.exec(line)?.[0] ?? line.slice(0, 20)).toUpperCase();
+  return oneLine(/^[A-Za-z0-9-]+/.exec(line)?.[0] ?? line.slice(0, 20), 40).toUpperCase();
 }
 
 function message(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n', 1)[0]!.slice(0, 160);
+  // oneLine: ical.js quotes the value it refused, which may hold a U+2028 or U+0085 line separator.
+  return oneLine((err instanceof Error ? err.message : String(err)).split('\n', 1)[0]!, 160);
 }
 
 function parseWhole(lines: readonly string[]): ICAL.Component {
@@ -89,7 +92,7 @@ export function parseBlock(block: IcsBlock): ParsedBlock {
   try {
     return { component: parseWhole(kept), warnings, dropped };
   } catch (err) {
-    warnings.push({ ...namedIn(block.lines), line: block.at[0]!, lost: block.name === 'VEVENT', message: `${block.name} could not be read (${message(err)}); skipped` });
+    warnings.push({ ...namedIn(block.lines), line: block.at[0]!, lost: block.name === 'VEVENT', message: `${oneLine(block.name, 40)} could not be read (${message(err)}); skipped` });
     return { warnings, dropped };
   }
 }

@@ -11,6 +11,7 @@ import { parseBlock } from './feed-block.js';
 import { splitCalendar, type FeedWarning, type IcsBlock } from './feed-text.js';
 import { resolveTime, zoneKey, type FeedZones } from './feed-time.js';
 import { seriesLastEnd } from './feed-series.js';
+import { oneLine, quoted } from '../domain/printable.js';
 
 export type { FeedWarning } from './feed-text.js';
 export { NotIcsError } from './feed-text.js';
@@ -113,7 +114,7 @@ function readZones(blocks: readonly IcsBlock[], warnings: FeedWarning[]): FeedZo
     try {
       zones.set(tzid, new ICAL.Timezone(result.component));
     } catch (err) {
-      warnings.push({ line: block.at[0]!, lost: false, message: `VTIMEZONE "${tzid}" could not be used (${String(err).slice(0, 120)}); times in it are read by name` });
+      warnings.push({ line: block.at[0]!, lost: false, message: `VTIMEZONE ${quoted(tzid)} could not be used (${oneLine(String(err), 120)}); times in it are read by name` });
     }
   }
   return zones;
@@ -172,7 +173,7 @@ function safely<T>(read: () => T, name: string, item: FeedItem, warnings: FeedWa
     return read();
   } catch (err) {
     item.unreadable.push(name);
-    warnings.push({ line: item.line, lost: false, message: `${name} could not be read (${(err instanceof Error ? err.message : String(err)).slice(0, 120)})` });
+    warnings.push({ line: item.line, lost: false, message: `${name} could not be read (${oneLine(err instanceof Error ? err.message : String(err), 120)})` });
     return undefined;
   }
 }

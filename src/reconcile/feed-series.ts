@@ -1,4 +1,5 @@
 import ICAL from 'ical.js';
+import { oneLine } from '../domain/printable.js';
 
 /**
  * When a feed meeting is over for good, so that meetings that ended long ago (their mappings
@@ -58,7 +59,7 @@ export function seriesLastEnd(
     }
     return null;
   } catch (err) {
-    warn(`the series could not be expanded (${(err instanceof Error ? err.message : String(err)).slice(0, 120)}); taken as never ending`);
+    warn(`the series could not be expanded (${oneLine(err instanceof Error ? err.message : String(err), 120)}); taken as never ending`);
     return null;
   }
 }

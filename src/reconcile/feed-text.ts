@@ -1,4 +1,5 @@
 import { findMeetingId, findMeetingNumber } from '../webmeeting/assumptions.js';
+import { oneLine } from '../domain/printable.js';
 
 /**
  * The first pass of the reconciliation feed reader: ICS text cut into its components, without
@@ -104,7 +105,7 @@ export function splitCalendar(text: string): IcsSplit {
         stack.push(begin[1]!.toUpperCase());
         block = { name: begin[1]!.toUpperCase(), lines: [content], at: [line] };
       } else if (end) {
-        split.warnings.push({ line, lost: false, message: `${content.trim()} closes no component; ignored` });
+        split.warnings.push({ line, lost: false, message: `${oneLine(content.trim(), 60)} closes no component; ignored` });
       }
       // Other lines at this level are properties of the calendar (PRODID, X-WR-CALNAME): not needed.
       continue;
@@ -119,11 +120,11 @@ export function splitCalendar(text: string): IcsSplit {
         // Keep the line out of the component: ical.js would throw on it.
         block!.lines.pop();
         block!.at.pop();
-        split.warnings.push({ line, lost: false, message: `${content.trim()} closes no open component; ignored` });
+        split.warnings.push({ line, lost: false, message: `${oneLine(content.trim(), 60)} closes no open component; ignored` });
         continue;
       }
       if (depth < stack.length - 1) {
-        split.warnings.push({ line, lost: false, message: `${stack.slice(depth + 1).join(', ')} left open before ${content.trim()}; closed there` });
+        split.warnings.push({ line, lost: false, message: `${oneLine(stack.slice(depth + 1).join(', '), 120)} left open before ${oneLine(content.trim(), 60)}; closed there` });
         // Close the components left open, so that ical.js gets a well-formed block.
         block!.lines.splice(block!.lines.length - 1, 0, ...stack.slice(depth + 1).reverse().map((n) => `END:${n}`));
         block!.at.splice(block!.at.length - 1, 0, ...stack.slice(depth + 1).map(() => line));
@@ -137,7 +138,7 @@ export function splitCalendar(text: string): IcsSplit {
       ...namedIn(block.lines),
       line: block.at[0]!,
       lost: block.name === 'VEVENT',
-      message: `the feed ends inside a ${block.name} (cut short?); that ${block.name} is skipped`,
+      message: `the feed ends inside a ${oneLine(block.name, 40)} (cut short?); that ${oneLine(block.name, 40)} is skipped`,
     });
   }
   split.warnings.push({ lost: false, message: 'the feed ends without END:VCALENDAR: it may have been cut short' });

@@ -1,6 +1,7 @@
 import ICAL from 'ical.js';
 import { DateTime, IANAZone } from 'luxon';
 import windowsIana from 'windows-iana';
+import { quoted } from '../domain/printable.js';
 
 /**
  * DTSTART and DTEND of a feed's VEVENT as exact UTC instants. Reconciliation compares instants,
@@ -71,9 +72,9 @@ export function resolveTime(prop: ICAL.Property, zones: FeedZones): ResolvedTime
   if (offset) {
     const minutes = (Number(offset[2]) * 60 + Number(offset[3])) * (offset[1] === '-' ? -1 : 1);
     const iso = new Date(Date.parse(utcOf(fields)) - minutes * 60_000).toISOString();
-    return { iso, allDay: false, note: `time zone "${tzid}" is not known: read at its fixed offset, without daylight saving time` };
+    return { iso, allDay: false, note: `time zone ${quoted(tzid)} is not known: read at its fixed offset, without daylight saving time` };
   }
-  return { iso: utcOf(fields), allDay: false, note: `time zone "${tzid}" is not known and has no VTIMEZONE: read as UTC` };
+  return { iso: utcOf(fields), allDay: false, note: `time zone ${quoted(tzid)} is not known and has no VTIMEZONE: read as UTC` };
 }
 
 function utcOf(f: { year: number; month: number; day: number; hour: number; minute: number; second: number }): string {

@@ -5,18 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { configNamed, loadConfig, parseConfig } from '../../src/config/load.js';
 import { resolvePaidUntil } from '../../src/config/paid-until.js';
 import { ConfigError } from '../../src/domain/errors.js';
+import { MINIMAL_CONFIG } from '../support/config-text.js';
 
-const minimal = `
-webMeeting:
-  baseUrl: https://meeting.example.com
-  apiKey: \${WEBMEETING_API_KEY}
-  accountIds: [5e9459c5b863b82cefdddf4f]
-sources:
-  - name: corp-google
-    kind: google
-    calendars: [alice@example.com]
-    auth: { type: serviceAccount, keyFile: ./secrets/google-sa.json }
-`;
+const minimal = MINIMAL_CONFIG;
 
 function issuesOf(fn: () => unknown): string[] {
   try {
@@ -205,5 +196,36 @@ describe('config: how long created accounts are paid for', () => {
     ]);
     // A config written for an older version (fixed date, provisioning off) still loads.
     expect(parseConfig(provisioning('{ enabled: false, paidUntil: "2020-12-31T00:00:00.000Z" }'), env, '/tmp').webMeeting.provisioning.enabled).toBe(false);
+  });
+
+  // Found by test/fuzz/config.test.ts: each of these escaped as another exception or printed more than one line.
+  it('turns YAML aliases that cannot be expanded into a config error', () => {
+    expect(() => parseConfig('webMeeting: &w\n  self: *w\n', {}, '/tmp', 'x.yaml')).toThrow(ConfigError);
+    expect(issuesOf(() => parseConfig('a: &x [*x]\n', {}, '/tmp'))).toContain(
+      'a[0]: a YAML alias (*name) here refers to a node that contains it; write the value out instead',
+    );
+    expect(() => parseConfig('webMeeting:\n  apiKey: *s3cretKey\n', {}, '/tmp', 'x.yaml')).toThrow(/^x\.yaml: not valid YAML: a value starting with \* is read as an alias .*; put the value in quotes$/);
+    const bomb = `a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [${Array(120).fill('*b').join(',')}]\n`;
+    expect(() => parseConfig(bomb, {}, '/tmp', 'x.yaml')).toThrow(/^x\.yaml: not valid YAML: too many aliases/);
+    expect(() => parseConfig(`a: ${'['.repeat(20_000)}`, {}, '/tmp', 'x.yaml')).toThrow(/not valid YAML: nested too deeply to read/);
+  });
+
+  it('never echoes a value run into its key by a missing colon', () => {
+    const text = `${minimal}  - name: o\n    kind: outlook\n    mailboxes: [bob@example.com]\n    auth: { tenantId: t, clientId: c, clientSecret 'v3ry-s3cret-value' }\n`;
+    const issues = issuesOf(() => parseConfig(text, { WEBMEETING_API_KEY: 'k-123456' }, '/tmp'));
+    expect(issues).toContain('sources[1].auth."clientSecret…": unknown key (check its spelling against config.example.yaml)');
+    expect(issues.join('\n')).not.toContain('v3ry-s3cret');
+  });
+
+  it('shows a key with a line break in it on one line, and bounds in words', () => {
+    const issues = issuesOf(() => parseConfig(`${minimal}"a\\nb": 1\n"\\rwindow": 2\nwindow: { pastDays: -1, futureDays: 1.5 }\n`, { WEBMEETING_API_KEY: 'k-123456' }, '/tmp'));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        '"a…": unknown key (check its spelling against config.example.yaml)',
+        '"\\rwindow": unknown key (check its spelling against config.example.yaml)',
+        'window.pastDays: must be at least 0',
+        'window.futureDays: must be a whole number',
+      ]),
+    );
   });
 });

@@ -119,6 +119,19 @@ describe('readFeedText: one bad item never costs the feed', () => {
     expect(read.warnings).toEqual([expect.objectContaining({ uid: '5e9400000000000000000002@meeting.example.com', lost: false, message: expect.stringMatching(/^RRULE could not be read \(.*BYDAY.*\); left out$/) })]);
   });
 
+  // Found by test/fuzz/ics-feed.test.ts: warnings quoted damaged text whole, a 100 KB line or a U+2028 in it included.
+  it('a warning stays one short line whatever the damaged text holds', () => {
+    const read = readFeedText(
+      feedText([{ ...good, rrule: 'FREQ=WEEKLY\u2028', extra: [`${'X'.repeat(100_000)}`, `DTEND;TZID=${'Z'.repeat(5000)}\u2028:20300107T100000`] }], { tail: [`END:${'Q'.repeat(5000)}`, 'END:VCALENDAR'] }),
+    );
+    expect(read.items.map((i) => i.summary)).toEqual(['Good']);
+    expect(read.warnings.length).toBeGreaterThanOrEqual(3);
+    for (const w of read.warnings) {
+      expect(w.message).not.toMatch(/[\n\r\u2028\u2029]/);
+      expect(w.message.length).toBeLessThan(400);
+    }
+  });
+
   it('a value ical.js only refuses when asked (a DATE without VALUE=DATE) is unreadable, not fatal', () => {
     const read = readFeedText(feedText([{ ...good, dtstart: 'DTSTART;VALUE=DATE-TIME:20300107', dtend: 'DTEND:20300107T100000Z' }]));
     expect(read.items[0]).toMatchObject({ summary: 'Good', unreadable: ['DTSTART'], end: '2030-01-07T10:00:00.000Z' });

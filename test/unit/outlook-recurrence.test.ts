@@ -93,4 +93,12 @@ describe('Graph recurrence -> RRULE', () => {
     expect(mapped.ok).toBe(false);
     if (!mapped.ok) expect(mapped.reason).toMatch(/last Friday/);
   });
+
+  // Found by test/fuzz/graph-event.test.ts: an undocumented value was written into the rule raw.
+  it('writes an undocumented value so that the engine refuses it: no part added, no second line', () => {
+    expect(rule({ type: 'daily;COUNT=1' })).toBe('RRULE:FREQ=DAILY_COUNT_1;INTERVAL=1');
+    expect(rule({ type: 'carriage\rreturn' })).toBe('RRULE:FREQ=CARRIAGE_RETURN;INTERVAL=1');
+    const mapped = mapRecurrence(rruleOf({ pattern: { type: 'daily;count=1' }, range: noEnd }, 'UTC'), '2030-01-07T09:00:00.000Z', 'UTC');
+    expect(mapped.ok).toBe(false);
+  });
 });
