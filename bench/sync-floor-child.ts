@@ -33,6 +33,7 @@ function get(url: string, headers: Record<string, string>): Promise<{ status: nu
   });
 }
 
+const cpu0 = process.cpuUsage();
 const queue = [...input.chains];
 let requests = 0;
 let bytes = 0;
@@ -51,5 +52,6 @@ await Promise.all(
   }),
 );
 const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
 agent.destroy();
-process.stdout.write(JSON.stringify({ ms, requests, bytes, notOk }));
+process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, requests, bytes, notOk }));

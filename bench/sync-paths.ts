@@ -139,7 +139,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
       machine: { cpus: os.cpus().length, loadAverage1m: { before: load[0]!, after: load[1]! }, node: process.version },
       seedMs,
       simulatorsInProcess: true,
-      peakRssMethod: existsSync(TIME) ? 'GNU time %M of the meetsync process' : '/proc/<pid>/status VmHWM of the meetsync process, sampled every 20 ms',
+      peakRssMethod: existsSync(TIME) ? 'GNU time %M (and %U + %S for CPU) of the meetsync process' : '/proc/<pid>/status VmHWM of the meetsync process, sampled every 20 ms',
       cycles: cycles.map(({ readRequests: _r, ...c }) => c),
       floor,
     };
@@ -226,7 +226,9 @@ async function runCycle(label: string, cx: CycleContext): Promise<Measured> {
   const { sims, world } = cx;
   const marks = { google: sims.google.server.requests.length, graph: sims.graph.server.requests.length, platform: sims.webMeeting.server.requests.length, answers: cx.answers.length };
   const sqliteFile = path.join(cx.dir, `sqlite-${marks.answers}-${Date.now()}.json`);
+  const simCpu0 = process.cpuUsage();
   const run = await runMeetsync(cx, sqliteFile);
+  const simCpu = process.cpuUsage(simCpu0);
   const requests = {
     google: sims.google.server.requests.slice(marks.google),
     graph: sims.graph.server.requests.slice(marks.graph),
@@ -261,6 +263,8 @@ async function runCycle(label: string, cx: CycleContext): Promise<Measured> {
     exitCode: run.code,
     wallMs: run.wallMs,
     peakRssBytes: run.peakRssBytes,
+    ...(run.cpuMs !== undefined ? { cpuMs: run.cpuMs } : {}),
+    simulatorsCpuMs: (simCpu.user + simCpu.system) / 1000,
     report: run.report,
     ...(run.code !== 0 ? { stderrTail: run.stderrTail } : {}),
     requests: actual,
@@ -278,6 +282,8 @@ interface MeetsyncRun {
   code: number | null;
   wallMs: number;
   peakRssBytes: number | undefined;
+  /** User + system CPU of the meetsync process (GNU time only). */
+  cpuMs: number | undefined;
   report: Record<string, unknown> | undefined;
   stderrTail: string;
 }
@@ -289,7 +295,7 @@ function runMeetsync(cx: CycleContext, sqliteFile: string): Promise<MeetsyncRun>
   const counter = pathToFileURL(path.join(HERE, 'sqlite-counter.js')).href;
   const node = [process.execPath, '--import', counter, BIN, '--json', 'sync', '--config', cx.configPath];
   const withTime = existsSync(TIME);
-  const [command, ...args] = withTime ? [TIME, '-f', '%M', '-o', rssFile, ...node] : node;
+  const [command, ...args] = withTime ? [TIME, '-f', '%M %U %S', '-o', rssFile, ...node] : node;
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(command!, args, {
@@ -316,17 +322,19 @@ function runMeetsync(cx: CycleContext, sqliteFile: string): Promise<MeetsyncRun>
       } catch {
         report = undefined;
       }
-      const peakRssBytes = withTime ? rssOfTime(rssFile) : vmHwm > 0 ? vmHwm : undefined;
-      resolve({ code, wallMs, peakRssBytes, report, stderrTail: stderr });
+      const timed = withTime ? readTime(rssFile) : undefined;
+      const peakRssBytes = timed ? timed.peakRssBytes : vmHwm > 0 ? vmHwm : undefined;
+      resolve({ code, wallMs, peakRssBytes, cpuMs: timed?.cpuMs, report, stderrTail: stderr });
     });
   });
 }
 
-/** GNU time writes "%M" (KiB) on the last line, after "Command exited with non-zero status N" when it did. */
-function rssOfTime(file: string): number | undefined {
+/** GNU time writes "%M %U %S" (KiB, CPU seconds) on the last line, after "Command exited with non-zero status N" when it did. */
+function readTime(file: string): { peakRssBytes: number; cpuMs: number } | undefined {
   if (!existsSync(file)) return undefined;
-  const kib = Number(readFileSync(file, 'utf8').trim().split('\n').at(-1));
-  return Number.isFinite(kib) ? kib * 1024 : undefined;
+  const [kib, user, system] = (readFileSync(file, 'utf8').trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  if (!Number.isFinite(kib) || !Number.isFinite(user) || !Number.isFinite(system)) return undefined;
+  return { peakRssBytes: kib! * 1024, cpuMs: (user! + system!) * 1000 };
 }
 
 function readVmHwm(pid: number | undefined): number {
@@ -366,7 +374,7 @@ async function runFloor(reads: Measured['readRequests'], sims: Sims, caPath: str
     proc.on('error', reject);
     proc.on('close', (code) => {
       if (code !== 0) return reject(new Error(`floor child failed (exit ${code}): ${stderr.slice(-2000)}`));
-      const measured = JSON.parse(stdout) as { ms: number; requests: number; bytes: number; notOk: number };
+      const measured = JSON.parse(stdout) as { ms: number; cpuMs: number; requests: number; bytes: number; notOk: number };
       resolve({ ...measured, concurrency, calendars: chains.size, processWallMs: performance.now() - t0 });
     });
     proc.stdin.end(input);

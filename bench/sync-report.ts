@@ -7,6 +7,10 @@ export interface CycleResult {
   exitCode: number | null;
   wallMs: number;
   peakRssBytes: number | undefined;
+  /** User + system CPU of the meetsync process, when GNU time measured it. */
+  cpuMs?: number;
+  /** CPU the simulators (this process) used during the cycle. */
+  simulatorsCpuMs: number;
   /** `meetsync --json sync`'s counts (outcomes and calendars only counted). */
   report: Record<string, unknown> | undefined;
   stderrTail?: string;
@@ -29,7 +33,7 @@ export interface SyncBenchResult {
   simulatorsInProcess: boolean;
   peakRssMethod: string;
   cycles: CycleResult[];
-  floor: { ms: number; requests: number; bytes: number; notOk: number; concurrency: number; calendars: number; processWallMs: number };
+  floor: { ms: number; cpuMs: number; requests: number; bytes: number; notOk: number; concurrency: number; calendars: number; processWallMs: number };
 }
 
 /** Above this a cycle's SQLite rows are taken to grow with something other than its changes. */
@@ -64,7 +68,8 @@ export function renderSummary(r: SyncBenchResult): string {
   for (const c of r.cycles) {
     const sql = c.sqlite ? `, SQLite ${c.sqlite.statements} statements, ${c.sqlite.rowsRead} rows read, ${c.sqlite.rowsWritten} written` : '';
     const rss = c.peakRssBytes === undefined ? '?' : `${(c.peakRssBytes / 1024 / 1024).toFixed(0)} MB`;
-    lines.push(`\n${c.label}: exit ${c.exitCode}, ${(c.wallMs / 1000).toFixed(2)} s, peak RSS ${rss}, ${c.activeMappings} active mappings${sql}`);
+    const cpu = `${c.cpuMs === undefined ? '' : `meetsync CPU ${(c.cpuMs / 1000).toFixed(2)} s, `}simulators CPU ${(c.simulatorsCpuMs / 1000).toFixed(2)} s`;
+    lines.push(`\n${c.label}: exit ${c.exitCode}, ${(c.wallMs / 1000).toFixed(2)} s wall (${cpu}), peak RSS ${rss}, ${c.activeMappings} active mappings${sql}`);
     if (c.report) lines.push(`  meetsync: ${JSON.stringify(c.report)}`);
     if (c.stderrTail) lines.push(`  stderr (end): ${c.stderrTail.split('\n').slice(-4).join(' | ')}`);
     const widths = [34, 8, 8, 6];
@@ -109,7 +114,7 @@ export function renderSummary(r: SyncBenchResult): string {
   lines.push(`\n${pad(['target', 'measured', 'goal', ''], widths)}`);
   for (const [name, measured, goal, ok] of rows) lines.push(pad([name, measured, goal, verdict(ok)], widths));
   lines.push(
-    `\nfloor: ${r.floor.requests} bare GETs of the no-change cycle's reads (${r.floor.calendars} calendars, concurrency ${r.floor.concurrency}) in ${(r.floor.ms / 1000).toFixed(2)} s ` +
+    `\nfloor: ${r.floor.requests} bare GETs of the no-change cycle's reads (${r.floor.calendars} calendars, concurrency ${r.floor.concurrency}) in ${(r.floor.ms / 1000).toFixed(2)} s, CPU ${(r.floor.cpuMs / 1000).toFixed(2)} s ` +
       `(${(r.floor.processWallMs / 1000).toFixed(2)} s with its process start), ${(r.floor.bytes / 1024 / 1024).toFixed(1)} MB, ${r.floor.notOk} not 200`,
   );
   lines.push(`peak RSS: ${r.peakRssMethod}; simulators in the benchmark process, meetsync and the floor each in a child process`);
