@@ -13,7 +13,7 @@
  * with the simulators exactly as meetsync does. Seeding calls the simulators' methods directly.
  *
  * Usage: node dist/bench/sync-paths.js [--calendars N] [--events M] [--concurrency C]
- *        [--users-per-account U] [--out FILE] [--keep]   (env BENCH_CALENDARS, BENCH_EVENTS)
+ *        [--users-per-account U] [--out FILE] [--keep] [--skip-db-counts]   (env BENCH_CALENDARS, BENCH_EVENTS)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +45,8 @@ export interface SyncBenchOptions extends WorldSize {
   concurrency: number;
   out?: string;
   keep: boolean;
+  /** Leaves sqlite-counter.ts out of the meetsync process (to see that it costs nothing). */
+  skipDbCounts: boolean;
 }
 
 export class UsageError extends Error {}
@@ -60,6 +62,7 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       'users-per-account': { type: 'string' },
       out: { type: 'string' },
       keep: { type: 'boolean' },
+      'skip-db-counts': { type: 'boolean' },
     },
   });
   const int = (name: string, raw: unknown, fallback: number): number => {
@@ -77,6 +80,7 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     usersPerAccount: int('users-per-account', values['users-per-account'], 50),
     ...(typeof values.out === 'string' ? { out: path.resolve(values.out) } : {}),
     keep: values.keep === true,
+    skipDbCounts: values['skip-db-counts'] === true,
   };
 }
 
@@ -116,7 +120,8 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
     const { configPath, engineConcurrency } = writeConfig(dir, sims, world, options.concurrency);
     const dbPath = path.join(dir, 'meetsync.db');
     const tagged = (p: 'google' | 'outlook') => world.own.filter((e) => e.provider === p && e.tagged).length;
-    const cycle = (label: string, expected: Expected) => runCycle(label, { sims, world, answers, dir, configPath, dbPath, caPath: tls.caCertPath, expected });
+    const cycle = (label: string, expected: Expected) =>
+      runCycle(label, { sims, world, answers, dir, configPath, dbPath, caPath: tls.caCertPath, expected, dbCounts: !options.skipDbCounts });
     const none: Expected = { newMeetings: { google: 0, outlook: 0 }, updates: 0, accountReads: 0 };
 
     const cycles: Measured[] = [];
@@ -218,6 +223,7 @@ interface CycleContext {
   dbPath: string;
   caPath: string;
   expected: Expected;
+  dbCounts: boolean;
 }
 
 type Measured = CycleResult & { readRequests: Array<{ server: 'google' | 'graph'; request: RecordedRequest }> };
@@ -293,7 +299,7 @@ function runMeetsync(cx: CycleContext, sqliteFile: string): Promise<MeetsyncRun>
   const rssFile = path.join(cx.dir, 'rss.txt');
   rmSync(rssFile, { force: true });
   const counter = pathToFileURL(path.join(HERE, 'sqlite-counter.js')).href;
-  const node = [process.execPath, '--import', counter, BIN, '--json', 'sync', '--config', cx.configPath];
+  const node = [process.execPath, ...(cx.dbCounts ? ['--import', counter] : []), BIN, '--json', 'sync', '--config', cx.configPath];
   const withTime = existsSync(TIME);
   const [command, ...args] = withTime ? [TIME, '-f', '%M %U %S', '-o', rssFile, ...node] : node;
   return new Promise((resolve, reject) => {
