@@ -1,6 +1,9 @@
 /**
- * `npm run bench`: speed and memory of the parts that grow with the number of events.
+ * `npm run bench`: speed and memory of the parts that grow with the number of events, and the
+ * real paths (sync-paths.ts: `meetsync sync` against the simulators over https).
  * Figures are printed, not asserted: compare runs on the same machine.
+ * `npm run bench -- --only sync,plan` runs some of them (plan, store, cycle, reconcile, sync);
+ * the sync benchmark's flags (--calendars N --events M ...) are passed on to it.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { MemorySource } from '../src/calendars/memory.js';
 import type { CalendarEvent } from '../src/domain/event.js';
 import type { Mapping, Organizer } from '../src/domain/mapping.js';
@@ -23,6 +27,7 @@ import { readFeedText } from '../src/reconcile/feed-reader.js';
 import { renderFeed } from '../src/simulators/webmeeting-ics.js';
 import { newMeetingWire } from '../src/simulators/webmeeting-model.js';
 import { agendaFor } from '../src/sync/execute.js';
+import { parseSyncArgs, runSyncBench, UsageError } from './sync-paths.js';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const rules = { keywords: ['#webmeeting'], outlookCategories: ['Web Meeting'] };
@@ -184,7 +189,24 @@ function run(command: string, args: string[]): Promise<{ stdout: string }> {
   });
 }
 
-benchPlan();
-benchStore();
-await benchCycle();
-await benchReconcile();
+const BENCHES: Record<string, () => unknown> = {
+  plan: benchPlan,
+  store: benchStore,
+  cycle: benchCycle,
+  reconcile: benchReconcile,
+  sync: () => runSyncBench(parseSyncArgs(process.argv.slice(2))),
+};
+
+try {
+  const { values } = parseArgs({ args: process.argv.slice(2), strict: false, options: { only: { type: 'string' } } });
+  const only = typeof values.only === 'string' ? values.only.split(',').map((s) => s.trim()) : Object.keys(BENCHES);
+  const unknown = only.filter((name) => !(name in BENCHES));
+  if (unknown.length > 0) throw new UsageError(`--only: no benchmark "${unknown.join('", "')}"; choose among ${Object.keys(BENCHES).join(', ')}`);
+  // Flags are checked before anything runs, not after minutes of other benchmarks.
+  if (only.includes('sync')) parseSyncArgs(process.argv.slice(2));
+  for (const name of only) await BENCHES[name]!();
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  console.error(`bench: ${err.message}`);
+  process.exitCode = 2;
+}

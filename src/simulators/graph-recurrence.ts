@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { badRequest } from './graph-errors.js';
-import { ianaZone } from './graph-timezones.js';
+import { ianaZone, memoized } from './graph-timezones.js';
 import type {
   GraphDayOfWeek,
   GraphPatternedRecurrence,
@@ -168,6 +168,15 @@ function* candidates(rec: GraphPatternedRecurrence): Generator<DateTime> {
 
 /** The series' occurrence dates (yyyy-MM-dd) from `fromDate` to `toDate`, both inclusive. */
 export function occurrenceDates(rec: GraphPatternedRecurrence, fromDate: string, toDate: string): string[] {
+  return [...cachedDates(JSON.stringify(rec), fromDate, toDate)];
+}
+
+/** occurrenceDates of a pattern (as JSON), kept (graph-timezones.ts memoized: a performance cache). */
+const cachedDates = memoized((recJson: string, fromDate: string, toDate: string): string[] =>
+  computeOccurrenceDates(JSON.parse(recJson) as GraphPatternedRecurrence, fromDate, toDate),
+);
+
+function computeOccurrenceDates(rec: GraphPatternedRecurrence, fromDate: string, toDate: string): string[] {
   const found: string[] = [];
   let count = 0;
   let steps = 0;

@@ -33,6 +33,11 @@ const SHARED: Array<keyof EventRecord> = [
 
 export class GraphStore {
   private readonly byAddress = new Map<string, Mailbox>();
+  /**
+   * Attendee copies by organizer (address, lower case) and event key, with the mailbox holding
+   * each: an index only, so that a write does not scan every event of every mailbox for copies.
+   */
+  private readonly copies = new Map<string, Map<Mailbox, StoredEvent>>();
   private counter = 0;
 
   get seq(): number {
@@ -203,7 +208,7 @@ export class GraphStore {
     for (const address of invited) {
       const box = this.byAddress.get(address);
       if (!box) continue;
-      const copy = findCopy(box, organizerBox, event);
+      const copy = this.findCopy(box, organizerBox, event);
       if (!copy) {
         const fresh: StoredEvent = {
           ...cloneShared(event),
@@ -219,6 +224,7 @@ export class GraphStore {
           notifications: [],
         };
         box.events.set(fresh.key, fresh);
+        this.copiesOf(organizerBox, event).set(box, fresh);
         this.touch(box, fresh.key, 0);
         continue;
       }
@@ -236,10 +242,23 @@ export class GraphStore {
     this.cancelCopies(organizerBox, event, (box) => !invited.has(box.address.toLowerCase()));
   }
 
+  private copiesOf(organizerBox: Mailbox, event: StoredEvent): Map<Mailbox, StoredEvent> {
+    const key = `${organizerBox.address.toLowerCase()}\u0000${event.key}`;
+    let copies = this.copies.get(key);
+    if (!copies) this.copies.set(key, (copies = new Map()));
+    return copies;
+  }
+
+  /** The copy of the organizer's `event` in `box`, unless the attendee deleted it. */
+  private findCopy(box: Mailbox, organizerBox: Mailbox, event: StoredEvent): StoredEvent | undefined {
+    const copy = this.copiesOf(organizerBox, event).get(box);
+    return copy && box.events.get(copy.key) === copy ? copy : undefined;
+  }
+
   private cancelCopies(organizerBox: Mailbox, event: StoredEvent, which: (box: Mailbox) => boolean): void {
-    for (const box of this.byAddress.values()) {
+    for (const box of [...this.copiesOf(organizerBox, event).keys()]) {
       if (box === organizerBox || !which(box)) continue;
-      const copy = findCopy(box, organizerBox, event);
+      const copy = this.findCopy(box, organizerBox, event);
       if (!copy || copy.isCancelled) continue;
       copy.isCancelled = true;
       copy.subject = `Canceled: ${copy.subject}`;
@@ -250,10 +269,6 @@ export class GraphStore {
   }
 }
 
-function findCopy(box: Mailbox, organizerBox: Mailbox, event: StoredEvent): StoredEvent | undefined {
-  const organizer = organizerBox.address.toLowerCase();
-  return [...box.events.values()].find((e) => e.copyOf?.mailbox === organizer && e.copyOf.key === event.key);
-}
 
 function recipients(event: StoredEvent): string[] {
   return event.attendees.map((a) => a.emailAddress.address);

@@ -153,13 +153,30 @@ const WINDOWS_TO_IANA: Record<string, string> = {
 
 const BY_LOWER = new Map(Object.entries(WINDOWS_TO_IANA).map(([k, v]) => [k.toLowerCase(), v]));
 
+/**
+ * Keeps the results of a pure conversion below: a calendar view places the same occurrences again
+ * on every delta round, and luxon's zone arithmetic dominated the simulator's time at a thousand
+ * mailboxes. A performance cache only: the answers are the same with or without it.
+ */
+export function memoized<A extends Array<string | number | undefined>, R>(fn: (...args: A) => R): (...args: A) => R {
+  const cache = new Map<string, R>();
+  return (...args) => {
+    const key = args.join('\u0000');
+    if (cache.has(key)) return cache.get(key) as R;
+    if (cache.size >= 200_000) cache.clear();
+    const value = fn(...args);
+    cache.set(key, value);
+    return value;
+  };
+}
+
 /** The IANA zone a Graph time zone name stands for, or undefined when Graph would refuse it. */
-export function ianaZone(name: string | undefined): string | undefined {
+export const ianaZone = memoized((name: string | undefined): string | undefined => {
   if (name === undefined || name.trim() === '') return undefined;
   const windows = BY_LOWER.get(name.trim().toLowerCase());
   if (windows) return windows;
   return DateTime.local().setZone(name.trim()).isValid ? name.trim() : undefined;
-}
+});
 
 /** Whether a stored zone name is a Windows one (Graph answers with the name it was given). */
 export function isWindowsZone(name: string): boolean {
@@ -170,10 +187,10 @@ export function isWindowsZone(name: string): boolean {
  * The wall-clock format of dateTimeTimeZone.dateTime in Graph answers: no offset, seven fractional
  * digits ("2017-04-21T10:00:00.0000000", event-get.md Response 1).
  */
-export function formatWallClock(ms: number, zone: string): string {
+export const formatWallClock = memoized((ms: number, zone: string): string => {
   const dt = DateTime.fromMillis(ms, { zone: ianaZone(zone) ?? 'UTC' });
   return `${dt.toFormat("yyyy-MM-dd'T'HH:mm:ss")}.${String(dt.millisecond).padStart(3, '0')}0000`;
-}
+});
 
 /** createdDateTime / lastModifiedDateTime: UTC with seven fractional digits and Z. */
 export function formatUtcStamp(ms: number): string {
@@ -208,12 +225,10 @@ export function parseQueryInstant(raw: string | null): number | undefined {
 }
 
 /** The calendar date (yyyy-MM-dd) of an instant in a zone. */
-export function dateIn(ms: number, zone: string): string {
-  return DateTime.fromMillis(ms, { zone: ianaZone(zone) ?? 'UTC' }).toISODate()!;
-}
+export const dateIn = memoized((ms: number, zone: string): string => DateTime.fromMillis(ms, { zone: ianaZone(zone) ?? 'UTC' }).toISODate()!);
 
 /** The instant of `date` at the wall-clock time of day `timeOfDayMs` (ms since midnight) in zone. */
-export function atTimeOfDay(date: string, timeOfDayMs: number, zone: string): number {
+export const atTimeOfDay = memoized((date: string, timeOfDayMs: number, zone: string): number => {
   const midnight = DateTime.fromISO(date, { zone: ianaZone(zone) ?? 'UTC' });
   return midnight
     .set({
@@ -223,10 +238,10 @@ export function atTimeOfDay(date: string, timeOfDayMs: number, zone: string): nu
       millisecond: timeOfDayMs % 1000,
     })
     .toMillis();
-}
+});
 
 /** Milliseconds since local midnight of an instant in a zone (for placing occurrences). */
-export function timeOfDay(ms: number, zone: string): number {
+export const timeOfDay = memoized((ms: number, zone: string): number => {
   const dt = DateTime.fromMillis(ms, { zone: ianaZone(zone) ?? 'UTC' });
   return ((dt.hour * 60 + dt.minute) * 60 + dt.second) * 1000 + dt.millisecond;
-}
+});

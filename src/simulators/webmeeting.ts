@@ -77,6 +77,8 @@ export class WebMeetingSimulator extends Simulator {
   private readonly accountStore = new Map<string, { wire: SimAccount; adminId: string }>();
   private readonly userStore = new Map<string, StoredUser>();
   private readonly meetingStore = new Map<string, StoredMeeting>();
+  /** Meeting numbers ever given out: an index, so a creation does not scan every meeting. */
+  private readonly meetingNumbers = new Set<string>();
   /** Meetings created at or after this instant are not in the feed yet (a feed that lags). */
   private feedLagsFrom: Date | undefined;
   private readonly routes: Route[] = [
@@ -274,10 +276,12 @@ export class WebMeetingSimulator extends Simulator {
   }
 
   private uniqueMeetingNumber(): string {
-    const taken = new Set([...this.meetingStore.values()].map((m) => m.wire.meetingId));
     for (;;) {
       const candidate = newMeetingNumber();
-      if (!taken.has(candidate)) return candidate;
+      if (!this.meetingNumbers.has(candidate)) {
+        this.meetingNumbers.add(candidate);
+        return candidate;
+      }
     }
   }
 

@@ -1,0 +1,122 @@
+import { TARGETS, type Counts } from './sync-traffic.js';
+
+/** The results of the real-path benchmark (sync-paths.ts), as written to JSON, and their table. */
+
+export interface CycleResult {
+  label: string;
+  exitCode: number | null;
+  wallMs: number;
+  peakRssBytes: number | undefined;
+  /** User + system CPU of the meetsync process, when GNU time measured it. */
+  cpuMs?: number;
+  /** CPU the simulators (this process) used during the cycle. */
+  simulatorsCpuMs: number;
+  /** `meetsync --json sync`'s counts (outcomes and calendars only counted). */
+  report: Record<string, unknown> | undefined;
+  stderrTail?: string;
+  requests: Counts;
+  least: Counts;
+  activeMappings: number;
+  /** SQLite statements run by the meetsync process and rows they read and wrote (sqlite-counter.ts). */
+  sqlite?: { statements: number; rowsRead: number; rowsWritten: number };
+}
+
+export interface SyncBenchResult {
+  at: string;
+  command: string;
+  size: Record<string, number>;
+  moved: number;
+  engineConcurrency: number | 'sequential';
+  floorConcurrency: number;
+  machine: { cpus: number; loadAverage1m: { before: number; after: number }; node: string };
+  seedMs: number;
+  simulatorsInProcess: boolean;
+  peakRssMethod: string;
+  cycles: CycleResult[];
+  floor: { ms: number; cpuMs: number; requests: number; bytes: number; notOk: number; concurrency: number; calendars: number; processWallMs: number };
+}
+
+/** Above this a cycle's SQLite rows are taken to grow with something other than its changes. */
+const DB_ROWS_PER_CALENDAR = 4;
+const DB_ROWS_CONSTANT = 100;
+const DB_ROWS_PER_CHANGE = 10;
+const RSS_LIMIT = 300 * 1024 * 1024;
+
+function total(c: Counts): number {
+  return TARGETS.reduce((n, t) => n + c[t], 0);
+}
+
+function ratio(actual: number, least: number): string {
+  if (least === 0) return actual === 0 ? '1.00' : 'inf';
+  return (actual / least).toFixed(2);
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'PASS' : 'FAIL';
+}
+
+export function renderSummary(r: SyncBenchResult): string {
+  const lines: string[] = [];
+  lines.push(
+    `\nsync paths: ${r.size.calendars} calendars x ${r.size.events} events (${r.size.calendars! / 2} Google, ${r.size.calendars! / 2} Outlook; ${r.size.accounts} platform accounts), ` +
+      `engine concurrency: ${r.engineConcurrency}, floor concurrency: ${r.floorConcurrency}; ${r.machine.cpus} CPUs, load ${r.machine.loadAverage1m.before.toFixed(2)} -> ${r.machine.loadAverage1m.after.toFixed(2)}`,
+  );
+  for (const c of r.cycles) {
+    const sql = c.sqlite ? `, SQLite ${c.sqlite.statements} statements, ${c.sqlite.rowsRead} rows read, ${c.sqlite.rowsWritten} written` : '';
+    const rss = c.peakRssBytes === undefined ? '?' : `${(c.peakRssBytes / 1024 / 1024).toFixed(0)} MB`;
+    const cpu = `${c.cpuMs === undefined ? '' : `meetsync CPU ${(c.cpuMs / 1000).toFixed(2)} s, `}simulators CPU ${(c.simulatorsCpuMs / 1000).toFixed(2)} s`;
+    lines.push(`\n${c.label}: exit ${c.exitCode}, ${(c.wallMs / 1000).toFixed(2)} s wall (${cpu}), peak RSS ${rss}, ${c.activeMappings} active mappings${sql}`);
+    if (c.report) lines.push(`  meetsync: ${JSON.stringify(c.report)}`);
+    if (c.stderrTail) lines.push(`  stderr (end): ${c.stderrTail.split('\n').slice(-4).join(' | ')}`);
+    const widths = [34, 8, 8, 6];
+    lines.push(`  ${pad(['requests at the simulators', 'actual', 'least', 'ratio'], widths)}`);
+    for (const t of TARGETS) {
+      if (c.requests[t] === 0 && c.least[t] === 0) continue;
+      lines.push(`  ${pad([t, String(c.requests[t]), String(c.least[t]), ratio(c.requests[t], c.least[t])], widths)}`);
+    }
+    lines.push(`  ${pad(['all', String(total(c.requests)), String(total(c.least)), ratio(total(c.requests), total(c.least))], widths)}`);
+  }
+
+  const [first, , quiet, moved] = r.cycles;
+  const rows: Array<[string, string, string, boolean]> = [];
+  for (const c of r.cycles) {
+    const exact = TARGETS.every((t) => c.requests[t] === c.least[t]);
+    rows.push([`requests / least: ${c.label}`, ratio(total(c.requests), total(c.least)), '1.00 (each target)', exact && c.exitCode === 0]);
+  }
+  if (quiet) {
+    const platform = TARGETS.filter((t) => t.startsWith('platform')).reduce((n, t) => n + quiet.requests[t], 0);
+    rows.push(['platform calls in the no-change cycle', String(platform), '0', platform === 0]);
+    const x = quiet.wallMs / r.floor.ms;
+    rows.push([
+      `no-change wall time / floor (${(quiet.wallMs / 1000).toFixed(2)} s / ${(r.floor.ms / 1000).toFixed(2)} s)`,
+      `${x.toFixed(2)}x`,
+      '<= 1.50x',
+      x <= 1.5,
+    ]);
+  }
+  if (first?.peakRssBytes !== undefined) {
+    rows.push(['peak RSS, first full sync', `${(first.peakRssBytes / 1024 / 1024).toFixed(0)} MB`, '< 300 MB', first.peakRssBytes < RSS_LIMIT]);
+  }
+  if (quiet?.sqlite) {
+    const rowsQuiet = quiet.sqlite.rowsRead + quiet.sqlite.rowsWritten;
+    const limit = DB_ROWS_PER_CALENDAR * r.size.calendars! + DB_ROWS_CONSTANT;
+    rows.push([`SQLite rows, no-change cycle (${quiet.activeMappings} mappings)`, String(rowsQuiet), `<= ${limit} (${DB_ROWS_PER_CALENDAR}/calendar + ${DB_ROWS_CONSTANT})`, rowsQuiet <= limit]);
+    if (moved?.sqlite) {
+      const extra = moved.sqlite.rowsRead + moved.sqlite.rowsWritten - rowsQuiet;
+      rows.push([`SQLite rows, moved cycle minus no-change`, String(extra), `<= ${DB_ROWS_PER_CHANGE * r.moved} (${DB_ROWS_PER_CHANGE}/change)`, extra <= DB_ROWS_PER_CHANGE * r.moved]);
+    }
+  }
+  const widths = [Math.max(...rows.map((x) => x[0].length)), 12, 26, 4];
+  lines.push(`\n${pad(['target', 'measured', 'goal', ''], widths)}`);
+  for (const [name, measured, goal, ok] of rows) lines.push(pad([name, measured, goal, verdict(ok)], widths));
+  lines.push(
+    `\nfloor: ${r.floor.requests} bare GETs of the no-change cycle's reads (${r.floor.calendars} calendars, concurrency ${r.floor.concurrency}) in ${(r.floor.ms / 1000).toFixed(2)} s, CPU ${(r.floor.cpuMs / 1000).toFixed(2)} s ` +
+      `(${(r.floor.processWallMs / 1000).toFixed(2)} s with its process start), ${(r.floor.bytes / 1024 / 1024).toFixed(1)} MB, ${r.floor.notOk} not 200`,
+  );
+  lines.push(`peak RSS: ${r.peakRssMethod}; simulators in the benchmark process, meetsync and the floor each in a child process`);
+  return lines.join('\n');
+}
