@@ -106,7 +106,19 @@ const KEY = 'source = @source AND calendar_id = @calendarId AND event_id = @even
  * error from a provider is scrubbed of secrets before it is stored.
  */
 export class Store {
+  /** Statements compiled once per text: a cycle runs the same few hundreds of times. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(readonly db: Database.Database) {}
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   static open(file: string): Store {
     return new Store(openDatabase(file));
@@ -135,14 +147,14 @@ export class Store {
   }
 
   organizer(email: string): Organizer | undefined {
-    const row = this.db.prepare('SELECT * FROM organizers WHERE email = ?').get(email.toLowerCase()) as
+    const row = this.prepare('SELECT * FROM organizers WHERE email = ?').get(email.toLowerCase()) as
       | Record<string, string | number | null>
       | undefined;
     return row ? toOrganizer(row) : undefined;
   }
 
   organizers(): Organizer[] {
-    return (this.db.prepare('SELECT * FROM organizers ORDER BY email').all() as Array<Record<string, string | number | null>>).map(
+    return (this.prepare('SELECT * FROM organizers ORDER BY email').all() as Array<Record<string, string | number | null>>).map(
       toOrganizer,
     );
   }
@@ -150,13 +162,13 @@ export class Store {
   // --- mappings ---------------------------------------------------------------------------
 
   mapping(key: EventKey): Mapping | undefined {
-    const row = this.db.prepare(`SELECT * FROM mappings WHERE ${KEY}`).get(key) as MappingRow | undefined;
+    const row = this.prepare(`SELECT * FROM mappings WHERE ${KEY}`).get(key) as MappingRow | undefined;
     return row ? toMapping(row) : undefined;
   }
 
   /** Every mapping that names this meeting (a copied event's stamp can name another event's meeting). */
   mappingsByMeeting(meetingId: string): Mapping[] {
-    return (this.db.prepare('SELECT * FROM mappings WHERE meeting_id = ?').all(meetingId) as MappingRow[]).map(toMapping);
+    return (this.prepare('SELECT * FROM mappings WHERE meeting_id = ?').all(meetingId) as MappingRow[]).map(toMapping);
   }
 
   /** Mappings by calendar, state, or a write-back still to do ('pending': through an index, not a scan). */
@@ -168,13 +180,13 @@ export class Store {
     if (filter.writeBack !== undefined) where.push("write_back = 'pending'");
     const { writeBack: _w, ...params } = filter;
     const sql = `SELECT * FROM mappings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY source, calendar_id, start_at, event_id`;
-    return (this.db.prepare(sql).all(params) as MappingRow[]).map(toMapping);
+    return (this.prepare(sql).all(params) as MappingRow[]).map(toMapping);
   }
 
   /** The mappings of these events (those that have one), each found by its key: as many lookups as keys. */
   mappingsOf(keys: readonly EventKey[]): Mapping[] {
     if (keys.length === 0) return [];
-    const one = this.db.prepare(`SELECT * FROM mappings WHERE ${KEY}`);
+    const one = this.prepare(`SELECT * FROM mappings WHERE ${KEY}`);
     const found = new Map<string, Mapping>();
     for (const key of keys) {
       const row = one.get({ source: key.source, calendarId: key.calendarId, eventId: key.eventId }) as MappingRow | undefined;
@@ -187,7 +199,7 @@ export class Store {
 
   /** How many mappings of one calendar are in `state`. */
   countMappings(filter: { source: string; calendarId: string; state: MappingState }): number {
-    return Number(this.db.prepare('SELECT COUNT(*) FROM mappings WHERE source = @source AND calendar_id = @calendarId AND state = @state').pluck().get(filter));
+    return Number(this.prepare('SELECT COUNT(*) FROM mappings WHERE source = @source AND calendar_id = @calendarId AND state = @state').pluck().get(filter));
   }
 
   /** Inserts or replaces the whole mapping row. */
@@ -209,7 +221,7 @@ export class Store {
   }
 
   deleteMapping(key: EventKey): void {
-    this.db.prepare(`DELETE FROM mappings WHERE ${KEY}`).run(key);
+    this.prepare(`DELETE FROM mappings WHERE ${KEY}`).run(key);
   }
 
   // --- event notes ------------------------------------------------------------------------
@@ -239,7 +251,7 @@ export class Store {
   }
 
   clearNote(key: EventKey): void {
-    this.db.prepare(`DELETE FROM event_notes WHERE ${KEY}`).run(key);
+    this.prepare(`DELETE FROM event_notes WHERE ${KEY}`).run(key);
   }
 
   /** Notes about single occurrences of a series (kind 'exception'), e.g. once the series is gone. */
@@ -262,14 +274,14 @@ export class Store {
   retire(cutoff: Date): number {
     const iso = cutoff.toISOString();
     // Rows written before migration 0003 have no ends_by yet: computed once, here.
-    const unknown = (this.db.prepare('SELECT * FROM mappings WHERE ends_by IS NULL').all() as MappingRow[]).map(toMapping);
+    const unknown = (this.prepare('SELECT * FROM mappings WHERE ends_by IS NULL').all() as MappingRow[]).map(toMapping);
     if (unknown.length > 0) {
-      const set = this.db.prepare(`UPDATE mappings SET ends_by = @endsBy WHERE ${KEY}`);
+      const set = this.prepare(`UPDATE mappings SET ends_by = @endsBy WHERE ${KEY}`);
       this.transaction(() => unknown.forEach((m) => set.run({ source: m.source, calendarId: m.calendarId, eventId: m.eventId, endsBy: endsByOf(m) })));
     }
-    const candidates = (this.db.prepare("SELECT * FROM mappings WHERE ends_by < ? AND state <> 'creating'").all(iso) as MappingRow[]).map(toMapping);
-    const dropMapping = this.db.prepare(`DELETE FROM mappings WHERE ${KEY}`);
-    const dropNotes = this.db.prepare(`DELETE FROM event_notes WHERE (${KEY}) OR (source = @source AND calendar_id = @calendarId AND series_id = @eventId)`);
+    const candidates = (this.prepare("SELECT * FROM mappings WHERE ends_by < ? AND state <> 'creating'").all(iso) as MappingRow[]).map(toMapping);
+    const dropMapping = this.prepare(`DELETE FROM mappings WHERE ${KEY}`);
+    const dropNotes = this.prepare(`DELETE FROM event_notes WHERE (${KEY}) OR (source = @source AND calendar_id = @calendarId AND series_id = @eventId)`);
     this.transaction(() => {
       for (const m of candidates) {
         const key = { source: m.source, calendarId: m.calendarId, eventId: m.eventId };
@@ -291,12 +303,12 @@ export class Store {
   // --- engine state -----------------------------------------------------------------------
 
   engineState(name: string): string | undefined {
-    const v = this.db.prepare('SELECT value FROM engine_state WHERE name = ?').pluck().get(name);
+    const v = this.prepare('SELECT value FROM engine_state WHERE name = ?').pluck().get(name);
     return v === undefined ? undefined : String(v);
   }
 
   setEngineState(name: string, value: string): void {
-    this.db.prepare('INSERT INTO engine_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
+    this.prepare('INSERT INTO engine_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
   }
 
   note(key: EventKey): EventNote | undefined {
@@ -338,14 +350,14 @@ export class Store {
   // --- calendar state ---------------------------------------------------------------------
 
   calendarState(source: string, calendarId: string): CalendarState {
-    const r = this.db.prepare('SELECT * FROM calendar_state WHERE source = ? AND calendar_id = ?').get(source, calendarId) as
+    const r = this.prepare('SELECT * FROM calendar_state WHERE source = ? AND calendar_id = ?').get(source, calendarId) as
       | Record<string, string | number | null>
       | undefined;
     return r ? toCalendarState(r) : { source, calendarId, consecutiveFailures: 0 };
   }
 
   calendarStates(): CalendarState[] {
-    return (this.db.prepare('SELECT * FROM calendar_state ORDER BY source, calendar_id').all() as Array<
+    return (this.prepare('SELECT * FROM calendar_state ORDER BY source, calendar_id').all() as Array<
       Record<string, string | number | null>
     >).map(toCalendarState);
   }
@@ -379,7 +391,7 @@ export class Store {
   // --- run log ----------------------------------------------------------------------------
 
   startRun(kind: string, at: Date): number {
-    return Number(this.db.prepare('INSERT INTO runs (kind, started_at) VALUES (?, ?)').run(kind, at.toISOString()).lastInsertRowid);
+    return Number(this.prepare('INSERT INTO runs (kind, started_at) VALUES (?, ?)').run(kind, at.toISOString()).lastInsertRowid);
   }
 
   finishRun(id: number, at: Date, ok: boolean, summary: unknown, error?: string): void {
@@ -389,7 +401,7 @@ export class Store {
   }
 
   lastRuns(limit = 10): Array<{ id: number; kind: string; startedAt: string; finishedAt?: string; ok?: boolean; summary?: unknown; error?: string }> {
-    const rows = this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, string | number | null>>;
+    const rows = this.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, string | number | null>>;
     return rows.map((r) => ({
       id: Number(r.id),
       kind: String(r.kind),
