@@ -50,6 +50,7 @@ export async function createSource(source: SourceConfig, index: number, logger: 
       auth: source.auth,
       ...(source.rootUrl ? { rootUrl: source.rootUrl } : {}),
       ...(source.tokenUrl ? { tokenUrl: source.tokenUrl } : {}),
+      rateLimit: { limit: source.requestsPerMinute, intervalMs: 60_000 },
       // Not a child logger with {source}: GoogleSource binds `source` itself, and pino writes a
       // binding given twice twice, so each of its lines would carry the key `source` twice.
       logger,
@@ -65,6 +66,7 @@ export async function createSource(source: SourceConfig, index: number, logger: 
     auth: source.auth,
     ...(source.graphBaseUrl ? { graphBaseUrl: source.graphBaseUrl } : {}),
     ...(source.authorityHost ? { authorityHost: source.authorityHost } : {}),
+    rateLimit: { limit: source.requestsPerMinute, intervalMs: 60_000 },
     // OutlookSource binds `source` itself; a child logger with it too would print the key twice (pino).
     logger,
     configPath: `sources[${index}]`,
@@ -124,6 +126,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       provisioning: provisioningSettings(config),
       defaults: config.webMeeting.meetingDefaults,
       safety: config.safety,
+      readConcurrency: Object.fromEntries(config.sources.map((s) => [s.name, s.concurrency])),
     },
   });
   return { config, store, platform, sources, engine, logger, observeRequests: (o) => void observers.push(o), close: () => store.close() };

@@ -24,6 +24,7 @@ import {
 } from './google-event.js';
 import { calendarErrorOf, googleFailureOf, isRetryable } from './google-failure.js';
 import { planJoinClear, planJoinWrite } from './join-write.js';
+import { UserRateLimits, type RateLimit } from './request-rate.js';
 import type { ChangeSet, CalendarSource, SyncWindow } from './source.js';
 
 export type { GoogleAuthConfig } from './google-auth.js';
@@ -53,6 +54,13 @@ export interface GoogleSourceConfig {
   pageSize?: number;
   /** Told the HTTP status of every Calendar API attempt ('error' when no answer came): the daemon's metrics. */
   onAttempt?: (status: number | 'error') => void;
+  /**
+   * Calendar API requests (every attempt) per user: the OAuth user for every calendar, or with a
+   * service account each calendar's owner. Google's quota is 600 requests per minute per user
+   * per project, counted over a sliding window (developers.google.com/workspace/calendar/api/
+   * guides/quota, "Calendar API quotas"). @default no limit
+   */
+  rateLimit?: RateLimit;
 }
 
 export const FULL_READ_REASON_410 = 'sync token expired (HTTP 410); read the calendar fully again';
@@ -100,6 +108,8 @@ export class GoogleSource implements CalendarSource {
   private readonly configPath: string;
   private readonly pageSize: number;
   private readonly onAttempt: ((status: number | 'error') => void) | undefined;
+  private readonly rates: UserRateLimits;
+  private readonly oauth: boolean;
   /**
    * Each calendar's zone, from its last events.list answer: all-day events without a zone of
    * their own start at midnight there (google-event.ts). events.get does not tell the calendar's
@@ -117,6 +127,8 @@ export class GoogleSource implements CalendarSource {
     this.configPath = config.configPath ?? `source "${config.name}"`;
     this.pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, config.pageSize ?? MAX_PAGE_SIZE));
     this.onAttempt = config.onAttempt;
+    this.rates = new UserRateLimits(config.rateLimit);
+    this.oauth = config.auth.type === 'oauth';
     this.api = calendar({ version: 'v3', ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) });
     this.credentials = new GoogleCredentials(config.auth, {
       source: config.name,
@@ -354,6 +366,8 @@ export class GoogleSource implements CalendarSource {
         async () => {
           for (;;) {
             const headers = await this.credentials.headers(calendarId);
+            // The user whose quota the request counts against: the OAuth user, or the calendar's owner.
+            await this.rates.turn(this.oauth ? '' : calendarId);
             attempts += 1;
             this.stats.requests += 1;
             try {

@@ -31,6 +31,11 @@ interface Stored {
 export interface MemorySourceOptions {
   name: string;
   calendars: string[];
+  /**
+   * Event-loop turns a read waits before it answers, by calendar: reads started together then
+   * finish in another order, as over a network. @default none
+   */
+  readTurns?: (calendarId: string) => number;
 }
 
 export const MEMORY_FULL_READ_REASON = 'cursor expired; read the calendar fully again';
@@ -49,9 +54,11 @@ export class MemorySource implements CalendarSource {
   private epoch = 1;
   private etagCounter = 0;
   private readonly failures: Record<MemoryMethod, unknown[]> = { readChanges: [], getEvent: [], writeJoinDetails: [], clearJoinDetails: [], probe: [] };
+  private readonly readTurns: ((calendarId: string) => number) | undefined;
 
   constructor(options: MemorySourceOptions) {
     this.name = options.name;
+    this.readTurns = options.readTurns;
     this.calendars = [...options.calendars];
     for (const id of options.calendars) this.store.set(id, new Map());
   }
@@ -139,6 +146,7 @@ export class MemorySource implements CalendarSource {
   }
 
   async readChanges(calendarId: string, cursor: string | null, window: SyncWindow): Promise<ChangeSet> {
+    for (let turn = this.readTurns?.(calendarId) ?? 0; turn > 0; turn -= 1) await new Promise((resolve) => setImmediate(resolve));
     this.begin('readChanges');
     const events = this.calendar(calendarId);
     const since = cursor === null ? undefined : this.parseCursor(cursor);

@@ -5,11 +5,13 @@ import {
   HTTPMessageHandler,
   type AuthenticationProvider,
 } from '@microsoft/microsoft-graph-client';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { CalendarAuthError, CalendarError } from '../domain/errors.js';
 import { describeError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import { withBackoff, type BackoffOptions, type RetryVerdict } from './backoff.js';
 import type { OutlookCredentials } from './outlook-auth.js';
+import { UserRateLimits, type RateLimit } from './request-rate.js';
 import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFailure } from './outlook-failure.js';
 
 /**
@@ -29,7 +31,8 @@ import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFai
  *   would otherwise wrap it into a GraphError).
  * - At most `maxConcurrent` requests per mailbox are in flight: Outlook answers a fifth
  *   concurrent request to one mailbox with 429 MailboxConcurrency (learn.microsoft.com/graph/
- *   throttling-limits, "Outlook service limits": 4 concurrent requests).
+ *   throttling-limits, "Outlook service limits": 4 concurrent requests), and at most
+ *   `rateLimit` over time (10,000 per 10 minutes there).
  * - Every attempt has a deadline, reading the answer included (AbortSignal.timeout through the
  *   client's fetch options).
  */
@@ -55,6 +58,11 @@ export interface GraphTransportOptions {
   timeoutMs: number;
   retry: BackoffOptions;
   maxConcurrent: number;
+  /**
+   * Requests per mailbox over time. Outlook allows 10,000 requests per 10 minutes per app per
+   * mailbox (learn.microsoft.com/graph/throttling-limits, "Outlook service limits"). @default no limit
+   */
+  rateLimit?: RateLimit | undefined;
   logger: Logger;
   /** Told the HTTP status of every Graph attempt ('error' when no answer came): the daemon's metrics. */
   onAttempt?: ((status: number | 'error') => void) | undefined;
@@ -70,33 +78,16 @@ class FailedCall extends Error {
   }
 }
 
-/** A counting semaphore: at most `limit` holders at once, served in arrival order. */
-class Slots {
-  private used = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly limit: number) {}
-
-  async acquire(): Promise<() => void> {
-    if (this.used >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.used += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.used -= 1;
-    };
-  }
-}
-
 export class GraphTransport {
   /** Graph requests sent (every attempt), retries among them, and forced token refreshes. */
   readonly stats = { requests: 0, retries: 0, tokenRefreshes: 0 };
   private readonly client: Client;
-  private readonly slots = new Map<string, Slots>();
+  /** Per mailbox (lower-cased): its requests in flight, served in arrival order. */
+  private readonly slots = new Map<string, LimitFunction>();
+  private readonly rates: UserRateLimits;
 
   constructor(private readonly options: GraphTransportOptions) {
+    this.rates = new UserRateLimits(options.rateLimit);
     const auth = new AuthenticationHandler({
       // Replaced per request (see send); reached only if a request is sent without its options.
       getAccessToken: () => Promise.reject(new Error('Graph request sent without a token provider')),
@@ -121,10 +112,10 @@ export class GraphTransport {
     return this.run(call, true);
   }
 
-  private slotsOf(mailbox: string): Slots {
+  private slotsOf(mailbox: string): LimitFunction {
     let slots = this.slots.get(mailbox.toLowerCase());
     if (!slots) {
-      slots = new Slots(this.options.maxConcurrent);
+      slots = pLimit(this.options.maxConcurrent);
       this.slots.set(mailbox.toLowerCase(), slots);
     }
     return slots;
@@ -138,35 +129,41 @@ export class GraphTransport {
       return await withBackoff(
         async () => {
           for (;;) {
-            const release = await this.slotsOf(call.mailbox).acquire();
             attempts += 1;
             this.stats.requests += 1;
-            const signal = AbortSignal.timeout(timeoutMs);
             const tokenFailure: { error?: unknown } = {};
-            try {
-              const body = await this.send(call, signal, tokenFailure);
+            // A slot of the mailbox first, then its turn under the rate: a request never waits
+            // for its slot after its turn, which could bunch sends beyond the rate.
+            const answer = await this.slotsOf(call.mailbox)(async () => {
+              await this.rates.turn(call.mailbox);
+              const signal = AbortSignal.timeout(timeoutMs);
+              try {
+                return { ok: true as const, body: await this.send(call, signal, tokenFailure) };
+              } catch (error) {
+                return { ok: false as const, error, aborted: signal.aborted };
+              }
+            });
+            if (answer.ok) {
               // The Graph client hands back the body only; GET and PATCH answer 200 (event-get.md, event-update.md).
               this.options.onAttempt?.(200);
-              return body;
-            } catch (err) {
-              if (tokenFailure.error !== undefined) throw tokenFailure.error;
-              const failure = graphFailureOf(err);
-              this.options.onAttempt?.(failure?.status ?? 'error');
-              if (failure && signal.aborted) failure.timeoutMs = timeoutMs;
-              if (goneIsNull && failure && isItemGone(failure)) return null;
-              if (failure?.status === 401 && !refreshed) {
-                // "401 Unauthorized: ... not valid for the resource" (errors.md): one new token, then
-                // the same request once more; a second 401 is a credential problem for a person.
-                refreshed = true;
-                this.stats.tokenRefreshes += 1;
-                credentials.expire();
-                logger.info({ mailbox: call.mailbox, call: call.what }, 'Graph refused the access token (HTTP 401); refreshing it once');
-                continue;
-              }
-              throw new FailedCall(failure, err);
-            } finally {
-              release();
+              return answer.body;
             }
+            const err = answer.error;
+            if (tokenFailure.error !== undefined) throw tokenFailure.error;
+            const failure = graphFailureOf(err);
+            this.options.onAttempt?.(failure?.status ?? 'error');
+            if (failure && answer.aborted) failure.timeoutMs = timeoutMs;
+            if (goneIsNull && failure && isItemGone(failure)) return null;
+            if (failure?.status === 401 && !refreshed) {
+              // "401 Unauthorized: ... not valid for the resource" (errors.md): one new token, then
+              // the same request once more; a second 401 is a credential problem for a person.
+              refreshed = true;
+              this.stats.tokenRefreshes += 1;
+              credentials.expire();
+              logger.info({ mailbox: call.mailbox, call: call.what }, 'Graph refused the access token (HTTP 401); refreshing it once');
+              continue;
+            }
+            throw new FailedCall(failure, err);
           }
         },
         (err) => this.verdict(err),

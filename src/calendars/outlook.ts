@@ -9,6 +9,7 @@ import { decodeCursor, roundMismatch } from './outlook-delta.js';
 import { STAMP_PROPERTY_ID, graphBodyOf, parseGraphEvent, stampValue, toCalendarEvent, type GraphEvent } from './outlook-event.js';
 import { GraphTransport } from './outlook-graph.js';
 import { PREFER, readRound, type RoundReader } from './outlook-round.js';
+import type { RateLimit } from './request-rate.js';
 import type { CalendarSource, ChangeSet, SyncWindow } from './source.js';
 
 export type { OutlookAuthConfig } from './outlook-auth.js';
@@ -36,6 +37,8 @@ export interface OutlookSourceConfig {
   pageSize?: number;
   /** Requests in flight per mailbox; Outlook allows 4. @default 4 */
   maxConcurrentPerMailbox?: number;
+  /** Requests per mailbox over time (Outlook: 10,000 per 10 minutes; outlook-graph.ts). @default no limit */
+  rateLimit?: RateLimit;
   /**
    * How far past the window's end a delta round reaches. The window moves with the clock but a
    * round's is fixed, so a new round (a full read) starts when the window's end passes the
@@ -108,6 +111,7 @@ export class OutlookSource implements CalendarSource {
       retry: { ...config.retry },
       onAttempt: config.onAttempt,
       maxConcurrent: this.maxConcurrent,
+      rateLimit: config.rateLimit,
       logger: this.logger,
     });
     this.reader = {

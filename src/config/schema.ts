@@ -73,6 +73,11 @@ const googleAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('oauth'), clientId: nonEmpty, clientSecret: nonEmpty, refreshToken: nonEmpty }).strict(),
 ]);
 
+/** Calendars of one source read at once (sync/read-ahead.ts). */
+const concurrency = z.number().int().min(1).max(64).default(8);
+/** Requests a minute per user (Google) or per mailbox (Outlook), counted over a sliding minute. */
+const requestsPerMinute = (byDefault: number) => z.number().int().min(1).max(100_000).default(byDefault);
+
 const googleSourceSchema = z
   .object({
     name: nonEmpty,
@@ -81,6 +86,9 @@ const googleSourceSchema = z
     auth: googleAuthSchema,
     rootUrl: endpointUrl('OAuth access tokens').optional(),
     tokenUrl: endpointUrl('the client secret and refresh token').optional(),
+    concurrency,
+    // Google: 600 requests per minute per user per project (calendar/api/guides/quota).
+    requestsPerMinute: requestsPerMinute(600),
   })
   .strict();
 
@@ -92,6 +100,9 @@ const outlookSourceSchema = z
     auth: z.object({ tenantId: nonEmpty, clientId: nonEmpty, clientSecret: nonEmpty }).strict(),
     graphBaseUrl: endpointUrl('access tokens').optional(),
     authorityHost: endpointUrl('the client secret').optional(),
+    concurrency,
+    // Outlook: 10,000 requests per 10 minutes per app per mailbox (graph/throttling-limits).
+    requestsPerMinute: requestsPerMinute(1000),
   })
   .strict();
 

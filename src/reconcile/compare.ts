@@ -1,6 +1,6 @@
 import type { EventNote, Mapping } from '../domain/mapping.js';
 import { PENDING_DEFAULTS } from '../sync/pending.js';
-import { mappingEndsBy } from '../sync/retire.js';
+import { mappingEndsBy } from '../domain/mapping-end.js';
 import { driftOf } from './compare-fields.js';
 import type { FeedItem, FeedRead } from './feed-reader.js';
 import type { EventSide, Finding, OrganizerResult, PlatformSide, Summary } from './findings.js';

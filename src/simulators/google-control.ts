@@ -22,6 +22,8 @@ export interface GoogleControlTarget {
   userCancelOccurrence(calendarId: string, seriesId: string, originalStartUtcIso: string): void;
   userEditOccurrence(calendarId: string, seriesId: string, originalStartUtcIso: string, patch: Partial<GoogleEvent>): GoogleEvent;
   events(calendarId: string): GoogleEvent[];
+  concurrency(): { inFlight: number; max: number; maxByCalendar: Record<string, number> };
+  resetConcurrency(): void;
 }
 
 type Body = Record<string, unknown>;
@@ -78,6 +80,11 @@ function route(sim: GoogleControlTarget, method: string, parts: string[], body: 
     case 'POST expire-sync-tokens':
       sim.expireSyncTokens();
       return { status: 204 };
+    case 'GET concurrency':
+      return { status: 200, body: sim.concurrency() };
+    case 'DELETE concurrency':
+      sim.resetConcurrency();
+      return { status: 204 };
     case 'POST expire-access-tokens':
       sim.expireAccessTokens();
       return { status: 204 };
@@ -105,7 +112,7 @@ function route(sim: GoogleControlTarget, method: string, parts: string[], body: 
             `no Google simulator control endpoint ${method} /_sim/${parts.join('/')}; known: POST calendars/{id}, ` +
             'GET|POST calendars/{id}/events, PATCH|DELETE calendars/{id}/events/{eventId}, ' +
             'POST calendars/{id}/events/{seriesId}/cancel-occurrence|edit-occurrence, POST [calendars/{id}/]expire-sync-tokens, ' +
-            'POST expire-access-tokens, POST oauth-clients, POST revoked-refresh-tokens, POST service-accounts, POST denied-delegations',
+            'GET|DELETE concurrency, POST expire-access-tokens, POST oauth-clients, POST revoked-refresh-tokens, POST service-accounts, POST denied-delegations',
         },
       };
   }

@@ -37,6 +37,15 @@ export interface GoogleSimulatorOptions {
   oauthClients?: OAuthClient[];
   /** default page size when maxResults absent (Google: 250) */
   defaultPageSize?: number;
+  /** Every Calendar API request waits this long before it is answered, so concurrency can be seen (default 0). */
+  latencyMs?: number;
+}
+
+/** Calendar API requests being answered now, and the most there ever were at once (overall and per calendar). */
+export interface GoogleConcurrency {
+  inFlight: number;
+  max: number;
+  maxByCalendar: Record<string, number>;
 }
 
 const EVENTS_PATH = /^\/calendar\/v3\/calendars\/([^/]+)\/events(?:\/([^/]+))?$/;
@@ -46,9 +55,12 @@ export class GoogleCalendarSimulator extends Simulator {
   private readonly store = new GoogleStore();
   private readonly oauth: GoogleOAuth;
   private readonly lister: EventLister;
+  private readonly latencyMs: number;
+  private readonly inFlight = { all: 0, max: 0, byCalendar: new Map<string, number>(), maxByCalendar: new Map<string, number>() };
 
   constructor(options: GoogleSimulatorOptions = {}) {
     super();
+    this.latencyMs = options.latencyMs ?? 0;
     this.oauth = new GoogleOAuth(() => (this.server.url ? this.tokenUrl : ''));
     this.lister = new EventLister(this.store, options.defaultPageSize ?? 250);
     for (const client of options.oauthClients ?? []) this.oauth.addClient(client);
@@ -147,6 +159,16 @@ export class GoogleCalendarSimulator extends Simulator {
     return stored ? present(stored.event, cal.id, cal.timeZone, true) : undefined;
   }
 
+  /** Calendar API requests in flight now, and the most there were at once since the last reset. */
+  concurrency(): GoogleConcurrency {
+    return { inFlight: this.inFlight.all, max: this.inFlight.max, maxByCalendar: Object.fromEntries(this.inFlight.maxByCalendar) };
+  }
+
+  resetConcurrency(): void {
+    this.inFlight.max = this.inFlight.all;
+    this.inFlight.maxByCalendar.clear();
+  }
+
   /** guides/errors "403/429: Rate Limit Exceeded" for the next `count` Calendar API calls. */
   injectRateLimit(
     count: number,
@@ -204,6 +226,32 @@ export class GoogleCalendarSimulator extends Simulator {
       }
       const match = EVENTS_PATH.exec(req.path);
       if (!match) return unknownPath(req);
+      return await this.counted(decodeURIComponent(match[1]!), () => this.answer(req, match));
+    } catch (err) {
+      if (err instanceof GoogleApiError) return err.toResponse();
+      throw err;
+    }
+  }
+
+  /** Counts a Calendar API request in flight while it is answered (after the latency, if any). */
+  private async counted(calendar: string, answer: () => SimResponse): Promise<SimResponse> {
+    const { inFlight } = this;
+    const now = (inFlight.byCalendar.get(calendar) ?? 0) + 1;
+    inFlight.byCalendar.set(calendar, now);
+    inFlight.maxByCalendar.set(calendar, Math.max(now, inFlight.maxByCalendar.get(calendar) ?? 0));
+    inFlight.all += 1;
+    inFlight.max = Math.max(inFlight.max, inFlight.all);
+    try {
+      if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+      return answer();
+    } finally {
+      inFlight.all -= 1;
+      inFlight.byCalendar.set(calendar, inFlight.byCalendar.get(calendar)! - 1);
+    }
+  }
+
+  private answer(req: SimRequest, match: RegExpExecArray): SimResponse {
+    try {
       const grant = this.oauth.authenticate(req);
       const requested = decodeURIComponent(match[1]!);
       const calendarId = requested === 'primary' ? primaryCalendarOf(grant) : requested;

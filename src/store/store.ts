@@ -1,14 +1,16 @@
 import type Database from 'better-sqlite3';
-import type {
-  CalendarState,
-  EventKey,
-  EventNote,
-  Mapping,
-  MappingState,
-  Organizer,
+import {
+  keyOf,
+  type CalendarState,
+  type EventKey,
+  type EventNote,
+  type Mapping,
+  type MappingState,
+  type Organizer,
 } from '../domain/mapping.js';
 import type { Recurrence } from '../domain/meeting.js';
 import { scrub } from '../domain/redact.js';
+import { mappingEndsBy } from '../domain/mapping-end.js';
 import { openDatabase } from './db.js';
 
 interface MappingRow {
@@ -31,6 +33,7 @@ interface MappingRow {
   last_error: string | null;
   held: string | null;
   deleting_since: string | null;
+  ends_by: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -61,6 +64,13 @@ function toMapping(r: MappingRow): Mapping {
   };
 }
 
+/** `ends_by` of a mapping whose meeting never ends (a series without end): after every real instant. */
+const NEVER_ENDS = '9999-12-31T23:59:59.999Z';
+
+function endsByOf(m: Mapping): string {
+  return mappingEndsBy(m)?.toISOString() ?? NEVER_ENDS;
+}
+
 function mappingParams(m: Mapping) {
   return {
     source: m.source,
@@ -82,6 +92,7 @@ function mappingParams(m: Mapping) {
     last_error: m.lastError === undefined ? null : scrub(m.lastError),
     held: m.held === undefined ? null : scrub(m.held),
     deleting_since: m.deletingSince ?? null,
+    ends_by: endsByOf(m),
     created_at: m.createdAt,
     updated_at: m.updatedAt,
   };
@@ -95,7 +106,19 @@ const KEY = 'source = @source AND calendar_id = @calendarId AND event_id = @even
  * error from a provider is scrubbed of secrets before it is stored.
  */
 export class Store {
+  /** Statements compiled once per text: a cycle runs the same few hundreds of times. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(readonly db: Database.Database) {}
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   static open(file: string): Store {
     return new Store(openDatabase(file));
@@ -124,14 +147,14 @@ export class Store {
   }
 
   organizer(email: string): Organizer | undefined {
-    const row = this.db.prepare('SELECT * FROM organizers WHERE email = ?').get(email.toLowerCase()) as
+    const row = this.prepare('SELECT * FROM organizers WHERE email = ?').get(email.toLowerCase()) as
       | Record<string, string | number | null>
       | undefined;
     return row ? toOrganizer(row) : undefined;
   }
 
   organizers(): Organizer[] {
-    return (this.db.prepare('SELECT * FROM organizers ORDER BY email').all() as Array<Record<string, string | number | null>>).map(
+    return (this.prepare('SELECT * FROM organizers ORDER BY email').all() as Array<Record<string, string | number | null>>).map(
       toOrganizer,
     );
   }
@@ -139,22 +162,44 @@ export class Store {
   // --- mappings ---------------------------------------------------------------------------
 
   mapping(key: EventKey): Mapping | undefined {
-    const row = this.db.prepare(`SELECT * FROM mappings WHERE ${KEY}`).get(key) as MappingRow | undefined;
+    const row = this.prepare(`SELECT * FROM mappings WHERE ${KEY}`).get(key) as MappingRow | undefined;
     return row ? toMapping(row) : undefined;
   }
 
   /** Every mapping that names this meeting (a copied event's stamp can name another event's meeting). */
   mappingsByMeeting(meetingId: string): Mapping[] {
-    return (this.db.prepare('SELECT * FROM mappings WHERE meeting_id = ?').all(meetingId) as MappingRow[]).map(toMapping);
+    return (this.prepare('SELECT * FROM mappings WHERE meeting_id = ?').all(meetingId) as MappingRow[]).map(toMapping);
   }
 
-  mappings(filter: { source?: string; calendarId?: string; state?: MappingState } = {}): Mapping[] {
+  /** Mappings by calendar, state, or a write-back still to do ('pending': through an index, not a scan). */
+  mappings(filter: { source?: string; calendarId?: string; state?: MappingState; writeBack?: 'pending' } = {}): Mapping[] {
     const where: string[] = [];
     if (filter.source !== undefined) where.push('source = @source');
     if (filter.calendarId !== undefined) where.push('calendar_id = @calendarId');
     if (filter.state !== undefined) where.push('state = @state');
+    if (filter.writeBack !== undefined) where.push("write_back = 'pending'");
+    const { writeBack: _w, ...params } = filter;
     const sql = `SELECT * FROM mappings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY source, calendar_id, start_at, event_id`;
-    return (this.db.prepare(sql).all(filter) as MappingRow[]).map(toMapping);
+    return (this.prepare(sql).all(params) as MappingRow[]).map(toMapping);
+  }
+
+  /** The mappings of these events (those that have one), each found by its key: as many lookups as keys. */
+  mappingsOf(keys: readonly EventKey[]): Mapping[] {
+    if (keys.length === 0) return [];
+    const one = this.prepare(`SELECT * FROM mappings WHERE ${KEY}`);
+    const found = new Map<string, Mapping>();
+    for (const key of keys) {
+      const row = one.get({ source: key.source, calendarId: key.calendarId, eventId: key.eventId }) as MappingRow | undefined;
+      if (!row) continue;
+      const m = toMapping(row);
+      found.set(keyOf(m), m);
+    }
+    return [...found.values()];
+  }
+
+  /** How many mappings of one calendar are in `state`. */
+  countMappings(filter: { source: string; calendarId: string; state: MappingState }): number {
+    return Number(this.prepare('SELECT COUNT(*) FROM mappings WHERE source = @source AND calendar_id = @calendarId AND state = @state').pluck().get(filter));
   }
 
   /** Inserts or replaces the whole mapping row. */
@@ -162,21 +207,21 @@ export class Store {
     this.db
       .prepare(
         `INSERT INTO mappings (source, calendar_id, event_id, ical_uid, organizer_email, user_id, marker, meeting_id,
-           meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, held, deleting_since, created_at, updated_at)
+           meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, held, deleting_since, ends_by, created_at, updated_at)
          VALUES (@source, @calendar_id, @event_id, @ical_uid, @organizer_email, @user_id, @marker, @meeting_id,
-           @meeting_number, @state, @topic, @start_at, @end_at, @time_zone, @recurrence, @write_back, @last_error, @held, @deleting_since, @created_at, @updated_at)
+           @meeting_number, @state, @topic, @start_at, @end_at, @time_zone, @recurrence, @write_back, @last_error, @held, @deleting_since, @ends_by, @created_at, @updated_at)
          ON CONFLICT (source, calendar_id, event_id) DO UPDATE SET ical_uid = excluded.ical_uid,
            organizer_email = excluded.organizer_email, user_id = excluded.user_id, marker = excluded.marker,
            meeting_id = excluded.meeting_id, meeting_number = excluded.meeting_number, state = excluded.state,
            topic = excluded.topic, start_at = excluded.start_at, end_at = excluded.end_at, time_zone = excluded.time_zone,
            recurrence = excluded.recurrence, write_back = excluded.write_back, last_error = excluded.last_error,
-           held = excluded.held, deleting_since = excluded.deleting_since, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+           held = excluded.held, deleting_since = excluded.deleting_since, ends_by = excluded.ends_by, created_at = excluded.created_at, updated_at = excluded.updated_at`,
       )
       .run(mappingParams(m));
   }
 
   deleteMapping(key: EventKey): void {
-    this.db.prepare(`DELETE FROM mappings WHERE ${KEY}`).run(key);
+    this.prepare(`DELETE FROM mappings WHERE ${KEY}`).run(key);
   }
 
   // --- event notes ------------------------------------------------------------------------
@@ -206,7 +251,7 @@ export class Store {
   }
 
   clearNote(key: EventKey): void {
-    this.db.prepare(`DELETE FROM event_notes WHERE ${KEY}`).run(key);
+    this.prepare(`DELETE FROM event_notes WHERE ${KEY}`).run(key);
   }
 
   /** Notes about single occurrences of a series (kind 'exception'), e.g. once the series is gone. */
@@ -221,19 +266,22 @@ export class Store {
   /**
    * Forgets mappings of events that ended before `cutoff` (the start of the sync window) and
    * notes about them: nothing is synced for them any more, and a full re-read must not confirm
-   * each one with the provider. `endsBy(m)` gives a mapping's last end, or undefined when it has
-   * none (a series without end). Mappings still 'creating' are never retired. Returns how many.
+   * each one with the provider. A mapping is over by its `ends_by` (domain/mapping-end.ts: the end
+   * of a single meeting, or of a series' last occurrence; never for a series without end), read
+   * through an index: only the mappings due are read. Mappings still 'creating' are never
+   * retired. Returns how many.
    */
-  retire(cutoff: Date, endsBy: (m: Mapping) => Date | undefined): number {
+  retire(cutoff: Date): number {
     const iso = cutoff.toISOString();
-    const candidates = (this.db.prepare("SELECT * FROM mappings WHERE state <> 'creating' AND end_at < ?").all(iso) as MappingRow[])
-      .map(toMapping)
-      .filter((m) => {
-        const end = endsBy(m);
-        return end !== undefined && end < cutoff;
-      });
-    const dropMapping = this.db.prepare(`DELETE FROM mappings WHERE ${KEY}`);
-    const dropNotes = this.db.prepare(`DELETE FROM event_notes WHERE (${KEY}) OR (source = @source AND calendar_id = @calendarId AND series_id = @eventId)`);
+    // Rows written before migration 0003 have no ends_by yet: computed once, here.
+    const unknown = (this.prepare('SELECT * FROM mappings WHERE ends_by IS NULL').all() as MappingRow[]).map(toMapping);
+    if (unknown.length > 0) {
+      const set = this.prepare(`UPDATE mappings SET ends_by = @endsBy WHERE ${KEY}`);
+      this.transaction(() => unknown.forEach((m) => set.run({ source: m.source, calendarId: m.calendarId, eventId: m.eventId, endsBy: endsByOf(m) })));
+    }
+    const candidates = (this.prepare("SELECT * FROM mappings WHERE ends_by < ? AND state <> 'creating'").all(iso) as MappingRow[]).map(toMapping);
+    const dropMapping = this.prepare(`DELETE FROM mappings WHERE ${KEY}`);
+    const dropNotes = this.prepare(`DELETE FROM event_notes WHERE (${KEY}) OR (source = @source AND calendar_id = @calendarId AND series_id = @eventId)`);
     this.transaction(() => {
       for (const m of candidates) {
         const key = { source: m.source, calendarId: m.calendarId, eventId: m.eventId };
@@ -243,7 +291,7 @@ export class Store {
       // Notes of events that are over and hold no meeting (skipped, occurrences) go too.
       this.db
         .prepare(
-          `DELETE FROM event_notes WHERE start_at IS NOT NULL AND start_at < ? AND NOT EXISTS (SELECT 1 FROM mappings m
+          `DELETE FROM event_notes WHERE start_at < ? AND NOT EXISTS (SELECT 1 FROM mappings m
              WHERE m.source = event_notes.source AND m.calendar_id = event_notes.calendar_id
                AND m.event_id = COALESCE(event_notes.series_id, event_notes.event_id))`,
         )
@@ -255,12 +303,12 @@ export class Store {
   // --- engine state -----------------------------------------------------------------------
 
   engineState(name: string): string | undefined {
-    const v = this.db.prepare('SELECT value FROM engine_state WHERE name = ?').pluck().get(name);
+    const v = this.prepare('SELECT value FROM engine_state WHERE name = ?').pluck().get(name);
     return v === undefined ? undefined : String(v);
   }
 
   setEngineState(name: string, value: string): void {
-    this.db.prepare('INSERT INTO engine_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
+    this.prepare('INSERT INTO engine_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
   }
 
   clearEngineState(name: string): void {
@@ -276,9 +324,13 @@ export class Store {
     if (filter.source !== undefined) where.push('source = @source');
     if (filter.calendarId !== undefined) where.push('calendar_id = @calendarId');
     if (filter.eventId !== undefined) where.push('event_id = @eventId');
+    return this.readNotes(where.length ? `WHERE ${where.join(' AND ')}` : '', filter);
+  }
+
+  private readNotes(where: string, params: Record<string, string>): EventNote[] {
     const rows = this.db
-      .prepare(`SELECT * FROM event_notes ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY source, calendar_id, start_at`)
-      .all(filter) as Array<Record<string, string | null> & { retry: number }>;
+      .prepare(`SELECT * FROM event_notes ${where} ORDER BY source, calendar_id, start_at`)
+      .all(params) as Array<Record<string, string | null> & { retry: number }>;
     return rows.map((r) => ({
       source: r.source!,
       calendarId: r.calendar_id!,
@@ -294,19 +346,29 @@ export class Store {
     }));
   }
 
+  /** Notes looked at again every cycle: events waiting for an organizer, and transient failures (through an index). */
+  notesToRecheck(): EventNote[] {
+    return this.readNotes('WHERE awaiting_organizer IS NOT NULL OR retry = 1', {});
+  }
+
   // --- calendar state ---------------------------------------------------------------------
 
   calendarState(source: string, calendarId: string): CalendarState {
-    const r = this.db.prepare('SELECT * FROM calendar_state WHERE source = ? AND calendar_id = ?').get(source, calendarId) as
+    const r = this.prepare('SELECT * FROM calendar_state WHERE source = ? AND calendar_id = ?').get(source, calendarId) as
       | Record<string, string | number | null>
       | undefined;
     return r ? toCalendarState(r) : { source, calendarId, consecutiveFailures: 0 };
   }
 
   calendarStates(): CalendarState[] {
-    return (this.db.prepare('SELECT * FROM calendar_state ORDER BY source, calendar_id').all() as Array<
+    return (this.prepare('SELECT * FROM calendar_state ORDER BY source, calendar_id').all() as Array<
       Record<string, string | number | null>
     >).map(toCalendarState);
+  }
+
+  /** Saves several calendars' states in one transaction (one commit to disk, not one each). */
+  saveCalendarStates(states: readonly CalendarState[]): void {
+    if (states.length > 0) this.transaction(() => states.forEach((s) => this.saveCalendarState(s)));
   }
 
   saveCalendarState(s: CalendarState): void {
@@ -333,7 +395,7 @@ export class Store {
   // --- run log ----------------------------------------------------------------------------
 
   startRun(kind: string, at: Date): number {
-    return Number(this.db.prepare('INSERT INTO runs (kind, started_at) VALUES (?, ?)').run(kind, at.toISOString()).lastInsertRowid);
+    return Number(this.prepare('INSERT INTO runs (kind, started_at) VALUES (?, ?)').run(kind, at.toISOString()).lastInsertRowid);
   }
 
   finishRun(id: number, at: Date, ok: boolean, summary: unknown, error?: string): void {
@@ -343,7 +405,7 @@ export class Store {
   }
 
   lastRuns(limit = 10): Array<{ id: number; kind: string; startedAt: string; finishedAt?: string; ok?: boolean; summary?: unknown; error?: string }> {
-    const rows = this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, string | number | null>>;
+    const rows = this.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, string | number | null>>;
     return rows.map((r) => ({
       id: Number(r.id),
       kind: String(r.kind),

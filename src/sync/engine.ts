@@ -1,9 +1,9 @@
 import type { EventOutcome, SyncAction } from '../domain/action.js';
 import { CalendarAuthError, describeError } from '../domain/errors.js';
 import type { CalendarEvent } from '../domain/event.js';
-import { keyOf, type Mapping, type Organizer } from '../domain/mapping.js';
+import { keyOf, type EventKey, type Mapping, type Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform } from '../domain/meeting.js';
-import type { CalendarSource, ChangeSet } from '../calendars/source.js';
+import type { CalendarSource } from '../calendars/source.js';
 import type { TaggingRules } from '../calendars/tagging.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
@@ -12,7 +12,8 @@ import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { provisionOrganizer, refreshOrganizers, type ProvisioningSettings } from './organizers.js';
 import { PENDING_DEFAULTS, resolvePending, type PendingTimings } from './pending.js';
 import { plan, unknownOrganizers } from './plan.js';
-import { mappingEndsBy } from './retire.js';
+import { DEFAULT_READ_CONCURRENCY, ReadAhead, type CalendarRead } from './read-ahead.js';
+import { mappingEndsBy } from '../domain/mapping-end.js';
 import { countAll, detailOf, dryOutcome, emptyCounts, recordOutcome, type CalendarResult, type CycleReport } from './report.js';
 
 export type { CalendarResult, CycleReport } from './report.js';
@@ -27,6 +28,8 @@ export interface EngineSettings {
   safety: { maxCancelShare: number; maxCancelMin: number };
   /** How unconfirmed creations wait for the organizer's feed. @default PENDING_DEFAULTS */
   pending?: PendingTimings;
+  /** Calendars of a source read at once, by source name (its `concurrency` key). @default 8 */
+  readConcurrency?: Readonly<Record<string, number>>;
 }
 
 export interface EngineDeps {
@@ -63,6 +66,14 @@ interface CycleContext {
   /** Organizers read from the platform during a dry run, which stores nothing. */
   unsaved: Map<string, Organizer>;
   organizersRead: boolean;
+  /** Known organizers, read from the store once and again only after organizers were looked up. */
+  organizers?: Map<string, Organizer>;
+  /**
+   * New states of calendars that needed no action, saved together in one transaction when the
+   * cycle ends (halted or stopped too): a quiet calendar costs no commit of its own. Lost in a
+   * crash, they only make the same (empty) changes be read again.
+   */
+  quietStates: Array<ReturnType<Store['calendarState']>>;
 }
 
 
@@ -83,7 +94,7 @@ export class SyncEngine {
     const { store, logger } = this.deps;
     const dryRun = options.dryRun ?? false;
     const report: CycleReport = { dryRun, counts: emptyCounts(), outcomes: [], calendars: [], problems: [], ...(dryRun ? { planned: [] } : {}) };
-    const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), unsaved: new Map(), organizersRead: false };
+    const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), unsaved: new Map(), organizersRead: false, quietStates: [] };
     const runId = dryRun ? undefined : store.startRun('sync', this.now());
 
     try {
@@ -93,20 +104,14 @@ export class SyncEngine {
       }
       await this.recheckNotes(cx);
 
-      const total = this.deps.sources.reduce((n, s) => n + s.calendars.length, 0);
-      for (const source of this.deps.sources) {
-        for (const calendarId of source.calendars) {
-          if (options.shouldStop?.()) break;
-          report.calendars.push(await this.syncCalendar(source, calendarId, cx));
-          options.onCalendar?.(report.calendars.at(-1)!, report.calendars.length, total);
-        }
-      }
+      await this.syncCalendars(cx);
     } catch (err) {
       if (!(err instanceof PlatformHaltError)) throw err;
       report.halted = { error: err.message, credential: err.credential };
       logger.error({ credential: err.credential }, `${err.credential ? 'CREDENTIAL BROKEN: ' : ''}${err.message}`);
       this.recordHalt(cx, err);
     } finally {
+      if (!dryRun) store.saveCalendarStates(cx.quietStates);
       report.outcomes = [...cx.outcomes.values()];
       report.counts = countAll(report.outcomes);
       if (dryRun) {
@@ -125,6 +130,44 @@ export class SyncEngine {
       }
     }
     return report;
+  }
+
+  /**
+   * Every calendar of every source, in the configured order. Each source's calendars are read
+   * ahead concurrently (ReadAhead: `concurrency` at a time; Graph's transport also keeps to 4
+   * requests per mailbox), but planned and applied one calendar at a time, in order. Why not
+   * end to end concurrently: what calendars share is then touched by one of them at a time:
+   * organizers looked up and provisioned once, a copied event's stamp checked against the
+   * meeting's holders before it is adopted, one outcome per event, and a PlatformHaltError or a
+   * stop request that comes with no other calendar halfway through its actions. Reads are where
+   * a cycle without changes spends its time; the actions of a cycle with changes are platform
+   * calls, done one after the other as before.
+   */
+  private async syncCalendars(cx: CycleContext): Promise<void> {
+    const { store, settings } = this.deps;
+    const { options } = cx;
+    const total = this.deps.sources.reduce((n, s) => n + s.calendars.length, 0);
+    const reads = this.deps.sources.map((source) =>
+      new ReadAhead(source, source.calendars, {
+        concurrency: settings.readConcurrency?.[source.name] ?? DEFAULT_READ_CONCURRENCY,
+        now: this.now,
+        cursorOf: (calendarId) => store.calendarState(source.name, calendarId).cursor ?? null,
+        windowAt: (at) => ({ from: this.windowStart(at), to: new Date(at.getTime() + settings.window.futureDays * 86_400_000) }),
+      }),
+    );
+    try {
+      reads.forEach((r) => r.start());
+      for (const [s, source] of this.deps.sources.entries()) {
+        for (const [i, calendarId] of source.calendars.entries()) {
+          if (options.shouldStop?.()) return;
+          cx.report.calendars.push(await this.syncCalendar(source, calendarId, await reads[s]!.take(i), cx));
+          options.onCalendar?.(cx.report.calendars.at(-1)!, cx.report.calendars.length, total);
+        }
+      }
+    } finally {
+      // A halt or a stop: no read starts any more, and those in flight end before the cycle does.
+      await Promise.all(reads.map((r) => r.close()));
+    }
   }
 
   /** Every calendar not synced this cycle is failing for the halt's reason: `status` shows it, its cursor stays. */
@@ -154,7 +197,7 @@ export class SyncEngine {
    * any more, and after a full re-read they are not confirmed one by one with the provider.
    */
   private retireEnded(): void {
-    const retired = this.deps.store.retire(this.windowStart(), mappingEndsBy);
+    const retired = this.deps.store.retire(this.windowStart());
     if (retired > 0) this.deps.logger.info({ retired }, `retired ${retired} mapping(s) of events that ended before the sync window`);
   }
 
@@ -169,6 +212,7 @@ export class SyncEngine {
     const dryRun = cx.options.dryRun ?? false;
     if (!cx.organizersRead) {
       cx.organizersRead = true;
+      delete cx.organizers;
       if (!dryRun) store.setEngineState(ORGANIZERS_CHECKED_AT, this.now().toISOString());
       const { organizers, failures } = await refreshOrganizers(platform, store, settings.accountIds, this.now(), { save: !dryRun });
       if (dryRun) organizers.forEach((o) => cx.unsaved.set(o.email, o));
@@ -183,6 +227,7 @@ export class SyncEngine {
       if (store.organizer(email)) continue;
       try {
         const o = await provisionOrganizer(platform, store, email, settings.provisioning, this.now());
+        delete cx.organizers;
         logger.info({ organizer: o.email, accountId: o.accountId }, 'platform account created for organizer');
       } catch (err) {
         haltIfPlatformWide(err);
@@ -223,7 +268,7 @@ export class SyncEngine {
     for (const u of pending.unresolved) this.record(cx, this.mappingOutcome(u.mapping, 'failed', u.reason));
     await this.catchUp([...pending.adopted, ...pending.created], cx);
 
-    for (const m of store.mappings({ state: 'active' }).filter((x) => x.writeBack === 'pending')) {
+    for (const m of store.mappings({ writeBack: 'pending' }).filter((x) => x.state === 'active')) {
       const source = this.sourcesByName.get(m.source);
       if (source?.calendars.includes(m.calendarId)) await writeBack(m, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
     }
@@ -260,12 +305,13 @@ export class SyncEngine {
   private async recheckNotes(cx: CycleContext): Promise<void> {
     const { store, logger } = this.deps;
     const { options } = cx;
-    const notes = store.notes();
+    const notes = store.notesToRecheck();
+    if (notes.length === 0) return;
     const waiting = notes.filter((n) => n.kind === 'skipped' && n.awaitingOrganizer);
-    const before = this.knownOrganizers(cx.unsaved);
+    const before = this.cycleOrganizers(cx);
     const missing = [...new Set(waiting.map((n) => n.awaitingOrganizer!))].filter((e) => !before.has(e));
     if (missing.length > 0 && !this.organizersCheckedRecently()) await this.ensureOrganizers(cx, missing);
-    const known = missing.length > 0 ? this.knownOrganizers(cx.unsaved) : before;
+    const known = this.cycleOrganizers(cx);
     const due = [...waiting.filter((n) => known.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry)];
     for (const note of due) {
       const source = this.sourcesByName.get(note.source);
@@ -309,6 +355,12 @@ export class SyncEngine {
     return new Map<string, Organizer>([...unsaved, ...this.deps.store.organizers().map((o): [string, Organizer] => [o.email, o])]);
   }
 
+  /** knownOrganizers, read once a cycle and again only after ensureOrganizers changed them. */
+  private cycleOrganizers(cx: CycleContext): Map<string, Organizer> {
+    cx.organizers ??= this.knownOrganizers(cx.unsaved);
+    return cx.organizers;
+  }
+
   /**
    * Performs actions in order (or, on a dry run, only lists them). Returns true when a transient
    * failure, or a stop request, means the same changes must be read and tried again.
@@ -339,41 +391,46 @@ export class SyncEngine {
     return { source: m.source, calendarId: m.calendarId, eventId: m.eventId, title: m.topic, outcome, reason, ...(m.meetingId ? { meetingId: m.meetingId } : {}) };
   }
 
-  private async syncCalendar(source: CalendarSource, calendarId: string, cx: CycleContext): Promise<CalendarResult> {
+  private async syncCalendar(source: CalendarSource, calendarId: string, read: CalendarRead, cx: CycleContext): Promise<CalendarResult> {
     const { store, logger, settings } = this.deps;
-    const { options, unsaved } = cx;
+    const { options } = cx;
     const dryRun = options.dryRun ?? false;
     const state = store.calendarState(source.name, calendarId);
-    const startedAt = this.now();
+    const { startedAt } = read;
     const result: CalendarResult = { source: source.name, calendarId, ok: true };
     const log = logger.child({ source: source.name, calendar: calendarId });
 
-    let changes: ChangeSet;
     try {
-      const from = this.windowStart(startedAt);
-      const to = new Date(startedAt.getTime() + settings.window.futureDays * 86_400_000);
-      changes = await source.readChanges(calendarId, state.cursor ?? null, { from, to });
+      if (!read.ok) throw read.error;
+      const changes = read.changes;
       if (changes.full) {
         result.fullRead = true;
         if (changes.fullReason) result.fullReason = changes.fullReason;
       }
-      const mappings = store.mappings({ source: source.name, calendarId });
-      // Organizers of newly read events are asked for now; those events already wait for (noted
-      // before) are asked for on the re-check's clock, so a re-read of the same events costs nothing.
-      const missing = unknownOrganizers(changes.events, this.knownOrganizers(unsaved), settings.rules);
-      if (missing.length > 0 && (!this.organizersCheckedRecently() || this.someChangedSinceNoted(changes.events, missing))) await this.ensureOrganizers(cx, missing);
-      const actions = this.planFor(changes.events, mappings, this.knownOrganizers(unsaved), startedAt);
+      // A full read compares with every mapping of the calendar; an incremental one needs only
+      // the mappings of what changed (and of their series): database work grows with the changes.
+      const mappings = changes.full ? store.mappings({ source: source.name, calendarId }) : store.mappingsOf(relatedKeys(changes.events));
+      let actions: SyncAction[] = [];
+      if (changes.events.length > 0) {
+        // Organizers of newly read events are asked for now; those events already wait for (noted
+        // before) are asked for on the re-check's clock, so a re-read of the same events costs nothing.
+        const missing = unknownOrganizers(changes.events, this.cycleOrganizers(cx), settings.rules);
+        if (missing.length > 0 && (!this.organizersCheckedRecently() || this.someChangedSinceNoted(changes.events, missing))) await this.ensureOrganizers(cx, missing);
+        actions = this.planFor(changes.events, mappings, this.cycleOrganizers(cx), startedAt);
+      }
       if (changes.full) actions.push(...(await this.confirmAbsent(source, calendarId, changes.events, mappings)));
 
       const cancels = actions.filter((a) => a.kind === 'cancel').length;
-      const live = mappings.filter((m) => m.state === 'active').length;
-      const limit = Math.max(settings.safety.maxCancelMin, Math.ceil(settings.safety.maxCancelShare * live));
-      if (cancels > limit && !options.allowMassCancel) {
-        result.ok = false;
-        result.stopped = `this cycle would cancel ${cancels} of ${live} meetings (limit ${limit}); nothing was changed for this calendar. If that is intended, run 'meetsync sync --allow-mass-cancel'`;
-        log.error(result.stopped);
-        if (!dryRun) this.recordFailure(state, startedAt, result.stopped);
-        return result;
+      if (cancels > settings.safety.maxCancelMin && !options.allowMassCancel) {
+        const live = changes.full ? mappings.filter((m) => m.state === 'active').length : store.countMappings({ source: source.name, calendarId, state: 'active' });
+        const limit = Math.max(settings.safety.maxCancelMin, Math.ceil(settings.safety.maxCancelShare * live));
+        if (cancels > limit) {
+          result.ok = false;
+          result.stopped = `this cycle would cancel ${cancels} of ${live} meetings (limit ${limit}); nothing was changed for this calendar. If that is intended, run 'meetsync sync --allow-mass-cancel'`;
+          log.error(result.stopped);
+          if (!dryRun) this.recordFailure(state, startedAt, result.stopped);
+          return result;
+        }
       }
 
       if (dryRun) {
@@ -383,17 +440,20 @@ export class SyncEngine {
 
       // Events that need nothing now (untagged, or cancelled without a meeting) lose any old note.
       const acted = new Set(actions.map((a) => keyOf(a.event)));
-      store.transaction(() => changes.events.filter((e) => !acted.has(keyOf(e))).forEach((e) => store.clearNote(e)));
+      const idle = changes.events.filter((e) => !acted.has(keyOf(e)));
+      if (idle.length > 0) store.transaction(() => idle.forEach((e) => store.clearNote(e)));
 
       const retry = await this.apply(actions, source, cx, log);
-      store.saveCalendarState({
+      const next = {
         ...state,
         // A transient failure keeps the old cursor, so the same changes are read and tried again.
         ...(retry ? {} : { cursor: changes.cursor }),
         lastAttemptAt: startedAt.toISOString(),
         lastSuccessAt: this.now().toISOString(),
         consecutiveFailures: 0,
-      });
+      };
+      if (actions.length === 0 && !retry) cx.quietStates.push(next);
+      else store.saveCalendarState(next);
       if (retry) {
         result.ok = false;
         result.error = 'some changes could not be applied and will be retried next cycle';
@@ -444,6 +504,11 @@ export class SyncEngine {
     }
     return actions;
   }
+}
+
+/** The keys whose mappings a plan of `events` may look at: each event's, and an occurrence's series'. */
+function relatedKeys(events: readonly CalendarEvent[]): EventKey[] {
+  return events.flatMap((e) => (e.kind === 'occurrence' && e.seriesId ? [e, { source: e.source, calendarId: e.calendarId, eventId: e.seriesId }] : [e]));
 }
 
 /** The provider said the event is gone (404): a cancelled event with the mapping's identity. */

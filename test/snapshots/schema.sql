@@ -1,8 +1,20 @@
+-- index event_notes_by_start
+CREATE INDEX event_notes_by_start ON event_notes (start_at);
+
+-- index event_notes_to_recheck
+CREATE INDEX event_notes_to_recheck ON event_notes (source, calendar_id) WHERE awaiting_organizer IS NOT NULL OR retry = 1;
+
+-- index mappings_by_ends_by
+CREATE INDEX mappings_by_ends_by ON mappings (ends_by);
+
 -- index mappings_by_meeting
 CREATE INDEX mappings_by_meeting ON mappings (meeting_id);
 
 -- index mappings_by_state
 CREATE INDEX mappings_by_state ON mappings (state);
+
+-- index mappings_write_back_pending
+CREATE INDEX mappings_write_back_pending ON mappings (write_back) WHERE write_back = 'pending';
 
 -- table calendar_state
 CREATE TABLE calendar_state (
@@ -65,7 +77,7 @@ CREATE TABLE mappings (
   write_back      TEXT NOT NULL DEFAULT 'pending' CHECK (write_back IN ('pending', 'done')),
   last_error      TEXT,
   created_at      TEXT NOT NULL,
-  updated_at      TEXT NOT NULL, held TEXT, deleting_since TEXT,
+  updated_at      TEXT NOT NULL, held TEXT, deleting_since TEXT, ends_by TEXT,
   PRIMARY KEY (source, calendar_id, event_id)
 );
 

@@ -1,4 +1,4 @@
-import { MemorySource } from '../../src/calendars/memory.js';
+import { MemorySource, type MemorySourceOptions } from '../../src/calendars/memory.js';
 import type { CalendarEvent } from '../../src/domain/event.js';
 import { silentLogger } from '../../src/log.js';
 import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting.js';
@@ -47,6 +47,7 @@ export async function startEngineHarness(
   over: Partial<EngineSettings> = {},
   calendars = [CAL],
   simOptions: Partial<WebMeetingSimulatorOptions> = {},
+  sourceOptions: Pick<MemorySourceOptions, 'readTurns'> = {},
 ): Promise<EngineHarness> {
   const sim = new WebMeetingSimulator({ ...simOptions, apiKey: API_KEY });
   await sim.start();
@@ -54,7 +55,7 @@ export async function startEngineHarness(
   const platform = new WebMeetingClient({ baseUrl: sim.url, apiKey: API_KEY, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
   const store = Store.open(':memory:');
   await refreshOrganizers(platform, store, [account.id], NOW);
-  const source = new MemorySource({ name: 'mem', calendars });
+  const source = new MemorySource({ ...sourceOptions, name: 'mem', calendars });
   const h: EngineHarness = {
     sim,
     platform,

@@ -13,6 +13,8 @@ import { ALICE, NOW, startEngineHarness, type EngineHarness } from './engine-har
  */
 
 export const BOB = 'bob@example.com';
+/** A team calendar whose events Alice organizes (a delegate's calendar): a second calendar of one organizer. */
+export const TEAM = 'team@example.com';
 /** Organizer of attendee copies in a one-organizer world: not a platform user, never asked for. */
 const CAROL = 'carol@example.com';
 const SOURCE = 'mem';
@@ -61,6 +63,19 @@ export type Fault =
 
 /** How the organizers' feeds name meetings (assumption 8): by id, or by dashed number only. */
 export type FeedNames = 'id' | 'number';
+
+/**
+ * How the engine reads: calendars of the source read at once, a team calendar of Alice's next
+ * to the organizers' own (two calendars sharing an organizer), and event-loop turns each read
+ * waits (taken in turn), so that concurrent reads finish in another order than they started.
+ */
+export interface Reading {
+  concurrency: number;
+  team: boolean;
+  turns: readonly number[];
+}
+
+const SERIAL: Reading = { concurrency: 1, team: false, turns: [0] };
 
 /** One step. `cal` and `pick` are taken modulo what exists when the step runs, so any sequence is valid. */
 export type Op =
@@ -115,11 +130,21 @@ export class SyncWorld {
     private readonly calendars: readonly string[],
   ) {}
 
-  /** A world with one (Alice) or two (Alice, Bob) organizers, each with a calendar and a platform user. */
-  static async start(organizers: 1 | 2, feedNames: FeedNames = 'id'): Promise<SyncWorld> {
-    const calendars = organizers === 2 ? [ALICE, BOB] : [ALICE];
+  /**
+   * A world with one (Alice) or two (Alice, Bob) organizers, each with a calendar and a platform
+   * user, and with `reading.team` Alice's team calendar too.
+   */
+  static async start(organizers: 1 | 2, feedNames: FeedNames = 'id', reading: Reading = SERIAL): Promise<SyncWorld> {
+    const calendars = [...(organizers === 2 ? [ALICE, BOB] : [ALICE]), ...(reading.team ? [TEAM] : [])];
+    let reads = 0;
+    const readTurns = () => reading.turns[reads++ % reading.turns.length] ?? 0;
     // A creation found without its id is held for good here: the quiet cycle at the end must stay quiet.
-    const h = await startEngineHarness({ pending: { feedGraceMs: FEED_GRACE_MS, heldRecheckMs: Number.MAX_SAFE_INTEGER } }, calendars, { feedNames });
+    const h = await startEngineHarness(
+      { pending: { feedGraceMs: FEED_GRACE_MS, heldRecheckMs: Number.MAX_SAFE_INTEGER }, readConcurrency: { [SOURCE]: reading.concurrency } },
+      calendars,
+      { feedNames },
+      { readTurns },
+    );
     if (organizers === 2) {
       h.sim.addUser(h.accountId, { email: BOB, firstName: 'Bob', lastName: 'Example' });
       await refreshOrganizers(h.platform, h.store, [h.accountId], NOW);
@@ -139,7 +164,8 @@ export class SyncWorld {
         if (this.events.length >= MAX_EVENTS) return;
         const calendarId = this.calendars[op.cal % this.calendars.length]!;
         const organizerCopy = op.kind === 'create';
-        const other = this.calendars.find((c) => c !== calendarId) ?? CAROL;
+        const owner = calendarId === TEAM ? ALICE : calendarId;
+        const other = [ALICE, BOB].find((c) => c !== owner && this.calendars.includes(c)) ?? CAROL;
         const e: ModelEvent = {
           calendarId,
           eventId: `sm${this.events.length + 1}`,
@@ -153,7 +179,7 @@ export class SyncWorld {
         h.source.put({
           calendarId,
           eventId: e.eventId,
-          organizerEmail: organizerCopy ? calendarId : other,
+          organizerEmail: organizerCopy ? owner : other,
           isOrganizerCopy: organizerCopy,
           status: 'confirmed',
           kind: 'single',

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Mapping } from '../domain/mapping.js';
+import type { Mapping } from './mapping.js';
 
 const UNIT = { daily: 'days', weekly: 'weeks', monthly: 'months', yearly: 'years' } as const;
 
