@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { EventOutcome } from '../domain/action.js';
+import type { CycleCounts, EventOutcome } from '../domain/action.js';
 import { MeetsyncError } from '../domain/errors.js';
 
 /**
@@ -42,14 +42,7 @@ export function runMeetsync(setup: ChildSetup, args: readonly string[]): Promise
 }
 
 /** What `meetsync sync --json` prints (cli.ts printCycle). */
-export interface CycleJson {
-  created: number;
-  updated: number;
-  cancelled: number;
-  adopted: number;
-  skipped: number;
-  failed: number;
-  unchanged: number;
+export interface CycleJson extends CycleCounts {
   outcomes: EventOutcome[];
   calendars: Array<{ source: string; calendarId: string; ok: boolean; error?: string; stopped?: string }>;
   problems: string[];
