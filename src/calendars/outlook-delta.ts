@@ -26,6 +26,11 @@ import { isStripped, type GraphEvent } from './outlook-event.js';
  *   engine could adopt. That costs one GET per changed event meetsync wrote to, instead of one
  *   per changed event. The one case it misses: an organizer who deletes our block by hand while
  *   meetsync's database is lost gets a new meeting instead of the old one adopted.
+ * - Nor is the stamp read for an event meetsync already holds a live meeting for (or whose
+ *   series it holds): the engine adopts by stamp only events it has lost track of (source.ts
+ *   ReadHints). Every PATCH meetsync makes changes the event, so the round after a write-back
+ *   returns each written event once more (event-delta.md: delta returns "updated" events); they
+ *   are all held, and cost nothing beyond the page they arrive on.
  */
 
 export type Role = 'single' | 'exception' | 'occurrence' | 'master';
@@ -55,7 +60,11 @@ export interface RoundPlan {
   masters: string[];
 }
 
-export function planRound(items: readonly GraphEvent[]): RoundPlan {
+/**
+ * `holdsMeeting`: true when meetsync holds a live meeting for the event (source.ts ReadHints);
+ * without it every item carrying our block is read for its stamp.
+ */
+export function planRound(items: readonly GraphEvent[], holdsMeeting: (eventId: string) => boolean = () => false): RoundPlan {
   // Last copy wins, kept in the order the last copies arrived.
   const last = new Map<string, GraphEvent>();
   for (const item of items) {
@@ -76,7 +85,8 @@ export function planRound(items: readonly GraphEvent[]): RoundPlan {
     }
     if ((role === 'occurrence' || role === 'exception') && item.seriesMasterId) masters.add(item.seriesMasterId);
     if (role === 'occurrence' && item.seriesMasterId) continue;
-    if (isStripped(item) || carriesOurBlock(item)) plan.fetch.push(item.id);
+    const held = holdsMeeting(item.id) || (item.seriesMasterId ? holdsMeeting(item.seriesMasterId) : false);
+    if (isStripped(item) || (carriesOurBlock(item) && !held)) plan.fetch.push(item.id);
     else plan.ready.push(item);
   }
   plan.masters = [...masters];
