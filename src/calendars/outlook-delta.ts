@@ -49,6 +49,19 @@ export function carriesOurBlock(event: GraphEvent): boolean {
   return content.includes(HTML_BLOCK_BEGIN) || content.includes(BLOCK_START);
 }
 
+/**
+ * Whether the stamp of an item carrying our block could matter. Not on an attendee's copy: the
+ * stamp is written only on the organizer's copy (outlook.ts refuses any other), an extended
+ * property belongs to the item it was set on (extended-properties-overview.md), while the body,
+ * block and all, reaches every attendee's copy with the meeting update Graph sends on each PATCH
+ * of the organizer's event (PROVIDERS.md). Not on an event meetsync holds a live meeting for, nor
+ * on an instance of a series it holds (source.ts ReadHints).
+ */
+function mayCarryStamp(item: GraphEvent, holdsMeeting: (eventId: string) => boolean): boolean {
+  if (item.isOrganizer === false) return false;
+  return !holdsMeeting(item.id) && !(item.seriesMasterId && holdsMeeting(item.seriesMasterId));
+}
+
 export interface RoundPlan {
   /** Complete single events and exceptions, mapped as they came. */
   ready: GraphEvent[];
@@ -85,8 +98,7 @@ export function planRound(items: readonly GraphEvent[], holdsMeeting: (eventId: 
     }
     if ((role === 'occurrence' || role === 'exception') && item.seriesMasterId) masters.add(item.seriesMasterId);
     if (role === 'occurrence' && item.seriesMasterId) continue;
-    const held = holdsMeeting(item.id) || (item.seriesMasterId ? holdsMeeting(item.seriesMasterId) : false);
-    if (isStripped(item) || (carriesOurBlock(item) && !held)) plan.fetch.push(item.id);
+    if (isStripped(item) || (carriesOurBlock(item) && mayCarryStamp(item, holdsMeeting))) plan.fetch.push(item.id);
     else plan.ready.push(item);
   }
   plan.masters = [...masters];
