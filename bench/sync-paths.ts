@@ -252,6 +252,15 @@ async function runCycle(label: string, cx: CycleContext): Promise<Measured> {
     'google token': world.googleCalendars.length > 0 ? 1 : 0,
     'graph PATCH event (write-back)': cx.expected.newMeetings.outlook,
     'graph token': world.mailboxes.length > 0 ? 1 : 0,
+    // One discovery document per process. msal-node asks none for Microsoft's own hosts: msal-common
+    // carries their endpoint and instance metadata (src/authority/AuthorityMetadata.ts, hosts such as
+    // login.microsoftonline.com, the tenant put in by "{tenant}"). The simulator's host is not one of
+    // them, so msal reads `{authority}/v2.0/.well-known/openid-configuration` once (knownAuthorities
+    // skips instance discovery; outlook-auth.ts). meetsync does not cache that document across
+    // processes through `authorityMetadata`: it would save a request only against such hosts, and
+    // msal leaves it to the application to keep a supplied document "correct, up-to-date" (msal.js
+    // docs/performance.md, "Bypass authority metadata resolution"): a stale one breaks token requests.
+    'graph authority metadata': world.mailboxes.length > 0 ? 1 : 0,
     'platform GET account/admin': cx.expected.accountReads,
     'platform POST meeting': cx.expected.newMeetings.google + cx.expected.newMeetings.outlook,
     'platform PUT meeting': cx.expected.updates,

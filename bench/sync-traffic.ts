@@ -145,6 +145,13 @@ export function countRequests(batches: Array<{ server: 'google' | 'graph' | 'pla
  * as its answer fits (Google 2500 items, Graph GRAPH_PAGE), plus, for Graph, one GET per series
  * master whose occurrences appeared and per `@removed` item (calendarView/delta carries neither
  * the master nor proof of a deletion, PROVIDERS.md).
+ *
+ * The cycle after a first sync reads meetsync's own write-backs back: every PATCH changes its
+ * event, and neither Google's syncToken nor Graph's deltaLink can leave out one client's own
+ * changes, so those pages are part of the least. So is the master GET of a series whose
+ * occurrences came back: an occurrence does not tell whether our write-back or an organizer's
+ * edit of the series (a new time, a new rule) changed it, and only the master answers that.
+ * Nothing else is: no GET of an event meetsync holds a meeting for, or of an attendee's copy.
  */
 export function leastReads(answers: readonly ReadAnswer[], googleCalendars: readonly string[], mailboxes: readonly string[]): Pick<Counts, 'google events.list' | 'graph calendarView/delta' | 'graph GET event'> {
   const items = new Map<string, number>();

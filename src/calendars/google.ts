@@ -22,6 +22,7 @@ import {
   toCalendarEvent,
   type GoogleEvent,
 } from './google-event.js';
+import { FreshCopies } from './fresh-copies.js';
 import { calendarErrorOf, googleFailureOf, isRetryable } from './google-failure.js';
 import { planJoinClear, planJoinWrite } from './join-write.js';
 import { UserRateLimits, type RateLimit } from './request-rate.js';
@@ -117,6 +118,8 @@ export class GoogleSource implements CalendarSource {
    * engine always reads a calendar before it looks up single events.
    */
   private readonly zones = new Map<string, string>();
+  /** The organizer copies (with an etag) the last read of each calendar returned, for the write-back after it. */
+  private readonly fresh = new FreshCopies<GoogleEvent>();
 
   constructor(config: GoogleSourceConfig) {
     this.name = config.name;
@@ -140,6 +143,7 @@ export class GoogleSource implements CalendarSource {
   }
 
   async readChanges(calendarId: string, cursor: string | null, window: SyncWindow): Promise<ChangeSet> {
+    this.fresh.drop(calendarId);
     if (cursor) {
       try {
         return { ...(await this.readAll(calendarId, { syncToken: cursor })), full: false };
@@ -205,8 +209,12 @@ export class GoogleSource implements CalendarSource {
     job: { what: string; ifGone: 'throw' | 'skip' },
     plan: (event: CalendarEvent, privateProps: Record<string, string>) => PatchBody | null,
   ): Promise<WriteBackResult> {
-    for (let round = 1; ; round += 1) {
-      const current = await this.fetchEvent(calendarId, eventId);
+    // The event as this cycle's events.list returned it saves the events.get; If-Match with its
+    // etag still guards the PATCH, and a 412 reads the event again (the rounds count reads).
+    let copy = this.fresh.take(calendarId, eventId);
+    for (let round = copy ? 0 : 1; ; round += 1) {
+      const current = copy ?? (await this.fetchEvent(calendarId, eventId));
+      copy = undefined;
       if (!current || current.status === 'cancelled') {
         if (job.ifGone === 'skip') return { changed: false };
         const state = current ? 'cancelled' : 'gone';
@@ -228,15 +236,15 @@ export class GoogleSource implements CalendarSource {
           calendarId,
           (options) =>
             this.api.events.patch({ calendarId, eventId, sendUpdates: 'none', requestBody: body as calendar_v3.Schema$Event }, options),
-          // If-Match: if the organizer edited the event since our GET, Google answers 412 and we
-          // re-read instead of overwriting their edit (PROVIDERS.md, "If-Match").
+          // If-Match: if the organizer edited the event since we read it, Google answers 412 and
+          // we re-read instead of overwriting their edit (PROVIDERS.md, "If-Match").
           current.etag ? { 'If-Match': current.etag } : {},
         );
         const written = this.parse(() => parseEvent(data, 'Google events.patch'), calendarId);
         return written.etag ? { changed: true, etag: written.etag } : { changed: true };
       } catch (err) {
         if (!(err instanceof PreconditionFailedError) || round >= WRITE_ROUNDS) throw err;
-        this.logger.info({ calendarId, eventId, round }, `event changed during ${job.what} (HTTP 412); reading it again`);
+        this.logger.info({ calendarId, eventId, round }, `event changed since it was read, during ${job.what} (HTTP 412); reading it again`);
       }
     }
   }
@@ -257,6 +265,7 @@ export class GoogleSource implements CalendarSource {
     start: { syncToken: string } | { timeMin: string },
   ): Promise<{ events: CalendarEvent[]; cursor: string }> {
     const events: CalendarEvent[] = [];
+    const copies = new Map<string, GoogleEvent>();
     let pageToken: string | undefined;
     for (;;) {
       // singleEvents false on both reads: the guide asks for the same parameters on full and
@@ -272,7 +281,12 @@ export class GoogleSource implements CalendarSource {
       const data = await this.send('events.list', calendarId, (options) => this.api.events.list(params, options));
       const page = this.parse(() => parseEventsPage(data), calendarId);
       if (page.timeZone) this.zones.set(calendarId, page.timeZone);
-      for (const item of page.items ?? []) events.push(this.map(item, calendarId, 'events.list'));
+      for (const item of page.items ?? []) {
+        events.push(this.map(item, calendarId, 'events.list'));
+        // Only what a write-back could start from: the organizer's live copy, with its etag.
+        if (item.organizer?.self === true && item.status !== 'cancelled' && item.etag) copies.set(item.id, item);
+        else copies.delete(item.id);
+      }
       if (page.nextPageToken) {
         if (page.nextPageToken === pageToken) {
           throw this.malformed(calendarId, 'Google events.list', 'nextPageToken', 'the same page token came back twice');
@@ -284,6 +298,7 @@ export class GoogleSource implements CalendarSource {
         throw this.malformed(calendarId, 'Google events.list', 'nextSyncToken', 'missing on the last page');
       }
       this.logger.debug({ calendarId, events: events.length }, 'Google calendar read');
+      this.fresh.replace(calendarId, copies);
       return { events, cursor: page.nextSyncToken };
     }
   }

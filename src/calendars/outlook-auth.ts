@@ -169,6 +169,12 @@ export class OutlookCredentials {
   private readonly scope: string;
   private readonly authority: string;
   private forceRefresh = false;
+  /**
+   * The token request under way. The engine reads several mailboxes at once, and msal's cache
+   * serves a token only once one has arrived: without this, the first reads of a process would
+   * each ask the authority (and each fetch its discovery document) for the same token.
+   */
+  private inFlight: ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']> | undefined;
 
   constructor(
     private readonly auth: OutlookAuthConfig,
@@ -213,10 +219,9 @@ export class OutlookCredentials {
   /** An access token for Graph; `mailbox` names the calendar a failure is reported for. */
   async token(mailbox: string): Promise<string> {
     const skipCache = this.forceRefresh;
-    this.network.lastFailure = undefined;
     let result;
     try {
-      result = await this.app.acquireTokenByClientCredential({ scopes: [this.scope], skipCache });
+      result = await (skipCache ? this.acquire(true) : (this.inFlight ??= this.acquire(false).finally(() => (this.inFlight = undefined))));
     } catch (err) {
       // Still forced: the retry must not take the cached token Graph has just refused.
       throw this.translate(err, mailbox);
@@ -225,6 +230,11 @@ export class OutlookCredentials {
     if (!result?.accessToken) throw new CalendarError(this.options.source, mailbox, `the authority ${this.authority} issued no access token`);
     registerSecret(result.accessToken);
     return result.accessToken;
+  }
+
+  private acquire(skipCache: boolean): ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']> {
+    this.network.lastFailure = undefined;
+    return this.app.acquireTokenByClientCredential({ scopes: [this.scope], skipCache });
   }
 
   /**

@@ -26,6 +26,11 @@ import { isStripped, type GraphEvent } from './outlook-event.js';
  *   engine could adopt. That costs one GET per changed event meetsync wrote to, instead of one
  *   per changed event. The one case it misses: an organizer who deletes our block by hand while
  *   meetsync's database is lost gets a new meeting instead of the old one adopted.
+ * - Nor is the stamp read for an event meetsync already holds a live meeting for (or whose
+ *   series it holds): the engine adopts by stamp only events it has lost track of (source.ts
+ *   ReadHints). Every PATCH meetsync makes changes the event, so the round after a write-back
+ *   returns each written event once more (event-delta.md: delta returns "updated" events); they
+ *   are all held, and cost nothing beyond the page they arrive on.
  */
 
 export type Role = 'single' | 'exception' | 'occurrence' | 'master';
@@ -44,6 +49,19 @@ export function carriesOurBlock(event: GraphEvent): boolean {
   return content.includes(HTML_BLOCK_BEGIN) || content.includes(BLOCK_START);
 }
 
+/**
+ * Whether the stamp of an item carrying our block could matter. Not on an attendee's copy: the
+ * stamp is written only on the organizer's copy (outlook.ts refuses any other), an extended
+ * property belongs to the item it was set on (extended-properties-overview.md), while the body,
+ * block and all, reaches every attendee's copy with the meeting update Graph sends on each PATCH
+ * of the organizer's event (PROVIDERS.md). Not on an event meetsync holds a live meeting for, nor
+ * on an instance of a series it holds (source.ts ReadHints).
+ */
+function mayCarryStamp(item: GraphEvent, holdsMeeting: (eventId: string) => boolean): boolean {
+  if (item.isOrganizer === false) return false;
+  return !holdsMeeting(item.id) && !(item.seriesMasterId && holdsMeeting(item.seriesMasterId));
+}
+
 export interface RoundPlan {
   /** Complete single events and exceptions, mapped as they came. */
   ready: GraphEvent[];
@@ -55,7 +73,11 @@ export interface RoundPlan {
   masters: string[];
 }
 
-export function planRound(items: readonly GraphEvent[]): RoundPlan {
+/**
+ * `holdsMeeting`: true when meetsync holds a live meeting for the event (source.ts ReadHints);
+ * without it every item carrying our block is read for its stamp.
+ */
+export function planRound(items: readonly GraphEvent[], holdsMeeting: (eventId: string) => boolean = () => false): RoundPlan {
   // Last copy wins, kept in the order the last copies arrived.
   const last = new Map<string, GraphEvent>();
   for (const item of items) {
@@ -76,7 +98,7 @@ export function planRound(items: readonly GraphEvent[]): RoundPlan {
     }
     if ((role === 'occurrence' || role === 'exception') && item.seriesMasterId) masters.add(item.seriesMasterId);
     if (role === 'occurrence' && item.seriesMasterId) continue;
-    if (isStripped(item) || carriesOurBlock(item)) plan.fetch.push(item.id);
+    if (isStripped(item) || (carriesOurBlock(item) && mayCarryStamp(item, holdsMeeting))) plan.fetch.push(item.id);
     else plan.ready.push(item);
   }
   plan.masters = [...masters];

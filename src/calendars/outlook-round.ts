@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { encodeCursor, planRound, roleOf } from './outlook-delta.js';
 import { parseDeltaPage, tombstone, type GraphEvent } from './outlook-event.js';
 import type { GraphTransport } from './outlook-graph.js';
-import type { ChangeSet } from './source.js';
+import type { ChangeSet, ReadHints } from './source.js';
 
 /**
  * Reads one calendarView/delta round of a mailbox: follows `@odata.nextLink` pages to the
@@ -19,6 +19,13 @@ export const PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"';
 /** Pages of one round before it is taken as a server that never ends it. */
 const MAX_PAGES = 10_000;
 
+/** An organizer's event as a round returned it, for the write-back after the read (fresh-copies.ts). */
+export interface OutlookCopy {
+  event: GraphEvent;
+  /** Read with a GET that expanded our stamp; a delta item never carries it (outlook-delta.ts). */
+  stampRead: boolean;
+}
+
 export interface RoundReader {
   source: string;
   /** The configured Graph origin: links Graph returns must stay on it. */
@@ -32,6 +39,8 @@ export interface RoundReader {
   fetchEvent(mailbox: string, eventId: string): Promise<GraphEvent | null>;
   map(event: GraphEvent, mailbox: string, call: string): CalendarEvent;
   parse<T>(mailbox: string, run: () => T): T;
+  /** Told, once the round is complete, the organizer copies it returned. */
+  keepCopies(mailbox: string, copies: Map<string, OutlookCopy>): void;
 }
 
 export interface RoundStart {
@@ -44,6 +53,7 @@ export interface RoundStart {
   series: string[];
   full: boolean;
   fullReason?: string;
+  hints?: ReadHints;
 }
 
 export async function readRound(reader: RoundReader, mailbox: string, start: RoundStart): Promise<ChangeSet> {
@@ -74,8 +84,9 @@ export async function readRound(reader: RoundReader, mailbox: string, start: Rou
     if (!last) throw malformed(reader, mailbox, '@odata.deltaLink', 'missing on the last page of the round');
     deltaLink = ownLink(reader, mailbox, last, '@odata.deltaLink');
   }
-  const resolved = await resolve(reader, mailbox, items, start.full ? [] : start.series);
+  const resolved = await resolve(reader, mailbox, items, start.full ? [] : start.series, start.hints);
   reader.logger.debug({ mailbox, items: items.length, events: resolved.events.length, full: start.full }, 'Outlook mailbox read');
+  reader.keepCopies(mailbox, resolved.copies);
   const cursor = encodeCursor({ deltaLink, from: start.from, to: start.to, series: resolved.series });
   return { events: resolved.events, cursor, full: start.full, ...(start.fullReason ? { fullReason: start.fullReason } : {}) };
 }
@@ -86,10 +97,22 @@ export async function readRound(reader: RoundReader, mailbox: string, start: Rou
  * too: a series deleted as a whole comes back only as `@removed` occurrence ids, and its meeting
  * is cancelled on the master's 404.
  */
-async function resolve(reader: RoundReader, mailbox: string, items: GraphEvent[], knownSeries: string[]): Promise<{ events: CalendarEvent[]; series: string[] }> {
-  const plan = planRound(items);
+async function resolve(
+  reader: RoundReader,
+  mailbox: string,
+  items: GraphEvent[],
+  knownSeries: string[],
+  hints: ReadHints | undefined,
+): Promise<{ events: CalendarEvent[]; series: string[]; copies: Map<string, OutlookCopy> }> {
+  const plan = planRound(items, hints ? (id) => hints.holdsMeeting(id) : undefined);
   const context = { source: reader.source, calendarId: mailbox };
   const out = new Map<string, CalendarEvent>();
+  const copies = new Map<string, OutlookCopy>();
+  // Only what a write-back could start from: the organizer's live copy, with its etag for If-Match.
+  const keep = (event: GraphEvent, stampRead: boolean): void => {
+    if (event.isOrganizer === true && event.isCancelled !== true && event['@odata.etag']) copies.set(event.id, { event, stampRead });
+    else copies.delete(event.id);
+  };
   const emit = (event: CalendarEvent): void => {
     out.delete(event.eventId);
     out.set(event.eventId, event);
@@ -105,10 +128,16 @@ async function resolve(reader: RoundReader, mailbox: string, items: GraphEvent[]
       return;
     }
     if ((role === 'occurrence' || role === 'exception') && event.seriesMasterId) masters.add(event.seriesMasterId);
-    if (role !== 'occurrence' || !event.seriesMasterId) emit(reader.map(event, mailbox, 'GET event'));
+    if (role !== 'occurrence' || !event.seriesMasterId) {
+      emit(reader.map(event, mailbox, 'GET event'));
+      keep(event, true);
+    }
   };
 
-  for (const item of plan.ready) emit(reader.map(item, mailbox, 'calendarView/delta'));
+  for (const item of plan.ready) {
+    emit(reader.map(item, mailbox, 'calendarView/delta'));
+    keep(item, false);
+  }
   await forEachLimited(reader.maxConcurrent, [...plan.fetch, ...plan.removed], async (id) => {
     const event = await reader.fetchEvent(mailbox, id);
     if (event) return route(event);
@@ -127,8 +156,9 @@ async function resolve(reader: RoundReader, mailbox: string, items: GraphEvent[]
     if (master.isCancelled === true) series.delete(id);
     else series.add(id);
     emit(reader.map(master, mailbox, 'GET event'));
+    keep(master, true);
   });
-  return { events: [...out.values()], series: [...series] };
+  return { events: [...out.values()], series: [...series], copies };
 }
 
 /** Runs `work` over `ids` with at most `limit` in flight; the first failure stops the rest. */

@@ -2,15 +2,16 @@ import type { CalendarEvent, JoinDetails, WriteBackResult } from '../domain/even
 import { CalendarError, ConfigError, MalformedResponseError, PreconditionFailedError, SyncTokenExpiredError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { BackoffOptions } from './backoff.js';
+import { FreshCopies } from './fresh-copies.js';
 import { planJoinClear, planJoinWrite } from './join-write.js';
 import { OutlookCredentials, type OutlookAuthConfig } from './outlook-auth.js';
 import { bodyWithBlock, bodyWithoutBlock } from './outlook-body.js';
 import { decodeCursor, roundMismatch } from './outlook-delta.js';
 import { STAMP_PROPERTY_ID, graphBodyOf, parseGraphEvent, stampValue, toCalendarEvent, type GraphEvent } from './outlook-event.js';
 import { GraphTransport } from './outlook-graph.js';
-import { PREFER, readRound, type RoundReader } from './outlook-round.js';
+import { PREFER, readRound, type OutlookCopy, type RoundReader } from './outlook-round.js';
 import type { RateLimit } from './request-rate.js';
-import type { CalendarSource, ChangeSet, SyncWindow } from './source.js';
+import type { CalendarSource, ChangeSet, ReadHints, SyncWindow } from './source.js';
 
 export type { OutlookAuthConfig } from './outlook-auth.js';
 
@@ -81,6 +82,8 @@ export class OutlookSource implements CalendarSource {
   private readonly maxConcurrent: number;
   private readonly configPath: string;
   private readonly reader: RoundReader;
+  /** The organizer copies the last round of each mailbox returned, for the write-back after it. */
+  private readonly fresh = new FreshCopies<OutlookCopy>();
 
   constructor(config: OutlookSourceConfig) {
     this.name = config.name;
@@ -125,6 +128,7 @@ export class OutlookSource implements CalendarSource {
       fetchEvent: (mailbox, eventId) => this.fetchEvent(mailbox, eventId),
       map: (event, mailbox, call) => this.map(event, mailbox, call),
       parse: (mailbox, run) => this.parse(mailbox, run),
+      keepCopies: (mailbox, copies) => this.fresh.replace(mailbox, copies),
     };
   }
 
@@ -133,22 +137,23 @@ export class OutlookSource implements CalendarSource {
     return { ...this.graph.stats, authorityRequests: this.credentials.authorityRequests };
   }
 
-  async readChanges(mailbox: string, cursor: string | null, window: SyncWindow): Promise<ChangeSet> {
-    if (!cursor) return this.fullRound(mailbox, window);
+  async readChanges(mailbox: string, cursor: string | null, window: SyncWindow, hints?: ReadHints): Promise<ChangeSet> {
+    this.fresh.drop(mailbox);
+    if (!cursor) return this.fullRound(mailbox, window, hints);
     const stored = decodeCursor(cursor);
-    if (!stored) return this.fullRound(mailbox, window, FULL_READ_REASON_FOREIGN);
+    if (!stored) return this.fullRound(mailbox, window, hints, FULL_READ_REASON_FOREIGN);
     if (new URL(stored.deltaLink).origin !== this.origin.origin) {
       // graphBaseUrl changed since: the old link is never followed (the token would go with it).
-      return this.fullRound(mailbox, window, `the stored delta link belongs to another Graph host than ${this.configPath}.graphBaseUrl; reading the window afresh`);
+      return this.fullRound(mailbox, window, hints, `the stored delta link belongs to another Graph host than ${this.configPath}.graphBaseUrl; reading the window afresh`);
     }
     const moved = roundMismatch(stored, window);
-    if (moved) return this.fullRound(mailbox, window, moved);
+    if (moved) return this.fullRound(mailbox, window, hints, moved);
     try {
-      return await readRound(this.reader, mailbox, { link: stored.deltaLink, from: stored.from, to: stored.to, series: stored.series, full: false });
+      return await readRound(this.reader, mailbox, { link: stored.deltaLink, from: stored.from, to: stored.to, series: stored.series, full: false, ...(hints ? { hints } : {}) });
     } catch (err) {
       if (!(err instanceof SyncTokenExpiredError)) throw err;
       this.logger.info({ mailbox }, 'Graph delta link expired; reading the window afresh');
-      return this.fullRound(mailbox, window, FULL_READ_REASON_EXPIRED);
+      return this.fullRound(mailbox, window, hints, FULL_READ_REASON_EXPIRED);
     }
   }
 
@@ -174,7 +179,7 @@ export class OutlookSource implements CalendarSource {
   }
 
   async writeJoinDetails(mailbox: string, eventId: string, details: JoinDetails): Promise<WriteBackResult> {
-    return this.patchOrganizerCopy(mailbox, eventId, { what: 'write join details', ifGone: 'throw' }, (event, current) => {
+    return this.patchOrganizerCopy(mailbox, eventId, { what: 'write join details', ifGone: 'throw', stampNeeded: false }, (event, current) => {
       const plan = planJoinWrite(current, details);
       if (!plan) return null;
       const patch: PatchBody = {};
@@ -186,7 +191,7 @@ export class OutlookSource implements CalendarSource {
   }
 
   async clearJoinDetails(mailbox: string, eventId: string): Promise<WriteBackResult> {
-    return this.patchOrganizerCopy(mailbox, eventId, { what: 'clear join details', ifGone: 'skip' }, (event, current) => {
+    return this.patchOrganizerCopy(mailbox, eventId, { what: 'clear join details', ifGone: 'skip', stampNeeded: true }, (event, current) => {
       const plan = planJoinClear(current);
       if (!plan) return null;
       const patch: PatchBody = {};
@@ -205,15 +210,24 @@ export class OutlookSource implements CalendarSource {
    * should the organizer edit the event meanwhile, Graph answers 412 ("A precondition provided
    * in the request (such as an if-match header) does not match", errors.md) and the event is
    * read again instead of their edit being overwritten.
+   *
+   * The event as this cycle's round returned it saves the GET (fresh-copies.ts): If-Match with
+   * its etag guards the PATCH just the same. A delta item carries no stamp (outlook-delta.ts);
+   * writing needs none (the stamp is written whatever it was, and an item without our block has
+   * none), but clearing must know whether to remove one, so it starts only from a GET's copy.
    */
   private async patchOrganizerCopy(
     mailbox: string,
     eventId: string,
-    job: { what: string; ifGone: 'throw' | 'skip' },
+    job: { what: string; ifGone: 'throw' | 'skip'; stampNeeded: boolean },
     plan: (event: GraphEvent, current: CalendarEvent) => PatchBody | null,
   ): Promise<WriteBackResult> {
-    for (let round = 1; ; round += 1) {
-      const event = await this.fetchEvent(mailbox, eventId);
+    const kept = this.fresh.take(mailbox, eventId);
+    let copy = kept && (kept.stampRead || !job.stampNeeded) ? kept.event : undefined;
+    // The rounds count reads: a PATCH from the round's copy that meets a 412 still gets its GET and one more try.
+    for (let round = copy ? 0 : 1; ; round += 1) {
+      const event = copy ?? (await this.fetchEvent(mailbox, eventId));
+      copy = undefined;
       if (!event || event.isCancelled === true) {
         if (job.ifGone === 'skip') return { changed: false };
         throw new CalendarError(this.name, mailbox, `cannot ${job.what}: event ${eventId} is ${event ? 'cancelled' : 'gone'}`, event ? undefined : 404);
@@ -246,11 +260,11 @@ export class OutlookSource implements CalendarSource {
     }
   }
 
-  private fullRound(mailbox: string, window: SyncWindow, reason?: string): Promise<ChangeSet> {
+  private fullRound(mailbox: string, window: SyncWindow, hints: ReadHints | undefined, reason?: string): Promise<ChangeSet> {
     const from = window.from.toISOString();
     const to = new Date(window.to.getTime() + this.slackMs).toISOString();
     const link = `${this.mailboxPath(mailbox)}/calendarView/delta?startDateTime=${from}&endDateTime=${to}`;
-    return readRound(this.reader, mailbox, { link, from, to, series: [], full: true, ...(reason ? { fullReason: reason } : {}) });
+    return readRound(this.reader, mailbox, { link, from, to, series: [], full: true, ...(hints ? { hints } : {}), ...(reason ? { fullReason: reason } : {}) });
   }
 
   /** GET of one event with our stamp; null only when Graph says the item does not exist. */

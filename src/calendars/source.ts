@@ -6,6 +6,16 @@ export interface SyncWindow {
   to: Date;
 }
 
+/** What the engine knows of a calendar before it reads it, so that an adapter can skip reads it needs only for events new to meetsync. */
+export interface ReadHints {
+  /**
+   * True when meetsync holds a live meeting for this event (a mapping being created or active).
+   * Its stamp then decides nothing: the engine looks at a stamp only for an event it has no live
+   * meeting for (plan.ts, adopting an event whose mapping was lost).
+   */
+  holdsMeeting(eventId: string): boolean;
+}
+
 /** What one read of a calendar returned. */
 export interface ChangeSet {
   /** Events created, changed or deleted since the cursor (all events on a full read). */
@@ -34,9 +44,10 @@ export interface CalendarSource {
   /**
    * Reads what changed in one calendar since `cursor` (null = full read). Follows every page.
    * An expired cursor is handled inside: the adapter reads fully and says so in `full`/`fullReason`.
-   * Throws CalendarAuthError for a broken credential, CalendarError otherwise.
+   * Throws CalendarAuthError for a broken credential, CalendarError otherwise. Without `hints`
+   * every event's stamp is read.
    */
-  readChanges(calendarId: string, cursor: string | null, window: SyncWindow): Promise<ChangeSet>;
+  readChanges(calendarId: string, cursor: string | null, window: SyncWindow, hints?: ReadHints): Promise<ChangeSet>;
 
   /**
    * A read that changes nothing and moves no cursor, as cheap as the provider allows (one item):

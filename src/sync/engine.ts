@@ -11,7 +11,7 @@ import { execute, writeBack, type MeetingDefaults } from './execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { provisionOrganizer, refreshOrganizers, type ProvisioningSettings } from './organizers.js';
 import { PENDING_DEFAULTS, resolvePending, type PendingTimings } from './pending.js';
-import { plan, unknownOrganizers } from './plan.js';
+import { isLive, plan, unknownOrganizers } from './plan.js';
 import { DEFAULT_READ_CONCURRENCY, ReadAhead, type CalendarRead } from './read-ahead.js';
 import { mappingEndsBy } from '../domain/mapping-end.js';
 import { countAll, detailOf, dryOutcome, emptyCounts, recordOutcome, type CalendarResult, type CycleReport } from './report.js';
@@ -153,6 +153,7 @@ export class SyncEngine {
         now: this.now,
         cursorOf: (calendarId) => store.calendarState(source.name, calendarId).cursor ?? null,
         windowAt: (at) => ({ from: this.windowStart(at), to: new Date(at.getTime() + settings.window.futureDays * 86_400_000) }),
+        hintsOf: (calendarId) => ({ holdsMeeting: (eventId) => isLive(store.mapping({ source: source.name, calendarId, eventId })) }),
       }),
     );
     try {

@@ -71,6 +71,11 @@ function unknownOrganizerReason(event: CalendarEvent, input: PlanInput): string 
   return `organizer ${who} has no platform user in ${where}: create one with 'meetsync accounts create' or enable webMeeting.provisioning`;
 }
 
+/** A mapping whose meeting is being created or is held: the event's stamp then decides nothing. */
+export function isLive(mapping: Mapping | undefined): boolean {
+  return mapping?.state === 'active' || mapping?.state === 'creating';
+}
+
 /**
  * Decides, for each event read from one calendar, what to do. Pure: no I/O, no clock but
  * `input.now`. Deletion needs positive proof: only an event the provider reports as cancelled,
@@ -78,7 +83,7 @@ function unknownOrganizerReason(event: CalendarEvent, input: PlanInput): string 
  */
 export function plan(input: PlanInput): SyncAction[] {
   const byKey = new Map(input.mappings.map((m) => [keyOf(m), m]));
-  const live = (m: Mapping | undefined) => (m && (m.state === 'active' || m.state === 'creating') ? m : undefined);
+  const live = (m: Mapping | undefined) => (isLive(m) ? m : undefined);
   const actions: SyncAction[] = [];
 
   for (const event of input.events) {

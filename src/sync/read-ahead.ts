@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { CalendarSource, ChangeSet, SyncWindow } from '../calendars/source.js';
+import type { CalendarSource, ChangeSet, ReadHints, SyncWindow } from '../calendars/source.js';
 
 /** How many calendars of one source are read at once, unless the source's config says. */
 export const DEFAULT_READ_CONCURRENCY = 8;
@@ -21,6 +21,8 @@ export interface ReadAheadOptions {
   /** The cursor stored for a calendar (null: read it fully). */
   cursorOf: (calendarId: string) => string | null;
   windowAt: (startedAt: Date) => SyncWindow;
+  /** What the engine knows of a calendar, handed to its read. */
+  hintsOf?: (calendarId: string) => ReadHints;
 }
 
 /**
@@ -77,7 +79,7 @@ export class ReadAhead {
   private async read(calendarId: string): Promise<CalendarRead> {
     const startedAt = this.options.now();
     try {
-      const changes = await this.source.readChanges(calendarId, this.options.cursorOf(calendarId), this.options.windowAt(startedAt));
+      const changes = await this.source.readChanges(calendarId, this.options.cursorOf(calendarId), this.options.windowAt(startedAt), this.options.hintsOf?.(calendarId));
       return { startedAt, ok: true, changes };
     } catch (error) {
       return { startedAt, ok: false, error };

@@ -249,6 +249,46 @@ describe('GoogleSource against the Google simulator', () => {
     expect(description.split(BLOCK_START)).toHaveLength(2);
   });
 
+  it('writes back right after a read with one PATCH and no GET: If-Match carries the etag the read returned', async () => {
+    const { sim, source } = await start('oauth');
+    const created = sim.userInsert(ORGANIZER, { summary: 'Fresh', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' } });
+    const read = (await source.readChanges(ORGANIZER, null, window)).events.find((e) => e.eventId === created.id)!;
+    const eventGets = () => sim.server.received('GET').filter((r) => r.path.endsWith(`/events/${created.id}`)).length;
+
+    const result = await source.writeJoinDetails(ORGANIZER, created.id, details);
+
+    expect(eventGets()).toBe(0);
+    const patches = sim.server.received('PATCH');
+    expect(patches).toHaveLength(1);
+    expect(patches[0]!.headers['if-match']).toBe(read.etag);
+    const stored = sim.getEvent(ORGANIZER, created.id)!;
+    expect(result).toEqual({ changed: true, etag: stored.etag });
+    expect(stored.description!.split(BLOCK_START)).toHaveLength(2);
+    expect(stored.extendedProperties?.private).toMatchObject({ meetsyncMeetingId: 'mtg-1' });
+    // The read's copy serves one write-back: a later one (new details, no read between) reads the event first.
+    await source.writeJoinDetails(ORGANIZER, created.id, { ...details, meetingId: 'mtg-2' });
+    expect(eventGets()).toBe(1);
+    expect(sim.server.received('PATCH')).toHaveLength(2);
+  });
+
+  it('keeps an edit made between the read and the write-back: the PATCH from the read gets 412, the event is read again and written on top', async () => {
+    const statuses: number[] = [];
+    const { sim, source } = await start('oauth', {}, { onResponded: (req, status) => void (req.method === 'PATCH' && statuses.push(status)) });
+    const created = sim.userInsert(ORGANIZER, { summary: 'Race', location: '', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' } });
+    await source.readChanges(ORGANIZER, null, window);
+    sim.userPatch(ORGANIZER, created.id, { description: 'Edited after the read', location: 'Room 4' });
+
+    const result = await source.writeJoinDetails(ORGANIZER, created.id, details);
+
+    expect(result.changed).toBe(true);
+    expect(statuses).toEqual([412, 200]);
+    expect(sim.server.received('GET').filter((r) => r.path.endsWith(`/events/${created.id}`))).toHaveLength(1);
+    const stored = sim.getEvent(ORGANIZER, created.id)!;
+    expect(stored.description!.startsWith('Edited after the read\n\n')).toBe(true);
+    expect(stored.description!.split(BLOCK_START)).toHaveLength(2);
+    expect(stored.location).toBe('Room 4');
+  });
+
   it('clears with one PATCH carrying If-Match, sendUpdates=none, only the changed fields and null for our private keys', async () => {
     const { sim, source } = await start('oauth');
     const created = sim.userInsert(ORGANIZER, {

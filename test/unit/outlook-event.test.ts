@@ -66,6 +66,26 @@ describe('Graph calendarView/delta pages (delta-query-events.md samples)', () =>
     expect(round.ready).toEqual([]);
   });
 
+  it("reads the stamp of an item carrying our block only when it could decide something: an organizer's event meetsync holds no meeting for", () => {
+    const withBlock = (id: string, extra: Record<string, unknown>) =>
+      parseGraphEvent({
+        id, type: 'singleInstance', isOrganizer: true, subject: 'Review', categories: [], body: bodyWithBlock({ contentType: 'html', content: '<html><body>Agenda</body></html>' }, details),
+        start: { dateTime: '2030-01-10T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2030-01-10T10:00:00', timeZone: 'UTC' }, ...extra,
+      });
+    const items = [
+      withBlock('lost', {}),
+      withBlock('held', {}),
+      withBlock('attendee-copy', { isOrganizer: false }),
+      withBlock('exception-of-held', { type: 'exception', seriesMasterId: 'held-series' }),
+    ];
+    const holds = (id: string) => id === 'held' || id === 'held-series';
+
+    expect(planRound(items, holds).fetch).toEqual(['lost']);
+    expect(planRound(items, holds).ready.map((e) => e.id)).toEqual(['held', 'attendee-copy', 'exception-of-held']);
+    // Without hints every organizer item with our block is read (the attendee's copy never is).
+    expect(planRound(items).fetch).toEqual(['lost', 'held', 'exception-of-held']);
+  });
+
   it('the next round: @removed is looked up, never mapped as a cancellation by itself', () => {
     const next = parseDeltaPage(fixture('calendarview-delta-nextround-removed.json'));
     const [removed, added] = next.value;
