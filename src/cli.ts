@@ -2,27 +2,22 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { App } from './app.js';
-import { configNamed, loadConfig } from './config/load.js';
-import { PAID_UNTIL_HELP, parsePaidUntil, resolvePaidUntil } from './config/paid-until.js';
+import { PAID_UNTIL_HELP } from './config/paid-until-help.js';
 import type { Config } from './config/schema.js';
 import type { ActionKind } from './domain/action.js';
 import { ConfigError, describeError, MeetsyncError, UsageError } from './domain/errors.js';
 import { escapeRawControls, printable } from './domain/printable.js';
 import { scrub } from './domain/redact.js';
-import { createLogger, type Logger } from './log.js';
-import { withCycleLock } from './daemon/lock.js';
-import { runDaemon } from './daemon/run.js';
-import { REPORT_FORMATS, renderReport, type ReportFormat } from './reconcile/render.js';
-import { summaryLine } from './reconcile/render-text.js';
-import { writeReportFile } from './reconcile/report-files.js';
-import { reconcilableOrganizers } from './reconcile/reconcile.js';
-import { runReconciliation, scheduledReconciliation } from './reconcile/run.js';
-import { configuredCalendars } from './shard/ownership.js';
-import { buildStatus, renderStatus, statusNeedsAttention } from './status.js';
-import { Store } from './store/store.js';
+import type { Logger } from './log.js';
+import { REPORT_FORMATS, type ReportFormat } from './reconcile/formats.js';
+import type { Store } from './store/store.js';
 import type { CalendarResult, CycleReport } from './sync/engine.js';
-import { startProgress } from './progress.js';
-import { provisionOrganizer, refreshOrganizers } from './sync/organizers.js';
+
+/*
+ * Cost: every module a command needs is imported inside that command, so `meetsync --help`
+ * loads commander and little else, and `status` no engine, adapter or report renderer.
+ */
+const loadConfig = async (...args: Parameters<typeof import('./config/load.js').loadConfig>) => (await import('./config/load.js')).loadConfig(...args);
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -47,8 +42,9 @@ const out = (io: CliIo, text: string) => emit(io.stdout, `${scrub(text)}\n`);
 const outJson = (io: CliIo, value: unknown, indent?: number) => out(io, escapeRawControls(JSON.stringify(value, null, indent)));
 const complain = (io: CliIo, text: string) => emit(io.stderr, `${text}\n`);
 
-function loggerFor(io: CliIo, config: Config | undefined, json: boolean | undefined): Logger {
+async function loggerFor(io: CliIo, config: Config | undefined, json: boolean | undefined): Promise<Logger> {
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
+  const { createLogger } = await import('./log.js');
   return createLogger({ level: config?.log.level ?? 'info', pretty: tty && !json, destination: io.stderr });
 }
 
@@ -58,12 +54,12 @@ async function createPlatform(config: Config, logger: Logger) {
 }
 
 async function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (app: App) => Promise<T>): Promise<T> {
-  const { config } = loadConfig(opts.config, io.env, io.cwd);
+  const { config } = await loadConfig(opts.config, io.env, io.cwd);
   // A dry run writes nothing anywhere, not even a new empty database.
   if (opts.dryRun && !existsSync(config.database)) config.database = ':memory:';
   // The engine and the adapters are loaded here, not at start: `--help` and `status` need none of them.
   const { createApp } = await import('./app.js');
-  const app = await createApp(config, loggerFor(io, config, opts.json), { readOnly: Boolean(opts.dryRun) });
+  const app = await createApp(config, await loggerFor(io, config, opts.json), { readOnly: Boolean(opts.dryRun) });
   return fn(app).finally(() => app.close());
 }
 
@@ -74,11 +70,12 @@ async function withStore<T>(
   fn: (ctx: { config: Config; store: Store; logger: Logger; noDatabase: boolean }) => Promise<T>,
   options: { create: boolean } = { create: true },
 ): Promise<T> {
-  const { config } = loadConfig(opts.config, io.env, io.cwd);
-  const logger = loggerFor(io, config, opts.json);
+  const { config } = await loadConfig(opts.config, io.env, io.cwd);
+  const logger = await loggerFor(io, config, opts.json);
   // A command that only reads must not create the database (nor its folder) it reports on: an
   // empty one in memory stands in for it.
   const noDatabase = !options.create && config.database !== ':memory:' && !existsSync(config.database);
+  const { Store } = await import('./store/store.js');
   const store = Store.open(noDatabase ? ':memory:' : config.database);
   try {
     return await fn({ config, store, logger, noDatabase });
@@ -134,6 +131,8 @@ function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): 
 /** `meetsync run`: the daemon, with health/metrics when configured, until SIGTERM or SIGINT. */
 async function runService(io: CliIo, opts: GlobalOptions & { allowMassCancel?: boolean }): Promise<void> {
   await withApp(io, opts, async (app) => {
+    const { scheduledReconciliation } = await import('./reconcile/run.js');
+    const { runDaemon } = await import('./daemon/run.js');
     const reconcile = app.config.reconcile && { schedule: app.config.reconcile.schedule, run: () => scheduledReconciliation(app) };
     // Health, metrics and the status page only when asked for: prom-client is loaded then only.
     const monitor = app.config.http ? await (await import('./daemon/monitor.js')).startMonitor(app, app.config.http.listen) : undefined;
@@ -181,6 +180,8 @@ export function buildProgram(io: CliIo): Command {
       await withApp(io, opts, async (app) => {
         // Many calendars (a first full sync reads each fully): a bar on a terminal, a log line per calendar otherwise.
         const total = app.sources.reduce((n, s) => n + s.calendars.length, 0);
+        const { startProgress } = await import('./progress.js');
+        const { withCycleLock } = await import('./daemon/lock.js');
         const progress = total >= PROGRESS_MIN_CALENDARS && !opts.json ? await startProgress({ what: 'syncing calendars', total, stream: io.stdout, logger: app.logger }) : undefined;
         const onCalendar = progress ? { onCalendar: (c: CalendarResult, i: number, n: number) => progress.step(`${c.source}/${c.calendarId}`, c.ok, i, n) } : {};
         const cycle = () => app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel), ...onCalendar }).finally(() => progress?.stop());
@@ -208,6 +209,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--allow-mass-cancel', 'let cycles cancel more meetings than the safety limit')
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
+      const { configNamed } = await import('./config/load.js');
       if (configNamed(opts.config, io.env, io.cwd)) return runService(io, opts);
       const note = 'No config found (no --config, no $MEETSYNC_CONFIG, no ./meetsync.yaml here): running the demo instead of the service.';
       // With --json standard output is the demo's result alone.
@@ -237,14 +239,19 @@ export function buildProgram(io: CliIo): Command {
       const format = (opts.format ?? (opts.json ? 'json' : 'text')) as ReportFormat;
       if (!REPORT_FORMATS.includes(format)) throw new UsageError(`--format ${opts.format}: must be one of ${REPORT_FORMATS.join(', ')}`);
       if (!opts.repair && (opts.dryRun || opts.deleteOrphans)) throw new UsageError(`--${opts.dryRun ? 'dry-run' : 'delete-orphans'} needs --repair`);
-      const { config } = loadConfig(opts.config, io.env, io.cwd);
+      const { config } = await loadConfig(opts.config, io.env, io.cwd);
       if (config.database !== ':memory:' && !existsSync(config.database)) {
         throw new MeetsyncError(`no database yet at ${config.database}: run 'meetsync sync' first; there is nothing to reconcile`);
       }
       const { createApp } = await import('./app.js');
       // Only a repair changes anything; a report or a dry run leaves the database as it was.
-      const app = await createApp(config, loggerFor(io, config, opts.json || format === 'json'), { readOnly: !opts.repair || Boolean(opts.dryRun) });
+      const app = await createApp(config, await loggerFor(io, config, opts.json || format === 'json'), { readOnly: !opts.repair || Boolean(opts.dryRun) });
       try {
+        const { reconcilableOrganizers } = await import('./reconcile/reconcile.js');
+        const { runReconciliation } = await import('./reconcile/run.js');
+        const { renderReport } = await import('./reconcile/render.js');
+        const { summaryLine } = await import('./reconcile/render-text.js');
+        const { writeReportFile } = await import('./reconcile/report-files.js');
         const organizer = opts.organizer?.toLowerCase();
         if (organizer !== undefined && !reconcilableOrganizers(app.store).includes(organizer)) {
           throw new UsageError(`--organizer ${opts.organizer}: not an organizer meetsync knows (see 'meetsync organizers')`);
@@ -278,6 +285,8 @@ export function buildProgram(io: CliIo): Command {
         io,
         opts,
         async ({ config, store, noDatabase }) => {
+          const { configuredCalendars } = await import('./shard/ownership.js');
+          const { buildStatus, renderStatus, statusNeedsAttention } = await import('./status.js');
           const configured = configuredCalendars(config);
           const report = buildStatus(store, configured);
           if (opts.json) outJson(io, report, 2);
@@ -318,6 +327,8 @@ export function buildProgram(io: CliIo): Command {
     .action(async (_o, cmd: Command) => {
       const opts = globals<{ email: string; first: string; last: string; type: string; language: string; paidUntil?: string; sendPassword: boolean }>(cmd);
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.email)) throw new UsageError(`--email ${opts.email}: not an email address`);
+      const { parsePaidUntil, resolvePaidUntil } = await import('./config/paid-until.js');
+      const { provisionOrganizer } = await import('./sync/organizers.js');
       if (opts.paidUntil !== undefined && !parsePaidUntil(opts.paidUntil)) throw new UsageError(`--paid-until ${opts.paidUntil}: must be ${PAID_UNTIL_HELP}`);
       await withStore(io, opts, async ({ config, store, logger }) => {
         const platform = await createPlatform(config, logger);
@@ -351,6 +362,7 @@ export function buildProgram(io: CliIo): Command {
       const opts = globals<{ refresh?: boolean }>(cmd);
       await withStore(io, opts, async ({ config, store, logger }) => {
         if (opts.refresh) {
+          const { refreshOrganizers } = await import('./sync/organizers.js');
           const { failures } = await refreshOrganizers(await createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
           for (const f of failures) complain(io, `meetsync: account ${f.accountId} could not be read: ${scrub(f.error)}`);
           if (failures.length > 0) process.exitCode = 1;

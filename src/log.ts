@@ -1,5 +1,5 @@
 import { pino, type Logger as PinoLogger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { escapeRawControls, printable } from './domain/printable.js';
 import { scrub, scrubDeep } from './domain/redact.js';
 
@@ -66,6 +66,9 @@ export function createLogger(options: LogOptions = {}): Logger {
  * in a record as they are, escape sequences included.
  */
 function prettyStream(destination: NodeJS.WritableStream): { write(line: string): void } {
+  // Loaded only for a terminal (pino-pretty is a CommonJS package): logs to a pipe or a file, and
+  // every service, never pay for it.
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   const format = prettyFactory({ colorize: false, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
   return { write: (line: string) => destination.write(printable(format(scrub(line)))) };
 }

@@ -1,3 +1,4 @@
+import { PAID_UNTIL_HELP } from './paid-until-help.js';
 import { DateTime, Duration } from 'luxon';
 import { z } from 'zod';
 
@@ -35,7 +36,7 @@ export function resolvePaidUntil(text: string, now: Date): Date {
   return DateTime.fromJSDate(now, { zone: 'utc' }).plus(parsed.duration).toJSDate();
 }
 
-export const PAID_UNTIL_HELP = 'a duration from the moment the account is created, such as P1Y, P6M or 365d, or an ISO-8601 UTC instant such as 2027-12-31T00:00:00Z';
+export { PAID_UNTIL_HELP };
 
 export const paidUntilSchema = z
   .string()

@@ -9,8 +9,8 @@ import { renderText } from './render-text.js';
  * (documented in the README, `version: 1`).
  */
 
-export const REPORT_FORMATS = ['text', 'json', 'csv', 'html'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+import type { ReportFormat } from './formats.js';
+export { REPORT_FORMATS, type ReportFormat } from './formats.js';
 
 export function renderReport(report: ReconcileReport, format: ReportFormat): string {
   switch (format) {
