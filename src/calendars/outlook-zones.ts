@@ -1,5 +1,5 @@
-import { IANAZone } from 'luxon';
 import windowsIana from 'windows-iana';
+import { isIanaZone } from '../domain/zones.js';
 
 /**
  * Time zone names as Microsoft Graph writes them, turned into IANA names.
@@ -26,6 +26,6 @@ export function ianaZoneOf(name: string | null | undefined): string | undefined 
   const trimmed = name?.trim();
   if (!trimmed || UNNAMED.has(trimmed.toLowerCase())) return undefined;
   // IANA first: "UTC" is both, and an IANA name must not go through the Windows table.
-  if (IANAZone.isValidZone(trimmed)) return trimmed;
-  return windowsIana.findIana(trimmed).find((zone) => IANAZone.isValidZone(zone));
+  if (isIanaZone(trimmed)) return trimmed;
+  return windowsIana.findIana(trimmed).find((zone) => isIanaZone(zone));
 }

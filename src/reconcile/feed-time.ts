@@ -1,6 +1,7 @@
 import ICAL from 'ical.js';
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
 import windowsIana from 'windows-iana';
+import { isIanaZone } from '../domain/zones.js';
 import { quoted } from '../domain/printable.js';
 
 /**
@@ -37,8 +38,8 @@ export type FeedZones = ReadonlyMap<string, ICAL.Timezone>;
 const DISPLAY_OFFSET = /^\((?:UTC|GMT)\s*([+-])(\d{1,2}):?(\d{2})\)/i;
 
 function ianaFor(tzid: string): string | undefined {
-  if (IANAZone.isValidZone(tzid)) return tzid;
-  return windowsIana.findIana(tzid).find((zone) => IANAZone.isValidZone(zone));
+  if (isIanaZone(tzid)) return tzid;
+  return windowsIana.findIana(tzid).find((zone) => isIanaZone(zone));
 }
 
 /** Reads DTSTART/DTEND-like `prop`. Throws when its value cannot be read at all. */

@@ -9,7 +9,8 @@
  * Pure: no I/O, never throws; a rule we cannot read or express comes back as a reason.
  */
 import ICAL from 'ical.js';
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
+import { isIanaZone } from '../domain/zones.js';
 import type { Recurrence } from '../domain/meeting.js';
 
 export type RecurrenceMapping =
@@ -313,7 +314,7 @@ function shapeOf(rule: Rule, start: DateTime): Result<Shape> {
 
 function readSeries(lines: readonly string[], firstStartUtc: string, timeZone: string | undefined): Result<Series> {
   const zone = timeZone || 'UTC'; // '' from an adapter means no zone, like undefined
-  if (!IANAZone.isValidZone(zone)) return fail(`has the time zone "${zone}", which is not an IANA zone name: set a standard time zone on the event`);
+  if (!isIanaZone(zone)) return fail(`has the time zone "${zone}", which is not an IANA zone name: set a standard time zone on the event`);
   const start = DateTime.fromISO(firstStartUtc, { zone });
   if (!start.isValid) return fail(`has a start "${firstStartUtc}" that is not an ISO date-time: re-save the event in the calendar`);
   const series: Series = { start, rules: [], exdates: [], rdates: [], hasExrule: false };
@@ -381,7 +382,7 @@ function readRule(value: string, zone: string): Rule | string {
  */
 function readDates(params: Map<string, string>, value: string, start: DateTime): DateTime[] | undefined {
   const tzid = params.get('TZID');
-  const zone = tzid && IANAZone.isValidZone(tzid) ? tzid : (start.zoneName ?? 'UTC');
+  const zone = tzid && isIanaZone(tzid) ? tzid : (start.zoneName ?? 'UTC');
   const dates: DateTime[] = [];
   for (const item of value.split(',')) {
     const text = item.trim().toUpperCase().split('/')[0] ?? ''; // an RDATE PERIOD counts by its start
