@@ -188,8 +188,11 @@ describe('crash campaign: meetsync sync SIGKILLed inside its cycles', () => {
       if (rng.chance(0.25) && creatingCount() > 0) letGracePass();
       const plan = prepare(nextPoint(), timerSpanMs);
       const run = await h.cycle(plan);
-      if (run.killedAt) {
-        expect(run.result.signal, `${run.killedAt}: ${run.result.stderr.slice(-500)}`).toBe('SIGKILL');
+      // A kill sent as the process was already ending on its own (a timer at the very end of a
+      // short cycle: it exited before the signal was delivered) is no kill: the cycle ran clean.
+      const killed = run.killedAt !== undefined && run.result.signal === 'SIGKILL';
+      if (run.killedAt && !killed) expect(run.result.signal, `${run.killedAt}: ${run.result.stderr.slice(-500)}`).toBeNull();
+      if (killed && run.killedAt) {
         perPoint[plan.point] += 1;
         const where = plan.point === 'timer' ? 'timer: a random instant' : `${plan.point}: ${run.killedAt}`;
         kills.set(where, (kills.get(where) ?? 0) + 1);
