@@ -76,11 +76,34 @@ function takeOverTransport(client: AuthClient, tokenUrl: string | undefined, log
       return options;
     },
   });
+  // A 2xx token answer whose body is not the JSON object RFC 6749 section 5.1 requires (cut
+  // short, or not JSON at all): gaxios hands the text over as a string, and google-auth-library
+  // then fails on it with a TypeError ("Cannot create property 'refresh_token' on string") that
+  // says nothing useful. Refuse it here, as a transient failure the adapter's backoff retries.
+  client.transporter.interceptors.response.add({
+    resolved: async (response) => {
+      const data: unknown = response.data;
+      if (typeof data !== 'object' || data === null || typeof (data as { access_token?: unknown }).access_token !== 'string') {
+        throw new UnreadableTokenAnswer(response.status, typeof data === 'string' ? 'not a JSON object' : 'no access_token');
+      }
+      return response;
+    },
+  });
   client.on('tokens', (tokens) => {
     registerSecret(tokens.access_token);
     registerSecret(tokens.id_token);
     logger.debug({ calendarId, expiresAt: tokens.expiry_date }, 'Google access token issued');
   });
+}
+
+/** A token answer that arrived whole enough to be read but holds no token (see takeOverTransport). */
+class UnreadableTokenAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: string,
+  ) {
+    super(`HTTP ${status} with a body that is ${problem}`);
+  }
 }
 
 export class GoogleCredentials {
@@ -195,6 +218,16 @@ export class GoogleCredentials {
    */
   private translate(err: unknown, calendarId: string): unknown {
     if (err instanceof CalendarAuthError || err instanceof CalendarError) return err;
+    if (err instanceof UnreadableTokenAnswer) {
+      const grant = this.auth.type === 'oauth' ? 'OAuth refresh-token grant' : 'service-account JWT grant';
+      return new CalendarError(
+        this.options.source,
+        calendarId,
+        `Google token endpoint (${grant} for ${calendarId}) answered ${err.message}; retried, then again next cycle`,
+        undefined,
+        { cause: err },
+      );
+    }
     const failure = googleFailureOf(err);
     if (!failure) return err;
     const { source, configPath } = this.options;

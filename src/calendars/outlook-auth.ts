@@ -10,6 +10,7 @@ import {
 import { CalendarAuthError, CalendarError, TimeoutError } from '../domain/errors.js';
 import { registerSecret, scrub } from '../domain/redact.js';
 import type { Logger } from '../log.js';
+import { parseRetryAfter } from './backoff.js';
 import { accessHint } from './outlook-failure.js';
 
 /**
@@ -89,12 +90,31 @@ interface AuthorityFailure {
   status?: number;
   error?: string;
   description?: string;
+  /** The Retry-After of a busy answer. */
+  retryAfterMs?: number;
 }
 
 /** Failure codes of our network client, raised as msal AuthErrors so msal passes them through. */
 const TIMEOUT = 'meetsync_request_timeout';
 const NO_ANSWER = 'meetsync_no_answer';
 const FOREIGN_HOST = 'meetsync_foreign_host';
+const BUSY = 'meetsync_authority_busy';
+
+/**
+ * The authority answered 429 or 5xx: transient, retried by the adapter's backoff after
+ * `retryAfterMs` when the authority said how long to wait.
+ */
+export class AuthorityBusyError extends CalendarError {
+  constructor(
+    source: string,
+    mailbox: string,
+    message: string,
+    status: number | undefined,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(source, mailbox, message, status);
+  }
+}
 
 class GuardedNetworkClient implements INetworkModule {
   lastFailure: AuthorityFailure | undefined;
@@ -158,6 +178,17 @@ class GuardedNetworkClient implements INetworkModule {
         ...(typeof fields.error === 'string' ? { error: fields.error } : {}),
         ...(typeof fields.error_description === 'string' ? { description: fields.error_description.split('\n')[0] ?? '' } : {}),
       };
+      // A busy authority (429, 5xx) is not shown to msal: msal would remember it as a throttle
+      // and refuse every token request for the Retry-After it names, or for 60 s when it names
+      // none (msal-common network/ThrottlingUtils.ts postProcess, DEFAULT_THROTTLE_TIME_SECONDS),
+      // so one transient 503 at a token renewal would fail every mailbox's read for a minute
+      // whatever the backoff does. The adapter's backoff is the one place that retries, and it
+      // waits the Retry-After the authority sent.
+      if (status === 429 || status >= 500) {
+        const retryAfterMs = parseRetryAfter(headers['retry-after']);
+        if (retryAfterMs !== undefined) this.lastFailure.retryAfterMs = retryAfterMs;
+        throw new AuthError(BUSY, '', `${method} ${shown}: HTTP ${status}${this.lastFailure.description ? ` (${this.lastFailure.description})` : ''}`);
+      }
     }
     return { status, headers, body: body as T };
   }
@@ -256,6 +287,15 @@ export class OutlookCredentials {
     if (code === TIMEOUT || failure?.error === TIMEOUT) {
       const cause = new TimeoutError(`token request to ${this.authority} (client credentials for ${mailbox})`, this.options.timeoutMs);
       return new CalendarError(source, mailbox, cause.message, undefined, { cause });
+    }
+    if (code === BUSY) {
+      return new AuthorityBusyError(
+        source,
+        mailbox,
+        `token request to ${this.authority} failed: the authority is busy (${scrub(err.errorMessage)})`,
+        status,
+        failure?.retryAfterMs,
+      );
     }
     if (code === FOREIGN_HOST || failure?.error === FOREIGN_HOST) {
       return authFailure(

@@ -10,7 +10,7 @@ import { CalendarAuthError, CalendarError } from '../domain/errors.js';
 import { describeError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import { withBackoff, type BackoffOptions, type RetryVerdict } from './backoff.js';
-import type { OutlookCredentials } from './outlook-auth.js';
+import { AuthorityBusyError, type OutlookCredentials } from './outlook-auth.js';
 import { UserRateLimits, type RateLimit } from './request-rate.js';
 import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFailure } from './outlook-failure.js';
 
@@ -205,6 +205,7 @@ export class GraphTransport {
   private verdict(err: unknown): RetryVerdict {
     if (err instanceof CalendarAuthError) return { retry: false };
     // outlook-auth.ts turns only retryable token failures (5xx, 429, no answer) into a plain CalendarError.
+    if (err instanceof AuthorityBusyError && err.retryAfterMs !== undefined) return { retry: true, retryAfterMs: err.retryAfterMs };
     if (err instanceof CalendarError) return { retry: true };
     if (!(err instanceof FailedCall) || !err.failure || !isRetryable(err.failure)) return { retry: false };
     const { retryAfterMs } = err.failure;

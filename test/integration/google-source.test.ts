@@ -373,6 +373,22 @@ describe('GoogleSource against the Google simulator', () => {
     expect(source.stats.retries).toBe(1);
   });
 
+  it.each(['oauth', 'serviceAccount'] as const)('retries a token answer cut short, and says so in plain words when it stays cut (%s)', async (auth) => {
+    const { sim, source } = await start(auth);
+    sim.server.inject({ kind: 'malformed', method: 'POST', pathIncludes: '/token' });
+
+    await expect(source.readChanges(ORGANIZER, null, window)).resolves.toMatchObject({ full: true });
+    expect(sim.server.received('POST', '/token')).toHaveLength(2);
+    expect(source.stats.retries).toBe(1);
+
+    sim.expireAccessTokens();
+    sim.server.inject({ kind: 'malformed', method: 'POST', pathIncludes: '/token', count: 100 });
+    const error = await source.readChanges(ATTENDEE, null, window).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CalendarError);
+    expect((error as Error).message).toMatch(/Google token endpoint .* answered HTTP 200 with a body that is not a JSON object/);
+    expect((error as Error).message).not.toMatch(/refresh_token|TypeError|access_token/);
+  });
+
   it('turns a revoked refresh token into a CalendarAuthError that says what to do and hides the token', async () => {
     const { sim, source } = await start('oauth');
     const first = await source.readChanges(ORGANIZER, null, window);

@@ -538,6 +538,26 @@ describe('OutlookSource against the Graph simulator', () => {
     expect(sim.server.received('POST').filter((r) => r.path.endsWith('/token'))).toHaveLength(3);
   });
 
+  it('retries a busy authority after its own backoff, not after the minute msal would wait, and honours its Retry-After', async () => {
+    const { sim, source } = await start();
+    const first = await source.readChanges(ORGANIZER, null, W);
+    const tokenPosts = () => sim.server.received('POST').filter((r) => r.path.endsWith('/oauth2/v2.0/token')).length;
+    const busy = { error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred. Please try again.' };
+    // No Retry-After: msal would refuse every token request for 60 s (its default throttle).
+    sim.expireAccessTokens();
+    sim.server.inject({ kind: 'status', status: 503, method: 'POST', pathIncludes: '/oauth2/v2.0/token', body: busy });
+    await expect(source.readChanges(ORGANIZER, first.cursor, W)).resolves.toMatchObject({ full: false });
+    expect(tokenPosts()).toBe(3);
+
+    // Retry-After: 1 is waited once, by the adapter.
+    sim.expireAccessTokens();
+    sim.server.inject({ kind: 'status', status: 429, retryAfterSeconds: 1, method: 'POST', pathIncludes: '/oauth2/v2.0/token', body: busy });
+    const started = Date.now();
+    await expect(source.readChanges(ORGANIZER, first.cursor, W)).resolves.toMatchObject({ full: false });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(tokenPosts()).toBe(5);
+  });
+
   it('waits as long as Retry-After asks on a 429 and a 503, and counts the retries', async () => {
     const { sim, source } = await start();
     sim.injectThrottle(1, { status: 429, retryAfterSeconds: 1, mailbox: ORGANIZER });
