@@ -10,6 +10,7 @@ import {
   PreconditionFailedError,
   SyncTokenExpiredError,
   describeError,
+  EventGoneError,
 } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { withBackoff, type BackoffOptions, type RetryVerdict } from './backoff.js';
@@ -218,7 +219,7 @@ export class GoogleSource implements CalendarSource {
       if (!current || current.status === 'cancelled') {
         if (job.ifGone === 'skip') return { changed: false };
         const state = current ? 'cancelled' : 'gone';
-        throw new CalendarError(this.name, calendarId, `cannot ${job.what}: event ${eventId} is ${state}`, current ? undefined : 404);
+        throw new EventGoneError(this.name, calendarId, `cannot ${job.what}: event ${eventId} is ${state}`, current ? undefined : 404);
       }
       if (current.organizer?.self !== true) {
         const copy = `this is an attendee's copy${current.organizer?.email ? ` (organizer ${current.organizer.email})` : ''}`;

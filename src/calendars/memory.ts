@@ -1,5 +1,5 @@
 import type { CalendarEvent, JoinDetails, WriteBackResult } from '../domain/event.js';
-import { CalendarError } from '../domain/errors.js';
+import { CalendarError, EventGoneError } from '../domain/errors.js';
 import { planJoinClear, planJoinWrite } from './join-write.js';
 import type { ChangeSet, CalendarSource, SyncWindow } from './source.js';
 
@@ -216,7 +216,7 @@ export class MemorySource implements CalendarSource {
     if (!stored || stored.purged || stored.event.status === 'cancelled') {
       if (ifGone === 'skip') return undefined;
       const gone = !stored || stored.purged;
-      throw new CalendarError(this.name, calendarId, `cannot ${what}: event ${eventId} is ${gone ? 'gone' : 'cancelled'}`, gone ? 404 : undefined);
+      throw new EventGoneError(this.name, calendarId, `cannot ${what}: event ${eventId} is ${gone ? 'gone' : 'cancelled'}`, gone ? 404 : undefined);
     }
     if (!stored.event.isOrganizerCopy) {
       throw new CalendarError(

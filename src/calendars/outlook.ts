@@ -1,5 +1,5 @@
 import type { CalendarEvent, JoinDetails, WriteBackResult } from '../domain/event.js';
-import { CalendarError, ConfigError, MalformedResponseError, PreconditionFailedError, SyncTokenExpiredError } from '../domain/errors.js';
+import { CalendarError, ConfigError, MalformedResponseError, PreconditionFailedError, SyncTokenExpiredError, EventGoneError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { BackoffOptions } from './backoff.js';
 import { FreshCopies } from './fresh-copies.js';
@@ -230,7 +230,7 @@ export class OutlookSource implements CalendarSource {
       copy = undefined;
       if (!event || event.isCancelled === true) {
         if (job.ifGone === 'skip') return { changed: false };
-        throw new CalendarError(this.name, mailbox, `cannot ${job.what}: event ${eventId} is ${event ? 'cancelled' : 'gone'}`, event ? undefined : 404);
+        throw new EventGoneError(this.name, mailbox, `cannot ${job.what}: event ${eventId} is ${event ? 'cancelled' : 'gone'}`, event ? undefined : 404);
       }
       const current = this.map(event, mailbox, 'GET event');
       if (event.isOrganizer !== true) {

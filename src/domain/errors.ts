@@ -136,6 +136,9 @@ export class CalendarError extends MeetsyncError {
 /** The event changed since it was read (HTTP 412 on If-Match); re-read and re-apply. */
 export class PreconditionFailedError extends CalendarError {}
 
+/** The event to write is cancelled or gone (404): whatever meeting it holds must be cancelled, not written into. */
+export class EventGoneError extends CalendarError {}
+
 /** The sync token or delta link is no longer valid (HTTP 410): read the calendar fully again. */
 export class SyncTokenExpiredError extends CalendarError {}
 

@@ -97,6 +97,7 @@ export class SimServer {
   readonly requests: RecordedRequest[] = [];
   private faults: Array<Fault & { remaining: number }> = [];
   private dice: FaultDice | undefined;
+  private campaignPaused = false;
   private server: http.Server | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
   private stopping = false;
@@ -158,6 +159,14 @@ export class SimServer {
     return drawn;
   }
 
+  /**
+   * Holds the running campaign (no random faults, none drawn) while `paused`, so a test can have
+   * one cycle fail only as it injects; the campaign goes on where it stopped.
+   */
+  pauseCampaign(paused: boolean): void {
+    this.campaignPaused = paused;
+  }
+
   /** Faults the running campaign drew so far. */
   campaignFaults(): DrawnFault[] {
     return [...(this.dice?.drawn ?? [])];
@@ -174,7 +183,7 @@ export class SimServer {
     const fault = this.faults.find(
       (f) => f.remaining > 0 && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)),
     );
-    if (!fault) return this.dice?.draw({ origin: this.url, method, path, query });
+    if (!fault) return this.campaignPaused ? undefined : this.dice?.draw({ origin: this.url, method, path, query });
     fault.remaining -= 1;
     this.faults = this.faults.filter((f) => f.remaining > 0);
     return fault;

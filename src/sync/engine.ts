@@ -7,7 +7,7 @@ import type { CalendarSource } from '../calendars/source.js';
 import type { TaggingRules } from '../calendars/tagging.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import { execute, writeBack, type MeetingDefaults } from './execute.js';
+import { execute, noteToRecheck, writeBack, type MeetingDefaults } from './execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { provisionOrganizer, refreshOrganizers, type ProvisioningSettings } from './organizers.js';
 import { PENDING_DEFAULTS, resolvePending, type PendingTimings } from './pending.js';
@@ -291,7 +291,8 @@ export class SyncEngine {
         await this.apply(actions.filter((a) => a.kind === 'update' || a.kind === 'cancel'), source, cx, logger, { ...cx.options, shouldStop: undefined });
       } catch (err) {
         if (err instanceof PlatformHaltError) throw err;
-        logger.warn({ event: m.eventId }, `could not compare a late-resolved meeting with its event: ${describeError(err)}`);
+        // Not lost: the changes it missed may be behind the calendar's cursor already.
+        noteToRecheck(m, `could not compare its late-resolved meeting with the event (${describeError(err)}); looked at again next cycle`, { store: this.deps.store, logger, now: this.now });
       }
     }
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DesiredMeeting, EventOutcome, SyncAction } from '../domain/action.js';
 import type { CalendarEvent } from '../domain/event.js';
-import { describeError, PlatformError } from '../domain/errors.js';
+import { describeError, EventGoneError, PlatformError } from '../domain/errors.js';
 import { classifyFailure, PlatformHaltError } from './failure.js';
 import type { Mapping, Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform, MeetingSpec } from '../domain/meeting.js';
@@ -352,8 +352,35 @@ export async function writeBack(mapping: Mapping, ctx: ExecuteContext): Promise<
       mapping.writeBack = 'done';
     }
   } catch (err) {
+    if (err instanceof EventGoneError) {
+      // Cancelled or deleted before its link was written, a change the calendar's cursor may
+      // already have passed (read while the creation was unconfirmed): the event is looked at
+      // again, as it is now, until its meeting is cancelled (engine recheckNotes).
+      noteToRecheck(mapping, `the event was cancelled or deleted before its join link was written (${describeError(err)}); its meeting is cancelled`, ctx);
+      return;
+    }
     const reason = `writing the join link into the event failed (will retry): ${describeError(err)}`;
     ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, reason);
     ctx.store.saveMapping({ ...mapping, writeBack: 'pending', lastError: reason, updatedAt: ctx.now().toISOString() });
   }
+}
+
+/**
+ * Keeps a mapping's event on the list of events looked at again, as they are now, every cycle
+ * until its action succeeds (a 'failed' note with retry): for a change the calendar will not
+ * report again because its cursor has moved past it.
+ */
+export function noteToRecheck(mapping: Mapping, reason: string, ctx: Pick<ExecuteContext, 'store' | 'logger' | 'now'>): void {
+  ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, reason);
+  ctx.store.saveNote({
+    source: mapping.source,
+    calendarId: mapping.calendarId,
+    eventId: mapping.eventId,
+    kind: 'failed',
+    reason,
+    title: mapping.topic,
+    start: mapping.start,
+    retry: true,
+    updatedAt: ctx.now().toISOString(),
+  });
 }

@@ -1,8 +1,9 @@
+import { createWriteStream } from 'node:fs';
 import { BLOCK_START } from '../../src/calendars/join-block.js';
 import { GoogleSource } from '../../src/calendars/google.js';
 import { OutlookSource } from '../../src/calendars/outlook.js';
 import type { CalendarSource } from '../../src/calendars/source.js';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger } from '../../src/log.js';
 import type { DrawnFault, FaultCampaign } from '../../src/simulators/faults.js';
 import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
 import { GraphSimulator } from '../../src/simulators/graph.js';
@@ -166,7 +167,8 @@ export class FaultWorld {
       platform,
       sources,
       settings: settings({ accountIds: [account.id], window: { pastDays: 1, futureDays: 60 } }),
-      logger: silentLogger(),
+      // FAULT_LOG=<file> writes the engine's log there (debug level), to follow a failing seed.
+      logger: process.env.FAULT_LOG ? createLogger({ level: 'debug', destination: createWriteStream(process.env.FAULT_LOG, { flags: 'a' }) }) : silentLogger(),
       now: () => clock.now,
     });
     return new FaultWorld(google, graph, wm, store, engine, start, clock);

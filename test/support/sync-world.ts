@@ -59,7 +59,7 @@ export type Fault =
   | PlatformFault
   | { kind: 'credential' }
   | { kind: 'feed-lag' }
-  | { kind: 'calendar'; method: 'readChanges' | 'writeJoinDetails' };
+  | { kind: 'calendar'; method: CalendarFaultMethod };
 
 /** How the organizers' feeds name meetings (assumption 8): by id, or by dashed number only. */
 export type FeedNames = 'id' | 'number';
@@ -117,10 +117,13 @@ function occurrences(text: string, needle: string): number {
   return text.split(needle).length - 1;
 }
 
+/** Calendar calls a fault can fail: a read, the read of one event (re-checks, catch-ups), a write-back. */
+export type CalendarFaultMethod = 'readChanges' | 'getEvent' | 'writeJoinDetails';
+
 export class SyncWorld {
   private readonly events: ModelEvent[] = [];
   /** Calendar failures queued with failNext and not yet consumed (MemorySource cannot clear them). */
-  private readonly queued: Record<'readChanges' | 'writeJoinDetails', number> = { readChanges: 0, writeJoinDetails: 0 };
+  private readonly queued: Record<CalendarFaultMethod, number> = { readChanges: 0, getEvent: 0, writeJoinDetails: 0 };
   /** When the previous cycle began (wall clock, as the simulator stamps meetings). */
   private lastCycleAt = new Date(0);
   private lagNext = false;
@@ -249,7 +252,7 @@ export class SyncWorld {
   async cycle(): Promise<{ platformWrites: number; platformCalls: number; writeBacks: number }> {
     const { h } = this;
     const nonGet = () => h.sim.server.requests.filter((r) => r.method !== 'GET').length;
-    const before = { writes: nonGet(), calls: h.platformCalls(), writeBacks: h.source.calls.writeJoinDetails, reads: h.source.calls.readChanges };
+    const before = { writes: nonGet(), calls: h.platformCalls(), writeBacks: h.source.calls.writeJoinDetails, reads: h.source.calls.readChanges, gets: h.source.calls.getEvent };
     h.advance(CYCLE_MS);
     if (this.lagNext) h.sim.lagFeed(this.lastCycleAt);
     this.lastCycleAt = new Date();
@@ -265,6 +268,7 @@ export class SyncWorld {
     // Every call takes one queued failure, if any is left.
     this.queued.readChanges = Math.max(0, this.queued.readChanges - (h.source.calls.readChanges - before.reads));
     this.queued.writeJoinDetails = Math.max(0, this.queued.writeJoinDetails - done.writeBacks);
+    this.queued.getEvent = Math.max(0, this.queued.getEvent - (h.source.calls.getEvent - before.gets));
     await this.clearFaults();
     return done;
   }
@@ -378,6 +382,9 @@ export class SyncWorld {
     for (; this.queued.readChanges > 0; this.queued.readChanges -= 1) {
       // Each call takes one queued failure first; what it would do otherwise does not matter.
       await h.source.readChanges(ALICE, null, { from: NOW, to: NOW }).catch(() => undefined);
+    }
+    for (; this.queued.getEvent > 0; this.queued.getEvent -= 1) {
+      await h.source.getEvent(ALICE, 'no-such-event').catch(() => undefined);
     }
     for (; this.queued.writeJoinDetails > 0; this.queued.writeJoinDetails -= 1) {
       await h.source.writeJoinDetails(ALICE, 'no-such-event', { meetingId: 'x', meetingNumber: 'x', joinUrl: 'x' }).catch(() => undefined);
