@@ -13,7 +13,9 @@
  * with the simulators exactly as meetsync does. Seeding calls the simulators' methods directly.
  *
  * Usage: node dist/bench/sync-paths.js [--calendars N] [--events M] [--concurrency C]
- *        [--users-per-account U] [--out FILE] [--keep] [--skip-db-counts]   (env BENCH_CALENDARS, BENCH_EVENTS)
+ *        [--users-per-account U] [--out FILE] [--keep] [--skip-db-counts] [--cpu-prof DIR]
+ *        (env BENCH_CALENDARS, BENCH_EVENTS). --cpu-prof writes a V8 CPU profile of each meetsync
+ *        run into DIR, named after its cycle (open it in Chrome DevTools or speedscope).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +49,8 @@ export interface SyncBenchOptions extends WorldSize {
   keep: boolean;
   /** Leaves sqlite-counter.ts out of the meetsync process (to see that it costs nothing). */
   skipDbCounts: boolean;
+  /** Folder for a CPU profile of each meetsync run. */
+  cpuProf?: string;
 }
 
 export class UsageError extends Error {}
@@ -63,6 +67,7 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       out: { type: 'string' },
       keep: { type: 'boolean' },
       'skip-db-counts': { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const int = (name: string, raw: unknown, fallback: number): number => {
@@ -81,6 +86,7 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     ...(typeof values.out === 'string' ? { out: path.resolve(values.out) } : {}),
     keep: values.keep === true,
     skipDbCounts: values['skip-db-counts'] === true,
+    ...(typeof values['cpu-prof'] === 'string' ? { cpuProf: path.resolve(values['cpu-prof']) } : {}),
   };
 }
 
@@ -121,7 +127,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
     const dbPath = path.join(dir, 'meetsync.db');
     const tagged = (p: 'google' | 'outlook') => world.own.filter((e) => e.provider === p && e.tagged).length;
     const cycle = (label: string, expected: Expected) =>
-      runCycle(label, { sims, world, answers, dir, configPath, dbPath, caPath: tls.caCertPath, expected, dbCounts: !options.skipDbCounts });
+      runCycle(label, { sims, world, answers, dir, configPath, dbPath, caPath: tls.caCertPath, expected, dbCounts: !options.skipDbCounts, label, ...(options.cpuProf ? { cpuProf: options.cpuProf } : {}) });
     const none: Expected = { newMeetings: { google: 0, outlook: 0 }, updates: 0, accountReads: 0 };
 
     const cycles: Measured[] = [];
@@ -229,6 +235,8 @@ interface CycleContext {
   caPath: string;
   expected: Expected;
   dbCounts: boolean;
+  label: string;
+  cpuProf?: string;
 }
 
 type Measured = CycleResult & { readRequests: Array<{ server: 'google' | 'graph'; request: RecordedRequest }> };
@@ -313,7 +321,8 @@ function runMeetsync(cx: CycleContext, sqliteFile: string): Promise<MeetsyncRun>
   const rssFile = path.join(cx.dir, 'rss.txt');
   rmSync(rssFile, { force: true });
   const counter = pathToFileURL(path.join(HERE, 'sqlite-counter.js')).href;
-  const node = [process.execPath, ...(cx.dbCounts ? ['--import', counter] : []), BIN, '--json', 'sync', '--config', cx.configPath];
+  const profile = cx.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cx.cpuProf, '--cpu-prof-name', `${cx.label.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`] : [];
+  const node = [process.execPath, ...profile, ...(cx.dbCounts ? ['--import', counter] : []), BIN, '--json', 'sync', '--config', cx.configPath];
   const withTime = existsSync(TIME);
   const [command, ...args] = withTime ? [TIME, '-f', '%M %U %S', '-o', rssFile, ...node] : node;
   return new Promise((resolve, reject) => {

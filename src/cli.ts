@@ -102,7 +102,7 @@ const DRY_RUN_VERB: Record<ActionKind, string> = {
 function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): void {
   if (json) {
     outJson(io, {
-      ...report.counts, dryRun: report.dryRun, calendars: report.calendars, outcomes: report.outcomes, problems: report.problems,
+      ...report.counts, dryRun: report.dryRun, durationMs: report.durationMs, calendars: report.calendars, outcomes: report.outcomes, problems: report.problems,
       ...(report.halted ? { halted: report.halted } : {}), ...(report.planned ? { planned: report.planned } : {}),
     }, 2);
     return;

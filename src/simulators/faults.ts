@@ -116,8 +116,11 @@ export class FaultDice {
       const kind = this.wire(name, target, retryAfter);
       return kind ? [{ name, kind }] : [];
     });
-    // Drawn even when nothing applies, so the sequence does not depend on which kinds apply.
-    const pick = candidates[Math.floor(this.random() * candidates.length)];
+    // Each kind that applies comes up once before any comes up twice, so a short campaign still
+    // tries them all. Drawn even when nothing applies, so the sequence does not depend on which kinds apply.
+    const fresh = candidates.filter((c) => !this.drawn.some((d) => d.name === c.name));
+    const pool = fresh.length > 0 ? fresh : candidates;
+    const pick = pool[Math.floor(this.random() * pool.length)];
     if (!pick) return undefined;
     this.drawn.push({ method: target.method, path: target.path, name: pick.name });
     return pick.kind;

@@ -96,6 +96,7 @@ export class SyncEngine {
     const report: CycleReport = { dryRun, counts: emptyCounts(), outcomes: [], calendars: [], problems: [], ...(dryRun ? { planned: [] } : {}) };
     const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), unsaved: new Map(), organizersRead: false, quietStates: [] };
     const runId = dryRun ? undefined : store.startRun('sync', this.now());
+    const began = performance.now();
 
     try {
       if (!dryRun) {
@@ -114,6 +115,7 @@ export class SyncEngine {
       if (!dryRun) store.saveCalendarStates(cx.quietStates);
       report.outcomes = [...cx.outcomes.values()];
       report.counts = countAll(report.outcomes);
+      report.durationMs = Math.round(performance.now() - began);
       if (dryRun) {
         report.planned = [...cx.planned.values()];
         report.counts = countAll(report.planned.flatMap((p) => {

@@ -24,6 +24,8 @@ export interface CycleReport {
   problems: string[];
   /** Set when the platform refused meetsync itself and the cycle stopped (no cursor moved after it). */
   halted?: { error: string; credential: boolean };
+  /** How long the cycle took (wall clock, milliseconds), process start and config load aside. */
+  durationMs?: number;
   /** The plan, on a dry run: what would be done. */
   planned?: Array<{ source: string; calendarId: string; eventId: string; title: string; action: SyncAction['kind']; detail?: string }>;
 }
