@@ -14,6 +14,7 @@
  *
  * Usage: node dist/bench/sync-paths.js [--calendars N] [--events M] [--concurrency C]
  *        [--users-per-account U] [--out FILE] [--keep] [--skip-db-counts] [--cpu-prof DIR]
+ *        [--node-options "FLAGS"]   (V8/Node flags for the meetsync process only, e.g. heap sizes)
  *        (env BENCH_CALENDARS, BENCH_EVENTS). --cpu-prof writes a V8 CPU profile of each meetsync
  *        run into DIR, named after its cycle (open it in Chrome DevTools or speedscope).
  */
@@ -51,6 +52,8 @@ export interface SyncBenchOptions extends WorldSize {
   skipDbCounts: boolean;
   /** Folder for a CPU profile of each meetsync run. */
   cpuProf?: string;
+  /** Node flags for the meetsync process only. */
+  nodeOptions: string[];
 }
 
 export class UsageError extends Error {}
@@ -68,6 +71,7 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       keep: { type: 'boolean' },
       'skip-db-counts': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
+      'node-options': { type: 'string' },
     },
   });
   const int = (name: string, raw: unknown, fallback: number): number => {
@@ -87,6 +91,7 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     keep: values.keep === true,
     skipDbCounts: values['skip-db-counts'] === true,
     ...(typeof values['cpu-prof'] === 'string' ? { cpuProf: path.resolve(values['cpu-prof']) } : {}),
+    nodeOptions: typeof values['node-options'] === 'string' ? values['node-options'].split(/\s+/).filter(Boolean) : [],
   };
 }
 
@@ -127,7 +132,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
     const dbPath = path.join(dir, 'meetsync.db');
     const tagged = (p: 'google' | 'outlook') => world.own.filter((e) => e.provider === p && e.tagged).length;
     const cycle = (label: string, expected: Expected) =>
-      runCycle(label, { sims, world, answers, dir, configPath, dbPath, caPath: tls.caCertPath, expected, dbCounts: !options.skipDbCounts, label, ...(options.cpuProf ? { cpuProf: options.cpuProf } : {}) });
+      runCycle(label, { sims, world, answers, dir, configPath, dbPath, caPath: tls.caCertPath, expected, dbCounts: !options.skipDbCounts, label, nodeOptions: options.nodeOptions, ...(options.cpuProf ? { cpuProf: options.cpuProf } : {}) });
     const none: Expected = { newMeetings: { google: 0, outlook: 0 }, updates: 0, accountReads: 0 };
 
     const cycles: Measured[] = [];
@@ -142,7 +147,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
 
     const result: SyncBenchResult = {
       at: new Date().toISOString(),
-      command: `node dist/bench/sync-paths.js --calendars ${options.calendars} --events ${options.events} --concurrency ${options.concurrency} --users-per-account ${options.usersPerAccount}`,
+      command: `node dist/bench/sync-paths.js --calendars ${options.calendars} --events ${options.events} --concurrency ${options.concurrency} --users-per-account ${options.usersPerAccount}${options.nodeOptions.length > 0 ? ` --node-options "${options.nodeOptions.join(" ")}"` : ""}`,
       size: { calendars: options.calendars, events: options.events, usersPerAccount: options.usersPerAccount, accounts: world.accountIds.length, ...world.counts },
       moved: moved.length,
       engineConcurrency,
@@ -237,6 +242,7 @@ interface CycleContext {
   dbCounts: boolean;
   label: string;
   cpuProf?: string;
+  nodeOptions: string[];
 }
 
 type Measured = CycleResult & { readRequests: Array<{ server: 'google' | 'graph'; request: RecordedRequest }> };
@@ -322,7 +328,7 @@ function runMeetsync(cx: CycleContext, sqliteFile: string): Promise<MeetsyncRun>
   rmSync(rssFile, { force: true });
   const counter = pathToFileURL(path.join(HERE, 'sqlite-counter.js')).href;
   const profile = cx.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cx.cpuProf, '--cpu-prof-name', `${cx.label.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`] : [];
-  const node = [process.execPath, ...profile, ...(cx.dbCounts ? ['--import', counter] : []), BIN, '--json', 'sync', '--config', cx.configPath];
+  const node = [process.execPath, ...cx.nodeOptions, ...profile, ...(cx.dbCounts ? ['--import', counter] : []), BIN, '--json', 'sync', '--config', cx.configPath];
   const withTime = existsSync(TIME);
   const [command, ...args] = withTime ? [TIME, '-f', '%M %U %S', '-o', rssFile, ...node] : node;
   return new Promise((resolve, reject) => {

@@ -27,7 +27,7 @@ import { FreshCopies } from './fresh-copies.js';
 import { calendarErrorOf, googleFailureOf, isRetryable } from './google-failure.js';
 import { planJoinClear, planJoinWrite } from './join-write.js';
 import { UserRateLimits, type RateLimit } from './request-rate.js';
-import type { ChangeSet, CalendarSource, SyncWindow } from './source.js';
+import type { ChangeSet, CalendarSource, ReadHints, SyncWindow } from './source.js';
 
 export type { GoogleAuthConfig } from './google-auth.js';
 
@@ -143,19 +143,20 @@ export class GoogleSource implements CalendarSource {
     });
   }
 
-  async readChanges(calendarId: string, cursor: string | null, window: SyncWindow): Promise<ChangeSet> {
+  async readChanges(calendarId: string, cursor: string | null, window: SyncWindow, hints?: ReadHints): Promise<ChangeSet> {
     this.fresh.drop(calendarId);
+    const keepCopy = hints?.keepCopy?.bind(hints);
     if (cursor) {
       try {
-        return { ...(await this.readAll(calendarId, { syncToken: cursor })), full: false };
+        return { ...(await this.readAll(calendarId, { syncToken: cursor }, keepCopy)), full: false };
       } catch (err) {
         if (!(err instanceof SyncTokenExpiredError)) throw err;
         // guides/sync: on 410 "clear its storage and perform a full synchronization".
         this.logger.info({ calendarId }, 'Google sync token expired (HTTP 410); reading the calendar fully');
-        return { ...(await this.readFully(calendarId, window)), full: true, fullReason: FULL_READ_REASON_410 };
+        return { ...(await this.readFully(calendarId, window, keepCopy)), full: true, fullReason: FULL_READ_REASON_410 };
       }
     }
-    return { ...(await this.readFully(calendarId, window)), full: true };
+    return { ...(await this.readFully(calendarId, window, keepCopy)), full: true };
   }
 
   async getEvent(calendarId: string, eventId: string): Promise<CalendarEvent | null> {
@@ -251,19 +252,20 @@ export class GoogleSource implements CalendarSource {
   }
 
   /** A full read: every event that ends after the window starts, and a sync token. */
-  private readFully(calendarId: string, window: SyncWindow): Promise<{ events: CalendarEvent[]; cursor: string }> {
+  private readFully(calendarId: string, window: SyncWindow, keepCopy?: (event: CalendarEvent) => boolean): Promise<{ events: CalendarEvent[]; cursor: string }> {
     // timeMin only on the full read: guides/sync allows restricting the initial sync, and
     // timeMin filters by END time, so a series whose instances continue into the window still
     // comes back. No timeMax: an event created long before it enters a moving window would
     // otherwise never arrive (incremental reads only report changes). syncToken cannot be
     // combined with timeMin (events.list `syncToken`), so incremental reads see every change.
-    return this.readAll(calendarId, { timeMin: window.from.toISOString() });
+    return this.readAll(calendarId, { timeMin: window.from.toISOString() }, keepCopy);
   }
 
   /** Follows every nextPageToken; only the last page carries nextSyncToken (guides/sync). */
   private async readAll(
     calendarId: string,
     start: { syncToken: string } | { timeMin: string },
+    keepCopy?: (event: CalendarEvent) => boolean,
   ): Promise<{ events: CalendarEvent[]; cursor: string }> {
     const events: CalendarEvent[] = [];
     const copies = new Map<string, GoogleEvent>();
@@ -283,9 +285,10 @@ export class GoogleSource implements CalendarSource {
       const page = this.parse(() => parseEventsPage(data), calendarId);
       if (page.timeZone) this.zones.set(calendarId, page.timeZone);
       for (const item of page.items ?? []) {
-        events.push(this.map(item, calendarId, 'events.list'));
-        // Only what a write-back could start from: the organizer's live copy, with its etag.
-        if (item.organizer?.self === true && item.status !== 'cancelled' && item.etag) copies.set(item.id, item);
+        const mapped = this.map(item, calendarId, 'events.list');
+        events.push(mapped);
+        // Only what a write-back could start from: the organizer's live copy, with its etag, of an event the engine may write into.
+        if (item.organizer?.self === true && item.status !== 'cancelled' && item.etag && (keepCopy?.(mapped) ?? true)) copies.set(item.id, item);
         else copies.delete(item.id);
       }
       if (page.nextPageToken) {

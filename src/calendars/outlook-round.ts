@@ -109,9 +109,15 @@ async function resolve(
   const out = new Map<string, CalendarEvent>();
   const copies = new Map<string, OutlookCopy>();
   // Only what a write-back could start from: the organizer's live copy, with its etag for If-Match.
-  const keep = (event: GraphEvent, stampRead: boolean): void => {
-    if (event.isOrganizer === true && event.isCancelled !== true && event['@odata.etag']) copies.set(event.id, { event, stampRead });
+  const keep = (event: GraphEvent, mapped: CalendarEvent, stampRead: boolean): void => {
+    const useful = event.isOrganizer === true && event.isCancelled !== true && event['@odata.etag'] && (hints?.keepCopy?.(mapped) ?? true);
+    if (useful) copies.set(event.id, { event, stampRead });
     else copies.delete(event.id);
+  };
+  const emitAndKeep = (event: GraphEvent, call: string, stampRead: boolean): void => {
+    const mapped = reader.map(event, mailbox, call);
+    emit(mapped);
+    keep(event, mapped, stampRead);
   };
   const emit = (event: CalendarEvent): void => {
     out.delete(event.eventId);
@@ -128,16 +134,10 @@ async function resolve(
       return;
     }
     if ((role === 'occurrence' || role === 'exception') && event.seriesMasterId) masters.add(event.seriesMasterId);
-    if (role !== 'occurrence' || !event.seriesMasterId) {
-      emit(reader.map(event, mailbox, 'GET event'));
-      keep(event, true);
-    }
+    if (role !== 'occurrence' || !event.seriesMasterId) emitAndKeep(event, 'GET event', true);
   };
 
-  for (const item of plan.ready) {
-    emit(reader.map(item, mailbox, 'calendarView/delta'));
-    keep(item, false);
-  }
+  for (const item of plan.ready) emitAndKeep(item, 'calendarView/delta', false);
   await forEachLimited(reader.maxConcurrent, [...plan.fetch, ...plan.removed], async (id) => {
     const event = await reader.fetchEvent(mailbox, id);
     if (event) return route(event);
@@ -155,8 +155,7 @@ async function resolve(
     }
     if (master.isCancelled === true) series.delete(id);
     else series.add(id);
-    emit(reader.map(master, mailbox, 'GET event'));
-    keep(master, true);
+    emitAndKeep(master, 'GET event', true);
   });
   return { events: [...out.values()], series: [...series], copies };
 }

@@ -14,6 +14,12 @@ export interface ReadHints {
    * meeting for (plan.ts, adopting an event whose mapping was lost).
    */
   holdsMeeting(eventId: string): boolean;
+  /**
+   * True for an event the engine may write its join details into after this read (one tagged
+   * for a meeting). Only such events' raw copies are kept for that write-back (fresh-copies.ts):
+   * keeping every organizer event of a large calendar held memory for nothing. Absent: all kept.
+   */
+  keepCopy?(event: CalendarEvent): boolean;
 }
 
 /** What one read of a calendar returned. */

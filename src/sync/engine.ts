@@ -4,7 +4,7 @@ import type { CalendarEvent } from '../domain/event.js';
 import { keyOf, type EventKey, type Mapping, type Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform } from '../domain/meeting.js';
 import type { CalendarSource } from '../calendars/source.js';
-import type { TaggingRules } from '../calendars/tagging.js';
+import { isTagged, type TaggingRules } from '../calendars/tagging.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { execute, noteToRecheck, writeBack, type MeetingDefaults } from './execute.js';
@@ -155,7 +155,10 @@ export class SyncEngine {
         now: this.now,
         cursorOf: (calendarId) => store.calendarState(source.name, calendarId).cursor ?? null,
         windowAt: (at) => ({ from: this.windowStart(at), to: new Date(at.getTime() + settings.window.futureDays * 86_400_000) }),
-        hintsOf: (calendarId) => ({ holdsMeeting: (eventId) => isLive(store.mapping({ source: source.name, calendarId, eventId })) }),
+        hintsOf: (calendarId) => ({
+          holdsMeeting: (eventId) => isLive(store.mapping({ source: source.name, calendarId, eventId })),
+          keepCopy: (event) => isTagged(event, settings.rules),
+        }),
       }),
     );
     try {

@@ -271,6 +271,21 @@ describe('GoogleSource against the Google simulator', () => {
     expect(sim.server.received('PATCH')).toHaveLength(2);
   });
 
+  it('keeps copies only of the events the engine may write into (keepCopy): another event is read before its write-back', async () => {
+    const { sim, source } = await start('oauth');
+    const slot = { start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' } };
+    const tagged = sim.userInsert(ORGANIZER, { summary: 'Kept #webmeeting', ...slot }).id;
+    const plain = sim.userInsert(ORGANIZER, { summary: 'Not kept', ...slot }).id;
+    await source.readChanges(ORGANIZER, null, window, { holdsMeeting: () => false, keepCopy: (e) => e.title.includes('#webmeeting') });
+    const gets = (id: string) => sim.server.received('GET').filter((r) => r.path.endsWith(`/events/${id}`)).length;
+
+    await source.writeJoinDetails(ORGANIZER, tagged, details);
+    await source.writeJoinDetails(ORGANIZER, plain, details);
+
+    expect(gets(tagged)).toBe(0);
+    expect(gets(plain)).toBe(1);
+  });
+
   it('keeps an edit made between the read and the write-back: the PATCH from the read gets 412, the event is read again and written on top', async () => {
     const statuses: number[] = [];
     const { sim, source } = await start('oauth', {}, { onResponded: (req, status) => void (req.method === 'PATCH' && statuses.push(status)) });

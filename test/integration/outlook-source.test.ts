@@ -368,6 +368,19 @@ describe('OutlookSource against the Graph simulator', () => {
     expect((await source.getEvent(ORGANIZER, id))?.stamp).toEqual({ meetingId: details.meetingId, meetingNumber: details.meetingNumber });
   });
 
+  it('keeps copies only of the events the engine may write into (keepCopy): another event is read before its write-back', async () => {
+    const { sim, source } = await start();
+    const tagged = sim.userInsert(ORGANIZER, single('Kept #webmeeting', '2030-01-10')).id;
+    const plain = sim.userInsert(ORGANIZER, single('Not kept', '2030-01-11')).id;
+    await source.readChanges(ORGANIZER, null, W, { holdsMeeting: () => false, keepCopy: (e) => e.title.includes('#webmeeting') });
+    const before = eventGets(sim).length;
+
+    await source.writeJoinDetails(ORGANIZER, tagged, details);
+    expect(eventGets(sim).length).toBe(before);
+    await source.writeJoinDetails(ORGANIZER, plain, details);
+    expect(eventGets(sim).length).toBe(before + 1);
+  });
+
   it('keeps an edit made between the read and the write-back: the PATCH from the read gets 412, the event is read again and written on top', async () => {
     const statuses: number[] = [];
     const { sim, source } = await start({}, { onResponded: (req, status) => void (req.method === 'PATCH' && statuses.push(status)) });
