@@ -74,6 +74,12 @@ interface CycleContext {
    * crash, they only make the same (empty) changes be read again.
    */
   quietStates: Array<ReturnType<Store['calendarState']>>;
+  /**
+   * Every calendar's stored state, read in one statement when the calendars' turn comes: a
+   * calendar's state changes only while that calendar is synced, and a statement per calendar
+   * and read cost more than the read of the whole (one row per calendar) table.
+   */
+  states?: Map<string, ReturnType<Store['calendarState']>>;
 }
 
 
@@ -148,12 +154,13 @@ export class SyncEngine {
   private async syncCalendars(cx: CycleContext): Promise<void> {
     const { store, settings } = this.deps;
     const { options } = cx;
+    cx.states = new Map(store.calendarStates().map((s) => [`${s.source}\u0000${s.calendarId}`, s]));
     const total = this.deps.sources.reduce((n, s) => n + s.calendars.length, 0);
     const reads = this.deps.sources.map((source) =>
       new ReadAhead(source, source.calendars, {
         concurrency: settings.readConcurrency?.[source.name] ?? DEFAULT_READ_CONCURRENCY,
         now: this.now,
-        cursorOf: (calendarId) => store.calendarState(source.name, calendarId).cursor ?? null,
+        cursorOf: (calendarId) => this.stateOf(cx, source.name, calendarId).cursor ?? null,
         windowAt: (at) => ({ from: this.windowStart(at), to: new Date(at.getTime() + settings.window.futureDays * 86_400_000) }),
         hintsOf: (calendarId) => ({
           holdsMeeting: (eventId) => isLive(store.mapping({ source: source.name, calendarId, eventId })),
@@ -174,6 +181,10 @@ export class SyncEngine {
       // A halt or a stop: no read starts any more, and those in flight end before the cycle does.
       await Promise.all(reads.map((r) => r.close()));
     }
+  }
+
+  private stateOf(cx: CycleContext, source: string, calendarId: string): ReturnType<Store['calendarState']> {
+    return cx.states?.get(`${source}\u0000${calendarId}`) ?? { source, calendarId, consecutiveFailures: 0 };
   }
 
   /** Every calendar not synced this cycle is failing for the halt's reason: `status` shows it, its cursor stays. */
@@ -402,7 +413,7 @@ export class SyncEngine {
     const { store, logger, settings } = this.deps;
     const { options } = cx;
     const dryRun = options.dryRun ?? false;
-    const state = store.calendarState(source.name, calendarId);
+    const state = this.stateOf(cx, source.name, calendarId);
     const { startedAt } = read;
     const result: CalendarResult = { source: source.name, calendarId, ok: true };
     const log = logger.child({ source: source.name, calendar: calendarId });
