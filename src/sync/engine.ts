@@ -9,7 +9,8 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { execute, noteToRecheck, writeBack, type MeetingDefaults } from './execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
-import { provisionOrganizer, refreshOrganizers, type ProvisioningSettings } from './organizers.js';
+import { CycleOrganizers } from './cycle-organizers.js';
+import type { ProvisioningSettings } from './organizers.js';
 import { PENDING_DEFAULTS, resolvePending, type PendingTimings } from './pending.js';
 import { isLive, plan, unknownOrganizers } from './plan.js';
 import { DEFAULT_READ_CONCURRENCY, ReadAhead, type CalendarRead } from './read-ahead.js';
@@ -51,10 +52,6 @@ export interface CycleOptions {
 }
 
 
-/** How often events waiting for an organizer make meetsync ask the platform again. */
-const ORGANIZER_RECHECK_MS = 15 * 60_000;
-/** engine_state row: when the platform was last asked for organizers (ISO), whichever process asked. */
-const ORGANIZERS_CHECKED_AT = 'organizers_checked_at';
 
 /** What one cycle keeps while it runs: the outcomes so far (one per event) and whether organizers were read. */
 interface CycleContext {
@@ -63,11 +60,7 @@ interface CycleContext {
   outcomes: Map<string, EventOutcome>;
   /** On a dry run: what would be done, one entry per event. */
   planned: Map<string, NonNullable<CycleReport['planned']>[number]>;
-  /** Organizers read from the platform during a dry run, which stores nothing. */
-  unsaved: Map<string, Organizer>;
-  organizersRead: boolean;
-  /** Known organizers, read from the store once and again only after organizers were looked up. */
-  organizers?: Map<string, Organizer>;
+  organizers: CycleOrganizers;
   /**
    * New states of calendars that needed no action, saved together in one transaction when the
    * cycle ends (halted or stopped too): a quiet calendar costs no commit of its own. Lost in a
@@ -100,7 +93,11 @@ export class SyncEngine {
     const { store, logger } = this.deps;
     const dryRun = options.dryRun ?? false;
     const report: CycleReport = { dryRun, counts: emptyCounts(), outcomes: [], calendars: [], problems: [], ...(dryRun ? { planned: [] } : {}) };
-    const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), unsaved: new Map(), organizersRead: false, quietStates: [] };
+    const { settings, platform } = this.deps;
+    const organizers = new CycleOrganizers({
+      store, platform, logger, accountIds: settings.accountIds, provisioning: settings.provisioning, now: this.now, dryRun, problems: report.problems,
+    });
+    const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), organizers, quietStates: [] };
     const runId = dryRun ? undefined : store.startRun('sync', this.now());
     const began = performance.now();
 
@@ -218,62 +215,6 @@ export class SyncEngine {
     if (retired > 0) this.deps.logger.info({ retired }, `retired ${retired} mapping(s) of events that ended before the sync window`);
   }
 
-  /**
-   * Looks unknown organizers up on the platform (at most once a cycle), and provisions them when
-   * enabled. An account that cannot be read, or a provisioning that fails, is reported; the
-   * cycle goes on. The time of the look-up is kept in the database, so that processes started
-   * one by one (cron) do not each ask again.
-   */
-  private async ensureOrganizers(cx: CycleContext, emails: readonly string[]): Promise<void> {
-    const { store, logger, settings, platform } = this.deps;
-    const dryRun = cx.options.dryRun ?? false;
-    if (!cx.organizersRead) {
-      cx.organizersRead = true;
-      delete cx.organizers;
-      if (!dryRun) store.setEngineState(ORGANIZERS_CHECKED_AT, this.now().toISOString());
-      const { organizers, failures } = await refreshOrganizers(platform, store, settings.accountIds, this.now(), { save: !dryRun });
-      if (dryRun) organizers.forEach((o) => cx.unsaved.set(o.email, o));
-      for (const f of failures) {
-        const problem = `account ${f.accountId} could not be read: ${f.error}`;
-        logger.error(problem);
-        cx.report.problems.push(problem);
-      }
-    }
-    if (!settings.provisioning.enabled || dryRun) return;
-    for (const email of emails) {
-      if (store.organizer(email)) continue;
-      try {
-        const o = await provisionOrganizer(platform, store, email, settings.provisioning, this.now());
-        delete cx.organizers;
-        logger.info({ organizer: o.email, accountId: o.accountId }, 'platform account created for organizer');
-      } catch (err) {
-        haltIfPlatformWide(err);
-        const problem = `could not create a platform account for ${email}: ${describeError(err)}`;
-        logger.error(problem);
-        cx.report.problems.push(problem);
-      }
-    }
-  }
-
-  /**
-   * True when an event of one of `organizers` is new or changed since it was noted as waiting for
-   * its organizer. The same events read again (a cursor held back) are not worth asking again.
-   */
-  private someChangedSinceNoted(events: readonly CalendarEvent[], organizers: readonly string[]): boolean {
-    const wanted = new Set(organizers);
-    return events.some((e) => {
-      if (!e.organizerEmail || !wanted.has(e.organizerEmail.toLowerCase())) return false;
-      const note = this.deps.store.note(e);
-      return !note || note.awaitingOrganizer === undefined || note.title !== e.title || note.start !== e.start;
-    });
-  }
-
-  /** True when the platform was asked for organizers less than ORGANIZER_RECHECK_MS ago (by any process). */
-  private organizersCheckedRecently(): boolean {
-    const at = this.deps.store.engineState(ORGANIZERS_CHECKED_AT);
-    return at !== undefined && this.now().getTime() - Date.parse(at) < ORGANIZER_RECHECK_MS;
-  }
-
   /** Unconfirmed creations, then write-backs that failed before. Both are retried every cycle until done. */
   private async finishUnfinishedWork(cx: CycleContext): Promise<void> {
     const { store, platform, logger, settings } = this.deps;
@@ -303,7 +244,7 @@ export class SyncEngine {
       if (!source) continue;
       try {
         const current = (await source.getEvent(m.calendarId, m.eventId)) ?? tombstoneOf(m);
-        const actions = this.planFor([current], [m], this.knownOrganizers(), this.now());
+        const actions = this.planFor([current], [m], cx.organizers.known(), this.now());
         await this.apply(actions.filter((a) => a.kind === 'update' || a.kind === 'cancel'), source, cx, logger, { ...cx.options, shouldStop: undefined });
       } catch (err) {
         if (err instanceof PlatformHaltError) throw err;
@@ -326,10 +267,10 @@ export class SyncEngine {
     const notes = store.notesToRecheck();
     if (notes.length === 0) return;
     const waiting = notes.filter((n) => n.kind === 'skipped' && n.awaitingOrganizer);
-    const before = this.cycleOrganizers(cx);
+    const before = cx.organizers.known();
     const missing = [...new Set(waiting.map((n) => n.awaitingOrganizer!))].filter((e) => !before.has(e));
-    if (missing.length > 0 && !this.organizersCheckedRecently()) await this.ensureOrganizers(cx, missing);
-    const known = this.cycleOrganizers(cx);
+    if (missing.length > 0 && !cx.organizers.checkedRecently()) await cx.organizers.ensure(missing);
+    const known = cx.organizers.known();
     const due = [...waiting.filter((n) => known.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry)];
     for (const note of due) {
       const source = this.sourcesByName.get(note.source);
@@ -367,16 +308,6 @@ export class SyncEngine {
       provisioning: settings.provisioning.enabled,
       meetingHolders: (meetingId) => this.deps.store.mappingsByMeeting(meetingId),
     });
-  }
-
-  private knownOrganizers(unsaved: ReadonlyMap<string, Organizer> = new Map()): Map<string, Organizer> {
-    return new Map<string, Organizer>([...unsaved, ...this.deps.store.organizers().map((o): [string, Organizer] => [o.email, o])]);
-  }
-
-  /** knownOrganizers, read once a cycle and again only after ensureOrganizers changed them. */
-  private cycleOrganizers(cx: CycleContext): Map<string, Organizer> {
-    cx.organizers ??= this.knownOrganizers(cx.unsaved);
-    return cx.organizers;
   }
 
   /**
@@ -432,9 +363,10 @@ export class SyncEngine {
       if (changes.events.length > 0) {
         // Organizers of newly read events are asked for now; those events already wait for (noted
         // before) are asked for on the re-check's clock, so a re-read of the same events costs nothing.
-        const missing = unknownOrganizers(changes.events, this.cycleOrganizers(cx), settings.rules);
-        if (missing.length > 0 && (!this.organizersCheckedRecently() || this.someChangedSinceNoted(changes.events, missing))) await this.ensureOrganizers(cx, missing);
-        actions = this.planFor(changes.events, mappings, this.cycleOrganizers(cx), startedAt);
+        const { organizers } = cx;
+        const missing = unknownOrganizers(changes.events, organizers.known(), settings.rules);
+        if (missing.length > 0 && (!organizers.checkedRecently() || organizers.changedSinceNoted(changes.events, missing))) await organizers.ensure(missing);
+        actions = this.planFor(changes.events, mappings, organizers.known(), startedAt);
       }
       if (changes.full) actions.push(...(await this.confirmAbsent(source, calendarId, changes.events, mappings)));
 

@@ -1,0 +1,100 @@
+import { describeError } from '../domain/errors.js';
+import type { CalendarEvent } from '../domain/event.js';
+import type { Organizer } from '../domain/mapping.js';
+import type { MeetingPlatform } from '../domain/meeting.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { haltIfPlatformWide } from './failure.js';
+import { provisionOrganizer, refreshOrganizers, type ProvisioningSettings } from './organizers.js';
+
+/** How often events waiting for an organizer make meetsync ask the platform again. */
+const ORGANIZER_RECHECK_MS = 15 * 60_000;
+/** engine_state row: when the platform was last asked for organizers (ISO), whichever process asked. */
+const ORGANIZERS_CHECKED_AT = 'organizers_checked_at';
+
+export interface CycleOrganizersDeps {
+  store: Store;
+  platform: MeetingPlatform;
+  logger: Logger;
+  accountIds: readonly string[];
+  provisioning: ProvisioningSettings & { enabled: boolean };
+  now: () => Date;
+  /** A dry run asks the platform but stores nothing and provisions no one. */
+  dryRun: boolean;
+  /** Where a problem outside any one calendar is reported (the cycle report's `problems`). */
+  problems: string[];
+}
+
+/**
+ * The organizers one sync cycle knows: those stored, read once a cycle, and those the platform
+ * is asked for (at most once a cycle, and, for events that already wait for their organizer, at
+ * most every 15 minutes across processes), provisioned when enabled.
+ */
+export class CycleOrganizers {
+  private asked = false;
+  private cached: Map<string, Organizer> | undefined;
+  /** Organizers read from the platform during a dry run, which stores nothing. */
+  private readonly unsaved = new Map<string, Organizer>();
+
+  constructor(private readonly deps: CycleOrganizersDeps) {}
+
+  /** Known organizers by lower-cased email, read from the store once and again only after a look-up changed them. */
+  known(): Map<string, Organizer> {
+    this.cached ??= new Map<string, Organizer>([...this.unsaved, ...this.deps.store.organizers().map((o): [string, Organizer] => [o.email, o])]);
+    return this.cached;
+  }
+
+  /** True when the platform was asked for organizers less than 15 minutes ago (by any process). */
+  checkedRecently(): boolean {
+    const at = this.deps.store.engineState(ORGANIZERS_CHECKED_AT);
+    return at !== undefined && this.deps.now().getTime() - Date.parse(at) < ORGANIZER_RECHECK_MS;
+  }
+
+  /**
+   * True when an event of one of `organizers` is new or changed since it was noted as waiting for
+   * its organizer. The same events read again (a cursor held back) are not worth asking again.
+   */
+  changedSinceNoted(events: readonly CalendarEvent[], organizers: readonly string[]): boolean {
+    const wanted = new Set(organizers);
+    return events.some((e) => {
+      if (!e.organizerEmail || !wanted.has(e.organizerEmail.toLowerCase())) return false;
+      const note = this.deps.store.note(e);
+      return !note || note.awaitingOrganizer === undefined || note.title !== e.title || note.start !== e.start;
+    });
+  }
+
+  /**
+   * Looks unknown organizers up on the platform (at most once a cycle), and provisions them when
+   * enabled. An account that cannot be read, or a provisioning that fails, is reported; the
+   * cycle goes on. The time of the look-up is kept in the database, so that processes started
+   * one by one (cron) do not each ask again.
+   */
+  async ensure(emails: readonly string[]): Promise<void> {
+    const { store, logger, platform, provisioning, dryRun, now } = this.deps;
+    if (!this.asked) {
+      this.asked = true;
+      this.cached = undefined;
+      if (!dryRun) store.setEngineState(ORGANIZERS_CHECKED_AT, now().toISOString());
+      const { organizers, failures } = await refreshOrganizers(platform, store, this.deps.accountIds, now(), { save: !dryRun });
+      if (dryRun) organizers.forEach((o) => this.unsaved.set(o.email, o));
+      for (const f of failures) this.problem(`account ${f.accountId} could not be read: ${f.error}`);
+    }
+    if (!provisioning.enabled || dryRun) return;
+    for (const email of emails) {
+      if (store.organizer(email)) continue;
+      try {
+        const o = await provisionOrganizer(platform, store, email, provisioning, now());
+        this.cached = undefined;
+        logger.info({ organizer: o.email, accountId: o.accountId }, 'platform account created for organizer');
+      } catch (err) {
+        haltIfPlatformWide(err);
+        this.problem(`could not create a platform account for ${email}: ${describeError(err)}`);
+      }
+    }
+  }
+
+  private problem(text: string): void {
+    this.deps.logger.error(text);
+    this.deps.problems.push(text);
+  }
+}
