@@ -19,6 +19,8 @@ export interface CycleResult {
   activeMappings: number;
   /** SQLite statements run by the meetsync process and rows they read and wrote (sqlite-counter.ts). */
   sqlite?: { statements: number; rowsRead: number; rowsWritten: number };
+  /** For a cycle measured several times (the quiet one): each run's wall time; the median run is the one reported. */
+  runsWallMs?: number[];
 }
 
 export interface SyncBenchResult {
@@ -33,7 +35,7 @@ export interface SyncBenchResult {
   simulatorsInProcess: boolean;
   peakRssMethod: string;
   cycles: CycleResult[];
-  floor: { ms: number; cpuMs: number; requests: number; bytes: number; notOk: number; concurrency: number; calendars: number; processWallMs: number };
+  floor: { ms: number; cpuMs: number; requests: number; bytes: number; notOk: number; concurrency: number; calendars: number; processWallMs: number; runsMs?: number[] };
 }
 
 /** Above this a cycle's SQLite rows are taken to grow with something other than its changes. */
@@ -69,7 +71,8 @@ export function renderSummary(r: SyncBenchResult): string {
     const sql = c.sqlite ? `, SQLite ${c.sqlite.statements} statements, ${c.sqlite.rowsRead} rows read, ${c.sqlite.rowsWritten} written` : '';
     const rss = c.peakRssBytes === undefined ? '?' : `${(c.peakRssBytes / 1024 / 1024).toFixed(0)} MB`;
     const cpu = `${c.cpuMs === undefined ? '' : `meetsync CPU ${(c.cpuMs / 1000).toFixed(2)} s, `}simulators CPU ${(c.simulatorsCpuMs / 1000).toFixed(2)} s`;
-    lines.push(`\n${c.label}: exit ${c.exitCode}, ${(c.wallMs / 1000).toFixed(2)} s wall (${cpu}), peak RSS ${rss}, ${c.activeMappings} active mappings${sql}`);
+    const runs = c.runsWallMs ? ` (median of ${c.runsWallMs.length} runs: ${c.runsWallMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s)` : '';
+    lines.push(`\n${c.label}: exit ${c.exitCode}, ${(c.wallMs / 1000).toFixed(2)} s wall${runs} (${cpu}), peak RSS ${rss}, ${c.activeMappings} active mappings${sql}`);
     if (c.report) lines.push(`  meetsync: ${JSON.stringify(c.report)}`);
     if (c.stderrTail) lines.push(`  stderr (end): ${c.stderrTail.split('\n').slice(-4).join(' | ')}`);
     const widths = [34, 8, 8, 6];
@@ -120,7 +123,8 @@ export function renderSummary(r: SyncBenchResult): string {
   lines.push(`\n${pad(['target', 'measured', 'goal', ''], widths)}`);
   for (const [name, measured, goal, ok] of rows) lines.push(pad([name, measured, goal, verdict(ok)], widths));
   lines.push(
-    `\nfloor: ${r.floor.requests} bare GETs of the no-change cycle's reads (${r.floor.calendars} calendars, concurrency ${r.floor.concurrency}) in ${(r.floor.ms / 1000).toFixed(2)} s, CPU ${(r.floor.cpuMs / 1000).toFixed(2)} s ` +
+    `\nfloor: ${r.floor.requests} bare GETs of the no-change cycle's reads (${r.floor.calendars} calendars, concurrency ${r.floor.concurrency}) in ${(r.floor.ms / 1000).toFixed(2)} s` +
+      `${r.floor.runsMs ? ` (median of ${r.floor.runsMs.length} runs: ${r.floor.runsMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s)` : ''}, CPU ${(r.floor.cpuMs / 1000).toFixed(2)} s ` +
       `(${(r.floor.processWallMs / 1000).toFixed(2)} s with its process start), ${(r.floor.bytes / 1024 / 1024).toFixed(1)} MB, ${r.floor.notOk} not 200`,
   );
   lines.push(`peak RSS: ${r.peakRssMethod}; simulators in the benchmark process, meetsync and the floor each in a child process`);
