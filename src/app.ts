@@ -127,6 +127,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       defaults: config.webMeeting.meetingDefaults,
       safety: config.safety,
       readConcurrency: Object.fromEntries(config.sources.map((s) => [s.name, s.concurrency])),
+      // One of several instances: a calendar may come with meetings another instance made (sync/made-elsewhere.ts).
+      checkFeedBeforeCreating: (config.shard?.count ?? 1) > 1,
     },
   });
   return { config, store, platform, sources, engine, logger, observeRequests: (o) => void observers.push(o), close: () => store.close() };

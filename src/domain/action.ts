@@ -16,7 +16,15 @@ export type SyncAction =
   | { kind: 'create'; event: CalendarEvent; organizer: Organizer; desired: DesiredMeeting }
   | { kind: 'update'; event: CalendarEvent; mapping: Mapping; desired: DesiredMeeting; changes: string[] }
   | { kind: 'cancel'; event: CalendarEvent; mapping: Mapping; mode: 'delete' | 'keep'; reason: string }
-  | { kind: 'adopt'; event: CalendarEvent; organizer: Organizer; stamp: MeetingStamp; desired: DesiredMeeting }
+  | {
+      kind: 'adopt';
+      event: CalendarEvent;
+      organizer: Organizer;
+      stamp: MeetingStamp;
+      desired: DesiredMeeting;
+      /** Found in the organizer's feed by the event's reference, not in a stamp of the event: its link is written. */
+      foundInFeed?: boolean;
+    }
   | { kind: 'skip'; event: CalendarEvent; reason: string; awaitingOrganizer?: string }
   | { kind: 'exception'; event: CalendarEvent; seriesMapping: Mapping; reason: string }
   | { kind: 'unchanged'; event: CalendarEvent; mapping: Mapping }

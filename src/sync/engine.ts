@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { execute, noteToRecheck, writeBack, type MeetingDefaults } from './execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { CycleOrganizers } from './cycle-organizers.js';
+import { adoptMadeElsewhere } from './made-elsewhere.js';
 import type { ProvisioningSettings } from './organizers.js';
 import { PENDING_DEFAULTS, resolvePending, type PendingTimings } from './pending.js';
 import { isLive, plan, unknownOrganizers } from './plan.js';
@@ -31,6 +32,11 @@ export interface EngineSettings {
   pending?: PendingTimings;
   /** Calendars of a source read at once, by source name (its `concurrency` key). @default 8 */
   readConcurrency?: Readonly<Record<string, number>>;
+  /**
+   * Look for a meeting made before for an event (by its reference, in the organizer's feed)
+   * before creating one: set for one of several instances (sync/made-elsewhere.ts). @default false
+   */
+  checkFeedBeforeCreating?: boolean;
 }
 
 export interface EngineDeps {
@@ -367,6 +373,7 @@ export class SyncEngine {
         const missing = unknownOrganizers(changes.events, organizers.known(), settings.rules);
         if (missing.length > 0 && (!organizers.checkedRecently() || organizers.changedSinceNoted(changes.events, missing))) await organizers.ensure(missing);
         actions = this.planFor(changes.events, mappings, organizers.known(), startedAt);
+        if (settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, log);
       }
       if (changes.full) actions.push(...(await this.confirmAbsent(source, calendarId, changes.events, mappings)));
 

@@ -8,6 +8,7 @@ import type { MeetingPlatform, MeetingSpec } from '../domain/meeting.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import { newMarker } from './markers.js';
 
 export interface MeetingDefaults {
   type: string;
@@ -75,7 +76,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
     switch (action.kind) {
       case 'create': {
         const intent = newMapping(event, action.organizer, action.desired, at(), {
-          marker: `meetsync:${randomUUID()}`,
+          marker: newMarker(event),
           state: 'creating',
           writeBack: 'pending',
         });
@@ -157,7 +158,8 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           meetingId: action.stamp.meetingId,
           ...(action.stamp.meetingNumber ? { meetingNumber: action.stamp.meetingNumber } : {}),
           state: 'active',
-          writeBack: 'done',
+          // Found by its reference in the organizer's feed, the event carries no link yet.
+          writeBack: action.foundInFeed ? 'pending' : 'done',
         });
         // What the meeting holds now is unknown here: the event may have moved or been renamed while
         // no database here knew its meeting (a calendar handed to another shard, a lost database),
@@ -175,6 +177,11 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           store.saveMapping(mapping);
           store.clearNote(event);
         });
+        if (action.foundInFeed) {
+          await writeBack(mapping, ctx);
+          const reason = "its meeting was made by meetsync before (another instance, or a database since lost) and found in the organizer's feed by the event's reference; adopted and its link written, nothing created";
+          return { outcome: outcomeOf(event, 'adopted', { meetingId: action.stamp.meetingId, reason }), retry: false };
+        }
         return { outcome: outcomeOf(event, 'adopted', { meetingId: action.stamp.meetingId, reason: 'the event already carries a meeting made by meetsync; mapping rebuilt, nothing created' }), retry: false };
       }
       case 'skip':
@@ -307,7 +314,7 @@ async function recreate(mapping: Mapping, desired: DesiredMeeting, ctx: ExecuteC
   const at = ctx.now().toISOString();
   const intent: Mapping = {
     ...mapping,
-    marker: `meetsync:${randomUUID()}`,
+    marker: newMarker(mapping),
     state: 'creating',
     writeBack: 'pending',
     topic: desired.topic,

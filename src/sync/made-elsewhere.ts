@@ -1,0 +1,54 @@
+import type { SyncAction } from '../domain/action.js';
+import { describeError } from '../domain/errors.js';
+import type { FeedMeeting, MeetingPlatform, PlatformUser } from '../domain/meeting.js';
+import type { Logger } from '../log.js';
+import { haltIfPlatformWide } from './failure.js';
+import { markerPrefixOf } from './markers.js';
+import { feedPathOf } from './organizers.js';
+
+/**
+ * Before the first creations on a calendar this instance has never read (one of several
+ * instances, docs/scaling.md): a meeting another instance made for one of its events may exist
+ * while the event has no link yet (the creation's answer was lost, or the write-back had not
+ * happened when the calendar moved). Such a meeting carries the event's reference in its marker
+ * (markers.ts), so each organizer's feed is read once, and a creation whose meeting is found
+ * there becomes an adoption. Found by number only (assumption 8), it is left as it is: nothing
+ * is created, and the reason says what to do. A feed that cannot be read stops the calendar for
+ * this cycle (nothing is created without the check); an organizer the platform gives no feed is
+ * created for as before.
+ */
+export async function adoptMadeElsewhere(actions: SyncAction[], platform: MeetingPlatform, logger: Logger): Promise<SyncAction[]> {
+  const creations = actions.filter((a): a is Extract<SyncAction, { kind: 'create' }> => a.kind === 'create');
+  if (creations.length === 0) return actions;
+  const feeds = new Map<string, FeedMeeting[] | undefined>();
+  const admins = new Map<string, Promise<PlatformUser[]>>();
+  for (const { organizer } of creations) {
+    if (feeds.has(organizer.email)) continue;
+    try {
+      const icsPath = await feedPathOf(platform, organizer, admins);
+      feeds.set(organizer.email, icsPath ? await platform.readFeed(icsPath) : undefined);
+    } catch (err) {
+      haltIfPlatformWide(err);
+      throw new Error(`cannot read ${organizer.email}'s meeting feed to check for meetings made before by another meetsync instance (nothing was created; tried again next cycle): ${describeError(err)}`, { cause: err });
+    }
+  }
+  return actions.map((action): SyncAction => {
+    if (action.kind !== 'create') return action;
+    const prefix = markerPrefixOf(action.event);
+    const found = feeds.get(action.organizer.email)?.find((f) => f.description.includes(prefix));
+    if (!found) return action;
+    if (found.meetingId) {
+      logger.info({ event: action.event.eventId, meetingId: found.meetingId }, "meeting made before for this event found in the organizer's feed; adopting it");
+      const stamp = { meetingId: found.meetingId, ...(found.meetingNumber ? { meetingNumber: found.meetingNumber } : {}) };
+      return { kind: 'adopt', event: action.event, organizer: action.organizer, stamp, desired: action.desired, foundInFeed: true };
+    }
+    const number = found.meetingNumber ?? found.uid;
+    return {
+      kind: 'skip',
+      event: action.event,
+      reason:
+        `meeting ${number} was made for this event before (found in the organizer's feed by its reference), but the feed gives no meeting id ` +
+        `to adopt it by; meetsync will not create a second one. Delete meeting ${number} on the platform to have it created again`,
+    };
+  });
+}

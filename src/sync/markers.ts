@@ -1,0 +1,28 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { EventKey } from '../domain/mapping.js';
+
+/**
+ * The marker meetsync puts in the agenda of each meeting it creates (`Reference: meetsync:<uuid>`),
+ * by which a creation whose answer was lost is found again in the organizer's feed.
+ *
+ * It keeps the shape of a UUID (reports look for `meetsync:<uuid>`), but its first 12 hex
+ * digits are the event's reference: a digest of (source, calendar, event). So another meetsync
+ * instance that takes the calendar over (sharding) can find the meeting made for an event before
+ * its link reached the event, and adopt it instead of creating a second one. The other 20 digits
+ * are random: every creation attempt has its own marker.
+ */
+export function newMarker(event: EventKey): string {
+  const ref = eventRef(event);
+  const rest = randomUUID().replace(/-/g, '').slice(12);
+  return `meetsync:${ref.slice(0, 8)}-${ref.slice(8, 12)}-${rest.slice(0, 4)}-${rest.slice(4, 8)}-${rest.slice(8, 20)}`;
+}
+
+/** What every marker made for `event` starts with. */
+export function markerPrefixOf(event: EventKey): string {
+  const ref = eventRef(event);
+  return `meetsync:${ref.slice(0, 8)}-${ref.slice(8, 12)}-`;
+}
+
+function eventRef(event: EventKey): string {
+  return createHash('sha256').update(`${event.source}\u0000${event.calendarId}\u0000${event.eventId}`).digest('hex').slice(0, 12);
+}
