@@ -290,7 +290,8 @@ export class SyncEngine {
           if (!options.dryRun) store.clearNote(note);
           continue;
         }
-        const actions = this.planFor([event], mapping ? [mapping] : [], known, this.now());
+        let actions = this.planFor([event], mapping ? [mapping] : [], known, this.now());
+        if (this.deps.settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, logger);
         await this.apply(actions, source, cx, logger);
         if (actions.length === 0 && !options.dryRun) store.clearNote(note);
       } catch (err) {

@@ -7,15 +7,15 @@ import { markerPrefixOf } from './markers.js';
 import { feedPathOf } from './organizers.js';
 
 /**
- * Before the first creations on a calendar this instance has never read (one of several
- * instances, docs/scaling.md): a meeting another instance made for one of its events may exist
- * while the event has no link yet (the creation's answer was lost, or the write-back had not
- * happened when the calendar moved). Such a meeting carries the event's reference in its marker
+ * Before an instance of several (docs/scaling.md) creates meetings: a calendar it took over may
+ * come with a meeting another instance made for one of its events while the event has no link
+ * yet (the creation's answer was lost, or the write-back had not happened when the calendar
+ * moved). Such a meeting carries the event's reference in its marker
  * (markers.ts), so each organizer's feed is read once, and a creation whose meeting is found
  * there becomes an adoption. Found by number only (assumption 8), it is left as it is: nothing
- * is created, and the reason says what to do. A feed that cannot be read stops the calendar for
- * this cycle (nothing is created without the check); an organizer the platform gives no feed is
- * created for as before.
+ * is created, and the reason says what to do. A feed that cannot be read stops the calendar (or
+ * the re-checked event) for this cycle: nothing is created without the check. An organizer the
+ * platform gives no feed is created for as before.
  */
 export async function adoptMadeElsewhere(actions: SyncAction[], platform: MeetingPlatform, logger: Logger): Promise<SyncAction[]> {
   const creations = actions.filter((a): a is Extract<SyncAction, { kind: 'create' }> => a.kind === 'create');
