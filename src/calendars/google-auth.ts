@@ -218,12 +218,13 @@ export class GoogleCredentials {
    */
   private translate(err: unknown, calendarId: string): unknown {
     if (err instanceof CalendarAuthError || err instanceof CalendarError) return err;
+    // Names the token request in messages about it.
+    const endpoint = `Google token endpoint (${this.auth.type === 'oauth' ? 'OAuth refresh-token grant' : 'service-account JWT grant'} for ${calendarId})`;
     if (err instanceof UnreadableTokenAnswer) {
-      const grant = this.auth.type === 'oauth' ? 'OAuth refresh-token grant' : 'service-account JWT grant';
       return new CalendarError(
         this.options.source,
         calendarId,
-        `Google token endpoint (${grant} for ${calendarId}) answered ${err.message}; retried, then again next cycle`,
+        `${endpoint} answered ${err.message}; retried, then again next cycle`,
         undefined,
         { cause: err },
       );
@@ -234,8 +235,7 @@ export class GoogleCredentials {
     if (failure.timeoutMs !== undefined) {
       // Transient, like any token endpoint outage: the adapter's backoff tries again, then the
       // engine keeps the calendar's cursor for the next cycle.
-      const grant = this.auth.type === 'oauth' ? 'OAuth refresh-token grant' : 'service-account JWT grant';
-      const cause = new TimeoutError(`Google token endpoint (${grant} for ${calendarId})`, failure.timeoutMs);
+      const cause = new TimeoutError(endpoint, failure.timeoutMs);
       return new CalendarError(source, calendarId, cause.message, undefined, { cause });
     }
     if (isRetryable(failure)) {
