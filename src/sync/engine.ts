@@ -2,7 +2,7 @@ import type { EventOutcome, SyncAction } from '../domain/action.js';
 import { CalendarAuthError, describeError } from '../domain/errors.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { keyOf, type EventKey, type Mapping, type Organizer } from '../domain/mapping.js';
-import type { MeetingPlatform } from '../domain/meeting.js';
+import type { MeetingPlatform, PlatformUser } from '../domain/meeting.js';
 import type { CalendarSource } from '../calendars/source.js';
 import { isTagged, type TaggingRules } from '../calendars/tagging.js';
 import type { Logger } from '../log.js';
@@ -79,6 +79,8 @@ interface CycleContext {
    * and read cost more than the read of the whole (one row per calendar) table.
    */
   states?: Map<string, ReturnType<Store['calendarState']>>;
+  /** Accounts' users as the platform listed them this cycle (adoptMadeElsewhere reads their feeds). */
+  accountUsers: Map<string, Promise<PlatformUser[]>>;
 }
 
 
@@ -103,7 +105,7 @@ export class SyncEngine {
     const organizers = new CycleOrganizers({
       store, platform, logger, accountIds: settings.accountIds, provisioning: settings.provisioning, now: this.now, dryRun, problems: report.problems,
     });
-    const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), organizers, quietStates: [] };
+    const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), organizers, quietStates: [], accountUsers: new Map() };
     const runId = dryRun ? undefined : store.startRun('sync', this.now());
     const began = performance.now();
 
@@ -291,7 +293,7 @@ export class SyncEngine {
           continue;
         }
         let actions = this.planFor([event], mapping ? [mapping] : [], known, this.now());
-        if (this.deps.settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, logger);
+        if (this.deps.settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, logger, cx.accountUsers);
         await this.apply(actions, source, cx, logger);
         if (actions.length === 0 && !options.dryRun) store.clearNote(note);
       } catch (err) {
@@ -374,7 +376,7 @@ export class SyncEngine {
         const missing = unknownOrganizers(changes.events, organizers.known(), settings.rules);
         if (missing.length > 0 && (!organizers.checkedRecently() || organizers.changedSinceNoted(changes.events, missing))) await organizers.ensure(missing);
         actions = this.planFor(changes.events, mappings, organizers.known(), startedAt);
-        if (settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, log);
+        if (settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, log, cx.accountUsers);
       }
       if (changes.full) actions.push(...(await this.confirmAbsent(source, calendarId, changes.events, mappings)));
 

@@ -17,11 +17,16 @@ import { feedPathOf } from './organizers.js';
  * the re-checked event) for this cycle: nothing is created without the check. An organizer the
  * platform gives no feed is created for as before.
  */
-export async function adoptMadeElsewhere(actions: SyncAction[], platform: MeetingPlatform, logger: Logger): Promise<SyncAction[]> {
+export async function adoptMadeElsewhere(
+  actions: SyncAction[],
+  platform: MeetingPlatform,
+  logger: Logger,
+  /** Each account's users (with their feeds), read once a cycle whatever the number of calendars. */
+  admins: Map<string, Promise<PlatformUser[]>>,
+): Promise<SyncAction[]> {
   const creations = actions.filter((a): a is Extract<SyncAction, { kind: 'create' }> => a.kind === 'create');
   if (creations.length === 0) return actions;
   const feeds = new Map<string, FeedMeeting[] | undefined>();
-  const admins = new Map<string, Promise<PlatformUser[]>>();
   for (const { organizer } of creations) {
     if (feeds.has(organizer.email)) continue;
     try {
