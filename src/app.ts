@@ -42,7 +42,7 @@ export interface CallOptions {
  */
 export async function createSource(source: SourceConfig, index: number, logger: Logger, calls: CallOptions = {}): Promise<CalendarSource> {
   if (source.kind === 'google') {
-    const { GoogleSource } = await import('./calendars/google.js');
+    const { GoogleSource } = await import('./calendars/google/source.js');
     return new GoogleSource({
       ...calls,
       name: source.name,
@@ -58,7 +58,7 @@ export async function createSource(source: SourceConfig, index: number, logger: 
     });
   }
   // Throws ConfigError for a graphBaseUrl or authorityHost that is not an https origin.
-  const { OutlookSource } = await import('./calendars/outlook.js');
+  const { OutlookSource } = await import('./calendars/outlook/source.js');
   return new OutlookSource({
     ...calls,
     name: source.name,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BLOCK_START } from '../../src/calendars/join-block.js';
-import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook-event.js';
+import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook/event.js';
 import { GRAPH_APP, runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
 
 /** `meetsync` as a user runs it with a Google calendar and an Outlook mailbox in one config. */

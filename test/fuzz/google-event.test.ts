@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseEvent, parseEventsPage, toCalendarEvent, type GoogleEventsPage } from '../../src/calendars/google-event.js';
+import { parseEvent, parseEventsPage, toCalendarEvent, type GoogleEventsPage } from '../../src/calendars/google/event.js';
 import { applyJson, fixtureFiles, jsonMutation, labelled, readFixture, runs, showMutations } from './mutate.js';
 import { checkEvent, checkItemIsolation, readOrMalformed } from './reader-contract.js';
 

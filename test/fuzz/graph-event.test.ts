@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodyWithoutBlock } from '../../src/calendars/outlook-body.js';
-import { planRound } from '../../src/calendars/outlook-delta.js';
-import { graphBodyOf, parseDeltaPage, parseGraphEvent, toCalendarEvent, type GraphDeltaPage, type GraphEvent } from '../../src/calendars/outlook-event.js';
-import { rruleOf } from '../../src/calendars/outlook-recurrence.js';
-import { ianaZoneOf } from '../../src/calendars/outlook-zones.js';
+import { bodyWithoutBlock } from '../../src/calendars/outlook/body.js';
+import { planRound } from '../../src/calendars/outlook/delta.js';
+import { graphBodyOf, parseDeltaPage, parseGraphEvent, toCalendarEvent, type GraphDeltaPage, type GraphEvent } from '../../src/calendars/outlook/event.js';
+import { rruleOf } from '../../src/calendars/outlook/recurrence.js';
+import { ianaZoneOf } from '../../src/calendars/outlook/zones.js';
 import type { CalendarEvent } from '../../src/domain/event.js';
 import { applyJson, fixtureFiles, isOneLine, jsonMutation, labelled, ODD_STRINGS, readFixture, runs, showMutations } from './mutate.js';
 import { checkEvent, checkItemIsolation, readOrMalformed } from './reader-contract.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GoogleSource, type GoogleSourceConfig } from '../../src/calendars/google.js';
+import { GoogleSource, type GoogleSourceConfig } from '../../src/calendars/google/source.js';
 import { CalendarAuthError, CalendarError, TimeoutError } from '../../src/domain/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { GoogleCalendarSimulator } from '../../src/simulators/google.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GoogleSource } from '../../src/calendars/google.js';
+import { GoogleSource } from '../../src/calendars/google/source.js';
 import { silentLogger } from '../../src/log.js';
 import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
 import { loadOrCreateTls } from '../../src/simulators/tls.js';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BLOCK_START } from '../../src/calendars/join-block.js';
-import { GoogleSource } from '../../src/calendars/google.js';
-import { OutlookSource } from '../../src/calendars/outlook.js';
-import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook-event.js';
+import { GoogleSource } from '../../src/calendars/google/source.js';
+import { OutlookSource } from '../../src/calendars/outlook/source.js';
+import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook/event.js';
 import { silentLogger } from '../../src/log.js';
 import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
 import { GraphSimulator } from '../../src/simulators/graph.js';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GoogleSource } from '../../src/calendars/google.js';
+import { GoogleSource } from '../../src/calendars/google/source.js';
 import type { CalendarEvent } from '../../src/domain/event.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FULL_READ_REASON_410, GoogleSource, type GoogleSourceConfig } from '../../src/calendars/google.js';
+import { FULL_READ_REASON_410, GoogleSource, type GoogleSourceConfig } from '../../src/calendars/google/source.js';
 import { BLOCK_START } from '../../src/calendars/join-block.js';
 import { CalendarAuthError, CalendarError } from '../../src/domain/errors.js';
 import { GoogleCalendarSimulator } from '../../src/simulators/google.js';

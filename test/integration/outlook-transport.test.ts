@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutlookSource, type OutlookSourceConfig } from '../../src/calendars/outlook.js';
-import { decodeCursor } from '../../src/calendars/outlook-delta.js';
-import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook-event.js';
+import { OutlookSource, type OutlookSourceConfig } from '../../src/calendars/outlook/source.js';
+import { decodeCursor } from '../../src/calendars/outlook/delta.js';
+import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook/event.js';
 import { CalendarAuthError, CalendarError } from '../../src/domain/errors.js';
 import { SimServer, type SimRequest, type SimResponse } from '../../src/simulators/kit.js';
 import { loadOrCreateTls } from '../../src/simulators/tls.js';

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { BLOCK_START } from '../../src/calendars/join-block.js';
-import { GoogleSource } from '../../src/calendars/google.js';
-import { OutlookSource } from '../../src/calendars/outlook.js';
+import { GoogleSource } from '../../src/calendars/google/source.js';
+import { OutlookSource } from '../../src/calendars/outlook/source.js';
 import type { CalendarSource } from '../../src/calendars/source.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import type { DrawnFault, FaultCampaign } from '../../src/simulators/faults.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEvent, parseEventsPage, toCalendarEvent } from '../../src/calendars/google-event.js';
+import { parseEvent, parseEventsPage, toCalendarEvent } from '../../src/calendars/google/event.js';
 import { MalformedResponseError } from '../../src/domain/errors.js';
 
 const context = { source: 'corp-google', calendarId: 'alice@example.test' };

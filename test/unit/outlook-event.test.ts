@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BLOCK_START } from '../../src/calendars/join-block.js';
 import { planJoinClear, planJoinWrite } from '../../src/calendars/join-write.js';
-import { bodyText, bodyWithBlock, bodyWithoutBlock, htmlToText, HTML_BLOCK_BEGIN } from '../../src/calendars/outlook-body.js';
-import { decodeCursor, encodeCursor, planRound, roundMismatch } from '../../src/calendars/outlook-delta.js';
+import { bodyText, bodyWithBlock, bodyWithoutBlock, htmlToText, HTML_BLOCK_BEGIN } from '../../src/calendars/outlook/body.js';
+import { decodeCursor, encodeCursor, planRound, roundMismatch } from '../../src/calendars/outlook/delta.js';
 import {
   STAMP_PROPERTY_ID,
   graphBodyOf,
@@ -14,7 +14,7 @@ import {
   stampValue,
   toCalendarEvent,
   type GraphEvent,
-} from '../../src/calendars/outlook-event.js';
+} from '../../src/calendars/outlook/event.js';
 import type { JoinDetails } from '../../src/domain/event.js';
 import { MalformedResponseError } from '../../src/domain/errors.js';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseGraphEvent, toCalendarEvent } from '../../src/calendars/outlook-event.js';
-import { rruleOf, type GraphRecurrence } from '../../src/calendars/outlook-recurrence.js';
-import { ianaZoneOf } from '../../src/calendars/outlook-zones.js';
+import { parseGraphEvent, toCalendarEvent } from '../../src/calendars/outlook/event.js';
+import { rruleOf, type GraphRecurrence } from '../../src/calendars/outlook/recurrence.js';
+import { ianaZoneOf } from '../../src/calendars/outlook/zones.js';
 import { mapRecurrence } from '../../src/sync/recurrence.js';
 
 function fixture(name: string): unknown {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { graphScopeOf } from '../../src/calendars/outlook-auth.js';
+import { graphScopeOf } from '../../src/calendars/outlook/auth.js';
 
 describe('graphScopeOf: the resource the client credentials token is asked for', () => {
   it('is the global Graph for graph.microsoft.com and for any host that is not a Microsoft Graph root (a simulator, a proxy)', () => {

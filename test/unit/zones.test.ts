@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ianaZoneOf } from '../../src/calendars/outlook-zones.js';
+import { ianaZoneOf } from '../../src/calendars/outlook/zones.js';
 import { isIanaZone } from '../../src/domain/zones.js';
 import { mapRecurrence, seriesEndsBefore } from '../../src/sync/recurrence.js';
 

@@ -6,13 +6,13 @@ import {
   type AuthenticationProvider,
 } from '@microsoft/microsoft-graph-client';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { CalendarAuthError, CalendarError } from '../domain/errors.js';
-import { describeError } from '../domain/errors.js';
-import type { Logger } from '../log.js';
-import { withBackoff, type BackoffOptions, type RetryVerdict } from './backoff.js';
-import { AuthorityBusyError, type OutlookCredentials } from './outlook-auth.js';
-import { UserRateLimits, type RateLimit } from './request-rate.js';
-import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFailure } from './outlook-failure.js';
+import { CalendarAuthError, CalendarError } from '../../domain/errors.js';
+import { describeError } from '../../domain/errors.js';
+import type { Logger } from '../../log.js';
+import { withBackoff, type BackoffOptions, type RetryVerdict } from '../backoff.js';
+import { AuthorityBusyError, type OutlookCredentials } from './auth.js';
+import { UserRateLimits, type RateLimit } from '../request-rate.js';
+import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFailure } from './failure.js';
 
 /**
  * Every Microsoft Graph request of the Outlook adapter, sent by @microsoft/microsoft-graph-client

@@ -1,19 +1,19 @@
-import type { CalendarEvent, JoinDetails, WriteBackResult } from '../domain/event.js';
-import { CalendarError, ConfigError, MalformedResponseError, PreconditionFailedError, SyncTokenExpiredError, EventGoneError } from '../domain/errors.js';
-import { silentLogger, type Logger } from '../log.js';
-import type { BackoffOptions } from './backoff.js';
-import { FreshCopies } from './fresh-copies.js';
-import { planJoinClear, planJoinWrite } from './join-write.js';
-import { OutlookCredentials, type OutlookAuthConfig } from './outlook-auth.js';
-import { bodyWithBlock, bodyWithoutBlock } from './outlook-body.js';
-import { decodeCursor, roundMismatch } from './outlook-delta.js';
-import { STAMP_PROPERTY_ID, graphBodyOf, parseGraphEvent, stampValue, toCalendarEvent, type GraphEvent } from './outlook-event.js';
-import { GraphTransport } from './outlook-graph.js';
-import { PREFER, readRound, type OutlookCopy, type RoundReader } from './outlook-round.js';
-import type { RateLimit } from './request-rate.js';
-import type { CalendarSource, ChangeSet, ReadHints, SyncWindow } from './source.js';
+import type { CalendarEvent, JoinDetails, WriteBackResult } from '../../domain/event.js';
+import { CalendarError, ConfigError, MalformedResponseError, PreconditionFailedError, SyncTokenExpiredError, EventGoneError } from '../../domain/errors.js';
+import { silentLogger, type Logger } from '../../log.js';
+import type { BackoffOptions } from '../backoff.js';
+import { FreshCopies } from '../fresh-copies.js';
+import { planJoinClear, planJoinWrite } from '../join-write.js';
+import { OutlookCredentials, type OutlookAuthConfig } from './auth.js';
+import { bodyWithBlock, bodyWithoutBlock } from './body.js';
+import { decodeCursor, roundMismatch } from './delta.js';
+import { STAMP_PROPERTY_ID, graphBodyOf, parseGraphEvent, stampValue, toCalendarEvent, type GraphEvent } from './event.js';
+import { GraphTransport } from './graph.js';
+import { PREFER, readRound, type OutlookCopy, type RoundReader } from './round.js';
+import type { RateLimit } from '../request-rate.js';
+import type { CalendarSource, ChangeSet, ReadHints, SyncWindow } from '../source.js';
 
-export type { OutlookAuthConfig } from './outlook-auth.js';
+export type { OutlookAuthConfig } from './auth.js';
 
 export interface OutlookSourceConfig {
   /** The configured source name. */

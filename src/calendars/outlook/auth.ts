@@ -7,11 +7,11 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
-import { CalendarAuthError, CalendarError, TimeoutError } from '../domain/errors.js';
-import { registerSecret, scrub } from '../domain/redact.js';
-import type { Logger } from '../log.js';
-import { parseRetryAfter } from './backoff.js';
-import { accessHint } from './outlook-failure.js';
+import { CalendarAuthError, CalendarError, TimeoutError } from '../../domain/errors.js';
+import { registerSecret, scrub } from '../../domain/redact.js';
+import type { Logger } from '../../log.js';
+import { parseRetryAfter } from '../backoff.js';
+import { accessHint } from './failure.js';
 
 /**
  * App-only access tokens for Microsoft Graph: the OAuth client credentials grant through

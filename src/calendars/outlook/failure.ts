@@ -7,8 +7,8 @@ import {
   SyncTokenExpiredError,
   TimeoutError,
   describeError,
-} from '../domain/errors.js';
-import { parseRetryAfter } from './backoff.js';
+} from '../../domain/errors.js';
+import { parseRetryAfter } from '../backoff.js';
 
 /**
  * What a failed Microsoft Graph call means, read from the Graph client's GraphError into plain

@@ -1,12 +1,12 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import type { CalendarEvent, EventKind, MeetingStamp } from '../domain/event.js';
-import { MalformedResponseError } from '../domain/errors.js';
-import { quoted } from '../domain/printable.js';
-import { bodyText, type GraphBody } from './outlook-body.js';
-import { rruleOf } from './outlook-recurrence.js';
-import { ianaZoneOf } from './outlook-zones.js';
-import { parseWith } from './parse-response.js';
+import type { CalendarEvent, EventKind, MeetingStamp } from '../../domain/event.js';
+import { MalformedResponseError } from '../../domain/errors.js';
+import { quoted } from '../../domain/printable.js';
+import { bodyText, type GraphBody } from './body.js';
+import { rruleOf } from './recurrence.js';
+import { ianaZoneOf } from './zones.js';
+import { parseWith } from '../parse-response.js';
 
 /**
  * Microsoft Graph event JSON, parsed with a schema and mapped to the provider-neutral

@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { auth as googleAuth } from 'googleapis/build/src/apis/calendar/index.js';
 import type { Auth } from 'googleapis';
 import { z } from 'zod';
-import { CalendarAuthError, CalendarError, TimeoutError } from '../domain/errors.js';
-import { registerSecret } from '../domain/redact.js';
-import type { Logger } from '../log.js';
-import { CALENDAR_SCOPE, describeFailure, googleFailureOf, isRetryable } from './google-failure.js';
+import { CalendarAuthError, CalendarError, TimeoutError } from '../../domain/errors.js';
+import { registerSecret } from '../../domain/redact.js';
+import type { Logger } from '../../log.js';
+import { CALENDAR_SCOPE, describeFailure, googleFailureOf, isRetryable } from './failure.js';
 
 /**
  * Access tokens for the Google adapter: OAuth (one user's refresh token) or a service account

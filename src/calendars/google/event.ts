@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import type { CalendarEvent, EventKind, EventStatus, MeetingStamp } from '../domain/event.js';
-import { MalformedResponseError } from '../domain/errors.js';
-import { quoted } from '../domain/printable.js';
-import { parseWith } from './parse-response.js';
+import type { CalendarEvent, EventKind, EventStatus, MeetingStamp } from '../../domain/event.js';
+import { MalformedResponseError } from '../../domain/errors.js';
+import { quoted } from '../../domain/printable.js';
+import { parseWith } from '../parse-response.js';
 
 /**
  * Google Calendar's event JSON, parsed with a schema and mapped to the provider-neutral

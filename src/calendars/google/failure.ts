@@ -6,8 +6,8 @@ import {
   SyncTokenExpiredError,
   TimeoutError,
   describeError,
-} from '../domain/errors.js';
-import { parseRetryAfter } from './backoff.js';
+} from '../../domain/errors.js';
+import { parseRetryAfter } from '../backoff.js';
 
 /** The one OAuth scope meetsync asks for: read events and write the join details back. */
 export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';

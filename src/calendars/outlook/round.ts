@@ -1,10 +1,10 @@
-import type { CalendarEvent } from '../domain/event.js';
-import { CalendarError, MalformedResponseError } from '../domain/errors.js';
-import type { Logger } from '../log.js';
-import { encodeCursor, planRound, roleOf } from './outlook-delta.js';
-import { parseDeltaPage, tombstone, type GraphEvent } from './outlook-event.js';
-import type { GraphTransport } from './outlook-graph.js';
-import type { ChangeSet, ReadHints } from './source.js';
+import type { CalendarEvent } from '../../domain/event.js';
+import { CalendarError, MalformedResponseError } from '../../domain/errors.js';
+import type { Logger } from '../../log.js';
+import { encodeCursor, planRound, roleOf } from './delta.js';
+import { parseDeltaPage, tombstone, type GraphEvent } from './event.js';
+import type { GraphTransport } from './graph.js';
+import type { ChangeSet, ReadHints } from '../source.js';
 
 /**
  * Reads one calendarView/delta round of a mailbox: follows `@odata.nextLink` pages to the

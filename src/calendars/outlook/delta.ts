@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { SyncWindow } from './source.js';
-import { BLOCK_START } from './join-block.js';
-import { HTML_BLOCK_BEGIN } from './outlook-body.js';
-import { isStripped, type GraphEvent } from './outlook-event.js';
+import type { SyncWindow } from '../source.js';
+import { BLOCK_START } from '../join-block.js';
+import { HTML_BLOCK_BEGIN } from './body.js';
+import { isStripped, type GraphEvent } from './event.js';
 
 /**
  * One round of calendarView/delta, decided without I/O: which items can be mapped as they

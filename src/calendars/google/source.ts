@@ -2,7 +2,7 @@
 // (about 0.8 s and 100 MB in each meetsync process); this one loads in about 0.08 s.
 import { calendar } from 'googleapis/build/src/apis/calendar/index.js';
 import type { calendar_v3 } from 'googleapis';
-import type { CalendarEvent, JoinDetails, WriteBackResult } from '../domain/event.js';
+import type { CalendarEvent, JoinDetails, WriteBackResult } from '../../domain/event.js';
 import {
   CalendarAuthError,
   CalendarError,
@@ -11,10 +11,10 @@ import {
   SyncTokenExpiredError,
   describeError,
   EventGoneError,
-} from '../domain/errors.js';
-import { silentLogger, type Logger } from '../log.js';
-import { withBackoff, type BackoffOptions, type RetryVerdict } from './backoff.js';
-import { GoogleCredentials, type GoogleAuthConfig } from './google-auth.js';
+} from '../../domain/errors.js';
+import { silentLogger, type Logger } from '../../log.js';
+import { withBackoff, type BackoffOptions, type RetryVerdict } from '../backoff.js';
+import { GoogleCredentials, type GoogleAuthConfig } from './auth.js';
 import {
   STAMP_MEETING_ID,
   STAMP_MEETING_NUMBER,
@@ -22,14 +22,14 @@ import {
   parseEventsPage,
   toCalendarEvent,
   type GoogleEvent,
-} from './google-event.js';
-import { FreshCopies } from './fresh-copies.js';
-import { calendarErrorOf, googleFailureOf, isRetryable } from './google-failure.js';
-import { planJoinClear, planJoinWrite } from './join-write.js';
-import { UserRateLimits, type RateLimit } from './request-rate.js';
-import type { ChangeSet, CalendarSource, ReadHints, SyncWindow } from './source.js';
+} from './event.js';
+import { FreshCopies } from '../fresh-copies.js';
+import { calendarErrorOf, googleFailureOf, isRetryable } from './failure.js';
+import { planJoinClear, planJoinWrite } from '../join-write.js';
+import { UserRateLimits, type RateLimit } from '../request-rate.js';
+import type { ChangeSet, CalendarSource, ReadHints, SyncWindow } from '../source.js';
 
-export type { GoogleAuthConfig } from './google-auth.js';
+export type { GoogleAuthConfig } from './auth.js';
 
 export interface GoogleSourceConfig {
   /** The configured source name. */

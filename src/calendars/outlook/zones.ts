@@ -1,5 +1,5 @@
 import windowsIana from 'windows-iana';
-import { isIanaZone } from '../domain/zones.js';
+import { isIanaZone } from '../../domain/zones.js';
 
 /**
  * Time zone names as Microsoft Graph writes them, turned into IANA names.
