@@ -1,4 +1,4 @@
-import type { RecordedRequest, SimRequest, SimResponse } from '../src/simulators/kit.js';
+import type { RecordedRequest, SimRequest, SimResponse } from '../src/simulators/kit/server.js';
 
 /**
  * What the real-path benchmark counts at the simulators: every request sorted into a target

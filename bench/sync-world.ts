@@ -1,6 +1,6 @@
-import type { GoogleCalendarSimulator } from '../src/simulators/google.js';
-import type { GraphSimulator } from '../src/simulators/graph.js';
-import type { WebMeetingSimulator } from '../src/simulators/webmeeting.js';
+import type { GoogleCalendarSimulator } from '../src/simulators/google/server.js';
+import type { GraphSimulator } from '../src/simulators/graph/server.js';
+import type { WebMeetingSimulator } from '../src/simulators/webmeeting/server.js';
 
 /**
  * The world of the real-path benchmark (sync-paths.ts), seeded through the simulators' control

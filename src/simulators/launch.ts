@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GoogleCalendarSimulator } from './google.js';
-import { GraphSimulator } from './graph.js';
-import { loadOrCreateTls } from './tls.js';
-import { WebMeetingSimulator } from './webmeeting.js';
+import { GoogleCalendarSimulator } from './google/server.js';
+import { GraphSimulator } from './graph/server.js';
+import { loadOrCreateTls } from './kit/tls.js';
+import { WebMeetingSimulator } from './webmeeting/server.js';
 
 /** Fixed, well-known credentials of the local simulators: they guard nothing real. */
 export const SIM_API_KEY = 'simulated-webmeeting-api-key';

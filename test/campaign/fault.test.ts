@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FAULT_NAMES, type DrawnFault } from '../../src/simulators/faults.js';
-import { rateLimitBody } from '../../src/simulators/google-errors.js';
+import { FAULT_NAMES, type DrawnFault } from '../../src/simulators/kit/faults.js';
+import { rateLimitBody } from '../../src/simulators/google/errors.js';
 import { renderStatus, statusNeedsAttention } from '../../src/status.js';
 import { FaultWorld, seededSteps, type CycleResult, type WorldState } from '../support/fault-world.js';
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GoogleSource } from '../../src/calendars/google/source.js';
 import { silentLogger } from '../../src/log.js';
-import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
-import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
+import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 import { Store } from '../../src/store/store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';

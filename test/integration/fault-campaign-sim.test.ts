@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAULT_NAMES } from '../../src/simulators/faults.js';
-import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
-import { GraphSimulator } from '../../src/simulators/graph.js';
-import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
+import { FAULT_NAMES } from '../../src/simulators/kit/faults.js';
+import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
+import { GraphSimulator } from '../../src/simulators/graph/server.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 
 /**
  * The simulators' fault campaigns (faults.ts) with plain fetch: each kind in its provider's

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { google, type calendar_v3 } from 'googleapis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GoogleCalendarSimulator, type GoogleEvent } from '../../src/simulators/google.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { GoogleCalendarSimulator, type GoogleEvent } from '../../src/simulators/google/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 
 /**
  * The Google Calendar simulator driven by the real googleapis SDK over https. Expectations come

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FULL_READ_REASON_410, GoogleSource, type GoogleSourceConfig } from '../../src/calendars/google/source.js';
 import { BLOCK_START } from '../../src/calendars/join-block.js';
 import { CalendarAuthError, CalendarError } from '../../src/domain/errors.js';
-import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { describeCalendarSourceContract, type Harness } from '../support/source-contract.js';
 
 const ORGANIZER = 'alice@example.test';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphSimulator } from '../../src/simulators/graph.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { GraphSimulator } from '../../src/simulators/graph/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { accessToken, call, CLIENT, deltaRound } from '../support/graph-client.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GraphSimulator } from '../../src/simulators/graph.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { GraphSimulator } from '../../src/simulators/graph/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { accessToken, call, CLIENT, deltaRound, GRAPH_SCOPE, TENANT, tokenRequest, utcEvent } from '../support/graph-client.js';
 
 /**

@@ -6,8 +6,8 @@ import { BLOCK_START } from '../../src/calendars/join-block.js';
 import { FULL_READ_REASON_EXPIRED, OutlookSource, type OutlookSourceConfig } from '../../src/calendars/outlook/source.js';
 import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook/event.js';
 import { CalendarAuthError, CalendarError } from '../../src/domain/errors.js';
-import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulators/graph.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulators/graph/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { describeCalendarSourceContract, type Harness } from '../support/source-contract.js';
 
 /**

@@ -4,8 +4,8 @@ import { OutlookSource, type OutlookSourceConfig } from '../../src/calendars/out
 import { decodeCursor } from '../../src/calendars/outlook/delta.js';
 import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook/event.js';
 import { CalendarAuthError, CalendarError } from '../../src/domain/errors.js';
-import { SimServer, type SimRequest, type SimResponse } from '../../src/simulators/kit.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { SimServer, type SimRequest, type SimResponse } from '../../src/simulators/kit/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 
 /**
  * The Outlook adapter's transport against a real https server on a random port, with the real

@@ -6,9 +6,9 @@ import { createApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log.js';
 import { ownerOf } from '../../src/shard/hash.js';
-import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
-import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
+import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 
 const API_KEY = 'reshard-unlinked-api-key-0123456789';
 const OAUTH = { clientId: 'unlinked-client', clientSecret: 'unlinked-google-secret', refreshToken: 'unlinked-google-refresh' };

@@ -8,11 +8,11 @@ import { runReconciliation } from '../../src/reconcile/run.js';
 import { silentLogger } from '../../src/log.js';
 import { ownerOf } from '../../src/shard/hash.js';
 import { configuredCalendars } from '../../src/shard/ownership.js';
-import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
-import { GraphSimulator } from '../../src/simulators/graph.js';
-import type { RecordedRequest } from '../../src/simulators/kit.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
-import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
+import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
+import { GraphSimulator } from '../../src/simulators/graph/server.js';
+import type { RecordedRequest } from '../../src/simulators/kit/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 import { buildStatus, renderStatus, statusNeedsAttention } from '../../src/status.js';
 import type { CycleReport } from '../../src/sync/engine.js';
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MalformedResponseError, NetworkError, PlatformError, TimeoutError } from '../../src/domain/errors.js';
 import type { MeetingSpec } from '../../src/domain/meeting.js';
-import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingClient, type RetryEvent, type WebMeetingClientOptions } from '../../src/webmeeting/client.js';
 
 /**

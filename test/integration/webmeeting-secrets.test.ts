@@ -3,8 +3,8 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataError, MalformedResponseError, NetworkError, PlatformError, TimeoutError } from '../../src/domain/errors.js';
 import { createLogger } from '../../src/log.js';
-import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingClient } from '../../src/webmeeting/client.js';
 
 /**

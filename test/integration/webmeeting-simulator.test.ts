@@ -1,7 +1,7 @@
 import ICAL from 'ical.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
-import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 
 /**
  * The Web Meeting API simulator over real https (the CA comes from the vitest globalSetup through

@@ -3,11 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GoogleCalendarSimulator } from '../../src/simulators/google.js';
-import { GraphSimulator } from '../../src/simulators/graph.js';
-import type { RecordedRequest } from '../../src/simulators/kit.js';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
-import { WebMeetingSimulator } from '../../src/simulators/webmeeting.js';
+import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
+import { GraphSimulator } from '../../src/simulators/graph/server.js';
+import type { RecordedRequest } from '../../src/simulators/kit/server.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
+import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 
 /** The built CLI, as `npm install` leaves it (npm test builds before running the tests). */
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/bin.js');

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import type { RecordedRequest } from '../../src/simulators/kit.js';
+import type { RecordedRequest } from '../../src/simulators/kit/server.js';
 import { runCli, startCliWorld, type CliResult, type CliWorld } from './cli-harness.js';
 
 /**

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { GraphSimulator } from '../../src/simulators/graph.js';
+import type { GraphSimulator } from '../../src/simulators/graph/server.js';
 import { startCliWorld, type CliWorld } from './cli-harness.js';
 
 export { GRAPH_APP as DOCTOR_GRAPH_APP } from './cli-harness.js';

@@ -1,7 +1,7 @@
 import { MemorySource, type MemorySourceOptions } from '../../src/calendars/memory.js';
 import type { CalendarEvent } from '../../src/domain/event.js';
 import { silentLogger } from '../../src/log.js';
-import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting.js';
+import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting/server.js';
 import { Store } from '../../src/store/store.js';
 import { SyncEngine, type EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';

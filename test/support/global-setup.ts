@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadOrCreateTls } from '../../src/simulators/tls.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 
 /**
  * One CA for the whole run. NODE_EXTRA_CA_CERTS is read when a Node process starts, so it is set

@@ -1,4 +1,4 @@
-import type { GraphSimulator } from '../../src/simulators/graph.js';
+import type { GraphSimulator } from '../../src/simulators/graph/server.js';
 
 /**
  * A plain-fetch Graph caller for the simulator's own tests (not the Outlook adapter): the

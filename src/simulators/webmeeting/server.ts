@@ -1,7 +1,7 @@
-import { SimServer, Simulator, header, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
-import type { TlsMaterial } from './tls.js';
-import { renderFeed } from './webmeeting-ics.js';
-import { webMeetingFaultWire } from './webmeeting-faults.js';
+import { SimServer, Simulator, header, type SimRequest, type SimResponse, type SimServerOptions } from '../kit/server.js';
+import type { TlsMaterial } from '../kit/tls.js';
+import { renderFeed } from './ics.js';
+import { webMeetingFaultWire } from './faults.js';
 import {
   applyMeetingInput,
   newAccountWire,
@@ -12,10 +12,10 @@ import {
   type SimAccount,
   type SimMeeting,
   type SimUser,
-} from './webmeeting-model.js';
-import { InvalidFieldError, asObject, isEmail, parseAccountBody, parseMeetingBody, type AccountInput } from './webmeeting-validate.js';
+} from './model.js';
+import { InvalidFieldError, asObject, isEmail, parseAccountBody, parseMeetingBody, type AccountInput } from './validate.js';
 
-export type { SimAccount, SimMeeting, SimRecurring, SimUser } from './webmeeting-model.js';
+export type { SimAccount, SimMeeting, SimRecurring, SimUser } from './model.js';
 
 /**
  * A Web Meeting API v6 instance in memory, written from ../shared/spec/web-meeting-api-tutorial.txt

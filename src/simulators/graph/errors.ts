@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SimResponse } from './kit.js';
+import type { SimResponse } from '../kit/server.js';
 
 /**
  * Microsoft Graph's error envelope, from "Microsoft Graph error responses and resource types"

@@ -1,6 +1,6 @@
-import { GoogleApiError } from './google-errors.js';
-import type { GoogleEvent, OAuthClient, ServiceAccountKey } from './google-types.js';
-import type { SimRequest, SimResponse } from './kit.js';
+import { GoogleApiError } from './errors.js';
+import type { GoogleEvent, OAuthClient, ServiceAccountKey } from './types.js';
+import type { SimRequest, SimResponse } from '../kit/server.js';
 
 /**
  * The Google simulator's /_sim/ endpoints, so a test or `meetsync simulate` in another process can

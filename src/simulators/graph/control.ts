@@ -1,7 +1,7 @@
-import { GraphApiError } from './graph-errors.js';
-import type { Notification } from './graph-model.js';
-import type { GraphClient, GraphEvent } from './graph-types.js';
-import type { SimRequest, SimResponse } from './kit.js';
+import { GraphApiError } from './errors.js';
+import type { Notification } from './model.js';
+import type { GraphClient, GraphEvent } from './types.js';
+import type { SimRequest, SimResponse } from '../kit/server.js';
 
 /**
  * The Graph simulator's /_sim/ endpoints, so a test or `meetsync simulate` in another process can

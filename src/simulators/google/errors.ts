@@ -1,4 +1,4 @@
-import type { SimResponse } from './kit.js';
+import type { SimResponse } from '../kit/server.js';
 
 /**
  * Google's JSON error envelopes, copied from "Handle API errors"

@@ -1,4 +1,4 @@
-import type { DeltaService } from './graph-delta.js';
+import type { DeltaService } from './delta.js';
 import {
   accessDenied,
   accessPolicyDenied,
@@ -10,15 +10,15 @@ import {
   meWithAppOnly,
   syncStateNotFound,
   throttledBody,
-} from './graph-errors.js';
-import type { AppGrant, GraphIdentity } from './graph-identity.js';
-import { parseEventInput } from './graph-input.js';
-import { calendarView, seriesInstances, type Mailbox, type Target } from './graph-model.js';
-import { presentEvent, select, type PresentOptions } from './graph-present.js';
-import { clientRequestId, expandedProperties, pageOf, preferences, selectedProperties, type Preferences } from './graph-query.js';
-import type { GraphStore } from './graph-store.js';
-import { parseQueryInstant } from './graph-timezones.js';
-import { header, type SimRequest, type SimResponse } from './kit.js';
+} from './errors.js';
+import type { AppGrant, GraphIdentity } from './identity.js';
+import { parseEventInput } from './input.js';
+import { calendarView, seriesInstances, type Mailbox, type Target } from './model.js';
+import { presentEvent, select, type PresentOptions } from './present.js';
+import { clientRequestId, expandedProperties, pageOf, preferences, selectedProperties, type Preferences } from './query.js';
+import type { GraphStore } from './store.js';
+import { parseQueryInstant } from './timezones.js';
+import { header, type SimRequest, type SimResponse } from '../kit/server.js';
 
 /**
  * The Graph v1.0 routes under /v1.0, for app-only callers (client credentials): mailboxes are

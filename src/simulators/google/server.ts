@@ -1,4 +1,4 @@
-import { googleControl } from './google-control.js';
+import { googleControl } from './control.js';
 import {
   backendErrorBody,
   badRequest,
@@ -6,18 +6,18 @@ import {
   GoogleApiError,
   notFound,
   rateLimitBody,
-} from './google-errors.js';
-import { present } from './google-event.js';
-import { googleFaultWire } from './google-faults.js';
-import { EventLister } from './google-list.js';
-import { canAccess, GoogleOAuth, primaryCalendarOf } from './google-oauth.js';
-import { GoogleStore, type CalendarState } from './google-store.js';
-import { instanceId, type Occurrence } from './google-time.js';
-import type { GoogleEvent, OAuthClient, ServiceAccountKey } from './google-types.js';
-import { header, SimServer, Simulator, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
-import type { TlsMaterial } from './tls.js';
+} from './errors.js';
+import { present } from './event.js';
+import { googleFaultWire } from './faults.js';
+import { EventLister } from './list.js';
+import { canAccess, GoogleOAuth, primaryCalendarOf } from './oauth.js';
+import { GoogleStore, type CalendarState } from './store.js';
+import { instanceId, type Occurrence } from './time.js';
+import type { GoogleEvent, OAuthClient, ServiceAccountKey } from './types.js';
+import { header, SimServer, Simulator, type SimRequest, type SimResponse, type SimServerOptions } from '../kit/server.js';
+import type { TlsMaterial } from '../kit/tls.js';
 
-export type { GoogleEvent, GoogleEventDateTime, GoogleAttendee, OAuthClient, ServiceAccountKey } from './google-types.js';
+export type { GoogleEvent, GoogleEventDateTime, GoogleAttendee, OAuthClient, ServiceAccountKey } from './types.js';
 
 /**
  * A Google Calendar API v3 simulator: a real HTTP(S) server with in-memory state that the real

@@ -1,7 +1,7 @@
-import { queryParam } from './graph-delta.js';
-import { badRequest, timeZoneNotSupported } from './graph-errors.js';
-import { ianaZone } from './graph-timezones.js';
-import { header, type SimRequest } from './kit.js';
+import { queryParam } from './delta.js';
+import { badRequest, timeZoneNotSupported } from './errors.js';
+import { ianaZone } from './timezones.js';
+import { header, type SimRequest } from '../kit/server.js';
 
 /**
  * What a Graph request asks for beyond its path: the Prefer header's preferences

@@ -1,7 +1,7 @@
 import ICAL from 'ical.js';
 import { DateTime } from 'luxon';
-import { badRequest, required } from './google-errors.js';
-import type { GoogleEvent, GoogleEventDateTime } from './google-types.js';
+import { badRequest, required } from './errors.js';
+import type { GoogleEvent, GoogleEventDateTime } from './types.js';
 
 /**
  * Time and recurrence as Calendar v3 states them:

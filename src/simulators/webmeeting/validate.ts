@@ -1,4 +1,4 @@
-import { ENDS_TYPES, FREQUENCY_TYPES, MONTHLY_PATTERNS, type SimRecurring } from './webmeeting-model.js';
+import { ENDS_TYPES, FREQUENCY_TYPES, MONTHLY_PATTERNS, type SimRecurring } from './model.js';
 
 /**
  * Validation of request bodies, answered with HTTP 400 and responseCode -4 ("data not valid", the

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { identityError, invalidAuthenticationToken } from './graph-errors.js';
-import type { GraphClient } from './graph-types.js';
-import { header, type SimRequest, type SimResponse } from './kit.js';
+import { identityError, invalidAuthenticationToken } from './errors.js';
+import type { GraphClient } from './types.js';
+import { header, type SimRequest, type SimResponse } from '../kit/server.js';
 
 /**
  * The Microsoft identity platform endpoints an app-only Graph client needs, from "Microsoft

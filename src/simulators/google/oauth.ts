@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID, verify, type KeyObject } from 'node:crypto';
-import { GoogleApiError, invalidCredentials, oauthError } from './google-errors.js';
-import type { OAuthClient, ServiceAccountKey } from './google-types.js';
-import { header, type SimRequest, type SimResponse } from './kit.js';
+import { GoogleApiError, invalidCredentials, oauthError } from './errors.js';
+import type { OAuthClient, ServiceAccountKey } from './types.js';
+import { header, type SimRequest, type SimResponse } from '../kit/server.js';
 
 /**
  * Google's OAuth 2.0 token endpoint (https://oauth2.googleapis.com/token) with the two grants

@@ -1,9 +1,9 @@
-import { bodyPreview, htmlToText } from './graph-body.js';
-import { presentId, type ItemRef } from './graph-ids.js';
-import { extendedKey } from './graph-input.js';
-import { recordOf, typeOf, type EventRecord, type StoredEvent } from './graph-model.js';
-import { dateIn, formatUtcStamp, formatWallClock } from './graph-timezones.js';
-import type { GraphDateTimeTimeZone, GraphEvent, GraphLocation } from './graph-types.js';
+import { bodyPreview, htmlToText } from './body.js';
+import { presentId, type ItemRef } from './ids.js';
+import { extendedKey } from './input.js';
+import { recordOf, typeOf, type EventRecord, type StoredEvent } from './model.js';
+import { dateIn, formatUtcStamp, formatWallClock } from './timezones.js';
+import type { GraphDateTimeTimeZone, GraphEvent, GraphLocation } from './types.js';
 
 /**
  * Events as Graph answers them, with the properties and their order of Microsoft's full samples

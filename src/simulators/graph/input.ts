@@ -1,7 +1,7 @@
-import { storedHtml } from './graph-body.js';
-import { badRequest, timeZoneNotSupported } from './graph-errors.js';
-import { ianaZone, wallClockToMillis } from './graph-timezones.js';
-import type { GraphAttendee, GraphExtendedProperty, GraphLocation } from './graph-types.js';
+import { storedHtml } from './body.js';
+import { badRequest, timeZoneNotSupported } from './errors.js';
+import { ianaZone, wallClockToMillis } from './timezones.js';
+import type { GraphAttendee, GraphExtendedProperty, GraphLocation } from './types.js';
 
 /**
  * Request bodies of POST /events and PATCH /events/{id}, read as user-post-events.md and

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import type { MeetingInput } from './webmeeting-validate.js';
+import type { MeetingInput } from './validate.js';
 
 /**
  * The Web Meeting platform's records in its own wire field names, built as the answers in

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
-import type { ItemRef } from './graph-ids.js';
-import { occurrenceDates } from './graph-recurrence.js';
-import { atTimeOfDay, dateIn, ianaZone, timeOfDay } from './graph-timezones.js';
+import type { ItemRef } from './ids.js';
+import { occurrenceDates } from './recurrence.js';
+import { atTimeOfDay, dateIn, ianaZone, timeOfDay } from './timezones.js';
 import type {
   GraphAttendee,
   GraphEmailAddress,
@@ -9,7 +9,7 @@ import type {
   GraphExtendedProperty,
   GraphLocation,
   GraphPatternedRecurrence,
-} from './graph-types.js';
+} from './types.js';
 
 /**
  * The simulator's stored state: mailboxes, their events, and how a series' occurrences are

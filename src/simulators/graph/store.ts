@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { badRequest, itemNotFound } from './graph-errors.js';
-import { itemKeyOf, newChangeKey, newICalUId, newItemKey, parseId } from './graph-ids.js';
-import { extendedKey, type EventInput } from './graph-input.js';
-import { copyRecord, recordOf, type EventRecord, type Mailbox, type StoredEvent, type Target } from './graph-model.js';
-import { isOccurrenceDate, normalizeRecurrence } from './graph-recurrence.js';
-import type { GraphEmailAddress } from './graph-types.js';
-import { timeOfDay } from './graph-timezones.js';
+import { badRequest, itemNotFound } from './errors.js';
+import { itemKeyOf, newChangeKey, newICalUId, newItemKey, parseId } from './ids.js';
+import { extendedKey, type EventInput } from './input.js';
+import { copyRecord, recordOf, type EventRecord, type Mailbox, type StoredEvent, type Target } from './model.js';
+import { isOccurrenceDate, normalizeRecurrence } from './recurrence.js';
+import type { GraphEmailAddress } from './types.js';
+import { timeOfDay } from './timezones.js';
 
 /**
  * Mailboxes and the writes on their events, as a user in Outlook or an app through Graph makes

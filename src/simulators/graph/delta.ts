@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { badRequest, syncStateNotFound } from './graph-errors.js';
-import { itemKeyOf, refOfItemKey } from './graph-ids.js';
-import { calendarView, type Mailbox, type StoredEvent } from './graph-model.js';
-import { presentEvent, removed, stripped, type PresentOptions } from './graph-present.js';
-import { isOccurrenceDate } from './graph-recurrence.js';
-import type { GraphStore } from './graph-store.js';
-import { parseQueryInstant } from './graph-timezones.js';
-import type { SimRequest } from './kit.js';
+import { badRequest, syncStateNotFound } from './errors.js';
+import { itemKeyOf, refOfItemKey } from './ids.js';
+import { calendarView, type Mailbox, type StoredEvent } from './model.js';
+import { presentEvent, removed, stripped, type PresentOptions } from './present.js';
+import { isOccurrenceDate } from './recurrence.js';
+import type { GraphStore } from './store.js';
+import { parseQueryInstant } from './timezones.js';
+import type { SimRequest } from '../kit/server.js';
 
 /**
  * `GET /users/{id}/calendarView/delta`, from event-delta.md (v1.0 and beta),

@@ -1,4 +1,4 @@
-import type { FaultKind } from './kit.js';
+import type { FaultKind } from './server.js';
 
 /**
  * Fault campaigns: a share of the requests a simulator receives fail, drawn from a seeded

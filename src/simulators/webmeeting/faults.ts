@@ -1,4 +1,4 @@
-import { transportFault, type FaultWire } from './faults.js';
+import { transportFault, type FaultWire } from '../kit/faults.js';
 
 /**
  * How the Web Meeting platform answers each kind of a fault campaign (faults.ts). WEB-MEETING-API.md:

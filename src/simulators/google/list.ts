@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { badRequest, fullSyncRequired, GoogleApiError, timeRangeEmpty } from './google-errors.js';
-import { deriveInstance, present } from './google-event.js';
-import type { CalendarState, GoogleStore, StoredEvent } from './google-store.js';
-import { expand, seriesEndMs, toMillis } from './google-time.js';
-import type { GoogleEvent } from './google-types.js';
+import { badRequest, fullSyncRequired, GoogleApiError, timeRangeEmpty } from './errors.js';
+import { deriveInstance, present } from './event.js';
+import type { CalendarState, GoogleStore, StoredEvent } from './store.js';
+import { expand, seriesEndMs, toMillis } from './time.js';
+import type { GoogleEvent } from './types.js';
 
 /**
  * events.list, from its reference page (parameters in calendar.v3.json) and "Synchronize

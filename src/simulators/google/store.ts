@@ -1,4 +1,4 @@
-import { conditionNotMet, deleted, duplicate, notFound } from './google-errors.js';
+import { conditionNotMet, deleted, duplicate, notFound } from './errors.js';
 import {
   buildNew,
   checkEventId,
@@ -14,9 +14,9 @@ import {
   significantChange,
   validate,
   writable,
-} from './google-event.js';
-import { isOccurrence, occurrenceFromSuffix, parseInstanceId } from './google-time.js';
-import type { GoogleEvent } from './google-types.js';
+} from './event.js';
+import { isOccurrence, occurrenceFromSuffix, parseInstanceId } from './time.js';
+import type { GoogleEvent } from './types.js';
 
 /**
  * The simulator's state: calendars, the events on each, and a global change counter that sync

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import { badRequest } from './graph-errors.js';
-import { ianaZone, memoized } from './graph-timezones.js';
+import { badRequest } from './errors.js';
+import { ianaZone, memoized } from './timezones.js';
 import type {
   GraphDayOfWeek,
   GraphPatternedRecurrence,
@@ -8,7 +8,7 @@ import type {
   GraphRecurrencePattern,
   GraphRecurrenceRange,
   GraphWeekIndex,
-} from './graph-types.js';
+} from './types.js';
 
 /**
  * patternedRecurrence as resources/recurrencepattern.md and recurrencerange.md describe it:

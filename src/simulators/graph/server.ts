@@ -1,21 +1,21 @@
-import { GraphApi, unknownSegment, type AccessPolicy } from './graph-api.js';
-import { graphControl } from './graph-control.js';
-import { DeltaService } from './graph-delta.js';
-import { graphErrorBody, GraphApiError } from './graph-errors.js';
-import { graphFaultWire } from './graph-faults.js';
-import { immutableId, restId } from './graph-ids.js';
-import { GraphIdentity } from './graph-identity.js';
-import { parseEventInput } from './graph-input.js';
-import type { Mailbox, Notification, Target } from './graph-model.js';
-import { presentEvent } from './graph-present.js';
-import { GraphStore } from './graph-store.js';
-import type { GraphClient, GraphEvent } from './graph-types.js';
-import { SimServer, Simulator, type SimRequest, type SimResponse, type SimServerOptions } from './kit.js';
-import type { TlsMaterial } from './tls.js';
+import { GraphApi, unknownSegment, type AccessPolicy } from './api.js';
+import { graphControl } from './control.js';
+import { DeltaService } from './delta.js';
+import { graphErrorBody, GraphApiError } from './errors.js';
+import { graphFaultWire } from './faults.js';
+import { immutableId, restId } from './ids.js';
+import { GraphIdentity } from './identity.js';
+import { parseEventInput } from './input.js';
+import type { Mailbox, Notification, Target } from './model.js';
+import { presentEvent } from './present.js';
+import { GraphStore } from './store.js';
+import type { GraphClient, GraphEvent } from './types.js';
+import { SimServer, Simulator, type SimRequest, type SimResponse, type SimServerOptions } from '../kit/server.js';
+import type { TlsMaterial } from '../kit/tls.js';
 
-export type { GraphClient, GraphEvent } from './graph-types.js';
-export type { Notification } from './graph-model.js';
-export type { AccessPolicy } from './graph-api.js';
+export type { GraphClient, GraphEvent } from './types.js';
+export type { Notification } from './model.js';
+export type { AccessPolicy } from './api.js';
 
 /**
  * A Microsoft Graph simulator: ONE real HTTP(S) server that hosts both the Microsoft identity

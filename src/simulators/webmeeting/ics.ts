@@ -1,5 +1,5 @@
 import ICAL from 'ical.js';
-import type { SimMeeting, SimRecurring } from './webmeeting-model.js';
+import type { SimMeeting, SimRecurring } from './model.js';
 
 /**
  * The per-user meeting feed served at the user's icsPath (tutorial: `/api/v6/meeting/calender/user/

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { badRequest } from './google-errors.js';
+import { badRequest } from './errors.js';
 import {
   checkDateTime,
   durationMs,
@@ -9,8 +9,8 @@ import {
   originalStartTime,
   presentDateTime,
   type Occurrence,
-} from './google-time.js';
-import type { GoogleEvent, GoogleEventDateTime } from './google-types.js';
+} from './time.js';
+import type { GoogleEvent, GoogleEventDateTime } from './types.js';
 
 /**
  * Pure helpers on one event resource: building it from a request body, merging a PATCH,
