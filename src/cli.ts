@@ -9,7 +9,7 @@ import { ConfigError, describeError, MeetsyncError, UsageError } from './domain/
 import { escapeRawControls, printable } from './domain/printable.js';
 import { scrub } from './domain/redact.js';
 import type { Logger } from './log.js';
-import { REPORT_FORMATS, type ReportFormat } from './reconcile/formats.js';
+import { REPORT_FORMATS, type ReportFormat } from './reconcile/render/formats.js';
 import type { Store } from './store/store.js';
 import type { CalendarResult, CycleReport } from './sync/engine.js';
 
@@ -181,7 +181,7 @@ export function buildProgram(io: CliIo): Command {
         // Many calendars (a first full sync reads each fully): a bar on a terminal, a log line per calendar otherwise.
         const total = app.sources.reduce((n, s) => n + s.calendars.length, 0);
         const { startProgress } = await import('./progress.js');
-        const { withCycleLock } = await import('./daemon/lock.js');
+        const { withCycleLock } = await import('./store/lock.js');
         const progress = total >= PROGRESS_MIN_CALENDARS && !opts.json ? await startProgress({ what: 'syncing calendars', total, stream: io.stdout, logger: app.logger }) : undefined;
         const onCalendar = progress ? { onCalendar: (c: CalendarResult, i: number, n: number) => progress.step(`${c.source}/${c.calendarId}`, c.ok, i, n) } : {};
         const cycle = () => app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel), ...onCalendar }).finally(() => progress?.stop());
@@ -249,8 +249,8 @@ export function buildProgram(io: CliIo): Command {
       try {
         const { reconcilableOrganizers } = await import('./reconcile/reconcile.js');
         const { runReconciliation } = await import('./reconcile/run.js');
-        const { renderReport } = await import('./reconcile/render.js');
-        const { summaryLine } = await import('./reconcile/render-text.js');
+        const { renderReport } = await import('./reconcile/render/report.js');
+        const { summaryLine } = await import('./reconcile/render/text.js');
         const { writeReportFile } = await import('./reconcile/report-files.js');
         const organizer = opts.organizer?.toLowerCase();
         if (organizer !== undefined && !reconcilableOrganizers(app.store).includes(organizer)) {

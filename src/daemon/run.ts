@@ -3,7 +3,7 @@ import { describeError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { CycleReport, SyncEngine } from '../sync/engine.js';
 import { errorOutcome, outcomeOf, type CycleOutcome } from './health.js';
-import { LockedError, withCycleLock } from './lock.js';
+import { LockedError, withCycleLock } from '../store/lock.js';
 
 export interface DaemonOptions {
   engine: SyncEngine;

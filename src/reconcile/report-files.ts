@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ReconcileReport } from './findings.js';
-import { renderReport } from './render.js';
+import { renderReport } from './render/report.js';
 
 /**
  * Report files: `--output FILE`, and the latest report the daemon keeps beside the database.

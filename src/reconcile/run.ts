@@ -1,6 +1,6 @@
 import type { CalendarSource } from '../calendars/source.js';
 import type { Config } from '../config/schema.js';
-import { withCycleLock } from '../daemon/lock.js';
+import { withCycleLock } from '../store/lock.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { ReconcilePlatform } from './feed-fetch.js';
@@ -11,7 +11,7 @@ import { reportDirFor, writeLatestReports } from './report-files.js';
 
 /**
  * A reconciliation as the CLI and the daemon run it, from the app's parts. A repair that changes
- * anything holds the cycle lock (daemon/lock.ts) like a sync cycle: two processes repairing, or
+ * anything holds the cycle lock (store/lock.ts) like a sync cycle: two processes repairing, or
  * a repair beside a cycle, could create a meeting twice. A report alone, or a dry run, only reads.
  */
 

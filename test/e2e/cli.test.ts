@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { withCycleLock } from '../../src/daemon/lock.js';
+import { withCycleLock } from '../../src/store/lock.js';
 import { E2E_API_KEY, OAUTH, runCli, startCliWorld, type CliWorld } from '../support/cli-harness.js';
 
 /** The `meetsync` command as a user runs it: a separate process, real HTTPS to the simulators. */

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockedError, withCycleLock } from '../../src/daemon/lock.js';
+import { LockedError, withCycleLock } from '../../src/store/lock.js';
 import { runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
 
 /** `meetsync sync` and `meetsync run` on one database: never two cycles at once, and no cycle blocked for long. */

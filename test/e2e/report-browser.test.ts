@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINDING_KINDS } from '../../src/reconcile/findings.js';
-import { renderReport } from '../../src/reconcile/render.js';
+import { renderReport } from '../../src/reconcile/render/report.js';
 import { demoWorld, HOSTILE_TOPIC } from '../support/demo-report.js';
 
 /**

@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LockedError, lockFileOf, withCycleLock } from '../../src/daemon/lock.js';
+import { LockedError, lockFileOf, withCycleLock } from '../../src/store/lock.js';
 
 /**
  * The cycle lock across real processes. The children import the built module (dist/, as the
  * `meetsync` command does; npm test builds first), so the processes really are separate.
  */
-const LOCK_MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/daemon/lock.js');
+const LOCK_MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/store/lock.js');
 
 const children: ChildProcess[] = [];
 afterEach(() => {

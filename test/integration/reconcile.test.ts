@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Mapping } from '../../src/domain/mapping.js';
 import { agendaFor } from '../../src/sync/execute.js';
 import { KIND_LABEL, type FindingKind, type ReconcileReport } from '../../src/reconcile/findings.js';
-import { renderReport } from '../../src/reconcile/render.js';
+import { renderReport } from '../../src/reconcile/render/report.js';
 import { ALICE, BOB, active, startReconcileWorld, type ReconcileWorld } from '../support/reconcile-world.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { summarize, type Finding, type ReconcileReport } from '../../src/reconcile/findings.js';
-import { renderReport } from '../../src/reconcile/render.js';
-import { csvCell } from '../../src/reconcile/render-csv.js';
+import { renderReport } from '../../src/reconcile/render/report.js';
+import { csvCell } from '../../src/reconcile/render/csv.js';
 
 const HOSTILE = 'Retro <script>alert(1)</script> "q" & \'s\' \u001b[31mred\u001b[0m 🎉';
 

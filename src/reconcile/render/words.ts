@@ -1,4 +1,4 @@
-import type { ReconcileReport } from './findings.js';
+import type { ReconcileReport } from '../findings.js';
 
 /** Words every report format shares, so that the text, CSV and HTML reports say the same things. */
 

@@ -1,5 +1,5 @@
-import { printable } from '../domain/printable.js';
-import { KIND_LABEL, type Finding, type ReconcileReport } from './findings.js';
+import { printable } from '../../domain/printable.js';
+import { KIND_LABEL, type Finding, type ReconcileReport } from '../findings.js';
 
 /**
  * The report as CSV for a spreadsheet: one row per finding (in-step meetings included), RFC 4180

@@ -1,14 +1,14 @@
-import { FINDING_KINDS, INFORMATION_KINDS, KIND_LABEL, type Finding, type OrganizerResult, type ReconcileReport } from './findings.js';
-import { escapeHtml as h } from './render-escape.js';
-import { renderTimeline } from './render-timeline.js';
-import { summaryLine } from './render-text.js';
-import { modeText, utcText } from './render-words.js';
+import { FINDING_KINDS, INFORMATION_KINDS, KIND_LABEL, type Finding, type OrganizerResult, type ReconcileReport } from '../findings.js';
+import { escapeHtml as h } from './escape.js';
+import { renderTimeline } from './timeline.js';
+import { summaryLine } from './text.js';
+import { modeText, utcText } from './words.js';
 
 /**
  * The report as one self-contained HTML page, to open from disk or mail to whoever asks: inline
  * CSS, an inline SVG picture, no script, no font or image from anywhere. Its Content Security
  * Policy (`default-src 'none'`) makes the browser refuse any load or script, should a string
- * ever get past the escaping. Every string is escaped (render-escape.ts).
+ * ever get past the escaping. Every string is escaped (escape.ts).
  */
 
 const STYLE = `

@@ -1,5 +1,5 @@
-import { FINDING_KINDS, INFORMATION_KINDS, KIND_LABEL, type Finding, type ReconcileReport } from './findings.js';
-import { modeText, utcText } from './render-words.js';
+import { FINDING_KINDS, INFORMATION_KINDS, KIND_LABEL, type Finding, type ReconcileReport } from '../findings.js';
+import { modeText, utcText } from './words.js';
 
 /**
  * The report for a terminal or a mail: a heading, per organizer a table of what needs attention

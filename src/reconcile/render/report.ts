@@ -1,7 +1,7 @@
-import type { ReconcileReport } from './findings.js';
-import { renderCsv } from './render-csv.js';
-import { renderHtml } from './render-html.js';
-import { renderText } from './render-text.js';
+import type { ReconcileReport } from '../findings.js';
+import { renderCsv } from './csv.js';
+import { renderHtml } from './html.js';
+import { renderText } from './text.js';
 
 /**
  * A reconciliation report in the format asked for. Every format renders the same

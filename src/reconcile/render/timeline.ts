@@ -1,5 +1,5 @@
-import type { Finding } from './findings.js';
-import { escapeHtml } from './render-escape.js';
+import type { Finding } from '../findings.js';
+import { escapeHtml } from './escape.js';
 
 /**
  * The picture of the HTML report: one row per meeting whose time drifted, the event's time and
