@@ -1,6 +1,6 @@
 import { backendErrorBody, fullSyncRequired, rateLimitBody } from './errors.js';
 import { transportFault, type FaultName, type FaultWire } from '../kit/faults.js';
-import type { FaultKind } from '../kit/server.js';
+import type { FaultKind } from '../kit/faults.js';
 
 /**
  * How Google answers each kind of a fault campaign (faults.ts), from "Handle API errors"

@@ -1,6 +1,6 @@
 import { transportFault, type FaultName, type FaultWire } from '../kit/faults.js';
 import { graphErrorBody, identityError, throttledBody } from './errors.js';
-import type { FaultKind } from '../kit/server.js';
+import type { FaultKind } from '../kit/faults.js';
 
 /**
  * How Microsoft answers each kind of a fault campaign (faults.ts).

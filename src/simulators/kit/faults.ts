@@ -1,13 +1,38 @@
-import type { FaultKind } from './server.js';
 
 /**
  * Fault campaigns: a share of the requests a simulator receives fail, drawn from a seeded
  * pseudo-random sequence so that a failing run can be replayed with the same seed. The kinds are
  * named here once for every simulator; each simulator family says how its provider answers each
- * one on the wire (google-faults.ts, graph-faults.ts, webmeeting-faults.ts), and which kinds its
+ * one on the wire (google/faults.ts, graph/faults.ts, webmeeting/faults.ts), and which kinds its
  * provider never answers to a given request (Google's 403 rateLimitExceeded on the Web Meeting
  * platform, a 410 for a read that carries no sync token).
  */
+
+/** How a simulator misbehaves for one request. */
+export type FaultKind =
+  /** Answer with this status (and body); 429 and 503 may carry Retry-After (seconds). */
+  | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: unknown; headers?: Record<string, string> }
+  /** Wait before handling the request normally. */
+  | { kind: 'delay'; ms: number }
+  /** Destroy the socket without answering (the request has no effect). */
+  | { kind: 'drop' }
+  /** Handle the request (it takes effect), then destroy the socket instead of answering: a lost answer. */
+  | { kind: 'lose-answer' }
+  /**
+   * Never answer (the request has no effect): the connection stays open, silent, until the client
+   * closes it or the simulator stops. A server that accepted the connection and stalled.
+   */
+  | { kind: 'hang' }
+  /**
+   * Handle the request (it takes effect), send the status, the headers (with the full
+   * content-length) and the first half of the body, then nothing more, as 'hang'.
+   */
+  | { kind: 'stall-body' }
+  /**
+   * Handle the request (it takes effect), then answer its status (200 for a 204) with the first
+   * half of the body only, as a complete answer: JSON that does not parse, a feed cut short.
+   */
+  | { kind: 'malformed' };
 
 export const FAULT_NAMES = [
   /** HTTP 500 in the provider's error envelope. */

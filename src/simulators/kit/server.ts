@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { FaultDice, type DrawnFault, type FaultCampaign, type FaultWire } from './faults.js';
+import { FaultDice, type DrawnFault, type FaultCampaign, type FaultKind, type FaultWire } from './faults.js';
 import type { TlsMaterial } from './tls.js';
 
 /**
@@ -26,31 +26,6 @@ export interface RecordedRequest {
    */
   abandonedAfterMs?: number;
 }
-
-export type FaultKind =
-  /** Answer with this status (and body); 429 and 503 may carry Retry-After (seconds). */
-  | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: unknown; headers?: Record<string, string> }
-  /** Wait before handling the request normally. */
-  | { kind: 'delay'; ms: number }
-  /** Destroy the socket without answering (the request has no effect). */
-  | { kind: 'drop' }
-  /** Handle the request (it takes effect), then destroy the socket instead of answering: a lost answer. */
-  | { kind: 'lose-answer' }
-  /**
-   * Never answer (the request has no effect): the connection stays open, silent, until the client
-   * closes it or the simulator stops. A server that accepted the connection and stalled.
-   */
-  | { kind: 'hang' }
-  /**
-   * Handle the request (it takes effect), send the status, the headers (with the full
-   * content-length) and the first half of the body, then nothing more, as 'hang'.
-   */
-  | { kind: 'stall-body' }
-  /**
-   * Handle the request (it takes effect), then answer its status (200 for a 204) with the first
-   * half of the body only, as a complete answer: JSON that does not parse, a feed cut short.
-   */
-  | { kind: 'malformed' };
 
 export type Fault = FaultKind & {
   /** How many matching requests this fault applies to (default 1). */

@@ -1,5 +1,4 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import type { MeetingInput } from './validate.js';
 
 /**
  * The Web Meeting platform's records in its own wire field names, built as the answers in
@@ -197,6 +196,25 @@ export function newMeetingWire(init: {
     isDemo: false,
     isPromo: false,
   };
+}
+
+export interface MeetingInput {
+  id?: unknown;
+  topic: string;
+  startTime: string;
+  endTime: string;
+  duration: number;
+  type: string;
+  isRecurring: boolean;
+  isRecorded: boolean;
+  isDialin: boolean;
+  invitedParticipants: unknown[];
+  recurring: SimRecurring;
+  meetingPermissionId: string | null;
+  /** Absent means "keep" on update and "" on create. */
+  agenda?: string;
+  /** IANA zone; absent means "keep" on update and the organizer's zone on create. */
+  timezone?: string;
 }
 
 /** Copies a validated create/update body onto the stored meeting, in wire form. */

@@ -1,4 +1,4 @@
-import { ENDS_TYPES, FREQUENCY_TYPES, MONTHLY_PATTERNS, type SimRecurring } from './model.js';
+import { ENDS_TYPES, FREQUENCY_TYPES, MONTHLY_PATTERNS, type MeetingInput, type SimRecurring } from './model.js';
 
 /**
  * Validation of request bodies, answered with HTTP 400 and responseCode -4 ("data not valid", the
@@ -94,24 +94,6 @@ export function parseAccountBody(raw: unknown, now: Date): AccountInput {
   };
 }
 
-export interface MeetingInput {
-  id?: unknown;
-  topic: string;
-  startTime: string;
-  endTime: string;
-  duration: number;
-  type: string;
-  isRecurring: boolean;
-  isRecorded: boolean;
-  isDialin: boolean;
-  invitedParticipants: unknown[];
-  recurring: SimRecurring;
-  meetingPermissionId: string | null;
-  /** Absent means "keep" on update and "" on create. */
-  agenda?: string;
-  /** IANA zone; absent means "keep" on update and the organizer's zone on create. */
-  timezone?: string;
-}
 
 function isIanaZone(zone: string): boolean {
   if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(zone)) return false;
