@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../app.js';
+import type { Config } from '../config/schema.js';
 import { parseListen } from '../config/listen.js';
 import { ConfigError } from '../domain/errors.js';
 import { configuredCalendars } from '../shard/ownership.js';
@@ -22,7 +23,15 @@ export interface Monitor {
   close(): Promise<void>;
 }
 
-export async function startMonitor(app: App, listenText: string): Promise<Monitor> {
+/**
+ * What the monitor needs of the running app, and nothing more: the config keys it reads, the
+ * store that `status` reads, the logger, and the request observer that feeds the metrics.
+ */
+export interface MonitorContext extends Pick<App, 'store' | 'logger' | 'observeRequests'> {
+  config: Pick<Config, 'schedule' | 'database' | 'reconcile' | 'sources' | 'shard'>;
+}
+
+export async function startMonitor(app: MonitorContext, listenText: string): Promise<Monitor> {
   const { config, logger, store } = app;
   const listen = parseListen(listenText);
   if (!listen) throw new ConfigError(`http.listen: ${listenText} is not host:port`, [{ path: 'http.listen', message: 'must be host:port' }]);

@@ -6,7 +6,8 @@ import { errorOutcome, outcomeOf, type CycleOutcome } from './health.js';
 import { LockedError, withCycleLock } from '../store/lock.js';
 
 export interface DaemonOptions {
-  engine: SyncEngine;
+  /** The daemon only runs cycles: it needs nothing else of the engine. */
+  engine: Pick<SyncEngine, 'runCycle'>;
   schedule: string;
   logger: Logger;
   /** Whose cycle lock (`<database>.lock`) each cycle takes, so that no other process runs one meanwhile. */

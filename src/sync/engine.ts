@@ -2,62 +2,25 @@ import type { EventOutcome, SyncAction } from '../domain/action.js';
 import { CalendarAuthError, describeError } from '../domain/errors.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { keyOf, type EventKey, type Mapping, type Organizer } from '../domain/mapping.js';
-import type { MeetingPlatform, PlatformUser } from '../domain/meeting.js';
+import type { PlatformUser } from '../domain/meeting.js';
 import type { CalendarSource } from '../calendars/source.js';
-import { isTagged, type TaggingRules } from '../calendars/tagging.js';
+import { isTagged } from '../calendars/tagging.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import { execute, noteToRecheck, writeBack, type MeetingDefaults } from './execute.js';
+import { execute, noteToRecheck, writeBack } from './execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { CycleOrganizers } from './cycle-organizers.js';
 import { adoptMadeElsewhere } from './made-elsewhere.js';
-import type { ProvisioningSettings } from './organizers.js';
-import { PENDING_DEFAULTS, resolvePending, type PendingTimings } from './pending.js';
+import { PENDING_DEFAULTS, resolvePending } from './pending.js';
 import { isLive, plan, unknownOrganizers } from './plan.js';
 import { DEFAULT_READ_CONCURRENCY, ReadAhead, type CalendarRead } from './read-ahead.js';
 import { mappingEndsBy } from '../domain/mapping-end.js';
 import { countAll, detailOf, dryOutcome, emptyCounts, recordOutcome, type CalendarResult, type CycleReport } from './report.js';
 
 export type { CalendarResult, CycleReport } from './report.js';
+import type { CycleOptions, EngineDeps } from './settings.js';
 
-export interface EngineSettings {
-  rules: TaggingRules;
-  window: { pastDays: number; futureDays: number };
-  onEventCancelled: 'delete' | 'keep';
-  accountIds: readonly string[];
-  provisioning: ProvisioningSettings & { enabled: boolean };
-  defaults: MeetingDefaults;
-  safety: { maxCancelShare: number; maxCancelMin: number };
-  /** How unconfirmed creations wait for the organizer's feed. @default PENDING_DEFAULTS */
-  pending?: PendingTimings;
-  /** Calendars of a source read at once, by source name (its `concurrency` key). @default 8 */
-  readConcurrency?: Readonly<Record<string, number>>;
-  /**
-   * Look for a meeting made before for an event (by its reference, in the organizer's feed)
-   * before creating one: set for one of several instances (sync/made-elsewhere.ts). @default false
-   */
-  checkFeedBeforeCreating?: boolean;
-}
-
-export interface EngineDeps {
-  store: Store;
-  platform: MeetingPlatform;
-  sources: readonly CalendarSource[];
-  settings: EngineSettings;
-  logger: Logger;
-  now?: () => Date;
-}
-
-export interface CycleOptions {
-  dryRun?: boolean;
-  allowMassCancel?: boolean;
-  /** Checked between actions: when it returns true the cycle stops after the action in flight. */
-  shouldStop?: () => boolean;
-  /** Told after each calendar, with how many there are in all (a progress bar on a first full sync). */
-  onCalendar?: (done: CalendarResult, index: number, total: number) => void;
-}
-
-
+export type { CycleOptions, EngineDeps, EngineSettings } from './settings.js';
 
 /** What one cycle keeps while it runs: the outcomes so far (one per event) and whether organizers were read. */
 interface CycleContext {

@@ -1,0 +1,48 @@
+import type { TaggingRules } from '../calendars/tagging.js';
+import type { CalendarSource } from '../calendars/source.js';
+import type { MeetingPlatform } from '../domain/meeting.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import type { MeetingDefaults } from './execute.js';
+import type { ProvisioningSettings } from './organizers.js';
+import type { PendingTimings } from './pending.js';
+import type { CalendarResult } from './report.js';
+
+/** What the engine is built from and told: its ports, the config's rules, and one cycle's options. */
+
+export interface EngineSettings {
+  rules: TaggingRules;
+  window: { pastDays: number; futureDays: number };
+  onEventCancelled: 'delete' | 'keep';
+  accountIds: readonly string[];
+  provisioning: ProvisioningSettings & { enabled: boolean };
+  defaults: MeetingDefaults;
+  safety: { maxCancelShare: number; maxCancelMin: number };
+  /** How unconfirmed creations wait for the organizer's feed. @default PENDING_DEFAULTS */
+  pending?: PendingTimings;
+  /** Calendars of a source read at once, by source name (its `concurrency` key). @default 8 */
+  readConcurrency?: Readonly<Record<string, number>>;
+  /**
+   * Look for a meeting made before for an event (by its reference, in the organizer's feed)
+   * before creating one: set for one of several instances (sync/made-elsewhere.ts). @default false
+   */
+  checkFeedBeforeCreating?: boolean;
+}
+
+export interface EngineDeps {
+  store: Store;
+  platform: MeetingPlatform;
+  sources: readonly CalendarSource[];
+  settings: EngineSettings;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface CycleOptions {
+  dryRun?: boolean;
+  allowMassCancel?: boolean;
+  /** Checked between actions: when it returns true the cycle stops after the action in flight. */
+  shouldStop?: () => boolean;
+  /** Told after each calendar, with how many there are in all (a progress bar on a first full sync). */
+  onCalendar?: (done: CalendarResult, index: number, total: number) => void;
+}
