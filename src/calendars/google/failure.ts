@@ -7,7 +7,7 @@ import {
   TimeoutError,
   describeError,
 } from '../../domain/errors.js';
-import { parseRetryAfter } from '../backoff.js';
+import { parseRetryAfter } from '../../net/backoff.js';
 
 /** The one OAuth scope meetsync asks for: read events and write the join details back. */
 export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';

@@ -13,7 +13,7 @@ import {
   EventGoneError,
 } from '../../domain/errors.js';
 import { silentLogger, type Logger } from '../../log.js';
-import { withBackoff, type BackoffOptions, type RetryVerdict } from '../backoff.js';
+import { withBackoff, type BackoffOptions, type RetryVerdict } from '../../net/backoff.js';
 import { GoogleCredentials, type GoogleAuthConfig } from './auth.js';
 import {
   STAMP_MEETING_ID,
@@ -26,7 +26,7 @@ import {
 import { FreshCopies } from '../fresh-copies.js';
 import { calendarErrorOf, googleFailureOf, isRetryable } from './failure.js';
 import { planJoinClear, planJoinWrite } from '../join-write.js';
-import { UserRateLimits, type RateLimit } from '../request-rate.js';
+import { UserRateLimits, type RateLimit } from '../../net/request-rate.js';
 import type { ChangeSet, CalendarSource, ReadHints, SyncWindow } from '../source.js';
 
 export type { GoogleAuthConfig } from './auth.js';
@@ -95,7 +95,7 @@ function textPatchOf(plan: { description?: string; location?: string }): PatchBo
  * never PATCH or a 403 rateLimitExceeded (PROVIDERS.md, "Errors"), and google-auth-library's
  * request() re-sends once on 401 *and 403* when the token has no expiry. So every call passes
  * `retry: false` and its own Authorization header (google-auth.ts), and one backoff
- * (backoff.ts) handles every retryable failure and counts every attempt in `stats`.
+ * (net/backoff.ts) handles every retryable failure and counts every attempt in `stats`.
  */
 export class GoogleSource implements CalendarSource {
   readonly name: string;

@@ -10,7 +10,7 @@ import {
 import { CalendarAuthError, CalendarError, TimeoutError } from '../../domain/errors.js';
 import { registerSecret, scrub } from '../../domain/redact.js';
 import type { Logger } from '../../log.js';
-import { parseRetryAfter } from '../backoff.js';
+import { parseRetryAfter } from '../../net/backoff.js';
 import { accessHint } from './failure.js';
 
 /**

@@ -8,7 +8,7 @@ import {
   TimeoutError,
   describeError,
 } from '../../domain/errors.js';
-import { parseRetryAfter } from '../backoff.js';
+import { parseRetryAfter } from '../../net/backoff.js';
 
 /**
  * What a failed Microsoft Graph call means, read from the Graph client's GraphError into plain

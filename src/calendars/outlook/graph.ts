@@ -9,9 +9,9 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { CalendarAuthError, CalendarError } from '../../domain/errors.js';
 import { describeError } from '../../domain/errors.js';
 import type { Logger } from '../../log.js';
-import { withBackoff, type BackoffOptions, type RetryVerdict } from '../backoff.js';
+import { withBackoff, type BackoffOptions, type RetryVerdict } from '../../net/backoff.js';
 import { AuthorityBusyError, type OutlookCredentials } from './auth.js';
-import { UserRateLimits, type RateLimit } from '../request-rate.js';
+import { UserRateLimits, type RateLimit } from '../../net/request-rate.js';
 import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFailure } from './failure.js';
 
 /**
@@ -20,7 +20,7 @@ import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFai
  *
  * - The client's default chain (Client.init with an authProvider) adds a RetryHandler that
  *   retries 429/503/504 by itself, uncounted, and a RedirectHandler; here one backoff
- *   (backoff.ts) retries, honours Retry-After and counts every attempt, and redirects are not
+ *   (net/backoff.ts) retries, honours Retry-After and counts every attempt, and redirects are not
  *   followed (`redirect: 'manual'`): a token must not travel to wherever a 3xx points.
  * - AuthenticationHandler attaches `Authorization: Bearer` only to https URLs of Graph's own
  *   hosts or of `customHosts` (GraphRequestUtil.isGraphURL / isCustomHost, which compare the host
