@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { MalformedResponseError, NetworkError, PlatformError, ResponseTooLargeError, TimeoutError } from '../domain/errors.js';
 import { scrub } from '../domain/redact.js';
 import type { Logger } from '../log.js';
+import { Deadline } from '../net/deadline.js';
 import { RESPONSE_CODES } from './assumptions.js';
 import { envelopeSchema, errorBodySchema, fieldOf } from './schemas.js';
 
@@ -158,13 +159,13 @@ export class HttpCore {
     if (req.withApiKey ?? true) headers['x-api-key'] = this.options.apiKey;
     if (req.userId !== undefined) headers['x-user-id'] = req.userId;
     const started = Date.now();
-    const { timeoutMs } = this.options;
+    const deadline = new Deadline(this.options.timeoutMs);
     try {
       const res = await fetch(this.base + req.path, {
         method: req.method,
         headers,
         ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: deadline.signal,
         // A redirect is answered as an error rather than followed: fetch would resend the
         // X-API-KEY header to wherever the redirect points.
         redirect: 'manual',
@@ -179,8 +180,8 @@ export class HttpCore {
     } catch (err) {
       if (err instanceof ResponseTooLargeError) throw err;
       const cause = safeCause(err);
-      if (err instanceof Error && err.name === 'TimeoutError') {
-        throw new TimeoutError(describeCall(req), timeoutMs, { cause });
+      if (deadline.passed) {
+        throw new TimeoutError(describeCall(req), deadline.ms, { cause });
       }
       throw new NetworkError(`${describeCall(req)} failed: ${networkReason(err)}`, { cause });
     }

@@ -12,6 +12,7 @@ import type { Logger } from '../../log.js';
 import { withBackoff, type BackoffOptions, type RetryVerdict } from '../../net/backoff.js';
 import { AuthorityBusyError, type OutlookCredentials } from './auth.js';
 import { UserRateLimits, type RateLimit } from '../../net/request-rate.js';
+import { Deadline } from '../../net/deadline.js';
 import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFailure } from './failure.js';
 
 /**
@@ -136,11 +137,11 @@ export class GraphTransport {
             // for its slot after its turn, which could bunch sends beyond the rate.
             const answer = await this.slotsOf(call.mailbox)(async () => {
               await this.rates.turn(call.mailbox);
-              const signal = AbortSignal.timeout(timeoutMs);
+              const deadline = new Deadline(timeoutMs);
               try {
-                return { ok: true as const, body: await this.send(call, signal, tokenFailure) };
+                return { ok: true as const, body: await this.send(call, deadline.signal, tokenFailure) };
               } catch (error) {
-                return { ok: false as const, error, aborted: signal.aborted };
+                return { ok: false as const, error, timedOut: deadline.passed };
               }
             });
             if (answer.ok) {
@@ -152,7 +153,7 @@ export class GraphTransport {
             if (tokenFailure.error !== undefined) throw tokenFailure.error;
             const failure = graphFailureOf(err);
             this.options.onAttempt?.(failure?.status ?? 'error');
-            if (failure && answer.aborted) failure.timeoutMs = timeoutMs;
+            if (failure && answer.timedOut) failure.timeoutMs = timeoutMs;
             if (goneIsNull && failure && isItemGone(failure)) return null;
             if (failure?.status === 401 && !refreshed) {
               // "401 Unauthorized: ... not valid for the resource" (errors.md): one new token, then
