@@ -26,6 +26,7 @@ import {
 import { FreshCopies } from '../fresh-copies.js';
 import { calendarErrorOf, googleFailureOf, isRetryable } from './failure.js';
 import { planJoinClear, planJoinWrite } from '../join-write.js';
+import { refreshTokenOnce } from '../../net/refresh-once.js';
 import { UserRateLimits, type RateLimit } from '../../net/request-rate.js';
 import type { ChangeSet, CalendarSource, ReadHints, SyncWindow } from '../source.js';
 
@@ -369,8 +370,8 @@ export class GoogleSource implements CalendarSource {
 
   /**
    * Sends one Calendar API call with backoff. A 401 forces exactly one token refresh per call
-   * (guides/errors: "401 Invalid Credentials ... refresh the access token"); a second 401 is a
-   * credential problem for a person.
+   * (guides/errors: "401 Invalid Credentials ... refresh the access token"; net/refresh-once.ts);
+   * a second 401 is a credential problem for a person.
    */
   private async send(
     what: string,
@@ -378,12 +379,20 @@ export class GoogleSource implements CalendarSource {
     request: (options: RequestOptions) => Promise<{ data: unknown; status?: number }>,
     extraHeaders: Record<string, string> = {},
   ): Promise<unknown> {
-    let refreshed = false;
     let attempts = 0;
+    const refreshingOnce = refreshTokenOnce({
+      refused: (err) => googleFailureOf(err)?.status === 401,
+      refresh: () => {
+        this.stats.tokenRefreshes += 1;
+        this.credentials.expire(calendarId);
+        this.logger.info({ calendarId, call: what }, 'Google refused the access token (HTTP 401); refreshing it once');
+      },
+    });
     try {
       return await withBackoff(
-        async () => {
-          for (;;) {
+        () =>
+          refreshingOnce(async () => {
+            // auth.ts translates every HTTP failure of a token request: only the call's own 401 refreshes.
             const headers = await this.credentials.headers(calendarId);
             // The user whose quota the request counts against: the OAuth user, or the calendar's owner.
             await this.rates.turn(this.oauth ? '' : calendarId);
@@ -395,14 +404,9 @@ export class GoogleSource implements CalendarSource {
               return response.data;
             } catch (err) {
               this.onAttempt?.(googleFailureOf(err)?.status ?? 'error');
-              if (googleFailureOf(err)?.status !== 401 || refreshed) throw err;
-              refreshed = true;
-              this.stats.tokenRefreshes += 1;
-              this.credentials.expire(calendarId);
-              this.logger.info({ calendarId, call: what }, 'Google refused the access token (HTTP 401); refreshing it once');
+              throw err;
             }
-          }
-        },
+          }),
         (err) => this.verdict(err),
         {
           ...this.retry,

@@ -13,6 +13,7 @@ import { withBackoff, type BackoffOptions, type RetryVerdict } from '../../net/b
 import { AuthorityBusyError, type OutlookCredentials } from './auth.js';
 import { UserRateLimits, type RateLimit } from '../../net/request-rate.js';
 import { Deadline } from '../../net/deadline.js';
+import { refreshTokenOnce } from '../../net/refresh-once.js';
 import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFailure } from './failure.js';
 
 /**
@@ -124,12 +125,21 @@ export class GraphTransport {
 
   private async run(call: GraphCall, goneIsNull: boolean): Promise<unknown> {
     const { credentials, logger, timeoutMs } = this.options;
-    let refreshed = false;
     let attempts = 0;
+    const refreshingOnce = refreshTokenOnce({
+      refused: (err) => err instanceof FailedCall && err.failure?.status === 401,
+      refresh: () => {
+        // "401 Unauthorized: ... not valid for the resource" (errors.md): one new token, then
+        // the same request once more; a second 401 is a credential problem for a person.
+        this.stats.tokenRefreshes += 1;
+        credentials.expire();
+        logger.info({ mailbox: call.mailbox, call: call.what }, 'Graph refused the access token (HTTP 401); refreshing it once');
+      },
+    });
     try {
       return await withBackoff(
-        async () => {
-          for (;;) {
+        () =>
+          refreshingOnce(async () => {
             attempts += 1;
             this.stats.requests += 1;
             const tokenFailure: { error?: unknown } = {};
@@ -155,18 +165,8 @@ export class GraphTransport {
             this.options.onAttempt?.(failure?.status ?? 'error');
             if (failure && answer.timedOut) failure.timeoutMs = timeoutMs;
             if (goneIsNull && failure && isItemGone(failure)) return null;
-            if (failure?.status === 401 && !refreshed) {
-              // "401 Unauthorized: ... not valid for the resource" (errors.md): one new token, then
-              // the same request once more; a second 401 is a credential problem for a person.
-              refreshed = true;
-              this.stats.tokenRefreshes += 1;
-              credentials.expire();
-              logger.info({ mailbox: call.mailbox, call: call.what }, 'Graph refused the access token (HTTP 401); refreshing it once');
-              continue;
-            }
             throw new FailedCall(failure, err);
-          }
-        },
+          }),
         (err) => this.verdict(err),
         {
           ...this.options.retry,
