@@ -120,7 +120,7 @@ export function googleFailureOf(err: unknown): GoogleFailure | undefined {
     failure.reason = token.data.error;
     failure.message = token.data.error_description ?? token.data.error;
   }
-  const retryAfterMs = parseRetryAfter(headerOf(response.headers, 'retry-after'));
+  const retryAfterMs = parseRetryAfter(headerOf(response.headers, 'retry-after'), Date.now(), { dates: 'any' });
   if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
   return failure;
 }

@@ -186,7 +186,7 @@ class GuardedNetworkClient implements INetworkModule {
       // whatever the backoff does. The adapter's backoff is the one place that retries, and it
       // waits the Retry-After the authority sent.
       if (status === 429 || status >= 500) {
-        const retryAfterMs = parseRetryAfter(headers['retry-after']);
+        const retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now(), { dates: 'any' });
         if (retryAfterMs !== undefined) this.lastFailure.retryAfterMs = retryAfterMs;
         throw new AuthError(BUSY, '', `${method} ${shown}: HTTP ${status}${this.lastFailure.description ? ` (${this.lastFailure.description})` : ''}`);
       }

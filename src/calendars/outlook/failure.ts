@@ -66,7 +66,7 @@ export function graphFailureOf(err: unknown): GraphFailure | undefined {
   }
   const headers = err.headers;
   if (headers && typeof headers.get === 'function') {
-    const retryAfterMs = parseRetryAfter(headers.get('retry-after'));
+    const retryAfterMs = parseRetryAfter(headers.get('retry-after'), Date.now(), { dates: 'any' });
     if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
     const location = headers.get('location');
     if (location) failure.location = location;
