@@ -1,7 +1,8 @@
 /**
  * Retry with exponential backoff, full jitter and a cap, honouring a server's Retry-After.
  * Generic: the caller says which failures are worth retrying (and how long the server asked to
- * wait); this module only decides when to try again and when to give up.
+ * wait); this module only decides when to try again and when to give up. The one retry loop of
+ * meetsync's HTTP clients: the Google and Graph adapters and the Web Meeting client.
  *
  * Why: Google's error guide (developers.google.com/calendar/api/guides/errors) asks for
  * exponential backoff on 403 rateLimitExceeded/userRateLimitExceeded, 429 and 5xx; Graph's

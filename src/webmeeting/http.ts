@@ -27,6 +27,10 @@ export interface RetryOptions {
   maxRetryAfterMs?: number;
 }
 
+/**
+ * The platform client's own defaults for the shared backoff (net/backoff.ts): one attempt fewer
+ * than the calendar adapters' DEFAULT_BACKOFF, as since the client was written (592c6a6).
+ */
 export const RETRY_DEFAULTS: Required<RetryOptions> = {
   attempts: 4,
   baseDelayMs: 500,
