@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GoogleSource } from '../../src/calendars/google/source.js';
 import { OutlookSource } from '../../src/calendars/outlook/source.js';
-import type { RateLimit } from '../../src/calendars/request-rate.js';
+import type { RateLimit } from '../../src/net/request-rate.js';
 import { silentLogger } from '../../src/log.js';
 import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
 import { GraphSimulator } from '../../src/simulators/graph/server.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, parseRetryAfter, withBackoff } from '../../src/calendars/backoff.js';
+import { backoffDelay, parseRetryAfter, withBackoff } from '../../src/net/backoff.js';
 
 describe('backoff', () => {
   it('doubles the jitter ceiling per retry up to the cap', () => {

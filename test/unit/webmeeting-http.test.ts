@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { registerSecret } from '../../src/domain/redact.js';
 import { recurringBody } from '../../src/webmeeting/assumptions.js';
 import { meetingBody } from '../../src/webmeeting/client.js';
-import { isRetryableStatus, retryAfterMs, safeCause } from '../../src/webmeeting/http.js';
+import { parseRetryAfter as retryAfterMs } from '../../src/net/backoff.js';
+import { isRetryableStatus, safeCause } from '../../src/webmeeting/http.js';
 
 describe('retryAfterMs', () => {
   const now = Date.parse('2030-01-01T00:00:00.000Z');

@@ -7,7 +7,8 @@ import {
   TimeoutError,
   describeError,
 } from '../../domain/errors.js';
-import { parseRetryAfter } from '../backoff.js';
+import { parseRetryAfter } from '../../net/backoff.js';
+import { deadlinePassed } from '../../net/deadline.js';
 
 /** The one OAuth scope meetsync asks for: read events and write the join details back. */
 export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
@@ -86,18 +87,6 @@ function headerOf(headers: unknown, name: string): string | undefined {
   return undefined;
 }
 
-/**
- * Whether a request's signal fired because of its deadline. gaxios turns the `timeout` option
- * into `AbortSignal.timeout()` (gaxios src/gaxios.ts #appendTimeoutToSignal), whose reason is a
- * DOMException named TimeoutError; the error itself cannot tell: node-fetch, which gaxios uses
- * in Node, rejects every abort, headers or body, with a plain AbortError "The operation was aborted".
- */
-function timedOut(signal: unknown): boolean {
-  if (!(signal instanceof AbortSignal) || !signal.aborted) return false;
-  const reason: unknown = signal.reason;
-  return reason instanceof Error && reason.name === 'TimeoutError';
-}
-
 /** True for the errors googleapis and google-auth-library throw for HTTP and transport failures. */
 export function isGaxiosError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && GAXIOS_ERROR in err;
@@ -112,7 +101,9 @@ export function googleFailureOf(err: unknown): GoogleFailure | undefined {
   if (!response) {
     const failure: GoogleFailure = { message: message ?? 'no answer' };
     if (code !== undefined && code !== null) failure.code = String(code);
-    if (config?.timeout && timedOut(config.signal)) failure.timeoutMs = config.timeout;
+    // gaxios turns the `timeout` option into AbortSignal.timeout() (gaxios src/gaxios.ts
+    // #appendTimeoutToSignal); the error cannot tell a timeout from other aborts (net/deadline.ts).
+    if (config?.timeout && deadlinePassed(config.signal)) failure.timeoutMs = config.timeout;
     return failure;
   }
   const failure: GoogleFailure = { status: response.status, message: message ?? `HTTP ${response.status}` };
@@ -129,7 +120,7 @@ export function googleFailureOf(err: unknown): GoogleFailure | undefined {
     failure.reason = token.data.error;
     failure.message = token.data.error_description ?? token.data.error;
   }
-  const retryAfterMs = parseRetryAfter(headerOf(response.headers, 'retry-after'));
+  const retryAfterMs = parseRetryAfter(headerOf(response.headers, 'retry-after'), Date.now(), { dates: 'any' });
   if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
   return failure;
 }

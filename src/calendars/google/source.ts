@@ -13,7 +13,7 @@ import {
   EventGoneError,
 } from '../../domain/errors.js';
 import { silentLogger, type Logger } from '../../log.js';
-import { withBackoff, type BackoffOptions, type RetryVerdict } from '../backoff.js';
+import { withBackoff, type BackoffOptions, type RetryVerdict } from '../../net/backoff.js';
 import { GoogleCredentials, type GoogleAuthConfig } from './auth.js';
 import {
   STAMP_MEETING_ID,
@@ -26,7 +26,8 @@ import {
 import { FreshCopies } from '../fresh-copies.js';
 import { calendarErrorOf, googleFailureOf, isRetryable } from './failure.js';
 import { planJoinClear, planJoinWrite } from '../join-write.js';
-import { UserRateLimits, type RateLimit } from '../request-rate.js';
+import { refreshTokenOnce } from '../../net/refresh-once.js';
+import { UserRateLimits, type RateLimit } from '../../net/request-rate.js';
 import type { ChangeSet, CalendarSource, ReadHints, SyncWindow } from '../source.js';
 
 export type { GoogleAuthConfig } from './auth.js';
@@ -95,7 +96,7 @@ function textPatchOf(plan: { description?: string; location?: string }): PatchBo
  * never PATCH or a 403 rateLimitExceeded (PROVIDERS.md, "Errors"), and google-auth-library's
  * request() re-sends once on 401 *and 403* when the token has no expiry. So every call passes
  * `retry: false` and its own Authorization header (google-auth.ts), and one backoff
- * (backoff.ts) handles every retryable failure and counts every attempt in `stats`.
+ * (net/backoff.ts) handles every retryable failure and counts every attempt in `stats`.
  */
 export class GoogleSource implements CalendarSource {
   readonly name: string;
@@ -369,8 +370,8 @@ export class GoogleSource implements CalendarSource {
 
   /**
    * Sends one Calendar API call with backoff. A 401 forces exactly one token refresh per call
-   * (guides/errors: "401 Invalid Credentials ... refresh the access token"); a second 401 is a
-   * credential problem for a person.
+   * (guides/errors: "401 Invalid Credentials ... refresh the access token"; net/refresh-once.ts);
+   * a second 401 is a credential problem for a person.
    */
   private async send(
     what: string,
@@ -378,12 +379,20 @@ export class GoogleSource implements CalendarSource {
     request: (options: RequestOptions) => Promise<{ data: unknown; status?: number }>,
     extraHeaders: Record<string, string> = {},
   ): Promise<unknown> {
-    let refreshed = false;
     let attempts = 0;
+    const refreshingOnce = refreshTokenOnce({
+      refused: (err) => googleFailureOf(err)?.status === 401,
+      refresh: () => {
+        this.stats.tokenRefreshes += 1;
+        this.credentials.expire(calendarId);
+        this.logger.info({ calendarId, call: what }, 'Google refused the access token (HTTP 401); refreshing it once');
+      },
+    });
     try {
       return await withBackoff(
-        async () => {
-          for (;;) {
+        () =>
+          refreshingOnce(async () => {
+            // auth.ts translates every HTTP failure of a token request: only the call's own 401 refreshes.
             const headers = await this.credentials.headers(calendarId);
             // The user whose quota the request counts against: the OAuth user, or the calendar's owner.
             await this.rates.turn(this.oauth ? '' : calendarId);
@@ -395,14 +404,9 @@ export class GoogleSource implements CalendarSource {
               return response.data;
             } catch (err) {
               this.onAttempt?.(googleFailureOf(err)?.status ?? 'error');
-              if (googleFailureOf(err)?.status !== 401 || refreshed) throw err;
-              refreshed = true;
-              this.stats.tokenRefreshes += 1;
-              this.credentials.expire(calendarId);
-              this.logger.info({ calendarId, call: what }, 'Google refused the access token (HTTP 401); refreshing it once');
+              throw err;
             }
-          }
-        },
+          }),
         (err) => this.verdict(err),
         {
           ...this.retry,

@@ -10,7 +10,8 @@ import {
 import { CalendarAuthError, CalendarError, TimeoutError } from '../../domain/errors.js';
 import { registerSecret, scrub } from '../../domain/redact.js';
 import type { Logger } from '../../log.js';
-import { parseRetryAfter } from '../backoff.js';
+import { parseRetryAfter } from '../../net/backoff.js';
+import { Deadline } from '../../net/deadline.js';
 import { accessHint } from './failure.js';
 
 /**
@@ -142,7 +143,7 @@ class GuardedNetworkClient implements INetworkModule {
       throw new AuthError(FOREIGN_HOST, '', `refused to send a request to ${target.origin}: only ${this.allowedOrigin} is configured`);
     }
     this.requests += 1;
-    const signal = AbortSignal.timeout(this.timeoutMs);
+    const deadline = new Deadline(this.timeoutMs);
     let status: number;
     let headers: Record<string, string>;
     let text: string;
@@ -151,7 +152,7 @@ class GuardedNetworkClient implements INetworkModule {
         method,
         headers: options?.headers ?? {},
         ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
-        signal,
+        signal: deadline.signal,
         // The secret travels in the body: never re-send it wherever a redirect points.
         redirect: 'manual',
       });
@@ -159,7 +160,7 @@ class GuardedNetworkClient implements INetworkModule {
       headers = Object.fromEntries(response.headers.entries());
       text = await response.text();
     } catch (err) {
-      const timedOut = signal.aborted;
+      const timedOut = deadline.passed;
       this.lastFailure = { url: shown, error: timedOut ? TIMEOUT : NO_ANSWER };
       if (timedOut) throw new AuthError(TIMEOUT, '', `${method} ${shown} timed out after ${this.timeoutMs} ms`);
       throw new AuthError(NO_ANSWER, '', `${method} ${shown}: no answer (${scrub((err as Error).message)})`);
@@ -185,7 +186,7 @@ class GuardedNetworkClient implements INetworkModule {
       // whatever the backoff does. The adapter's backoff is the one place that retries, and it
       // waits the Retry-After the authority sent.
       if (status === 429 || status >= 500) {
-        const retryAfterMs = parseRetryAfter(headers['retry-after']);
+        const retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now(), { dates: 'any' });
         if (retryAfterMs !== undefined) this.lastFailure.retryAfterMs = retryAfterMs;
         throw new AuthError(BUSY, '', `${method} ${shown}: HTTP ${status}${this.lastFailure.description ? ` (${this.lastFailure.description})` : ''}`);
       }

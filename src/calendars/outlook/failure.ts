@@ -8,7 +8,7 @@ import {
   TimeoutError,
   describeError,
 } from '../../domain/errors.js';
-import { parseRetryAfter } from '../backoff.js';
+import { parseRetryAfter } from '../../net/backoff.js';
 
 /**
  * What a failed Microsoft Graph call means, read from the Graph client's GraphError into plain
@@ -66,7 +66,7 @@ export function graphFailureOf(err: unknown): GraphFailure | undefined {
   }
   const headers = err.headers;
   if (headers && typeof headers.get === 'function') {
-    const retryAfterMs = parseRetryAfter(headers.get('retry-after'));
+    const retryAfterMs = parseRetryAfter(headers.get('retry-after'), Date.now(), { dates: 'any' });
     if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
     const location = headers.get('location');
     if (location) failure.location = location;

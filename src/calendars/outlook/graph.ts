@@ -9,9 +9,11 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { CalendarAuthError, CalendarError } from '../../domain/errors.js';
 import { describeError } from '../../domain/errors.js';
 import type { Logger } from '../../log.js';
-import { withBackoff, type BackoffOptions, type RetryVerdict } from '../backoff.js';
+import { withBackoff, type BackoffOptions, type RetryVerdict } from '../../net/backoff.js';
 import { AuthorityBusyError, type OutlookCredentials } from './auth.js';
-import { UserRateLimits, type RateLimit } from '../request-rate.js';
+import { UserRateLimits, type RateLimit } from '../../net/request-rate.js';
+import { Deadline } from '../../net/deadline.js';
+import { refreshTokenOnce } from '../../net/refresh-once.js';
 import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFailure } from './failure.js';
 
 /**
@@ -20,7 +22,7 @@ import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFai
  *
  * - The client's default chain (Client.init with an authProvider) adds a RetryHandler that
  *   retries 429/503/504 by itself, uncounted, and a RedirectHandler; here one backoff
- *   (backoff.ts) retries, honours Retry-After and counts every attempt, and redirects are not
+ *   (net/backoff.ts) retries, honours Retry-After and counts every attempt, and redirects are not
  *   followed (`redirect: 'manual'`): a token must not travel to wherever a 3xx points.
  * - AuthenticationHandler attaches `Authorization: Bearer` only to https URLs of Graph's own
  *   hosts or of `customHosts` (GraphRequestUtil.isGraphURL / isCustomHost, which compare the host
@@ -123,12 +125,21 @@ export class GraphTransport {
 
   private async run(call: GraphCall, goneIsNull: boolean): Promise<unknown> {
     const { credentials, logger, timeoutMs } = this.options;
-    let refreshed = false;
     let attempts = 0;
+    const refreshingOnce = refreshTokenOnce({
+      refused: (err) => err instanceof FailedCall && err.failure?.status === 401,
+      refresh: () => {
+        // "401 Unauthorized: ... not valid for the resource" (errors.md): one new token, then
+        // the same request once more; a second 401 is a credential problem for a person.
+        this.stats.tokenRefreshes += 1;
+        credentials.expire();
+        logger.info({ mailbox: call.mailbox, call: call.what }, 'Graph refused the access token (HTTP 401); refreshing it once');
+      },
+    });
     try {
       return await withBackoff(
-        async () => {
-          for (;;) {
+        () =>
+          refreshingOnce(async () => {
             attempts += 1;
             this.stats.requests += 1;
             const tokenFailure: { error?: unknown } = {};
@@ -136,11 +147,11 @@ export class GraphTransport {
             // for its slot after its turn, which could bunch sends beyond the rate.
             const answer = await this.slotsOf(call.mailbox)(async () => {
               await this.rates.turn(call.mailbox);
-              const signal = AbortSignal.timeout(timeoutMs);
+              const deadline = new Deadline(timeoutMs);
               try {
-                return { ok: true as const, body: await this.send(call, signal, tokenFailure) };
+                return { ok: true as const, body: await this.send(call, deadline.signal, tokenFailure) };
               } catch (error) {
-                return { ok: false as const, error, aborted: signal.aborted };
+                return { ok: false as const, error, timedOut: deadline.passed };
               }
             });
             if (answer.ok) {
@@ -152,20 +163,10 @@ export class GraphTransport {
             if (tokenFailure.error !== undefined) throw tokenFailure.error;
             const failure = graphFailureOf(err);
             this.options.onAttempt?.(failure?.status ?? 'error');
-            if (failure && answer.aborted) failure.timeoutMs = timeoutMs;
+            if (failure && answer.timedOut) failure.timeoutMs = timeoutMs;
             if (goneIsNull && failure && isItemGone(failure)) return null;
-            if (failure?.status === 401 && !refreshed) {
-              // "401 Unauthorized: ... not valid for the resource" (errors.md): one new token, then
-              // the same request once more; a second 401 is a credential problem for a person.
-              refreshed = true;
-              this.stats.tokenRefreshes += 1;
-              credentials.expire();
-              logger.info({ mailbox: call.mailbox, call: call.what }, 'Graph refused the access token (HTTP 401); refreshing it once');
-              continue;
-            }
             throw new FailedCall(failure, err);
-          }
-        },
+          }),
         (err) => this.verdict(err),
         {
           ...this.options.retry,

@@ -1,7 +1,7 @@
 import type { CalendarEvent, JoinDetails, WriteBackResult } from '../../domain/event.js';
 import { CalendarError, ConfigError, MalformedResponseError, PreconditionFailedError, SyncTokenExpiredError, EventGoneError } from '../../domain/errors.js';
 import { silentLogger, type Logger } from '../../log.js';
-import type { BackoffOptions } from '../backoff.js';
+import type { BackoffOptions } from '../../net/backoff.js';
 import { FreshCopies } from '../fresh-copies.js';
 import { planJoinClear, planJoinWrite } from '../join-write.js';
 import { OutlookCredentials, type OutlookAuthConfig } from './auth.js';
@@ -10,7 +10,7 @@ import { decodeCursor, roundMismatch } from './delta.js';
 import { STAMP_PROPERTY_ID, graphBodyOf, parseGraphEvent, stampValue, toCalendarEvent, type GraphEvent } from './event.js';
 import { GraphTransport } from './graph.js';
 import { PREFER, readRound, type OutlookCopy, type RoundReader } from './round.js';
-import type { RateLimit } from '../request-rate.js';
+import type { RateLimit } from '../../net/request-rate.js';
 import type { CalendarSource, ChangeSet, ReadHints, SyncWindow } from '../source.js';
 
 export type { OutlookAuthConfig } from './auth.js';

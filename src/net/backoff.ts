@@ -1,7 +1,8 @@
 /**
  * Retry with exponential backoff, full jitter and a cap, honouring a server's Retry-After.
  * Generic: the caller says which failures are worth retrying (and how long the server asked to
- * wait); this module only decides when to try again and when to give up.
+ * wait); this module only decides when to try again and when to give up. The one retry loop of
+ * meetsync's HTTP clients: the Google and Graph adapters and the Web Meeting client.
  *
  * Why: Google's error guide (developers.google.com/calendar/api/guides/errors) asks for
  * exponential backoff on 403 rateLimitExceeded/userRateLimitExceeded, 429 and 5xx; Graph's
@@ -31,6 +32,18 @@ export interface BackoffOptions {
    * @default 120000
    */
   maxRetryAfterMs?: number;
+  /**
+   * What a Retry-After does to the wait. 'floor': never sooner than the server asked, later when
+   * the jitter draws more. 'exact': just what the server asked, no jitter drawn.
+   * @default 'floor'
+   */
+  retryAfter?: 'floor' | 'exact';
+  /**
+   * How the jittered wait becomes whole milliseconds: 'down' draws from [0, ceiling), 'nearest'
+   * from [0, ceiling].
+   * @default 'down'
+   */
+  jitterRounding?: 'down' | 'nearest';
   /** Source of randomness in [0, 1); tests make it fixed. @default Math.random */
   random?: () => number;
   /** How to wait; tests may make it instant. @default setTimeout */
@@ -64,26 +77,40 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
 /**
  * The wait before retry number `retry` (1 = the first retry): "full jitter", a random delay
  * between 0 and min(cap, base * 2^(retry-1)), so many clients throttled together do not come
- * back together. A Retry-After is a floor: we never come back earlier than the server asked.
+ * back together. A Retry-After is a floor by default: we never come back earlier than the
+ * server asked (`retryAfter: 'exact'` waits just that).
  */
 export function backoffDelay(retry: number, options: BackoffOptions = {}, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined && options.retryAfter === 'exact') return retryAfterMs;
   const base = options.baseDelayMs ?? DEFAULT_BACKOFF.baseDelayMs;
   const cap = options.maxDelayMs ?? DEFAULT_BACKOFF.maxDelayMs;
   const random = options.random ?? Math.random;
   const ceiling = Math.min(cap, base * 2 ** Math.max(0, retry - 1));
-  const jittered = Math.floor(random() * ceiling);
+  const round = options.jitterRounding === 'nearest' ? Math.round : Math.floor;
+  const jittered = round(random() * ceiling);
   return retryAfterMs === undefined ? jittered : Math.max(retryAfterMs, jittered);
 }
 
 /**
  * Reads a Retry-After header: delta-seconds or an HTTP date (RFC 9110 section 10.2.3).
  * Returns milliseconds to wait, or undefined when absent or unreadable.
+ *
+ * `dates: 'http'` takes a date only in a form that names its month, as every HTTP-date does:
+ * V8's Date.parse would also take "-1" as a year, or an ISO 8601 date. `dates: 'any'` takes
+ * whatever Date.parse takes, as the Google and Graph adapters always have; no server of theirs
+ * sends such a value, and narrowing them is a change of behaviour left out of the refactor that
+ * brought the two readers together.
  */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+  options: { dates?: 'http' | 'any' } = {},
+): number | undefined {
   if (value === null || value === undefined) return undefined;
   const text = value.trim();
   if (text === '') return undefined;
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if ((options.dates ?? 'http') === 'http' && !/[a-z]{3}/i.test(text)) return undefined;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
