@@ -15,7 +15,15 @@ export interface DesiredMeeting {
 export type SyncAction =
   | { kind: 'create'; event: CalendarEvent; organizer: Organizer; desired: DesiredMeeting }
   | { kind: 'update'; event: CalendarEvent; mapping: Mapping; desired: DesiredMeeting; changes: string[] }
-  | { kind: 'cancel'; event: CalendarEvent; mapping: Mapping; mode: 'delete' | 'keep'; reason: string }
+  | {
+      kind: 'cancel';
+      event: CalendarEvent;
+      mapping: Mapping;
+      mode: 'delete' | 'keep';
+      reason: string;
+      /** The event lives on but cannot have a meeting: why, kept as its note for `status`. */
+      note?: string;
+    }
   | {
       kind: 'adopt';
       event: CalendarEvent;

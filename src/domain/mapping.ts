@@ -40,6 +40,12 @@ export interface Mapping {
    * lost, failed): the meeting may be gone. An event wanted again checks it with a PUT.
    */
   deletingSince?: string;
+  /**
+   * When a PUT of the meeting was sent without its success being recorded (in flight, answer
+   * lost, failed): what the meeting holds is unknown. The next plan sends the event's wanted
+   * state again even when it matches the fields above, which are those last confirmed.
+   */
+  updatingSince?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -226,6 +226,11 @@ export function compare(input: CompareInput): Comparison {
         add({ kind: 'stuck', topic: m.topic, ...ids(g, m), event: eventSide(m), ...(g ? { platform: platformSide(g) } : {}), detail: `a deletion of its meeting was sent at ${m.deletingSince} and not confirmed; the next sync cycle finds out` });
         continue;
       }
+      if (m.updatingSince && g) {
+        // The meeting may hold the unconfirmed PUT's fields: not drift to repair from the mapping.
+        add({ kind: 'stuck', topic: m.topic, ...ids(g, m), event: eventSide(m), platform: platformSide(g), detail: `an update of its meeting was sent at ${m.updatingSince} and not confirmed; the next sync cycle sends it again` });
+        continue;
+      }
       if (!g) {
         const [found] = byMarker([m.marker]);
         if (found && !over(found)) {

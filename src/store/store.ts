@@ -33,6 +33,7 @@ interface MappingRow {
   last_error: string | null;
   held: string | null;
   deleting_since: string | null;
+  updating_since: string | null;
   ends_by: string | null;
   created_at: string;
   updated_at: string;
@@ -59,6 +60,7 @@ function toMapping(r: MappingRow): Mapping {
     ...(r.last_error ? { lastError: r.last_error } : {}),
     ...(r.held ? { held: r.held } : {}),
     ...(r.deleting_since ? { deletingSince: r.deleting_since } : {}),
+    ...(r.updating_since ? { updatingSince: r.updating_since } : {}),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -92,6 +94,7 @@ function mappingParams(m: Mapping) {
     last_error: m.lastError === undefined ? null : scrub(m.lastError),
     held: m.held === undefined ? null : scrub(m.held),
     deleting_since: m.deletingSince ?? null,
+    updating_since: m.updatingSince ?? null,
     ends_by: endsByOf(m),
     created_at: m.createdAt,
     updated_at: m.updatedAt,
@@ -207,15 +210,15 @@ export class Store {
     this.db
       .prepare(
         `INSERT INTO mappings (source, calendar_id, event_id, ical_uid, organizer_email, user_id, marker, meeting_id,
-           meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, held, deleting_since, ends_by, created_at, updated_at)
+           meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, held, deleting_since, updating_since, ends_by, created_at, updated_at)
          VALUES (@source, @calendar_id, @event_id, @ical_uid, @organizer_email, @user_id, @marker, @meeting_id,
-           @meeting_number, @state, @topic, @start_at, @end_at, @time_zone, @recurrence, @write_back, @last_error, @held, @deleting_since, @ends_by, @created_at, @updated_at)
+           @meeting_number, @state, @topic, @start_at, @end_at, @time_zone, @recurrence, @write_back, @last_error, @held, @deleting_since, @updating_since, @ends_by, @created_at, @updated_at)
          ON CONFLICT (source, calendar_id, event_id) DO UPDATE SET ical_uid = excluded.ical_uid,
            organizer_email = excluded.organizer_email, user_id = excluded.user_id, marker = excluded.marker,
            meeting_id = excluded.meeting_id, meeting_number = excluded.meeting_number, state = excluded.state,
            topic = excluded.topic, start_at = excluded.start_at, end_at = excluded.end_at, time_zone = excluded.time_zone,
            recurrence = excluded.recurrence, write_back = excluded.write_back, last_error = excluded.last_error,
-           held = excluded.held, deleting_since = excluded.deleting_since, ends_by = excluded.ends_by, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+           held = excluded.held, deleting_since = excluded.deleting_since, updating_since = excluded.updating_since, ends_by = excluded.ends_by, created_at = excluded.created_at, updated_at = excluded.updated_at`,
       )
       .run(mappingParams(m));
   }

@@ -90,6 +90,9 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
       }
       case 'update': {
         const spec = specFor(action.desired, action.mapping.marker, ctx.defaults);
+        // Recorded first, like a creation's intent: if the answer is lost (or meetsync dies), the
+        // meeting may hold this PUT's fields, and the next cycle sends what the event wants again.
+        if (!action.mapping.updatingSince) store.saveMapping({ ...action.mapping, updatingSince: at() });
         let meeting;
         try {
           meeting = await ctx.platform.updateMeeting(action.mapping.userId, action.mapping.meetingId!, spec);
@@ -117,6 +120,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         };
         delete updated.lastError;
         delete updated.deletingSince;
+        delete updated.updatingSince;
         store.transaction(() => {
           store.saveMapping(updated);
           store.clearNote(event);
@@ -135,8 +139,10 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         store.transaction(() => {
           const done: Mapping = { ...action.mapping, state, updatedAt: at() };
           delete done.deletingSince;
+          delete done.updatingSince;
           store.saveMapping(done);
-          store.clearNote(event);
+          if (action.note) store.saveNote({ ...keyFields(event), kind: 'skipped', reason: action.note, title: event.title, ...(event.start ? { start: event.start } : {}), updatedAt: at() });
+          else store.clearNote(event);
           store.clearOccurrenceNotes(event);
         });
         logger.info({ event: event.eventId, meetingId: action.mapping.meetingId, mode: action.mode }, `meeting ${state}: ${action.reason}`);
@@ -328,6 +334,7 @@ async function recreate(mapping: Mapping, desired: DesiredMeeting, ctx: ExecuteC
   delete intent.meetingNumber;
   delete intent.lastError;
   delete intent.deletingSince;
+  delete intent.updatingSince;
   delete intent.timeZone;
   if (desired.timeZone) intent.timeZone = desired.timeZone;
   ctx.store.saveMapping(intent);

@@ -125,7 +125,10 @@ export function plan(input: PlanInput): SyncAction[] {
 
     const wanted = desiredMeeting(event, input.rules);
     if (!wanted.ok) {
-      actions.push({ kind: 'skip', event, reason: wanted.reason });
+      // Its meeting would stay at times the event no longer has: it goes, like an untagged
+      // event's, and the event keeps a note saying why it has none (README, "What meetsync promises").
+      if (mapping) actions.push({ kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: wanted.reason, note: wanted.reason });
+      else actions.push({ kind: 'skip', event, reason: wanted.reason });
       continue;
     }
 
@@ -133,6 +136,8 @@ export function plan(input: PlanInput): SyncAction[] {
       const changes = changesBetween(mapping, wanted.desired);
       // A DELETE was sent and not confirmed: the meeting may be gone. A PUT finds out (404: created again).
       if (mapping.deletingSince && changes.length === 0) changes.push('meeting may have been deleted');
+      // A PUT was sent and not confirmed: the meeting may hold that PUT's fields, not the mapping's.
+      else if (mapping.updatingSince && changes.length === 0) changes.push('an earlier update was not confirmed');
       if (changes.length === 0) actions.push({ kind: 'unchanged', event, mapping });
       else if (isOver(event, input.now)) actions.push({ kind: 'unchanged', event, mapping });
       else actions.push({ kind: 'update', event, mapping, desired: wanted.desired, changes });

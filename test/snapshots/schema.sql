@@ -77,7 +77,7 @@ CREATE TABLE mappings (
   write_back      TEXT NOT NULL DEFAULT 'pending' CHECK (write_back IN ('pending', 'done')),
   last_error      TEXT,
   created_at      TEXT NOT NULL,
-  updated_at      TEXT NOT NULL, held TEXT, deleting_since TEXT, ends_by TEXT,
+  updated_at      TEXT NOT NULL, held TEXT, deleting_since TEXT, ends_by TEXT, updating_since TEXT,
   PRIMARY KEY (source, calendar_id, event_id)
 );
 

@@ -172,6 +172,12 @@ describe('compare: stuck', () => {
     const { findings } = run([a.e, b.e], [a.m, b.m]);
     expect(kinds(findings)).toEqual(['stuck', 'stuck']);
   });
+
+  it('an update not confirmed is stuck until the next cycle sends it again, never drift to repair from the mapping', () => {
+    const u = pair({ updatingSince: '2029-12-31T00:00:00.000Z', topic: 'Before the lost PUT' });
+    const { findings } = run([u.e], [u.m]);
+    expect(findings).toEqual([expect.objectContaining({ kind: 'stuck', detail: expect.stringMatching(/update of its meeting was sent at 2029-12-31T00:00:00.000Z and not confirmed/) })]);
+  });
 });
 
 describe('compare: states, the past, and feeds that fail', () => {
