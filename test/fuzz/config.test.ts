@@ -195,13 +195,19 @@ function leakedSecret(text: string): string | undefined {
 
 const ZOD_WORDING = /Invalid input|expected (string|number|object|array|boolean)|received|Too (big|small)|Unrecognized key/;
 
+/**
+ * An issue line is short: a path of keys (each cut at 80 characters) and a sentence, quoting
+ * user text cut too. A line past this quotes something uncut.
+ */
+const MAX_LINE = 500;
+
 /** The documented failure: ConfigError, every line a person reads is one line, says where, and holds no secret. */
 function checkConfigError(err: unknown): void {
   if (!(err instanceof ConfigError)) throw new Error(`not a ConfigError: ${String((err as Error)?.constructor?.name)}: ${String((err as Error)?.message ?? err).slice(0, 300)}`);
   const lines = [err.message, ...err.issues.map((i) => `${i.path}: ${i.message}`)];
   for (const line of lines) {
     if (!isOneLine(line)) throw new Error(`more than one line: ${JSON.stringify(line.slice(0, 300))}`);
-    if (line.length > 2000) throw new Error(`a line of ${line.length} characters: ${JSON.stringify(line.slice(0, 200))}...`);
+    if (line.length > MAX_LINE) throw new Error(`a line of ${line.length} characters: ${JSON.stringify(line.slice(0, 200))}...`);
     if (/\n\s+at |\bat .+:\d+:\d+\)/.test(line)) throw new Error(`a stack trace: ${line.slice(0, 300)}`);
     const leaked = leakedSecret(line);
     if (leaked) throw new Error(`secret "${leaked}" echoed: ${JSON.stringify(line.slice(0, 300))}`);
@@ -265,6 +271,31 @@ describe('config loader fuzz', () => {
       ),
       runs(200),
     );
+  });
+
+  it('user text an issue quotes is cut: a ${VAR} name, a duplicate source name, MEETSYNC_SHARD_COUNT and HOSTNAME of 100,000 characters', () => {
+    // The first was found by the fuzz (a long insertion inside ${...}): a 100,000-character issue line.
+    const long = 'X'.repeat(100_000);
+    const source = (name: string) => `  - { name: ${name}, kind: google, calendars: [a@example.com], auth: { type: serviceAccount, keyFile: k.json } }\n`;
+    const cases: Array<{ text: string; env: NodeJS.ProcessEnv; says: RegExp }> = [
+      { text: MINIMAL_CONFIG.replace('${WEBMEETING_API_KEY}', `\${${long}}`), env: SECRETS, says: /environment variable X{40}… is not set/ },
+      { text: `${MINIMAL_CONFIG}${source(long)}${source(long)}`, env: SECRETS, says: /duplicate source name "X{80}\.\.\."/ },
+      { text: `${MINIMAL_CONFIG}shard: auto\n`, env: { ...SECRETS, HOSTNAME: 'meetsync-0', MEETSYNC_SHARD_COUNT: long }, says: /MEETSYNC_SHARD_COUNT is "X{80}\.\.\."/ },
+      { text: `${MINIMAL_CONFIG}shard: { count: 2, index: auto }\n`, env: { ...SECRETS, HOSTNAME: long }, says: /HOSTNAME is "X{80}\.\.\."/ },
+      { text: `${MINIMAL_CONFIG}shard: { count: 2, index: auto }\n`, env: { ...SECRETS, HOSTNAME: `${long}-7` }, says: /this instance \("X{80}\.\.\."\) is shard 7/ },
+    ];
+    for (const { text, env, says } of cases) {
+      let thrown: unknown;
+      try {
+        parseConfig(text, env, dir);
+      } catch (err) {
+        thrown = err;
+      }
+      checkConfigError(thrown);
+      const lines = (thrown as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+      expect(lines.join('\n')).toMatch(says);
+      for (const line of lines) expect(line.length, line.slice(0, 120)).toBeLessThan(300);
+    }
   });
 
   it('as a process: `meetsync status --config <damaged file>` says what is wrong on stderr, no stack trace, exit 2', LOADED, async () => {
