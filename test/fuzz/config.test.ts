@@ -10,7 +10,7 @@ import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/domain/errors.js';
 import { BIN } from '../support/cli-harness.js';
 import { MINIMAL_CONFIG } from '../support/config-text.js';
-import { applyJson, applyText, isOneLine, jsonMutation, labelled, nested, ODD_STRINGS, preview, REPO, runs, showMutations, textMutation, type JsonMutation } from './mutate.js';
+import { applyJson, applyText, fuzzSeeds, isOneLine, jsonMutation, labelled, nested, ODD_STRINGS, preview, REPO, runs, showMutations, textMutation, type JsonMutation } from './mutate.js';
 
 /**
  * The config loader on damaged real configs. Whatever the file holds, loadConfig returns a config
@@ -238,17 +238,20 @@ function loadBytes(bytes: Buffer): void {
 /** Generous: the CI machine may be shared; the runs, not a timer, bound the work. */
 const LOADED = { timeout: 120_000 };
 
+/** Each property runs with the fixed fuzz seed and a random one, both printed (FUZZ_SEED=n replays one). */
+const FUZZ_SEEDS = fuzzSeeds(import.meta.url);
+
 describe('config loader fuzz', () => {
   it('the seeds themselves load (the fuzz starts from valid configs)', () => {
     for (const name of SEED_NAMES) expect(() => parseConfig(SEEDS[name]!, SECRETS, dir), name).not.toThrow();
   });
 
-  it('a value tree with keys dropped, renamed or given values of other types: a config or one-line issues', LOADED, () => {
-    fc.assert(fc.property(structuredInput, ({ bytes }) => loadBytes(bytes)), runs(200));
+  it.for(FUZZ_SEEDS.list)('a value tree with keys dropped, renamed or given values of other types: a config or one-line issues (seed %i)', LOADED, (seed) => {
+    fc.assert(fc.property(structuredInput, ({ bytes }) => loadBytes(bytes)), runs(200, seed));
   });
 
-  it('bytes flipped, cut or inserted, lines duplicated or dropped, BOM, tabs, Latin-1: a config or one-line issues', LOADED, () => {
-    fc.assert(fc.property(byteInput, ({ bytes }) => loadBytes(bytes)), runs(300));
+  it.for(FUZZ_SEEDS.list)('bytes flipped, cut or inserted, lines duplicated or dropped, BOM, tabs, Latin-1: a config or one-line issues (seed %i)', LOADED, (seed) => {
+    fc.assert(fc.property(byteInput, ({ bytes }) => loadBytes(bytes)), runs(300, seed));
   });
 
   it('YAML traps (alias cycles, alias bombs, deep nesting, huge scalars, odd keys): a ConfigError, never another exception', LOADED, () => {
@@ -264,12 +267,12 @@ describe('config loader fuzz', () => {
     }
   });
 
-  it('odd strings in every place of a seed: a config or one-line issues', LOADED, () => {
+  it.for(FUZZ_SEEDS.list)('odd strings in every place of a seed: a config or one-line issues (seed %i)', LOADED, (seed) => {
     fc.assert(
-      fc.property(fc.constantFrom(...SEED_NAMES), fc.nat(), fc.constantFrom(...ODD_STRINGS), (seed, pick, value) =>
-        loadBytes(Buffer.from(stringify(applyJson(parseDocument(SEEDS[seed]!).toJS(), [{ op: 'replace', pick, value }])), 'utf8')),
+      fc.property(fc.constantFrom(...SEED_NAMES), fc.nat(), fc.constantFrom(...ODD_STRINGS), (name, pick, value) =>
+        loadBytes(Buffer.from(stringify(applyJson(parseDocument(SEEDS[name]!).toJS(), [{ op: 'replace', pick, value }])), 'utf8')),
       ),
-      runs(200),
+      runs(200, seed),
     );
   });
 
