@@ -1,23 +1,23 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import type { App } from './app.js';
-import { PAID_UNTIL_HELP } from './config/paid-until-help.js';
-import type { Config } from './config/schema.js';
-import type { ActionKind } from './domain/action.js';
-import { ConfigError, describeError, MeetsyncError, UsageError } from './domain/errors.js';
-import { escapeRawControls, printable } from './domain/printable.js';
-import { scrub } from './domain/redact.js';
-import type { Logger } from './log.js';
-import { REPORT_FORMATS, type ReportFormat } from './reconcile/render/formats.js';
-import type { Store } from './store/store.js';
-import type { CalendarResult, CycleReport } from './sync/engine.js';
+import type { App } from '../app.js';
+import { PAID_UNTIL_HELP } from '../config/paid-until-help.js';
+import type { Config } from '../config/schema.js';
+import type { ActionKind } from '../domain/action.js';
+import { ConfigError, describeError, MeetsyncError, UsageError } from '../domain/errors.js';
+import { escapeRawControls, printable } from '../domain/printable.js';
+import { scrub } from '../domain/redact.js';
+import type { Logger } from '../log.js';
+import { REPORT_FORMATS, type ReportFormat } from '../reconcile/render/formats.js';
+import type { Store } from '../store/store.js';
+import type { CalendarResult, CycleReport } from '../sync/engine.js';
 
 /*
  * Cost: every module a command needs is imported inside that command, so `meetsync --help`
  * loads commander and little else, and `status` no engine, adapter or report renderer.
  */
-const loadConfig = async (...args: Parameters<typeof import('./config/load.js').loadConfig>) => (await import('./config/load.js')).loadConfig(...args);
+const loadConfig = async (...args: Parameters<typeof import('../config/load.js').loadConfig>) => (await import('../config/load.js')).loadConfig(...args);
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -44,13 +44,13 @@ const complain = (io: CliIo, text: string) => emit(io.stderr, `${text}\n`);
 
 async function loggerFor(io: CliIo, config: Config | undefined, json: boolean | undefined): Promise<Logger> {
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
-  const { createLogger } = await import('./log.js');
+  const { createLogger } = await import('../log.js');
   return createLogger({ level: config?.log.level ?? 'info', pretty: tty && !json, destination: io.stderr });
 }
 
 /** The Web Meeting client, loaded only by the commands that call the platform. */
 async function createPlatform(config: Config, logger: Logger) {
-  return (await import('./app.js')).createPlatform(config, logger);
+  return (await import('../app.js')).createPlatform(config, logger);
 }
 
 async function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (app: App) => Promise<T>): Promise<T> {
@@ -58,7 +58,7 @@ async function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean },
   // A dry run writes nothing anywhere, not even a new empty database.
   if (opts.dryRun && !existsSync(config.database)) config.database = ':memory:';
   // The engine and the adapters are loaded here, not at start: `--help` and `status` need none of them.
-  const { createApp } = await import('./app.js');
+  const { createApp } = await import('../app.js');
   const app = await createApp(config, await loggerFor(io, config, opts.json), { readOnly: Boolean(opts.dryRun) });
   return fn(app).finally(() => app.close());
 }
@@ -75,7 +75,7 @@ async function withStore<T>(
   // A command that only reads must not create the database (nor its folder) it reports on: an
   // empty one in memory stands in for it.
   const noDatabase = !options.create && config.database !== ':memory:' && !existsSync(config.database);
-  const { Store } = await import('./store/store.js');
+  const { Store } = await import('../store/store.js');
   const store = Store.open(noDatabase ? ':memory:' : config.database);
   try {
     return await fn({ config, store, logger, noDatabase });
@@ -131,11 +131,11 @@ function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): 
 /** `meetsync run`: the daemon, with health/metrics when configured, until SIGTERM or SIGINT. */
 async function runService(io: CliIo, opts: GlobalOptions & { allowMassCancel?: boolean }): Promise<void> {
   await withApp(io, opts, async (app) => {
-    const { scheduledReconciliation } = await import('./reconcile/run.js');
-    const { runDaemon } = await import('./daemon/run.js');
+    const { scheduledReconciliation } = await import('../reconcile/run.js');
+    const { runDaemon } = await import('../daemon/run.js');
     const reconcile = app.config.reconcile && { schedule: app.config.reconcile.schedule, run: () => scheduledReconciliation(app) };
     // Health, metrics and the status page only when asked for: prom-client is loaded then only.
-    const monitor = app.config.http ? await (await import('./daemon/monitor.js')).startMonitor(app, app.config.http.listen) : undefined;
+    const monitor = app.config.http ? await (await import('../daemon/monitor.js')).startMonitor(app, app.config.http.listen) : undefined;
     try {
       await runDaemon({
         engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel),
@@ -150,7 +150,7 @@ async function runService(io: CliIo, opts: GlobalOptions & { allowMassCancel?: b
 
 /** `meetsync demo`, loaded only when asked for: it brings the simulators. With --json, only its result. */
 async function runDemoCommand(io: CliIo, opts: GlobalOptions & { stateDir?: string }): Promise<void> {
-  const { runDemo } = await import('./demo/run.js');
+  const { runDemo } = await import('../demo/run.js');
   const result = await runDemo({
     ...(opts.stateDir !== undefined ? { stateDir: path.resolve(io.cwd, opts.stateDir) } : {}),
     env: io.env,
@@ -180,8 +180,8 @@ export function buildProgram(io: CliIo): Command {
       await withApp(io, opts, async (app) => {
         // Many calendars (a first full sync reads each fully): a bar on a terminal, a log line per calendar otherwise.
         const total = app.sources.reduce((n, s) => n + s.calendars.length, 0);
-        const { startProgress } = await import('./progress.js');
-        const { withCycleLock } = await import('./store/lock.js');
+        const { startProgress } = await import('../progress.js');
+        const { withCycleLock } = await import('../store/lock.js');
         const progress = total >= PROGRESS_MIN_CALENDARS && !opts.json ? await startProgress({ what: 'syncing calendars', total, stream: io.stdout, logger: app.logger }) : undefined;
         const onCalendar = progress ? { onCalendar: (c: CalendarResult, i: number, n: number) => progress.step(`${c.source}/${c.calendarId}`, c.ok, i, n) } : {};
         const cycle = () => app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel), ...onCalendar }).finally(() => progress?.stop());
@@ -209,7 +209,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--allow-mass-cancel', 'let cycles cancel more meetings than the safety limit')
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
-      const { configNamed } = await import('./config/load.js');
+      const { configNamed } = await import('../config/load.js');
       if (configNamed(opts.config, io.env, io.cwd)) return runService(io, opts);
       const note = 'No config found (no --config, no $MEETSYNC_CONFIG, no ./meetsync.yaml here): running the demo instead of the service.';
       // With --json standard output is the demo's result alone.
@@ -243,15 +243,15 @@ export function buildProgram(io: CliIo): Command {
       if (config.database !== ':memory:' && !existsSync(config.database)) {
         throw new MeetsyncError(`no database yet at ${config.database}: run 'meetsync sync' first; there is nothing to reconcile`);
       }
-      const { createApp } = await import('./app.js');
+      const { createApp } = await import('../app.js');
       // Only a repair changes anything; a report or a dry run leaves the database as it was.
       const app = await createApp(config, await loggerFor(io, config, opts.json || format === 'json'), { readOnly: !opts.repair || Boolean(opts.dryRun) });
       try {
-        const { reconcilableOrganizers } = await import('./reconcile/reconcile.js');
-        const { runReconciliation } = await import('./reconcile/run.js');
-        const { renderReport } = await import('./reconcile/render/report.js');
-        const { summaryLine } = await import('./reconcile/render/text.js');
-        const { writeReportFile } = await import('./reconcile/report-files.js');
+        const { reconcilableOrganizers } = await import('../reconcile/reconcile.js');
+        const { runReconciliation } = await import('../reconcile/run.js');
+        const { renderReport } = await import('../reconcile/render/report.js');
+        const { summaryLine } = await import('../reconcile/render/text.js');
+        const { writeReportFile } = await import('../reconcile/report-files.js');
         const organizer = opts.organizer?.toLowerCase();
         if (organizer !== undefined && !reconcilableOrganizers(app.store).includes(organizer)) {
           throw new UsageError(`--organizer ${opts.organizer}: not an organizer meetsync knows (see 'meetsync organizers')`);
@@ -285,8 +285,8 @@ export function buildProgram(io: CliIo): Command {
         io,
         opts,
         async ({ config, store, noDatabase }) => {
-          const { configuredCalendars } = await import('./shard/ownership.js');
-          const { buildStatus, renderStatus, statusNeedsAttention } = await import('./status.js');
+          const { configuredCalendars } = await import('../shard/ownership.js');
+          const { buildStatus, renderStatus, statusNeedsAttention } = await import('../status.js');
           const configured = configuredCalendars(config);
           const report = buildStatus(store, configured);
           if (opts.json) outJson(io, report, 2);
@@ -305,8 +305,8 @@ export function buildProgram(io: CliIo): Command {
     .description('check the config, the database, the clock, and that every endpoint answers over verified TLS and every credential works; changes nothing')
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
-      const { runDoctor } = await import('./doctor/run.js');
-      const { renderDoctor } = await import('./doctor/check.js');
+      const { runDoctor } = await import('../doctor/run.js');
+      const { renderDoctor } = await import('../doctor/check.js');
       const report = await runDoctor({ configFlag: opts.config, env: io.env, cwd: io.cwd });
       if (opts.json) outJson(io, report, 2);
       else out(io, renderDoctor(report));
@@ -327,8 +327,8 @@ export function buildProgram(io: CliIo): Command {
     .action(async (_o, cmd: Command) => {
       const opts = globals<{ email: string; first: string; last: string; type: string; language: string; paidUntil?: string; sendPassword: boolean }>(cmd);
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.email)) throw new UsageError(`--email ${opts.email}: not an email address`);
-      const { parsePaidUntil, resolvePaidUntil } = await import('./config/paid-until.js');
-      const { provisionOrganizer } = await import('./sync/organizers.js');
+      const { parsePaidUntil, resolvePaidUntil } = await import('../config/paid-until.js');
+      const { provisionOrganizer } = await import('../sync/organizers.js');
       if (opts.paidUntil !== undefined && !parsePaidUntil(opts.paidUntil)) throw new UsageError(`--paid-until ${opts.paidUntil}: must be ${PAID_UNTIL_HELP}`);
       await withStore(io, opts, async ({ config, store, logger }) => {
         const platform = await createPlatform(config, logger);
@@ -362,7 +362,7 @@ export function buildProgram(io: CliIo): Command {
       const opts = globals<{ refresh?: boolean }>(cmd);
       await withStore(io, opts, async ({ config, store, logger }) => {
         if (opts.refresh) {
-          const { refreshOrganizers } = await import('./sync/organizers.js');
+          const { refreshOrganizers } = await import('../sync/organizers.js');
           const { failures } = await refreshOrganizers(await createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
           for (const f of failures) complain(io, `meetsync: account ${f.accountId} could not be read: ${scrub(f.error)}`);
           if (failures.length > 0) process.exitCode = 1;
@@ -388,7 +388,7 @@ export function buildProgram(io: CliIo): Command {
       const opts = globals(cmd) as GlobalOptions & { port: string; stateDir: string; calendar: string[]; mailbox: string[] };
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65533) throw new UsageError(`--port ${opts.port}: give a port number between 0 and 65533`);
-      const { launchSimulators, SIM_GRAPH_APP } = await import('./simulators/launch.js');
+      const { launchSimulators, SIM_GRAPH_APP } = await import('../simulators/launch.js');
       const sims = await launchSimulators({ port, stateDir: path.resolve(io.cwd, opts.stateDir), calendars: opts.calendar, mailboxes: opts.mailbox });
       const info = {
         webMeeting: { url: sims.webMeeting.url, apiKey: 'simulated-webmeeting-api-key' },
