@@ -2,7 +2,7 @@
  * Event titles are written by whoever sends the invitation, and provider error messages by the
  * provider: printed raw, an escape sequence in them drives the reader's terminal (retitle the
  * window, hide or recolour text, on some terminals worse). Everything meetsync prints for a
- * person goes through `printable` once, where it leaves the process (src/cli.ts, src/log.ts).
+ * person goes through `printable` once, where it leaves the process (src/cli/output.ts, src/log.ts).
  */
 
 /**
