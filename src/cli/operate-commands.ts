@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { PAID_UNTIL_HELP } from '../config/paid-until-help.js';
 import { UsageError } from '../domain/errors.js';
+import { inline } from '../domain/printable.js';
 import { scrub } from '../domain/redact.js';
 import { createPlatform, globals, withStore } from './context.js';
 import { complain, out, outJson, type CliIo } from './output.js';
@@ -95,7 +96,7 @@ export function registerOperateCommands(program: Command, io: CliIo): void {
         if (opts.refresh) {
           const { refreshOrganizers } = await import('../sync/organizers.js');
           const { failures } = await refreshOrganizers(await createPlatform(config, logger), store, config.webMeeting.accountIds, new Date());
-          for (const f of failures) complain(io, `meetsync: account ${f.accountId} could not be read: ${scrub(f.error)}`);
+          for (const f of failures) complain(io, `meetsync: account ${f.accountId} could not be read: ${inline(scrub(f.error))}`);
           if (failures.length > 0) process.exitCode = 1;
         }
         const list = store.organizers();
@@ -103,7 +104,7 @@ export function registerOperateCommands(program: Command, io: CliIo): void {
         else if (list.length === 0) out(io, "No organizers known. Add accounts to webMeeting.accountIds and run 'meetsync organizers --refresh', or 'meetsync accounts create'.");
         else {
           out(io, `${list.length} organizer${list.length === 1 ? '' : 's'}:`);
-          for (const o of list) out(io, `  ${o.email.padEnd(32)} ${`${o.firstName} ${o.lastName}`.trim().padEnd(24)} account ${o.accountId}  user ${o.userId}`);
+          for (const o of list) out(io, `  ${inline(o.email).padEnd(32)} ${inline(`${o.firstName} ${o.lastName}`.trim()).padEnd(24)} account ${inline(o.accountId)}  user ${inline(o.userId)}`);
         }
       });
     });

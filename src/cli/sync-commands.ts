@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ActionKind } from '../domain/action.js';
+import { inline } from '../domain/printable.js';
 import type { CalendarResult, CycleReport } from '../sync/engine.js';
 import { globals, withApp, type GlobalOptions } from './context.js';
 import { complain, out, outJson, type CliIo } from './output.js';
@@ -20,6 +21,7 @@ const DRY_RUN_VERB: Record<ActionKind, string> = {
   unchanged: 'no change',
 };
 
+/** Outside text (titles, reasons, errors, calendar names) goes in through `inline`: one line each. */
 function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): void {
   if (json) {
     outJson(io, {
@@ -32,19 +34,19 @@ function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): 
     out(io, 'Dry run: nothing was written to the platform, the calendars or the database.');
     // Unchanged events are only counted (last line): listing them would bury what would happen.
     for (const p of (report.planned ?? []).filter((x) => x.action !== 'unchanged')) {
-      out(io, `  ${DRY_RUN_VERB[p.action].padEnd(14)} ${p.title || p.eventId}${p.detail ? ` — ${p.detail}` : ''}`);
+      out(io, `  ${DRY_RUN_VERB[p.action].padEnd(14)} ${inline(p.title || p.eventId)}${p.detail ? ` — ${inline(p.detail)}` : ''}`);
     }
   } else {
     for (const o of report.outcomes.filter((x) => x.outcome !== 'unchanged')) {
-      out(io, `  ${o.outcome.padEnd(9)} ${o.title || o.eventId}${o.meetingNumber ? ` [${o.meetingNumber}]` : ''}${o.reason ? ` — ${o.reason}` : ''}`);
+      out(io, `  ${o.outcome.padEnd(9)} ${inline(o.title || o.eventId)}${o.meetingNumber ? ` [${inline(o.meetingNumber)}]` : ''}${o.reason ? ` — ${inline(o.reason)}` : ''}`);
     }
   }
-  if (report.halted) out(io, `  ${report.halted.credential ? 'CREDENTIAL BROKEN' : 'PLATFORM FAILED'} Web Meeting platform: ${report.halted.error}`);
+  if (report.halted) out(io, `  ${report.halted.credential ? 'CREDENTIAL BROKEN' : 'PLATFORM FAILED'} Web Meeting platform: ${inline(report.halted.error)}`);
   for (const c of report.calendars.filter((x) => !x.ok)) {
-    if (report.halted && c.error === report.halted.error) out(io, `  NOT SYNCED ${c.source}/${c.calendarId}: stopped with the platform's refusal above`);
-    else out(io, `  ${c.authError ? 'CREDENTIAL BROKEN' : 'FAILED'} ${c.source}/${c.calendarId}: ${c.error ?? c.stopped}`);
+    if (report.halted && c.error === report.halted.error) out(io, `  NOT SYNCED ${inline(`${c.source}/${c.calendarId}`)}: stopped with the platform's refusal above`);
+    else out(io, `  ${c.authError ? 'CREDENTIAL BROKEN' : 'FAILED'} ${inline(`${c.source}/${c.calendarId}`)}: ${inline(String(c.error ?? c.stopped))}`);
   }
-  for (const p of report.problems) out(io, `  PROBLEM ${p}`);
+  for (const p of report.problems) out(io, `  PROBLEM ${inline(p)}`);
   const n = report.counts;
   out(io, `${report.dryRun ? 'Would have: ' : ''}${n.created} created, ${n.updated} updated, ${n.cancelled} cancelled, ${n.adopted} adopted, ${n.skipped} skipped, ${n.failed} failed, ${n.unchanged} unchanged`);
 }
@@ -96,7 +98,7 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
         const { startProgress } = await import('../progress.js');
         const { withCycleLock } = await import('../store/lock.js');
         const progress = total >= PROGRESS_MIN_CALENDARS && !opts.json ? await startProgress({ what: 'syncing calendars', total, stream: io.stdout, logger: app.logger }) : undefined;
-        const onCalendar = progress ? { onCalendar: (c: CalendarResult, i: number, n: number) => progress.step(`${c.source}/${c.calendarId}`, c.ok, i, n) } : {};
+        const onCalendar = progress ? { onCalendar: (c: CalendarResult, i: number, n: number) => progress.step(inline(`${c.source}/${c.calendarId}`), c.ok, i, n) } : {};
         const cycle = () => app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel), ...onCalendar }).finally(() => progress?.stop());
         // A dry run writes nothing, so it may read while another process runs a cycle.
         const report = opts.dryRun
