@@ -22,6 +22,26 @@ export const out = (io: CliIo, text: string) => emit(io.stdout, `${scrub(text)}\
 export const outJson = (io: CliIo, value: unknown, indent?: number) => out(io, escapeRawControls(JSON.stringify(value, null, indent)));
 export const complain = (io: CliIo, text: string) => emit(io.stderr, `${text}\n`);
 
+const guarded = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * A reader that goes away (`meetsync organizers | head`) makes the next write fail with EPIPE,
+ * emitted as an 'error' event that, unheard, ends the process with a stack trace. Heard here,
+ * once per stream, for every command and for commander's help: the output ends quietly (the
+ * failed stream is destroyed, later writes to it go nowhere) and the command finishes with its
+ * own exit code, so a sync cycle is not cut short because nobody reads its summary. Node ignores
+ * SIGPIPE, so this event is the only notice. Any other write error stays as loud as before.
+ */
+export function endQuietlyOnClosedPipe(io: CliIo): void {
+  for (const stream of [io.stdout, io.stderr]) {
+    if (guarded.has(stream)) continue;
+    guarded.add(stream);
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
+}
+
 /** The ONE place an error becomes a message and an exit code. */
 export function exitCodeFor(io: CliIo, err: unknown): number {
   if (err instanceof CommanderError) {

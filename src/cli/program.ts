@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { registerOperateCommands } from './operate-commands.js';
-import { emit, exitCodeFor, type CliIo } from './output.js';
+import { emit, endQuietlyOnClosedPipe, exitCodeFor, type CliIo } from './output.js';
 import { registerReconcileCommands } from './reconcile-commands.js';
 import { registerSimulateCommands } from './simulate-commands.js';
 import { registerSyncCommands } from './sync-commands.js';
@@ -27,6 +27,7 @@ export function buildProgram(io: CliIo): Command {
 
 /** Runs the CLI; errors become messages and exit codes in output.ts. Returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  endQuietlyOnClosedPipe(io);
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });
