@@ -1,4 +1,5 @@
 import type { CalendarState, EventNote, Mapping, MappingState } from './domain/mapping.js';
+import { inline } from './domain/printable.js';
 import type { Store } from './store/store.js';
 
 export interface CalendarStatus {
@@ -84,19 +85,20 @@ export function buildStatus(store: Store, configured: Array<{ source: string; ca
   return { calendars, problems, leftToDo, ...(last ? { lastRun: last } : {}) };
 }
 
+/** For a terminal: a line per fact, others' text (titles, reasons, errors) kept to its line by `inline`. */
 export function renderStatus(report: StatusReport): string {
   const lines: string[] = [];
   for (const c of report.calendars) {
     if (c.elsewhere) {
       const m = c.meetings;
       const dormant = m.active + m.creating + m.kept + m.cancelled;
-      lines.push(`${c.source} / ${c.calendarId}: belongs to shard ${c.elsewhere.shard} of ${c.elsewhere.count}; not read here${dormant ? ` (${dormant} earlier mapping(s) kept here, dormant)` : ''}`);
+      lines.push(`${inline(c.source)} / ${inline(c.calendarId)}: belongs to shard ${c.elsewhere.shard} of ${c.elsewhere.count}; not read here${dormant ? ` (${dormant} earlier mapping(s) kept here, dormant)` : ''}`);
       continue;
     }
     const health = c.consecutiveFailures > 0 ? `FAILING (${c.consecutiveFailures} cycle${c.consecutiveFailures === 1 ? '' : 's'})` : c.lastSuccessAt ? 'ok' : 'never synced';
-    lines.push(`${c.source} / ${c.calendarId}: ${health}`);
+    lines.push(`${inline(c.source)} / ${inline(c.calendarId)}: ${health}`);
     lines.push(`  last success: ${c.lastSuccessAt ?? 'never'}`);
-    if (c.lastError && c.consecutiveFailures > 0) lines.push(`  last error:   ${c.lastError} (${c.lastErrorAt ?? '?'})`);
+    if (c.lastError && c.consecutiveFailures > 0) lines.push(`  last error:   ${inline(c.lastError)} (${inline(c.lastErrorAt ?? '?')})`);
     const m = c.meetings;
     lines.push(`  meetings: ${m.active} active, ${m.creating} being created, ${m.cancelled} cancelled, ${m.kept} kept${c.writeBackPending ? `; ${c.writeBackPending} join link(s) still to write back` : ''}`);
   }
@@ -105,7 +107,7 @@ export function renderStatus(report: StatusReport): string {
     lines.push('', 'Events needing attention:');
     for (const p of report.problems) {
       const label = p.kind === 'exception' ? 'occurrence' : p.kind;
-      lines.push(`  [${label}] ${p.title || p.eventId}${p.start ? ` (${p.start})` : ''} in ${p.calendarId}: ${p.reason}`);
+      lines.push(`  [${label}] ${inline(p.title || p.eventId)}${p.start ? ` (${inline(p.start)})` : ''} in ${inline(p.calendarId)}: ${inline(p.reason)}`);
     }
   }
   const l = report.leftToDo;
@@ -114,7 +116,7 @@ export function renderStatus(report: StatusReport): string {
   }
   if (report.lastRun) {
     const r = report.lastRun;
-    lines.push('', `Last run: ${r.startedAt}${r.finishedAt ? `, ${r.ok ? 'ok' : 'with failures'}` : ', unfinished'}${r.error ? `: ${r.error}` : ''}`);
+    lines.push('', `Last run: ${r.startedAt}${r.finishedAt ? `, ${r.ok ? 'ok' : 'with failures'}` : ', unfinished'}${r.error ? `: ${inline(r.error)}` : ''}`);
   }
   return lines.join('\n');
 }

@@ -57,6 +57,14 @@ function shownKey(key: string): string {
 }
 
 /**
+ * A `${VAR}` name as an issue shows it: the pattern admits names of any length, and a damaged
+ * file (a long run of characters pasted inside the braces) made a 100,000-character issue line.
+ */
+function shownVariable(name: string): string {
+  return name.length > 40 ? `${name.slice(0, 40)}…` : name;
+}
+
+/**
  * Replaces `${VAR}` in every string value; an unset variable is an issue at that key. `inside`
  * holds the mappings and lists being walked: a YAML alias to a node that contains it
  * (`a: &x [*x]`) makes a cycle, which is an issue rather than an endless walk.
@@ -70,7 +78,7 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, at: PropertyKey[], 
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const v = env[name];
       if (v === undefined || v === '') {
-        issues.push({ path: formatPath(at), message: `environment variable ${name} is not set (export it, or write the value in the file)` });
+        issues.push({ path: formatPath(at), message: `environment variable ${shownVariable(name)} is not set (export it, or write the value in the file)` });
         return '';
       }
       return v;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import cron from 'node-cron';
+import { quoted } from '../domain/printable.js';
 import { DEFAULT_PAID_UNTIL, paidUntilSchema, parsePaidUntil } from './paid-until.js';
 import { listenSchema } from './listen.js';
 import { shardSchema, type ShardAssignment } from './shard.js';
@@ -164,7 +165,7 @@ export const configSchema = z
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.sources.forEach((s, i) => {
-      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name ${quoted(s.name)}` });
       seen.add(s.name);
     });
     if (cfg.tagging.keywords.length === 0 && cfg.tagging.outlookCategories.length === 0) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ConfigIssue } from '../domain/errors.js';
+import { quoted } from '../domain/printable.js';
 
 /**
  * `shard:` in the config: this instance is one of `count` and owns the calendars the hash gives
@@ -61,7 +62,7 @@ export function resolveShard(shard: ShardConfig, env: NodeJS.ProcessEnv): { ok: 
   const fromEnv = env[SHARD_COUNT_ENV];
   const envCount = fromEnv === undefined || fromEnv === '' ? undefined : wholeNumber(fromEnv);
   if (fromEnv && (envCount === undefined || envCount < 1 || envCount > MAX_SHARDS)) {
-    return { ok: false, issue: { path: 'shard.count', message: `${SHARD_COUNT_ENV} is "${fromEnv}"; it must be a whole number from 1 to ${MAX_SHARDS}` } };
+    return { ok: false, issue: { path: 'shard.count', message: `${SHARD_COUNT_ENV} is ${quoted(fromEnv)}; it must be a whole number from 1 to ${MAX_SHARDS}` } };
   }
   if (shard.count !== undefined && envCount !== undefined && shard.count !== envCount) {
     return {
@@ -80,7 +81,7 @@ export function resolveShard(shard: ShardConfig, env: NodeJS.ProcessEnv): { ok: 
     if (ordinal === undefined) {
       return {
         ok: false,
-        issue: { path: 'shard.index', message: `auto takes the index from the ordinal at the end of the host name (meetsync-2 is shard 2), but HOSTNAME is ${host ? `"${host}"` : 'not set'}; run meetsync in a StatefulSet or give the index as a number` },
+        issue: { path: 'shard.index', message: `auto takes the index from the ordinal at the end of the host name (meetsync-2 is shard 2), but HOSTNAME is ${host ? quoted(host) : 'not set'}; run meetsync in a StatefulSet or give the index as a number` },
       };
     }
     index = Number(ordinal);
@@ -88,7 +89,7 @@ export function resolveShard(shard: ShardConfig, env: NodeJS.ProcessEnv): { ok: 
     index = shard.index;
   }
   if (index >= count) {
-    const who = shard.index === 'auto' ? `this instance (${env.HOSTNAME}) is shard ${index}` : `is ${index}`;
+    const who = shard.index === 'auto' ? `this instance (${quoted(env.HOSTNAME ?? '')}) is shard ${index}` : `is ${index}`;
     return {
       ok: false,
       issue: { path: 'shard.index', message: `${who} but shard.count is ${count}, so shards are 0 to ${count - 1}; scale the replicas and shard.count together (docs/scaling.md)` },

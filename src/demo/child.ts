@@ -41,7 +41,7 @@ export function runMeetsync(setup: ChildSetup, args: readonly string[]): Promise
   });
 }
 
-/** What `meetsync sync --json` prints (cli.ts printCycle). */
+/** What `meetsync sync --json` prints (cli/sync-commands.ts printCycle). */
 export interface CycleJson extends CycleCounts {
   outcomes: EventOutcome[];
   calendars: Array<{ source: string; calendarId: string; ok: boolean; error?: string; stopped?: string }>;

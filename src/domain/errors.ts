@@ -4,7 +4,7 @@ import { scrub } from './redact.js';
 /**
  * The one error hierarchy of meetsync. Every error carries data fields and its `cause`; the
  * message is scrubbed of registered secrets when the error is made. The CLI turns errors into
- * a message and an exit code in exactly one place (src/cli.ts).
+ * a message and an exit code in exactly one place (src/cli/output.ts).
  */
 export class MeetsyncError extends Error {
   /** Exit code the CLI uses when this error ends a command. */

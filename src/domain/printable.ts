@@ -2,7 +2,7 @@
  * Event titles are written by whoever sends the invitation, and provider error messages by the
  * provider: printed raw, an escape sequence in them drives the reader's terminal (retitle the
  * window, hide or recolour text, on some terminals worse). Everything meetsync prints for a
- * person goes through `printable` once, where it leaves the process (src/cli.ts, src/log.ts).
+ * person goes through `printable` once, where it leaves the process (src/cli/output.ts, src/log.ts).
  */
 
 /**
@@ -53,4 +53,15 @@ export function quoted(value: string, max = 80): string {
 export function oneLine(text: string, max = 300): string {
   const flat = text.replace(/\r\n|[\r\n\u0085\u2028\u2029]/g, '\\n');
   return flat.length > max ? `${flat.slice(0, max)}...` : flat;
+}
+
+/**
+ * Someone else's text (a title, a provider's error, a calendar name) inside a line of CLI output:
+ * its line breaks written as `\n`, so a title cannot print a line of its own ("skipped: ..."
+ * under the real one). Not cut, unlike `oneLine`: the whole title or error is what the operator
+ * reads the line for. `printable`, which every printed line goes through after this, keeps line
+ * feeds (the CLI's own line separator) and drops the other controls (a lone CR, NEL, VT, FF).
+ */
+export function inline(text: string): string {
+  return text.replace(/\r?\n|[\u2028\u2029]/g, '\\n');
 }

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, startCliWorld, type CliWorld } from '../support/cli-harness.js';
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** What the CLI prints for a person at a terminal. */
 describe('meetsync CLI: printed output', () => {
   let w: CliWorld;
@@ -58,6 +60,26 @@ describe('meetsync CLI: printed output', () => {
     expect(JSON.parse(runs.statusJson.stdout).problems[0].title).toBe(evil);
     for (const [name, r] of Object.entries(runs)) {
       expect(r.stdout + r.stderr, name).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    }
+  });
+
+  it('a line break in a title cannot forge a line of sync, dry-run or status output', async () => {
+    const forged = "skipped: Bob's 1:1 (no organizer)";
+    const title = `Standup #webmeeting\n${forged}\r\n\u2028${forged}`;
+    expect((await cli('accounts', 'create', '--email', 'alice@example.com', '--first', 'Alice', '--last', 'A')).code).toBe(0);
+    w.google.userInsert(w.calendar, { summary: title, ...at(7) });
+    // All-day: skipped with a note, so that `status` lists the title too.
+    w.google.userInsert(w.calendar, { summary: title, start: { date: '2030-01-04' }, end: { date: '2030-01-05' } });
+    const runs = { dry: await cli('sync', '--dry-run'), sync: await cli('sync'), status: await cli('status') };
+    const shown = `Standup #webmeeting\\n${forged}\\n\\n${forged}`;
+    expect(runs.dry.stdout).toContain(`would create   ${shown} — `);
+    expect(runs.dry.stdout).toContain(`would skip     ${shown} — all-day`);
+    expect(runs.sync.stdout).toMatch(new RegExp(`^ {2}created {3}${escapeRegExp(shown)} \\[\\d{4}-`, 'm'));
+    expect(runs.status.stdout).toContain(`[skipped] ${shown} (2030-01-04`);
+    for (const [name, r] of Object.entries(runs)) {
+      // Every line is one meetsync wrote: none starts with the text after a line break in the title.
+      expect(r.stdout.split('\n').filter((line) => line.trimStart().startsWith(forged)), name).toEqual([]);
+      expect(r.stdout, name).not.toMatch(/[\r\u0085\u2028\u2029]/);
     }
   });
 });

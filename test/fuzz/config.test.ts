@@ -10,7 +10,7 @@ import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/domain/errors.js';
 import { BIN } from '../support/cli-harness.js';
 import { MINIMAL_CONFIG } from '../support/config-text.js';
-import { applyJson, applyText, isOneLine, jsonMutation, labelled, nested, ODD_STRINGS, preview, REPO, runs, showMutations, textMutation, type JsonMutation } from './mutate.js';
+import { applyJson, applyText, fuzzSeeds, isOneLine, jsonMutation, labelled, nested, ODD_STRINGS, preview, REPO, runs, showMutations, textMutation, type JsonMutation } from './mutate.js';
 
 /**
  * The config loader on damaged real configs. Whatever the file holds, loadConfig returns a config
@@ -195,13 +195,19 @@ function leakedSecret(text: string): string | undefined {
 
 const ZOD_WORDING = /Invalid input|expected (string|number|object|array|boolean)|received|Too (big|small)|Unrecognized key/;
 
+/**
+ * An issue line is short: a path of keys (each cut at 80 characters) and a sentence, quoting
+ * user text cut too. A line past this quotes something uncut.
+ */
+const MAX_LINE = 500;
+
 /** The documented failure: ConfigError, every line a person reads is one line, says where, and holds no secret. */
 function checkConfigError(err: unknown): void {
   if (!(err instanceof ConfigError)) throw new Error(`not a ConfigError: ${String((err as Error)?.constructor?.name)}: ${String((err as Error)?.message ?? err).slice(0, 300)}`);
   const lines = [err.message, ...err.issues.map((i) => `${i.path}: ${i.message}`)];
   for (const line of lines) {
     if (!isOneLine(line)) throw new Error(`more than one line: ${JSON.stringify(line.slice(0, 300))}`);
-    if (line.length > 2000) throw new Error(`a line of ${line.length} characters: ${JSON.stringify(line.slice(0, 200))}...`);
+    if (line.length > MAX_LINE) throw new Error(`a line of ${line.length} characters: ${JSON.stringify(line.slice(0, 200))}...`);
     if (/\n\s+at |\bat .+:\d+:\d+\)/.test(line)) throw new Error(`a stack trace: ${line.slice(0, 300)}`);
     const leaked = leakedSecret(line);
     if (leaked) throw new Error(`secret "${leaked}" echoed: ${JSON.stringify(line.slice(0, 300))}`);
@@ -232,17 +238,20 @@ function loadBytes(bytes: Buffer): void {
 /** Generous: the CI machine may be shared; the runs, not a timer, bound the work. */
 const LOADED = { timeout: 120_000 };
 
+/** Each property runs with the fixed fuzz seed and a random one, both printed (FUZZ_SEED=n replays one). */
+const FUZZ_SEEDS = fuzzSeeds(import.meta.url);
+
 describe('config loader fuzz', () => {
   it('the seeds themselves load (the fuzz starts from valid configs)', () => {
     for (const name of SEED_NAMES) expect(() => parseConfig(SEEDS[name]!, SECRETS, dir), name).not.toThrow();
   });
 
-  it('a value tree with keys dropped, renamed or given values of other types: a config or one-line issues', LOADED, () => {
-    fc.assert(fc.property(structuredInput, ({ bytes }) => loadBytes(bytes)), runs(200));
+  it.for(FUZZ_SEEDS.list)('a value tree with keys dropped, renamed or given values of other types: a config or one-line issues (seed %i)', LOADED, (seed) => {
+    fc.assert(fc.property(structuredInput, ({ bytes }) => loadBytes(bytes)), runs(200, seed));
   });
 
-  it('bytes flipped, cut or inserted, lines duplicated or dropped, BOM, tabs, Latin-1: a config or one-line issues', LOADED, () => {
-    fc.assert(fc.property(byteInput, ({ bytes }) => loadBytes(bytes)), runs(300));
+  it.for(FUZZ_SEEDS.list)('bytes flipped, cut or inserted, lines duplicated or dropped, BOM, tabs, Latin-1: a config or one-line issues (seed %i)', LOADED, (seed) => {
+    fc.assert(fc.property(byteInput, ({ bytes }) => loadBytes(bytes)), runs(300, seed));
   });
 
   it('YAML traps (alias cycles, alias bombs, deep nesting, huge scalars, odd keys): a ConfigError, never another exception', LOADED, () => {
@@ -258,13 +267,38 @@ describe('config loader fuzz', () => {
     }
   });
 
-  it('odd strings in every place of a seed: a config or one-line issues', LOADED, () => {
+  it.for(FUZZ_SEEDS.list)('odd strings in every place of a seed: a config or one-line issues (seed %i)', LOADED, (seed) => {
     fc.assert(
-      fc.property(fc.constantFrom(...SEED_NAMES), fc.nat(), fc.constantFrom(...ODD_STRINGS), (seed, pick, value) =>
-        loadBytes(Buffer.from(stringify(applyJson(parseDocument(SEEDS[seed]!).toJS(), [{ op: 'replace', pick, value }])), 'utf8')),
+      fc.property(fc.constantFrom(...SEED_NAMES), fc.nat(), fc.constantFrom(...ODD_STRINGS), (name, pick, value) =>
+        loadBytes(Buffer.from(stringify(applyJson(parseDocument(SEEDS[name]!).toJS(), [{ op: 'replace', pick, value }])), 'utf8')),
       ),
-      runs(200),
+      runs(200, seed),
     );
+  });
+
+  it('user text an issue quotes is cut: a ${VAR} name, a duplicate source name, MEETSYNC_SHARD_COUNT and HOSTNAME of 100,000 characters', () => {
+    // The first was found by the fuzz (a long insertion inside ${...}): a 100,000-character issue line.
+    const long = 'X'.repeat(100_000);
+    const source = (name: string) => `  - { name: ${name}, kind: google, calendars: [a@example.com], auth: { type: serviceAccount, keyFile: k.json } }\n`;
+    const cases: Array<{ text: string; env: NodeJS.ProcessEnv; says: RegExp }> = [
+      { text: MINIMAL_CONFIG.replace('${WEBMEETING_API_KEY}', `\${${long}}`), env: SECRETS, says: /environment variable X{40}… is not set/ },
+      { text: `${MINIMAL_CONFIG}${source(long)}${source(long)}`, env: SECRETS, says: /duplicate source name "X{80}\.\.\."/ },
+      { text: `${MINIMAL_CONFIG}shard: auto\n`, env: { ...SECRETS, HOSTNAME: 'meetsync-0', MEETSYNC_SHARD_COUNT: long }, says: /MEETSYNC_SHARD_COUNT is "X{80}\.\.\."/ },
+      { text: `${MINIMAL_CONFIG}shard: { count: 2, index: auto }\n`, env: { ...SECRETS, HOSTNAME: long }, says: /HOSTNAME is "X{80}\.\.\."/ },
+      { text: `${MINIMAL_CONFIG}shard: { count: 2, index: auto }\n`, env: { ...SECRETS, HOSTNAME: `${long}-7` }, says: /this instance \("X{80}\.\.\."\) is shard 7/ },
+    ];
+    for (const { text, env, says } of cases) {
+      let thrown: unknown;
+      try {
+        parseConfig(text, env, dir);
+      } catch (err) {
+        thrown = err;
+      }
+      checkConfigError(thrown);
+      const lines = (thrown as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+      expect(lines.join('\n')).toMatch(says);
+      for (const line of lines) expect(line.length, line.slice(0, 120)).toBeLessThan(300);
+    }
   });
 
   it('as a process: `meetsync status --config <damaged file>` says what is wrong on stderr, no stack trace, exit 2', LOADED, async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseEvent, parseEventsPage, toCalendarEvent, type GoogleEventsPage } from '../../src/calendars/google/event.js';
-import { applyJson, fixtureFiles, jsonMutation, labelled, readFixture, runs, showMutations } from './mutate.js';
+import { applyJson, fixtureFiles, fuzzSeeds, jsonMutation, labelled, readFixture, runs, showMutations } from './mutate.js';
 import { checkEvent, checkItemIsolation, readOrMalformed } from './reader-contract.js';
 
 /**
@@ -42,6 +42,9 @@ const damagedItem = fc
 
 const LOADED = { timeout: 120_000 };
 
+/** Each property runs with the fixed fuzz seed and a random one, both printed (FUZZ_SEED=n replays one). */
+const FUZZ_SEEDS = fuzzSeeds(import.meta.url);
+
 describe('Google event reader fuzz', () => {
   it('the fixtures read cleanly (the fuzz starts from valid pages)', () => {
     for (const { name, page } of PAGES) {
@@ -50,32 +53,32 @@ describe('Google event reader fuzz', () => {
     }
   });
 
-  it('a damaged page: events the engine can use, or MalformedResponseError naming the field in one line', LOADED, () => {
+  it.for(FUZZ_SEEDS.list)('a damaged page: events the engine can use, or MalformedResponseError naming the field in one line (seed %i)', LOADED, (seed) => {
     fc.assert(
       fc.property(damagedPage, ({ data }) => {
         const page = readOrMalformed(() => parseEventsPage(data));
         if (!page) return;
         for (const event of mapPage(page)) if (event) checkEvent(event);
       }),
-      runs(1000),
+      runs(1000, seed),
     );
   });
 
-  it('a damaged item is that item\'s failure: the error names it, and every other item reads as before', LOADED, () => {
+  it.for(FUZZ_SEEDS.list)('a damaged item is that item\'s failure: the error names it, and every other item reads as before (seed %i)', LOADED, (seed) => {
     fc.assert(
       fc.property(damagedItem, (input) => checkItemIsolation(input, 'items', (data) => parseEventsPage(data), mapPage)),
-      runs(700),
+      runs(700, seed),
     );
   });
 
-  it('events.get bodies (one damaged item on its own): an event or MalformedResponseError', LOADED, () => {
+  it.for(FUZZ_SEEDS.list)('events.get bodies (one damaged item on its own): an event or MalformedResponseError (seed %i)', LOADED, (seed) => {
     const items = WITH_ITEMS.flatMap(({ page }) => page.items as unknown[]);
     fc.assert(
       fc.property(fc.constantFrom(...items), fc.array(jsonMutation, { minLength: 1, maxLength: 4 }), (item, mutations) => {
         const event = readOrMalformed(() => toCalendarEvent(parseEvent(applyJson(item, mutations)), { ...context, what: 'Google events.get' }));
         if (event) checkEvent(event);
       }),
-      runs(600),
+      runs(600, seed),
     );
   });
 });

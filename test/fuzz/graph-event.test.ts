@@ -6,7 +6,7 @@ import { graphBodyOf, parseDeltaPage, parseGraphEvent, toCalendarEvent, type Gra
 import { rruleOf } from '../../src/calendars/outlook/recurrence.js';
 import { ianaZoneOf } from '../../src/calendars/outlook/zones.js';
 import type { CalendarEvent } from '../../src/domain/event.js';
-import { applyJson, fixtureFiles, isOneLine, jsonMutation, labelled, ODD_STRINGS, readFixture, runs, showMutations } from './mutate.js';
+import { applyJson, fixtureFiles, fuzzSeeds, isOneLine, jsonMutation, labelled, ODD_STRINGS, readFixture, runs, showMutations } from './mutate.js';
 import { checkEvent, checkItemIsolation, readOrMalformed } from './reader-contract.js';
 
 /**
@@ -79,40 +79,43 @@ const recurrence = fc.record({
 
 const LOADED = { timeout: 120_000 };
 
+/** Each property runs with the fixed fuzz seed and a random one, both printed (FUZZ_SEED=n replays one). */
+const FUZZ_SEEDS = fuzzSeeds(import.meta.url);
+
 describe('Graph event reader fuzz', () => {
   it('the samples read cleanly (the fuzz starts from valid pages and events)', () => {
     for (const { name, data } of PAGES) expect(mapPage(parseDeltaPage(data)).every((e) => e !== undefined), name).toBe(true);
     for (const data of EVENTS) expect(mapItem(parseGraphEvent(data))).toBeDefined();
   });
 
-  it('a damaged delta page: events the engine can use, or MalformedResponseError naming the field in one line', LOADED, () => {
+  it.for(FUZZ_SEEDS.list)('a damaged delta page: events the engine can use, or MalformedResponseError naming the field in one line (seed %i)', LOADED, (seed) => {
     fc.assert(
       fc.property(damagedPage, ({ data }) => {
         const page = readOrMalformed(() => parseDeltaPage(data));
         if (page) mapPage(page);
       }),
-      runs(800),
+      runs(800, seed),
     );
   });
 
-  it("a damaged item is that item's failure: the error names it, and every other item reads as before", LOADED, () => {
+  it.for(FUZZ_SEEDS.list)("a damaged item is that item's failure: the error names it, and every other item reads as before (seed %i)", LOADED, (seed) => {
     fc.assert(
       fc.property(damagedItem, (input) => checkItemIsolation(input, 'value', (data) => parseDeltaPage(data), mapPage)),
-      runs(500),
+      runs(500, seed),
     );
   });
 
-  it('a damaged event GET body: an event or MalformedResponseError', LOADED, () => {
+  it.for(FUZZ_SEEDS.list)('a damaged event GET body: an event or MalformedResponseError (seed %i)', LOADED, (seed) => {
     fc.assert(
       fc.property(fc.constantFrom(...EVENTS), fc.array(jsonMutation, { minLength: 1, maxLength: 4 }), (data, mutations) => {
         const event = readOrMalformed(() => parseGraphEvent(applyJson(data, mutations)));
         if (event) mapItem(event);
       }),
-      runs(600),
+      runs(600, seed),
     );
   });
 
-  it('recurrence patterns with odd values: one RRULE line, never an exception', LOADED, () => {
+  it.for(FUZZ_SEEDS.list)('recurrence patterns with odd values: one RRULE line, never an exception (seed %i)', LOADED, (seed) => {
     fc.assert(
       fc.property(recurrence, fc.option(fc.constantFrom(...ODD_STRINGS, 'Europe/Berlin'), { nil: undefined }), (rec, zone) => {
         const lines = rruleOf(rec, zone);
@@ -126,7 +129,7 @@ describe('Graph event reader fuzz', () => {
         const iana = ianaZoneOf(zone);
         if (iana !== undefined) expect(typeof iana).toBe('string');
       }),
-      runs(600),
+      runs(600, seed),
     );
   });
 });

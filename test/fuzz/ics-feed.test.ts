@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NotIcsError, readFeedText, type FeedRead } from '../../src/reconcile/feed-reader.js';
 import { feedText, veventLines } from '../support/feed-builder.js';
-import { applyText, fixtureFiles, isOneLine, labelled, preview, readFixture, runs, showMutations, textMutation } from './mutate.js';
+import { applyText, fixtureFiles, fuzzSeeds, isOneLine, labelled, preview, readFixture, runs, showMutations, textMutation } from './mutate.js';
 
 /**
  * The reconciliation's ICS reader (src/reconcile/feed-reader.ts with feed-text, feed-block,
@@ -124,6 +124,9 @@ function withoutLines(read: FeedRead) {
 
 const LOADED = { timeout: 120_000 };
 
+/** Each property runs with the fixed fuzz seed and a random one, both printed (FUZZ_SEED=n replays one). */
+const FUZZ_SEEDS = fuzzSeeds(import.meta.url);
+
 /** Each seed's read as stored, computed once. */
 const BASELINE = new Map(NAMES.map((name) => [name, withoutLines(readFeedText(FEEDS[name]!))]));
 
@@ -132,11 +135,11 @@ describe('ICS feed reader fuzz', () => {
     for (const name of NAMES) expect(readOrNotIcs(FEEDS[name]!), name).toBeDefined();
   });
 
-  it('a damaged feed: a read with one-line warnings, or NotIcsError when it does not begin with BEGIN:VCALENDAR', LOADED, () => {
-    fc.assert(fc.property(damagedFeed, ({ text }) => void readOrNotIcs(text)), runs(300));
+  it.for(FUZZ_SEEDS.list)('a damaged feed: a read with one-line warnings, or NotIcsError when it does not begin with BEGIN:VCALENDAR (seed %i)', LOADED, (seed) => {
+    fc.assert(fc.property(damagedFeed, ({ text }) => void readOrNotIcs(text)), runs(300, seed));
   });
 
-  it('damage after a good VEVENT never costs that VEVENT', LOADED, () => {
+  it.for(FUZZ_SEEDS.list)('damage after a good VEVENT never costs that VEVENT (seed %i)', LOADED, (seed) => {
     fc.assert(
       fc.property(feedWithSentinel, ({ text }) => {
         const read = readOrNotIcs(text);
@@ -144,18 +147,18 @@ describe('ICS feed reader fuzz', () => {
         const sentinel = read!.items.find((i) => i.uid === SENTINEL_READ.uid && i.line === SENTINEL_READ.line);
         expect(sentinel, JSON.stringify(read!.warnings.slice(0, 5))).toEqual(SENTINEL_READ);
       }),
-      runs(200),
+      runs(200, seed),
     );
   });
 
-  it('folding and line endings change nothing but line numbers', LOADED, () => {
+  it.for(FUZZ_SEEDS.list)('folding and line endings change nothing but line numbers (seed %i)', LOADED, (seed) => {
     fc.assert(
       fc.property(refolded, ({ name, text }) => {
         const read = readOrNotIcs(text);
         expect(read).toBeDefined();
         expect(withoutLines(read!)).toEqual(BASELINE.get(name));
       }),
-      runs(150),
+      runs(150, seed),
     );
   });
 });

@@ -119,9 +119,18 @@ describe('deploy/Dockerfile', () => {
   it('builds in stages on node:20-slim: tsc with the dev dependencies, then production dependencies only', () => {
     expect(instructions('FROM').length).toBeGreaterThanOrEqual(2);
     expect(instructions('FROM').every((l) => l.startsWith('FROM node:20-slim'))).toBe(true);
-    expect(text).toMatch(/npx tsc -p tsconfig\.json/);
+    expect(text).toMatch(/npx tsc -b tsconfig\.json/);
     expect(text).toMatch(/npm ci --omit=dev/);
     expect(instructions('COPY').some((l) => /COPY migrations/.test(l))).toBe(true);
+  });
+
+  it('copies into the build stage every project tsc -b builds (the root tsconfig.json and the ones it references)', () => {
+    const root = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8')) as { references?: Array<{ path: string }> };
+    const projects = ['tsconfig.json', ...(root.references ?? []).map((r) => path.posix.join(r.path, 'tsconfig.json'))];
+    expect(projects).toContain('src/simulators/tsconfig.json');
+    const build = text.slice(0, text.indexOf('RUN npx tsc'));
+    const copied = [...build.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+    for (const project of projects) expect(copied.some((c) => project === c || project.startsWith(`${c.replace(/\/$/, '')}/`)), project).toBe(true);
   });
 
   it('runs meetsync run as a non-root user, with the config from a mounted file', () => {

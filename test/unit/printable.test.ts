@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { escapeRawControls, printable } from '../../src/domain/printable.js';
+import { escapeRawControls, inline, printable } from '../../src/domain/printable.js';
 import { createLogger } from '../../src/log.js';
 
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
@@ -37,5 +37,12 @@ describe('printable', () => {
     expect(text).toContain('Evil');
     expect(text.replace(/\n/g, '')).not.toMatch(RAW_CONTROL);
     if (!pretty) expect(JSON.parse(text)).toMatchObject({ title, msg: `skipped ${title}` });
+  });
+
+  it('inline keeps outside text to one line, whole, whatever line break it holds', () => {
+    const title = `Standup\nskipped: Bob's 1:1 (no organizer)\r\n\r\u0085\u000b\u2028\u2029${'x'.repeat(400)}`;
+    const line = printable(inline(title));
+    expect(line).toBe(`Standup\\nskipped: Bob's 1:1 (no organizer)${'\\n'.repeat(3)}${'x'.repeat(400)}`);
+    expect(line.split('\n')).toHaveLength(1);
   });
 });

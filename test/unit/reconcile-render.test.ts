@@ -35,7 +35,7 @@ describe('report rendering', () => {
   it('HTML: every string escaped, no script, no attribute from data, no network reference', () => {
     const html = renderReport(report([drift, formula]), 'html');
     expect(html).not.toContain('<script');
-    expect(html).toContain('Retro &lt;script&gt;alert(1)&lt;/script&gt; &quot;q&quot; &amp; &#39;s&#39; [31mred[0m 🎉');
+    expect(html).toContain('Retro &lt;script&gt;alert(1)&lt;/script&gt; &quot;q&quot; &amp; &#39;s&#39; red 🎉');
     expect(html).not.toContain('\u001b');
     expect(html).toContain('DTSTART: time zone &quot;&lt;b&gt;x&lt;/b&gt;&quot; is not known');
     expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
@@ -43,6 +43,19 @@ describe('report rendering', () => {
     expect(html).not.toMatch(/\s(src|href|srcset|action|data|poster)=/i);
     expect(html).not.toMatch(/@import|url\(/i);
     expect(html).toMatch(/<svg class="timeline"[\s\S]*<title>Retro &lt;script&gt;/);
+  });
+
+  it('HTML and text strip a terminal escape sequence the same way, whole', () => {
+    const topic = 'Budget \u001b[31mRED\u001b[0m review \u001b]0;title\u0007done';
+    const coloured: Finding = { ...drift, topic, event: { ...drift.event!, topic }, platform: { ...drift.platform!, topic } };
+    const html = renderReport(report([coloured]), 'html');
+    const text = renderReport(report([coloured]), 'text');
+    for (const rendered of [html, text]) {
+      expect(rendered).toContain('Budget RED review done');
+      expect(rendered).not.toMatch(/\[31m|\[0m|0;title|\u001b/);
+    }
+    // The text table's cell is as wide as what shows: the next column starts where it does for any topic.
+    expect(text).toContain('  time drift      1000-2000-3000-0001  Budget RED review done        the platform has');
   });
 
   it('CSV: RFC 4180 quoting, BOM, CRLF, and formula cells neutralised', () => {

@@ -112,7 +112,7 @@ describe('shard: in the config', () => {
 
   it('refuses, in one line each, every way the index and count can disagree', () => {
     expect(oneProblem(base('shard: { count: 3, index: auto }'), { HOSTNAME: 'meetsync-3' })).toBe(
-      'shard.index: this instance (meetsync-3) is shard 3 but shard.count is 3, so shards are 0 to 2; scale the replicas and shard.count together (docs/scaling.md)',
+      'shard.index: this instance ("meetsync-3") is shard 3 but shard.count is 3, so shards are 0 to 2; scale the replicas and shard.count together (docs/scaling.md)',
     );
     expect(oneProblem(base('shard: { count: 2, index: 2 }'), {})).toMatch(/^shard\.index: is 2 but shard\.count is 2/);
     expect(oneProblem(base('shard: { count: 3, index: auto }'), { HOSTNAME: 'worker' })).toMatch(/^shard\.index: auto takes the index from the ordinal .* HOSTNAME is "worker"/);

@@ -1,17 +1,19 @@
 import { FINDING_KINDS, INFORMATION_KINDS, KIND_LABEL, type Finding, type ReconcileReport } from '../findings.js';
+import { printable } from '../../domain/printable.js';
 import { modeText, utcText } from './words.js';
 
 /**
  * The report for a terminal or a mail: a heading, per organizer a table of what needs attention
  * (meetings in step are only counted), and a summary line. Plain text; the CLI's output boundary
- * strips terminal controls from it (topics come from whoever sent the invitation).
+ * strips terminal controls from it (topics come from whoever sent the invitation), and a table
+ * cell strips them first (printable, as the HTML and CSV reports do), so its width is what shows.
  */
 
 const WARNINGS_SHOWN = 10;
 
 /** Cuts to `width` characters (by code point, so an emoji is never split), padding to it. */
 function cell(text: string, width: number): string {
-  const chars = [...text.replace(/\s+/g, ' ')];
+  const chars = [...printable(text).replace(/\s+/g, ' ')];
   const cut = chars.length > width ? `${chars.slice(0, width - 1).join('')}…` : chars.join('');
   return cut + ' '.repeat(Math.max(0, width - [...cut].length));
 }
