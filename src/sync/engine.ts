@@ -11,10 +11,10 @@ import { execute, noteToRecheck, writeBack } from './execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { CycleOrganizers } from './cycle-organizers.js';
 import { adoptMadeElsewhere } from './made-elsewhere.js';
+import { confirmAbsent, tombstoneOf, unlistedSkips } from './absent.js';
 import { PENDING_DEFAULTS, resolvePending } from './pending.js';
 import { isLive, plan, unknownOrganizers } from './plan.js';
 import { DEFAULT_READ_CONCURRENCY, ReadAhead, type CalendarRead } from './read-ahead.js';
-import { mappingEndsBy } from '../domain/mapping-end.js';
 import { countAll, detailOf, dryOutcome, emptyCounts, recordOutcome, type CalendarResult, type CycleReport } from './report.js';
 
 export type { CalendarResult, CycleReport } from './report.js';
@@ -341,7 +341,10 @@ export class SyncEngine {
         actions = this.planFor(changes.events, mappings, organizers.known(), startedAt);
         if (settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, log, cx.accountUsers);
       }
-      if (changes.full) actions.push(...(await this.confirmAbsent(source, calendarId, changes.events, mappings)));
+      if (changes.full) {
+        const absent = await confirmAbsent(source, calendarId, changes.events, mappings, this.windowStart(), settings.onEventCancelled);
+        actions.push(...absent.cancels, ...this.planFor(absent.live, mappings, cx.organizers.known(), startedAt));
+      }
 
       const cancels = actions.filter((a) => a.kind === 'cancel').length;
       if (cancels > settings.safety.maxCancelMin && !options.allowMassCancel) {
@@ -363,7 +366,8 @@ export class SyncEngine {
 
       // Events that need nothing now (untagged, or cancelled without a meeting) lose any old note.
       const acted = new Set(actions.map((a) => keyOf(a.event)));
-      const idle = changes.events.filter((e) => !acted.has(keyOf(e)));
+      const idle: EventKey[] = changes.events.filter((e) => !acted.has(keyOf(e)));
+      if (changes.full) idle.push(...unlistedSkips(store, source.name, calendarId, changes.events));
       if (idle.length > 0) store.transaction(() => idle.forEach((e) => store.clearNote(e)));
 
       const retry = await this.apply(actions, source, cx, log);
@@ -404,40 +408,9 @@ export class SyncEngine {
       consecutiveFailures: state.consecutiveFailures + 1,
     });
   }
-
-  /**
-   * After a full read, a mapped event that did not come back is not proof of anything (it may be
-   * outside the window, or the read may be partial). Each is fetched on its own; only the
-   * provider's word that it is gone or cancelled cancels its meeting.
-   */
-  private async confirmAbsent(source: CalendarSource, calendarId: string, events: readonly CalendarEvent[], mappings: readonly Mapping[]): Promise<SyncAction[]> {
-    const seen = new Set(events.map((e) => keyOf(e)));
-    const actions: SyncAction[] = [];
-    const windowStart = this.windowStart();
-    for (const m of mappings) {
-      if (m.state !== 'active' || seen.has(keyOf(m))) continue;
-      // Over before the window: a full read does not list it, and that proves nothing.
-      const ended = mappingEndsBy(m);
-      if (ended !== undefined && ended < windowStart) continue;
-      const current = await source.getEvent(calendarId, m.eventId);
-      if (current === null || current.status === 'cancelled') {
-        const event: CalendarEvent = current ?? tombstoneOf(m);
-        actions.push({ kind: 'cancel', event, mapping: m, mode: this.deps.settings.onEventCancelled, reason: 'the event was deleted (confirmed with the provider)' });
-      }
-    }
-    return actions;
-  }
 }
 
 /** The keys whose mappings a plan of `events` may look at: each event's, and an occurrence's series'. */
 function relatedKeys(events: readonly CalendarEvent[]): EventKey[] {
   return events.flatMap((e) => (e.kind === 'occurrence' && e.seriesId ? [e, { source: e.source, calendarId: e.calendarId, eventId: e.seriesId }] : [e]));
-}
-
-/** The provider said the event is gone (404): a cancelled event with the mapping's identity. */
-function tombstoneOf(m: Mapping): CalendarEvent {
-  return {
-    source: m.source, calendarId: m.calendarId, eventId: m.eventId, isOrganizerCopy: true, status: 'cancelled', kind: 'single',
-    title: m.topic, description: '', location: '', categories: [], allDay: false,
-  };
 }
