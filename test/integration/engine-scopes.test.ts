@@ -123,6 +123,19 @@ describe('failure scopes', () => {
     expect(healthAfter(report).healthy).toBe(false);
   });
 
+  it('takes every organizer refused, with nothing applied in anyone\'s name, for the key: the cycle stops as before', async () => {
+    const { alice, bob, alices } = await twoOrganizers();
+    const bobs = h.source.put(tagged({ calendarId: BOB, organizerEmail: BOB }));
+    await h.engine.runCycle();
+    h.sim.removeUser(alice.id);
+    h.sim.removeUser(bob.id);
+    h.source.patch(CAL, alices.eventId, moveByHours(alices, 1));
+    h.source.patch(BOB, bobs.eventId, moveByHours(bobs, 1));
+    const report = await h.engine.runCycle();
+    expect(report.halted).toMatchObject({ credential: true, error: expect.stringMatching(/refused meetsync's API key .*Meeting permissions/) });
+    expect(healthAfter(report).healthy).toBe(false);
+  });
+
   it("keeps an event whose repeat count no date can hold to itself: the other event's meeting is made, health stays ok", async () => {
     h = await startEngineHarness();
     const bad = h.source.put(tagged({ kind: 'series', title: 'Forever #webmeeting', recurrence: [HUGE_COUNT] }));
