@@ -17,17 +17,30 @@ export interface CycleOutcome {
   durationMs: number;
   /** Why a failed cycle failed, in one line without secrets. */
   error?: string;
+  /** What a person must see to although the cycle succeeded: organizers the platform refused, one line each. */
+  attention?: string[];
 }
 
-/** A cycle succeeded when nothing in it failed: the same rule as `meetsync sync`'s exit code. */
+/**
+ * A cycle succeeded when nothing in it failed, as `meetsync sync`'s exit code says, except for
+ * failures scoped to one organizer (issue 15: the platform refused that organizer's user, the
+ * key works): they hold that organizer's changes and nothing else, so the daemon is doing its
+ * job and is not paged as down; they are named in `attention` (and in `status`, with the events).
+ * An event meetsync cannot express is skipped with its reason, never failed.
+ */
 export function outcomeOf(report: CycleReport, durationMs: number): CycleOutcome {
   if (report.halted) return { result: 'failed', durationMs, error: report.halted.error };
   const calendar = report.calendars.find((c) => !c.ok);
   if (calendar) return { result: 'failed', durationMs, error: `${calendar.source}/${calendar.calendarId}: ${calendar.error ?? calendar.stopped ?? 'failed'}` };
-  if (report.counts.failed > 0) return { result: 'failed', durationMs, error: `${report.counts.failed} event action(s) failed (see the status page)` };
+  const failed = report.outcomes.filter((o) => o.outcome === 'failed');
+  const unscoped = failed.filter((o) => o.scope !== 'organizer').length;
+  if (unscoped > 0) return { result: 'failed', durationMs, error: `${unscoped} event action(s) failed (see the status page)` };
   const problem = report.problems[0];
   if (problem) return { result: 'failed', durationMs, error: problem };
-  return { result: 'ok', durationMs };
+  const held = failed.filter((o) => o.scope === 'organizer');
+  if (held.length === 0) return { result: 'ok', durationMs };
+  const attention = [...new Set(held.map((o) => o.reason ?? 'an organizer was refused by the platform'))];
+  return { result: 'ok', durationMs, attention: attention.map((reason) => `${held.filter((o) => o.reason === reason).length} event(s) ${reason}`) };
 }
 
 export function errorOutcome(err: unknown, durationMs: number): CycleOutcome {
@@ -52,7 +65,7 @@ export function staleAfterMs(schedule: string): number {
 
 export interface HealthVerdict {
   healthy: boolean;
-  body: { status: 'ok' | 'starting' | 'failing' | 'stale'; lastSuccessAt: string | null; reason?: string; lastCycleAt?: string };
+  body: { status: 'ok' | 'starting' | 'failing' | 'stale'; lastSuccessAt: string | null; reason?: string; lastCycleAt?: string; attention?: string[] };
 }
 
 export class CycleHealth {
@@ -88,6 +101,7 @@ export class CycleHealth {
     if (!this.lastSuccessAt || this.now() - this.lastSuccessAt.getTime() > this.staleAfter) {
       return { healthy: false, body: { status: 'stale', lastSuccessAt, reason: `no successful sync cycle in the last ${minutes} minutes (three schedule intervals)` } };
     }
-    return { healthy: true, body: { status: 'ok', lastSuccessAt } };
+    const attention = this.last.attention;
+    return { healthy: true, body: { status: 'ok', lastSuccessAt, ...(attention?.length ? { attention } : {}) } };
   }
 }

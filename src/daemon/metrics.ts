@@ -56,6 +56,17 @@ export class DaemonMetrics {
         this.set(status().calendars.filter((c) => c.consecutiveFailures > 0).length);
       },
     });
+    new Gauge({
+      name: 'meetsync_events_needing_attention',
+      help: "Events status lists as needing attention, by kind: failed (an action not applied: retried, or held while the platform refuses the event's organizer), skipped (the event cannot get a meeting as it is: the reason says why), exception (a moved or cancelled occurrence).",
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const counts: Record<string, number> = { failed: 0, skipped: 0, exception: 0 };
+        for (const p of status().problems) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
+        for (const [kind, n] of Object.entries(counts)) this.set({ kind }, n);
+      },
+    });
     this.lastSuccess.set(0);
     for (const result of ['ok', 'failed', 'skipped']) this.cycles.inc({ result }, 0);
     collectDefaultMetrics({ register: this.registry, prefix: 'meetsync_' });

@@ -52,6 +52,12 @@ export interface EventOutcome {
   meetingId?: string;
   meetingNumber?: string;
   changes?: string[];
+  /**
+   * What a failure concerns when it is not this event alone: 'organizer' when the platform refused
+   * the event's organizer (user removed or without permission) and the key works. Such a failure
+   * holds that organizer's changes only; the cycle and its health go on.
+   */
+  scope?: 'organizer';
 }
 
 export interface CycleCounts {

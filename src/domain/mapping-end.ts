@@ -10,6 +10,13 @@ const UNIT = { daily: 'days', weekly: 'weeks', monthly: 'months', yearly: 'years
  * never ends: it is never retired.
  */
 export function mappingEndsBy(m: Mapping): Date | undefined {
+  const ends = endOf(m);
+  // Past the last date JavaScript holds (a COUNT no calendar date reaches): it never ends, for
+  // retirement's purpose. An Invalid Date here would throw in toISOString wherever it is stored.
+  return ends === undefined || Number.isNaN(ends.getTime()) ? undefined : ends;
+}
+
+function endOf(m: Mapping): Date | undefined {
   const end = new Date(m.end);
   const r = m.recurrence;
   if (!r) return end;

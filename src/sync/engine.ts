@@ -2,14 +2,16 @@ import type { EventOutcome, SyncAction } from '../domain/action.js';
 import { CalendarAuthError, describeError } from '../domain/errors.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { keyOf, type EventKey, type Mapping, type Organizer } from '../domain/mapping.js';
-import type { PlatformUser } from '../domain/meeting.js';
 import type { CalendarSource } from '../calendars/source.js';
 import { isTagged } from '../calendars/tagging.js';
+import type { PlatformUser } from '../domain/meeting.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { execute, noteToRecheck, writeBack } from './execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { CycleOrganizers } from './cycle-organizers.js';
+import type { CycleContext } from './cycle-context.js';
+import { OrganizerRefusals } from './organizer-refusals.js';
 import { adoptMadeElsewhere } from './made-elsewhere.js';
 import { confirmAbsent, tombstoneOf, unlistedSkips } from './absent.js';
 import { PENDING_DEFAULTS, resolvePending } from './pending.js';
@@ -21,31 +23,6 @@ export type { CalendarResult, CycleReport } from './report.js';
 import type { CycleOptions, EngineDeps } from './settings.js';
 
 export type { CycleOptions, EngineDeps, EngineSettings } from './settings.js';
-
-/** What one cycle keeps while it runs: the outcomes so far (one per event) and whether organizers were read. */
-interface CycleContext {
-  report: CycleReport;
-  options: CycleOptions;
-  outcomes: Map<string, EventOutcome>;
-  /** On a dry run: what would be done, one entry per event. */
-  planned: Map<string, NonNullable<CycleReport['planned']>[number]>;
-  organizers: CycleOrganizers;
-  /**
-   * New states of calendars that needed no action, saved together in one transaction when the
-   * cycle ends (halted or stopped too): a quiet calendar costs no commit of its own. Lost in a
-   * crash, they only make the same (empty) changes be read again.
-   */
-  quietStates: Array<ReturnType<Store['calendarState']>>;
-  /**
-   * Every calendar's stored state, read in one statement when the calendars' turn comes: a
-   * calendar's state changes only while that calendar is synced, and a statement per calendar
-   * and read cost more than the read of the whole (one row per calendar) table.
-   */
-  states?: Map<string, ReturnType<Store['calendarState']>>;
-  /** Accounts' users as the platform listed them this cycle (adoptMadeElsewhere reads their feeds). */
-  accountUsers: Map<string, Promise<PlatformUser[]>>;
-}
-
 
 /**
  * One sync cycle over every calendar of every source. Calendars are independent: one failing
@@ -68,7 +45,9 @@ export class SyncEngine {
     const organizers = new CycleOrganizers({
       store, platform, logger, accountIds: settings.accountIds, provisioning: settings.provisioning, now: this.now, dryRun, problems: report.problems,
     });
-    const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), organizers, quietStates: [], accountUsers: new Map() };
+    const accountUsers = new Map<string, Promise<PlatformUser[]>>();
+    const refusals = new OrganizerRefusals({ platform, organizers: () => store.organizers(), accountIds: settings.accountIds, accountUsers });
+    const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), organizers, quietStates: [], accountUsers, refusals };
     const runId = dryRun ? undefined : store.startRun('sync', this.now());
     const began = performance.now();
 
@@ -300,8 +279,9 @@ export class SyncEngine {
       }
       // An unconfirmed creation was already reported by resolvePending this cycle, with its reason.
       if (action.kind === 'pending' && cx.outcomes.has(key)) continue;
-      const { outcome, retry: again } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
+      const { outcome, retry: again } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger, refusals: cx.refusals });
       retry ||= again;
+      if (APPLIED.has(outcome.outcome)) cx.refusals.worked();
       this.record(cx, outcome);
       if (options.shouldStop?.()) return true;
     }
@@ -409,6 +389,9 @@ export class SyncEngine {
     });
   }
 }
+
+/** Outcomes of a change applied in an organizer's name: the platform accepts meetsync for organizers. */
+const APPLIED = new Set<EventOutcome['outcome']>(['created', 'updated', 'cancelled', 'adopted']);
 
 /** The keys whose mappings a plan of `events` may look at: each event's, and an occurrence's series'. */
 function relatedKeys(events: readonly CalendarEvent[]): EventKey[] {

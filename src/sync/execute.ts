@@ -9,6 +9,7 @@ import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { newMarker } from './markers.js';
+import { actingOrganizer, heldForOrganizer, type OrganizerRefusals } from './organizer-refusals.js';
 
 export interface MeetingDefaults {
   type: string;
@@ -23,6 +24,8 @@ export interface ExecuteContext {
   defaults: MeetingDefaults;
   now: () => Date;
   logger: Logger;
+  /** The cycle's organizers refused by the platform; without it every 403 / -3 stops the cycle. */
+  refusals?: OrganizerRefusals;
 }
 
 /** The agenda line that finds a meeting again after a crash (see resolvePending). */
@@ -72,6 +75,10 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
   const { store, logger } = ctx;
   const event = action.event;
   const at = () => ctx.now().toISOString();
+  const acting = actingOrganizer(action);
+  // Refused earlier this cycle: not asked again (one refusal an organizer a cycle is enough).
+  const refused = ctx.refusals?.reasonFor(acting?.userId);
+  if (refused) return heldForOrganizer(action, refused, ctx);
   try {
     switch (action.kind) {
       case 'create': {
@@ -228,8 +235,12 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         return { outcome: outcomeOf(event, 'failed', { reason: action.mapping.held ?? 'an earlier creation of its meeting is not confirmed yet; looked at again next cycle' }), retry: false };
     }
   } catch (err) {
-    // The platform refuses meetsync itself: nothing for this event to note, the whole cycle stops.
-    if (err instanceof PlatformError && classifyFailure(err) === 'platform') throw new PlatformHaltError(err);
+    // The platform refuses meetsync itself: nothing for this event to note, the whole cycle stops;
+    // unless the refusal is the organizer's alone (organizer-refusals.ts): then their events wait.
+    if (err instanceof PlatformError && classifyFailure(err) === 'platform') {
+      if (!acting || !ctx.refusals) throw new PlatformHaltError(err);
+      return heldForOrganizer(action, await ctx.refusals.judge(err, acting), ctx);
+    }
     if (err instanceof PlatformHaltError) throw err;
     const note = failureNote(action.kind, err);
     // A creation left unconfirmed is driven by resolvePending from its intent, not from this note.

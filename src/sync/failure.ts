@@ -5,7 +5,9 @@ import { isAlreadyGone } from '../webmeeting/assumptions.js';
  * What a failed platform call means for the sync, decided in one place:
  * - `platform`: the platform refuses meetsync itself (API key rejected or lacking a permission,
  *   a redirect, a 404 without the platform's envelope: baseUrl points elsewhere). Every call would
- *   fail the same way, so the cycle stops for every calendar and no cursor moves.
+ *   fail the same way, so the cycle stops for every calendar and no cursor moves. A 403 / -3 on a
+ *   call in one organizer's name is first checked to be the key's (mayBeOrganizerRefusal): when
+ *   the key is fine it is that organizer's alone (sync/organizer-refusals.ts).
  * - `refused`: the platform refused this event's data (responseCode -4, HTTP 400/422). Trying the
  *   same data again cannot help: the event is shown in `status` and tried again when it changes.
  * - `gone`: the meeting no longer exists on the platform (deleted by hand).
@@ -33,6 +35,17 @@ export function classifyFailure(err: unknown): FailureKind {
 
 function isCredentialFailure(err: PlatformError): boolean {
   return err.status === 401 || err.status === 403 || (err.responseCode !== undefined && CREDENTIAL_CODES.has(err.responseCode));
+}
+
+/**
+ * A refusal that may concern one organizer only: 403 / -3 "not allowed" (WEB-MEETING-API.md) on a
+ * call in a user's name (X-USER-ID) is also what the platform answers for a user IT removed (the
+ * simulator answers an unknown X-USER-ID so). 401, -1 (API key) and -2 (session key) never are.
+ * Whether it is the key or the user is told by a call in no user's name (sync/organizer-refusals.ts).
+ */
+export function mayBeOrganizerRefusal(err: PlatformError): boolean {
+  if (err.status === 401 || err.responseCode === -1 || err.responseCode === -2) return false;
+  return err.status === 403 || err.responseCode === -3;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { CalendarEvent } from '../domain/event.js';
 import { keyOf, type EventKey, type Mapping, type Organizer } from '../domain/mapping.js';
 import { isTagged, topicOf, type TaggingRules } from '../calendars/tagging.js';
 import { mapRecurrence, seriesEndsBefore } from './recurrence.js';
+import { describeError } from '../domain/errors.js';
 
 export interface PlanInput {
   /** Events read from one calendar (changed since the cursor, or all on a full read). */
@@ -83,94 +84,97 @@ export function isLive(mapping: Mapping | undefined): boolean {
  */
 export function plan(input: PlanInput): SyncAction[] {
   const byKey = new Map(input.mappings.map((m) => [keyOf(m), m]));
-  const live = (m: Mapping | undefined) => (isLive(m) ? m : undefined);
   const actions: SyncAction[] = [];
-
   for (const event of input.events) {
-    const mapping = live(byKey.get(keyOf(event)));
-
-    if (event.kind === 'occurrence') {
-      const series = event.seriesId ? live(byKey.get(keyOf({ ...event, eventId: event.seriesId }))) : undefined;
-      if (series) {
-        const reason =
-          event.status === 'cancelled'
-            ? `occurrence of ${event.originalStart ?? 'the series'} was cancelled in the calendar; the recurring meeting still has it`
-            : `occurrence of ${event.originalStart ?? 'the series'} was moved or edited in the calendar; the recurring meeting keeps the series pattern`;
-        actions.push({ kind: 'exception', event, seriesMapping: series, reason });
-      } else if (event.status !== 'cancelled' && event.isOrganizerCopy && isTagged(event, input.rules) && !seriesTaggedHere(event, input)) {
-        actions.push({ kind: 'skip', event, reason: 'only one occurrence of a series is tagged: tag the whole series to get a recurring web meeting' });
-      }
-      continue;
+    // One event's problem stays that event's (issue 15): whatever planning it throws (a date
+    // past JavaScript's range, a rule no check foresaw) skips it with the reason, shown in
+    // `status` and tried again when the event changes; the other events are planned as ever.
+    try {
+      const action = planEvent(event, input, byKey);
+      if (action) actions.push(action);
+    } catch (err) {
+      actions.push({ kind: 'skip', event, reason: `meetsync could not work out this event's meeting (${describeError(err)}): check its start, end and repeat rule in the calendar` });
     }
-
-    if (mapping?.state === 'creating') {
-      actions.push({ kind: 'pending', event, mapping });
-      continue;
-    }
-
-    if (event.status === 'cancelled') {
-      if (mapping) actions.push({ kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: 'the event was cancelled or deleted' });
-      continue;
-    }
-
-    const tagged = isTagged(event, input.rules);
-    if (!tagged) {
-      if (mapping) actions.push({ kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: 'the event is no longer tagged for a web meeting' });
-      continue;
-    }
-    if (!event.isOrganizerCopy) {
-      if (!mapping) actions.push({ kind: 'skip', event, reason: "attendee's copy: only the organizer's copy of an event gets a meeting" });
-      continue;
-    }
-
-    const wanted = desiredMeeting(event, input.rules);
-    if (!wanted.ok) {
-      // Its meeting would stay at times the event no longer has: it goes, like an untagged
-      // event's, and the event keeps a note saying why it has none (README, "What meetsync promises").
-      if (mapping) actions.push({ kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: wanted.reason, note: wanted.reason });
-      else actions.push({ kind: 'skip', event, reason: wanted.reason });
-      continue;
-    }
-
-    if (mapping) {
-      const changes = changesBetween(mapping, wanted.desired);
-      // A DELETE was sent and not confirmed: the meeting may be gone. A PUT finds out (404: created again).
-      if (mapping.deletingSince && changes.length === 0) changes.push('meeting may have been deleted');
-      // A PUT was sent and not confirmed: the meeting may hold that PUT's fields, not the mapping's.
-      else if (mapping.updatingSince && changes.length === 0) changes.push('an earlier update was not confirmed');
-      if (changes.length === 0) actions.push({ kind: 'unchanged', event, mapping });
-      else if (isOver(event, input.now)) actions.push({ kind: 'unchanged', event, mapping });
-      else actions.push({ kind: 'update', event, mapping, desired: wanted.desired, changes });
-      continue;
-    }
-
-    if (isOver(event, input.now)) {
-      actions.push({ kind: 'skip', event, reason: 'the event is already over' });
-      continue;
-    }
-    const organizer = event.organizerEmail ? input.organizers.get(event.organizerEmail.toLowerCase()) : undefined;
-    if (!organizer) {
-      actions.push({
-        kind: 'skip',
-        event,
-        reason: unknownOrganizerReason(event, input),
-        ...(event.organizerEmail ? { awaitingOrganizer: event.organizerEmail.toLowerCase() } : {}),
-      });
-      continue;
-    }
-    // A stamp whose meeting this mapping already cancelled (the event was untagged, then tagged
-    // again) names a meeting that is gone or kept apart: the event gets a new one.
-    // A stamp whose meeting another event holds was copied with the event (an import, an API copy,
-    // a move between synced calendars): the copy gets a meeting of its own, never the original's.
-    const prior = byKey.get(keyOf(event));
-    const heldElsewhere = event.stamp ? (input.meetingHolders?.(event.stamp.meetingId) ?? []).some((k) => keyOf(k) !== keyOf(event)) : false;
-    if (event.stamp && !heldElsewhere && !(prior && prior.meetingId === event.stamp.meetingId)) {
-      actions.push({ kind: 'adopt', event, organizer, stamp: event.stamp, desired: wanted.desired });
-      continue;
-    }
-    actions.push({ kind: 'create', event, organizer, desired: wanted.desired });
   }
   return actions;
+}
+
+/** What to do with one event of `input`; undefined when nothing. */
+function planEvent(event: CalendarEvent, input: PlanInput, byKey: ReadonlyMap<string, Mapping>): SyncAction | undefined {
+  const live = (m: Mapping | undefined) => (isLive(m) ? m : undefined);
+  const mapping = live(byKey.get(keyOf(event)));
+
+  if (event.kind === 'occurrence') {
+    const series = event.seriesId ? live(byKey.get(keyOf({ ...event, eventId: event.seriesId }))) : undefined;
+    if (series) {
+      const reason =
+        event.status === 'cancelled'
+          ? `occurrence of ${event.originalStart ?? 'the series'} was cancelled in the calendar; the recurring meeting still has it`
+          : `occurrence of ${event.originalStart ?? 'the series'} was moved or edited in the calendar; the recurring meeting keeps the series pattern`;
+      return { kind: 'exception', event, seriesMapping: series, reason };
+    }
+    if (event.status !== 'cancelled' && event.isOrganizerCopy && isTagged(event, input.rules) && !seriesTaggedHere(event, input)) {
+      return { kind: 'skip', event, reason: 'only one occurrence of a series is tagged: tag the whole series to get a recurring web meeting' };
+    }
+    return undefined;
+  }
+
+  if (mapping?.state === 'creating') {
+    return { kind: 'pending', event, mapping };
+  }
+
+  if (event.status === 'cancelled') {
+    return mapping ? { kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: 'the event was cancelled or deleted' } : undefined;
+  }
+
+  const tagged = isTagged(event, input.rules);
+  if (!tagged) {
+    return mapping ? { kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: 'the event is no longer tagged for a web meeting' } : undefined;
+  }
+  if (!event.isOrganizerCopy) {
+    return mapping ? undefined : { kind: 'skip', event, reason: "attendee's copy: only the organizer's copy of an event gets a meeting" };
+  }
+
+  const wanted = desiredMeeting(event, input.rules);
+  if (!wanted.ok) {
+    // Its meeting would stay at times the event no longer has: it goes, like an untagged
+    // event's, and the event keeps a note saying why it has none (README, "What meetsync promises").
+    if (mapping) return { kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: wanted.reason, note: wanted.reason };
+    return { kind: 'skip', event, reason: wanted.reason };
+  }
+
+  if (mapping) {
+    const changes = changesBetween(mapping, wanted.desired);
+    // A DELETE was sent and not confirmed: the meeting may be gone. A PUT finds out (404: created again).
+    if (mapping.deletingSince && changes.length === 0) changes.push('meeting may have been deleted');
+    // A PUT was sent and not confirmed: the meeting may hold that PUT's fields, not the mapping's.
+    else if (mapping.updatingSince && changes.length === 0) changes.push('an earlier update was not confirmed');
+    if (changes.length === 0 || isOver(event, input.now)) return { kind: 'unchanged', event, mapping };
+    return { kind: 'update', event, mapping, desired: wanted.desired, changes };
+  }
+
+  if (isOver(event, input.now)) {
+    return { kind: 'skip', event, reason: 'the event is already over' };
+  }
+  const organizer = event.organizerEmail ? input.organizers.get(event.organizerEmail.toLowerCase()) : undefined;
+  if (!organizer) {
+    return {
+      kind: 'skip',
+      event,
+      reason: unknownOrganizerReason(event, input),
+      ...(event.organizerEmail ? { awaitingOrganizer: event.organizerEmail.toLowerCase() } : {}),
+    };
+  }
+  // A stamp whose meeting this mapping already cancelled (the event was untagged, then tagged
+  // again) names a meeting that is gone or kept apart: the event gets a new one.
+  // A stamp whose meeting another event holds was copied with the event (an import, an API copy,
+  // a move between synced calendars): the copy gets a meeting of its own, never the original's.
+  const prior = byKey.get(keyOf(event));
+  const heldElsewhere = event.stamp ? (input.meetingHolders?.(event.stamp.meetingId) ?? []).some((k) => keyOf(k) !== keyOf(event)) : false;
+  if (event.stamp && !heldElsewhere && !(prior && prior.meetingId === event.stamp.meetingId)) {
+    return { kind: 'adopt', event, organizer, stamp: event.stamp, desired: wanted.desired };
+  }
+  return { kind: 'create', event, organizer, desired: wanted.desired };
 }
 
 /** The occurrence's series master is in the same read and tagged: the series gets the meeting. */

@@ -71,6 +71,13 @@ export function mapRecurrence(lines: readonly string[], firstStartUtc: string, t
   if (!shape.ok) return shape;
   const limit = beyondPlatform(rule, start, shape.value);
   if (limit) return fail(limit);
+  // RFC 5545 puts no bound on COUNT; a date does have one (JavaScript's, and so luxon's and the
+  // database's, ends in the year 275760). A series whose last occurrence lies past it has no end
+  // meetsync can record or the platform can be given: refused here, this event's problem alone
+  // (issue 15 finding 8: COUNT=2147483648 failed every cycle with "Invalid time value").
+  if (rule.count !== undefined && !start.plus({ [STEP_UNIT[rule.freq as keyof typeof STEP_UNIT]]: rule.count * rule.interval }).isValid) {
+    return fail(`repeats ${rule.count} times, which ends past any date a calendar or the platform can hold: give it an end date or fewer repetitions`);
+  }
   const recurrence: Recurrence = {
     frequencyType: shape.value.frequencyType,
     frequency: rule.interval,

@@ -187,3 +187,22 @@ describe('changesBetween', () => {
     expect(changesBetween(map(mapping), { ...desired, ...want })).toEqual(changes);
   });
 });
+
+describe('plan: one event the planner cannot handle stays that event\'s problem (issue 15, finding 8)', () => {
+  it('skips, with the reason, a series whose COUNT ends past any date, and plans the others', () => {
+    const actions = run([series({ recurrence: ['RRULE:FREQ=DAILY;COUNT=2147483648'] }), ev({ eventId: 'e2' })]);
+    expect(actions.map(view)).toEqual([
+      expect.objectContaining({ kind: 'skip', id: 's1', reason: expect.stringMatching(/repeats 2147483648 times.*give it an end date or fewer repetitions/) }),
+      expect.objectContaining({ kind: 'create', id: 'e2' }),
+    ]);
+  });
+
+  it('skips, with what went wrong, an event whose planning throws (a start no date can hold), and plans the others', () => {
+    // Date.parse gives NaN for both, so no earlier check stops it: toISOString throws RangeError.
+    const actions = run([ev({ start: '+999999-01-01T00:00:00Z', end: '+999999-01-01T01:00:00Z' }), ev({ eventId: 'e2' })]);
+    expect(actions.map(view)).toEqual([
+      expect.objectContaining({ kind: 'skip', id: 'e1', reason: expect.stringMatching(/could not work out this event's meeting \(Invalid time value\): check its start, end and repeat rule/) }),
+      expect.objectContaining({ kind: 'create', id: 'e2' }),
+    ]);
+  });
+});

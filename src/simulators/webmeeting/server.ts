@@ -76,6 +76,8 @@ export class WebMeetingSimulator extends Simulator {
   readonly server: SimServer;
   private readonly accountStore = new Map<string, { wire: SimAccount; adminId: string }>();
   private readonly userStore = new Map<string, StoredUser>();
+  /** Users removed by removeUser, kept to be restored with the same id (see removeUser). */
+  private readonly removedUsers = new Map<string, StoredUser>();
   private readonly meetingStore = new Map<string, StoredMeeting>();
   /** Meeting numbers ever given out: an index, so a creation does not scan every meeting. */
   private readonly meetingNumbers = new Set<string>();
@@ -141,6 +143,28 @@ export class WebMeetingSimulator extends Simulator {
     if (this.emailTaken(input.email)) throw new Error(`email already exists on this instance: ${input.email}`);
     const user = this.insertUser(accountId, input.email, input.firstName ?? 'Second', input.lastName ?? 'Organizer', 'en');
     return structuredClone(user.wire);
+  }
+
+  /**
+   * IT removes an organizer in the platform's administration (not an API call: the tutorial and
+   * WEB-MEETING-API.md document no user removal). From then on the platform knows no such user:
+   * a call with that X-USER-ID gets what an unknown user gets, 403 / -3 "not allowed"
+   * (WEB-MEETING-API.md lists -3; route() answers it), the account's user list leaves them out,
+   * and their feed is gone. Their meetings stay, unreachable, as nothing documents otherwise.
+   */
+  removeUser(userId: string): void {
+    const user = this.userStore.get(userId);
+    if (!user) throw new Error(`no user ${userId}`);
+    this.userStore.delete(userId);
+    this.removedUsers.set(userId, user);
+  }
+
+  /** IT restores a removed organizer with the same user id (and so the same meetings). */
+  restoreUser(userId: string): void {
+    const user = this.removedUsers.get(userId);
+    if (!user) throw new Error(`no removed user ${userId}`);
+    this.removedUsers.delete(userId);
+    this.userStore.set(userId, user);
   }
 
   private emailTaken(email: string): boolean {
@@ -219,11 +243,12 @@ export class WebMeetingSimulator extends Simulator {
 
   private accountAdmins(accountId: string): SimResponse {
     const account = this.accountStore.get(accountId);
-    const admin = account && this.userStore.get(account.adminId);
-    if (!admin) return fail(404, -99, `account not found: ${accountId}`);
-    // `data` is an array (tutorial): the first organizer, then those added to the account later.
+    if (!account) return fail(404, -99, `account not found: ${accountId}`);
+    // `data` is an array (tutorial): the first organizer, then those added to the account later;
+    // a removed user (removeUser), the first organizer included, is no longer listed.
+    const admin = this.userStore.get(account.adminId);
     const others = [...this.userStore.values()].filter((u) => u.accountId === accountId && u !== admin);
-    return ok([admin, ...others].map((u) => structuredClone(u.wire)));
+    return ok([...(admin ? [admin] : []), ...others].map((u) => structuredClone(u.wire)));
   }
 
   private createMeeting(req: SimRequest, user: StoredUser): SimResponse {
