@@ -87,10 +87,10 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           state: 'creating',
           writeBack: 'pending',
         });
-        store.transaction(() => {
-          store.saveMapping(intent);
-          store.clearNote(event);
-        });
+        // The event's note (why it waits) stays until the meeting is confirmed (createFromIntent
+        // clears it): a POST the platform refuses as a whole (PlatformHaltError) removes the intent,
+        // and the note is then what brings the event back, not the calendar's cursor.
+        store.saveMapping(intent);
         const mapping = await createFromIntent(intent, ctx);
         await writeBack(mapping, ctx);
         return { outcome: outcomeOf(event, 'created', { meetingId: mapping.meetingId!, meetingNumber: mapping.meetingNumber! }), retry: false };

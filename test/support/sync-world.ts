@@ -58,6 +58,8 @@ export type PlatformFault =
 export type Fault =
   | PlatformFault
   | { kind: 'credential' }
+  /** IT removes an organizer's platform user for the cycle (issue 15: an organizer removed and restored). */
+  | { kind: 'organizer-removed'; who: number }
   | { kind: 'feed-lag' }
   | { kind: 'calendar'; method: CalendarFaultMethod };
 
@@ -134,6 +136,8 @@ export class SyncWorld {
   /** When the previous cycle began (wall clock, as the simulator stamps meetings). */
   private lastCycleAt = new Date(0);
   private lagNext = false;
+  /** Platform users removed for the current cycle ('organizer-removed'), restored when its faults clear. */
+  private readonly removed: string[] = [];
 
   private constructor(
     readonly h: EngineHarness,
@@ -251,6 +255,13 @@ export class SyncWorld {
         count: 1_000,
         pathIncludes: '/api/v6/',
       });
+    } else if (fault.kind === 'organizer-removed') {
+      const email = this.calendars.filter((c) => c !== TEAM)[fault.who % this.calendars.filter((c) => c !== TEAM).length]!;
+      const user = this.h.store.organizer(email);
+      if (user && !this.removed.includes(user.userId)) {
+        this.h.sim.removeUser(user.userId);
+        this.removed.push(user.userId);
+      }
     } else if (fault.kind === 'feed-lag') {
       this.lagNext = true;
     } else if (fault.kind === 'calendar') {
@@ -401,6 +412,7 @@ export class SyncWorld {
   private async clearFaults(): Promise<void> {
     const { h } = this;
     h.sim.server.clearFaults();
+    for (const id of this.removed.splice(0)) h.sim.restoreUser(id);
     h.sim.lagFeed(undefined);
     this.lagNext = false;
     for (; this.queued.readChanges > 0; this.queued.readChanges -= 1) {
