@@ -48,7 +48,7 @@ export function checkDatabase(file: string): Check[] {
   const folder = path.dirname(file);
   if (!writable(file)) checks.push(fail(SUBJECT, `${file} is not writable by this user`, `give the file to the user meetsync runs as (chown), or run meetsync as its owner`));
   else if (!writable(folder)) {
-    checks.push(fail(SUBJECT, `${folder} is not writable by this user (SQLite writes its journal and meetsync its cycle lock beside the database)`, `give the folder to the user meetsync runs as`));
+    checks.push(fail(SUBJECT, `${folder} is not writable by this user (SQLite writes its journal and meetsync its cycle and daemon locks beside the database)`, `give the folder to the user meetsync runs as`));
   } else checks.push(ok(SUBJECT, `${file} and its folder are writable`));
   checks.push(schema(file));
   return checks;
