@@ -62,7 +62,7 @@ async function runService(io: CliIo, opts: GlobalOptions & { allowMassCancel?: b
     try {
       await runDaemon({
         engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel),
-        ...(monitor ? { onCycle: monitor.onCycle } : {}),
+        ...(monitor ? { onCycle: monitor.onCycle, onRole: monitor.onRole } : {}),
         ...(reconcile ? { reconcile } : {}),
       });
     } finally {

@@ -65,13 +65,14 @@ export function staleAfterMs(schedule: string): number {
 
 export interface HealthVerdict {
   healthy: boolean;
-  body: { status: 'ok' | 'starting' | 'failing' | 'stale'; lastSuccessAt: string | null; reason?: string; lastCycleAt?: string; attention?: string[] };
+  body: { status: 'ok' | 'standby' | 'starting' | 'failing' | 'stale'; lastSuccessAt: string | null; reason?: string; lastCycleAt?: string; attention?: string[] };
 }
 
 export class CycleHealth {
   lastSuccessAt: Date | undefined;
   last: (CycleOutcome & { at: Date }) | undefined;
-  private readonly startedAt: Date;
+  private startedAt: Date;
+  private standingBy = false;
 
   constructor(
     readonly staleAfter: number,
@@ -88,8 +89,19 @@ export class CycleHealth {
     if (outcome.result === 'ok') this.lastSuccessAt = at;
   }
 
+  /** Standing by while another `meetsync run` serves the database; serving from now on (the "starting" clock starts again). */
+  role(role: 'standby' | 'serving'): void {
+    if (this.standingBy && role === 'serving') this.startedAt = new Date(this.now());
+    this.standingBy = role === 'standby';
+  }
+
   verdict(): HealthVerdict {
     const lastSuccessAt = this.lastSuccessAt?.toISOString() ?? null;
+    // Healthy (200): a standby is alive and doing its job; a liveness probe that restarted it
+    // would gain nothing. Whether the database is served is the serving daemon's /healthz.
+    if (this.standingBy) {
+      return { healthy: true, body: { status: 'standby', lastSuccessAt, reason: 'another meetsync run serves this database; this one takes over when it stops' } };
+    }
     const lastCycleAt = this.last?.at.toISOString();
     const minutes = Math.round(this.staleAfter / 60_000);
     if (!this.last) {

@@ -18,6 +18,7 @@ export class DaemonMetrics {
   private readonly duration: Histogram;
   private readonly requests: Counter<'target' | 'status'>;
   private readonly lastSuccess: Gauge;
+  private readonly serving: Gauge;
 
   /** `status` is read at scrape time: meetings by state and failing calendars. */
   constructor(status: () => StatusReport) {
@@ -67,6 +68,11 @@ export class DaemonMetrics {
         for (const [kind, n] of Object.entries(counts)) this.set({ kind }, n);
       },
     });
+    this.serving = new Gauge({
+      name: 'meetsync_serving',
+      help: '1 while this daemon serves its database, 0 while it stands by for another meetsync run (alert when the sum over instances is not 1).',
+      registers,
+    });
     this.lastSuccess.set(0);
     for (const result of ['ok', 'failed', 'skipped']) this.cycles.inc({ result }, 0);
     collectDefaultMetrics({ register: this.registry, prefix: 'meetsync_' });
@@ -77,6 +83,10 @@ export class DaemonMetrics {
     if (outcome.result === 'skipped') return;
     this.duration.observe(outcome.durationMs / 1000);
     if (outcome.result === 'ok') this.lastSuccess.set(Date.now() / 1000);
+  }
+
+  role(role: 'serving' | 'standby'): void {
+    this.serving.set(role === 'serving' ? 1 : 0);
   }
 
   request(target: RequestTarget, status: number | 'error'): void {

@@ -9,6 +9,7 @@ import { buildStatus, type StatusReport } from '../status.js';
 import { CycleHealth, staleAfterMs, type CycleOutcome } from './health.js';
 import { RECONCILE_PATH, startStatusServer } from './http.js';
 import { DaemonMetrics } from './metrics.js';
+import type { DaemonRole } from './run.js';
 import { renderStatusPage } from './status-page.js';
 import { LATEST_HTML, reportDirFor } from '../reconcile/report-files.js';
 
@@ -20,6 +21,7 @@ import { LATEST_HTML, reportDirFor } from '../reconcile/report-files.js';
 
 export interface Monitor {
   onCycle(outcome: CycleOutcome): void;
+  onRole(role: DaemonRole): void;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,10 @@ export async function startMonitor(app: MonitorContext, listenText: string): Pro
     onCycle: (outcome) => {
       health.record(outcome);
       metrics.cycle(outcome);
+    },
+    onRole: (role) => {
+      health.role(role);
+      metrics.role(role);
     },
     close: () => server.close(),
   };

@@ -4,14 +4,25 @@ import type { Logger } from '../log.js';
 import type { CycleReport, SyncEngine } from '../sync/engine.js';
 import { errorOutcome, outcomeOf, type CycleOutcome } from './health.js';
 import { LockedError, withCycleLock } from '../store/lock.js';
+import { takeDaemonLock } from '../store/daemon-lock.js';
+
+/** What a `meetsync run` is doing for its database: serving it, or standing by while another process does. */
+export type DaemonRole = 'serving' | 'standby';
 
 export interface DaemonOptions {
   /** The daemon only runs cycles: it needs nothing else of the engine. */
   engine: Pick<SyncEngine, 'runCycle'>;
   schedule: string;
   logger: Logger;
-  /** Whose cycle lock (`<database>.lock`) each cycle takes, so that no other process runs one meanwhile. */
+  /**
+   * Whose daemon lock (`<database>.daemon.lock`) this daemon holds while it serves, and whose
+   * cycle lock (`<database>.lock`) each cycle takes, so that no other process runs one meanwhile.
+   */
   databaseFile: string;
+  /** How often a standby tries to take over. @default 2000 */
+  standbyPollMs?: number;
+  /** Told when the daemon stands by and when it starts serving (health says "standby", not "starting"). */
+  onRole?: (role: DaemonRole) => void;
   allowMassCancel?: boolean;
   /** Told after every tick what became of it (health and metrics, when `http.listen` is set). */
   onCycle?: (outcome: CycleOutcome) => void;
@@ -23,12 +34,48 @@ export interface DaemonOptions {
 }
 
 /**
- * Runs a cycle now and then on the cron schedule, never two at once: not in this process, and
- * not across processes (the cycle lock, taken per cycle, so `meetsync sync` can run between
- * cycles). SIGTERM and SIGINT let the action in flight finish, then the returned promise
- * resolves (the caller exits 0).
+ * One daemon per database: takes the daemon lock first, standing by (one log line) while another
+ * `meetsync run` holds it, then serves: a cycle at once, then on the cron schedule, never two at
+ * once: not in this process, and not across processes (the cycle lock, taken per cycle, so
+ * `meetsync sync` can run between cycles). SIGTERM and SIGINT let the action in flight finish
+ * (a standby has none and stops at once), then the returned promise resolves (the caller exits 0).
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
+  const { logger } = options;
+  const stop = stopSignal();
+  let stoodBy = false;
+  const lock = await takeDaemonLock(options.databaseFile, {
+    signal: stop,
+    ...(options.standbyPollMs !== undefined ? { pollMs: options.standbyPollMs } : {}),
+    onStandby: (lockFile) => {
+      stoodBy = true;
+      options.onRole?.('standby');
+      logger.info({ lockFile }, `another meetsync run is serving this database (it holds ${lockFile}); this one stands by and takes over when it stops`);
+    },
+  });
+  if (!lock) {
+    logger.info(`${String(stop.reason)} received while standing by: exiting`);
+    return;
+  }
+  try {
+    if (stoodBy) logger.info('the meetsync run serving this database stopped: this meetsync run now serves this database');
+    options.onRole?.('serving');
+    await serve(options, stop);
+  } finally {
+    lock.release();
+  }
+}
+
+/** SIGTERM or SIGINT, once, as an aborted signal whose reason is the signal's name; listened for from the start, standby included. */
+function stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGTERM', () => controller.abort('SIGTERM'));
+  process.once('SIGINT', () => controller.abort('SIGINT'));
+  return controller.signal;
+}
+
+/** The cron loop of the daemon that holds the daemon lock, until `stopSignalled` is aborted. */
+async function serve(options: DaemonOptions, stopSignalled: AbortSignal): Promise<void> {
   const { engine, logger } = options;
   let running: Promise<void> | undefined;
   let stopping = false;
@@ -83,16 +130,16 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const reconcileTask = reconcileJob ? cron.schedule(reconcileJob.schedule, () => void reconciliation(), { noOverlap: true }) : undefined;
   logger.info({ schedule: options.schedule, ...(reconcileJob ? { reconcileSchedule: reconcileJob.schedule } : {}) }, 'meetsync daemon started');
   await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
+    const stop = () => {
       if (stopping) return;
       stopping = true;
-      logger.info(`${signal} received: finishing the action in flight, then exiting`);
+      logger.info(`${String(stopSignalled.reason)} received: finishing the action in flight, then exiting`);
       void task.stop();
       void reconcileTask?.stop();
       void (running ?? Promise.resolve()).then(resolve);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    if (stopSignalled.aborted) stop();
+    else stopSignalled.addEventListener('abort', stop, { once: true });
     void cycle();
   });
   await task.destroy();

@@ -57,7 +57,9 @@ function calendarHealth(c: StatusReport['calendars'][number]): Html {
 
 export function renderStatusPage(input: StatusPageInput): string {
   const { report, health } = input;
-  const verdict = health.healthy
+  const verdict = health.body.status === 'standby'
+    ? html`<span class="badge warn">standby</span> ${health.body.reason ?? ''}`
+    : health.healthy
     ? html`<span class="badge ok">healthy</span> <span class="muted">last successful cycle ${when(health.body.lastSuccessAt ?? undefined)}</span>`
     : html`<span class="badge bad">${health.body.status}</span> ${health.body.reason ?? ''}`;
   const calendars = report.calendars.map(

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describeError } from '../domain/errors.js';
-import { readMigrations } from '../store/migrate.js';
+import { NewerSchemaError, readMigrations } from '../store/migrate.js';
 import { checkSchema } from '../store/schema-check.js';
 import { fail, ok, splitRemedy, warn, type Check } from './check.js';
 
@@ -48,7 +48,7 @@ export function checkDatabase(file: string): Check[] {
   const folder = path.dirname(file);
   if (!writable(file)) checks.push(fail(SUBJECT, `${file} is not writable by this user`, `give the file to the user meetsync runs as (chown), or run meetsync as its owner`));
   else if (!writable(folder)) {
-    checks.push(fail(SUBJECT, `${folder} is not writable by this user (SQLite writes its journal and meetsync its cycle lock beside the database)`, `give the folder to the user meetsync runs as`));
+    checks.push(fail(SUBJECT, `${folder} is not writable by this user (SQLite writes its journal and meetsync its cycle and daemon locks beside the database)`, `give the folder to the user meetsync runs as`));
   } else checks.push(ok(SUBJECT, `${file} and its folder are writable`));
   checks.push(schema(file));
   return checks;
@@ -76,15 +76,14 @@ function schema(file: string): Check {
     const hasRecords = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
     const applied = hasRecords ? (db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]) : [];
     const newest = Math.max(0, ...applied);
-    const known = all.at(-1)?.version ?? 0;
-    if (newest > known) {
-      return fail(SUBJECT, `schema ${newest} was written by a newer meetsync (this one knows ${known})`, 'upgrade meetsync, or restore a backup made by this version');
-    }
     const pending = all.filter((m) => !applied.includes(m.version));
     if (pending.length === 0) return ok(SUBJECT, `schema ${newest}, migrations current`);
     const names = pending.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`).join(', ');
     return warn(SUBJECT, `schema ${newest}: migration${pending.length === 1 ? '' : 's'} ${names} not applied yet`, 'they are applied at the next start of meetsync (sync or run); back the file up first if you like');
   } catch (err) {
+    if (err instanceof NewerSchemaError) {
+      return fail(SUBJECT, `schema ${err.newest} was written by a newer meetsync (this one knows ${err.latestKnown})`, 'upgrade meetsync, or restore a backup made by this version');
+    }
     const { detail, remedy } = splitRemedy(describeError(err), `restore a backup, or point ${KEY} at the right file`);
     return fail(SUBJECT, detail, remedy);
   } finally {

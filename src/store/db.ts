@@ -74,10 +74,32 @@ export function openDatabase(file: string): Database.Database {
 }
 
 function prepare(db: Database.Database): Database.Database {
-  db.pragma('journal_mode = WAL');
+  enableWal(db);
   // FULL: a committed mapping survives a crash or power loss; exactly-once relies on it.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   migrate(db);
   return db;
+}
+
+/** How long a process waits for another one switching the same file to WAL: the busy timeout's length. */
+const WAL_SWITCH_WAIT_MS = 10_000;
+
+/**
+ * Switching to WAL needs the file to itself, and SQLite answers SQLITE_BUSY at once, without its
+ * busy handler, when another process is switching it at the same moment (two processes opening a
+ * new database together). Waits for that one and tries again; the second attempt then finds WAL set.
+ */
+function enableWal(db: Database.Database): void {
+  const deadline = Date.now() + WAL_SWITCH_WAIT_MS;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      // Synchronous like the rest of opening (better-sqlite3 is); a few milliseconds at most, once per start.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
 }

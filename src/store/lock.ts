@@ -17,18 +17,19 @@ export class LockedError extends MeetsyncError {}
  *
  * The file is only ever opened through SQLite: closing any other descriptor on it would drop
  * this process's POSIX locks on it (fcntl semantics), and SQLite's bookkeeping is what avoids that.
+ * The daemon lock (daemon-lock.ts) is the same kind of file, held for a daemon's whole life.
  */
-class CycleLock {
+export class FileLock {
   private constructor(private readonly db: Database.Database) {}
 
   /** The lock, or undefined when another connection holds it. */
-  static tryAcquire(file: string): CycleLock | undefined {
+  static tryAcquire(file: string): FileLock | undefined {
     for (let attempt = 0; attempt < 2; attempt += 1) {
       // timeout 0: answer SQLITE_BUSY at once instead of waiting in SQLite's busy handler.
       const db = new Database(file, { timeout: 0 });
       try {
         db.exec('BEGIN EXCLUSIVE');
-        return new CycleLock(db);
+        return new FileLock(db);
       } catch (err) {
         db.close();
         const code = (err as { code?: string }).code;
@@ -94,14 +95,14 @@ export interface CycleLockOptions {
 export async function withCycleLock<T>(databaseFile: string, cycle: () => Promise<T>, options: CycleLockOptions): Promise<T> {
   if (databaseFile === ':memory:') return cycle();
   const file = lockFileOf(databaseFile);
-  let lock = CycleLock.tryAcquire(file);
+  let lock = FileLock.tryAcquire(file);
   if (!lock && !options.wait) {
     throw new LockedError('another meetsync process is running a sync cycle on this database; try again later, or leave out --no-wait to wait for it');
   }
   if (!lock) options.onWait?.();
   while (!lock) {
     await sleep(options.pollMs ?? 250);
-    lock = CycleLock.tryAcquire(file);
+    lock = FileLock.tryAcquire(file);
   }
   try {
     return await cycle();

@@ -46,23 +46,44 @@ export function pendingMigrations(applied: readonly number[], all: readonly Migr
   return all.filter((m) => !done.has(m.version));
 }
 
-/** Applies every pending migration, each in its own transaction, and records it. Returns those applied. */
+/** The database records a schema this meetsync does not know: a newer meetsync wrote it. Nothing was changed. */
+export class NewerSchemaError extends DatabaseError {
+  constructor(
+    readonly newest: number,
+    readonly latestKnown: number,
+  ) {
+    super(`the database was written by a newer meetsync (schema ${newest}, this version knows ${latestKnown}); upgrade meetsync`);
+  }
+}
+
+/** As it has always been written: its text is part of the schema snapshot (sqlite_master keeps it). */
+const RECORDS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`;
+
+/**
+ * Applies every pending migration, each in its own transaction, and records it. Returns those applied.
+ *
+ * Each transaction is IMMEDIATE (it takes the write lock first) and reads the applied list inside
+ * it: a second process opening the database at the same moment (a daemon and `meetsync status`
+ * started together after an upgrade) waits for the lock (busy_timeout), then finds the migration
+ * applied. Read outside the lock, both saw it pending and the second failed with "table already exists".
+ */
+
 export function migrate(db: Database.Database, all: readonly Migration[] = readMigrations()): Migration[] {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-  const applied = db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
   const latestKnown = all.at(-1)?.version ?? 0;
-  const newest = Math.max(0, ...applied);
-  if (newest > latestKnown) {
-    throw new DatabaseError(`the database was written by a newer meetsync (schema ${newest}, this version knows ${latestKnown}); upgrade meetsync`);
-  }
-  const pending = pendingMigrations(applied, all);
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const m of pending) {
-    db.transaction(() => {
-      db.exec(m.sql);
-      record.run(m.version, m.name, new Date().toISOString());
-    })();
-  }
-  return pending;
+  const applyNext = db.transaction((): Migration | undefined => {
+    db.exec(RECORDS_TABLE);
+    const applied = db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
+    // Checked before opening too (schema-check.ts); again here, under the lock, for a newer meetsync that migrated meanwhile.
+    const newest = Math.max(0, ...applied);
+    if (newest > latestKnown) throw new NewerSchemaError(newest, latestKnown);
+    const next = pendingMigrations(applied, all)[0];
+    if (!next) return undefined;
+    db.exec(next.sql);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(next.version, next.name, new Date().toISOString());
+    return next;
+  });
+  const done: Migration[] = [];
+  for (let next = applyNext.immediate(); next; next = applyNext.immediate()) done.push(next);
+  return done;
 }

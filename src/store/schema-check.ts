@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { DatabaseError } from '../domain/errors.js';
-import type { Migration } from './migrate.js';
+import { NewerSchemaError, type Migration } from './migrate.js';
 
 /**
  * Before meetsync writes to a database file (WAL mode, migrations), it makes sure the file is
@@ -71,10 +71,17 @@ const list = (names: Iterable<string>) => [...names].sort().join(', ');
 
 /**
  * Throws DatabaseError unless `db` is empty (no table at all: new, or interrupted before its
- * first migration committed) or a meetsync database whose tables are exactly those its recorded
- * migrations create. Reads only; a refused file is left as it was.
+ * first migration committed) or a meetsync database of a schema this meetsync knows (else
+ * NewerSchemaError) whose tables are exactly those its recorded migrations create. Reads only; a
+ * refused file is left as it was.
  */
 export function checkSchema(db: Database.Database, file: string, all: readonly Migration[]): void {
+  // One read transaction: the tables and their records are read from one snapshot, even while
+  // another process opening the database commits a migration between the two reads.
+  db.transaction(() => compare(db, file, all))();
+}
+
+function compare(db: Database.Database, file: string, all: readonly Migration[]): void {
   let present: Set<string>;
   try {
     const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
@@ -99,8 +106,10 @@ export function checkSchema(db: Database.Database, file: string, all: readonly M
   } catch (err) {
     throw new DatabaseError(`${file} is not a meetsync database (its schema_migrations table is not meetsync's); check the 'database' key`, { cause: err });
   }
-  // A newer schema is reported by migrate(), which knows how to say "upgrade meetsync".
-  if (versions.some((v) => !all.some((m) => m.version === v))) return;
+  // Here, before the caller writes anything (WAL mode, migrations): a refused newer database is left as it was.
+  const latestKnown = all.at(-1)?.version ?? 0;
+  const newest = Math.max(0, ...versions);
+  if (newest > latestKnown) throw new NewerSchemaError(newest, latestKnown);
 
   const applied = all.filter((m) => versions.includes(m.version));
   const expected = tablesAfter(applied);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,6 +78,19 @@ describe('database file', () => {
     make(file);
     openDatabase(file).close();
     expect(tables(file)).toEqual(expect.arrayContaining(['schema_migrations', 'organizers', 'mappings', 'event_notes', 'calendar_state', 'runs']));
+  });
+
+  it('refuses a database written by a newer meetsync before writing anything: same bytes, same journal mode, no -wal file', () => {
+    const file = meetsyncDatabase((db) => db.prepare('INSERT INTO schema_migrations VALUES (999, ?, ?)').run('future', '2031-01-01T00:00:00.000Z'));
+    const before = createHash('sha256').update(readFileSync(file)).digest('hex');
+    const err = refusal(file);
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toMatch(/written by a newer meetsync \(schema 999, this version knows \d+\); upgrade meetsync/);
+    expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(before);
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
+    db.close();
   });
 
   it('reopens its own database', () => {
