@@ -33,7 +33,7 @@ function client(apiKey = API_KEY): WebMeetingClient {
   return new WebMeetingClient({
     baseUrl: sim.url,
     apiKey,
-    timeoutMs: 300,
+    timeoutMs: 1_000,
     retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
     logger: createLogger({ destination, level: 'debug' }),
   });
@@ -120,7 +120,7 @@ describe('no secret in errors or logs', () => {
   });
 
   it('the feed is too slow: TimeoutError', async () => {
-    sim.server.inject({ kind: 'delay', ms: 1_000, count: 10, pathIncludes: '/calender/user/' });
+    sim.server.inject({ kind: 'delay', ms: 2_500, count: 10, pathIncludes: '/calender/user/' });
     const err = await failure(client().readFeed(icsPath));
     expect(err).toBeInstanceOf(TimeoutError);
     expectNoSecret(err);
