@@ -2,7 +2,7 @@ import type { EventNote, Mapping } from '../domain/mapping.js';
 import { PENDING_DEFAULTS } from '../sync/pending.js';
 import { mappingEndsBy } from '../domain/mapping-end.js';
 import { driftOf } from './compare-fields.js';
-import type { FeedItem, FeedRead } from './feed-reader.js';
+import type { FeedItem, FeedRead } from '../webmeeting/feed/read.js';
 import type { EventSide, Finding, OrganizerResult, PlatformSide, Summary } from './findings.js';
 import { summarize } from './findings.js';
 

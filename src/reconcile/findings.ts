@@ -1,6 +1,6 @@
 import type { MappingState } from '../domain/mapping.js';
 import type { Recurrence } from '../domain/meeting.js';
-import type { FeedWarning } from './feed-text.js';
+import type { FeedWarning } from '../webmeeting/feed/text.js';
 
 /**
  * The data of a reconciliation: what `compare` finds, what `repair` did about it, and the report

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NotIcsError, readFeedText, type FeedRead } from '../../src/reconcile/feed-reader.js';
+import { NotIcsError, readFeedText, type FeedRead } from '../../src/webmeeting/feed/read.js';
 import { feedText, veventLines } from '../support/feed-builder.js';
 import { applyText, fixtureFiles, isOneLine, labelled, preview, readFixture, runs, showMutations, textMutation } from './mutate.js';
 
 /**
- * The reconciliation's ICS reader (src/reconcile/feed-reader.ts with feed-text, feed-block,
- * feed-time, feed-series) on damaged real feeds (test/fixtures/ics) and on a platform-shaped
+ * The ICS feed reader (src/webmeeting/feed/read.ts with text, block,
+ * time, series) on damaged real feeds (test/fixtures/ics) and on a platform-shaped
  * feed. Contract, as feed-fetch.ts and the report use it: readFeedText throws NotIcsError (one
  * line, "is not iCalendar (...)" in the report) only when the text does not begin with
  * BEGIN:VCALENDAR; anything less is a warning of one line, a VEVENT it cannot read is a warning

@@ -1,20 +1,20 @@
 import ICAL from 'ical.js';
-import type { FeedMeeting } from '../domain/meeting.js';
+import type { FeedMeeting } from '../../domain/meeting.js';
 import {
   FEED_MATCH_FIELDS,
   FEED_SKIPS_CANCELLED,
   FEED_SKIPS_OVERRIDES_WITH_MASTER,
   findMeetingId,
   findMeetingNumber,
-} from '../webmeeting/assumptions.js';
-import { parseBlock } from './feed-block.js';
-import { splitCalendar, type FeedWarning, type IcsBlock } from './feed-text.js';
-import { resolveTime, zoneKey, type FeedZones } from './feed-time.js';
-import { seriesLastEnd } from './feed-series.js';
-import { oneLine, quoted } from '../domain/printable.js';
+} from '../assumptions.js';
+import { parseBlock } from './block.js';
+import { splitCalendar, type FeedWarning, type IcsBlock } from './text.js';
+import { resolveTime, zoneKey, type FeedZones } from './time.js';
+import { seriesLastEnd } from './series.js';
+import { oneLine, quoted } from '../../domain/printable.js';
 
-export type { FeedWarning } from './feed-text.js';
-export { NotIcsError } from './feed-text.js';
+export type { FeedWarning } from './text.js';
+export { NotIcsError } from './text.js';
 
 /**
  * The reconciliation's reader of an organizer's meeting feed (`icsPath`). Unlike the sync's

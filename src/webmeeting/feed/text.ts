@@ -1,8 +1,8 @@
-import { findMeetingId, findMeetingNumber } from '../webmeeting/assumptions.js';
-import { oneLine } from '../domain/printable.js';
+import { findMeetingId, findMeetingNumber } from '../assumptions.js';
+import { oneLine } from '../../domain/printable.js';
 
 /**
- * The first pass of the reconciliation feed reader: ICS text cut into its components, without
+ * The first pass of the feed reader (read.ts): ICS text cut into its components, without
  * interpreting any value. ical.js parses a whole VCALENDAR at once, and one bad line anywhere
  * (a BYDAY list with spaces, a broken quote in a TZID parameter, a byte-order mark, a property
  * after END:VCALENDAR: see test/fixtures/SOURCES.md) makes it throw for the whole file. Cut

@@ -1,7 +1,7 @@
 import ICAL from 'ical.js';
-import type { FeedWarning, IcsBlock } from './feed-text.js';
-import { namedIn } from './feed-text.js';
-import { oneLine } from '../domain/printable.js';
+import type { FeedWarning, IcsBlock } from './text.js';
+import { namedIn } from './text.js';
+import { oneLine } from '../../domain/printable.js';
 
 /**
  * One VEVENT or VTIMEZONE block parsed by ical.js on its own, so that a bad line costs that
