@@ -21,7 +21,7 @@ import {
   recurringBody,
   FEED_SENDS_API_KEY,
 } from './assumptions.js';
-import { parseFeed } from './feed.js';
+import { parseFeed } from './feed/strict.js';
 import {
   HttpCore,
   RETRY_DEFAULTS,
@@ -173,7 +173,7 @@ export class WebMeetingClient implements MeetingPlatform {
   }
 
   /**
-   * `GET <icsPath>`: the organizer's meeting feed, parsed (feed.ts). `owner` (an email) only
+   * `GET <icsPath>`: the organizer's meeting feed, all or nothing (feed/strict.ts). `owner` (an email) only
    * names the feed in a DataError; the path's token never appears in an error or log line.
    */
   async readFeed(icsPath: string, owner?: string): Promise<FeedMeeting[]> {

@@ -65,7 +65,8 @@ export function markersIn(text: string): string[] {
 export function readFeedText(text: string): FeedRead {
   const split = splitCalendar(text);
   const warnings = [...split.warnings, ...outsideWarnings(split)];
-  const zones = readZones(split.timezones, warnings);
+  const nameless: number[] = [];
+  const zones = readZones(split.timezones, warnings, nameless);
   const parsed: Array<{ component: ICAL.Component; block: IcsBlock; dropped: string[] }> = [];
   for (const block of split.events) {
     const result = parseBlock(block);
@@ -83,11 +84,13 @@ export function readFeedText(text: string): FeedRead {
   }
 
   const items: FeedItem[] = [];
+  const listed: ICAL.Component[] = [];
   for (const { component, block, dropped } of parsed) {
     const uid = text1(component, 'uid');
     const isOverride = component.hasProperty('recurrence-id');
     if (FEED_SKIPS_OVERRIDES_WITH_MASTER && isOverride && masters.has(uid)) continue;
     if (FEED_SKIPS_CANCELLED && text1(component, 'status').toUpperCase() === 'CANCELLED') continue;
+    listed.push(component);
     const itemWarnings: FeedWarning[] = [];
     const item = toItem(component, block.at[0]!, zones, itemWarnings);
     item.unreadable.push(...dropped.filter((name) => !item.unreadable.includes(name)));
@@ -101,7 +104,28 @@ export function readFeedText(text: string): FeedRead {
     warnings.push(...itemWarnings.map((w) => (uid ? { ...w, uid } : w)));
     items.push(item);
   }
+  const unnamed = namelessZoneWarning(nameless, zones, listed);
+  if (unnamed) warnings.push(unnamed);
   return { items, warnings, complete: split.complete, vevents: split.events.length };
+}
+
+/**
+ * A VTIMEZONE without TZID (RFC 5545 3.6.5 requires one) names no zone, so no time is read in
+ * it. But ical.js, looking through the VTIMEZONEs for the TZID of a listed meeting's DTSTART or
+ * DTEND that the feed does not define, threw on it (a TypeError in Component.getTimeZoneByID),
+ * and the sync refused such a feed: said here (kind `outside`) only in that case, so that the
+ * caller can still refuse it.
+ */
+function namelessZoneWarning(nameless: readonly number[], zones: FeedZones, listed: readonly ICAL.Component[]): FeedWarning | undefined {
+  if (nameless.length === 0) return undefined;
+  const undefinedZone = listed.some((event) =>
+    ['dtstart', 'dtend'].some((name) => {
+      const param = event.getFirstProperty(name)?.getParameter('tzid');
+      const tzid = Array.isArray(param) ? param[0] : param;
+      return typeof tzid === 'string' && zoneKey(tzid) !== '' && !zones.has(zoneKey(tzid));
+    }),
+  );
+  return undefinedZone ? { kind: 'outside', line: nameless[0]!, lost: false, message: 'a VTIMEZONE without TZID; ignored' } : undefined;
 }
 
 /**
@@ -124,12 +148,13 @@ function outsideWarnings(split: IcsSplit): FeedWarning[] {
 }
 
 /** The VTIMEZONEs of this feed only: registering them with ical.js globally would mix feeds. */
-function readZones(blocks: readonly IcsBlock[], warnings: FeedWarning[]): FeedZones {
+function readZones(blocks: readonly IcsBlock[], warnings: FeedWarning[], nameless: number[]): FeedZones {
   const zones = new Map<string, ICAL.Timezone>();
   for (const block of blocks) {
     const result = parseBlock(block);
     warnings.push(...result.warnings.map((w) => ({ ...w, lost: false })));
     const tzid = result.component ? zoneKey(text1(result.component, 'tzid')) : '';
+    if (result.component && !result.component.hasProperty('tzid')) nameless.push(block.at[0]!);
     if (!result.component || tzid === '') continue;
     try {
       zones.set(tzid, new ICAL.Timezone(result.component));
