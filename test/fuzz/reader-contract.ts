@@ -5,7 +5,7 @@ import { isOneLine } from './mutate.js';
 
 /**
  * The contract of the Google and Graph event readers, as their adapters rely on it
- * (google.ts and outlook.ts `parse`): a body or item that does not have the documented shape
+ * (google/source.ts and outlook/source.ts `parse`): a body or item that does not have the documented shape
  * throws MalformedResponseError naming the first bad field, which the adapter turns into a
  * CalendarError of that one calendar (one line in `status` and the sync report; the calendar
  * is read again next cycle and nothing is deleted). Any other exception would be a crash.
