@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_NAMES, type DrawnFault } from '../../src/simulators/kit/faults.js';
 import { rateLimitBody } from '../../src/simulators/google/errors.js';
 import { renderStatus, statusNeedsAttention } from '../../src/status.js';
-import { FaultWorld, seededSteps, type CycleResult, type WorldState } from '../support/fault-world.js';
+import { FaultWorld, MAILBOXES, seededExtras, seededSteps, type CycleResult, type WorldState } from '../support/fault-world.js';
 import { testSeeds } from '../support/seed.js';
 
 /**
@@ -63,7 +63,20 @@ function injectSure(world: FaultWorld, cycle: number): void {
     world.google.server.clearFaults();
     world.google.server.pauseCampaign(false);
   }
+  // Issue 15: IT removes an Outlook organizer's platform user for one cycle, then restores it.
+  // Their changes wait (held, named in status); everyone else's go on; nothing is lost.
+  if (cycle === REMOVED_CYCLE) {
+    removedUser = world.wm.users().find((u) => u.email === MAILBOXES[0])?.id;
+    if (removedUser) world.wm.removeUser(removedUser);
+  }
+  if (cycle === REMOVED_CYCLE + 1 && removedUser) world.wm.restoreUser(removedUser);
 }
+
+/** The platform user removed in REMOVED_CYCLE of the current faulty run. */
+let removedUser: string | undefined;
+
+/** The cycle in which an organizer's platform user is removed (restored before the next). */
+const REMOVED_CYCLE = 9;
 
 /**
  * What a cycle left undone, and that `status` names each part with its reason: a calendar
@@ -99,6 +112,7 @@ const START = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
 /** Both runs of a seed act out its script: initial events, then STEPS_PER_CYCLE actions before each cycle. */
 async function run(seed: number, faulty: boolean): Promise<Run> {
   const script = seededSteps(seed, CYCLES * STEPS_PER_CYCLE);
+  const extras = seededExtras(seed, CYCLES);
   const world = await FaultWorld.start(START);
   try {
     initial.forEach((s) => world.act(s));
@@ -112,6 +126,8 @@ async function run(seed: number, faulty: boolean): Promise<Run> {
       if (faulty && checkStatusNames(world, result, cycle, SEEDS.replay(seed)) > 0) undone += 1;
       if (faulty && SURE_CYCLES.includes(cycle)) named.push(renderStatus(result.status));
       script.slice((cycle - 1) * STEPS_PER_CYCLE, cycle * STEPS_PER_CYCLE).forEach((s) => world.act(s));
+      const extra = extras[cycle - 1];
+      if (extra) world.act(extra);
     }
     const calls = world.calls();
     if (faulty) drawn = world.faults(null);

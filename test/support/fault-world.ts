@@ -51,7 +51,11 @@ export type Step =
   | { kind: 'create'; calendar: number; day: number; hour: number; tagged: boolean }
   | { kind: 'move'; pick: number; day: number; hour: number }
   | { kind: 'rename'; pick: number }
-  | { kind: 'cancel'; pick: number };
+  | { kind: 'cancel'; pick: number }
+  /** The organizer undoes the event's last move (issue 15: an edit reverted after an unconfirmed PUT). */
+  | { kind: 'undo'; pick: number }
+  /** The event becomes all-day, or gets its times back (issue 15: an event that can no longer have a meeting). */
+  | { kind: 'all-day'; pick: number };
 
 /** The script's view of an event: what the organizer did, known without asking meetsync. */
 interface ScriptedEvent {
@@ -62,6 +66,9 @@ interface ScriptedEvent {
   tagged: boolean;
   start: string;
   end: string;
+  /** The times before the last move, for 'undo'. */
+  before?: { start: string; end: string };
+  allDay: boolean;
   live: boolean;
 }
 
@@ -107,6 +114,22 @@ export function seededSteps(seed: number, count: number): Step[] {
     else steps.push({ kind: 'cancel', pick: int(1_000) });
   }
   return steps;
+}
+
+/**
+ * Issue 15's classes, drawn apart from seededSteps so that a seed's script of creations, moves,
+ * renames and cancellations stays what it was when the seed found its bug: before each cycle,
+ * sometimes one more step, an undo of a move or an all-day flip.
+ */
+export function seededExtras(seed: number, cycles: number): Array<Step | undefined> {
+  const steps = seededSteps(seed ^ 0x5eed15, cycles * 2);
+  return Array.from({ length: cycles }, (_, i) => {
+    const [draw, pick] = [steps[2 * i]!, steps[2 * i + 1]!];
+    const n = 'pick' in pick ? pick.pick : 0;
+    if (draw.kind === 'move') return { kind: 'undo', pick: n };
+    if (draw.kind === 'cancel') return { kind: 'all-day', pick: n };
+    return undefined;
+  });
 }
 
 export class FaultWorld {
@@ -199,7 +222,7 @@ export class FaultWorld {
     if (step.kind === 'create') {
       const cal = CALENDARS[step.calendar % CALENDARS.length]!;
       const label = `e${this.scripted.length + 1}`;
-      const e: ScriptedEvent = { label, ...cal, base: `Topic ${label}`, tagged: step.tagged, ...this.slot(step.day, step.hour), live: true };
+      const e: ScriptedEvent = { label, ...cal, base: `Topic ${label}`, tagged: step.tagged, ...this.slot(step.day, step.hour), allDay: false, live: true };
       this.scripted.push(e);
       this.ids.set(label, this.insert(e));
       return;
@@ -214,13 +237,35 @@ export class FaultWorld {
       else this.graph.userDelete(e.calendarId, id);
       return;
     }
-    if (step.kind === 'move') Object.assign(e, this.slot(step.day, step.hour));
-    else e.base = `Topic ${e.label} v${(this.renames += 1)}`;
-    if (e.source === GOOGLE_SOURCE) {
-      this.google.userPatch(e.calendarId, id, step.kind === 'move' ? { start: { dateTime: e.start, timeZone: 'Europe/Berlin' }, end: { dateTime: e.end, timeZone: 'Europe/Berlin' } } : { summary: titleOf(e) });
-    } else {
-      this.graph.userPatch(e.calendarId, id, step.kind === 'move' ? { start: utc(e.start), end: utc(e.end) } : { subject: titleOf(e) });
+    if (step.kind === 'all-day') {
+      e.allDay = !e.allDay;
+      if (e.allDay) return this.patchAllDay(e, id);
+      return this.patchTimes(e, id);
     }
+    if (step.kind === 'rename') {
+      e.base = `Topic ${e.label} v${(this.renames += 1)}`;
+      if (e.source === GOOGLE_SOURCE) this.google.userPatch(e.calendarId, id, { summary: titleOf(e) });
+      else this.graph.userPatch(e.calendarId, id, { subject: titleOf(e) });
+      return;
+    }
+    const to = step.kind === 'move' ? this.slot(step.day, step.hour) : e.before;
+    if (!to) return;
+    Object.assign(e, { before: { start: e.start, end: e.end } }, to);
+    // An all-day event moved keeps being all-day: its new times show when it gets times back.
+    if (!e.allDay) this.patchTimes(e, id);
+  }
+
+  private patchTimes(e: ScriptedEvent, id: string): void {
+    if (e.source === GOOGLE_SOURCE) this.google.userPatch(e.calendarId, id, { start: { dateTime: e.start, timeZone: 'Europe/Berlin' }, end: { dateTime: e.end, timeZone: 'Europe/Berlin' } });
+    else this.graph.userPatch(e.calendarId, id, { isAllDay: false, start: utc(e.start), end: utc(e.end) });
+  }
+
+  /** All-day on the day it starts: Google's start.date/end.date (end exclusive), Graph's isAllDay with midnights. */
+  private patchAllDay(e: ScriptedEvent, id: string): void {
+    const day = e.start.slice(0, 10);
+    const next = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+    if (e.source === GOOGLE_SOURCE) this.google.userPatch(e.calendarId, id, { start: { date: day }, end: { date: next } });
+    else this.graph.userPatch(e.calendarId, id, { isAllDay: true, start: { dateTime: `${day}T00:00:00`, timeZone: 'UTC' }, end: { dateTime: `${next}T00:00:00`, timeZone: 'UTC' } });
   }
 
   /**
@@ -283,7 +328,7 @@ export class FaultWorld {
 
   /** What the script says each event's meeting must be: its topic and times, for live tagged events. */
   expected(): Record<string, { topic: string; startTime: string; endTime: string } | null> {
-    return Object.fromEntries(this.scripted.map((e) => [e.label, e.live && e.tagged ? { topic: e.base, startTime: e.start, endTime: e.end } : null]));
+    return Object.fromEntries(this.scripted.map((e) => [e.label, e.live && e.tagged && !e.allDay ? { topic: e.base, startTime: e.start, endTime: e.end } : null]));
   }
 
   private description(e: ScriptedEvent): string {
