@@ -13,8 +13,9 @@ import { summarize } from './findings.js';
  *
  * A feed meeting is matched to a mapping by meeting id, else by meeting number, never by title
  * or time (assumptions.ts 8: those change and collide). Only a meeting no mapping claims is
- * looked at for meetsync's marker (`meetsync:<uuid>` in its agenda): a meeting adopted by the
- * sync keeps the marker of its first creation while its mapping got a new one.
+ * looked at for meetsync's marker (`meetsync:<uuid>` in its agenda): the reference written at a
+ * meeting's creation is never rewritten, but a mapping that adopted the meeting without learning
+ * it holds a stand-in (and one from before issue 15 may hold a marker of its own).
  */
 
 export type OrganizerFeed = { ok: true; read: FeedRead } | { ok: false; error: string };

@@ -3,7 +3,7 @@ import { describeError } from '../domain/errors.js';
 import type { FeedMeeting, MeetingPlatform, PlatformUser } from '../domain/meeting.js';
 import type { Logger } from '../log.js';
 import { haltIfPlatformWide } from './failure.js';
-import { markerPrefixOf } from './markers.js';
+import { markerPrefixOf, referencesIn } from './markers.js';
 import { feedPathOf } from './organizers.js';
 
 /**
@@ -45,7 +45,8 @@ export async function adoptMadeElsewhere(
     if (found.meetingId) {
       logger.info({ event: action.event.eventId, meetingId: found.meetingId }, "meeting made before for this event found in the organizer's feed; adopting it");
       const stamp = { meetingId: found.meetingId, ...(found.meetingNumber ? { meetingNumber: found.meetingNumber } : {}) };
-      return { kind: 'adopt', event: action.event, organizer: action.organizer, stamp, desired: action.desired, foundInFeed: true };
+      const reference = referencesIn(found.description).find((r) => r.startsWith(prefix));
+      return { kind: 'adopt', event: action.event, organizer: action.organizer, stamp, desired: action.desired, foundInFeed: true, ...(reference ? { reference } : {}) };
     }
     const number = found.meetingNumber ?? found.uid;
     return {
