@@ -32,6 +32,8 @@ export type SyncAction =
       desired: DesiredMeeting;
       /** Found in the organizer's feed by the event's reference, not in a stamp of the event: its link is written. */
       foundInFeed?: boolean;
+      /** The reference in the meeting's agenda, when the feed showed it: the adopted mapping keeps it. */
+      reference?: string;
     }
   | { kind: 'skip'; event: CalendarEvent; reason: string; awaitingOrganizer?: string }
   | { kind: 'exception'; event: CalendarEvent; seriesMapping: Mapping; reason: string }

@@ -22,8 +22,12 @@ export interface MeetingSpec {
   /** UTC ISO instants. For a series: the first occurrence. */
   startTime: string;
   endTime: string;
-  /** Free text on the meeting; carries meetsync's marker so a meeting can be found after a crash. */
-  agenda: string;
+  /**
+   * Free text on the meeting; carries meetsync's marker so a meeting can be found after a crash.
+   * Absent on an update: the platform keeps the agenda it has (an adopted meeting whose reference
+   * meetsync does not know keeps the one written at its creation).
+   */
+  agenda?: string;
   type: string;
   isRecorded: boolean;
   isDialin: boolean;

@@ -13,8 +13,9 @@ import { summarize } from './findings.js';
  *
  * A feed meeting is matched to a mapping by meeting id, else by meeting number, never by title
  * or time (assumptions.ts 8: those change and collide). Only a meeting no mapping claims is
- * looked at for meetsync's marker (`meetsync:<uuid>` in its agenda): a meeting adopted by the
- * sync keeps the marker of its first creation while its mapping got a new one.
+ * looked at for meetsync's marker (`meetsync:<uuid>` in its agenda): the reference written at a
+ * meeting's creation is never rewritten, but a mapping that adopted the meeting without learning
+ * it holds a stand-in (and one from before issue 15 may hold a marker of its own).
  */
 
 export type OrganizerFeed = { ok: true; read: FeedRead } | { ok: false; error: string };
@@ -172,9 +173,26 @@ export function compare(input: CompareInput): Comparison {
     const withMarker = new Map<string, Group[]>();
     for (const g of groups) for (const x of g.markers) withMarker.set(x, [...(withMarker.get(x) ?? []), g]);
     const byMarker = (markers: readonly string[]) => [...new Set(markers.flatMap((x) => withMarker.get(x) ?? []))].filter((g) => !g.claimed);
+    /** A meeting with `m`'s reference that meetsync did not make as it is: a person's copy (a follow-up), theirs. */
+    const personsCopy = (m: Mapping, g: Group) =>
+      add({
+        kind: 'unmanaged',
+        topic: g.item.summary,
+        ...ids(g),
+        event: eventSide(m),
+        platform: platformSide(g),
+        detail:
+          m.state === 'kept'
+            ? `carries the meetsync reference of a meeting kept for its organizer (onEventCancelled: keep): theirs now; listed, never touched`
+            : `carries meetsync's reference of event ${m.eventId}, but not the topic and times meetsync gave its meeting: a copy a person made (a follow-up, another week); listed, never touched`,
+      });
     const duplicates = (m: Mapping, kept: Group, markers: readonly string[]) => {
       for (const d of byMarker(markers)) {
         claim(d);
+        if (!madeAs(m, d)) {
+          personsCopy(m, d);
+          continue;
+        }
         add({
           kind: 'duplicate',
           topic: m.topic,
@@ -182,7 +200,7 @@ export function compare(input: CompareInput): Comparison {
           event: eventSide(m),
           platform: platformSide(d),
           detail: `a second meeting for the event of meeting ${kept.item.meetingNumber ?? kept.item.meetingId ?? '?'} (it carries the same meetsync reference)`,
-          ...deletable(d, 'duplicate'),
+          ...deletable(d, 'duplicate', m),
         });
       }
     };
@@ -203,9 +221,11 @@ export function compare(input: CompareInput): Comparison {
         continue;
       }
       if (m.state === 'cancelled') {
-        for (const o of [g, ...byMarker([m.marker])].filter((x): x is Group => x !== undefined && !over(x))) {
+        if (g && !over(g)) add({ kind: 'orphan', topic: g.item.summary, ...ids(g), event: eventSide(m), platform: platformSide(g), detail: 'its event was cancelled and meetsync deleted this meeting, yet the platform still lists it', ...deletable(g, 'orphan', m) });
+        for (const o of byMarker([m.marker]).filter((x) => !over(x))) {
           claim(o);
-          add({ kind: 'orphan', topic: o.item.summary, ...ids(o), event: eventSide(m), platform: platformSide(o), detail: 'its event was cancelled and meetsync deleted this meeting, yet the platform still lists it', ...deletable(o, 'orphan') });
+          if (!madeAs(m, o)) personsCopy(m, o);
+          else add({ kind: 'orphan', topic: o.item.summary, ...ids(o), event: eventSide(m), platform: platformSide(o), detail: 'it carries the meetsync reference of an event that was cancelled, whose meeting meetsync deleted', ...deletable(o, 'orphan', m) });
         }
         continue;
       }
@@ -285,10 +305,14 @@ export function compare(input: CompareInput): Comparison {
         continue;
       }
       const owner = g.markers.map((x) => known.get(x)).find((m) => m !== undefined);
+      if (owner && (owner.state === 'kept' || !madeAs(owner, g))) {
+        personsCopy(owner, g);
+        continue;
+      }
       const why = owner
         ? `it carries the meetsync reference of event ${owner.eventId} (${owner.source}/${owner.calendarId}), whose mapping is for another organizer or state`
         : 'it carries a meetsync reference that no event in this database has (a database restored from a backup, or another meetsync instance)';
-      add({ kind: 'orphan', topic: g.item.summary, ...ids(g), platform: platformSide(g), detail: why, ...deletable(g, 'orphan') });
+      add({ kind: 'orphan', topic: g.item.summary, ...ids(g), platform: platformSide(g), detail: why, ...deletable(g, 'orphan', owner) });
     }
   }
 
@@ -308,9 +332,28 @@ function ids(g: Group | undefined, m?: Mapping): Pick<Finding, 'meetingId' | 'me
   return { ...(meetingId ? { meetingId } : {}), ...(meetingNumber ? { meetingNumber } : {}) };
 }
 
-/** A meeting only --delete-orphans removes, and only with its id (a feed naming it by number gives none). */
-function deletable(g: Group, what: string): Pick<Finding, 'fix' | 'fixBlocked'> {
+/**
+ * The meeting is exactly what meetsync last sent for `m`: same topic, instants and rule, none of
+ * them unreadable. Anything else may be a person's copy of it (same agenda, another week) or a
+ * person's edit, and is theirs (issue 15, finding 7).
+ */
+function madeAs(m: Mapping, g: Group): boolean {
+  return g.item.unreadable.length === 0 && driftOf(m, g.item).fields.length === 0;
+}
+
+/**
+ * A meeting only --delete-orphans removes, and only on proof, here from the feed and the database
+ * (repair adds the calendars' word): it has an id to delete it by, it carries meetsync's reference
+ * (the proof of origin), and a record here (`made`) says what meetsync made with that reference,
+ * which the meeting still is. Without such a record a meeting meetsync made cannot be told from a
+ * person's copy of it: it is listed for a person to decide.
+ */
+function deletable(g: Group, what: string, made: Mapping | undefined): Pick<Finding, 'fix' | 'fixBlocked'> {
   if (!g.item.meetingId) return { fixBlocked: `the feed gives only this ${what}'s number, not the id needed to delete it` };
+  if (g.markers.length === 0) return { fixBlocked: `not deleted: its agenda has no meetsync reference, the proof that meetsync made it` };
+  if (!made) return { fixBlocked: `not deleted: no record in this database says what meetsync made with its reference, so it cannot be told from a person's copy; delete it on the platform if no one needs it` };
+  if (g.item.unreadable.length > 0) return { fixBlocked: `not deleted: its ${g.item.unreadable.join(', ')} could not be read, so it cannot be shown to be what meetsync made` };
+  if (!madeAs(made, g)) return { fixBlocked: `not deleted: its ${driftOf(made, g.item).fields.join(', ')} differ from what meetsync sent (a person may have changed it)` };
   return { fix: 'delete' };
 }
 

@@ -12,6 +12,7 @@ import { desiredMeeting } from '../sync/plan.js';
 import { recurrenceDifference } from './compare-fields.js';
 import type { ReconcilePlatform } from './feed-fetch.js';
 import type { Finding, FixAction, RepairResult } from './findings.js';
+import { calendarEvidence, evidenceWindow, type CalendarEvidence } from './live-events.js';
 
 /**
  * `meetsync reconcile --repair`: what compare found, put right with the sync engine's own
@@ -22,7 +23,10 @@ import type { Finding, FixAction, RepairResult } from './findings.js';
  *   once through a new intent and marker, then writes the new link back; a meeting the feed
  *   only failed to list is updated instead, so no second meeting can come of a wrong feed;
  * - an adoptable orphan: the mapping takes the meeting, which is then brought in step;
- * - other orphans and duplicates: deleted only with --delete-orphans.
+ * - other orphans and duplicates: deleted only with --delete-orphans, and only on proof that they
+ *   are meetsync's and unwanted: compare proved the first (its reference, a record of what meetsync
+ *   made, which the meeting still is); the calendars, read once, must show no live event that
+ *   holds or wants it (live-events.ts). A person's copy is never deleted.
  * The caller holds the cycle lock. Every repair is logged and recorded on its finding.
  */
 
@@ -32,6 +36,8 @@ export interface RepairSettings {
   sources: ReadonlyMap<string, CalendarSource>;
   rules: TaggingRules;
   defaults: MeetingDefaults;
+  /** The calendars' read window (config `window`), stretched to each meeting a deletion concerns. @default 1 day back, 180 ahead */
+  window?: { pastDays: number; futureDays: number };
 }
 
 interface RepairContext extends RepairSettings {
@@ -41,14 +47,22 @@ interface RepairContext extends RepairSettings {
   now: () => Date;
 }
 
+interface RepairRun extends RepairContext {
+  evidence: CalendarEvidence;
+}
+
 const eventKey = (f: Finding) => (f.event ? `${f.event.source}\u0000${f.event.calendarId}\u0000${f.event.eventId}` : '');
 
 /** Order: adoptions first (they give events their meetings), then updates and recreations, deletions last. */
 const ORDER: Record<FixAction, number> = { adopt: 0, update: 1, recreate: 1, delete: 2 };
 
-export async function repair(findings: readonly Finding[], ctx: RepairContext): Promise<void> {
+export async function repair(findings: readonly Finding[], context: RepairContext): Promise<void> {
   const done = new Map<string, RepairResult>();
   const todo = findings.filter((f) => f.fix !== undefined).sort((a, b) => ORDER[a.fix!] - ORDER[b.fix!]);
+  const deletions = todo.filter((f) => f.fix === 'delete' && !f.fixBlocked);
+  const window = evidenceWindow(context.now(), context.window ?? { pastDays: 1, futureDays: 180 }, deletions.flatMap((f) => [f.platform?.start, f.platform?.end]));
+  // Read lazily, once: only a deletion asks the calendars.
+  const ctx: RepairRun = { ...context, evidence: calendarEvidence(context.sources.values(), window, context.store, context.rules) };
   for (const finding of todo) {
     const action = finding.fix!;
     // Time and topic drift of one meeting are one PUT.
@@ -77,7 +91,7 @@ export async function repair(findings: readonly Finding[], ctx: RepairContext): 
   }
 }
 
-async function repairOne(finding: Finding, action: FixAction, ctx: RepairContext): Promise<RepairResult> {
+async function repairOne(finding: Finding, action: FixAction, ctx: RepairRun): Promise<RepairResult> {
   if (action === 'delete') return deleteMeeting(finding, ctx);
   const e = finding.event!;
   const mapping = ctx.store.mapping(e);
@@ -168,7 +182,7 @@ function newIds(m: Mapping): Pick<RepairResult, 'meetingId' | 'meetingNumber'> {
   return { ...(m.meetingId ? { meetingId: m.meetingId } : {}), ...(m.meetingNumber ? { meetingNumber: m.meetingNumber } : {}) };
 }
 
-async function deleteMeeting(finding: Finding, ctx: RepairContext): Promise<RepairResult> {
+async function deleteMeeting(finding: Finding, ctx: RepairRun): Promise<RepairResult> {
   const what = finding.kind === 'duplicate' ? 'duplicate' : 'orphan';
   if (!ctx.deleteOrphans) return { action: 'delete', outcome: 'skipped', detail: `listed only: run with --delete-orphans to delete this ${what}` };
   const meetingId = finding.meetingId!;
@@ -176,6 +190,9 @@ async function deleteMeeting(finding: Finding, ctx: RepairContext): Promise<Repa
   if (holders.length > 0) return { action: 'delete', outcome: 'skipped', detail: `event ${holders[0]!.eventId} holds this meeting now; not deleted` };
   const organizer = ctx.store.organizer(finding.organizer);
   if (!organizer) return { action: 'delete', outcome: 'skipped', detail: `${finding.organizer} is no known organizer; not deleted` };
+  // Before the dry run answers too: it says what a repair would do, and the calendars are only read.
+  const wanted = await ctx.evidence.wantedBecause(meetingId, finding.platform?.markers ?? []);
+  if (wanted) return { action: 'delete', outcome: 'skipped', detail: `not deleted: ${wanted}` };
   if (ctx.dryRun) return { action: 'delete', outcome: 'would', detail: `would delete this ${what} from the platform` };
   const outcome = await ctx.platform.deleteMeeting(organizer.userId, meetingId);
   return { action: 'delete', outcome: 'done', detail: outcome === 'deleted' ? `deleted this ${what} from the platform` : `this ${what} was already gone from the platform` };

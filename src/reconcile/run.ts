@@ -37,6 +37,7 @@ export async function runReconciliation(deps: ReconcileDeps, request: ReconcileR
     sources: new Map(deps.sources.map((s) => [s.name, s])),
     rules: config.tagging,
     defaults: config.webMeeting.meetingDefaults,
+    window: config.window,
   };
   const run = () => reconcile({ store, platform, logger, ...ownership(config), ...(request.organizer ? { organizer: request.organizer } : {}), ...(repair ? { repair } : {}) });
   if (!repair || repair.dryRun) return run();

@@ -147,6 +147,13 @@ export class SyncEngine {
   }
 
   /** The start of the sync window: `window.pastDays` before now. */
+  /** A meeting some record here names (any state, by id or number): never one made elsewhere (made-elsewhere.ts). */
+  private readonly recordedMeeting = (meeting: { meetingId?: string; meetingNumber?: string }): boolean => {
+    const { store } = this.deps;
+    if (meeting.meetingId && store.mappingsByMeeting(meeting.meetingId).length > 0) return true;
+    return meeting.meetingNumber !== undefined && store.mappings().some((m) => m.meetingNumber === meeting.meetingNumber);
+  };
+
   private windowStart(now = this.now()): Date {
     return new Date(now.getTime() - this.deps.settings.window.pastDays * 86_400_000);
   }
@@ -235,7 +242,7 @@ export class SyncEngine {
           continue;
         }
         let actions = this.planFor([event], mapping ? [mapping] : [], known, this.now());
-        if (this.deps.settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, logger, cx.accountUsers);
+        if (this.deps.settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, logger, cx.accountUsers, this.recordedMeeting);
         await this.apply(actions, source, cx, logger);
         if (actions.length === 0 && !options.dryRun) store.clearNote(note);
       } catch (err) {
@@ -319,7 +326,7 @@ export class SyncEngine {
         const missing = unknownOrganizers(changes.events, organizers.known(), settings.rules);
         if (missing.length > 0 && (!organizers.checkedRecently() || organizers.changedSinceNoted(changes.events, missing))) await organizers.ensure(missing);
         actions = this.planFor(changes.events, mappings, organizers.known(), startedAt);
-        if (settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, log, cx.accountUsers);
+        if (settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, log, cx.accountUsers, this.recordedMeeting);
       }
       if (changes.full) {
         const absent = await confirmAbsent(source, calendarId, changes.events, mappings, this.windowStart(), settings.onEventCancelled);

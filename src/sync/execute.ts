@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { DesiredMeeting, EventOutcome, SyncAction } from '../domain/action.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { describeError, EventGoneError, PlatformError } from '../domain/errors.js';
 import { classifyFailure, PlatformHaltError } from './failure.js';
-import type { Mapping, Organizer } from '../domain/mapping.js';
+import { keyOf, type Mapping, type Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform, MeetingSpec } from '../domain/meeting.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import { newMarker } from './markers.js';
+import { isReference, newMarker, referencesIn, standInMarker } from './markers.js';
 import { actingOrganizer, heldForOrganizer, type OrganizerRefusals } from './organizer-refusals.js';
 
 export interface MeetingDefaults {
@@ -33,12 +32,17 @@ export function agendaFor(marker: string): string {
   return `Scheduled from the organizer's calendar by meetsync. Reference: ${marker}`;
 }
 
+/**
+ * The meeting's fields. The agenda carries the meeting's reference; a stand-in marker (an adopted
+ * meeting whose reference is unknown, markers.ts isReference) sends none, so the platform keeps
+ * the agenda written at the meeting's creation: the reference is written once, never rewritten.
+ */
 export function specFor(desired: DesiredMeeting, marker: string, defaults: MeetingDefaults): MeetingSpec {
   return {
     topic: desired.topic,
     startTime: desired.start,
     endTime: desired.end,
-    agenda: agendaFor(marker),
+    ...(isReference(marker) ? { agenda: agendaFor(marker) } : {}),
     type: defaults.type,
     isRecorded: defaults.isRecorded,
     isDialin: defaults.isDialin,
@@ -165,9 +169,13 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         };
       }
       case 'adopt': {
+        // The meeting keeps the reference written at its creation (issue 15): the crash key and
+        // reconcile's proof of origin. Known from the feed it was found in, else from a record
+        // here; unknown, the PUT sends no agenda (the platform keeps it) and the answer tells it.
+        const reference = knownReference(action, store);
         const mapping = newMapping(event, action.organizer, action.desired, at(), {
-          // Unique like every marker, even if this meeting was adopted before under another key.
-          marker: `meetsync:adopted:${action.stamp.meetingId}:${randomUUID()}`,
+          // A stand-in, unique like every marker, while the reference is unknown; never written into an agenda.
+          marker: reference ?? standInMarker(action.stamp.meetingId),
           meetingId: action.stamp.meetingId,
           ...(action.stamp.meetingNumber ? { meetingNumber: action.stamp.meetingNumber } : {}),
           state: 'active',
@@ -177,10 +185,12 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         // What the meeting holds now is unknown here: the event may have moved or been renamed while
         // no database here knew its meeting (a calendar handed to another shard, a lost database),
         // and the API documents no read of one meeting (spec: no GET /meeting). One PUT brings it in
-        // step and puts the new marker in its agenda; the mapping is saved only after it, so a failed
-        // PUT is tried again from the event. The calendar is not written: the stamp and link are there.
+        // step; the mapping is saved only after it, so a failed PUT is tried again from the event.
+        // The calendar is not written: the stamp and link are there.
         try {
-          await ctx.platform.updateMeeting(mapping.userId, action.stamp.meetingId, specFor(action.desired, mapping.marker, ctx.defaults));
+          const answer = await ctx.platform.updateMeeting(mapping.userId, action.stamp.meetingId, specFor(action.desired, mapping.marker, ctx.defaults));
+          const told = reference ? undefined : referencesIn(answer.agenda).find((r) => !markerTaken(r, event, store));
+          if (told) mapping.marker = told;
         } catch (err) {
           if (classifyFailure(err) !== 'gone') throw err;
           logger.warn({ event: event.eventId, meetingId: action.stamp.meetingId }, "the event's stamp names a meeting deleted on the platform; creating a new one");
@@ -260,6 +270,16 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
     });
     return { outcome: outcomeOf({ ...event, title }, 'failed', { reason }), retry };
   }
+}
+
+/** The reference of the meeting an adoption takes, when known and not another event's record's (markers are unique). */
+function knownReference(action: Extract<SyncAction, { kind: 'adopt' }>, store: Store): string | undefined {
+  const candidates = [...(action.reference ? [action.reference] : []), ...store.mappingsByMeeting(action.stamp.meetingId).map((m) => m.marker)];
+  return candidates.find((r) => isReference(r) && !markerTaken(r, action.event, store));
+}
+
+function markerTaken(marker: string, event: CalendarEvent, store: Store): boolean {
+  return store.mappings().some((m) => m.marker === marker && keyOf(m) !== keyOf(event));
 }
 
 /** A mapping of `event` to the meeting `desired` describes, as first recorded. */

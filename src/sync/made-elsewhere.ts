@@ -3,7 +3,7 @@ import { describeError } from '../domain/errors.js';
 import type { FeedMeeting, MeetingPlatform, PlatformUser } from '../domain/meeting.js';
 import type { Logger } from '../log.js';
 import { haltIfPlatformWide } from './failure.js';
-import { markerPrefixOf } from './markers.js';
+import { markerPrefixOf, referencesIn } from './markers.js';
 import { feedPathOf } from './organizers.js';
 
 /**
@@ -23,6 +23,12 @@ export async function adoptMadeElsewhere(
   logger: Logger,
   /** Each account's users (with their feeds), read once a cycle whatever the number of calendars. */
   admins: Map<string, Promise<PlatformUser[]>>,
+  /**
+   * True for a meeting a record here names, in any state: not made elsewhere. A meeting kept for
+   * its organizer (onEventCancelled: keep) carries the event's reference too, and is theirs: the
+   * event tagged again gets a new meeting, as the README promises (issue 15, finding 12).
+   */
+  recorded: (meeting: Pick<FeedMeeting, 'meetingId' | 'meetingNumber'>) => boolean = () => false,
 ): Promise<SyncAction[]> {
   const creations = actions.filter((a): a is Extract<SyncAction, { kind: 'create' }> => a.kind === 'create');
   if (creations.length === 0) return actions;
@@ -40,12 +46,13 @@ export async function adoptMadeElsewhere(
   return actions.map((action): SyncAction => {
     if (action.kind !== 'create') return action;
     const prefix = markerPrefixOf(action.event);
-    const found = feeds.get(action.organizer.email)?.find((f) => f.description.includes(prefix));
+    const found = feeds.get(action.organizer.email)?.find((f) => f.description.includes(prefix) && !recorded(f));
     if (!found) return action;
     if (found.meetingId) {
       logger.info({ event: action.event.eventId, meetingId: found.meetingId }, "meeting made before for this event found in the organizer's feed; adopting it");
       const stamp = { meetingId: found.meetingId, ...(found.meetingNumber ? { meetingNumber: found.meetingNumber } : {}) };
-      return { kind: 'adopt', event: action.event, organizer: action.organizer, stamp, desired: action.desired, foundInFeed: true };
+      const reference = referencesIn(found.description).find((r) => r.startsWith(prefix));
+      return { kind: 'adopt', event: action.event, organizer: action.organizer, stamp, desired: action.desired, foundInFeed: true, ...(reference ? { reference } : {}) };
     }
     const number = found.meetingNumber ?? found.uid;
     return {

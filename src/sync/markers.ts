@@ -17,6 +17,29 @@ export function newMarker(event: EventKey): string {
   return `meetsync:${ref.slice(0, 8)}-${ref.slice(8, 12)}-${rest.slice(0, 4)}-${rest.slice(4, 8)}-${rest.slice(8, 20)}`;
 }
 
+const REFERENCE = /meetsync:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+const STAND_IN = 'meetsync:adopted:';
+
+/**
+ * A mapping that adopted a meeting without learning its reference holds a stand-in marker: unique
+ * like every marker, in no agenda, and never to be written into one (the reference written at
+ * the meeting's creation stays).
+ */
+export function standInMarker(meetingId: string): string {
+  return `${STAND_IN}${meetingId}:${randomUUID()}`;
+}
+
+/** False for a stand-in: a marker that is no meeting's reference. */
+export function isReference(marker: string): boolean {
+  return !marker.startsWith(STAND_IN);
+}
+
+/** The references in an agenda (or a feed entry's description), in order. */
+export function referencesIn(text: string): string[] {
+  return text.match(REFERENCE) ?? [];
+}
+
 /** What every marker made for `event` starts with. */
 export function markerPrefixOf(event: EventKey): string {
   const ref = eventRef(event);

@@ -94,9 +94,13 @@ export function recurringBody(recurrence: Recurrence | null): WireRecurring | Re
  * `agenda: ""`) and `timezone` (IANA name; the response shows `timezone: "Europe/Zurich"`), so
  * meetsync can store its marker in the agenda and let the platform expand a series in the
  * organizer's local time. `timezone` is sent only when the spec has one.
+ * ASSUMED too: an update without `agenda` leaves the meeting's agenda as it is, as an update
+ * without `timezone` leaves its zone (the simulator models both so). meetsync leaves it out only
+ * when adopting a meeting whose reference it does not know: the reference written at the
+ * meeting's creation is never rewritten (issue 15).
  */
-export function extraMeetingFields(agenda: string, timeZone: string | undefined): { agenda: string; timezone?: string } {
-  return timeZone ? { agenda, timezone: timeZone } : { agenda };
+export function extraMeetingFields(agenda: string | undefined, timeZone: string | undefined): { agenda?: string; timezone?: string } {
+  return { ...(agenda !== undefined ? { agenda } : {}), ...(timeZone ? { timezone: timeZone } : {}) };
 }
 
 /*

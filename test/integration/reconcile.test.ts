@@ -190,23 +190,28 @@ describe('reconcile --repair', () => {
     expect({ writes: w.writes().length, mappings: JSON.stringify(w.store.mappings()), writeBacks: w.source.writes }).toEqual(before);
   });
 
-  it('orphans and duplicates are listed, and deleted only with --delete-orphans; the mapped meeting stays', async () => {
-    w = await startReconcileWorld(1);
-    const [m] = active(w) as [Mapping];
+  it('orphans and duplicates are listed, and deleted only with --delete-orphans and proof; the mapped meeting stays', async () => {
+    w = await startReconcileWorld(2);
+    const [m, gone] = active(w) as [Mapping, Mapping];
     const dup = await w.platformCreate(ALICE, { topic: m.topic, agenda: agendaFor(m.marker), startTime: m.start, endTime: m.end });
+    // meetsync cancelled this event's meeting (the database says so), yet the platform still lists it.
+    w.store.saveMapping({ ...gone, state: 'cancelled' });
+    w.source.remove(gone.calendarId, gone.eventId);
+    // A reference no record here has: what meetsync made with it is unknown, a person decides.
     const stray = await w.platformCreate(ALICE, { topic: 'Old', agenda: agendaFor('meetsync:99999999-9999-4999-8999-999999999999') });
     w.markWrites();
     const listed = await w.reconcileNow({ repair: {} });
-    expect(notInStep(listed).map((f) => [f.kind, f.repair?.outcome, f.repair?.detail])).toEqual([
-      ['duplicate', 'skipped', 'listed only: run with --delete-orphans to delete this duplicate'],
-      ['orphan', 'skipped', 'listed only: run with --delete-orphans to delete this orphan'],
+    expect(notInStep(listed).map((f) => [f.kind, f.meetingId, f.repair?.outcome, f.repair?.detail ?? f.fixBlocked])).toEqual([
+      ['duplicate', dup.id, 'skipped', 'listed only: run with --delete-orphans to delete this duplicate'],
+      ['orphan', gone.meetingId, 'skipped', 'listed only: run with --delete-orphans to delete this orphan'],
+      ['orphan', stray.id, undefined, expect.stringContaining('not deleted: no record in this database says what meetsync made')],
     ]);
     expect(w.writes()).toEqual([]);
     const deleted = await w.reconcileNow({ repair: { deleteOrphans: true } });
-    expect(notInStep(deleted).map((f) => f.repair?.outcome)).toEqual(['done', 'done']);
-    expect(w.writes().map((x) => `${x.method} ${x.path}`).sort()).toEqual([`DELETE /api/v6/meeting/${dup.id}`, `DELETE /api/v6/meeting/${stray.id}`].sort());
-    expect(w.sim.meetings().map((x) => x.id)).toEqual([m.meetingId]);
-    expect((await w.reconcileNow()).summary.open).toBe(0);
+    expect(notInStep(deleted).map((f) => f.repair?.outcome)).toEqual(['done', 'done', undefined]);
+    expect(w.writes().map((x) => `${x.method} ${x.path}`).sort()).toEqual([`DELETE /api/v6/meeting/${dup.id}`, `DELETE /api/v6/meeting/${gone.meetingId}`].sort());
+    expect(w.sim.meetings().map((x) => x.id).sort()).toEqual([m.meetingId, stray.id].sort());
+    expect((await w.reconcileNow()).summary.open).toBe(1);
   });
 });
 

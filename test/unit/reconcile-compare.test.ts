@@ -92,13 +92,44 @@ describe('compare: one finding per planted difference', () => {
     expect(findings[0]).toMatchObject({ fix: 'adopt', meetingId: id, event: { eventId: m.eventId } });
   });
 
-  it('orphan: a marker no mapping has is listed, deleted only on request; by number only it cannot be', () => {
+  it('orphan: a marker no mapping has is listed, never deleted (no record tells it from a person\'s copy); by number only it cannot be', () => {
     const a = meetingIds();
     const b = meetingIds();
     const { findings } = run([{ ...a, marker: 'meetsync:11111111-2222-4333-8444-555555555555' }, { number: b.number, uid: `${b.number}@x`, marker: 'meetsync:11111111-2222-4333-8444-666666666666' }], []);
     expect(kinds(findings)).toEqual(['orphan', 'orphan']);
-    expect(findings.find((f) => f.meetingId === a.id)).toMatchObject({ fix: 'delete' });
+    expect(findings.find((f) => f.meetingId === a.id)).toMatchObject({ fixBlocked: expect.stringContaining('no record in this database says what meetsync made') });
+    expect(findings.find((f) => f.meetingId === a.id)?.fix).toBeUndefined();
     expect(findings.find((f) => f.meetingNumber === b.number)).toMatchObject({ fixBlocked: expect.stringContaining('only') });
+  });
+
+  it("a person's copy (meetsync's reference, another week or topic) is unmanaged, never a duplicate or orphan to delete", () => {
+    const { m, e } = pair();
+    const followUp = meetingIds();
+    const renamed = meetingIds();
+    const cancelled = pair({ state: 'cancelled' });
+    const copyOfCancelled = meetingIds();
+    const { findings, summary } = run(
+      [
+        e,
+        { ...followUp, marker: m.marker, dtstart: 'DTSTART:20300114T090000Z', dtend: 'DTEND:20300114T100000Z' },
+        { ...renamed, marker: m.marker, summary: 'Planning, part 2' },
+        { ...copyOfCancelled, marker: cancelled.m.marker, summary: 'Retro (my own)' },
+      ],
+      [m, cancelled.m],
+    );
+    expect(kinds(findings)).toEqual(['in-step', 'unmanaged', 'unmanaged', 'unmanaged']);
+    for (const id of [followUp.id, renamed.id, copyOfCancelled.id]) {
+      const f = findings.find((x) => x.meetingId === id);
+      expect(f).toMatchObject({ kind: 'unmanaged', detail: expect.stringContaining('a copy a person made') });
+      expect(f?.fix).toBeUndefined();
+    }
+    expect(summary.open).toBe(0);
+  });
+
+  it('a cancelled meeting still listed but changed since meetsync sent it is listed, not deleted', () => {
+    const cancelled = pair({ state: 'cancelled' }, { summary: 'Taken over by hand' });
+    const { findings } = run([cancelled.e], [cancelled.m]);
+    expect(findings).toEqual([expect.objectContaining({ kind: 'orphan', fixBlocked: expect.stringContaining('topic differ from what meetsync sent') })]);
   });
 
   it('duplicate: a second meeting with the mapped meeting\'s marker; the mapped one stays in step', () => {
