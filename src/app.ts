@@ -2,8 +2,10 @@ import { resolvePaidUntil } from './config/paid-until.js';
 import type { Config, SourceConfig } from './config/schema.js';
 import type { CalendarSource } from './calendars/source.js';
 import type { Logger } from './log.js';
+import { calendarIdentity } from './domain/calendar-identity.js';
 import { handOver } from './shard/handoff.js';
-import { ownedSources } from './shard/ownership.js';
+import { calendarsOf, configuredCalendars, ownedSources } from './shard/ownership.js';
+import { settleCalendarKeys, type KeyedCalendar } from './store/calendar-keys.js';
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
 import { WebMeetingClient, type WebMeetingClientOptions } from './webmeeting/client.js';
@@ -111,7 +113,11 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   // One of several instances (shard:) reads only the calendars it owns; the others' are not even listed.
   const sources = await Promise.all(ownedSources(config).map(({ source: s, index: i }) => createSource(s, i, logger, { onAttempt: (status) => tell(s.kind, status) })));
   const store = Store.open(config.database);
-  if (!options.readOnly) handOver(store, config, logger);
+  if (!options.readOnly) {
+    // Before the shard hand-over: a renamed source's calendars are found under their new names first.
+    settleKeys(store, config, logger);
+    handOver(store, config, logger);
+  }
   const platform = createPlatform(config, logger, { onAttempt: (attempt) => tell('webmeeting', attempt.status) });
   const engine = new SyncEngine({
     store,
@@ -129,7 +135,25 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       readConcurrency: Object.fromEntries(config.sources.map((s) => [s.name, s.concurrency])),
       // One of several instances: a calendar may come with meetings another instance made (sync/made-elsewhere.ts).
       checkFeedBeforeCreating: (config.shard?.count ?? 1) > 1,
+      // Other shards' calendars are configured too: only calendars out of the config are dormant.
+      configuredCalendars: configuredCalendars(config),
     },
   });
   return { config, store, platform, sources, engine, logger, observeRequests: (o) => void observers.push(o), close: () => store.close() };
+}
+
+/** Every calendar of the config with its identity (domain/calendar-identity.ts), in config order. */
+export function keyedCalendars(config: Pick<Config, 'sources'>): KeyedCalendar[] {
+  return config.sources.flatMap((s) => calendarsOf(s).map((calendarId) => ({ source: s.name, calendarId, identity: calendarIdentity(s, calendarId) })));
+}
+
+/** Moves the rows of renamed sources' calendars to their new names (store/calendar-keys.ts), and says so. */
+function settleKeys(store: Store, config: Config, logger: Logger): void {
+  const { moved, parked } = settleCalendarKeys(store, keyedCalendars(config), new Date());
+  for (const m of moved) {
+    logger.info({ source: m.to.source, calendar: m.to.calendarId, was: `${m.from.source}/${m.from.calendarId}` }, `calendar ${m.to.calendarId} was configured as ${m.from.source}/${m.from.calendarId}; its meetings are kept under the new name`);
+  }
+  for (const p of parked) {
+    logger.warn({ source: p.to.source, calendar: p.to.calendarId }, `the mappings of ${p.from.source}/${p.from.calendarId}, a calendar no longer configured, are kept as ${p.to.source}/${p.to.calendarId} (dormant): another calendar uses that name now`);
+  }
 }

@@ -15,8 +15,20 @@ export interface CalendarStatus {
   elsewhere?: { shard: number; count: number };
 }
 
+/** A calendar the config no longer lists whose mappings the database keeps (issue 15, "stable identities"). */
+export interface DormantCalendar {
+  source: string;
+  calendarId: string;
+  meetings: Record<MappingState, number>;
+}
+
 export interface StatusReport {
   calendars: CalendarStatus[];
+  /**
+   * Calendars out of the config with mappings kept: nothing reads them or touches their meetings,
+   * and they never count as holding one. Not a problem, not work left to do.
+   */
+  dormant: DormantCalendar[];
   /** Events with a problem or a note: skipped, failed, moved/cancelled occurrences. */
   problems: Array<Pick<EventNote, 'source' | 'calendarId' | 'eventId' | 'kind' | 'reason' | 'title' | 'start'>>;
   lastRun?: { startedAt: string; finishedAt?: string; ok?: boolean; summary?: unknown; error?: string };
@@ -35,8 +47,11 @@ export function buildStatus(store: Store, configured: Array<{ source: string; ca
   const states = new Map<string, CalendarState>(store.calendarStates().map((s) => [`${s.source}\u0000${s.calendarId}`, s]));
   // What this database holds of another shard's calendars is dormant: neither a problem nor work left here.
   const dormant = new Set(configured.filter((c) => c.elsewhere).map((c) => `${c.source}\u0000${c.calendarId}`));
-  const here = (x: { source: string; calendarId: string }) => !dormant.has(`${x.source}\u0000${x.calendarId}`);
-  const mappings = store.mappings().filter(here);
+  const listed = new Set(configured.map((c) => `${c.source}\u0000${c.calendarId}`));
+  const inConfig = (x: { source: string; calendarId: string }) => listed.has(`${x.source}\u0000${x.calendarId}`);
+  const here = (x: { source: string; calendarId: string }) => inConfig(x) && !dormant.has(`${x.source}\u0000${x.calendarId}`);
+  const all = store.mappings();
+  const mappings = all.filter(here);
   const calendars = configured.map(({ source, calendarId, elsewhere }) => {
     const s = states.get(`${source}\u0000${calendarId}`);
     const mine = (elsewhere ? store.mappings({ source, calendarId }) : mappings.filter((m) => m.source === source && m.calendarId === calendarId));
@@ -82,7 +97,19 @@ export function buildStatus(store: Store, configured: Array<{ source: string; ca
       reason: m.lastError ?? 'the join link is not written into the event yet; tried again next cycle',
     });
   }
-  return { calendars, problems, leftToDo, ...(last ? { lastRun: last } : {}) };
+  return { calendars, dormant: dormantCalendars(all.filter((m) => !inConfig(m))), problems, leftToDo, ...(last ? { lastRun: last } : {}) };
+}
+
+/** Mappings of calendars out of the config, counted per calendar (mappings come sorted by calendar). */
+function dormantCalendars(mappings: readonly Mapping[]): DormantCalendar[] {
+  const byKey = new Map<string, DormantCalendar>();
+  for (const m of mappings) {
+    const k = `${m.source}\u0000${m.calendarId}`;
+    let d = byKey.get(k);
+    if (!d) byKey.set(k, (d = { source: m.source, calendarId: m.calendarId, meetings: { creating: 0, active: 0, cancelled: 0, kept: 0 } }));
+    d.meetings[m.state] += 1;
+  }
+  return [...byKey.values()];
 }
 
 /** For a terminal: a line per fact, others' text (titles, reasons, errors) kept to its line by `inline`. */
@@ -103,6 +130,10 @@ export function renderStatus(report: StatusReport): string {
     lines.push(`  meetings: ${m.active} active, ${m.creating} being created, ${m.cancelled} cancelled, ${m.kept} kept${c.writeBackPending ? `; ${c.writeBackPending} join link(s) still to write back` : ''}`);
   }
   if (report.calendars.length === 0) lines.push('No calendars configured (sources: in the config).');
+  for (const d of report.dormant) {
+    const m = d.meetings;
+    lines.push(`${inline(d.source)} / ${inline(d.calendarId)}: dormant, no longer in the config; ${m.active + m.creating} meeting(s) left as they are, never read, changed or deleted (${m.active} active, ${m.creating} being created, ${m.cancelled} cancelled, ${m.kept} kept)`);
+  }
   if (report.problems.length > 0) {
     lines.push('', 'Events needing attention:');
     for (const p of report.problems) {

@@ -41,7 +41,8 @@ export interface MemorySourceOptions {
 export const MEMORY_FULL_READ_REASON = 'cursor expired; read the calendar fully again';
 
 export class MemorySource implements CalendarSource {
-  readonly name: string;
+  /** The configured source name; `rename` changes it, as an operator editing the config would. */
+  name: string;
   readonly calendars: readonly string[];
   /** How often each method was called (failed calls included). */
   readonly calls: Record<MemoryMethod, number> = { readChanges: 0, getEvent: 0, writeJoinDetails: 0, clearJoinDetails: 0, probe: 0 };
@@ -70,6 +71,15 @@ export class MemorySource implements CalendarSource {
     const event: CalendarEvent = { ...input, source: input.source ?? this.name, etag: this.nextEtag() };
     this.calendar(event.calendarId).set(event.eventId, { event, changedAt: this.tick(), purged: false });
     return structuredClone(event);
+  }
+
+  /**
+   * The source is renamed in the config (a restart of meetsync with a new `name`): its events
+   * carry the new name from now on, as an adapter built from the new config would report them.
+   */
+  rename(name: string): void {
+    this.name = name;
+    for (const events of this.store.values()) for (const stored of events.values()) stored.event = { ...stored.event, source: name };
   }
 
   /** Changes fields of an event, as a user editing it would. */

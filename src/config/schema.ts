@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import cron from 'node-cron';
+import { calendarIdentity } from '../domain/calendar-identity.js';
 import { quoted } from '../domain/printable.js';
 import { DEFAULT_PAID_UNTIL, paidUntilSchema, parsePaidUntil } from './paid-until.js';
 import { listenSchema } from './listen.js';
@@ -167,6 +168,18 @@ export const configSchema = z
     cfg.sources.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name ${quoted(s.name)}` });
       seen.add(s.name);
+    });
+    // One calendar read twice (two sources, or one id in two cases) would get two meetings per event.
+    const calendars = new Map<string, string>();
+    cfg.sources.forEach((s, i) => {
+      const ids = s.kind === 'google' ? s.calendars : s.mailboxes;
+      ids.forEach((id, j) => {
+        const identity = calendarIdentity(s, id);
+        const where = `sources[${i}].${s.kind === 'google' ? 'calendars' : 'mailboxes'}[${j}]`;
+        const first = calendars.get(identity);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['sources', i, s.kind === 'google' ? 'calendars' : 'mailboxes', j], message: `calendar ${quoted(id)} is listed already, at ${first}` });
+        else calendars.set(identity, where);
+      });
     });
     if (cfg.tagging.keywords.length === 0 && cfg.tagging.outlookCategories.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['tagging'], message: 'give at least one keyword or Outlook category' });

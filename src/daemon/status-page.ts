@@ -86,6 +86,11 @@ ${
     : html`<table id="calendars"><thead><tr><th>Source</th><th>Calendar</th><th>Health</th><th>Last success</th><th>Last error</th><th>Active</th><th>Being created</th><th>Cancelled</th><th>Kept</th><th>Links to write</th></tr></thead>
 <tbody>${calendars}</tbody></table>`
 }
+${
+  report.dormant.length === 0
+    ? ''
+    : html`<p class="muted" id="dormant">Dormant, no longer in the config (their meetings are left as they are, never read, changed or deleted): ${report.dormant.map((d, i) => html`${i > 0 ? ', ' : ''}${d.source} / ${d.calendarId} (${d.meetings.active + d.meetings.creating} meeting(s))`)}</p>`
+}
 <h2>Events needing attention</h2>
 ${
   problems.length === 0

@@ -16,6 +16,7 @@ import { adoptMadeElsewhere } from './made-elsewhere.js';
 import { confirmAbsent, tombstoneOf, unlistedSkips } from './absent.js';
 import { PENDING_DEFAULTS, resolvePending } from './pending.js';
 import { isLive, plan, unknownOrganizers } from './plan.js';
+import { configuredIn, meetingHolders, type IsConfigured } from './holders.js';
 import { DEFAULT_READ_CONCURRENCY, ReadAhead, type CalendarRead } from './read-ahead.js';
 import { countAll, detailOf, dryOutcome, emptyCounts, recordOutcome, type CalendarResult, type CycleReport } from './report.js';
 
@@ -31,10 +32,12 @@ export type { CycleOptions, EngineDeps, EngineSettings } from './settings.js';
 export class SyncEngine {
   private readonly now: () => Date;
   private readonly sourcesByName: Map<string, CalendarSource>;
+  private readonly configured: IsConfigured;
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? (() => new Date());
     this.sourcesByName = new Map(deps.sources.map((s) => [s.name, s]));
+    this.configured = configuredIn(deps.settings.configuredCalendars ?? deps.sources.flatMap((s) => s.calendars.map((calendarId) => ({ source: s.name, calendarId }))));
   }
 
   async runCycle(options: CycleOptions = {}): Promise<CycleReport> {
@@ -264,7 +267,7 @@ export class SyncEngine {
       onEventCancelled: settings.onEventCancelled,
       accountIds: settings.accountIds,
       provisioning: settings.provisioning.enabled,
-      meetingHolders: (meetingId) => this.deps.store.mappingsByMeeting(meetingId),
+      meetingHolders: meetingHolders(this.deps.store, this.configured),
     });
   }
 

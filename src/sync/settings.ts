@@ -27,6 +27,12 @@ export interface EngineSettings {
    * before creating one: set for one of several instances (sync/made-elsewhere.ts). @default false
    */
   checkFeedBeforeCreating?: boolean;
+  /**
+   * Every calendar of the config, this instance's and other shards'. Mappings of any other
+   * calendar are dormant: they never count as holding a meeting (sync/holders.ts).
+   * @default the calendars of `sources`
+   */
+  configuredCalendars?: ReadonlyArray<{ source: string; calendarId: string }>;
 }
 
 export interface EngineDeps {

@@ -81,6 +81,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), pick }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'cursor-expires' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'crash' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'rename-source' as const }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('cycle' as const), faults: fc.array(fault, { maxLength: 3 }) }) },
 );
 
@@ -246,6 +247,25 @@ const ORPHAN_AFTER_FAILED_CATCH_UP: Op[] = [
   { kind: 'cycle', faults: [{ kind: 'calendar', method: 'writeJoinDetails' }, { kind: 'calendar', method: 'getEvent' }] },
 ];
 
+/**
+ * Issue 15, finding 2, as a fixed example: the source is renamed between cycles, once with a
+ * creation unconfirmed (its POST answer lost) and a move waiting, then renamed back. Before the
+ * calendars kept their identity, every event got a second meeting at each rename.
+ */
+const SOURCE_RENAMED: Op[] = [
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'create', cal: 1, base: 'Budget review', tag: { text: '#webmeeting', at: 'suffix' }, slot: { day: 2, quarter: 4, quarters: 2 } },
+  { kind: 'cycle', faults: [] },
+  { kind: 'create', cal: 0, base: 'Standup', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 3, quarter: 0, quarters: 1 } },
+  { kind: 'cycle', faults: [{ kind: 'lose-answer', method: 'POST' }] },
+  { kind: 'rename-source' },
+  { kind: 'move', pick: 0, slot: { day: 4, quarter: 8, quarters: 4 } },
+  { kind: 'cycle', faults: [] },
+  { kind: 'rename-source' },
+  { kind: 'cursor-expires' },
+  { kind: 'cycle', faults: [] },
+];
+
 describe('sync state machine', () => {
   it.for(SEEDS.list)('converges on one in-step meeting per tagged organizer event, whatever fails on the way (seed %i)', { timeout: 120_000 }, async (seed) => {
     await fc.assert(
@@ -278,6 +298,7 @@ describe('sync state machine', () => {
           [1, 'id', KEY_REFUSED_AFTER_AN_ORGANIZER_WAS_HELD, SERIAL],
           [1, 'id', STALE_NOTE_AFTER_A_FULL_READ, { concurrency: 2, team: false, turns: [0] }],
           [2, 'id', KEY_REFUSED_WHILE_READING, { concurrency: 3, team: true, turns: [2, 0, 1] }],
+          [2, 'id', SOURCE_RENAMED, { concurrency: 2, team: true, turns: [1, 0] }],
         ],
       },
     );

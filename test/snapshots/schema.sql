@@ -16,6 +16,14 @@ CREATE INDEX mappings_by_state ON mappings (state);
 -- index mappings_write_back_pending
 CREATE INDEX mappings_write_back_pending ON mappings (write_back) WHERE write_back = 'pending';
 
+-- table calendar_identities
+CREATE TABLE calendar_identities (
+  identity    TEXT PRIMARY KEY,
+  source      TEXT NOT NULL,
+  calendar_id TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+
 -- table calendar_state
 CREATE TABLE calendar_state (
   source               TEXT NOT NULL,

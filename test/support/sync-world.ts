@@ -1,5 +1,8 @@
 import { expect } from 'vitest';
 import { NetworkError } from '../../src/domain/errors.js';
+import { calendarIdentity } from '../../src/domain/calendar-identity.js';
+import { settleCalendarKeys } from '../../src/store/calendar-keys.js';
+import type { EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { ALICE, NOW, startEngineHarness, type EngineHarness } from './engine-harness.js';
 
@@ -94,6 +97,8 @@ export type Op =
   | { kind: 'delete'; pick: number }
   | { kind: 'cursor-expires' }
   | { kind: 'crash' }
+  /** A restart with the source renamed in the config (issue 15, finding 2); a second one renames it back. */
+  | { kind: 'rename-source' }
   /** A cycle, with faults that apply to it only. */
   | { kind: 'cycle'; faults: readonly Fault[] };
 
@@ -138,11 +143,22 @@ export class SyncWorld {
   private lagNext = false;
   /** Platform users removed for the current cycle ('organizer-removed'), restored when its faults clear. */
   private readonly removed: string[] = [];
+  /** The source's name in the config now ('rename-source' switches it). */
+  private sourceName = SOURCE;
 
   private constructor(
     readonly h: EngineHarness,
     private readonly calendars: readonly string[],
-  ) {}
+    private readonly engineSettings: (source: string) => Partial<EngineSettings>,
+  ) {
+    this.settleKeys();
+  }
+
+  /** What meetsync's start does (app.ts): the calendars' records follow them to the config's name. */
+  private settleKeys(): void {
+    const calendars = this.calendars.map((calendarId) => ({ source: this.sourceName, calendarId, identity: calendarIdentity({ kind: 'google', name: this.sourceName }, calendarId) }));
+    settleCalendarKeys(this.h.store, calendars, this.h.now);
+  }
 
   /**
    * A world with one (Alice) or two (Alice, Bob) organizers, each with a calendar and a platform
@@ -153,8 +169,12 @@ export class SyncWorld {
     let reads = 0;
     const readTurns = () => reading.turns[reads++ % reading.turns.length] ?? 0;
     // A creation found without its id is held for good here: the quiet cycle at the end must stay quiet.
+    const engineSettings = (source: string): Partial<EngineSettings> => ({
+      pending: { feedGraceMs: FEED_GRACE_MS, heldRecheckMs: Number.MAX_SAFE_INTEGER },
+      readConcurrency: { [source]: reading.concurrency },
+    });
     const h = await startEngineHarness(
-      { pending: { feedGraceMs: FEED_GRACE_MS, heldRecheckMs: Number.MAX_SAFE_INTEGER }, readConcurrency: { [SOURCE]: reading.concurrency } },
+      engineSettings(SOURCE),
       calendars,
       { feedNames },
       { readTurns },
@@ -163,7 +183,7 @@ export class SyncWorld {
       h.sim.addUser(h.accountId, { email: BOB, firstName: 'Bob', lastName: 'Example' });
       await refreshOrganizers(h.platform, h.store, [h.accountId], NOW);
     }
-    return new SyncWorld(h, calendars);
+    return new SyncWorld(h, calendars, engineSettings);
   }
 
   close(): Promise<void> {
@@ -237,7 +257,15 @@ export class SyncWorld {
         return;
       case 'crash':
         // A new process: same database, same calendars, nothing remembered in memory.
-        h.rebuild();
+        h.rebuild(this.engineSettings(this.sourceName));
+        return;
+      case 'rename-source':
+        // A new process whose config calls the source otherwise: no meeting may be made again,
+        // no event written again (the invariants and the quiet cycle after settling say so).
+        this.sourceName = this.sourceName === SOURCE ? `${SOURCE}-renamed` : SOURCE;
+        h.source.rename(this.sourceName);
+        this.settleKeys();
+        h.rebuild(this.engineSettings(this.sourceName));
         return;
       case 'cycle':
         op.faults.forEach((f) => this.inject(f));
@@ -350,7 +378,7 @@ export class SyncWorld {
     const expectedMeetingIds: string[] = [...heldMeetingIds];
     for (const e of wanted) {
       if (heldEvents.has(e.eventId)) continue;
-      const m = h.store.mapping({ source: SOURCE, calendarId: e.calendarId, eventId: e.eventId });
+      const m = h.store.mapping({ source: this.sourceName, calendarId: e.calendarId, eventId: e.eventId });
       expect(m?.state, `mapping of tagged event ${e.eventId}`).toBe('active');
       const meeting = m?.meetingId ? meetings.get(m.meetingId) : undefined;
       expect(meeting, `live meeting ${m?.meetingId} of tagged event ${e.eventId}`).toBeDefined();

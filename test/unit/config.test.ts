@@ -228,4 +228,15 @@ describe('config: how long created accounts are paid for', () => {
       ]),
     );
   });
+
+  it('refuses one calendar listed twice, in two sources or in two cases: each of its events would get two meetings', () => {
+    const twice = `${minimal}  - name: other
+    kind: google
+    calendars: [team@example.com, Alice@Example.com]
+    auth: { type: serviceAccount, keyFile: ./k.json }
+`;
+    expect(issuesOf(() => parseConfig(twice, { WEBMEETING_API_KEY: 'k-123456' }, '/etc/meetsync'))).toEqual([
+      'sources[1].calendars[1]: calendar "Alice@Example.com" is listed already, at sources[0].calendars[0]',
+    ]);
+  });
 });

@@ -10,6 +10,7 @@ const report = (title: string, error: string): StatusReport => ({
   ],
   problems: [{ source: 'corp', calendarId: 'a@example.com', eventId: 'e1', kind: 'failed', reason: error, title }],
   leftToDo: { failed: 1, creating: 0, writeBacks: 0 },
+  dormant: [],
 });
 
 describe('status page', () => {

@@ -1,0 +1,110 @@
+import type { Store } from './store.js';
+
+/** A calendar of the config: the key its rows are stored under, and what calendar it is. */
+export interface KeyedCalendar {
+  source: string;
+  calendarId: string;
+  /** domain/calendar-identity.ts */
+  identity: string;
+}
+
+interface CalendarKey {
+  source: string;
+  calendarId: string;
+}
+
+export interface CalendarKeysReport {
+  /** Calendars whose rows moved to the key the config gives them now (a source renamed, an id's case changed). */
+  moved: Array<{ identity: string; from: CalendarKey; to: CalendarKey }>;
+  /**
+   * Rows of a calendar no longer configured that sat on a key a configured calendar takes now
+   * (a source name reused for another calendar): moved aside to `to`, still dormant, never lost.
+   */
+  parked: Array<{ from: CalendarKey; to: CalendarKey }>;
+}
+
+/** Tables whose rows belong to one calendar by (source, calendar_id). */
+const TABLES = ['mappings', 'event_notes', 'calendar_state'] as const;
+
+/** shard/handoff.ts notes a released calendar under this engine_state name; it moves with the calendar. */
+const RELEASED = (k: CalendarKey) => `shard_released\u0000${k.source}\u0000${k.calendarId}`;
+
+const keyText = (k: CalendarKey) => `${k.source}\u0000${k.calendarId}`;
+
+/**
+ * Brings the stored rows in line with the config's names for its calendars, once per start,
+ * in one transaction; a second call with the same config changes nothing.
+ *
+ * Each configured calendar is looked up by its identity. Known under another key (its source was
+ * renamed, its Google id written in another case): its mappings, notes, cursor and shard release
+ * move to the key the config uses now, so the engine, which keys everything by source name and
+ * calendar id, finds its meetings where it looks. Moves go through a temporary key, so two
+ * sources that swap names swap rows. Not known yet: it claims the rows under its key (the first
+ * start after the upgrade to schema 5, or a new calendar, which has none).
+ *
+ * Rows of calendars the config no longer lists stay where they are, dormant: the engine reads
+ * only configured calendars, and never counts them as holding a meeting (sync/holders.ts). Only
+ * when a configured calendar takes their key are they moved aside, to `<source> (dormant)`.
+ */
+export function settleCalendarKeys(store: Store, calendars: readonly KeyedCalendar[], now: Date): CalendarKeysReport {
+  const report: CalendarKeysReport = { moved: [], parked: [] };
+  const { db } = store;
+  const at = now.toISOString();
+  store.transaction(() => {
+    const records = db.prepare('SELECT identity, source, calendar_id AS calendarId, updated_at AS updatedAt FROM calendar_identities').all() as Array<
+      CalendarKey & { identity: string; updatedAt: string }
+    >;
+    const byIdentity = new Map<string, CalendarKey>(records.map((r) => [r.identity, { source: r.source, calendarId: r.calendarId }]));
+    const before = new Map(records.map((r) => [r.identity, r]));
+    const configured = new Map<string, KeyedCalendar>();
+    // The first of two entries naming one calendar wins; config validation refuses such a config.
+    for (const c of calendars) if (!configured.has(c.identity)) configured.set(c.identity, c);
+    const targets = new Set([...configured.values()].map(keyText));
+
+    const hasRows = (k: CalendarKey) =>
+      TABLES.some((t) => db.prepare(`SELECT 1 FROM ${t} WHERE source = ? AND calendar_id = ? LIMIT 1`).get(k.source, k.calendarId) !== undefined);
+    const move = (from: CalendarKey, to: CalendarKey) => {
+      for (const t of TABLES) db.prepare(`UPDATE ${t} SET source = ?, calendar_id = ? WHERE source = ? AND calendar_id = ?`).run(to.source, to.calendarId, from.source, from.calendarId);
+      db.prepare('UPDATE engine_state SET name = ? WHERE name = ?').run(RELEASED(to), RELEASED(from));
+    };
+    const taken = (k: CalendarKey) => targets.has(keyText(k)) || hasRows(k) || [...byIdentity.values()].some((r) => keyText(r) === keyText(k));
+    const park = (from: CalendarKey, identity: string | undefined) => {
+      let to: CalendarKey = { source: `${from.source} (dormant)`, calendarId: from.calendarId };
+      for (let n = 2; taken(to); n += 1) to = { source: `${from.source} (dormant ${n})`, calendarId: from.calendarId };
+      if (hasRows(from)) report.parked.push({ from, to });
+      move(from, to);
+      if (identity !== undefined) byIdentity.set(identity, to);
+    };
+
+    // 1. A key a configured calendar takes that holds another, unconfigured calendar's rows.
+    for (const c of configured.values()) {
+      const owner = [...byIdentity.entries()].find(([, k]) => keyText(k) === keyText(c))?.[0];
+      if (owner === c.identity || (owner !== undefined && configured.has(owner))) continue;
+      const known = byIdentity.get(c.identity);
+      // Not claimed by anyone: rows from before schema 5 are this calendar's, unless it has its own to bring.
+      if (owner !== undefined || (known !== undefined && hasRows(c))) park({ source: c.source, calendarId: c.calendarId }, owner);
+    }
+    // 2. Configured calendars known under another key move, through a temporary key each.
+    const moving = [...configured.values()].filter((c) => {
+      const k = byIdentity.get(c.identity);
+      return k !== undefined && keyText(k) !== keyText(c);
+    });
+    const temp = (c: KeyedCalendar): CalendarKey => ({ source: `\u0001moving\u0001${c.identity}`, calendarId: c.calendarId });
+    for (const c of moving) move(byIdentity.get(c.identity)!, temp(c));
+    for (const c of moving) {
+      const to = { source: c.source, calendarId: c.calendarId };
+      move(temp(c), to);
+      report.moved.push({ identity: c.identity, from: byIdentity.get(c.identity)!, to });
+    }
+    for (const c of configured.values()) byIdentity.set(c.identity, { source: c.source, calendarId: c.calendarId });
+
+    db.prepare('DELETE FROM calendar_identities').run();
+    const insert = db.prepare('INSERT INTO calendar_identities (identity, source, calendar_id, updated_at) VALUES (?, ?, ?, ?)');
+    for (const [identity, k] of byIdentity) {
+      const was = before.get(identity);
+      // When the calendar got this key: kept while the key stays.
+      insert.run(identity, k.source, k.calendarId, was && keyText(was) === keyText(k) ? was.updatedAt : at);
+    }
+  });
+  return report;
+}
