@@ -317,7 +317,7 @@ export class SyncEngine {
         // before) are asked for on the re-check's clock, so a re-read of the same events costs nothing.
         const { organizers } = cx;
         const missing = unknownOrganizers(changes.events, organizers.known(), settings.rules);
-        if (missing.length > 0 && (!organizers.checkedRecently() || organizers.changedSinceNoted(changes.events, missing))) await organizers.ensure(missing);
+        if (missing.length > 0 && (!organizers.checkedRecently() || organizers.changedSinceNoted(changes.events, missing))) await organizers.ensure(missing, changes.events);
         actions = this.planFor(changes.events, mappings, organizers.known(), startedAt);
         if (settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, log, cx.accountUsers);
       }
