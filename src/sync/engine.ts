@@ -15,6 +15,7 @@ import { OrganizerRefusals } from './organizer-refusals.js';
 import { adoptMadeElsewhere } from './made-elsewhere.js';
 import { confirmAbsent, tombstoneOf, unlistedSkips } from './absent.js';
 import { PENDING_DEFAULTS, resolvePending } from './pending.js';
+import { retireEnded } from './retirement.js';
 import { isLive, plan, unknownOrganizers } from './plan.js';
 import { DEFAULT_READ_CONCURRENCY, ReadAhead, type CalendarRead } from './read-ahead.js';
 import { countAll, detailOf, dryOutcome, emptyCounts, recordOutcome, type CalendarResult, type CycleReport } from './report.js';
@@ -161,8 +162,8 @@ export class SyncEngine {
    * any more, and after a full re-read they are not confirmed one by one with the provider.
    */
   private retireEnded(): void {
-    const retired = this.deps.store.retire(this.windowStart());
-    if (retired > 0) this.deps.logger.info({ retired }, `retired ${retired} mapping(s) of events that ended before the sync window`);
+    // Only on a time the clock has held for a day: a clock that jumps ahead retires nothing live (retirement.ts).
+    retireEnded(this.deps.store, this.now(), this.deps.settings.window.pastDays, this.deps.logger);
   }
 
   /** Unconfirmed creations, then write-backs that failed before. Both are retried every cycle until done. */
