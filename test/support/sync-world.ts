@@ -1,7 +1,10 @@
 import { expect } from 'vitest';
 import { NetworkError } from '../../src/domain/errors.js';
+import type { Store } from '../../src/store/store.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
+import type { EngineSettings } from '../../src/sync/engine.js';
 import { ALICE, NOW, startEngineHarness, type EngineHarness } from './engine-harness.js';
+import { followStatus, isQuiet, loseDatabase } from './lost-database.js';
 
 /**
  * The world of the sync state machine (test/integration/sync-machine.test.ts), in the spirit of
@@ -63,6 +66,12 @@ export type Fault =
   | { kind: 'feed-lag' }
   | { kind: 'calendar'; method: CalendarFaultMethod };
 
+/**
+ * Alice alone; Alice and Bob in the configured account; or Bob made by provisioning, in an account
+ * of his own that a lost database can find only through his events' stamps (issue 15, finding 6).
+ */
+export type Organizers = 1 | 2 | 'bob-provisioned';
+
 /** How the organizers' feeds name meetings (assumption 8): by id, or by dashed number only. */
 export type FeedNames = 'id' | 'number';
 
@@ -94,6 +103,8 @@ export type Op =
   | { kind: 'delete'; pick: number }
   | { kind: 'cursor-expires' }
   | { kind: 'crash' }
+  /** After a last cycle, from a quiet state only (lost-database.ts), meetsync starts on an empty database. */
+  | { kind: 'database-lost' }
   /** A cycle, with faults that apply to it only. */
   | { kind: 'cycle'; faults: readonly Fault[] };
 
@@ -138,36 +149,38 @@ export class SyncWorld {
   private lagNext = false;
   /** Platform users removed for the current cycle ('organizer-removed'), restored when its faults clear. */
   private readonly removed: string[] = [];
+  /** Databases that replaced the first ('database-lost'), closed with the world. */
+  private readonly replaced: Store[] = [];
 
   private constructor(
     readonly h: EngineHarness,
     private readonly calendars: readonly string[],
+    private readonly over: Partial<EngineSettings>,
   ) {}
 
   /**
    * A world with one (Alice) or two (Alice, Bob) organizers, each with a calendar and a platform
-   * user, and with `reading.team` Alice's team calendar too.
+   * user (Organizers), and with `reading.team` Alice's team calendar too.
    */
-  static async start(organizers: 1 | 2, feedNames: FeedNames = 'id', reading: Reading = SERIAL): Promise<SyncWorld> {
-    const calendars = [...(organizers === 2 ? [ALICE, BOB] : [ALICE]), ...(reading.team ? [TEAM] : [])];
+  static async start(organizers: Organizers, feedNames: FeedNames = 'id', reading: Reading = SERIAL): Promise<SyncWorld> {
+    const calendars = [...(organizers === 1 ? [ALICE] : [ALICE, BOB]), ...(reading.team ? [TEAM] : [])];
     let reads = 0;
     const readTurns = () => reading.turns[reads++ % reading.turns.length] ?? 0;
     // A creation found without its id is held for good here: the quiet cycle at the end must stay quiet.
-    const h = await startEngineHarness(
-      { pending: { feedGraceMs: FEED_GRACE_MS, heldRecheckMs: Number.MAX_SAFE_INTEGER }, readConcurrency: { [SOURCE]: reading.concurrency } },
-      calendars,
-      { feedNames },
-      { readTurns },
-    );
+    const provisioning = { enabled: true, accountType: 'trial', preferredLanguage: 'en', sendPassword: false, paidUntil: '2027-12-31T00:00:00.000Z' };
+    const over: Partial<EngineSettings> = { pending: { feedGraceMs: FEED_GRACE_MS, heldRecheckMs: Number.MAX_SAFE_INTEGER }, readConcurrency: { [SOURCE]: reading.concurrency } };
+    if (organizers === 'bob-provisioned') over.provisioning = provisioning;
+    const h = await startEngineHarness(over, calendars, { feedNames }, { readTurns });
     if (organizers === 2) {
       h.sim.addUser(h.accountId, { email: BOB, firstName: 'Bob', lastName: 'Example' });
       await refreshOrganizers(h.platform, h.store, [h.accountId], NOW);
     }
-    return new SyncWorld(h, calendars);
+    return new SyncWorld(h, calendars, over);
   }
 
-  close(): Promise<void> {
-    return this.h.close();
+  async close(): Promise<void> {
+    await this.h.close();
+    this.replaced.splice(0).forEach((s) => s.close());
   }
 
   async apply(op: Op): Promise<void> {
@@ -239,6 +252,12 @@ export class SyncWorld {
         // A new process: same database, same calendars, nothing remembered in memory.
         h.rebuild();
         return;
+      case 'database-lost':
+        await this.cycle();
+        if (!isQuiet(h.store)) return;
+        this.replaced.push(await loseDatabase(h));
+        await this.cycle();
+        return;
       case 'cycle':
         op.faults.forEach((f) => this.inject(f));
         await this.cycle();
@@ -307,6 +326,7 @@ export class SyncWorld {
    */
   async settle(): Promise<boolean> {
     await this.clearFaults();
+    followStatus(this.h, this.over);
     for (let i = 0; i < SETTLE_CYCLES; i += 1) {
       const done = await this.cycle();
       // A creation waiting out the feed's grace is not settled, although nothing is written meanwhile.
