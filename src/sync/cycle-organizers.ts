@@ -144,6 +144,6 @@ export class CycleOrganizers {
 function accountExistsText(email: string, at: string): string {
   return (
     `could not create a platform account for ${email}: the platform answered "account already exists" (responseCode -10, ${at}): it already has an account for this email that meetsync does not know. ` +
-    `Add that account's id to webMeeting.accountIds (the platform's administration shows it); meetsync asks again a day later, or at once after that change`
+    `Add that account's id to webMeeting.accountIds (the platform's administration shows it): the organizer's events get their meetings within 15 minutes. meetsync tries to create the account again a day later`
   );
 }
