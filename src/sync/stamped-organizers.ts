@@ -1,8 +1,8 @@
-import { describeError } from '../domain/errors.js';
+import { describeError, PlatformError } from '../domain/errors.js';
 import type { CalendarEvent } from '../domain/event.js';
 import type { Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform } from '../domain/meeting.js';
-import { haltIfPlatformWide } from './failure.js';
+import { haltIfPlatformWide, mayBeOrganizerRefusal } from './failure.js';
 
 /**
  * Organizers found again from the stamps of their own events (issue 15, finding 6).
@@ -49,7 +49,8 @@ export function stampedUsers(events: readonly CalendarEvent[], emails: readonly 
 /**
  * Looks up, on the platform, the organizers of `emails` that the stamps of their own events in
  * `events` name: one account listing per account named. A platform that refuses meetsync's key
- * ends it (PlatformHaltError); an account that cannot be read is reported and the others go on.
+ * (401, -1, -2) ends it (PlatformHaltError); an account that cannot be read or is not allowed is
+ * reported and the others go on.
  */
 export async function organizersFromStamps(
   platform: MeetingPlatform,
@@ -65,7 +66,10 @@ export async function organizersFromStamps(
     try {
       users = await platform.listAccountAdmins(accountId);
     } catch (err) {
-      haltIfPlatformWide(err);
+      // The account is the stamp's word, and a stamp can be edited: "not allowed" (403 / -3) for
+      // it is that account's alone, never the key's (which the configured accounts' listing tells),
+      // so that one edited event cannot stop every calendar.
+      if (!(err instanceof PlatformError && mayBeOrganizerRefusal(err))) haltIfPlatformWide(err);
       result.failures.push({ accountId, error: describeError(err) });
       continue;
     }

@@ -84,6 +84,23 @@ describe('a lost database and an organizer that provisioning created', () => {
     fresh.close();
   });
 
+  it('a stamp naming an account meetsync may not read stops nothing but that organizer', async () => {
+    const { moved, cancelled } = await withCarolsMeetings();
+    const foreign = '0123456789abcdef01234567';
+    for (const e of [moved, cancelled]) {
+      const stamp = h.source.peek(CAROL, e.eventId)!.stamp!;
+      h.source.patch(CAROL, e.eventId, { stamp: { ...stamp, accountId: foreign } });
+    }
+    const fresh = await loseDatabase();
+    h.sim.server.inject({ kind: 'status', status: 403, body: { responseCode: -3, responseMessage: 'not allowed', data: null }, pathIncludes: `/account/admin/${foreign}`, count: 10 });
+    const alices = h.source.put(tagged());
+    const report = await h.engine.runCycle();
+    expect(report.halted).toBeUndefined();
+    expect(report.problems).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`account ${foreign}, named by the stamp of an event, could not be read`))]));
+    expect(fresh.mapping(alices)?.state).toBe('active');
+    fresh.close();
+  });
+
   it('asks for an account the platform says exists once a day, not every cycle, and says what to do', async () => {
     h = await startEngineHarness({ provisioning: PROVISIONING }, [CAL, 'dave@example.com']);
     // Dave has an account meetsync does not know (made by hand, or by provisioning before a restore without stamps).
