@@ -37,7 +37,7 @@ export function joinUrlInBlock(description: string): string | undefined {
  * - location: the join URL, but only when the organizer left it empty or it still holds the
  *   URL of our own earlier block (a meeting re-created with a new link); a room or address the
  *   organizer typed is never overwritten;
- * - stamp: the meeting id and number.
+ * - stamp: the meeting id and number, and the organizer's platform user and account.
  */
 export function planJoinWrite(current: JoinTarget, details: JoinDetails): JoinWrite | null {
   const write: JoinWrite = {};
@@ -48,10 +48,22 @@ export function planJoinWrite(current: JoinTarget, details: JoinDetails): JoinWr
   const ourOldUrl = joinUrlInBlock(current.description);
   const locationIsOurs = location === '' || (ourOldUrl !== undefined && location === ourOldUrl);
   if (locationIsOurs && location !== details.joinUrl) write.location = details.joinUrl;
-  if (current.stamp?.meetingId !== details.meetingId || current.stamp.meetingNumber !== details.meetingNumber) {
-    write.stamp = { meetingId: details.meetingId, meetingNumber: details.meetingNumber };
+  const stamp = stampOf(details);
+  const now = current.stamp;
+  if (now?.meetingId !== stamp.meetingId || now.meetingNumber !== stamp.meetingNumber || now.userId !== stamp.userId || now.accountId !== stamp.accountId) {
+    write.stamp = stamp;
   }
   return Object.keys(write).length === 0 ? null : write;
+}
+
+/** The stamp that carries `details`. */
+function stampOf(details: JoinDetails): MeetingStamp {
+  return {
+    meetingId: details.meetingId,
+    meetingNumber: details.meetingNumber,
+    ...(details.userId ? { userId: details.userId } : {}),
+    ...(details.accountId ? { accountId: details.accountId } : {}),
+  };
 }
 
 /** Only the fields a clear must change; absent fields stay as they are. */

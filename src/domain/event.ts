@@ -15,6 +15,14 @@ export type EventKind = 'single' | 'series' | 'occurrence';
 export interface MeetingStamp {
   meetingId: string;
   meetingNumber?: string;
+  /**
+   * The organizer's platform user (X-USER-ID) and account, written since issue 15: a database
+   * lost or restored from a backup then finds the organizer again from the stamp, even one that
+   * provisioning created and no configured account lists (sync/stamped-organizers.ts). Absent
+   * on stamps written before.
+   */
+  userId?: string;
+  accountId?: string;
 }
 
 export interface CalendarEvent {
@@ -62,6 +70,9 @@ export interface JoinDetails {
   meetingId: string;
   meetingNumber: string;
   joinUrl: string;
+  /** The organizer's platform user and account, carried in the stamp (MeetingStamp). */
+  userId?: string;
+  accountId?: string;
 }
 
 /** The result of one write-back. `changed` is false when the event already carried exactly this. */

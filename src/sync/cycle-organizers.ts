@@ -1,4 +1,4 @@
-import { describeError } from '../domain/errors.js';
+import { describeError, PlatformError } from '../domain/errors.js';
 import type { CalendarEvent } from '../domain/event.js';
 import type { Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform } from '../domain/meeting.js';
@@ -6,11 +6,21 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { haltIfPlatformWide } from './failure.js';
 import { provisionOrganizer, refreshOrganizers, type ProvisioningSettings } from './organizers.js';
+import { organizersFromStamps } from './stamped-organizers.js';
 
 /** How often events waiting for an organizer make meetsync ask the platform again. */
 const ORGANIZER_RECHECK_MS = 15 * 60_000;
 /** engine_state row: when the platform was last asked for organizers (ISO), whichever process asked. */
 const ORGANIZERS_CHECKED_AT = 'organizers_checked_at';
+/**
+ * engine_state row prefix: when provisioning an organizer was answered -10 "account exists"
+ * (ISO). The email has a platform account meetsync does not know; asking again every cycle would
+ * only repeat the refusal (issue 15, finding 6), so it is asked again a day later.
+ */
+const ACCOUNT_EXISTS = 'account_exists:';
+const ACCOUNT_EXISTS_RETRY_MS = 24 * 3_600_000;
+/** The v1 code for "account already exists" (WEB-MEETING-API.md; ASSUMED kept by v6). */
+const ACCOUNT_EXISTS_CODE = -10;
 
 export interface CycleOrganizersDeps {
   store: Store;
@@ -69,7 +79,7 @@ export class CycleOrganizers {
    * cycle goes on. The time of the look-up is kept in the database, so that processes started
    * one by one (cron) do not each ask again.
    */
-  async ensure(emails: readonly string[]): Promise<void> {
+  async ensure(emails: readonly string[], events: readonly CalendarEvent[] = []): Promise<void> {
     const { store, logger, platform, provisioning, dryRun, now } = this.deps;
     if (!this.asked) {
       this.asked = true;
@@ -79,22 +89,61 @@ export class CycleOrganizers {
       if (dryRun) organizers.forEach((o) => this.unsaved.set(o.email, o));
       for (const f of failures) this.problem(`account ${f.accountId} could not be read: ${f.error}`);
     }
+    await this.findFromStamps(emails, events);
     if (!provisioning.enabled || dryRun) return;
     for (const email of emails) {
       if (store.organizer(email)) continue;
+      const refusedAt = store.engineState(`${ACCOUNT_EXISTS}${email}`);
+      if (refusedAt !== undefined && now().getTime() - Date.parse(refusedAt) < ACCOUNT_EXISTS_RETRY_MS) {
+        this.problem(accountExistsText(email, refusedAt));
+        continue;
+      }
       try {
         const o = await provisionOrganizer(platform, store, email, provisioning, now());
         this.cached = undefined;
         logger.info({ organizer: o.email, accountId: o.accountId }, 'platform account created for organizer');
       } catch (err) {
         haltIfPlatformWide(err);
-        this.problem(`could not create a platform account for ${email}: ${describeError(err)}`);
+        if (err instanceof PlatformError && err.responseCode === ACCOUNT_EXISTS_CODE) {
+          store.setEngineState(`${ACCOUNT_EXISTS}${email}`, now().toISOString());
+          this.problem(accountExistsText(email, now().toISOString()));
+        } else {
+          this.problem(`could not create a platform account for ${email}: ${describeError(err)}`);
+        }
       }
     }
   }
 
+  /**
+   * Organizers still unknown whose own events carry a stamp naming their platform user: found
+   * by listing the stamped account (stamped-organizers.ts), so that a lost database adopts their
+   * meetings, and POST /account is not sent for an email the platform already has.
+   */
+  private async findFromStamps(emails: readonly string[], events: readonly CalendarEvent[]): Promise<void> {
+    const { store, logger, platform, dryRun, now } = this.deps;
+    const unknown = emails.filter((e) => !this.known().has(e));
+    if (unknown.length === 0 || events.length === 0) return;
+    const { organizers, failures } = await organizersFromStamps(platform, events, unknown, now());
+    for (const f of failures) this.problem(`account ${f.accountId}, named by the stamp of an event, could not be read: ${f.error}`);
+    if (organizers.length === 0) return;
+    if (dryRun) organizers.forEach((o) => this.unsaved.set(o.email, o));
+    else store.transaction(() => organizers.forEach((o) => store.upsertOrganizer(o)));
+    this.cached = undefined;
+    for (const o of organizers) logger.info({ organizer: o.email, accountId: o.accountId }, "organizer found again from the stamp of their event (an account meetsync's database did not know)");
+  }
+
   private problem(text: string): void {
+    // Said once a cycle, however many calendars ask for the same organizer.
+    if (this.deps.problems.includes(text)) return;
     this.deps.logger.error(text);
     this.deps.problems.push(text);
   }
+}
+
+/** What `status` says while an organizer's provisioning is refused because the account exists. */
+function accountExistsText(email: string, at: string): string {
+  return (
+    `could not create a platform account for ${email}: the platform answered "account already exists" (responseCode -10, ${at}): it already has an account for this email that meetsync does not know. ` +
+    `Add that account's id to webMeeting.accountIds (the platform's administration shows it): the organizer's events get their meetings within 15 minutes. meetsync tries to create the account again a day later`
+  );
 }

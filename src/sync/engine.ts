@@ -15,6 +15,7 @@ import { OrganizerRefusals } from './organizer-refusals.js';
 import { adoptMadeElsewhere } from './made-elsewhere.js';
 import { confirmAbsent, tombstoneOf, unlistedSkips } from './absent.js';
 import { PENDING_DEFAULTS, resolvePending } from './pending.js';
+import { retireEnded } from './retirement.js';
 import { isLive, plan, unknownOrganizers } from './plan.js';
 import { configuredIn, meetingHolders, type IsConfigured } from './holders.js';
 import { DEFAULT_READ_CONCURRENCY, ReadAhead, type CalendarRead } from './read-ahead.js';
@@ -171,8 +172,8 @@ export class SyncEngine {
    * any more, and after a full re-read they are not confirmed one by one with the provider.
    */
   private retireEnded(): void {
-    const retired = this.deps.store.retire(this.windowStart());
-    if (retired > 0) this.deps.logger.info({ retired }, `retired ${retired} mapping(s) of events that ended before the sync window`);
+    // Only on a time the clock has held for a day: a clock that jumps ahead retires nothing live (retirement.ts).
+    retireEnded(this.deps.store, this.now(), this.deps.settings.window.pastDays, this.deps.logger);
   }
 
   /** Unconfirmed creations, then write-backs that failed before. Both are retried every cycle until done. */
@@ -327,7 +328,7 @@ export class SyncEngine {
         // before) are asked for on the re-check's clock, so a re-read of the same events costs nothing.
         const { organizers } = cx;
         const missing = unknownOrganizers(changes.events, organizers.known(), settings.rules);
-        if (missing.length > 0 && (!organizers.checkedRecently() || organizers.changedSinceNoted(changes.events, missing))) await organizers.ensure(missing);
+        if (missing.length > 0 && (!organizers.checkedRecently() || organizers.changedSinceNoted(changes.events, missing))) await organizers.ensure(missing, changes.events);
         actions = this.planFor(changes.events, mappings, organizers.known(), startedAt);
         if (settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, log, cx.accountUsers, this.recordedMeeting);
       }

@@ -386,11 +386,16 @@ async function clearJoinDetails(mapping: Mapping, ctx: ExecuteContext): Promise<
 /** Writes the join details into the event; on failure the mapping stays 'pending' and is retried next cycle. */
 export async function writeBack(mapping: Mapping, ctx: ExecuteContext): Promise<void> {
   if (!mapping.meetingId || !mapping.meetingNumber) return;
+  // The stamp names the organizer acting for the meeting, so that a lost database finds them
+  // again from the calendar alone (sync/stamped-organizers.ts).
+  const accountId = ctx.store.organizer(mapping.organizerEmail)?.accountId;
   try {
     await ctx.source.writeJoinDetails(mapping.calendarId, mapping.eventId, {
       meetingId: mapping.meetingId,
       meetingNumber: mapping.meetingNumber,
       joinUrl: ctx.platform.joinUrl(mapping.meetingNumber, mapping.meetingId),
+      userId: mapping.userId,
+      ...(accountId ? { accountId } : {}),
     });
     if (mapping.writeBack !== 'done') {
       ctx.store.saveMapping({ ...mapping, writeBack: 'done', updatedAt: ctx.now().toISOString() });

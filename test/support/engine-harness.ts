@@ -68,7 +68,8 @@ export async function startEngineHarness(
     advance: (ms) => {
       h.now = new Date(h.now.getTime() + ms);
     },
-    rebuild: (o = over, s = store) => {
+    // The store is h.store unless given: a world that replaced it (a lost database) keeps the new one.
+    rebuild: (o = over, s = h.store) => {
       h.engine = new SyncEngine({ store: s, platform, sources: [source], settings: settings({ accountIds: [account.id], ...o }), logger: silentLogger(), now: () => h.now });
       return h.engine;
     },

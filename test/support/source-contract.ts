@@ -216,6 +216,22 @@ export function describeCalendarSourceContract(name: string, makeHarness: () => 
       expect(event?.stamp).toEqual({ meetingId: details.meetingId, meetingNumber: details.meetingNumber });
     });
 
+    it("the stamp carries the organizer's platform user and account, read back by getEvent and a full read; an older stamp gains them", async () => {
+      const id = await h.createEvent({ title: 'Owned', start: at(24), end: at(25) });
+      // A stamp written before issue 15: meeting id and number only.
+      await h.source.writeJoinDetails(h.calendarId, id, details);
+      const who = { userId: '5e9459c5b863b82cefdddf50', accountId: '5e9459c5b863b82cefdddf4f' };
+      const result = await h.source.writeJoinDetails(h.calendarId, id, { ...details, ...who });
+
+      expect(result.changed).toBe(true);
+      const stamp = { meetingId: details.meetingId, meetingNumber: details.meetingNumber, ...who };
+      expect((await h.source.getEvent(h.calendarId, id))?.stamp).toEqual(stamp);
+      await h.expireCursor();
+      const full = await h.source.readChanges(h.calendarId, null, window);
+      expect(byId(full.events, id)?.stamp).toEqual(stamp);
+      await expect(h.source.writeJoinDetails(h.calendarId, id, { ...details, ...who })).resolves.toMatchObject({ changed: false });
+    });
+
     it('write-back keeps a location the organizer typed and replaces our block when the meeting changes', async () => {
       const id = await h.createEvent({ title: 'Room', start: at(24), end: at(25), location: 'Room 4.12' });
       await h.source.writeJoinDetails(h.calendarId, id, details);

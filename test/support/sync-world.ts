@@ -2,9 +2,11 @@ import { expect } from 'vitest';
 import { NetworkError } from '../../src/domain/errors.js';
 import { calendarIdentity } from '../../src/domain/calendar-identity.js';
 import { settleCalendarKeys } from '../../src/store/calendar-keys.js';
+import type { Store } from '../../src/store/store.js';
 import type { EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { ALICE, NOW, startEngineHarness, type EngineHarness } from './engine-harness.js';
+import { followStatus, isQuiet, loseDatabase } from './lost-database.js';
 
 /**
  * The world of the sync state machine (test/integration/sync-machine.test.ts), in the spirit of
@@ -66,6 +68,12 @@ export type Fault =
   | { kind: 'feed-lag' }
   | { kind: 'calendar'; method: CalendarFaultMethod };
 
+/**
+ * Alice alone; Alice and Bob in the configured account; or Bob made by provisioning, in an account
+ * of his own that a lost database can find only through his events' stamps (issue 15, finding 6).
+ */
+export type Organizers = 1 | 2 | 'bob-provisioned';
+
 /** How the organizers' feeds name meetings (assumption 8): by id, or by dashed number only. */
 export type FeedNames = 'id' | 'number';
 
@@ -99,6 +107,8 @@ export type Op =
   | { kind: 'crash' }
   /** A restart with the source renamed in the config (issue 15, finding 2); a second one renames it back. */
   | { kind: 'rename-source' }
+  /** After a last cycle, from a quiet state only (lost-database.ts), meetsync starts on an empty database. */
+  | { kind: 'database-lost' }
   /** A cycle, with faults that apply to it only. */
   | { kind: 'cycle'; faults: readonly Fault[] };
 
@@ -145,6 +155,8 @@ export class SyncWorld {
   private readonly removed: string[] = [];
   /** The source's name in the config now ('rename-source' switches it). */
   private sourceName = SOURCE;
+  /** Databases that replaced the first ('database-lost'), closed with the world. */
+  private readonly replaced: Store[] = [];
 
   private constructor(
     readonly h: EngineHarness,
@@ -162,23 +174,20 @@ export class SyncWorld {
 
   /**
    * A world with one (Alice) or two (Alice, Bob) organizers, each with a calendar and a platform
-   * user, and with `reading.team` Alice's team calendar too.
+   * user (Organizers), and with `reading.team` Alice's team calendar too.
    */
-  static async start(organizers: 1 | 2, feedNames: FeedNames = 'id', reading: Reading = SERIAL): Promise<SyncWorld> {
-    const calendars = [...(organizers === 2 ? [ALICE, BOB] : [ALICE]), ...(reading.team ? [TEAM] : [])];
+  static async start(organizers: Organizers, feedNames: FeedNames = 'id', reading: Reading = SERIAL): Promise<SyncWorld> {
+    const calendars = [...(organizers === 1 ? [ALICE] : [ALICE, BOB]), ...(reading.team ? [TEAM] : [])];
     let reads = 0;
     const readTurns = () => reading.turns[reads++ % reading.turns.length] ?? 0;
     // A creation found without its id is held for good here: the quiet cycle at the end must stay quiet.
+    const provisioning = { enabled: true, accountType: 'trial', preferredLanguage: 'en', sendPassword: false, paidUntil: '2027-12-31T00:00:00.000Z' };
     const engineSettings = (source: string): Partial<EngineSettings> => ({
       pending: { feedGraceMs: FEED_GRACE_MS, heldRecheckMs: Number.MAX_SAFE_INTEGER },
       readConcurrency: { [source]: reading.concurrency },
+      ...(organizers === 'bob-provisioned' ? { provisioning } : {}),
     });
-    const h = await startEngineHarness(
-      engineSettings(SOURCE),
-      calendars,
-      { feedNames },
-      { readTurns },
-    );
+    const h = await startEngineHarness(engineSettings(SOURCE), calendars, { feedNames }, { readTurns });
     if (organizers === 2) {
       h.sim.addUser(h.accountId, { email: BOB, firstName: 'Bob', lastName: 'Example' });
       await refreshOrganizers(h.platform, h.store, [h.accountId], NOW);
@@ -186,8 +195,9 @@ export class SyncWorld {
     return new SyncWorld(h, calendars, engineSettings);
   }
 
-  close(): Promise<void> {
-    return this.h.close();
+  async close(): Promise<void> {
+    await this.h.close();
+    this.replaced.splice(0).forEach((s) => s.close());
   }
 
   async apply(op: Op): Promise<void> {
@@ -267,6 +277,15 @@ export class SyncWorld {
         this.settleKeys();
         h.rebuild(this.engineSettings(this.sourceName));
         return;
+      case 'database-lost':
+        await this.cycle();
+        if (!isQuiet(h.store)) return;
+        this.replaced.push(await loseDatabase(h));
+        // The new process's start, on the empty database: the calendars' keys, its settings.
+        this.settleKeys();
+        h.rebuild(this.engineSettings(this.sourceName));
+        await this.cycle();
+        return;
       case 'cycle':
         op.faults.forEach((f) => this.inject(f));
         await this.cycle();
@@ -335,8 +354,11 @@ export class SyncWorld {
    */
   async settle(): Promise<boolean> {
     await this.clearFaults();
+    followStatus(this.h, this.engineSettings(this.sourceName));
     for (let i = 0; i < SETTLE_CYCLES; i += 1) {
       const done = await this.cycle();
+      // IT acts on what status asks as it appears (an account to add), not only before settling.
+      if (followStatus(this.h, this.engineSettings(this.sourceName))) continue;
       // A creation waiting out the feed's grace is not settled, although nothing is written meanwhile.
       const waiting = this.h.store.mappings({ state: 'creating' }).some((m) => !m.held);
       if (done.platformWrites === 0 && done.writeBacks === 0 && !waiting) return true;

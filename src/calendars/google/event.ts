@@ -16,6 +16,9 @@ import { parseWith } from '../parse-response.js';
 /** The private extended properties that carry our stamp (one calendar's copy only). */
 export const STAMP_MEETING_ID = 'meetsyncMeetingId';
 export const STAMP_MEETING_NUMBER = 'meetsyncMeetingNumber';
+/** The organizer's platform user and account (MeetingStamp); absent on stamps written before issue 15. */
+export const STAMP_USER_ID = 'meetsyncUserId';
+export const STAMP_ACCOUNT_ID = 'meetsyncAccountId';
 
 const text = z.string().nullish();
 
@@ -126,7 +129,9 @@ function stampOf(event: GoogleEvent): MeetingStamp | undefined {
   const meetingId = props?.[STAMP_MEETING_ID];
   if (!meetingId) return undefined;
   const meetingNumber = props[STAMP_MEETING_NUMBER];
-  return meetingNumber ? { meetingId, meetingNumber } : { meetingId };
+  const userId = props[STAMP_USER_ID];
+  const accountId = props[STAMP_ACCOUNT_ID];
+  return { meetingId, ...(meetingNumber ? { meetingNumber } : {}), ...(userId ? { userId } : {}), ...(accountId ? { accountId } : {}) };
 }
 
 /** Where an event came from, for the mapping. */

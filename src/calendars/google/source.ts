@@ -18,6 +18,8 @@ import { GoogleCredentials, type GoogleAuthConfig } from './auth.js';
 import {
   STAMP_MEETING_ID,
   STAMP_MEETING_NUMBER,
+  STAMP_USER_ID,
+  STAMP_ACCOUNT_ID,
   parseEvent,
   parseEventsPage,
   toCalendarEvent,
@@ -180,7 +182,12 @@ export class GoogleSource implements CalendarSource {
       const body = textPatchOf(plan);
       // The whole private map is sent, so the result is the same whether Google merges or replaces it.
       if (plan.stamp) {
-        const stamp = { [STAMP_MEETING_ID]: plan.stamp.meetingId, [STAMP_MEETING_NUMBER]: plan.stamp.meetingNumber ?? '' };
+        const stamp = {
+          [STAMP_MEETING_ID]: plan.stamp.meetingId,
+          [STAMP_MEETING_NUMBER]: plan.stamp.meetingNumber ?? '',
+          ...(plan.stamp.userId ? { [STAMP_USER_ID]: plan.stamp.userId } : {}),
+          ...(plan.stamp.accountId ? { [STAMP_ACCOUNT_ID]: plan.stamp.accountId } : {}),
+        };
         body.extendedProperties = { private: { ...privateProps, ...stamp } };
       }
       return body;
@@ -195,7 +202,7 @@ export class GoogleSource implements CalendarSource {
       // A PATCH merges private properties key by key, so leaving our keys out would keep them;
       // a key set to null is deleted (guides/extended-properties, "Delete properties").
       if (plan.removeStamp) {
-        const ours = [STAMP_MEETING_ID, STAMP_MEETING_NUMBER].filter((key) => privateProps[key] !== undefined);
+        const ours = [STAMP_MEETING_ID, STAMP_MEETING_NUMBER, STAMP_USER_ID, STAMP_ACCOUNT_ID].filter((key) => privateProps[key] !== undefined);
         body.extendedProperties = { private: Object.fromEntries(ours.map((key) => [key, null])) };
       }
       return body;

@@ -82,7 +82,13 @@ const deltaPageSchema = z.object({
 });
 
 /** The stamp's value: JSON, so a meeting number with any characters survives. */
-const stampValueSchema = z.object({ meetingId: z.string().min(1), meetingNumber: z.string().nullish() });
+const stampValueSchema = z.object({
+  meetingId: z.string().min(1),
+  meetingNumber: z.string().nullish(),
+  // The organizer's platform user and account (MeetingStamp); absent on stamps written before issue 15.
+  userId: z.string().nullish(),
+  accountId: z.string().nullish(),
+});
 
 export type GraphEvent = z.infer<typeof graphEventSchema>;
 export type GraphDeltaPage = z.infer<typeof deltaPageSchema>;
@@ -135,12 +141,15 @@ export function stampOf(event: GraphEvent): MeetingStamp | undefined {
   }
   const parsed = stampValueSchema.safeParse(json);
   if (!parsed.success) return undefined;
-  return parsed.data.meetingNumber ? { meetingId: parsed.data.meetingId, meetingNumber: parsed.data.meetingNumber } : { meetingId: parsed.data.meetingId };
+  const { meetingId, meetingNumber, userId, accountId } = parsed.data;
+  return { meetingId, ...(meetingNumber ? { meetingNumber } : {}), ...(userId ? { userId } : {}), ...(accountId ? { accountId } : {}) };
 }
 
 /** The extended property value that stamps `stamp` (the empty string clears it: Graph documents no delete). */
 export function stampValue(stamp: MeetingStamp | null): string {
-  return stamp ? JSON.stringify({ meetingId: stamp.meetingId, meetingNumber: stamp.meetingNumber ?? '' }) : '';
+  if (!stamp) return '';
+  const who = { ...(stamp.userId ? { userId: stamp.userId } : {}), ...(stamp.accountId ? { accountId: stamp.accountId } : {}) };
+  return JSON.stringify({ meetingId: stamp.meetingId, meetingNumber: stamp.meetingNumber ?? '', ...who });
 }
 
 /**
