@@ -23,7 +23,7 @@ import { refreshOrganizers } from '../src/sync/organizers.js';
 import { plan } from '../src/sync/plan.js';
 import { WebMeetingClient } from '../src/webmeeting/client.js';
 import { compare } from '../src/reconcile/compare.js';
-import { readFeedText } from '../src/reconcile/feed-reader.js';
+import { readFeedText } from '../src/webmeeting/feed/read.js';
 import { renderFeed } from '../src/simulators/webmeeting/ics.js';
 import { newMeetingWire } from '../src/simulators/webmeeting/model.js';
 import { agendaFor } from '../src/sync/execute.js';

@@ -289,7 +289,7 @@ async function runCycle(label: string, cx: CycleContext): Promise<Measured> {
     // carries their endpoint and instance metadata (src/authority/AuthorityMetadata.ts, hosts such as
     // login.microsoftonline.com, the tenant put in by "{tenant}"). The simulator's host is not one of
     // them, so msal reads `{authority}/v2.0/.well-known/openid-configuration` once (knownAuthorities
-    // skips instance discovery; outlook-auth.ts). meetsync does not cache that document across
+    // skips instance discovery; outlook/auth.ts). meetsync does not cache that document across
     // processes through `authorityMetadata`: it would save a request only against such hosts, and
     // msal leaves it to the application to keep a supplied document "correct, up-to-date" (msal.js
     // docs/performance.md, "Bypass authority metadata resolution"): a stale one breaks token requests.

@@ -39,7 +39,7 @@ export interface ChangeSet {
 
 /**
  * The port every calendar provider implements. The sync engine owns it; adapters
- * (google.ts, outlook.ts, memory.ts) implement it, and one contract suite tests them all.
+ * (google/source.ts, outlook/source.ts, memory.ts) implement it, and one contract suite tests them all.
  */
 export interface CalendarSource {
   /** The configured source name. */

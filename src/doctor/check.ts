@@ -54,7 +54,7 @@ export function renderDoctor(report: DoctorReport): string {
 
 /**
  * An adapter's error message split into what happened and what to do: the adapters write
- * "<what happened>; <what to do>" (calendars/google-auth.ts, outlook-auth.ts).
+ * "<what happened>; <what to do>" (calendars/google/auth.ts, outlook/auth.ts).
  */
 export function splitRemedy(message: string, fallback: string): { detail: string; remedy: string } {
   const at = message.indexOf('; ');

@@ -98,6 +98,10 @@ export interface MeetingPlatform {
   createMeeting(userId: string, spec: MeetingSpec): Promise<Meeting>;
   updateMeeting(userId: string, meetingId: string, spec: MeetingSpec): Promise<Meeting>;
   deleteMeeting(userId: string, meetingId: string): Promise<DeleteOutcome>;
+  /**
+   * The organizer's meeting feed, all or nothing: it throws when any entry could not be read
+   * fully, since the sync reads it to avoid creating a meeting twice (webmeeting/feed/strict.ts).
+   */
   readFeed(icsPath: string): Promise<FeedMeeting[]>;
   joinUrl(meetingNumber: string, meetingId: string): string;
 }

@@ -1,6 +1,6 @@
 import type { Mapping } from '../domain/mapping.js';
 import type { Recurrence } from '../domain/meeting.js';
-import type { FeedItem } from './feed-reader.js';
+import type { FeedItem } from '../webmeeting/feed/read.js';
 
 /**
  * How one meeting on the platform differs from its event as meetsync last saw it. Times are

@@ -2,8 +2,8 @@ import type { EventNote, Mapping } from '../domain/mapping.js';
 import { PENDING_DEFAULTS } from '../sync/pending.js';
 import { mappingEndsBy } from '../domain/mapping-end.js';
 import { driftOf } from './compare-fields.js';
-import type { FeedItem, FeedRead } from './feed-reader.js';
-import type { EventSide, Finding, OrganizerResult, PlatformSide, Summary } from './findings.js';
+import type { FeedItem, FeedRead } from '../webmeeting/feed/read.js';
+import type { EventSide, Finding, OrganizerResult, PlatformSide, ReportedFeedWarning, Summary } from './findings.js';
 import { summarize } from './findings.js';
 
 /**
@@ -44,6 +44,15 @@ interface Group {
   lastEnd: string | null;
   markers: string[];
   claimed: boolean;
+}
+
+/**
+ * The reader's warnings as the report lists them. A line outside every meeting that could not be
+ * read (kind `outside`) concerns no meeting and is left out; so are the fields the reader gives
+ * its callers to decide by, so that the report shows what it showed before the readers were one.
+ */
+export function reportedWarnings(read: FeedRead): ReportedFeedWarning[] {
+  return read.warnings.filter((w) => w.kind !== 'outside').map(({ kind: _kind, detail: _detail, ...shown }) => shown);
 }
 
 function groupsOf(items: readonly FeedItem[]): Group[] {
@@ -129,7 +138,7 @@ export function compare(input: CompareInput): Comparison {
       continue;
     }
     const read = feed.read;
-    organizers.push({ email, feed: { ok: true, meetings: read.items.length, vevents: read.vevents, complete: read.complete, warnings: read.warnings } });
+    organizers.push({ email, feed: { ok: true, meetings: read.items.length, vevents: read.vevents, complete: read.complete, warnings: reportedWarnings(read) } });
     const groups = groupsOf(read.items);
     const byId = new Map<string, Group>();
     const byNumber = new Map<string, Group>();

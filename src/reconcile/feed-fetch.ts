@@ -4,7 +4,7 @@ import type { MeetingPlatform, PlatformUser } from '../domain/meeting.js';
 import { haltIfPlatformWide } from '../sync/failure.js';
 import { feedPathOf } from '../sync/organizers.js';
 import type { OrganizerFeed } from './compare.js';
-import { NotIcsError, readFeedText } from './feed-reader.js';
+import { NotIcsError, readFeedText } from '../webmeeting/feed/read.js';
 
 /**
  * Reading one organizer's feed for the reconciliation, within limits, and saying in plain words

@@ -1,6 +1,6 @@
 import type { MappingState } from '../domain/mapping.js';
 import type { Recurrence } from '../domain/meeting.js';
-import type { FeedWarning } from './feed-text.js';
+import type { FeedWarning } from '../webmeeting/feed/text.js';
 
 /**
  * The data of a reconciliation: what `compare` finds, what `repair` did about it, and the report
@@ -88,8 +88,14 @@ export interface Finding {
   repair?: RepairResult;
 }
 
+/**
+ * A feed warning as the report shows it: the reader's, without the fields it gives its callers
+ * to decide by (`kind`, `detail`), so that the report (version 1) stays as it was.
+ */
+export type ReportedFeedWarning = Omit<FeedWarning, 'kind' | 'detail'>;
+
 export type FeedStatus =
-  | { ok: true; meetings: number; vevents: number; complete: boolean; warnings: FeedWarning[] }
+  | { ok: true; meetings: number; vevents: number; complete: boolean; warnings: ReportedFeedWarning[] }
   | { ok: false; error: string };
 
 export interface OrganizerResult {

@@ -3,7 +3,7 @@ import type { PlatformUser } from '../domain/meeting.js';
 import { scrubDeep } from '../domain/redact.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import { compare, type OrganizerFeed } from './compare.js';
+import { compare, reportedWarnings, type OrganizerFeed } from './compare.js';
 import { FEED_LIMITS, fetchOrganizerFeed, inPool, type FeedLimits, type ReconcilePlatform } from './feed-fetch.js';
 import { summarize, type Finding, type ReconcileReport } from './findings.js';
 import { repair, type RepairSettings } from './repair.js';
@@ -68,7 +68,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     }
     const feed = await fetchOrganizerFeed(platform, o, admins, limits);
     if (!feed.ok) logger.warn({ organizer: o.email }, `reconciliation: ${feed.error}`);
-    else if (feed.read.warnings.length > 0) logger.info({ organizer: o.email, warnings: feed.read.warnings.length }, 'reconciliation: parts of the meeting feed could not be read exactly');
+    else if (reportedWarnings(feed.read).length > 0) logger.info({ organizer: o.email, warnings: reportedWarnings(feed.read).length }, 'reconciliation: parts of the meeting feed could not be read exactly');
     return { email: o.email, feed };
   });
 

@@ -155,7 +155,7 @@ export const FEED_SKIPS_CANCELLED = true;
 export const FEED_SKIPS_OVERRIDES_WITH_MASTER = true;
 
 /*
- * ASSUMED: the feed writes DTSTART/DTEND in UTC, so feed.ts reads a floating time as UTC and an
+ * ASSUMED: the feed writes DTSTART/DTEND in UTC, so feed/time.ts reads a floating time as UTC and an
  * all-day DATE as midnight UTC; a TZID is still honoured (the file's VTIMEZONE, else IANA).
  */
 

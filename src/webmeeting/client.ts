@@ -19,15 +19,14 @@ import {
   icsTokensOfPath,
   isAlreadyGone,
   recurringBody,
-  FEED_SENDS_API_KEY,
 } from './assumptions.js';
-import { parseFeed } from './feed.js';
+import { fetchFeedText } from './feed/fetch.js';
+import { parseFeed } from './feed/strict.js';
 import {
   HttpCore,
   RETRY_DEFAULTS,
   describeCall,
   failureDetails,
-  platformFailure,
   readEnvelope,
   type ApiRequest,
   type AttemptEvent,
@@ -173,16 +172,11 @@ export class WebMeetingClient implements MeetingPlatform {
   }
 
   /**
-   * `GET <icsPath>`: the organizer's meeting feed, parsed (feed.ts). `owner` (an email) only
+   * `GET <icsPath>`: the organizer's meeting feed, all or nothing (feed/strict.ts). `owner` (an email) only
    * names the feed in a DataError; the path's token never appears in an error or log line.
    */
   async readFeed(icsPath: string, owner?: string): Promise<FeedMeeting[]> {
-    if (!icsPath.startsWith('/')) icsPath = `/${icsPath}`;
-    icsTokensOfPath(icsPath).forEach(registerSecret);
-    const req: ApiRequest = { method: 'GET', path: icsPath, kind: 'calendar', withApiKey: FEED_SENDS_API_KEY };
-    const res = await this.http.send(req);
-    if (res.status < 200 || res.status > 299) throw platformFailure(req, res);
-    return parseFeed(res.text, owner === undefined ? {} : { owner });
+    return parseFeed(await fetchFeedText(this.http, icsPath), owner === undefined ? {} : { owner });
   }
 
   /**
@@ -191,19 +185,7 @@ export class WebMeetingClient implements MeetingPlatform {
    * A non-2xx answer is a PlatformError; the path's token never appears in an error or log line.
    */
   async readFeedText(icsPath: string, limits: { maxBytes: number; attempts?: number }): Promise<string> {
-    if (!icsPath.startsWith('/')) icsPath = `/${icsPath}`;
-    icsTokensOfPath(icsPath).forEach(registerSecret);
-    const req: ApiRequest = {
-      method: 'GET',
-      path: icsPath,
-      kind: 'calendar',
-      withApiKey: FEED_SENDS_API_KEY,
-      maxBodyBytes: limits.maxBytes,
-      ...(limits.attempts === undefined ? {} : { attempts: limits.attempts }),
-    };
-    const res = await this.http.send(req);
-    if (res.status < 200 || res.status > 299) throw platformFailure(req, res);
-    return res.text;
+    return fetchFeedText(this.http, icsPath, limits);
   }
 
   /** The join link from the template (assumptions.ts). */

@@ -5,8 +5,8 @@ import { applyJson, fixtureFiles, fuzzSeeds, jsonMutation, labelled, readFixture
 import { checkEvent, checkItemIsolation, readOrMalformed } from './reader-contract.js';
 
 /**
- * The Google event reader (google-event.ts) on damaged real events.list pages
- * (test/fixtures/google/compass-*.json). Contract, as google.ts uses it: parseEventsPage and
+ * The Google event reader (google/event.ts) on damaged real events.list pages
+ * (test/fixtures/google/compass-*.json). Contract, as google/source.ts uses it: parseEventsPage and
  * toCalendarEvent return data the engine can use or throw MalformedResponseError naming the
  * field; the adapter makes that a CalendarError of that calendar, so the read fails as a whole
  * and is retried next cycle (an incremental read cannot skip an item: the sync token moves on

@@ -10,9 +10,9 @@ import { applyJson, fixtureFiles, fuzzSeeds, isOneLine, jsonMutation, labelled, 
 import { checkEvent, checkItemIsolation, readOrMalformed } from './reader-contract.js';
 
 /**
- * The Graph event reader (outlook-event.ts with outlook-recurrence.ts, outlook-body.ts,
- * outlook-zones.ts, and the round planner of outlook-delta.ts) on damaged samples from the Graph
- * documentation (test/fixtures/graph). Contract, as outlook.ts and outlook-round.ts use it:
+ * The Graph event reader (outlook/event.ts with outlook/recurrence.ts, outlook/body.ts,
+ * outlook/zones.ts, and the round planner of outlook/delta.ts) on damaged samples from the Graph
+ * documentation (test/fixtures/graph). Contract, as outlook/source.ts and outlook/round.ts use it:
  * parseDeltaPage/parseGraphEvent and toCalendarEvent return events the engine can use or throw
  * MalformedResponseError naming the field (the adapter's CalendarError for that mailbox: the
  * round fails and is read again, nothing is deleted); the recurrence, body and zone helpers never
@@ -25,7 +25,7 @@ const EVENTS = [...FILES.filter(({ data }) => !Array.isArray(data.value)).map(({
 
 const context = { source: 'corp-m365', calendarId: 'bob@example.com' };
 
-/** One item the way outlook.ts maps it, with the helpers it uses around the mapping. */
+/** One item the way outlook/source.ts maps it, with the helpers it uses around the mapping. */
 function mapItem(item: GraphEvent): CalendarEvent | undefined {
   const event = readOrMalformed(() => toCalendarEvent(item, { ...context, what: `Graph GET event (event ${item.id})` }));
   if (event) {

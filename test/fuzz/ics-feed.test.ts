@@ -1,16 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NotIcsError, readFeedText, type FeedRead } from '../../src/reconcile/feed-reader.js';
+import type { FeedMeeting } from '../../src/domain/meeting.js';
+import { NotIcsError, readFeedText, type FeedItem, type FeedRead } from '../../src/webmeeting/feed/read.js';
+import { parseFeed } from '../../src/webmeeting/feed/strict.js';
 import { feedText, veventLines } from '../support/feed-builder.js';
+import { checkFeedRefusal } from './reader-contract.js';
 import { applyText, fixtureFiles, fuzzSeeds, isOneLine, labelled, preview, readFixture, runs, showMutations, textMutation } from './mutate.js';
 
 /**
- * The reconciliation's ICS reader (src/reconcile/feed-reader.ts with feed-text, feed-block,
- * feed-time, feed-series) on damaged real feeds (test/fixtures/ics) and on a platform-shaped
- * feed. Contract, as feed-fetch.ts and the report use it: readFeedText throws NotIcsError (one
- * line, "is not iCalendar (...)" in the report) only when the text does not begin with
+ * The ICS feed reader (src/webmeeting/feed/read.ts with text, block, time, series) on damaged
+ * real feeds (test/fixtures/ics) and on a platform-shaped feed, through both of its callers.
+ * Contract, as reconcile/feed-fetch.ts and the report use it: readFeedText throws NotIcsError
+ * (one line, "is not iCalendar (...)" in the report) only when the text does not begin with
  * BEGIN:VCALENDAR; anything less is a warning of one line, a VEVENT it cannot read is a warning
- * with `lost: true`, and every other VEVENT is still read.
+ * with `lost: true`, and every other VEVENT is still read. Contract, as the sync's duplicate
+ * guard uses it (feed/strict.ts parseFeed, behind client.readFeed): the reader's meetings, or
+ * one DataError line (reader-contract.ts checkFeedRefusal), never a read that lost an entry.
  */
 
 const FEEDS: Record<string, string> = Object.fromEntries(fixtureFiles('ics', '.ics').map((name) => [name, readFixture('ics', name)]));
@@ -67,6 +72,31 @@ function readOrNotIcs(text: string): FeedRead | undefined {
     expect(beginsWithVcalendar(text), 'NotIcsError for a text that begins with BEGIN:VCALENDAR').toBe(false);
     return undefined;
   }
+}
+
+/** The sync's view of a reader's item (strict.ts keeps these fields). */
+function asFeedMeeting(item: FeedItem): FeedMeeting {
+  const { allDay: _a, lastEnd: _l, occurrenceOf: _o, markers: _m, unreadable: _u, line: _n, ...meeting } = item;
+  return meeting;
+}
+
+/** The sync's reading of `text`: its meetings, or undefined after the documented DataError. */
+function syncReadOrRefusal(text: string): FeedMeeting[] | undefined {
+  let meetings: FeedMeeting[];
+  try {
+    meetings = parseFeed(text, { owner: 'ann@example.com' });
+  } catch (err) {
+    checkFeedRefusal(err);
+    return undefined;
+  }
+  // Accepted: the reader read the whole feed, and the sync sees exactly its meetings.
+  const read = readOrNotIcs(text);
+  expect(read, 'the sync accepted a text the reader calls not iCalendar').toBeDefined();
+  expect(read!.complete).toBe(true);
+  expect(read!.warnings.filter((w) => w.lost), 'the sync accepted a read that lost a VEVENT').toEqual([]);
+  expect(read!.warnings.filter((w) => w.kind === 'unreadable' || w.kind === 'skipped' || w.kind === 'structure')).toEqual([]);
+  expect(meetings).toEqual(read!.items.map(asFeedMeeting));
+  return meetings;
 }
 
 const damagedFeed = fc
@@ -146,6 +176,21 @@ describe('ICS feed reader fuzz', () => {
         expect(read).toBeDefined();
         const sentinel = read!.items.find((i) => i.uid === SENTINEL_READ.uid && i.line === SENTINEL_READ.line);
         expect(sentinel, JSON.stringify(read!.warnings.slice(0, 5))).toEqual(SENTINEL_READ);
+      }),
+      runs(200, seed),
+    );
+  });
+
+  it.for(FUZZ_SEEDS.list)("the sync's reading of a damaged feed: the reader's meetings when nothing was lost, else one DataError line (seed %i)", LOADED, (seed) => {
+    fc.assert(fc.property(damagedFeed, ({ text }) => void syncReadOrRefusal(text)), runs(300, seed));
+  });
+
+  it.for(FUZZ_SEEDS.list)("the sync's reading after a good VEVENT: refused, or the sentinel as the reader reads it (seed %i)", LOADED, (seed) => {
+    const sentinel = asFeedMeeting(SENTINEL_READ);
+    fc.assert(
+      fc.property(feedWithSentinel, ({ text }) => {
+        const meetings = syncReadOrRefusal(text);
+        if (meetings) expect(meetings.find((m) => m.uid === sentinel.uid)).toEqual(sentinel);
       }),
       runs(200, seed),
     );

@@ -1,11 +1,11 @@
 import { expect } from 'vitest';
 import type { CalendarEvent } from '../../src/domain/event.js';
-import { MalformedResponseError } from '../../src/domain/errors.js';
+import { DataError, MalformedResponseError } from '../../src/domain/errors.js';
 import { isOneLine } from './mutate.js';
 
 /**
  * The contract of the Google and Graph event readers, as their adapters rely on it
- * (google.ts and outlook.ts `parse`): a body or item that does not have the documented shape
+ * (google/source.ts and outlook/source.ts `parse`): a body or item that does not have the documented shape
  * throws MalformedResponseError naming the first bad field, which the adapter turns into a
  * CalendarError of that one calendar (one line in `status` and the sync report; the calendar
  * is read again next cycle and nothing is deleted). Any other exception would be a crash.
@@ -81,4 +81,20 @@ export function checkItemIsolation<P>(
       if (event) checkEvent(event);
     } else expect(event).toEqual(before[j]);
   });
+}
+
+/**
+ * The contract of the sync's reading of an ICS feed (webmeeting/feed/strict.ts parseFeed), as
+ * sync/pending.ts and sync/made-elsewhere.ts rely on it: a feed it cannot read fully is one
+ * DataError of one line, naming the feed's owner, which those callers turn into "nothing was
+ * created; tried again next cycle". Any other exception would be a crash.
+ */
+export function checkFeedRefusal(err: unknown): DataError {
+  if (!(err instanceof DataError)) {
+    throw new Error(`not a DataError: ${String((err as Error)?.constructor?.name)}: ${String((err as Error)?.message ?? err).slice(0, 300)}`, { cause: err });
+  }
+  if (!isOneLine(err.message)) throw new Error(`message over more than one line: ${JSON.stringify(err.message.slice(0, 300))}`);
+  if (err.message.length > 1000) throw new Error(`message of ${err.message.length} characters: ${JSON.stringify(err.message.slice(0, 200))}...`);
+  if (!/^the ICS feed of .+ is not valid iCalendar: /.test(err.message)) throw new Error(`message names no feed: ${JSON.stringify(err.message.slice(0, 200))}`);
+  return err;
 }

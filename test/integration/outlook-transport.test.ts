@@ -13,7 +13,7 @@ import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
  * Graph client's token reaches a non-Microsoft host, throttling, 401, concurrency and deadlines.
  *
  * The server below is a deliberately small stand-in (the authority's two documents, a delta round,
- * event GET/PATCH), written from the Graph and Entra documents cited in src/calendars/outlook*.ts,
+ * event GET/PATCH), written from the Graph and Entra documents cited in src/calendars/outlook/*.ts,
  * enough to observe the wire. It is not the Graph simulator: the CalendarSource contract suite
  * runs against that one (test/integration/outlook-source.test.ts, once it is merged).
  */
@@ -196,7 +196,7 @@ describe('Outlook adapter transport (msal + Graph client over https)', () => {
     expect(authority).toEqual([`GET /${TENANT}/v2.0/.well-known/openid-configuration`, `POST /${TENANT}/oauth2/v2.0/token`]);
     const token = world.server.received('POST', '/oauth2/v2.0/token')[0]!;
     const form = new URLSearchParams(token.body);
-    // The resource is Microsoft Graph wherever its requests go (outlook-auth.ts graphScopeOf).
+    // The resource is Microsoft Graph wherever its requests go (outlook/auth.ts graphScopeOf).
     expect(form.get('scope')).toBe('https://graph.microsoft.com/.default');
     expect(form.get('client_id')).toBe('app-client-id');
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { NotIcsError, readFeedText, type FeedItem, type FeedRead } from '../../src/reconcile/feed-reader.js';
+import { NotIcsError, readFeedText, type FeedItem, type FeedRead } from '../../src/webmeeting/feed/read.js';
 import { feedText } from '../support/feed-builder.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/ics');

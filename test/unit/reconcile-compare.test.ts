@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventNote, Mapping } from '../../src/domain/mapping.js';
 import { compare, type OrganizerFeed } from '../../src/reconcile/compare.js';
-import { readFeedText } from '../../src/reconcile/feed-reader.js';
+import { readFeedText } from '../../src/webmeeting/feed/read.js';
 import type { Finding } from '../../src/reconcile/findings.js';
 import { feedText, mapping, meetingIds, type FeedEventSpec } from '../support/feed-builder.js';
 

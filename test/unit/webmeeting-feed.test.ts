@@ -6,7 +6,7 @@ import { DataError } from '../../src/domain/errors.js';
 import type { FeedMeeting } from '../../src/domain/meeting.js';
 import { registerSecret } from '../../src/domain/redact.js';
 import { findMeetingId, findMeetingNumber, isAlreadyGone } from '../../src/webmeeting/assumptions.js';
-import { parseFeed } from '../../src/webmeeting/feed.js';
+import { parseFeed } from '../../src/webmeeting/feed/strict.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/ics');
 const read = (name: string): string => readFileSync(path.join(fixtures, name), 'utf8');

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-// The auth classes through the Calendar API module, not `googleapis`' index (see google.ts).
+// The auth classes through the Calendar API module, not `googleapis`' index (see source.ts).
 import { auth as googleAuth } from 'googleapis/build/src/apis/calendar/index.js';
 import type { Auth } from 'googleapis';
 import { z } from 'zod';
@@ -12,7 +12,7 @@ import { CALENDAR_SCOPE, describeFailure, googleFailureOf, isRetryable } from '.
  * Access tokens for the Google adapter: OAuth (one user's refresh token) or a service account
  * with domain-wide delegation (one JWT client per calendar, impersonating its owner).
  * The adapter asks for request headers here and sends them itself, so every retry and every
- * token refresh is decided (and counted) in one place; see google.ts for why.
+ * token refresh is decided (and counted) in one place; see source.ts for why.
  */
 
 export type GoogleAuthConfig =

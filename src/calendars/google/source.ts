@@ -90,12 +90,12 @@ function textPatchOf(plan: { description?: string; location?: string }): PatchBo
 
 /**
  * The Google Calendar adapter. googleapis builds and sends every request; this class decides
- * what to ask, retries, and maps answers to CalendarEvents (google-event.ts).
+ * what to ask, retries, and maps answers to CalendarEvents (google/event.ts).
  *
  * Retries are ours alone: googleapis would retry GET/PUT/DELETE on 408/429/5xx by itself but
  * never PATCH or a 403 rateLimitExceeded (PROVIDERS.md, "Errors"), and google-auth-library's
  * request() re-sends once on 401 *and 403* when the token has no expiry. So every call passes
- * `retry: false` and its own Authorization header (google-auth.ts), and one backoff
+ * `retry: false` and its own Authorization header (google/auth.ts), and one backoff
  * (net/backoff.ts) handles every retryable failure and counts every attempt in `stats`.
  */
 export class GoogleSource implements CalendarSource {
@@ -115,7 +115,7 @@ export class GoogleSource implements CalendarSource {
   private readonly oauth: boolean;
   /**
    * Each calendar's zone, from its last events.list answer: all-day events without a zone of
-   * their own start at midnight there (google-event.ts). events.get does not tell the calendar's
+   * their own start at midnight there (google/event.ts). events.get does not tell the calendar's
    * zone, so a getEvent before any read of that calendar in this process falls back to UTC; the
    * engine always reads a calendar before it looks up single events.
    */
@@ -430,7 +430,7 @@ export class GoogleSource implements CalendarSource {
 
   private verdict(err: unknown): RetryVerdict {
     if (err instanceof CalendarAuthError) return { retry: false };
-    // google-auth.ts turns only retryable token-endpoint failures (5xx, 429, no answer) into a
+    // google/auth.ts turns only retryable token-endpoint failures (5xx, 429, no answer) into a
     // plain CalendarError.
     if (err instanceof CalendarError) return { retry: true };
     const failure = googleFailureOf(err);

@@ -7,7 +7,7 @@ import { isStripped, type GraphEvent } from './event.js';
 /**
  * One round of calendarView/delta, decided without I/O: which items can be mapped as they
  * came, which need a GET, which series masters to fetch, and the cursor that carries the round
- * to the next cycle. outlook.ts performs what this decides.
+ * to the next cycle. outlook/source.ts performs what this decides.
  *
  * Why each rule (../shared/notes/PROVIDERS.md, Microsoft Graph; event-delta.md):
  * - Items may be replayed within a round: one entry per id, the last one wins.
@@ -22,7 +22,7 @@ import { isStripped, type GraphEvent } from './event.js';
  *   mapping needs) are completed with a GET.
  * - delta never returns extended properties ($expand is not supported on delta), so the stamp
  *   is read with a GET, but only for items whose body carries our block: the block and the stamp
- *   are written and removed together (outlook.ts), so an item without the block has no stamp the
+ *   are written and removed together (outlook/source.ts), so an item without the block has no stamp the
  *   engine could adopt. That costs one GET per changed event meetsync wrote to, instead of one
  *   per changed event. The one case it misses: an organizer who deletes our block by hand while
  *   meetsync's database is lost gets a new meeting instead of the old one adopted.
@@ -51,7 +51,7 @@ export function carriesOurBlock(event: GraphEvent): boolean {
 
 /**
  * Whether the stamp of an item carrying our block could matter. Not on an attendee's copy: the
- * stamp is written only on the organizer's copy (outlook.ts refuses any other), an extended
+ * stamp is written only on the organizer's copy (outlook/source.ts refuses any other), an extended
  * property belongs to the item it was set on (extended-properties-overview.md), while the body,
  * block and all, reaches every attendee's copy with the meeting update Graph sends on each PATCH
  * of the organizer's event (PROVIDERS.md). Not on an event meetsync holds a live meeting for, nor

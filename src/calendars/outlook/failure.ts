@@ -36,7 +36,7 @@ export interface GraphFailure {
   retryAfterMs?: number;
   /** Set when no (full) answer arrived within the call's deadline. */
   timeoutMs?: number;
-  /** Where a 3xx answer pointed (never followed: see outlook-graph.ts). */
+  /** Where a 3xx answer pointed (never followed: see outlook/graph.ts). */
   location?: string;
 }
 
@@ -168,7 +168,7 @@ export function calendarErrorOf(err: unknown, failure: GraphFailure | undefined,
   if (isDeltaExpired(failure)) return new SyncTokenExpiredError(source, mailbox, message, status);
   if (isConflict(failure)) return new PreconditionFailedError(source, mailbox, message, status);
   if (status !== undefined && status >= 300 && status < 400) {
-    // Redirects are not followed (outlook-graph.ts): the token must not travel to wherever they point.
+    // Redirects are not followed (outlook/graph.ts): the token must not travel to wherever they point.
     const where = failure.location ? ` to ${failure.location}` : '';
     return new CalendarError(source, mailbox, `Graph ${call} for ${mailbox} was redirected${where} (HTTP ${status}); not followed: check ${configPath}.graphBaseUrl`, status);
   }

@@ -205,7 +205,7 @@ export class GraphTransport {
 
   private verdict(err: unknown): RetryVerdict {
     if (err instanceof CalendarAuthError) return { retry: false };
-    // outlook-auth.ts turns only retryable token failures (5xx, 429, no answer) into a plain CalendarError.
+    // outlook/auth.ts turns only retryable token failures (5xx, 429, no answer) into a plain CalendarError.
     if (err instanceof AuthorityBusyError && err.retryAfterMs !== undefined) return { retry: true, retryAfterMs: err.retryAfterMs };
     if (err instanceof CalendarError) return { retry: true };
     if (!(err instanceof FailedCall) || !err.failure || !isRetryable(err.failure)) return { retry: false };

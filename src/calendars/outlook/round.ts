@@ -9,7 +9,7 @@ import type { ChangeSet, ReadHints } from '../source.js';
 /**
  * Reads one calendarView/delta round of a mailbox: follows `@odata.nextLink` pages to the
  * `@odata.deltaLink` (delta-query-events.md: "A @odata.deltaLink returned in a response signifies
- * that the current round of change tracking is complete"), then performs what outlook-delta.ts's
+ * that the current round of change tracking is complete"), then performs what outlook/delta.ts's
  * planRound decided: GETs, `@removed` confirmations and series masters.
  */
 
@@ -22,7 +22,7 @@ const MAX_PAGES = 10_000;
 /** An organizer's event as a round returned it, for the write-back after the read (fresh-copies.ts). */
 export interface OutlookCopy {
   event: GraphEvent;
-  /** Read with a GET that expanded our stamp; a delta item never carries it (outlook-delta.ts). */
+  /** Read with a GET that expanded our stamp; a delta item never carries it (outlook/delta.ts). */
   stampRead: boolean;
 }
 

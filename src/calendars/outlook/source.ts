@@ -38,7 +38,7 @@ export interface OutlookSourceConfig {
   pageSize?: number;
   /** Requests in flight per mailbox; Outlook allows 4. @default 4 */
   maxConcurrentPerMailbox?: number;
-  /** Requests per mailbox over time (Outlook: 10,000 per 10 minutes; outlook-graph.ts). @default no limit */
+  /** Requests per mailbox over time (Outlook: 10,000 per 10 minutes; outlook/graph.ts). @default no limit */
   rateLimit?: RateLimit;
   /**
    * How far past the window's end a delta round reaches. The window moves with the clock but a
@@ -67,8 +67,8 @@ interface PatchBody {
 /**
  * The Outlook / Microsoft 365 adapter: one mailbox's primary calendar per calendar id, read with
  * calendarView/delta over the sync window, written back with PATCH. The Graph client and msal send
- * every request (outlook-graph.ts, outlook-auth.ts); what a round means is decided in
- * outlook-delta.ts and what an event is in outlook-event.ts.
+ * every request (outlook/graph.ts, outlook/auth.ts); what a round means is decided in
+ * outlook/delta.ts and what an event is in outlook/event.ts.
  */
 export class OutlookSource implements CalendarSource {
   readonly name: string;
@@ -197,7 +197,7 @@ export class OutlookSource implements CalendarSource {
       const patch: PatchBody = {};
       if (plan.description !== undefined) patch.body = bodyWithoutBlock(graphBodyOf(event));
       if (plan.location !== undefined) patch.location = { displayName: '' };
-      // Graph documents no way to delete an extended property: an empty value is "no stamp" (outlook-event.ts).
+      // Graph documents no way to delete an extended property: an empty value is "no stamp" (outlook/event.ts).
       if (plan.removeStamp) patch.singleValueExtendedProperties = [{ id: STAMP_PROPERTY_ID, value: stampValue(null) }];
       return patch;
     });
@@ -212,7 +212,7 @@ export class OutlookSource implements CalendarSource {
    * read again instead of their edit being overwritten.
    *
    * The event as this cycle's round returned it saves the GET (fresh-copies.ts): If-Match with
-   * its etag guards the PATCH just the same. A delta item carries no stamp (outlook-delta.ts);
+   * its etag guards the PATCH just the same. A delta item carries no stamp (outlook/delta.ts);
    * writing needs none (the stamp is written whatever it was, and an item without our block has
    * none), but clearing must know whether to remove one, so it starts only from a GET's copy.
    */
@@ -309,7 +309,7 @@ export class OutlookSource implements CalendarSource {
 
 /**
  * A configured base URL as an https origin. The Graph client sends the token only over https
- * (outlook-graph.ts) and msal accepts only https authorities; a path would be lost on the links
+ * (outlook/graph.ts) and msal accepts only https authorities; a path would be lost on the links
  * Graph returns, which the client splits into host, version and path.
  */
 function httpsOrigin(value: string, path: string): URL {

@@ -7,7 +7,7 @@ import type { FaultKind } from '../kit/faults.js';
  * (developers.google.com/workspace/calendar/api/guides/errors): 500 and 503 backendError, 429 and
  * 403 rateLimitExceeded (usageLimits), 410 fullSyncRequired, the last only to an events.list that
  * sends a syncToken ("Synchronize resources efficiently": an expired token answers 410).
- * The OAuth token endpoint answers in RFC 6749's flat shape, as google-oauth.ts does; it never
+ * The OAuth token endpoint answers in RFC 6749's flat shape, as google/oauth.ts does; it never
  * answers a 403 rate limit or a 410.
  */
 export const googleFaultWire: FaultWire = (name, target, retryAfterSeconds) => {

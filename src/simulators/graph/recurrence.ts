@@ -171,7 +171,7 @@ export function occurrenceDates(rec: GraphPatternedRecurrence, fromDate: string,
   return [...cachedDates(JSON.stringify(rec), fromDate, toDate)];
 }
 
-/** occurrenceDates of a pattern (as JSON), kept (graph-timezones.ts memoized: a performance cache). */
+/** occurrenceDates of a pattern (as JSON), kept (graph/timezones.ts memoized: a performance cache). */
 const cachedDates = memoized((recJson: string, fromDate: string, toDate: string): string[] =>
   computeOccurrenceDates(JSON.parse(recJson) as GraphPatternedRecurrence, fromDate, toDate),
 );

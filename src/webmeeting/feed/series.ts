@@ -1,5 +1,5 @@
 import ICAL from 'ical.js';
-import { oneLine } from '../domain/printable.js';
+import { oneLine } from '../../domain/printable.js';
 
 /**
  * When a feed meeting is over for good, so that meetings that ended long ago (their mappings

@@ -1,7 +1,7 @@
 import ICAL from 'ical.js';
-import type { FeedWarning, IcsBlock } from './feed-text.js';
-import { namedIn } from './feed-text.js';
-import { oneLine } from '../domain/printable.js';
+import type { FeedWarning, IcsBlock } from './text.js';
+import { namedIn } from './text.js';
+import { oneLine } from '../../domain/printable.js';
 
 /**
  * One VEVENT or VTIMEZONE block parsed by ical.js on its own, so that a bad line costs that
@@ -38,7 +38,7 @@ function repair(line: string): { line: string; what: string } | undefined {
 }
 
 /** The name a warning gives a content line: at most 40 characters (a damaged line can be one 100 KB name). */
-function propertyName(line: string): string {
+export function propertyName(line: string): string {
   return oneLine(/^[A-Za-z0-9-]+/.exec(line)?.[0] ?? line.slice(0, 20), 40).toUpperCase();
 }
 
@@ -51,6 +51,16 @@ function parseWhole(lines: readonly string[]): ICAL.Component {
   const jcal: unknown = ICAL.parse(lines.join('\r\n'));
   if (!Array.isArray(jcal) || typeof jcal[0] !== 'string') throw new Error('not one component');
   return new ICAL.Component(jcal as unknown[]);
+}
+
+/** Why ical.js refuses content line `line`, in one line, or undefined when it reads it. */
+export function refusalOf(line: string): string | undefined {
+  try {
+    ICAL.parse.property(line);
+    return undefined;
+  } catch (err) {
+    return message(err);
+  }
 }
 
 /** `block` as an ical.js component, read in part when parts of it are unreadable; undefined when nothing is. */
@@ -79,20 +89,27 @@ export function parseBlock(block: IcsBlock): ParsedBlock {
         try {
           ICAL.parse.property(fixed.line);
           kept.push(fixed.line);
-          warnings.push({ line: at, lost: false, message: `${propertyName(line)} read despite ${fixed.what}` });
+          warnings.push({ kind: 'repaired', line: at, lost: false, message: `${propertyName(line)} read despite ${fixed.what}`, detail: message(err) });
           return;
         } catch {
           // Not enough: the line is left out below.
         }
       }
       dropped.push(propertyName(line));
-      warnings.push({ line: at, lost: false, message: `${propertyName(line)} could not be read (${message(err)}); left out` });
+      warnings.push({ kind: 'unreadable', line: at, lost: false, message: `${propertyName(line)} could not be read (${message(err)}); left out`, detail: message(err) });
     }
   });
   try {
     return { component: parseWhole(kept), warnings, dropped };
   } catch (err) {
-    warnings.push({ ...namedIn(block.lines), line: block.at[0]!, lost: block.name === 'VEVENT', message: `${oneLine(block.name, 40)} could not be read (${message(err)}); skipped` });
+    warnings.push({
+      ...namedIn(block.lines),
+      kind: 'skipped',
+      line: block.at[0]!,
+      lost: block.name === 'VEVENT',
+      message: `${oneLine(block.name, 40)} could not be read (${message(err)}); skipped`,
+      detail: message(err),
+    });
     return { warnings, dropped };
   }
 }

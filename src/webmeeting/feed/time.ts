@@ -1,8 +1,8 @@
 import ICAL from 'ical.js';
 import { DateTime } from 'luxon';
 import windowsIana from 'windows-iana';
-import { isIanaZone } from '../domain/zones.js';
-import { quoted } from '../domain/printable.js';
+import { isIanaZone } from '../../domain/zones.js';
+import { quoted } from '../../domain/printable.js';
 
 /**
  * DTSTART and DTEND of a feed's VEVENT as exact UTC instants. Reconciliation compares instants,

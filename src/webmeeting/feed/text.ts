@@ -1,16 +1,33 @@
-import { findMeetingId, findMeetingNumber } from '../webmeeting/assumptions.js';
-import { oneLine } from '../domain/printable.js';
+import { findMeetingId, findMeetingNumber } from '../assumptions.js';
+import { oneLine } from '../../domain/printable.js';
 
 /**
- * The first pass of the reconciliation feed reader: ICS text cut into its components, without
+ * The first pass of the feed reader (read.ts): ICS text cut into its components, without
  * interpreting any value. ical.js parses a whole VCALENDAR at once, and one bad line anywhere
  * (a BYDAY list with spaces, a broken quote in a TZID parameter, a byte-order mark, a property
  * after END:VCALENDAR: see test/fixtures/SOURCES.md) makes it throw for the whole file. Cut
  * first, each VEVENT and VTIMEZONE can be parsed on its own, and a bad one costs only itself.
  */
 
+/**
+ * What kind of problem a warning is, so that each caller decides what it means: the
+ * reconciliation reports all but `outside`; the sync's duplicate guard (strict.ts) refuses the
+ * feed on the kinds that ical.js refused a whole feed for before the two readers became one.
+ * - `skipped`: a component could not be read at all (a VEVENT of them is `lost`);
+ * - `unreadable`: a property of a component was left out, or its value could not be read;
+ * - `repaired`: a line ical.js refuses was read after a repair (block.ts);
+ * - `structure`: BEGIN and END out of order, or the text cut short;
+ * - `outside`: a line outside every VEVENT and VTIMEZONE (a calendar property, a VTODO) could
+ *   not be read; it concerns no meeting;
+ * - `zone`: a time read in a guessed zone, or a VTIMEZONE that could not be used;
+ * - `series`: the occurrences of a series, or the one an override replaces, could not be told;
+ * - `trailer`: text after END:VCALENDAR, ignored.
+ */
+export type FeedWarningKind = 'skipped' | 'unreadable' | 'repaired' | 'structure' | 'outside' | 'zone' | 'series' | 'trailer';
+
 /** One problem found while reading a feed: an item skipped or read in part. */
 export interface FeedWarning {
+  kind: FeedWarningKind;
   /** Physical line (from 1) where the item or property starts, when known. */
   line?: number;
   /** UID of the VEVENT concerned, when it could be read. */
@@ -21,6 +38,8 @@ export interface FeedWarning {
   /** True when a whole VEVENT was skipped: a meeting of the feed may be unseen. */
   lost: boolean;
   message: string;
+  /** ical.js's own words, one line, when it refused the text the warning is about. */
+  detail?: string;
 }
 
 /** One component (VEVENT, VTIMEZONE, ...) as unfolded content lines, BEGIN and END included. */
@@ -34,13 +53,28 @@ export interface IcsBlock {
 export interface IcsSplit {
   events: IcsBlock[];
   timezones: IcsBlock[];
+  /** Every other component of the calendar (VTODO, VJOURNAL, ...): no meeting, only checked. */
+  others: IcsBlock[];
+  /** The calendar's own properties (PRODID, X-WR-CALNAME, ...): not needed, only checked. */
+  properties: Array<{ text: string; line: number }>;
   warnings: FeedWarning[];
   /** False when the text ended before END:VCALENDAR: the feed may have been cut short. */
   complete: boolean;
 }
 
+/** What a text that is not iCalendar looks like. */
+export type NotIcsShape = 'empty' | 'html' | 'json' | 'other';
+
 /** The text is not an iCalendar feed at all (an HTML error page, an empty body, JSON). */
-export class NotIcsError extends Error {}
+export class NotIcsError extends Error {
+  constructor(
+    message: string,
+    /** What the text looks like, for a caller that words it its own way. */
+    readonly shape: NotIcsShape = 'other',
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Unfolds content lines (RFC 5545 section 3.1: CRLF, LF or a lone CR, then a space or a TAB)
@@ -61,12 +95,12 @@ const BEGIN = /^BEGIN:([A-Za-z0-9-]+)\s*$/i;
 const END = /^END:([A-Za-z0-9-]+)\s*$/i;
 
 /** What the first line looks like, in words, for a body that is not iCalendar. */
-function describeStart(text: string): string {
+function notIcs(text: string): NotIcsError {
   const trimmed = text.replace(/^\uFEFF/, '').trimStart();
-  if (trimmed === '') return 'the body is empty';
-  if (/^<(!doctype|html|\?xml|head|body)/i.test(trimmed)) return 'it is an HTML or XML page';
-  if (/^[[{]/.test(trimmed)) return 'it is JSON';
-  return 'it does not start with BEGIN:VCALENDAR';
+  if (trimmed === '') return new NotIcsError('the body is empty', 'empty');
+  if (/^<(!doctype|html|\?xml|head|body)/i.test(trimmed)) return new NotIcsError('it is an HTML or XML page', 'html');
+  if (/^[[{]/.test(trimmed)) return new NotIcsError('it is JSON', 'json');
+  return new NotIcsError('it does not start with BEGIN:VCALENDAR');
 }
 
 /**
@@ -77,15 +111,16 @@ function describeStart(text: string): string {
 export function splitCalendar(text: string): IcsSplit {
   const lines = unfold(text);
   const first = lines[0];
-  if (!first || !/^BEGIN:VCALENDAR\s*$/i.test(first.text)) throw new NotIcsError(describeStart(text));
+  if (!first || !/^BEGIN:VCALENDAR\s*$/i.test(first.text)) throw notIcs(text);
 
-  const split: IcsSplit = { events: [], timezones: [], warnings: [], complete: false };
+  const split: IcsSplit = { events: [], timezones: [], others: [], properties: [], warnings: [], complete: false };
   // Open components below VCALENDAR; the first is the top-level one being collected.
   const stack: string[] = [];
   let block: IcsBlock | undefined;
   const finish = () => {
     if (block?.name === 'VEVENT') split.events.push(block);
     else if (block?.name === 'VTIMEZONE') split.timezones.push(block);
+    else if (block) split.others.push(block);
     block = undefined;
   };
 
@@ -98,16 +133,18 @@ export function splitCalendar(text: string): IcsSplit {
         split.complete = true;
         const rest = lines.length - i - 1;
         // Podio appends properties after END:VCALENDAR (issue_350.ics); they belong to nothing.
-        if (rest > 0) split.warnings.push({ line: lines[i + 1]!.line, lost: false, message: `${rest} line(s) after END:VCALENDAR ignored` });
+        if (rest > 0) split.warnings.push({ kind: 'trailer', line: lines[i + 1]!.line, lost: false, message: `${rest} line(s) after END:VCALENDAR ignored` });
         return split;
       }
       if (begin) {
         stack.push(begin[1]!.toUpperCase());
         block = { name: begin[1]!.toUpperCase(), lines: [content], at: [line] };
       } else if (end) {
-        split.warnings.push({ line, lost: false, message: `${oneLine(content.trim(), 60)} closes no component; ignored` });
+        split.warnings.push({ kind: 'structure', line, lost: false, message: `${oneLine(content.trim(), 60)} closes no component; ignored` });
+      } else {
+        // A property of the calendar (PRODID, X-WR-CALNAME): not needed, but ical.js refused a feed for a bad one.
+        split.properties.push({ text: content, line });
       }
-      // Other lines at this level are properties of the calendar (PRODID, X-WR-CALNAME): not needed.
       continue;
     }
     block!.lines.push(content);
@@ -120,11 +157,11 @@ export function splitCalendar(text: string): IcsSplit {
         // Keep the line out of the component: ical.js would throw on it.
         block!.lines.pop();
         block!.at.pop();
-        split.warnings.push({ line, lost: false, message: `${oneLine(content.trim(), 60)} closes no open component; ignored` });
+        split.warnings.push({ kind: 'structure', line, lost: false, message: `${oneLine(content.trim(), 60)} closes no open component; ignored` });
         continue;
       }
       if (depth < stack.length - 1) {
-        split.warnings.push({ line, lost: false, message: `${oneLine(stack.slice(depth + 1).join(', '), 120)} left open before ${oneLine(content.trim(), 60)}; closed there` });
+        split.warnings.push({ kind: 'structure', line, lost: false, message: `${oneLine(stack.slice(depth + 1).join(', '), 120)} left open before ${oneLine(content.trim(), 60)}; closed there` });
         // Close the components left open, so that ical.js gets a well-formed block.
         block!.lines.splice(block!.lines.length - 1, 0, ...stack.slice(depth + 1).reverse().map((n) => `END:${n}`));
         block!.at.splice(block!.at.length - 1, 0, ...stack.slice(depth + 1).map(() => line));
@@ -136,12 +173,13 @@ export function splitCalendar(text: string): IcsSplit {
   if (block) {
     split.warnings.push({
       ...namedIn(block.lines),
+      kind: block.name === 'VEVENT' ? 'skipped' : 'structure',
       line: block.at[0]!,
       lost: block.name === 'VEVENT',
       message: `the feed ends inside a ${oneLine(block.name, 40)} (cut short?); that ${oneLine(block.name, 40)} is skipped`,
     });
   }
-  split.warnings.push({ lost: false, message: 'the feed ends without END:VCALENDAR: it may have been cut short' });
+  split.warnings.push({ kind: 'structure', lost: false, message: 'the feed ends without END:VCALENDAR: it may have been cut short' });
   return split;
 }
 
