@@ -63,8 +63,12 @@ export type Fault =
   | { kind: 'feed-lag' }
   | { kind: 'calendar'; method: CalendarFaultMethod };
 
-/** How the organizers' feeds name meetings (assumption 8): by id, or by dashed number only. */
-export type FeedNames = 'id' | 'number';
+/**
+ * How the organizers' feeds name meetings (assumption 8): by id, or by dashed number only; or by
+ * id in a feed that leaves the agenda out (`id-no-agenda`: the tutorial says nothing about the
+ * feed's content, so meetsync's reference may never show there, and its absence proves nothing).
+ */
+export type FeedNames = 'id' | 'number' | 'id-no-agenda';
 
 /**
  * How the engine reads: calendars of the source read at once, a team calendar of Alice's next
@@ -154,9 +158,9 @@ export class SyncWorld {
     const readTurns = () => reading.turns[reads++ % reading.turns.length] ?? 0;
     // A creation found without its id is held for good here: the quiet cycle at the end must stay quiet.
     const h = await startEngineHarness(
-      { pending: { feedGraceMs: FEED_GRACE_MS, heldRecheckMs: Number.MAX_SAFE_INTEGER }, readConcurrency: { [SOURCE]: reading.concurrency } },
+      { pending: { feedGraceMs: FEED_GRACE_MS, heldRecheckMs: Number.MAX_SAFE_INTEGER, unconfirmedLimitMs: 24 * 3_600_000 }, readConcurrency: { [SOURCE]: reading.concurrency } },
       calendars,
-      { feedNames },
+      feedNames === 'id-no-agenda' ? { feedNames: 'id', feedAgenda: 'left-out' } : { feedNames },
       { readTurns },
     );
     if (organizers === 2) {
@@ -327,15 +331,18 @@ export class SyncWorld {
     // A creation held (its meeting found by number only) stays held whatever the event becomes: status names it.
     const allDay = () => tagged.filter((e) => e.allDay && !heldEvents.has(e.eventId));
 
-    // 3. Nothing left half-created, except a creation whose meeting the feed names without its id
-    // (held): that meeting exists exactly once, carrying its marker, and nothing posted it again.
+    // 3. Nothing left half-created, except a held creation: one whose meeting the feed names
+    // without its id (that meeting exists exactly once, carrying its marker), or one the feed
+    // cannot prove absent (a feed never seen to carry references, a meeting that may be it):
+    // at most one meeting carries its marker. Nothing posted any of them again.
     const held = h.store.mappings({ state: 'creating' }).filter((m) => m.held);
     expect(h.store.mappings({ state: 'creating' }).filter((m) => !m.held).map((m) => m.eventId), "mappings left in state 'creating'").toEqual([]);
     const heldMeetingIds: string[] = [];
     for (const m of held) {
       const carrying = [...meetings.values()].filter((x) => x.agenda.includes(m.marker));
-      expect(carrying.map((x) => x.meetingId), `meetings of held creation ${m.eventId}`).toEqual([m.meetingNumber]);
-      heldMeetingIds.push(carrying[0]!.id);
+      if (m.meetingNumber) expect(carrying.map((x) => x.meetingId), `meetings of held creation ${m.eventId}`).toEqual([m.meetingNumber]);
+      else expect(carrying.length, `meetings of held creation ${m.eventId} (${m.held})`).toBeLessThanOrEqual(1);
+      heldMeetingIds.push(...carrying.map((x) => x.id));
     }
     const heldEvents = new Set(held.map((m) => m.eventId));
 
