@@ -1,6 +1,7 @@
 import type { FeedMeeting } from '../domain/meeting.js';
 import type { Mapping } from '../domain/mapping.js';
 import type { Store } from '../store/store.js';
+import { markersIn } from '../webmeeting/feed/read.js';
 
 /**
  * Whether an organizer's feed has been seen to carry meetsync's references (the marker in the
@@ -29,17 +30,18 @@ export function feedCarriesReferences(store: Store, email: string): boolean {
  * reference is not enough for that (an agenda edited by hand); it only does not count as seen.
  */
 export function learnFromFeed(store: Store, email: string, feed: readonly FeedMeeting[], intents: readonly Mapping[], now: Date): void {
-  let carried = false;
-  let known = false;
-  for (const entry of feed) {
-    if (intents.some((i) => entry.description.includes(i.marker))) carried = true;
-    if (!entry.meetingId) continue;
-    for (const m of store.mappingsByMeeting(entry.meetingId)) {
-      if (m.state !== 'active' || m.organizerEmail.toLowerCase() !== email.toLowerCase()) continue;
-      known = true;
-      if (entry.description.includes(m.marker)) carried = true;
-    }
+  const who = email.toLowerCase();
+  const known = store.mappings({ state: 'active' }).filter((m) => m.organizerEmail.toLowerCase() === who);
+  const markers = new Set(known.map((m) => m.marker.toLowerCase()));
+  // By marker, not by meeting id: a feed that names meetings by number only (assumption 9) counts too.
+  const carried = feed.some(
+    (entry) => intents.some((i) => entry.description.includes(i.marker)) || markersIn(entry.description).some((m) => markers.has(m.toLowerCase())),
+  );
+  if (carried) {
+    store.setEngineState(KEY(email), now.toISOString());
+    return;
   }
-  if (carried) store.setEngineState(KEY(email), now.toISOString());
-  else if (known && !feed.some((f) => f.description.includes(REFERENCE))) store.clearEngineState(KEY(email));
+  const knownIds = new Set(known.flatMap((m) => (m.meetingId ? [m.meetingId] : [])));
+  const showsKnown = feed.some((entry) => entry.meetingId !== undefined && knownIds.has(entry.meetingId));
+  if (showsKnown && !feed.some((f) => f.description.includes(REFERENCE))) store.clearEngineState(KEY(email));
 }

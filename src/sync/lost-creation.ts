@@ -83,13 +83,14 @@ export function judgeAbsence(input: AbsenceInput): AbsenceVerdict {
  * `limitMs` after the POST; then it is held for IT instead of being retried silently without end.
  */
 export function unconfirmable(what: string, age: number, input: Pick<AbsenceInput, 'limitMs' | 'email' | 'intent'>): Unresolved {
-  if (age < input.limitMs) {
+  // Held already (for this or another reason), it stays held: its hourly look found no answer either.
+  if (age < input.limitMs && input.intent.held === undefined) {
     return { kind: 'wait', reason: `${what}; meetsync creates nothing until it can tell, looks again next cycle, and holds it for IT after ${hours(input.limitMs)}` };
   }
   return {
     kind: 'hold',
     reason:
-      `${what}; held for IT after ${hours(input.limitMs)} without an answer. Make ${input.email}'s meeting feed readable (its icsPath; ` +
+      `${what}; held for IT${age >= input.limitMs ? ` after ${hours(input.limitMs)} without an answer` : ''}. Make ${input.email}'s meeting feed readable (its icsPath; ` +
       `\`meetsync reconcile\` names the problem) and meetsync resolves it within the hour; meanwhile it will not post a second meeting ` +
       `("${input.intent.topic}" at ${input.intent.start} may exist on the platform)`,
   };

@@ -59,6 +59,19 @@ describe('lost creations and what the organizer feed can prove', () => {
     expect(problemOf(e.eventId)).toBeUndefined();
   });
 
+  it('a feed that names meetings by number only shows references too: a POST that never took effect is posted again after the grace', async () => {
+    h = await startEngineHarness({}, [CAL], { feedNames: 'number' });
+    await giveAliceAKnownMeeting(h);
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    h.advance(GRACE_AND_MORE);
+    await h.engine.runCycle();
+    expect(posts()).toBe(3);
+    expect(meetingsOf(e)).toHaveLength(1);
+    expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
+  });
+
   it('finding 9: one unreadable entry of the feed does not stall the creations found in the rest', async () => {
     h = await startEngineHarness();
     await giveAliceAKnownMeeting(h);
