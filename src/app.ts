@@ -8,6 +8,7 @@ import { calendarsOf, configuredCalendars, ownedSources } from './shard/ownershi
 import { settleCalendarKeys, type KeyedCalendar } from './store/calendar-keys.js';
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
+import { PENDING_DEFAULTS } from './sync/pending.js';
 import { WebMeetingClient, type WebMeetingClientOptions } from './webmeeting/client.js';
 
 /**
@@ -132,6 +133,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       provisioning: provisioningSettings(config),
       defaults: config.webMeeting.meetingDefaults,
       safety: config.safety,
+      pending: { ...PENDING_DEFAULTS, unconfirmedLimitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 },
       readConcurrency: Object.fromEntries(config.sources.map((s) => [s.name, s.concurrency])),
       // One of several instances: a calendar may come with meetings another instance made (sync/made-elsewhere.ts).
       checkFeedBeforeCreating: (config.shard?.count ?? 1) > 1,

@@ -60,6 +60,11 @@ const webMeetingSchema = z
       .default({ type: 'standard', isRecorded: false, isDialin: false }),
     onEventCancelled: z.enum(['delete', 'keep']).default('delete'),
     timeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
+    /**
+     * A creation whose answer was lost and that the organizer's feed cannot confirm (unreadable,
+     * no icsPath) is held for IT after this many hours (sync/pending.ts). @default 24
+     */
+    holdUnconfirmedAfterHours: z.number().int().min(1).max(24 * 90).default(24),
     provisioning: provisioningSchema.default({
       enabled: false,
       accountType: 'trial',

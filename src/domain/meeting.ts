@@ -92,6 +92,16 @@ export interface FeedMeeting {
   rrule?: string;
 }
 
+/** A feed as far as it could be read: the entries read fully, and what could not be read. */
+export interface FeedReading {
+  meetings: FeedMeeting[];
+  /**
+   * One line per entry or part of the feed that could not be read (empty when the whole feed
+   * was read). A meeting missing from `meetings` may be among them.
+   */
+  problems: string[];
+}
+
 export type DeleteOutcome = 'deleted' | 'already-gone';
 
 /** The port the sync engine uses; the Web Meeting client and test fakes implement it. */
@@ -106,6 +116,7 @@ export interface MeetingPlatform {
    * The organizer's meeting feed, all or nothing: it throws when any entry could not be read
    * fully, since the sync reads it to avoid creating a meeting twice (webmeeting/feed/strict.ts).
    */
-  readFeed(icsPath: string): Promise<FeedMeeting[]>;
+  /** The organizer's feed, read entry by entry: an unreadable entry is a problem, not a refusal. */
+  readFeedEntries(icsPath: string): Promise<FeedReading>;
   joinUrl(meetingNumber: string, meetingId: string): string;
 }

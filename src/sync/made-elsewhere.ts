@@ -1,6 +1,6 @@
 import type { SyncAction } from '../domain/action.js';
 import { describeError } from '../domain/errors.js';
-import type { FeedMeeting, MeetingPlatform, PlatformUser } from '../domain/meeting.js';
+import type { FeedMeeting, FeedReading, MeetingPlatform, PlatformUser } from '../domain/meeting.js';
 import type { Logger } from '../log.js';
 import { haltIfPlatformWide } from './failure.js';
 import { markerPrefixOf, referencesIn } from './markers.js';
@@ -14,7 +14,9 @@ import { feedPathOf } from './organizers.js';
  * (markers.ts), so each organizer's feed is read once, and a creation whose meeting is found
  * there becomes an adoption. Found by number only (assumption 8), it is left as it is: nothing
  * is created, and the reason says what to do. A feed that cannot be read stops the calendar (or
- * the re-checked event) for this cycle: nothing is created without the check. An organizer the
+ * the re-checked event) for this cycle: nothing is created without the check. A feed with
+ * unreadable entries is used for what it shows; a creation not found in it waits (one of those
+ * entries could be its meeting), the others go on. An organizer the
  * platform gives no feed is created for as before.
  */
 export async function adoptMadeElsewhere(
@@ -32,12 +34,12 @@ export async function adoptMadeElsewhere(
 ): Promise<SyncAction[]> {
   const creations = actions.filter((a): a is Extract<SyncAction, { kind: 'create' }> => a.kind === 'create');
   if (creations.length === 0) return actions;
-  const feeds = new Map<string, FeedMeeting[] | undefined>();
+  const feeds = new Map<string, FeedReading | undefined>();
   for (const { organizer } of creations) {
     if (feeds.has(organizer.email)) continue;
     try {
       const icsPath = await feedPathOf(platform, organizer, admins);
-      feeds.set(organizer.email, icsPath ? await platform.readFeed(icsPath) : undefined);
+      feeds.set(organizer.email, icsPath ? await platform.readFeedEntries(icsPath) : undefined);
     } catch (err) {
       haltIfPlatformWide(err);
       throw new Error(`cannot read ${organizer.email}'s meeting feed to check for meetings made before by another meetsync instance (nothing was created; tried again next cycle): ${describeError(err)}`, { cause: err });
@@ -46,7 +48,18 @@ export async function adoptMadeElsewhere(
   return actions.map((action): SyncAction => {
     if (action.kind !== 'create') return action;
     const prefix = markerPrefixOf(action.event);
-    const found = feeds.get(action.organizer.email)?.find((f) => f.description.includes(prefix) && !recorded(f));
+    const reading = feeds.get(action.organizer.email);
+    const found = reading?.meetings.find((f) => f.description.includes(prefix) && !recorded(f));
+    if (!found && reading && reading.problems.length > 0) {
+      // An unreadable entry could be this event's meeting: this creation waits, the others go on.
+      return {
+        kind: 'skip',
+        event: action.event,
+        reason:
+          `not created yet: ${reading.problems.length} entr${reading.problems.length === 1 ? 'y' : 'ies'} of ${action.organizer.email}'s meeting feed could not be read ` +
+          `(${reading.problems[0]}), and a meeting made before for this event may be one of them; looked at again next cycle`,
+      };
+    }
     if (!found) return action;
     if (found.meetingId) {
       logger.info({ event: action.event.eventId, meetingId: found.meetingId }, "meeting made before for this event found in the organizer's feed; adopting it");

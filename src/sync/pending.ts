@@ -3,10 +3,12 @@ import type { Mapping } from '../domain/mapping.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import type { FeedMeeting, MeetingPlatform, PlatformUser } from '../domain/meeting.js';
+import type { FeedMeeting, FeedReading, MeetingPlatform, PlatformUser } from '../domain/meeting.js';
 import { createFromIntent, writeBack, type MeetingDefaults } from './execute.js';
 import { haltIfPlatformWide } from './failure.js';
 import { feedPathOf } from './organizers.js';
+import { learnFromFeed } from './feed-evidence.js';
+import { judgeAbsence, unconfirmable, type Unresolved } from './lost-creation.js';
 
 /** How long resolvePending trusts the feed's silence, and how often it looks at a held creation again. */
 export interface PendingTimings {
@@ -18,9 +20,15 @@ export interface PendingTimings {
   feedGraceMs: number;
   /** A held creation (found without its id) is looked for again at most this often. @default 3600000 */
   heldRecheckMs: number;
+  /**
+   * A creation the organizer's feed cannot confirm (unreadable, no icsPath, an unreadable entry)
+   * waits for it every cycle up to this long after its POST; then it is held for IT, with the
+   * reason in `status`, and looked at every `heldRecheckMs`. @default 86400000 (24 hours)
+   */
+  unconfirmedLimitMs: number;
 }
 
-export const PENDING_DEFAULTS: PendingTimings = { feedGraceMs: 10 * 60_000, heldRecheckMs: 60 * 60_000 };
+export const PENDING_DEFAULTS: PendingTimings = { feedGraceMs: 10 * 60_000, heldRecheckMs: 60 * 60_000, unconfirmedLimitMs: 24 * 3_600_000 };
 
 export interface PendingContext {
   store: Store;
@@ -46,10 +54,15 @@ export interface PendingReport {
  * - found with its number only (assumption 8 allows a feed that names meetings by number): the
  *   meeting exists, but without its id it can be neither updated nor deleted. It is held, with
  *   the reason in `status`, and never posted again while the feed shows the marker;
- * - absent: the POST never took effect, but only once the feed has had `feedGraceMs` since the
- *   POST to show it; then it is created again with the same marker. Before that it waits.
- * A feed that cannot be read leaves the intent as it is: creating again without that proof could
- * make a duplicate.
+ * - absent: the POST never took effect, but only where absence can prove it (lost-creation.ts):
+ *   the feed was read whole, has been seen to carry meetsync's references (feed-evidence.ts),
+ *   has had `feedGraceMs` since the POST to show the meeting, and shows no unmapped meeting with
+ *   the same topic and times. Then it is created again with the same marker. Before the grace it
+ *   waits; otherwise it is held, and `status` says what to do.
+ * The feed is read entry by entry: an unreadable entry stalls no creation found elsewhere in it,
+ * but one not found waits (the entry could be its meeting). A creation the feed cannot confirm
+ * (unreadable, no icsPath) waits every cycle up to `unconfirmedLimitMs`, then is held for IT.
+ * Each unresolved creation's current reason replaces what `status` showed before.
  */
 export async function resolvePending(ctx: PendingContext): Promise<PendingReport> {
   const timings = ctx.timings ?? PENDING_DEFAULTS;
@@ -64,19 +77,22 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
 
   const admins = new Map<string, Promise<PlatformUser[]>>();
   for (const [email, intents] of byOrganizer) {
-    let feed: FeedMeeting[];
+    let reading: FeedReading;
     try {
       const organizer = ctx.store.organizer(email);
       const icsPath = organizer ? await feedPathOf(ctx.platform, organizer, admins) : undefined;
       if (!icsPath) throw new Error(`the platform gives no meeting feed (icsPath) for organizer ${email}`);
-      feed = await ctx.platform.readFeed(icsPath);
+      reading = await ctx.platform.readFeedEntries(icsPath);
     } catch (err) {
       haltIfPlatformWide(err);
-      const reason = `cannot confirm ${intents.length} unfinished creation(s) for ${email}: ${describeError(err)}`;
-      ctx.logger.error(reason);
-      intents.forEach((mapping) => report.unresolved.push({ mapping, reason }));
+      const what = `its creation cannot be confirmed: ${email}'s meeting feed cannot be read (${describeError(err)})`;
+      ctx.logger.error(`cannot confirm ${intents.length} unfinished creation(s) for ${email}: ${describeError(err)}`);
+      for (const intent of intents) settle(intent, unconfirmable(what, now - Date.parse(intent.updatedAt), { limitMs: timings.unconfirmedLimitMs, email, intent }), ctx, report);
       continue;
     }
+    if (reading.problems.length > 0) ctx.logger.warn({ organizer: email, problems: reading.problems.length, first: reading.problems[0] }, "entries of the organizer's meeting feed could not be read; the others are used");
+    learnFromFeed(ctx.store, email, reading.meetings, intents, ctx.now());
+    const feed = reading.meetings;
     for (const intent of intents) {
       const source = ctx.sources.get(intent.source);
       const execCtx = { ...ctx, source: source! };
@@ -98,24 +114,25 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
           ctx.logger.info({ event: intent.eventId, meetingId: found.meetingId }, 'unfinished creation found on the platform; adopted');
           if (source) await writeBack(adopted, execCtx);
           report.adopted.push(adopted);
-        } else if (found) {
+          continue;
+        }
+        if (found) {
           const held = hold(intent, found, ctx);
           report.unresolved.push({ mapping: held, reason: held.held! });
-        } else if (now - Date.parse(intent.updatedAt) < timings.feedGraceMs) {
-          const wait = Math.ceil((timings.feedGraceMs - (now - Date.parse(intent.updatedAt))) / 60_000);
-          report.unresolved.push({
-            mapping: intent,
-            reason: `its creation is not confirmed yet: the meeting is not in the organizer's feed, which may lag; created again in about ${wait} min if it still is not there`,
-          });
-        } else {
-          // The POST time is recorded first: the grace above counts from this attempt.
-          const attempt: Mapping = { ...intent, updatedAt: ctx.now().toISOString() };
-          delete attempt.held;
-          ctx.store.saveMapping(attempt);
-          const created = await createFromIntent(attempt, execCtx);
-          if (source) await writeBack(created, execCtx);
-          report.created.push(created);
+          continue;
         }
+        const verdict = judgeAbsence({ intent, email, reading, store: ctx.store, now, graceMs: timings.feedGraceMs, limitMs: timings.unconfirmedLimitMs });
+        if (verdict.kind !== 'post') {
+          settle(intent, verdict, ctx, report);
+          continue;
+        }
+        // The POST time is recorded first: the grace above counts from this attempt.
+        const attempt: Mapping = { ...intent, updatedAt: ctx.now().toISOString() };
+        delete attempt.held;
+        ctx.store.saveMapping(attempt);
+        const created = await createFromIntent(attempt, execCtx);
+        if (source) await writeBack(created, execCtx);
+        report.created.push(created);
       } catch (err) {
         haltIfPlatformWide(err);
         report.unresolved.push({ mapping: intent, reason: describeError(err) });
@@ -126,6 +143,38 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
     report.unresolved.push({ mapping: m, reason: m.held! });
   }
   return report;
+}
+
+/**
+ * A creation that cannot be resolved this cycle. Waiting, its reason replaces whatever `status`
+ * showed before (the lost answer's note): the current reason is the one that says what is going
+ * on. Held, the reason lives on the mapping (status shows it) and the creation is looked at again
+ * every `heldRecheckMs`.
+ */
+function settle(intent: Mapping, verdict: Unresolved, ctx: PendingContext, report: PendingReport): void {
+  if (verdict.kind === 'hold') {
+    const held: Mapping = { ...intent, held: verdict.reason, updatedAt: ctx.now().toISOString() };
+    ctx.store.transaction(() => {
+      ctx.store.saveMapping(held);
+      ctx.store.clearNote(intent);
+    });
+    ctx.logger.warn({ event: intent.eventId }, `unfinished creation held: ${verdict.reason}`);
+    report.unresolved.push({ mapping: held, reason: verdict.reason });
+    return;
+  }
+  ctx.store.saveNote({
+    source: intent.source,
+    calendarId: intent.calendarId,
+    eventId: intent.eventId,
+    kind: 'failed',
+    reason: verdict.reason,
+    title: intent.topic,
+    start: intent.start,
+    // Not retried through the cursor: resolvePending looks at the intent every cycle.
+    retry: false,
+    updatedAt: ctx.now().toISOString(),
+  });
+  report.unresolved.push({ mapping: intent, reason: verdict.reason });
 }
 
 /** Records that the meeting exists (found by marker) but cannot be adopted without its id. */

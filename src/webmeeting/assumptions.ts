@@ -138,6 +138,13 @@ export const MEETING_NUMBER_PATTERN = /^\d{4}-\d{4}-\d{4}-\d{4}$/;
  * time: those change and collide.
  */
 export const FEED_MATCH_FIELDS = ['uid', 'url', 'description', 'location'] as const;
+
+/*
+ * NOT ASSUMED: that the feed's DESCRIPTION repeats the meeting's agenda, where meetsync writes its
+ * reference. The tutorial says nothing about the feed's content. So the reference's absence from
+ * a feed proves that a creation never took effect only for an organizer whose feed has been seen
+ * to carry it for a meeting meetsync knows (sync/feed-evidence.ts, sync/lost-creation.ts).
+ */
 const FEED_ID = /(?<![0-9a-zA-Z])[0-9a-f]{24}(?![0-9a-zA-Z])/;
 const FEED_NUMBER = /(?<![\d-])\d{4}-\d{4}-\d{4}-\d{4}(?![\d-])/;
 

@@ -3,6 +3,7 @@ import type {
   Account,
   DeleteOutcome,
   FeedMeeting,
+  FeedReading,
   Meeting,
   MeetingPlatform,
   MeetingSpec,
@@ -21,7 +22,7 @@ import {
   recurringBody,
 } from './assumptions.js';
 import { fetchFeedText } from './feed/fetch.js';
-import { parseFeed } from './feed/strict.js';
+import { parseFeed, readFeedEntries } from './feed/strict.js';
 import {
   HttpCore,
   RETRY_DEFAULTS,
@@ -177,6 +178,15 @@ export class WebMeetingClient implements MeetingPlatform {
    */
   async readFeed(icsPath: string, owner?: string): Promise<FeedMeeting[]> {
     return parseFeed(await fetchFeedText(this.http, icsPath), owner === undefined ? {} : { owner });
+  }
+
+  /**
+   * `GET <icsPath>`: the organizer's meeting feed, entry by entry (feed/strict.ts readFeedEntries):
+   * what the sync reads, so that one unreadable entry stalls nothing else. Text that is not
+   * iCalendar at all is still a DataError.
+   */
+  async readFeedEntries(icsPath: string, owner?: string): Promise<FeedReading> {
+    return readFeedEntries(await fetchFeedText(this.http, icsPath), owner === undefined ? {} : { owner });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetworkError } from '../../src/domain/errors.js';
 import { buildStatus, renderStatus, statusNeedsAttention } from '../../src/status.js';
-import { CAL, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
+import { CAL, giveAliceAKnownMeeting, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
 
 /**
  * Issue 7: the ways a change could be lost or a meeting duplicated, each through the real engine,
@@ -216,6 +216,8 @@ describe('engine failures', () => {
 
   it('reports a lost creation once in a cycle, and clears its note when the meeting is confirmed', async () => {
     h = await startEngineHarness();
+    // Alice's feed has shown meetsync's reference for a meeting it knows: there, absence is evidence.
+    await giveAliceAKnownMeeting(h);
     const e = h.source.put(tagged());
     h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
     await h.engine.runCycle();

@@ -54,8 +54,8 @@ const fault: fc.Arbitrary<Fault> = fc.oneof(
 /** One organizer, two in the configured account, or Bob made by provisioning (finding 6). */
 const organizers = fc.constantFrom<Organizers>(1, 2, 'bob-provisioned');
 
-/** Either naming of meetings in the organizers' feeds (assumption 8). */
-const feedNames = fc.constantFrom<FeedNames>('id', 'number');
+/** Either naming of meetings in the organizers' feeds (assumption 8), and a feed that leaves the agenda out. */
+const feedNames = fc.constantFrom<FeedNames>('id', 'number', 'id-no-agenda');
 
 /**
  * One calendar read at a time, as before issue 11, or several at once, with a team calendar of
@@ -287,6 +287,21 @@ const DATABASE_LOST: Op[] = [
   { kind: 'delete', pick: 1 },
 ];
 
+/**
+ * Issue 15, finding 4, kept as a fixed example: the feed does not repeat the agenda, so
+ * meetsync's reference never shows there, and the answer to POST /meeting is lost. Before the fix
+ * the marker's absence was taken as proof once the feed's grace was over: a second meeting ten
+ * minutes later. Now the creation is held (the feed shows an unmapped meeting with its topic and
+ * times; and it was never seen to carry references) with exactly one meeting.
+ */
+const LOST_ANSWER_IN_A_FEED_WITHOUT_AGENDA: Op[] = [
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'cycle', faults: [] },
+  { kind: 'create', cal: 0, base: 'Budget review', tag: { text: '#webmeeting', at: 'suffix' }, slot: { day: 2, quarter: 4, quarters: 2 } },
+  { kind: 'cycle', faults: [{ kind: 'lose-answer', method: 'POST' }] },
+  { kind: 'cycle', faults: [] },
+];
+
 describe('sync state machine', () => {
   it.for(SEEDS.list)('converges on one in-step meeting per tagged organizer event, whatever fails on the way (seed %i)', { timeout: 120_000 }, async (seed) => {
     await fc.assert(
@@ -311,6 +326,7 @@ describe('sync state machine', () => {
           [1, 'id', ORPHAN_AFTER_LATE_CREATION, SERIAL],
           [1, 'id', ORPHAN_AFTER_FAILED_CATCH_UP, SERIAL],
           [1, 'number', DUPLICATE_AFTER_LOST_ANSWER, SERIAL],
+          [1, 'id-no-agenda', LOST_ANSWER_IN_A_FEED_WITHOUT_AGENDA, SERIAL],
           [1, 'id', LOST_IN_KEY_ROTATION, SERIAL],
           [1, 'id', DELETED_BEHIND_A_LOST_ANSWER, SERIAL],
           [1, 'id', MOVE_UNDONE_AFTER_A_LOST_ANSWER, SERIAL],

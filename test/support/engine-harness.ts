@@ -106,3 +106,15 @@ export function tagged(over: Partial<CalendarEvent> = {}, daysAhead = 2): Omit<C
     ...over,
   };
 }
+
+/**
+ * Gives Alice a meeting made and confirmed by meetsync, three days ahead, so that her feed can
+ * show meetsync's reference for a meeting it knows. Only a feed seen to do so makes a lost
+ * creation's absence evidence that its POST never took effect (src/sync/feed-evidence.ts);
+ * before that, such a creation is held. Costs one POST.
+ */
+export async function giveAliceAKnownMeeting(h: EngineHarness): Promise<CalendarEvent> {
+  const e = h.source.put(tagged({}, 3));
+  await h.engine.runCycle();
+  return e;
+}

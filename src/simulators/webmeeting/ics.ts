@@ -13,6 +13,8 @@ export interface FeedEntry {
   /** When the meeting was last created or updated: the DTSTAMP and LAST-MODIFIED. */
   modifiedAt: Date;
   joinUrl: string;
+  /** Its DESCRIPTION written so that no reader can parse it (a quote left open): one entry of a feed broken. */
+  unreadable?: boolean;
 }
 
 export interface FeedOptions {
@@ -21,6 +23,12 @@ export interface FeedOptions {
   calendarName: string;
   /** What the UID carries before the @: the 24-hex id (default) or the dashed meeting number. */
   uidBy?: 'id' | 'number';
+  /**
+   * Whether DESCRIPTION repeats the meeting's agenda before the join details (the default). The
+   * tutorial says nothing about the feed's content: `left-out` is the ASSUMPTION under test of
+   * a feed that carries only the join details, so meetsync's reference never shows in it.
+   */
+  agenda?: 'repeated' | 'left-out';
 }
 
 /** The RRULE value for an ASSUMED `recurring` object, or undefined when it does not recur. */
@@ -47,9 +55,9 @@ function utcTime(iso: string | Date): ICAL.Time {
   return ICAL.Time.fromJSDate(typeof iso === 'string' ? new Date(iso) : iso, true);
 }
 
-function description(meeting: SimMeeting, joinUrl: string): string {
+function description(meeting: SimMeeting, joinUrl: string, agenda: FeedOptions['agenda']): string {
   const join = `Join: ${joinUrl}\nMeeting number: ${meeting.meetingId}`;
-  return meeting.agenda === '' ? join : `${meeting.agenda}\n\n${join}`;
+  return meeting.agenda === '' || agenda === 'left-out' ? join : `${meeting.agenda}\n\n${join}`;
 }
 
 export function renderFeed(entries: FeedEntry[], options: FeedOptions): string {
@@ -58,7 +66,7 @@ export function renderFeed(entries: FeedEntry[], options: FeedOptions): string {
   calendar.addPropertyWithValue('version', '2.0');
   calendar.addPropertyWithValue('calscale', 'GREGORIAN');
   calendar.addPropertyWithValue('x-wr-calname', options.calendarName);
-  for (const { meeting, modifiedAt, joinUrl } of entries) {
+  for (const { meeting, modifiedAt, joinUrl, unreadable } of entries) {
     const event = new ICAL.Component('vevent');
     event.addPropertyWithValue('uid', `${options.uidBy === 'number' ? meeting.meetingId : meeting.id}@${options.uidHost}`);
     event.addPropertyWithValue('dtstamp', utcTime(modifiedAt));
@@ -66,7 +74,8 @@ export function renderFeed(entries: FeedEntry[], options: FeedOptions): string {
     event.addPropertyWithValue('dtstart', utcTime(meeting.startTime));
     event.addPropertyWithValue('dtend', utcTime(meeting.endTime));
     event.addPropertyWithValue('summary', meeting.topic);
-    event.addPropertyWithValue('description', description(meeting, joinUrl));
+    if (unreadable) event.addPropertyWithValue(BROKEN_PROPERTY, '1');
+    event.addPropertyWithValue('description', description(meeting, joinUrl, options.agenda));
     event.addPropertyWithValue('url', joinUrl);
     event.addPropertyWithValue('sequence', Number(meeting.icalSequence));
     const rrule = meeting.isRecurring ? rruleFor(meeting.recurring, meeting.startTime) : undefined;
@@ -76,8 +85,19 @@ export function renderFeed(entries: FeedEntry[], options: FeedOptions): string {
   // ical.js folds at 75 octets but then prefixes the space, making continuation lines 76 octets;
   // unfold its output and fold again so every line is at most 75 octets (RFC 5545 section 3.1).
   const unfolded = calendar.toString().replace(/\r\n[ \t]/g, '');
-  return unfolded.split('\r\n').map(foldLine).join('\r\n') + '\r\n';
+  const lines = unfolded.split('\r\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i += 1) {
+    // RFC 5545 3.2: a quoted parameter value ends with a DQUOTE; one left open makes the line unreadable.
+    if (lines[i] === BROKEN_MARK) out.push((lines[++i] ?? '').replace(/^DESCRIPTION/, 'DESCRIPTION;X-SIM-BROKEN="'));
+    else out.push(foldLine(lines[i]!));
+  }
+  return out.join('\r\n') + '\r\n';
 }
+
+/** Written before the DESCRIPTION of an entry to break, and replaced by the broken line. */
+const BROKEN_PROPERTY = 'x-sim-broken';
+const BROKEN_MARK = `${BROKEN_PROPERTY.toUpperCase()}:1`;
 
 /** Folds one content line into lines of at most 75 octets, never splitting a UTF-8 sequence. */
 export function foldLine(line: string): string {

@@ -36,6 +36,12 @@ export interface WebMeetingSimulatorOptions {
    * (UID = <dashed number>@host): assumption 8 of the README allows either.
    */
   feedNames?: 'id' | 'number';
+  /**
+   * Whether the feed repeats each meeting's agenda (the default) or leaves it out (`left-out`).
+   * The tutorial says nothing about the feed's content: a feed without the agenda never shows
+   * meetsync's reference, the ASSUMPTION the sync must survive (its absence proves nothing).
+   */
+  feedAgenda?: 'repeated' | 'left-out';
 }
 
 interface StoredMeeting {
@@ -83,6 +89,8 @@ export class WebMeetingSimulator extends Simulator {
   private readonly meetingNumbers = new Set<string>();
   /** Meetings created at or after this instant are not in the feed yet (a feed that lags). */
   private feedLagsFrom: Date | undefined;
+  /** Meetings (by id) whose feed entries are written unreadable. */
+  private unreadableInFeed = new Set<string>();
   private readonly routes: Route[] = [
     { method: 'POST', pattern: /^\/account$/, actsAsUser: false, handle: (req) => this.createAccount(req) },
     { method: 'GET', pattern: /^\/account\/admin\/([^/]+)$/, actsAsUser: false, handle: (_r, p) => this.accountAdmins(p[0]!) },
@@ -116,6 +124,11 @@ export class WebMeetingSimulator extends Simulator {
   /** Makes the feed lag: meetings created at or after `from` are left out of it until called with undefined. */
   lagFeed(from: Date | undefined): void {
     this.feedLagsFrom = from;
+  }
+
+  /** Writes these meetings' feed entries so that they cannot be read (one broken entry among good ones); [] mends them. */
+  breakFeedEntries(meetingIds: readonly string[]): void {
+    this.unreadableInFeed = new Set(meetingIds);
   }
 
   /** Live meetings only; a deleted meeting is gone as far as the platform shows. */
@@ -322,11 +335,12 @@ export class WebMeetingSimulator extends Simulator {
     if (!user) return fail(404, -99, 'calendar not found');
     const entries = [...this.meetingStore.values()]
       .filter((m) => !m.deleted && m.wire.addedByUserId === user.wire.id && !(this.feedLagsFrom && m.createdAt >= this.feedLagsFrom))
-      .map((m) => ({ meeting: m.wire, modifiedAt: m.modifiedAt, joinUrl: this.joinUrl(m.wire) }));
+      .map((m) => ({ meeting: m.wire, modifiedAt: m.modifiedAt, joinUrl: this.joinUrl(m.wire), unreadable: this.unreadableInFeed.has(m.wire.id) }));
     const body = renderFeed(entries, {
       uidHost: new URL(this.url).hostname,
       calendarName: `Web Meeting: ${user.wire.email}`,
       uidBy: this.options.feedNames ?? 'id',
+      agenda: this.options.feedAgenda ?? 'repeated',
     });
     return { status: 200, headers: { 'content-type': 'text/calendar; charset=utf-8' }, body };
   }

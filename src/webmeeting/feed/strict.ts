@@ -1,5 +1,5 @@
 import { DataError } from '../../domain/errors.js';
-import type { FeedMeeting } from '../../domain/meeting.js';
+import type { FeedMeeting, FeedReading } from '../../domain/meeting.js';
 import { scrub } from '../../domain/redact.js';
 import { NotIcsError, readFeedText, type FeedItem, type FeedRead, type FeedWarningKind } from './read.js';
 
@@ -39,6 +39,21 @@ export function parseFeed(text: string, options: FeedParseOptions = {}): FeedMee
   if (refused) throw refusal(refused.detail ?? refused.message, options.owner, refused.line);
   if (LONE_CR.test(text)) throw refusal('a line ends with a lone CR (RFC 5545 3.1 wants CRLF)', options.owner);
   return read.items.map(toFeedMeeting);
+}
+
+/**
+ * Reads what it can: the entries read fully, and a line per problem that may hide an entry (the
+ * warnings `parseFeed` refuses the feed for). The sync's resolution of lost creations uses this
+ * (sync/pending.ts): one unreadable entry must not stall every other creation of the organizer,
+ * while the problems tell it that a meeting missing from `meetings` may still exist. Throws
+ * DataError only when the text is not iCalendar at all.
+ */
+export function readFeedEntries(text: string, options: FeedParseOptions = {}): FeedReading {
+  const read = readOrRefuse(text, options.owner);
+  const problems = read.warnings
+    .filter((w) => REFUSED.has(w.kind))
+    .map((w) => oneLine(`${w.line === undefined ? '' : `line ${w.line}: `}${w.message}`));
+  return { meetings: read.items.map(toFeedMeeting), problems };
 }
 
 function readOrRefuse(text: string, owner: string | undefined): FeedRead {

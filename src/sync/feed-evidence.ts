@@ -1,0 +1,47 @@
+import type { FeedMeeting } from '../domain/meeting.js';
+import type { Mapping } from '../domain/mapping.js';
+import type { Store } from '../store/store.js';
+import { markersIn } from '../webmeeting/feed/read.js';
+
+/**
+ * Whether an organizer's feed has been seen to carry meetsync's references (the marker in the
+ * agenda). The tutorial says nothing about the feed's content: a platform whose feed leaves the
+ * agenda out never shows a marker, and there the absence of a lost creation's marker proves
+ * nothing. So absence is taken as proof that a POST never took effect (sync/pending.ts) only for
+ * an organizer whose feed has shown the marker of a meeting meetsync knows.
+ *
+ * Kept in engine_state (one row per organizer, `feed_references:<email>` -> when it was seen),
+ * not in a migration of its own: it is a fact the engine learned, like organizers_checked_at.
+ */
+
+/** What every marker starts with (markers.ts, and `meetsync:adopted:` for adopted meetings). */
+const REFERENCE = 'meetsync:';
+const KEY = (email: string) => `feed_references:${email.toLowerCase()}`;
+
+export function feedCarriesReferences(store: Store, email: string): boolean {
+  return store.engineState(KEY(email)) !== undefined;
+}
+
+/**
+ * Learns from one read of `email`'s feed. Seen: an entry carries the marker of one of the
+ * organizer's unconfirmed creations (`intents`) or of the mapping of the meeting it names. A
+ * feed that shows meetings meetsync knows and no reference at all is recorded as not carrying
+ * them (the platform changed its feed): absence is no proof from then on. One entry without its
+ * reference is not enough for that (an agenda edited by hand); it only does not count as seen.
+ */
+export function learnFromFeed(store: Store, email: string, feed: readonly FeedMeeting[], intents: readonly Mapping[], now: Date): void {
+  const who = email.toLowerCase();
+  const known = store.mappings({ state: 'active' }).filter((m) => m.organizerEmail.toLowerCase() === who);
+  const markers = new Set(known.map((m) => m.marker.toLowerCase()));
+  // By marker, not by meeting id: a feed that names meetings by number only (assumption 9) counts too.
+  const carried = feed.some(
+    (entry) => intents.some((i) => entry.description.includes(i.marker)) || markersIn(entry.description).some((m) => markers.has(m.toLowerCase())),
+  );
+  if (carried) {
+    store.setEngineState(KEY(email), now.toISOString());
+    return;
+  }
+  const knownIds = new Set(known.flatMap((m) => (m.meetingId ? [m.meetingId] : [])));
+  const showsKnown = feed.some((entry) => entry.meetingId !== undefined && knownIds.has(entry.meetingId));
+  if (showsKnown && !feed.some((f) => f.description.includes(REFERENCE))) store.clearEngineState(KEY(email));
+}

@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildStatus } from '../../src/status.js';
+import { ALICE, CAL, giveAliceAKnownMeeting, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
+
+/**
+ * Issue 15, "absence is evidence only where it can be": a creation whose POST answer was lost is
+ * posted again only when the organizer's feed is readable, has been seen to carry meetsync's
+ * references for meetings it knows, and shows no unmapped meeting with the same topic and times
+ * (findings 4 and 9, and the bound of finding 12). Real engine, real client, the simulator.
+ */
+describe('lost creations and what the organizer feed can prove', () => {
+  let h: EngineHarness;
+  afterEach(async () => h.close());
+
+  const posts = () => h.sim.server.received('POST', '/api/v6/meeting').length;
+  const problemOf = (eventId: string) => buildStatus(h.store, [{ source: 'mem', calendarId: CAL }]).problems.find((p) => p.eventId === eventId)?.reason;
+  const GRACE_AND_MORE = 11 * 60_000;
+  /** The meetings made for `e` (its topic is the title without the tag). */
+  const meetingsOf = (e: { eventId: string }) => {
+    const topic = h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })!.topic;
+    return h.sim.meetings().filter((m) => m.topic === topic);
+  };
+
+  it('finding 4: a feed that does not repeat the agenda turns a lost POST answer into no second meeting; held, naming the meeting', async () => {
+    h = await startEngineHarness({}, [CAL], { feedAgenda: 'left-out' });
+    await giveAliceAKnownMeeting(h);
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    expect(h.sim.meetings()).toHaveLength(2);
+    const number = meetingsOf(e)[0]!.meetingId;
+    h.advance(GRACE_AND_MORE);
+    await h.engine.runCycle();
+    h.advance(GRACE_AND_MORE);
+    await h.engine.runCycle();
+    expect(posts()).toBe(2);
+    expect(h.sim.meetings()).toHaveLength(2);
+    expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })).toMatchObject({ state: 'creating', held: expect.stringContaining(number) });
+    expect(problemOf(e.eventId)).toContain(`Delete meeting ${number} on the platform`);
+  });
+
+  it('finding 4: a lost creation of an organizer whose feed was never seen to carry references is held, and posted once it has been', async () => {
+    h = await startEngineHarness();
+    const e = h.source.put(tagged());
+    // The POST never reaches the platform: no meeting exists, but nothing proves it yet.
+    h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    h.advance(GRACE_AND_MORE);
+    await h.engine.runCycle();
+    expect(posts()).toBe(1);
+    expect(h.sim.meetings()).toHaveLength(0);
+    expect(problemOf(e.eventId)).toMatch(/never been seen to carry meetsync's reference.*will not post a second one/);
+    // Alice gets a meeting that reaches her feed with its reference: from then on absence is evidence.
+    await giveAliceAKnownMeeting(h);
+    h.advance(61 * 60_000);
+    await h.engine.runCycle();
+    expect(meetingsOf(e)).toHaveLength(1);
+    expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
+    expect(problemOf(e.eventId)).toBeUndefined();
+  });
+
+  it('a feed that names meetings by number only shows references too: a POST that never took effect is posted again after the grace', async () => {
+    h = await startEngineHarness({}, [CAL], { feedNames: 'number' });
+    await giveAliceAKnownMeeting(h);
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    h.advance(GRACE_AND_MORE);
+    await h.engine.runCycle();
+    expect(posts()).toBe(3);
+    expect(meetingsOf(e)).toHaveLength(1);
+    expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
+  });
+
+  it('finding 9: one unreadable entry of the feed does not stall the creations found in the rest', async () => {
+    h = await startEngineHarness();
+    await giveAliceAKnownMeeting(h);
+    h.sim.breakFeedEntries(h.sim.meetings().map((m) => m.id));
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    h.advance(60_000);
+    const report = await h.engine.runCycle();
+    expect(report.counts.adopted).toBe(1);
+    expect(posts()).toBe(2);
+    expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
+  });
+
+  it('finding 9: a creation not found while entries are unreadable waits, and status shows that reason, not the older one', async () => {
+    h = await startEngineHarness();
+    await giveAliceAKnownMeeting(h);
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    expect(problemOf(e.eventId)).toMatch(/create failed/);
+    // Its own entry is the unreadable one: the feed cannot tell whether the meeting exists.
+    h.sim.breakFeedEntries(meetingsOf(e).map((m) => m.id));
+    h.advance(GRACE_AND_MORE);
+    await h.engine.runCycle();
+    expect(posts()).toBe(2);
+    expect(problemOf(e.eventId)).toMatch(/1 entry of alice@example\.com's meeting feed could not be read .*may be one of them/);
+    h.sim.breakFeedEntries([]);
+    h.advance(60_000);
+    await h.engine.runCycle();
+    expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
+    expect(posts()).toBe(2);
+  });
+
+  it('finding 12: a creation whose organizer has no readable feed is held for IT after the bound, with the reason in status', async () => {
+    h = await startEngineHarness({ pending: { feedGraceMs: 10 * 60_000, heldRecheckMs: 60 * 60_000, unconfirmedLimitMs: 24 * 3_600_000 } });
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    h.sim.server.inject({ kind: 'status', status: 500, count: 1000, pathIncludes: '/calender/user/' });
+    h.advance(GRACE_AND_MORE);
+    await h.engine.runCycle();
+    expect(problemOf(e.eventId)).toMatch(/meeting feed cannot be read.*holds it for IT after 24 h/);
+    expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.held).toBeUndefined();
+    h.advance(24 * 3_600_000);
+    await h.engine.runCycle();
+    const held = h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId });
+    expect(held).toMatchObject({ state: 'creating', held: expect.stringContaining('held for IT after 24 h') });
+    expect(problemOf(e.eventId)).toContain(`Make ${ALICE}'s meeting feed readable`);
+    expect(posts()).toBe(1);
+    // Held, it is looked at hourly, not every cycle: the next cycle does not read the feed.
+    const feedReads = h.sim.server.received('GET', '/calender/user/').length;
+    h.advance(5 * 60_000);
+    await h.engine.runCycle();
+    expect(h.sim.server.received('GET', '/calender/user/').length).toBe(feedReads);
+  });
+});
