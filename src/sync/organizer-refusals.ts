@@ -2,7 +2,8 @@ import type { EventOutcome, SyncAction } from '../domain/action.js';
 import { describeError, type PlatformError } from '../domain/errors.js';
 import type { Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform, PlatformUser } from '../domain/meeting.js';
-import type { ActionResult, ExecuteContext } from './execute.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
 import { haltIfPlatformWide, mayBeOrganizerRefusal, PlatformHaltError } from './failure.js';
 
 /** The organizer a call is made in the name of (X-USER-ID), as the mapping or the planner knows them. */
@@ -112,7 +113,7 @@ export function actingOrganizer(action: SyncAction): ActingOrganizer | undefined
  * the calendar's cursor may move on without losing the change. Counted as failed, scoped to the
  * organizer: the cycle, its health and the other organizers go on.
  */
-export function heldForOrganizer(action: SyncAction, reason: string, ctx: ExecuteContext): ActionResult {
+export function heldForOrganizer(action: SyncAction, reason: string, ctx: { store: Store; logger: Logger; now: () => Date }): { outcome: EventOutcome; retry: boolean } {
   const event = action.event;
   const title = event.title || ('mapping' in action ? action.mapping.topic : '');
   ctx.logger.warn({ event: event.eventId, action: action.kind }, reason);
