@@ -1,5 +1,5 @@
 import type { JoinDetails, MeetingStamp } from '../domain/event.js';
-import { BLOCK_END, BLOCK_START, hasJoinBlock, stripJoinBlock, withJoinBlock } from './join-block.js';
+import { BLOCK_END, BLOCK_START, hasJoinBlock, stripJoinBlock, withJoinBlock } from '../domain/join-block.js';
 
 /**
  * What a write-back (or its inverse, clearing) would change on an event, computed the same way

@@ -1,5 +1,5 @@
 import type { CalendarSource, SyncWindow } from '../calendars/source.js';
-import { isTagged, type TaggingRules } from '../calendars/tagging.js';
+import { isTagged, type TaggingRules } from '../domain/tagging.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { describeError } from '../domain/errors.js';
 import type { Store } from '../store/store.js';

@@ -1,14 +1,13 @@
 import type { DesiredMeeting } from '../domain/action.js';
-import type { CalendarEvent } from '../domain/event.js';
 import { describeError } from '../domain/errors.js';
 import type { Mapping } from '../domain/mapping.js';
 import type { CalendarSource } from '../calendars/source.js';
-import { isTagged, type TaggingRules } from '../calendars/tagging.js';
+import type { TaggingRules } from '../domain/tagging.js';
+import { wantedMeeting, type Want } from '../domain/wants.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { execute, writeBack, type ExecuteContext, type MeetingDefaults } from '../sync/execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from '../sync/failure.js';
-import { desiredMeeting } from '../sync/plan.js';
 import { recurrenceDifference } from './compare-fields.js';
 import type { ReconcilePlatform } from './feed-fetch.js';
 import type { Finding, FixAction, RepairResult } from './findings.js';
@@ -109,9 +108,9 @@ async function repairOne(finding: Finding, action: FixAction, ctx: RepairRun): P
 
   // The event as it is now: a repair never copies the platform's or the database's idea of it.
   const event = await source.getEvent(mapping.calendarId, mapping.eventId);
-  const wanted = event ? wantedMeeting(event, ctx.rules) : { ok: false as const, reason: 'the event was deleted' };
+  const wanted: Want = event ? wantedMeeting(event, ctx.rules) : { wants: false, why: 'cancelled', reason: 'the event was deleted' };
   if (ctx.dryRun) {
-    if (!wanted.ok) return { action, outcome: 'skipped', detail: `${wanted.reason}; left to the next sync cycle` };
+    if (!wanted.wants) return { action, outcome: 'skipped', detail: `${wanted.reason}; left to the next sync cycle` };
     const what = { adopt: `would adopt meeting ${finding.meetingNumber ?? finding.meetingId} for this event`, update: 'would update the meeting from the event', recreate: 'would create the meeting again from the event (once) and write its link into the event', delete: '' }[action];
     return { action, outcome: 'would', detail: what };
   }
@@ -119,7 +118,7 @@ async function repairOne(finding: Finding, action: FixAction, ctx: RepairRun): P
 
   if (action === 'adopt') {
     const adopted = adopt(mapping, finding, ctx);
-    if (!event || !wanted.ok) return { action, outcome: 'done', detail: `adopted; ${wanted.ok ? '' : `${wanted.reason}: `}the next sync cycle takes care of the meeting`, ...newIds(adopted) };
+    if (!event || !wanted.wants) return { action, outcome: 'done', detail: `adopted; ${wanted.wants ? '' : `${wanted.reason}: `}the next sync cycle takes care of the meeting`, ...newIds(adopted) };
     const p = finding.platform!;
     const inStep = Date.parse(p.start ?? '') === Date.parse(wanted.desired.start) && Date.parse(p.end ?? '') === Date.parse(wanted.desired.end) && p.topic === wanted.desired.topic && !recurrenceDifference(wanted.desired.recurrence, p.rrule);
     if (inStep) {
@@ -133,7 +132,7 @@ async function repairOne(finding: Finding, action: FixAction, ctx: RepairRun): P
     return { action, outcome: 'done', detail: 'adopted and updated from the event; its link was written into the event', ...newIds(ctx.store.mapping(mapping) ?? adopted) };
   }
 
-  if (!event || !wanted.ok) return skipped(`${wanted.ok ? 'the event was deleted' : wanted.reason}; left to the next sync cycle`);
+  if (!event || !wanted.wants) return skipped(`${wanted.wants ? 'the event was deleted' : wanted.reason}; left to the next sync cycle`);
   const result = await execute({ kind: 'update', event, mapping, desired: wanted.desired, changes: finding.fields ?? ['meeting missing from the platform'] }, exec);
   const outcome = result.outcome;
   if (outcome.outcome === 'failed') return { action, outcome: 'failed', detail: outcome.reason ?? 'failed' };
@@ -142,16 +141,6 @@ async function repairOne(finding: Finding, action: FixAction, ctx: RepairRun): P
   }
   const detail = action === 'recreate' ? 'the meeting exists after all (the feed did not list it); updated from the event' : 'updated from the event';
   return { action, outcome: 'done', detail };
-}
-
-type Wanted = { ok: true; desired: DesiredMeeting } | { ok: false; reason: string };
-
-/** What the meeting should be now, or why the event wants none (then the sync cancels or skips it). */
-function wantedMeeting(event: CalendarEvent, rules: TaggingRules): Wanted {
-  if (event.status === 'cancelled') return { ok: false, reason: 'the event was cancelled' };
-  if (!isTagged(event, rules)) return { ok: false, reason: 'the event is no longer tagged' };
-  if (!event.isOrganizerCopy) return { ok: false, reason: "the event is an attendee's copy" };
-  return desiredMeeting(event, rules);
 }
 
 function fieldsOf(d: DesiredMeeting): Pick<Mapping, 'topic' | 'start' | 'end' | 'recurrence'> & { timeZone?: string } {

@@ -3,7 +3,7 @@ import { CalendarAuthError, describeError } from '../domain/errors.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { keyOf, type EventKey, type Mapping, type Organizer } from '../domain/mapping.js';
 import type { CalendarSource } from '../calendars/source.js';
-import { isTagged } from '../calendars/tagging.js';
+import { isTagged } from '../domain/tagging.js';
 import type { PlatformUser } from '../domain/meeting.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';

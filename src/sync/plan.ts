@@ -1,8 +1,8 @@
 import type { DesiredMeeting, SyncAction } from '../domain/action.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { keyOf, type EventKey, type Mapping, type Organizer } from '../domain/mapping.js';
-import { isTagged, topicOf, type TaggingRules } from '../calendars/tagging.js';
-import { mapRecurrence, seriesEndsBefore } from './recurrence.js';
+import { isTagged, type TaggingRules } from '../domain/tagging.js';
+import { isOver, wantedMeeting } from '../domain/wants.js';
 import { describeError } from '../domain/errors.js';
 
 export interface PlanInput {
@@ -20,38 +20,6 @@ export interface PlanInput {
   provisioning: boolean;
   /** The mappings, of any calendar, that hold a meeting: a stamp copied with its event names another event's meeting. */
   meetingHolders?: (meetingId: string) => readonly EventKey[];
-}
-
-type Desired = { ok: true; desired: DesiredMeeting } | { ok: false; reason: string };
-
-/** What the meeting of a tagged organizer event should be, or why it cannot have one. */
-export function desiredMeeting(event: CalendarEvent, rules: TaggingRules): Desired {
-  if (event.allDay) return { ok: false, reason: 'all-day event: give it a start and end time to get a web meeting' };
-  if (!event.start || !event.end) return { ok: false, reason: 'the event has no start or end time' };
-  if (Date.parse(event.end) <= Date.parse(event.start)) return { ok: false, reason: 'the event ends before it starts' };
-  let recurrence = null;
-  if (event.kind === 'series' && event.recurrence && event.recurrence.length > 0) {
-    const mapped = mapRecurrence(event.recurrence, event.start, event.timeZone);
-    if (!mapped.ok) return { ok: false, reason: `recurrence the platform cannot express: ${mapped.reason}` };
-    recurrence = mapped.recurrence;
-  }
-  return {
-    ok: true,
-    desired: {
-      topic: topicOf(event.title, rules),
-      start: new Date(event.start).toISOString(),
-      end: new Date(event.end).toISOString(),
-      ...(event.timeZone ? { timeZone: event.timeZone } : {}),
-      recurrence,
-    },
-  };
-}
-
-function isOver(event: CalendarEvent, now: Date): boolean {
-  if (event.kind === 'series' && event.recurrence?.length && event.start) {
-    return seriesEndsBefore(event.recurrence, event.start, event.timeZone, now);
-  }
-  return event.end !== undefined && Date.parse(event.end) <= now.getTime();
 }
 
 /** The fields that differ between what the platform holds and what the event wants. */
@@ -123,25 +91,16 @@ function planEvent(event: CalendarEvent, input: PlanInput, byKey: ReadonlyMap<st
     return { kind: 'pending', event, mapping };
   }
 
-  if (event.status === 'cancelled') {
-    return mapping ? { kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: 'the event was cancelled or deleted' } : undefined;
+  // Does the event want a meeting, and which (domain/wants.ts, the rule reconcile's repair uses
+  // too)? One that does not loses its meeting, on purpose: cancelled, untagged, or (a note says
+  // why) no longer expressible, as an all-day event; an attendee's copy never acts on it.
+  const want = wantedMeeting(event, input.rules);
+  if (!want.wants) {
+    if (want.why === 'attendee') return mapping ? undefined : { kind: 'skip', event, reason: want.reason };
+    if (!mapping) return want.why === 'unexpressible' ? { kind: 'skip', event, reason: want.reason } : undefined;
+    return { kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: want.reason, ...(want.why === 'unexpressible' ? { note: want.reason } : {}) };
   }
-
-  const tagged = isTagged(event, input.rules);
-  if (!tagged) {
-    return mapping ? { kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: 'the event is no longer tagged for a web meeting' } : undefined;
-  }
-  if (!event.isOrganizerCopy) {
-    return mapping ? undefined : { kind: 'skip', event, reason: "attendee's copy: only the organizer's copy of an event gets a meeting" };
-  }
-
-  const wanted = desiredMeeting(event, input.rules);
-  if (!wanted.ok) {
-    // Its meeting would stay at times the event no longer has: it goes, like an untagged
-    // event's, and the event keeps a note saying why it has none (README, "What meetsync promises").
-    if (mapping) return { kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: wanted.reason, note: wanted.reason };
-    return { kind: 'skip', event, reason: wanted.reason };
-  }
+  const wanted = { desired: want.desired };
 
   if (mapping) {
     const changes = changesBetween(mapping, wanted.desired);

@@ -1,4 +1,4 @@
-import type { TaggingRules } from '../calendars/tagging.js';
+import type { TaggingRules } from '../domain/tagging.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { MeetingPlatform } from '../domain/meeting.js';
 import type { Logger } from '../log.js';

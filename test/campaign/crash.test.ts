@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLOCK_START } from '../../src/calendars/join-block.js';
+import { BLOCK_START } from '../../src/domain/join-block.js';
 import { PENDING_DEFAULTS } from '../../src/sync/pending.js';
 import { Store } from '../../src/store/store.js';
 import { CrashHarness, Rng, type KillPlan, type KillPoint, type Sim } from '../support/crash-harness.js';

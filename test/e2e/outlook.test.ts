@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BLOCK_START } from '../../src/calendars/join-block.js';
+import { BLOCK_START } from '../../src/domain/join-block.js';
 import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook/event.js';
 import { GRAPH_APP, runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BLOCK_START } from '../../src/calendars/join-block.js';
+import { BLOCK_START } from '../../src/domain/join-block.js';
 import { GoogleSource } from '../../src/calendars/google/source.js';
 import { OutlookSource } from '../../src/calendars/outlook/source.js';
 import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook/event.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FULL_READ_REASON_410, GoogleSource, type GoogleSourceConfig } from '../../src/calendars/google/source.js';
-import { BLOCK_START } from '../../src/calendars/join-block.js';
+import { BLOCK_START } from '../../src/domain/join-block.js';
 import { CalendarAuthError, CalendarError } from '../../src/domain/errors.js';
 import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';

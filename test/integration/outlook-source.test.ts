@@ -2,7 +2,7 @@ import dc from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BLOCK_START } from '../../src/calendars/join-block.js';
+import { BLOCK_START } from '../../src/domain/join-block.js';
 import { FULL_READ_REASON_EXPIRED, OutlookSource, type OutlookSourceConfig } from '../../src/calendars/outlook/source.js';
 import { STAMP_PROPERTY_ID } from '../../src/calendars/outlook/event.js';
 import { CalendarAuthError, CalendarError } from '../../src/domain/errors.js';

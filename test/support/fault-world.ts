@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { BLOCK_START } from '../../src/calendars/join-block.js';
+import { BLOCK_START } from '../../src/domain/join-block.js';
 import { GoogleSource } from '../../src/calendars/google/source.js';
 import { OutlookSource } from '../../src/calendars/outlook/source.js';
 import type { CalendarSource } from '../../src/calendars/source.js';

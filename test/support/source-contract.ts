@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BLOCK_START } from '../../src/calendars/join-block.js';
+import { BLOCK_START } from '../../src/domain/join-block.js';
 import type { CalendarSource, SyncWindow } from '../../src/calendars/source.js';
 import type { CalendarEvent, JoinDetails } from '../../src/domain/event.js';
 import { CalendarError } from '../../src/domain/errors.js';

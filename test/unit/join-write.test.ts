@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderJoinBlock, withJoinBlock } from '../../src/calendars/join-block.js';
+import { renderJoinBlock, withJoinBlock } from '../../src/domain/join-block.js';
 import { planJoinClear, planJoinWrite, type JoinTarget } from '../../src/calendars/join-write.js';
 import type { JoinDetails } from '../../src/domain/event.js';
 

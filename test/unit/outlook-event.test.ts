@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_START } from '../../src/calendars/join-block.js';
+import { BLOCK_START } from '../../src/domain/join-block.js';
 import { planJoinClear, planJoinWrite } from '../../src/calendars/join-write.js';
 import { bodyText, bodyWithBlock, bodyWithoutBlock, htmlToText, HTML_BLOCK_BEGIN } from '../../src/calendars/outlook/body.js';
 import { decodeCursor, encodeCursor, planRound, roundMismatch } from '../../src/calendars/outlook/delta.js';

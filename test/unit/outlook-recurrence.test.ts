@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseGraphEvent, toCalendarEvent } from '../../src/calendars/outlook/event.js';
 import { rruleOf, type GraphRecurrence } from '../../src/calendars/outlook/recurrence.js';
 import { ianaZoneOf } from '../../src/calendars/outlook/zones.js';
-import { mapRecurrence } from '../../src/sync/recurrence.js';
+import { mapRecurrence } from '../../src/domain/recurrence.js';
 
 function fixture(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`../fixtures/graph/${name}`, import.meta.url), 'utf8'));

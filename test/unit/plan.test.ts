@@ -4,7 +4,7 @@ import type { CalendarEvent } from '../../src/domain/event.js';
 import type { Mapping, Organizer } from '../../src/domain/mapping.js';
 import type { Recurrence } from '../../src/domain/meeting.js';
 import { changesBetween, plan, unknownOrganizers, type PlanInput } from '../../src/sync/plan.js';
-import { withJoinBlock } from '../../src/calendars/join-block.js';
+import { withJoinBlock } from '../../src/domain/join-block.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const RULES = { keywords: ['#webmeeting'], outlookCategories: ['Web Meeting'] };

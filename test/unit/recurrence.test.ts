@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Recurrence } from '../../src/domain/meeting.js';
-import { mapRecurrence, seriesEndsBefore } from '../../src/sync/recurrence.js';
+import { mapRecurrence, seriesEndsBefore } from '../../src/domain/recurrence.js';
 
 const CHICAGO = 'America/Chicago';
 const NEVER = { monthlyPattern: '', endsType: 'never' } as const;

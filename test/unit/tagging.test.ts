@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isTagged, topicOf } from '../../src/calendars/tagging.js';
-import { withJoinBlock } from '../../src/calendars/join-block.js';
+import { isTagged, topicOf } from '../../src/domain/tagging.js';
+import { withJoinBlock } from '../../src/domain/join-block.js';
 
 const rules = { keywords: ['#webmeeting'], outlookCategories: ['Web Meeting'] };
 const ev = (over: Partial<{ title: string; description: string; location: string; categories: string[] }>) => ({

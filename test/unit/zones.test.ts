@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ianaZoneOf } from '../../src/calendars/outlook/zones.js';
 import { isIanaZone } from '../../src/domain/zones.js';
-import { mapRecurrence, seriesEndsBefore } from '../../src/sync/recurrence.js';
+import { mapRecurrence, seriesEndsBefore } from '../../src/domain/recurrence.js';
 
 /**
  * Counts Intl.DateTimeFormat constructions while `fn` runs. Each one holds ICU memory outside the

@@ -1,5 +1,5 @@
 import type { JoinDetails } from '../../domain/event.js';
-import { BLOCK_END, BLOCK_START, stripJoinBlock, withJoinBlock } from '../join-block.js';
+import { BLOCK_END, BLOCK_START, stripJoinBlock, withJoinBlock } from '../../domain/join-block.js';
 
 /**
  * An Outlook event body and meetsync's block inside it.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SyncWindow } from '../source.js';
-import { BLOCK_START } from '../join-block.js';
+import { BLOCK_START } from '../../domain/join-block.js';
 import { HTML_BLOCK_BEGIN } from './body.js';
 import { isStripped, type GraphEvent } from './event.js';
 

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 
 /**
  * A Graph series master's `recurrence` (patternedRecurrence: `pattern` + `range`) written as RFC
- * 5545 RRULE lines, so the engine's one recurrence mapping (src/sync/recurrence.ts) serves Google
+ * 5545 RRULE lines, so the engine's one recurrence mapping (src/domain/recurrence.ts) serves Google
  * and Outlook alike. Pure; never throws: a pattern Graph did not document becomes a rule the
  * engine refuses with a reason (the series is skipped and `status` says why), never a failed read.
  *

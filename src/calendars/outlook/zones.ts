@@ -8,7 +8,7 @@ import { isIanaZone } from '../../domain/zones.js';
  * and `dateTimeTimeZone.timeZone` carry "Pacific Standard Time" (event-get.md, Response 1;
  * user-post-events.md, Example 3), unless a `Prefer: outlook.timezone` asked otherwise, in which
  * case they may carry an IANA name or "UTC". The engine expands series with luxon, which knows
- * only IANA names (src/sync/recurrence.ts), so every zone leaves the adapter as IANA.
+ * only IANA names (src/domain/recurrence.ts), so every zone leaves the adapter as IANA.
  *
  * The table is CLDR's windowsZones.xml as packaged by windows-iana (MIT, no dependencies):
  * `findIana` lists the zone of territory "001" first, which is CLDR's choice for the Windows

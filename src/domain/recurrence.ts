@@ -10,8 +10,8 @@
  */
 import ICAL from 'ical.js';
 import { DateTime } from 'luxon';
-import { isIanaZone } from '../domain/zones.js';
-import type { Recurrence } from '../domain/meeting.js';
+import { isIanaZone } from './zones.js';
+import type { Recurrence } from './meeting.js';
 
 export type RecurrenceMapping =
   | { ok: true; recurrence: Recurrence; exdates: string[] /* UTC ISO instants of excluded occurrences */ }

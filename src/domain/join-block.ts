@@ -1,4 +1,4 @@
-import type { JoinDetails } from '../domain/event.js';
+import type { JoinDetails } from './event.js';
 
 /**
  * The block meetsync keeps in an event's description. Its first and last lines are fixed

@@ -1,4 +1,4 @@
-import type { CalendarEvent } from '../domain/event.js';
+import type { CalendarEvent } from './event.js';
 import { stripJoinBlock } from './join-block.js';
 
 /** What asks for a web meeting: keywords anywhere in the text, or (Outlook) a category. */
