@@ -98,12 +98,16 @@ export function settleCalendarKeys(store: Store, calendars: readonly KeyedCalend
     }
     for (const c of configured.values()) byIdentity.set(c.identity, { source: c.source, calendarId: c.calendarId });
 
-    db.prepare('DELETE FROM calendar_identities').run();
-    const insert = db.prepare('INSERT INTO calendar_identities (identity, source, calendar_id, updated_at) VALUES (?, ?, ?, ?)');
+    // Only what changed is written: a start with the same config writes nothing here (a quiet
+    // cycle's database work stays in proportion to the changes, bench:sync's rows target).
+    const upsert = db.prepare(
+      'INSERT INTO calendar_identities (identity, source, calendar_id, updated_at) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (identity) DO UPDATE SET source = excluded.source, calendar_id = excluded.calendar_id, updated_at = excluded.updated_at',
+    );
     for (const [identity, k] of byIdentity) {
       const was = before.get(identity);
       // When the calendar got this key: kept while the key stays.
-      insert.run(identity, k.source, k.calendarId, was && keyText(was) === keyText(k) ? was.updatedAt : at);
+      if (!was || keyText(was) !== keyText(k)) upsert.run(identity, k.source, k.calendarId, at);
     }
   });
   return report;
