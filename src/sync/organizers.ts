@@ -4,7 +4,8 @@ import type { Store } from '../store/store.js';
 import { describeError } from '../domain/errors.js';
 import { haltIfPlatformWide } from './failure.js';
 
-function toOrganizer(user: PlatformUser, at: Date): Organizer {
+/** The organizer a platform user is, as meetsync keeps it (no feed token: a secret, never stored). */
+export function toOrganizer(user: PlatformUser, at: Date): Organizer {
   return {
     email: user.email.toLowerCase(),
     accountId: user.accountId,

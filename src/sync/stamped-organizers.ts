@@ -3,6 +3,7 @@ import type { CalendarEvent } from '../domain/event.js';
 import type { Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform } from '../domain/meeting.js';
 import { haltIfPlatformWide, mayBeOrganizerRefusal } from './failure.js';
+import { toOrganizer } from './organizers.js';
 
 /**
  * Organizers found again from the stamps of their own events (issue 15, finding 6).
@@ -77,16 +78,7 @@ export async function organizersFromStamps(
       if (result.organizers.some((o) => o.email === email)) continue;
       const user = users.find((u) => u.email.toLowerCase() === email && stamps.some((s) => s.accountId === accountId && s.userId === u.id));
       if (!user) continue;
-      result.organizers.push({
-        email,
-        accountId,
-        userId: user.id,
-        firstName: user.firstName,
-        lastName: user.lastName,
-        ...(user.timezone ? { timezone: user.timezone } : {}),
-        hasFeed: Boolean(user.icsPath),
-        refreshedAt: at.toISOString(),
-      });
+      result.organizers.push({ ...toOrganizer(user, at), email, accountId });
     }
   }
   return result;
