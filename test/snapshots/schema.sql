@@ -59,7 +59,7 @@ CREATE TABLE event_notes (
   -- 1 when the failure was transient (network, 5xx, 429): the event is looked at again every
   -- cycle until it succeeds, whether or not the calendar reports it again.
   retry       INTEGER NOT NULL DEFAULT 0,
-  updated_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL, since TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_try_at TEXT,
   PRIMARY KEY (source, calendar_id, event_id)
 );
 
@@ -85,7 +85,7 @@ CREATE TABLE mappings (
   write_back      TEXT NOT NULL DEFAULT 'pending' CHECK (write_back IN ('pending', 'done')),
   last_error      TEXT,
   created_at      TEXT NOT NULL,
-  updated_at      TEXT NOT NULL, held TEXT, deleting_since TEXT, ends_by TEXT, updating_since TEXT,
+  updated_at      TEXT NOT NULL, held TEXT, deleting_since TEXT, ends_by TEXT, updating_since TEXT, write_back_since TEXT, write_back_attempts INTEGER NOT NULL DEFAULT 0, write_back_next_at TEXT,
   PRIMARY KEY (source, calendar_id, event_id)
 );
 
