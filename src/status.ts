@@ -1,6 +1,8 @@
+import { attentionItems, RETRY_DEFAULTS, type AttentionItem, type RetryPolicy } from './domain/attention.js';
 import type { CalendarState, EventNote, Mapping, MappingState } from './domain/mapping.js';
 import { inline } from './domain/printable.js';
 import type { Store } from './store/store.js';
+import { organizersNextCheck } from './sync/organizer-checks.js';
 
 export interface CalendarStatus {
   source: string;
@@ -32,18 +34,31 @@ export interface StatusReport {
   /** Events with a problem or a note: skipped, failed, moved/cancelled occurrences. */
   problems: Array<Pick<EventNote, 'source' | 'calendarId' | 'eventId' | 'kind' | 'reason' | 'title' | 'start'>>;
   lastRun?: { startedAt: string; finishedAt?: string; ok?: boolean; summary?: unknown; error?: string };
-  /** What meetsync still has to do: failed actions, unconfirmed creations, join links not written. */
-  leftToDo: { failed: number; creating: number; writeBacks: number };
+  /**
+   * What meetsync still has to do, one item per thing (domain/attention.ts): each with its reason,
+   * when it is tried next, and the bound past which it is held for IT.
+   */
+  attention: AttentionItem[];
+  /**
+   * Counts of the above: failed actions, creations and join links as before; `unconfirmed`: updates
+   * and deletions whose answer was lost; `needPerson`: items only a person can move on (refused,
+   * held for IT, waiting for an organizer's platform user).
+   */
+  leftToDo: { failed: number; creating: number; writeBacks: number; unconfirmed: number; needPerson: number };
 }
 
 /** `meetsync status` exits 1 while a calendar fails or anything is left to do. */
 export function statusNeedsAttention(report: StatusReport): boolean {
   const l = report.leftToDo;
-  return report.calendars.some((c) => c.consecutiveFailures > 0) || l.failed + l.creating + l.writeBacks > 0;
+  return report.calendars.some((c) => c.consecutiveFailures > 0) || l.failed + l.creating + l.writeBacks + l.unconfirmed > 0;
 }
 
 /** What `meetsync status` shows: per calendar its health and counts, per event with a problem the reason. */
-export function buildStatus(store: Store, configured: Array<{ source: string; calendarId: string; elsewhere?: { shard: number; count: number } }>): StatusReport {
+export function buildStatus(
+  store: Store,
+  configured: Array<{ source: string; calendarId: string; elsewhere?: { shard: number; count: number } }>,
+  options: { now?: Date; retry?: Partial<RetryPolicy> } = {},
+): StatusReport {
   const states = new Map<string, CalendarState>(store.calendarStates().map((s) => [`${s.source}\u0000${s.calendarId}`, s]));
   // What this database holds of another shard's calendars is dormant: neither a problem nor work left here.
   const dormant = new Set(configured.filter((c) => c.elsewhere).map((c) => `${c.source}\u0000${c.calendarId}`));
@@ -78,26 +93,36 @@ export function buildStatus(store: Store, configured: Array<{ source: string; ca
     ...(start ? { start } : {}),
   }));
   const last = store.lastRuns(1)[0];
+  const nextCheck = organizersNextCheck(store);
+  const attention = attentionItems({
+    notes: store.notes().filter(here),
+    mappings,
+    now: options.now ?? new Date(),
+    policy: { ...RETRY_DEFAULTS, ...options.retry },
+    ...(nextCheck ? { organizersNextCheck: nextCheck } : {}),
+  });
   const leftToDo = {
     failed: problems.filter((p) => p.kind === 'failed').length,
     creating: mappings.filter((m) => m.state === 'creating').length,
     writeBacks: mappings.filter((m) => m.state === 'active' && m.writeBack === 'pending').length,
+    unconfirmed: attention.filter((a) => a.kind === 'update' || a.kind === 'deletion').length,
+    needPerson: attention.filter((a) => a.needsPerson).length,
   };
-  // A creation left unconfirmed has no note of its own: its reason (held, waiting for the feed) is shown too.
-  for (const m of mappings.filter((x) => x.state === 'creating' && !problems.some((p) => p.source === x.source && p.calendarId === x.calendarId && p.eventId === x.eventId))) {
-    problems.push({
-      source: m.source, calendarId: m.calendarId, eventId: m.eventId, kind: 'failed', title: m.topic, start: m.start,
-      reason: m.held ?? 'its creation is not confirmed yet (the answer to POST /meeting was lost); confirmed from the organizer\'s feed next cycle',
-    });
+  // What has no note of its own (a creation, a join link, an update or deletion not confirmed) is
+  // named among the events too, with its reason; the schedule is the attention item's.
+  const noted = new Set(problems.map((p) => `${p.source}\u0000${p.calendarId}\u0000${p.eventId}`));
+  for (const a of attention.filter((x) => !noted.has(`${x.source}\u0000${x.calendarId}\u0000${x.eventId}`))) {
+    problems.push({ source: a.source, calendarId: a.calendarId, eventId: a.eventId, kind: 'failed', title: a.title, ...(a.start ? { start: a.start } : {}), reason: a.reason });
   }
-  // A join link not written yet is named too, with why the last attempt failed (counted in leftToDo.writeBacks).
-  for (const m of mappings.filter((x) => x.state === 'active' && x.writeBack === 'pending' && !problems.some((p) => p.source === x.source && p.calendarId === x.calendarId && p.eventId === x.eventId))) {
-    problems.push({
-      source: m.source, calendarId: m.calendarId, eventId: m.eventId, kind: 'failed', title: m.topic, start: m.start,
-      reason: m.lastError ?? 'the join link is not written into the event yet; tried again next cycle',
-    });
-  }
-  return { calendars, dormant: dormantCalendars(all.filter((m) => !inConfig(m))), problems, leftToDo, ...(last ? { lastRun: last } : {}) };
+  return { calendars, dormant: dormantCalendars(all.filter((m) => !inConfig(m))), problems, attention, leftToDo, ...(last ? { lastRun: last } : {}) };
+}
+
+/** When an item is tried again and until when, in a line (the terminal and the status page). */
+export function scheduleOf(a: AttentionItem): string {
+  const tries = a.attempts ? `${a.attempts} tr${a.attempts === 1 ? 'y' : 'ies'} since ${a.since}` : a.since ? `since ${a.since}` : '';
+  const bound = a.heldAfter ? (a.needsPerson ? `held for IT since ${a.heldAfter}, tried hourly` : `held for IT from ${a.heldAfter}`) : '';
+  const next = /^\d/.test(a.nextTry) ? `next try ${a.nextTry}` : `next try: ${a.nextTry}`;
+  return [next, tries, bound].filter(Boolean).join('; ');
 }
 
 /** Mappings of calendars out of the config, counted per calendar (mappings come sorted by calendar). */
@@ -111,6 +136,10 @@ function dormantCalendars(mappings: readonly Mapping[]): DormantCalendar[] {
   }
   return [...byKey.values()];
 }
+
+const LABELS: Record<AttentionItem['kind'], string> = {
+  action: 'failed', organizer: 'skipped', creation: 'creation', update: 'update', deletion: 'deletion', 'join-link': 'join link',
+};
 
 /** For a terminal: a line per fact, others' text (titles, reasons, errors) kept to its line by `inline`. */
 export function renderStatus(report: StatusReport): string {
@@ -136,14 +165,21 @@ export function renderStatus(report: StatusReport): string {
   }
   if (report.problems.length > 0) {
     lines.push('', 'Events needing attention:');
+    const items = new Map(report.attention.map((a) => [`${a.source}\u0000${a.calendarId}\u0000${a.eventId}`, a]));
     for (const p of report.problems) {
-      const label = p.kind === 'exception' ? 'occurrence' : p.kind;
+      const item = items.get(`${p.source}\u0000${p.calendarId}\u0000${p.eventId}`);
+      const label = item ? LABELS[item.kind] : p.kind === 'exception' ? 'occurrence' : p.kind;
       lines.push(`  [${label}] ${inline(p.title || p.eventId)}${p.start ? ` (${inline(p.start)})` : ''} in ${inline(p.calendarId)}: ${inline(p.reason)}`);
+      if (item) lines.push(`      ${scheduleOf(item)}`);
     }
   }
   const l = report.leftToDo;
-  if (l.failed + l.creating + l.writeBacks > 0) {
-    lines.push('', `Left to do: ${l.failed} failed action(s), ${l.creating} creation(s) not confirmed, ${l.writeBacks} join link(s) to write; tried again every cycle (or when the event changes, where said).`);
+  if (l.failed + l.creating + l.writeBacks + l.unconfirmed > 0) {
+    lines.push(
+      '',
+      `Left to do: ${l.failed} failed action(s), ${l.creating} creation(s) not confirmed, ${l.writeBacks} join link(s) to write, ${l.unconfirmed} update(s) or deletion(s) not confirmed` +
+        `; ${l.needPerson} need a person. Each event above says when it is tried next.`,
+    );
   }
   if (report.lastRun) {
     const r = report.lastRun;

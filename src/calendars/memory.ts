@@ -137,6 +137,11 @@ export class MemorySource implements CalendarSource {
     this.failures[method].push(error);
   }
 
+  /** Drops the failures queued with failNext (all methods', or one's). */
+  clearFailures(method?: MemoryMethod): void {
+    for (const m of method ? [method] : (Object.keys(this.failures) as MemoryMethod[])) this.failures[m].length = 0;
+  }
+
   /** The event as stored now, tombstones included (for assertions); undefined when unknown. */
   peek(calendarId: string, eventId: string): CalendarEvent | undefined {
     const stored = this.store.get(calendarId)?.get(eventId);

@@ -20,7 +20,7 @@ export function registerOperateCommands(program: Command, io: CliIo): void {
           const { configuredCalendars } = await import('../shard/ownership.js');
           const { buildStatus, renderStatus, statusNeedsAttention } = await import('../status.js');
           const configured = configuredCalendars(config);
-          const report = buildStatus(store, configured);
+          const report = buildStatus(store, configured, { retry: { limitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 } });
           if (opts.json) outJson(io, report, 2);
           else {
             if (noDatabase) out(io, `No database yet at ${config.database}: run 'meetsync sync' first.\n`);

@@ -68,6 +68,17 @@ export class DaemonMetrics {
         for (const [kind, n] of Object.entries(counts)) this.set({ kind }, n);
       },
     });
+    new Gauge({
+      name: 'meetsync_left_to_do',
+      help: "What meetsync has left to do, as `status` lists it, by kind (action: a failed action; organizer: an event waiting for its organizer's platform user; creation, update, deletion: a call whose answer was lost; join-link: a link not written into the event) and by who moves it on (meetsync: tried again on its schedule; person: refused, held for IT past its bound, or waiting for an organizer).",
+      labelNames: ['kind', 'needs'],
+      registers,
+      collect() {
+        this.reset();
+        for (const kind of ['action', 'organizer', 'creation', 'update', 'deletion', 'join-link']) for (const needs of ['meetsync', 'person']) this.set({ kind, needs }, 0);
+        for (const a of status().attention) this.inc({ kind: a.kind, needs: a.needsPerson ? 'person' : 'meetsync' });
+      },
+    });
     this.serving = new Gauge({
       name: 'meetsync_serving',
       help: '1 while this daemon serves its database, 0 while it stands by for another meetsync run (alert when the sum over instances is not 1).',

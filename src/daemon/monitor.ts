@@ -30,7 +30,7 @@ export interface Monitor {
  * store that `status` reads, the logger, and the request observer that feeds the metrics.
  */
 export interface MonitorContext extends Pick<App, 'store' | 'logger' | 'observeRequests'> {
-  config: Pick<Config, 'schedule' | 'database' | 'reconcile' | 'sources' | 'shard'>;
+  config: Pick<Config, 'schedule' | 'database' | 'reconcile' | 'sources' | 'shard' | 'webMeeting'>;
 }
 
 export async function startMonitor(app: MonitorContext, listenText: string): Promise<Monitor> {
@@ -44,7 +44,7 @@ export async function startMonitor(app: MonitorContext, listenText: string): Pro
     );
   }
   const configured = configuredCalendars(config);
-  const status = (): StatusReport => buildStatus(store, configured);
+  const status = (): StatusReport => buildStatus(store, configured, { retry: { limitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 } });
   const health = new CycleHealth(staleAfterMs(config.schedule));
   const metrics = new DaemonMetrics(status);
   app.observeRequests((target, status) => metrics.request(target, status));

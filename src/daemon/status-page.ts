@@ -1,4 +1,4 @@
-import type { StatusReport } from '../status.js';
+import { scheduleOf, type StatusReport } from '../status.js';
 import type { HealthVerdict } from './health.js';
 
 /**
@@ -67,9 +67,11 @@ export function renderStatusPage(input: StatusPageInput): string {
 <td class="reason">${c.consecutiveFailures > 0 && c.lastError ? html`${c.lastError} <span class="muted">(${when(c.lastErrorAt)})</span>` : html`<span class="muted">none</span>`}</td>
 <td class="num">${c.meetings.active}</td><td class="num">${c.meetings.creating}</td><td class="num">${c.meetings.cancelled}</td><td class="num">${c.meetings.kept}</td><td class="num">${c.writeBackPending}</td></tr>`,
   );
-  const problems = report.problems.map(
-    (p) => html`<tr><td><span class="badge ${p.kind === 'failed' ? 'bad' : 'warn'}">${p.kind === 'exception' ? 'occurrence' : p.kind}</span></td><td>${p.title || p.eventId}</td><td>${p.start ? when(p.start) : ''}</td><td>${p.calendarId}</td><td class="reason">${p.reason}</td></tr>`,
-  );
+  const items = new Map(report.attention.map((a) => [`${a.source}\u0000${a.calendarId}\u0000${a.eventId}`, a]));
+  const problems = report.problems.map((p) => {
+    const item = items.get(`${p.source}\u0000${p.calendarId}\u0000${p.eventId}`);
+    return html`<tr><td><span class="badge ${p.kind === 'failed' ? 'bad' : 'warn'}">${p.kind === 'exception' ? 'occurrence' : p.kind}</span></td><td>${p.title || p.eventId}</td><td>${p.start ? when(p.start) : ''}</td><td>${p.calendarId}</td><td class="reason">${p.reason}</td><td class="reason">${item ? scheduleOf(item) : html`<span class="muted">nothing to retry</span>`}</td></tr>`;
+  });
   const l = report.leftToDo;
   const run = report.lastRun;
   const page = html`<!doctype html>
@@ -95,11 +97,11 @@ ${
 ${
   problems.length === 0
     ? html`<p class="muted">None.</p>`
-    : html`<table id="problems"><thead><tr><th>Kind</th><th>Event</th><th>Start</th><th>Calendar</th><th>Why</th></tr></thead><tbody>${problems}</tbody></table>`
+    : html`<table id="problems"><thead><tr><th>Kind</th><th>Event</th><th>Start</th><th>Calendar</th><th>Why</th><th>Next try</th></tr></thead><tbody>${problems}</tbody></table>`
 }
 ${
-  l.failed + l.creating + l.writeBacks > 0
-    ? html`<p><span class="badge warn">left to do</span> ${l.failed} failed action(s), ${l.creating} creation(s) not confirmed, ${l.writeBacks} join link(s) to write; tried again every cycle (or when the event changes).</p>`
+  l.failed + l.creating + l.writeBacks + l.unconfirmed > 0
+    ? html`<p id="left-to-do"><span class="badge warn">left to do</span> ${l.failed} failed action(s), ${l.creating} creation(s) not confirmed, ${l.writeBacks} join link(s) to write, ${l.unconfirmed} update(s) or deletion(s) not confirmed; ${l.needPerson} need a person. Each event above says when it is tried next.</p>`
     : ''
 }
 <h2>Last run</h2>

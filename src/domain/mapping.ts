@@ -1,3 +1,4 @@
+import type { Tries } from './attention.js';
 import type { Recurrence } from './meeting.js';
 
 /**
@@ -46,6 +47,8 @@ export interface Mapping {
    * state again even when it matches the fields above, which are those last confirmed.
    */
   updatingSince?: string;
+  /** While the join link is not written ('pending' after a failure): its tries (domain/attention.ts). */
+  writeBackTries?: Tries;
   createdAt: string;
   updatedAt: string;
 }
@@ -85,6 +88,8 @@ export interface EventNote extends EventKey {
   awaitingOrganizer?: string;
   /** A transient failure: the event is looked at again every cycle until its action succeeds. */
   retry?: boolean;
+  /** A transient failure's tries: when it is tried next, and since when it fails (domain/attention.ts). */
+  tries?: Tries;
   updatedAt: string;
 }
 

@@ -27,6 +27,9 @@ export interface MappingRow {
   deleting_since: string | null;
   updating_since: string | null;
   ends_by: string | null;
+  write_back_since: string | null;
+  write_back_attempts: number;
+  write_back_next_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -53,6 +56,7 @@ export function toMapping(r: MappingRow): Mapping {
     ...(r.held ? { held: r.held } : {}),
     ...(r.deleting_since ? { deletingSince: r.deleting_since } : {}),
     ...(r.updating_since ? { updatingSince: r.updating_since } : {}),
+    ...(r.write_back_since ? { writeBackTries: { since: r.write_back_since, attempts: r.write_back_attempts, nextTryAt: r.write_back_next_at ?? r.write_back_since } } : {}),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -88,6 +92,9 @@ export function mappingParams(m: Mapping) {
     deleting_since: m.deletingSince ?? null,
     updating_since: m.updatingSince ?? null,
     ends_by: endsByOf(m),
+    write_back_since: m.writeBackTries?.since ?? null,
+    write_back_attempts: m.writeBackTries?.attempts ?? 0,
+    write_back_next_at: m.writeBackTries?.nextTryAt ?? null,
     created_at: m.createdAt,
     updated_at: m.updatedAt,
   };

@@ -121,15 +121,19 @@ export class Store {
     this.db
       .prepare(
         `INSERT INTO mappings (source, calendar_id, event_id, ical_uid, organizer_email, user_id, marker, meeting_id,
-           meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, held, deleting_since, updating_since, ends_by, created_at, updated_at)
+           meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, held, deleting_since, updating_since, ends_by,
+           write_back_since, write_back_attempts, write_back_next_at, created_at, updated_at)
          VALUES (@source, @calendar_id, @event_id, @ical_uid, @organizer_email, @user_id, @marker, @meeting_id,
-           @meeting_number, @state, @topic, @start_at, @end_at, @time_zone, @recurrence, @write_back, @last_error, @held, @deleting_since, @updating_since, @ends_by, @created_at, @updated_at)
+           @meeting_number, @state, @topic, @start_at, @end_at, @time_zone, @recurrence, @write_back, @last_error, @held, @deleting_since, @updating_since, @ends_by,
+           @write_back_since, @write_back_attempts, @write_back_next_at, @created_at, @updated_at)
          ON CONFLICT (source, calendar_id, event_id) DO UPDATE SET ical_uid = excluded.ical_uid,
            organizer_email = excluded.organizer_email, user_id = excluded.user_id, marker = excluded.marker,
            meeting_id = excluded.meeting_id, meeting_number = excluded.meeting_number, state = excluded.state,
            topic = excluded.topic, start_at = excluded.start_at, end_at = excluded.end_at, time_zone = excluded.time_zone,
            recurrence = excluded.recurrence, write_back = excluded.write_back, last_error = excluded.last_error,
-           held = excluded.held, deleting_since = excluded.deleting_since, updating_since = excluded.updating_since, ends_by = excluded.ends_by, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+           held = excluded.held, deleting_since = excluded.deleting_since, updating_since = excluded.updating_since, ends_by = excluded.ends_by,
+           write_back_since = excluded.write_back_since, write_back_attempts = excluded.write_back_attempts, write_back_next_at = excluded.write_back_next_at,
+           created_at = excluded.created_at, updated_at = excluded.updated_at`,
       )
       .run(mappingParams(m));
   }
@@ -143,11 +147,12 @@ export class Store {
   saveNote(n: EventNote): void {
     this.db
       .prepare(
-        `INSERT INTO event_notes (source, calendar_id, event_id, kind, reason, title, start_at, series_id, awaiting_organizer, retry, updated_at)
-         VALUES (@source, @calendarId, @eventId, @kind, @reason, @title, @start, @seriesId, @awaitingOrganizer, @retry, @updatedAt)
+        `INSERT INTO event_notes (source, calendar_id, event_id, kind, reason, title, start_at, series_id, awaiting_organizer, retry, since, attempts, next_try_at, updated_at)
+         VALUES (@source, @calendarId, @eventId, @kind, @reason, @title, @start, @seriesId, @awaitingOrganizer, @retry, @since, @attempts, @nextTryAt, @updatedAt)
          ON CONFLICT (source, calendar_id, event_id) DO UPDATE SET kind = excluded.kind, reason = excluded.reason,
            title = excluded.title, start_at = excluded.start_at, series_id = excluded.series_id,
-           awaiting_organizer = excluded.awaiting_organizer, retry = excluded.retry, updated_at = excluded.updated_at`,
+           awaiting_organizer = excluded.awaiting_organizer, retry = excluded.retry, since = excluded.since,
+           attempts = excluded.attempts, next_try_at = excluded.next_try_at, updated_at = excluded.updated_at`,
       )
       .run({
         source: n.source,
@@ -160,6 +165,9 @@ export class Store {
         seriesId: n.seriesId ?? null,
         awaitingOrganizer: n.awaitingOrganizer ?? null,
         retry: n.retry ? 1 : 0,
+        since: n.tries?.since ?? null,
+        attempts: n.tries?.attempts ?? 0,
+        nextTryAt: n.tries?.nextTryAt ?? null,
         updatedAt: n.updatedAt,
       });
   }
@@ -244,7 +252,7 @@ export class Store {
   private readNotes(where: string, params: Record<string, string>): EventNote[] {
     const rows = this.db
       .prepare(`SELECT * FROM event_notes ${where} ORDER BY source, calendar_id, start_at`)
-      .all(params) as Array<Record<string, string | null> & { retry: number }>;
+      .all(params) as Array<Record<string, string | null> & { retry: number; attempts: number }>;
     return rows.map((r) => ({
       source: r.source!,
       calendarId: r.calendar_id!,
@@ -256,6 +264,7 @@ export class Store {
       ...(r.series_id ? { seriesId: r.series_id } : {}),
       ...(r.awaiting_organizer ? { awaitingOrganizer: r.awaiting_organizer } : {}),
       ...(r.retry === 1 ? { retry: true } : {}),
+      ...(r.since ? { tries: { since: r.since, attempts: Number(r.attempts), nextTryAt: r.next_try_at ?? r.since } } : {}),
       updatedAt: r.updated_at!,
     }));
   }

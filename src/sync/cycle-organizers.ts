@@ -8,10 +8,7 @@ import { haltIfPlatformWide } from './failure.js';
 import { provisionOrganizer, refreshOrganizers, type ProvisioningSettings } from './organizers.js';
 import { organizersFromStamps } from './stamped-organizers.js';
 
-/** How often events waiting for an organizer make meetsync ask the platform again. */
-const ORGANIZER_RECHECK_MS = 15 * 60_000;
-/** engine_state row: when the platform was last asked for organizers (ISO), whichever process asked. */
-const ORGANIZERS_CHECKED_AT = 'organizers_checked_at';
+import { ORGANIZER_RECHECK_MS, ORGANIZERS_CHECKED_AT } from './organizer-checks.js';
 /**
  * engine_state row prefix: when provisioning an organizer was answered -10 "account exists"
  * (ISO). The email has a platform account meetsync does not know; asking again every cycle would

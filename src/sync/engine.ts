@@ -7,6 +7,7 @@ import { isTagged } from '../domain/tagging.js';
 import type { PlatformUser } from '../domain/meeting.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import { isDue, RETRY_DEFAULTS, type RetryPolicy } from '../domain/attention.js';
 import { execute, noteToRecheck, writeBack } from './execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { CycleOrganizers } from './cycle-organizers.js';
@@ -34,9 +35,13 @@ export class SyncEngine {
   private readonly now: () => Date;
   private readonly sourcesByName: Map<string, CalendarSource>;
   private readonly configured: IsConfigured;
+  /** How failed actions and join links are tried again: the bound is the one unconfirmed creations have (webMeeting.holdUnconfirmedAfterHours). */
+  private readonly retry: RetryPolicy;
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? (() => new Date());
+    const pending = deps.settings.pending ?? PENDING_DEFAULTS;
+    this.retry = { ...RETRY_DEFAULTS, limitMs: pending.unconfirmedLimitMs };
     this.sourcesByName = new Map(deps.sources.map((s) => [s.name, s]));
     this.configured = configuredIn(deps.settings.configuredCalendars ?? deps.sources.flatMap((s) => s.calendars.map((calendarId) => ({ source: s.name, calendarId }))));
   }
@@ -180,16 +185,20 @@ export class SyncEngine {
   private async finishUnfinishedWork(cx: CycleContext): Promise<void> {
     const { store, platform, logger, settings } = this.deps;
     const pending = await resolvePending({
-      store, platform, sources: this.sourcesByName, defaults: settings.defaults, now: this.now, logger, timings: settings.pending ?? PENDING_DEFAULTS,
+      store, platform, sources: this.sourcesByName, defaults: settings.defaults, now: this.now, logger, timings: settings.pending ?? PENDING_DEFAULTS, retry: this.retry,
     });
     for (const m of pending.adopted) this.record(cx, this.mappingOutcome(m, 'adopted', 'creation interrupted earlier; meeting found on the platform and adopted'));
     for (const m of pending.created) this.record(cx, this.mappingOutcome(m, 'created', 'creation interrupted earlier; created now'));
     for (const u of pending.unresolved) this.record(cx, this.mappingOutcome(u.mapping, 'failed', u.reason));
     await this.catchUp([...pending.adopted, ...pending.created], cx);
 
-    for (const m of store.mappings({ writeBack: 'pending' }).filter((x) => x.state === 'active')) {
+    const now = this.now();
+    // An event with a failed action noted is the note's to retry (recheckNotes), link included:
+    // trying its link here as well would fail again and push the note's next try away each cycle.
+    const linkDue = (m: Mapping) => m.state === 'active' && isDue(m.writeBackTries, now) && !store.note(m)?.retry;
+    for (const m of store.mappings({ writeBack: 'pending' }).filter(linkDue)) {
       const source = this.sourcesByName.get(m.source);
-      if (source?.calendars.includes(m.calendarId)) await writeBack(m, { store, platform, source, defaults: settings.defaults, now: this.now, logger });
+      if (source?.calendars.includes(m.calendarId)) await writeBack(m, { store, platform, source, defaults: settings.defaults, now: this.now, logger, retry: this.retry });
     }
   }
 
@@ -210,7 +219,7 @@ export class SyncEngine {
       } catch (err) {
         if (err instanceof PlatformHaltError) throw err;
         // Not lost: the changes it missed may be behind the calendar's cursor already.
-        noteToRecheck(m, `could not compare its late-resolved meeting with the event (${describeError(err)}); looked at again next cycle`, { store: this.deps.store, logger, now: this.now });
+        noteToRecheck(m, `could not compare its late-resolved meeting with the event (${describeError(err)}); looked at again`, { store: this.deps.store, logger, now: this.now, retry: this.retry });
       }
     }
   }
@@ -219,8 +228,9 @@ export class SyncEngine {
    * Events are looked at again, as they are now, without waiting for the calendar to report them:
    * - skipped because their organizer had no platform user, once the organizer has one (created
    *   with 'meetsync accounts create', or added on the platform; asked at most every 15 minutes);
-   * - whose action failed transiently (network, 5xx, 429), every cycle until it succeeds, so a
-   *   change is never lost once the calendar's cursor has moved past it.
+   * - whose action failed (network, 5xx, 429, an organizer refused), when its next try is due
+   *   (every cycle for the first tries, then less often: domain/attention.ts), until it succeeds,
+   *   so a change is never lost once the calendar's cursor has moved past it.
    */
   private async recheckNotes(cx: CycleContext): Promise<void> {
     const { store, logger } = this.deps;
@@ -232,7 +242,9 @@ export class SyncEngine {
     const missing = [...new Set(waiting.map((n) => n.awaitingOrganizer!))].filter((e) => !before.has(e));
     if (missing.length > 0 && !cx.organizers.checkedRecently()) await cx.organizers.ensure(missing);
     const known = cx.organizers.known();
-    const due = [...waiting.filter((n) => known.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry)];
+    // A failed action is tried again when its next try is due (domain/attention.ts).
+    const now = this.now();
+    const due = [...waiting.filter((n) => known.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry && isDue(n.tries, now))];
     for (const note of due) {
       const source = this.sourcesByName.get(note.source);
       // A calendar no longer listed (another shard's, or taken out of the config) is left alone.
@@ -273,13 +285,13 @@ export class SyncEngine {
   }
 
   /**
-   * Performs actions in order (or, on a dry run, only lists them). Returns true when a transient
-   * failure, or a stop request, means the same changes must be read and tried again.
-   * A PlatformHaltError ends it (and the cycle).
+   * Performs actions in order (or, on a dry run, only lists them). `failed`: an action failed and
+   * is noted to be tried again (domain/attention.ts owns when); `stopped`: a stop request came, so
+   * the same changes must be read again. A PlatformHaltError ends it (and the cycle).
    */
-  private async apply(actions: readonly SyncAction[], source: CalendarSource, cx: CycleContext, logger: Logger, options: CycleOptions = cx.options): Promise<boolean> {
+  private async apply(actions: readonly SyncAction[], source: CalendarSource, cx: CycleContext, logger: Logger, options: CycleOptions = cx.options): Promise<{ failed: boolean; stopped: boolean }> {
     const { store, platform, settings } = this.deps;
-    let retry = false;
+    let failed = false;
     for (const action of actions) {
       const key = keyOf(action.event);
       if (options.dryRun) {
@@ -290,13 +302,13 @@ export class SyncEngine {
       }
       // An unconfirmed creation was already reported by resolvePending this cycle, with its reason.
       if (action.kind === 'pending' && cx.outcomes.has(key)) continue;
-      const { outcome, retry: again } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger, refusals: cx.refusals });
-      retry ||= again;
+      const { outcome, retry } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger, refusals: cx.refusals, retry: this.retry });
+      failed ||= retry;
       if (APPLIED.has(outcome.outcome)) cx.refusals.worked();
       this.record(cx, outcome);
-      if (options.shouldStop?.()) return true;
+      if (options.shouldStop?.()) return { failed, stopped: true };
     }
-    return retry;
+    return { failed, stopped: false };
   }
 
   private mappingOutcome(m: Mapping, outcome: EventOutcome['outcome'], reason: string): EventOutcome {
@@ -361,20 +373,21 @@ export class SyncEngine {
       if (changes.full) idle.push(...unlistedSkips(store, source.name, calendarId, changes.events));
       if (idle.length > 0) store.transaction(() => idle.forEach((e) => store.clearNote(e)));
 
-      const retry = await this.apply(actions, source, cx, log);
+      const { failed, stopped } = await this.apply(actions, source, cx, log);
       const next = {
         ...state,
-        // A transient failure keeps the old cursor, so the same changes are read and tried again.
-        ...(retry ? {} : { cursor: changes.cursor }),
+        // A failed action is noted and tried again from the note, as the event is then (recheckNotes),
+        // so the cursor moves on; a stop request keeps it, so the changes not looked at are read again.
+        ...(stopped ? {} : { cursor: changes.cursor }),
         lastAttemptAt: startedAt.toISOString(),
         lastSuccessAt: this.now().toISOString(),
         consecutiveFailures: 0,
       };
-      if (actions.length === 0 && !retry) cx.quietStates.push(next);
+      if (actions.length === 0 && !stopped) cx.quietStates.push(next);
       else store.saveCalendarState(next);
-      if (retry) {
+      if (failed || stopped) {
         result.ok = false;
-        result.error = 'some changes could not be applied and will be retried next cycle';
+        result.error = failed ? "some changes could not be applied; each is tried again when due ('meetsync status' lists them)" : 'stopped before every change was applied; the rest are read again next cycle';
       }
       return result;
     } catch (err) {

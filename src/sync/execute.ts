@@ -3,6 +3,8 @@ import type { CalendarEvent } from '../domain/event.js';
 import { describeError, EventGoneError, PlatformError } from '../domain/errors.js';
 import { classifyFailure, PlatformHaltError } from './failure.js';
 import { keyOf, type Mapping, type Organizer } from '../domain/mapping.js';
+import { afterFailure, RETRY_DEFAULTS, type RetryPolicy } from '../domain/attention.js';
+import { retriesAfterFailure } from './retries.js';
 import type { MeetingPlatform, MeetingSpec } from '../domain/meeting.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
@@ -25,6 +27,8 @@ export interface ExecuteContext {
   logger: Logger;
   /** The cycle's organizers refused by the platform; without it every 403 / -3 stops the cycle. */
   refusals?: OrganizerRefusals;
+  /** How failed actions and join links are tried again. @default RETRY_DEFAULTS */
+  retry?: RetryPolicy;
 }
 
 /** The agenda line that finds a meeting again after a crash (see resolvePending). */
@@ -266,6 +270,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
       title,
       ...(event.start ? { start: event.start } : {}),
       retry,
+      ...(retry ? { tries: retriesAfterFailure(event, ctx) } : {}),
       updatedAt: at(),
     });
     return { outcome: outcomeOf({ ...event, title }, 'failed', { reason }), retry };
@@ -383,7 +388,7 @@ async function clearJoinDetails(mapping: Mapping, ctx: ExecuteContext): Promise<
   }
 }
 
-/** Writes the join details into the event; on failure the mapping stays 'pending' and is retried next cycle. */
+/** Writes the join details into the event; on failure the mapping stays 'pending' and is tried again on the schedule of domain/attention.ts. */
 export async function writeBack(mapping: Mapping, ctx: ExecuteContext): Promise<void> {
   if (!mapping.meetingId || !mapping.meetingNumber) return;
   // The stamp names the organizer acting for the meeting, so that a lost database finds them
@@ -398,8 +403,11 @@ export async function writeBack(mapping: Mapping, ctx: ExecuteContext): Promise<
       ...(accountId ? { accountId } : {}),
     });
     if (mapping.writeBack !== 'done') {
-      ctx.store.saveMapping({ ...mapping, writeBack: 'done', updatedAt: ctx.now().toISOString() });
+      const done: Mapping = { ...mapping, writeBack: 'done', updatedAt: ctx.now().toISOString() };
+      delete done.writeBackTries;
+      ctx.store.saveMapping(done);
       mapping.writeBack = 'done';
+      delete mapping.writeBackTries;
     }
   } catch (err) {
     if (err instanceof EventGoneError) {
@@ -411,7 +419,8 @@ export async function writeBack(mapping: Mapping, ctx: ExecuteContext): Promise<
     }
     const reason = `writing the join link into the event failed (will retry): ${describeError(err)}`;
     ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, reason);
-    ctx.store.saveMapping({ ...mapping, writeBack: 'pending', lastError: reason, updatedAt: ctx.now().toISOString() });
+    const writeBackTries = afterFailure(mapping.writeBackTries, ctx.now(), ctx.retry ?? RETRY_DEFAULTS);
+    ctx.store.saveMapping({ ...mapping, writeBack: 'pending', lastError: reason, writeBackTries, updatedAt: ctx.now().toISOString() });
   }
 }
 
@@ -420,7 +429,7 @@ export async function writeBack(mapping: Mapping, ctx: ExecuteContext): Promise<
  * until its action succeeds (a 'failed' note with retry): for a change the calendar will not
  * report again because its cursor has moved past it.
  */
-export function noteToRecheck(mapping: Mapping, reason: string, ctx: Pick<ExecuteContext, 'store' | 'logger' | 'now'>): void {
+export function noteToRecheck(mapping: Mapping, reason: string, ctx: Pick<ExecuteContext, 'store' | 'logger' | 'now' | 'retry'>): void {
   ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, reason);
   ctx.store.saveNote({
     source: mapping.source,
@@ -431,6 +440,7 @@ export function noteToRecheck(mapping: Mapping, reason: string, ctx: Pick<Execut
     title: mapping.topic,
     start: mapping.start,
     retry: true,
+    tries: retriesAfterFailure(mapping, ctx),
     updatedAt: ctx.now().toISOString(),
   });
 }

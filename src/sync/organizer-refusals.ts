@@ -4,6 +4,8 @@ import type { Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform, PlatformUser } from '../domain/meeting.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import type { RetryPolicy } from '../domain/attention.js';
+import { retriesAfterFailure } from './retries.js';
 import { haltIfPlatformWide, mayBeOrganizerRefusal, PlatformHaltError } from './failure.js';
 
 /** The organizer a call is made in the name of (X-USER-ID), as the mapping or the planner knows them. */
@@ -113,7 +115,7 @@ export function actingOrganizer(action: SyncAction): ActingOrganizer | undefined
  * the calendar's cursor may move on without losing the change. Counted as failed, scoped to the
  * organizer: the cycle, its health and the other organizers go on.
  */
-export function heldForOrganizer(action: SyncAction, reason: string, ctx: { store: Store; logger: Logger; now: () => Date }): { outcome: EventOutcome; retry: boolean } {
+export function heldForOrganizer(action: SyncAction, reason: string, ctx: { store: Store; logger: Logger; now: () => Date; retry?: RetryPolicy }): { outcome: EventOutcome; retry: boolean } {
   const event = action.event;
   const title = event.title || ('mapping' in action ? action.mapping.topic : '');
   ctx.logger.warn({ event: event.eventId, action: action.kind }, reason);
@@ -126,6 +128,7 @@ export function heldForOrganizer(action: SyncAction, reason: string, ctx: { stor
     title,
     ...(event.start ? { start: event.start } : 'mapping' in action ? { start: action.mapping.start } : {}),
     retry: true,
+    tries: retriesAfterFailure(event, ctx),
     updatedAt: ctx.now().toISOString(),
   });
   const outcome: EventOutcome = { source: event.source, calendarId: event.calendarId, eventId: event.eventId, title, outcome: 'failed', reason, scope: 'organizer' };

@@ -1,4 +1,5 @@
 import { describeError } from '../domain/errors.js';
+import type { RetryPolicy } from '../domain/attention.js';
 import type { Mapping } from '../domain/mapping.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
@@ -38,6 +39,8 @@ export interface PendingContext {
   now: () => Date;
   logger: Logger;
   timings?: PendingTimings;
+  /** How a join link that fails to be written is tried again. @default RETRY_DEFAULTS */
+  retry?: RetryPolicy;
 }
 
 export interface PendingReport {

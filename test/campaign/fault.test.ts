@@ -193,7 +193,7 @@ describe.for(SEEDS.list)(`fault campaign: ${CYCLES} cycles, ${RATE * 100}%% of c
 
   it("names in status the creation whose answer was lost and the calendar Google rate-limits, with why", () => {
     const [lost, limited] = faulty.named;
-    expect(lost, `status after cycle ${SURE_CYCLES[0]} (${replay})`).toMatch(/\[failed\] Topic e\d+ .* in \S+@example\.com: .*(not confirmed|confirmed from the organizer's feed)/);
+    expect(lost, `status after cycle ${SURE_CYCLES[0]} (${replay})`).toMatch(/\[creation\] Topic e\d+ .* in \S+@example\.com: .*(not confirmed|confirmed from the organizer's feed)/);
     expect(limited, `status after cycle ${SURE_CYCLES[1]} (${replay})`).toMatch(/corp-google \/ alice@example\.com: FAILING \(\d+ cycles?\)\n.*\n  last error: .*Rate Limit Exceeded/);
   });
 

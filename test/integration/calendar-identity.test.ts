@@ -45,7 +45,8 @@ describe('a calendar taken out of the config', () => {
 
     const status = buildStatus(h.store, [{ source: 'mem', calendarId: CAL }]);
     expect(status.dormant).toEqual([{ source: 'mem', calendarId: TEAM, meetings: { creating: 0, active: 1, cancelled: 0, kept: 0 } }]);
-    expect(status.leftToDo).toEqual({ failed: 0, creating: 0, writeBacks: 0 });
+    expect(status.leftToDo).toEqual({ failed: 0, creating: 0, writeBacks: 0, unconfirmed: 0, needPerson: 0 });
+    expect(status.attention).toEqual([]);
   });
 });
 

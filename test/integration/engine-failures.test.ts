@@ -309,7 +309,7 @@ describe('engine failures', () => {
     const status = statusOf();
     expect(status.leftToDo.writeBacks).toBe(1);
     expect(status.problems).toEqual([expect.objectContaining({ eventId: e.eventId, title: 'Board', reason: expect.stringMatching(/join link .*failed.*connection reset/) })]);
-    expect(renderStatus(status)).toMatch(/\[failed\] Board \(.*\) in alice@example.com: writing the join link into the event failed \(will retry\)/);
+    expect(renderStatus(status)).toMatch(/\[join link\] Board \(.*\) in alice@example.com: writing the join link into the event failed \(will retry\)/);
 
     await h.engine.runCycle();
     expect(statusOf().problems).toEqual([]);

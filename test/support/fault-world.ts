@@ -10,6 +10,7 @@ import { GraphSimulator } from '../../src/simulators/graph/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 import { buildStatus, renderStatus, statusNeedsAttention, type StatusReport } from '../../src/status.js';
+import { msToNextTry } from './next-try.js';
 import { Store } from '../../src/store/store.js';
 import { SyncEngine, type CycleReport } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
@@ -285,7 +286,7 @@ export class FaultWorld {
   }
 
   status(): StatusReport {
-    return buildStatus(this.store, CALENDARS);
+    return buildStatus(this.store, CALENDARS, { now: this.now });
   }
 
   renderStatus(): string {
@@ -294,14 +295,24 @@ export class FaultWorld {
 
   /**
    * Fault-free cycles until one writes nothing and leaves nothing to do (an unconfirmed creation
-   * waits out the feed's 10-minute grace meanwhile). Returns how many it took, or undefined.
+   * waits out the feed's 10-minute grace meanwhile). A cycle that writes nothing while a retry
+   * waits for its time (domain/attention.ts) is followed by the cycle at that time, as cron's
+   * quiet ticks would lead to. Returns how many cycles it took, or undefined.
    */
   async settle(maxCycles = 8): Promise<number | undefined> {
     for (let i = 1; i <= maxCycles; i += 1) {
       const { writes, status } = await this.cycle();
       if (writes === 0 && !statusNeedsAttention(status)) return i;
+      const wait = writes === 0 ? msToNextTry(status, this.now) : undefined;
+      // The next cycle adds CYCLE_MS itself.
+      if (wait !== undefined && wait > CYCLE_MS) this.advanceClock(wait - CYCLE_MS);
     }
     return undefined;
+  }
+
+  private advanceClock(ms: number): void {
+    this.now = new Date(this.now.getTime() + ms);
+    this.clock.now = this.now;
   }
 
   /** What became of every scripted event, by label. */

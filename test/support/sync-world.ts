@@ -7,6 +7,8 @@ import type { EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { ALICE, NOW, startEngineHarness, type EngineHarness } from './engine-harness.js';
 import { followStatus, isQuiet, loseDatabase } from './lost-database.js';
+import { msToNextTry } from './next-try.js';
+import { buildStatus } from '../../src/status.js';
 
 /**
  * The world of the sync state machine (test/integration/sync-machine.test.ts), in the spirit of
@@ -365,7 +367,11 @@ export class SyncWorld {
       if (followStatus(this.h, this.engineSettings(this.sourceName))) continue;
       // A creation waiting out the feed's grace is not settled, although nothing is written meanwhile.
       const waiting = this.h.store.mappings({ state: 'creating' }).some((m) => !m.held);
-      if (done.platformWrites === 0 && done.writeBacks === 0 && !waiting) return true;
+      // Nor is a retry waiting for its time (domain/attention.ts): the cycle at that time is next,
+      // as cron's quiet ticks would lead to.
+      const wait = msToNextTry(buildStatus(this.h.store, this.calendars.map((calendarId) => ({ source: this.sourceName, calendarId })), { now: this.h.now }), this.h.now);
+      if (done.platformWrites === 0 && done.writeBacks === 0 && !waiting && wait === undefined) return true;
+      if (wait !== undefined && wait > CYCLE_MS) this.h.advance(wait - CYCLE_MS);
     }
     return false;
   }

@@ -9,7 +9,8 @@ const report = (title: string, error: string): StatusReport => ({
     { source: 'corp"><b>', calendarId: 'a@example.com', consecutiveFailures: 2, lastError: error, lastErrorAt: '2030-01-07T09:00:00.000Z', meetings: { active: 1, creating: 0, cancelled: 0, kept: 0 }, writeBackPending: 0 },
   ],
   problems: [{ source: 'corp', calendarId: 'a@example.com', eventId: 'e1', kind: 'failed', reason: error, title }],
-  leftToDo: { failed: 1, creating: 0, writeBacks: 0 },
+  attention: [{ kind: 'action', source: 'corp', calendarId: 'a@example.com', eventId: 'e1', title, reason: error, since: '2030-01-07T08:00:00.000Z', attempts: 4, nextTry: '2030-01-07T09:10:00.000Z', heldAfter: '2030-01-08T08:00:00.000Z', needsPerson: false }],
+  leftToDo: { failed: 1, creating: 0, writeBacks: 0, unconfirmed: 0, needPerson: 0 },
   dormant: [],
 });
 
