@@ -2,6 +2,7 @@ import type { DesiredMeeting, EventOutcome, SyncAction } from '../domain/action.
 import type { CalendarEvent } from '../domain/event.js';
 import { describeError, EventGoneError, PlatformError } from '../domain/errors.js';
 import { classifyFailure, PlatformHaltError } from './failure.js';
+import { keptFrom } from '../domain/kept-meeting.js';
 import { keyOf, type Mapping, type Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform, MeetingSpec } from '../domain/meeting.js';
 import type { CalendarSource } from '../calendars/source.js';
@@ -152,6 +153,9 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           delete done.deletingSince;
           delete done.updatingSince;
           store.saveMapping(done);
+          // Remembered apart from the mapping, which the event tagged again gives to its new meeting.
+          const kept = state === 'kept' ? keptFrom(done, at()) : undefined;
+          if (kept) store.saveKeptMeeting(kept);
           if (action.note) store.saveNote({ ...keyFields(event), kind: 'skipped', reason: action.note, title: event.title, ...(event.start ? { start: event.start } : {}), updatedAt: at() });
           else store.clearNote(event);
           store.clearOccurrenceNotes(event);
