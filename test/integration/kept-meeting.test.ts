@@ -71,6 +71,22 @@ describe('a kept meeting stays the organizer\'s when its event is tagged again',
     expect(h.sim.server.received('PUT').length).toBe(puts);
   });
 
+  it('gets a new meeting again when a second kept meeting lies in the feed beside the first (several shards)', async () => {
+    const { kept, eventId } = await keptThenRetagged({ checkFeedBeforeCreating: true });
+    await h.engine.runCycle();
+    const key = { source: 'mem', calendarId: CAL, eventId };
+    const second = h.store.mapping(key)!.meetingId!;
+    h.source.patch(CAL, eventId, { title: 'Design review' });
+    await h.engine.runCycle();
+    h.source.patch(CAL, eventId, { title: 'Design review #webmeeting' });
+    const puts = h.sim.server.received('PUT').length;
+    await h.engine.runCycle();
+    const third = h.store.mapping(key)!.meetingId!;
+    expect([kept, second]).not.toContain(third);
+    expect(h.sim.meetings()).toHaveLength(3);
+    expect(h.sim.server.received('PUT').length).toBe(puts);
+  });
+
   it('keeps knowing the kept meeting until it is over, and moves its record with its calendar', async () => {
     const { kept, eventId } = await keptThenRetagged({});
     await h.engine.runCycle();
