@@ -270,6 +270,7 @@ export class SyncEngine {
       accountIds: settings.accountIds,
       provisioning: settings.provisioning.enabled,
       meetingHolders: meetingHolders(this.deps.store, this.configured),
+      isKept: (meetingId) => this.deps.store.isKeptMeeting(meetingId),
     });
   }
 

@@ -1,5 +1,5 @@
 import type { DesiredMeeting, EventOutcome, SyncAction } from '../domain/action.js';
-import type { CalendarEvent } from '../domain/event.js';
+import type { CalendarEvent, MeetingStamp } from '../domain/event.js';
 import { describeError, EventGoneError, PlatformError } from '../domain/errors.js';
 import { classifyFailure, PlatformHaltError } from './failure.js';
 import { keptFrom } from '../domain/kept-meeting.js';
@@ -211,6 +211,19 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         }
         return { outcome: outcomeOf(event, 'adopted', { meetingId: action.stamp.meetingId, reason: 'the event already carries a meeting made by meetsync; mapping rebuilt, nothing created' }), retry: false };
       }
+      case 'remember-kept': {
+        const mapping = newMapping(event, organizerOfStamp(event, action.stamp, store), action.desired, at(), {
+          marker: standInMarker(action.stamp.meetingId),
+          meetingId: action.stamp.meetingId,
+          ...(action.stamp.meetingNumber ? { meetingNumber: action.stamp.meetingNumber } : {}),
+          state: 'kept',
+          writeBack: 'done',
+        });
+        store.saveKeptMeeting(keptFrom(mapping, at())!);
+        const reason = "its stamp names a meeting kept for its organizer (onEventCancelled: keep) that this database did not know; remembered as kept, so that the event tagged again gets a new meeting";
+        logger.info({ event: event.eventId, meetingId: action.stamp.meetingId }, reason);
+        return { outcome: outcomeOf(event, 'recorded', { meetingId: action.stamp.meetingId, reason }), retry: false };
+      }
       case 'skip':
         // An attendee's copy is no problem to act on: counted in the cycle, not kept as a note.
         if (!event.isOrganizerCopy) {
@@ -310,6 +323,14 @@ function newMapping(
     updatedAt: at,
     ...fields,
   };
+}
+
+/** The organizer of a kept meeting known only from its event's stamp: the stamped user, else the one known by email. */
+function organizerOfStamp(event: CalendarEvent, stamp: MeetingStamp, store: Store): Organizer {
+  const email = event.organizerEmail?.toLowerCase() ?? '';
+  const known = email ? store.organizer(email) : undefined;
+  const userId = stamp.userId ?? known?.userId ?? '';
+  return { email, accountId: stamp.accountId ?? known?.accountId ?? '', userId, firstName: '', lastName: '', hasFeed: false, refreshedAt: '' };
 }
 
 function keyFields(e: CalendarEvent) {
