@@ -17,6 +17,7 @@ const DRY_RUN_VERB: Record<ActionKind, string> = {
   adopt: 'would adopt',
   skip: 'would skip',
   exception: 'would record',
+  'remember-kept': 'would remember as kept',
   pending: 'would resolve',
   unchanged: 'no change',
 };

@@ -35,6 +35,19 @@ export type SyncAction =
       /** The reference in the meeting's agenda, when the feed showed it: the adopted mapping keeps it. */
       reference?: string;
     }
+  | {
+      /**
+       * An untagged organizer copy whose stamp names a meeting no record here knows, with
+       * onEventCancelled: keep: the meeting was kept when its event was untagged and the database
+       * was lost since. Remembered as kept (nothing is sent anywhere), so that the event tagged
+       * again gets a new meeting instead of taking the kept one back.
+       */
+      kind: 'remember-kept';
+      event: CalendarEvent;
+      stamp: MeetingStamp;
+      /** What the kept meeting was made as, as far as the event still tells. */
+      desired: DesiredMeeting;
+    }
   | { kind: 'skip'; event: CalendarEvent; reason: string; awaitingOrganizer?: string }
   | { kind: 'exception'; event: CalendarEvent; seriesMapping: Mapping; reason: string }
   | { kind: 'unchanged'; event: CalendarEvent; mapping: Mapping }

@@ -215,11 +215,12 @@ export function compare(input: CompareInput): Comparison {
     // Pass 2: each mapping's finding; unclaimed meetings carrying its marker.
     for (const m of mine) {
       const g = matched.get(m);
-      const note = noteFor(m);
       if (m.state === 'kept') {
         if (g) add({ kind: 'unmanaged', topic: g.item.summary, ...ids(g), event: eventSide(m), platform: platformSide(g), detail: 'kept on the platform after its event was cancelled (onEventCancelled: keep); meetsync no longer changes it' });
+        // Before noteFor: a kept meeting's event may hold a new meeting, whose note this is.
         continue;
       }
+      const note = noteFor(m);
       if (m.state === 'cancelled') {
         if (g && !over(g)) add({ kind: 'orphan', topic: g.item.summary, ...ids(g), event: eventSide(m), platform: platformSide(g), detail: 'its event was cancelled and meetsync deleted this meeting, yet the platform still lists it', ...deletable(g, 'orphan', m) });
         for (const o of byMarker([m.marker]).filter((x) => !over(x))) {

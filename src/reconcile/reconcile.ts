@@ -1,4 +1,5 @@
-import type { Organizer } from '../domain/mapping.js';
+import { asKeptMapping } from '../domain/kept-meeting.js';
+import type { Mapping, Organizer } from '../domain/mapping.js';
 import type { PlatformUser } from '../domain/meeting.js';
 import { scrubDeep } from '../domain/redact.js';
 import type { Logger } from '../log.js';
@@ -72,7 +73,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     return { email: o.email, feed };
   });
 
-  const comparison = compare({ now: started, organizers: feeds, mappings: store.mappings().filter(owns), notes: store.notes().filter(owns) });
+  const comparison = compare({ now: started, organizers: feeds, mappings: withKeptMeetings(store).filter(owns), notes: store.notes().filter(owns) });
   if (options.owns) comparison.findings = comparison.findings.map(anotherShards);
   const report: ReconcileReport = {
     version: 1,
@@ -95,6 +96,17 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   );
   // A report is handed around: no secret may be in it, whatever a provider echoed.
   return scrubDeep(report);
+}
+
+/**
+ * The mappings, and the meetings kept for their organizers (onEventCancelled: keep) as mappings
+ * in state 'kept': a kept meeting whose event was tagged again has lost its mapping to the new
+ * meeting, and is still meetsync's and kept (listed, never touched), never an orphan.
+ */
+function withKeptMeetings(store: Store): Mapping[] {
+  const mappings = store.mappings();
+  const named = new Set(mappings.filter((m) => m.state === 'kept').map((m) => m.meetingId));
+  return [...mappings, ...store.keptMeetings().filter((k) => !named.has(k.meetingId)).map(asKeptMapping)];
 }
 
 /** Sharded: a meeting with a meetsync reference no mapping here claims is most likely another shard's. */

@@ -177,6 +177,7 @@ async function deleteMeeting(finding: Finding, ctx: RepairRun): Promise<RepairRe
   const meetingId = finding.meetingId!;
   const holders = ctx.store.mappingsByMeeting(meetingId).filter((m) => m.state === 'active' || m.state === 'creating');
   if (holders.length > 0) return { action: 'delete', outcome: 'skipped', detail: `event ${holders[0]!.eventId} holds this meeting now; not deleted` };
+  if (ctx.store.isKeptMeeting(meetingId)) return { action: 'delete', outcome: 'skipped', detail: 'kept for its organizer (onEventCancelled: keep); not deleted' };
   const organizer = ctx.store.organizer(finding.organizer);
   if (!organizer) return { action: 'delete', outcome: 'skipped', detail: `${finding.organizer} is no known organizer; not deleted` };
   // Before the dry run answers too: it says what a repair would do, and the calendars are only read.

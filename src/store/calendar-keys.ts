@@ -24,7 +24,7 @@ export interface CalendarKeysReport {
 }
 
 /** Tables whose rows belong to one calendar by (source, calendar_id). */
-const TABLES = ['mappings', 'event_notes', 'calendar_state'] as const;
+const TABLES = ['mappings', 'event_notes', 'calendar_state', 'kept_meetings'] as const;
 
 /** shard/handoff.ts notes a released calendar under this engine_state name; it moves with the calendar. */
 const RELEASED = (k: CalendarKey) => `shard_released\u0000${k.source}\u0000${k.calendarId}`;

@@ -8,6 +8,7 @@ import {
   type MappingState,
   type Organizer,
 } from '../domain/mapping.js';
+import { asKeptMapping, type KeptMeeting } from '../domain/kept-meeting.js';
 import { scrub } from '../domain/redact.js';
 import { openDatabase } from './db.js';
 import { endsByOf, mappingParams, toMapping, type MappingRow } from './mapping-rows.js';
@@ -142,6 +143,37 @@ export class Store {
     this.prepare(`DELETE FROM mappings WHERE ${KEY}`).run(key);
   }
 
+  // --- kept meetings ----------------------------------------------------------------------
+
+  /**
+   * Remembers a meeting kept for its organizer (onEventCancelled: keep), by its meeting id: the
+   * record outlives the event's mapping, which the event tagged again gives to its new meeting.
+   */
+  saveKeptMeeting(k: KeptMeeting): void {
+    this.prepare(
+      `INSERT INTO kept_meetings (meeting_id, meeting_number, source, calendar_id, event_id, organizer_email, user_id, marker,
+         topic, start_at, end_at, time_zone, recurrence, ends_by, kept_at)
+       VALUES (@meetingId, @meetingNumber, @source, @calendarId, @eventId, @organizerEmail, @userId, @marker,
+         @topic, @start, @end, @timeZone, @recurrence, @endsBy, @keptAt)
+       ON CONFLICT (meeting_id) DO NOTHING`,
+    ).run({
+      ...k,
+      meetingNumber: k.meetingNumber ?? null,
+      timeZone: k.timeZone ?? null,
+      recurrence: k.recurrence ? JSON.stringify(k.recurrence) : null,
+      endsBy: endsByOf(asKeptMapping(k)),
+    });
+  }
+
+  /** Whether `meetingId` is a meeting kept for its organizer: meetsync's, and never touched again. */
+  isKeptMeeting(meetingId: string): boolean {
+    return this.prepare('SELECT 1 FROM kept_meetings WHERE meeting_id = ?').get(meetingId) !== undefined;
+  }
+
+  keptMeetings(): KeptMeeting[] {
+    return (this.prepare('SELECT * FROM kept_meetings ORDER BY source, calendar_id, start_at, meeting_id').all() as KeptRow[]).map(toKeptMeeting);
+  }
+
   // --- event notes ------------------------------------------------------------------------
 
   saveNote(n: EventNote): void {
@@ -191,7 +223,7 @@ export class Store {
    * each one with the provider. A mapping is over by its `ends_by` (domain/mapping-end.ts: the end
    * of a single meeting, or of a series' last occurrence; never for a series without end), read
    * through an index: only the mappings due are read. Mappings still 'creating' are never
-   * retired. Returns how many.
+   * retired. Records of kept meetings over by then go too. Returns how many mappings.
    */
   retire(cutoff: Date): number {
     const iso = cutoff.toISOString();
@@ -202,6 +234,13 @@ export class Store {
       this.transaction(() => unknown.forEach((m) => set.run({ source: m.source, calendarId: m.calendarId, eventId: m.eventId, endsBy: endsByOf(m) })));
     }
     const candidates = (this.prepare("SELECT * FROM mappings WHERE ends_by < ? AND state <> 'creating'").all(iso) as MappingRow[]).map(toMapping);
+    // Kept meetings are over like their mappings were; rows backfilled by migration 0007 from
+    // mappings written before 0003 have no ends_by yet: computed once, here.
+    const keptUnknown = (this.prepare('SELECT * FROM kept_meetings WHERE ends_by IS NULL').all() as KeptRow[]).map(toKeptMeeting);
+    if (keptUnknown.length > 0) {
+      const set = this.prepare('UPDATE kept_meetings SET ends_by = ? WHERE meeting_id = ?');
+      this.transaction(() => keptUnknown.forEach((k) => set.run(endsByOf(asKeptMapping(k)), k.meetingId)));
+    }
     const dropMapping = this.prepare(`DELETE FROM mappings WHERE ${KEY}`);
     const dropNotes = this.prepare(`DELETE FROM event_notes WHERE (${KEY}) OR (source = @source AND calendar_id = @calendarId AND series_id = @eventId)`);
     this.transaction(() => {
@@ -210,6 +249,7 @@ export class Store {
         dropMapping.run(key);
         dropNotes.run(key);
       }
+      this.prepare('DELETE FROM kept_meetings WHERE ends_by < ?').run(iso);
       // Notes of events that are over and hold no meeting (skipped, occurrences) go too.
       this.db
         .prepare(
@@ -339,6 +379,42 @@ export class Store {
       ...(r.error ? { error: String(r.error) } : {}),
     }));
   }
+}
+
+interface KeptRow {
+  meeting_id: string;
+  meeting_number: string | null;
+  source: string;
+  calendar_id: string;
+  event_id: string;
+  organizer_email: string;
+  user_id: string;
+  marker: string;
+  topic: string;
+  start_at: string;
+  end_at: string;
+  time_zone: string | null;
+  recurrence: string | null;
+  kept_at: string;
+}
+
+function toKeptMeeting(r: KeptRow): KeptMeeting {
+  return {
+    meetingId: r.meeting_id,
+    ...(r.meeting_number ? { meetingNumber: r.meeting_number } : {}),
+    source: r.source,
+    calendarId: r.calendar_id,
+    eventId: r.event_id,
+    organizerEmail: r.organizer_email,
+    userId: r.user_id,
+    marker: r.marker,
+    topic: r.topic,
+    start: r.start_at,
+    end: r.end_at,
+    ...(r.time_zone ? { timeZone: r.time_zone } : {}),
+    recurrence: r.recurrence ? (JSON.parse(r.recurrence) as KeptMeeting['recurrence']) : null,
+    keptAt: r.kept_at,
+  };
 }
 
 function toOrganizer(r: Record<string, string | number | null>): Organizer {

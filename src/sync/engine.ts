@@ -159,8 +159,9 @@ export class SyncEngine {
   /** A meeting some record here names (any state, by id or number): never one made elsewhere (made-elsewhere.ts). */
   private readonly recordedMeeting = (meeting: { meetingId?: string; meetingNumber?: string }): boolean => {
     const { store } = this.deps;
-    if (meeting.meetingId && store.mappingsByMeeting(meeting.meetingId).length > 0) return true;
-    return meeting.meetingNumber !== undefined && store.mappings().some((m) => m.meetingNumber === meeting.meetingNumber);
+    if (meeting.meetingId && (store.mappingsByMeeting(meeting.meetingId).length > 0 || store.isKeptMeeting(meeting.meetingId))) return true;
+    const number = meeting.meetingNumber;
+    return number !== undefined && (store.mappings().some((m) => m.meetingNumber === number) || store.keptMeetings().some((k) => k.meetingNumber === number));
   };
 
   private windowStart(now = this.now()): Date {
@@ -281,6 +282,7 @@ export class SyncEngine {
       accountIds: settings.accountIds,
       provisioning: settings.provisioning.enabled,
       meetingHolders: meetingHolders(this.deps.store, this.configured),
+      isKept: (meetingId) => this.deps.store.isKeptMeeting(meetingId),
     });
   }
 

@@ -1,7 +1,8 @@
 import type { DesiredMeeting, EventOutcome, SyncAction } from '../domain/action.js';
-import type { CalendarEvent } from '../domain/event.js';
+import type { CalendarEvent, MeetingStamp } from '../domain/event.js';
 import { describeError, EventGoneError, PlatformError } from '../domain/errors.js';
 import { classifyFailure, PlatformHaltError } from './failure.js';
+import { keptFrom } from '../domain/kept-meeting.js';
 import { keyOf, type Mapping, type Organizer } from '../domain/mapping.js';
 import { afterFailure, RETRY_DEFAULTS, type RetryPolicy } from '../domain/attention.js';
 import { retriesAfterFailure } from './retries.js';
@@ -156,6 +157,9 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           delete done.deletingSince;
           delete done.updatingSince;
           store.saveMapping(done);
+          // Remembered apart from the mapping, which the event tagged again gives to its new meeting.
+          const kept = state === 'kept' ? keptFrom(done, at()) : undefined;
+          if (kept) store.saveKeptMeeting(kept);
           if (action.note) store.saveNote({ ...keyFields(event), kind: 'skipped', reason: action.note, title: event.title, ...(event.start ? { start: event.start } : {}), updatedAt: at() });
           else store.clearNote(event);
           store.clearOccurrenceNotes(event);
@@ -210,6 +214,19 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           return { outcome: outcomeOf(event, 'adopted', { meetingId: action.stamp.meetingId, reason }), retry: false };
         }
         return { outcome: outcomeOf(event, 'adopted', { meetingId: action.stamp.meetingId, reason: 'the event already carries a meeting made by meetsync; mapping rebuilt, nothing created' }), retry: false };
+      }
+      case 'remember-kept': {
+        const mapping = newMapping(event, organizerOfStamp(event, action.stamp, store), action.desired, at(), {
+          marker: standInMarker(action.stamp.meetingId),
+          meetingId: action.stamp.meetingId,
+          ...(action.stamp.meetingNumber ? { meetingNumber: action.stamp.meetingNumber } : {}),
+          state: 'kept',
+          writeBack: 'done',
+        });
+        store.saveKeptMeeting(keptFrom(mapping, at())!);
+        const reason = "its stamp names a meeting kept for its organizer (onEventCancelled: keep) that this database did not know; remembered as kept, so that the event tagged again gets a new meeting";
+        logger.info({ event: event.eventId, meetingId: action.stamp.meetingId }, reason);
+        return { outcome: outcomeOf(event, 'recorded', { meetingId: action.stamp.meetingId, reason }), retry: false };
       }
       case 'skip':
         // An attendee's copy is no problem to act on: counted in the cycle, not kept as a note.
@@ -311,6 +328,14 @@ function newMapping(
     updatedAt: at,
     ...fields,
   };
+}
+
+/** The organizer of a kept meeting known only from its event's stamp: the stamped user, else the one known by email. */
+function organizerOfStamp(event: CalendarEvent, stamp: MeetingStamp, store: Store): Organizer {
+  const email = event.organizerEmail?.toLowerCase() ?? '';
+  const known = email ? store.organizer(email) : undefined;
+  const userId = stamp.userId ?? known?.userId ?? '';
+  return { email, accountId: stamp.accountId ?? known?.accountId ?? '', userId, firstName: '', lastName: '', hasFeed: false, refreshedAt: '' };
 }
 
 function keyFields(e: CalendarEvent) {

@@ -1,8 +1,8 @@
 import type { DesiredMeeting, SyncAction } from '../domain/action.js';
 import type { CalendarEvent } from '../domain/event.js';
 import { keyOf, type EventKey, type Mapping, type Organizer } from '../domain/mapping.js';
-import { isTagged, type TaggingRules } from '../domain/tagging.js';
-import { isOver, wantedMeeting } from '../domain/wants.js';
+import { isTagged, topicOf, type TaggingRules } from '../domain/tagging.js';
+import { desiredMeeting, isOver, wantedMeeting } from '../domain/wants.js';
 import { describeError } from '../domain/errors.js';
 
 export interface PlanInput {
@@ -20,6 +20,8 @@ export interface PlanInput {
   provisioning: boolean;
   /** The mappings, of any calendar, that hold a meeting: a stamp copied with its event names another event's meeting. */
   meetingHolders?: (meetingId: string) => readonly EventKey[];
+  /** Whether a meeting was kept for its organizer (onEventCancelled: keep): a stamp naming it is never adopted. */
+  isKept?: (meetingId: string) => boolean;
 }
 
 /** The fields that differ between what the platform holds and what the event wants. */
@@ -97,6 +99,7 @@ function planEvent(event: CalendarEvent, input: PlanInput, byKey: ReadonlyMap<st
   const want = wantedMeeting(event, input.rules);
   if (!want.wants) {
     if (want.why === 'attendee') return mapping ? undefined : { kind: 'skip', event, reason: want.reason };
+    if (!mapping && want.why === 'untagged') return rememberKept(event, input, byKey);
     if (!mapping) return want.why === 'unexpressible' ? { kind: 'skip', event, reason: want.reason } : undefined;
     return { kind: 'cancel', event, mapping, mode: input.onEventCancelled, reason: want.reason, ...(want.why === 'unexpressible' ? { note: want.reason } : {}) };
   }
@@ -125,15 +128,36 @@ function planEvent(event: CalendarEvent, input: PlanInput, byKey: ReadonlyMap<st
     };
   }
   // A stamp whose meeting this mapping already cancelled (the event was untagged, then tagged
-  // again) names a meeting that is gone or kept apart: the event gets a new one.
+  // again) names a meeting that is gone or kept apart: the event gets a new one. So does a stamp
+  // naming a meeting kept for its organizer whose record outlived the event's (kept_meetings).
   // A stamp whose meeting another event holds was copied with the event (an import, an API copy,
   // a move between synced calendars): the copy gets a meeting of its own, never the original's.
   const prior = byKey.get(keyOf(event));
   const heldElsewhere = event.stamp ? (input.meetingHolders?.(event.stamp.meetingId) ?? []).some((k) => keyOf(k) !== keyOf(event)) : false;
-  if (event.stamp && !heldElsewhere && !(prior && prior.meetingId === event.stamp.meetingId)) {
+  const kept = event.stamp ? (input.isKept?.(event.stamp.meetingId) ?? false) : false;
+  if (event.stamp && !heldElsewhere && !kept && !(prior && prior.meetingId === event.stamp.meetingId)) {
     return { kind: 'adopt', event, organizer, stamp: event.stamp, desired: wanted.desired };
   }
   return { kind: 'create', event, organizer, desired: wanted.desired };
+}
+
+/**
+ * An untagged organizer copy that still carries meetsync's stamp, known to no record here (no row
+ * for the event, no record of the meeting): with onEventCancelled: keep, its meeting was kept when
+ * the event was untagged (meetsync leaves the stamp and link of a kept meeting in the event) and
+ * the database was lost since. It is remembered as kept, from the event alone, so that the event
+ * tagged again gets a new meeting, as it would have with the database (README "A kept meeting
+ * stays kept"). Nothing is written: an Outlook write would mail every attendee. A stamp another
+ * record names (a copied event's) proves nothing about this event.
+ */
+function rememberKept(event: CalendarEvent, input: PlanInput, byKey: ReadonlyMap<string, Mapping>): SyncAction | undefined {
+  const { stamp } = event;
+  if (input.onEventCancelled !== 'keep' || !stamp || !event.isOrganizerCopy || !event.start || !event.end) return undefined;
+  if (byKey.has(keyOf(event)) || input.isKept?.(stamp.meetingId) || (input.meetingHolders?.(stamp.meetingId) ?? []).length > 0) return undefined;
+  if (isOver(event, input.now)) return undefined;
+  const d = desiredMeeting(event, input.rules);
+  const desired = d.ok ? d.desired : { topic: topicOf(event.title, input.rules), start: new Date(event.start).toISOString(), end: new Date(event.end).toISOString(), recurrence: null };
+  return { kind: 'remember-kept', event, stamp, desired };
 }
 
 /** The occurrence's series master is in the same read and tagged: the series gets the meeting. */

@@ -76,6 +76,7 @@ export function dryOutcome(kind: SyncAction['kind']): EventOutcome['outcome'] | 
     case 'unchanged': return 'unchanged';
     case 'pending': return 'failed';
     case 'exception': return undefined;
+    case 'remember-kept': return 'recorded';
   }
 }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { CAL, NOW, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
+import { loseDatabase as loseTheDatabase } from '../support/lost-database.js';
 
 const CAROL = 'carol@example.com';
 const PROVISIONING = { enabled: true, accountType: 'trial', preferredLanguage: 'en', sendPassword: false, paidUntil: '2027-12-31T00:00:00.000Z' };
@@ -124,5 +125,48 @@ describe('a lost database and an organizer that provisioning created', () => {
     h.advance(20 * 60_000);
     await h.engine.runCycle();
     expect(h.sim.meetings()).toHaveLength(6);
+  });
+});
+
+/**
+ * onEventCancelled: keep, then the database is lost: the untagged event still carries the stamp
+ * of its kept meeting (meetsync leaves a kept meeting's link and stamp in the event). The first
+ * read of the fresh database remembers that meeting as kept, from the event alone and with no
+ * write anywhere, so the event tagged again gets a new meeting, as it would have with the database
+ * (README "A kept meeting stays kept").
+ */
+describe('a lost database and a meeting kept for its organizer', () => {
+  let h: EngineHarness;
+  afterEach(async () => h.close());
+
+  it('gives the event tagged again a new meeting and leaves the kept one alone', async () => {
+    h = await startEngineHarness({ onEventCancelled: 'keep' });
+    const e = h.source.put(tagged({ title: 'Design review #webmeeting' }));
+    await h.engine.runCycle();
+    const kept = h.store.mapping(e)!.meetingId!;
+    h.source.patch(CAL, e.eventId, { title: 'Design review' });
+    await h.engine.runCycle();
+    expect(h.store.mapping(e)?.state).toBe('kept');
+    expect(h.source.peek(CAL, e.eventId)?.stamp?.meetingId).toBe(kept);
+
+    await loseTheDatabase(h);
+    const writes = h.source.writes;
+    h.advance(5 * 60_000);
+    const rebuilt = await h.engine.runCycle();
+    expect(rebuilt.problems).toEqual([]);
+    expect(h.store.isKeptMeeting(kept)).toBe(true);
+    expect(h.source.writes, 'no write into the event').toBe(writes);
+
+    h.source.patch(CAL, e.eventId, { title: 'Design review #webmeeting' });
+    const puts = h.sim.server.received('PUT').length;
+    h.advance(5 * 60_000);
+    const retagged = await h.engine.runCycle();
+    expect(retagged.counts).toMatchObject({ created: 1, adopted: 0 });
+    const now = h.store.mapping(e)!;
+    expect(now).toMatchObject({ state: 'active' });
+    expect(now.meetingId).not.toBe(kept);
+    expect(h.sim.meetings().map((m) => m.id).sort()).toEqual([kept, now.meetingId].sort());
+    expect(h.sim.server.received('PUT').length, 'the kept meeting is not touched').toBe(puts);
+    expect(h.source.peek(CAL, e.eventId)?.stamp?.meetingId).toBe(now.meetingId);
   });
 });

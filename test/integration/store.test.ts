@@ -52,6 +52,19 @@ describe('store', () => {
     expect(recorded).toEqual(readMigrations().map((m) => m.version));
   });
 
+  it('migration 7 remembers the meetings that mappings of schema 6 say were kept', () => {
+    const db = new Database(':memory:');
+    migrate(db, readMigrations().filter((m) => m.version <= 6));
+    const store = new Store(db);
+    store.saveMapping({ ...mapping, eventId: 'kept', marker: 'meetsync:kept', meetingId: 'm-kept', meetingNumber: '111', state: 'kept', recurrence: null });
+    store.saveMapping({ ...mapping, eventId: 'live', marker: 'meetsync:live', meetingId: 'm-live', meetingNumber: '222', state: 'active' });
+    expect(migrate(db).map((m) => m.version)).toEqual([7]);
+    expect(store.keptMeetings()).toEqual([
+      expect.objectContaining({ meetingId: 'm-kept', meetingNumber: '111', eventId: 'kept', marker: 'meetsync:kept', topic: 'Planning', recurrence: null }),
+    ]);
+    expect(store.isKeptMeeting('m-live')).toBe(false);
+  });
+
   it('computes pending migrations from what is applied', () => {
     const all = [1, 2, 3].map((version) => ({ version, name: `m${version}`, sql: '' }));
     expect(pendingMigrations([1, 3], all).map((m) => m.version)).toEqual([2]);

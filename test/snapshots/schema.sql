@@ -4,6 +4,12 @@ CREATE INDEX event_notes_by_start ON event_notes (start_at);
 -- index event_notes_to_recheck
 CREATE INDEX event_notes_to_recheck ON event_notes (source, calendar_id) WHERE awaiting_organizer IS NOT NULL OR retry = 1;
 
+-- index kept_meetings_by_calendar
+CREATE INDEX kept_meetings_by_calendar ON kept_meetings (source, calendar_id);
+
+-- index kept_meetings_by_ends_by
+CREATE INDEX kept_meetings_by_ends_by ON kept_meetings (ends_by);
+
 -- index mappings_by_ends_by
 CREATE INDEX mappings_by_ends_by ON mappings (ends_by);
 
@@ -61,6 +67,27 @@ CREATE TABLE event_notes (
   retry       INTEGER NOT NULL DEFAULT 0,
   updated_at  TEXT NOT NULL, since TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_try_at TEXT,
   PRIMARY KEY (source, calendar_id, event_id)
+);
+
+-- table kept_meetings
+CREATE TABLE kept_meetings (
+  meeting_id      TEXT PRIMARY KEY,
+  meeting_number  TEXT,
+  source          TEXT NOT NULL,
+  calendar_id     TEXT NOT NULL,
+  event_id        TEXT NOT NULL,
+  organizer_email TEXT NOT NULL,
+  user_id         TEXT NOT NULL,
+  -- The reference in the meeting's agenda, or a stand-in (sync/markers.ts) when unknown.
+  marker          TEXT NOT NULL,
+  -- What meetsync last sent for the meeting: reconcile tells a person's copy from it.
+  topic           TEXT NOT NULL,
+  start_at        TEXT NOT NULL,
+  end_at          TEXT NOT NULL,
+  time_zone       TEXT,
+  recurrence      TEXT,
+  ends_by         TEXT,
+  kept_at         TEXT NOT NULL
 );
 
 -- table mappings

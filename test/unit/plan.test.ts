@@ -206,3 +206,24 @@ describe('plan: one event the planner cannot handle stays that event\'s problem 
     ]);
   });
 });
+
+describe('plan: a meeting kept for its organizer (onEventCancelled: keep) is never taken back', () => {
+  const stamped = (over: Partial<CalendarEvent> = {}) => ev({ stamp: { meetingId: MEETING_ID, userId: 'u-alice' }, ...over });
+  const kept = (id: string) => id === MEETING_ID;
+
+  it('gives an event whose stamp names a kept meeting a new meeting, with or without its mapping', () => {
+    expect(run([stamped()], [], { isKept: kept }).map(view)).toEqual([expect.objectContaining({ kind: 'create', id: 'e1' })]);
+  });
+
+  it('remembers the meeting of an untagged, stamped organizer copy no record knows as kept, in keep mode only', () => {
+    const untagged = stamped({ title: 'Planning' });
+    expect(run([untagged], [], { onEventCancelled: 'keep' }).map(view)).toEqual([expect.objectContaining({ kind: 'remember-kept', id: 'e1', stamp: MEETING_ID, topic: 'Planning' })]);
+    expect(run([untagged], [], { onEventCancelled: 'delete' })).toEqual([]);
+    expect(run([untagged], [map({ state: 'kept' })], { onEventCancelled: 'keep' })).toEqual([]);
+    expect(run([untagged], [], { onEventCancelled: 'keep', isKept: kept })).toEqual([]);
+    // A stamp copied with its event names another event's meeting: it proves nothing about this one.
+    expect(run([untagged], [], { onEventCancelled: 'keep', meetingHolders: () => [{ source: 'corp', calendarId: 'alice@example.com', eventId: 'other' }] })).toEqual([]);
+    expect(run([stamped({ title: 'Planning', isOrganizerCopy: false })], [], { onEventCancelled: 'keep' })).toEqual([]);
+    expect(run([stamped({ title: 'Planning', status: 'cancelled' })], [], { onEventCancelled: 'keep' })).toEqual([]);
+  });
+});

@@ -220,6 +220,17 @@ describe('compare: states, the past, and feeds that fail', () => {
     expect(findings.find((f) => f.meetingId === cancelled.m.meetingId)).toMatchObject({ kind: 'orphan', fix: 'delete' });
   });
 
+  it('a kept meeting whose event got a new meeting is unmanaged, and leaves the event\'s failing action to the new one', () => {
+    const now = pair({ marker: 'meetsync:now' });
+    const kept = pair({ state: 'kept', marker: 'meetsync:kept', eventId: now.m.eventId });
+    const notes: EventNote[] = [{ source: now.m.source, calendarId: now.m.calendarId, eventId: now.m.eventId, kind: 'failed', reason: 'update failed: HTTP 503 (will retry)', title: 'x', updatedAt: '' }];
+    // The kept meeting comes first, as reconcile lists it: its event's note must still reach the live mapping.
+    const { findings, summary } = run([kept.e, now.e], [kept.m, now.m], { notes });
+    expect(findings.find((f) => f.meetingId === kept.m.meetingId)?.kind).toBe('unmanaged');
+    expect(findings.find((f) => f.meetingId === now.m.meetingId)).toMatchObject({ kind: 'stuck', detail: 'update failed: HTTP 503 (will retry)' });
+    expect(summary.orphan).toBe(0);
+  });
+
   it('meetings and mappings that are over are left out, and counted', () => {
     const old = meetingIds();
     const { m } = pair({ start: '2029-12-01T09:00:00.000Z', end: '2029-12-01T10:00:00.000Z' });
