@@ -114,15 +114,16 @@ describe.for(SEEDS.list)('crash campaign: meetsync sync SIGKILLed inside its cyc
           : h.w.graph!.userInsert(h.w.mailbox!, { subject: e.base, categories: ['Web Meeting'], start: graphTime(e.start), end: graphTime(e.end) }).id;
       events.push({ ...e, id });
     },
+    /** An all-day event moved stays all-day: its new times show when it gets times back (as in fault-world.ts). */
     move(e: ModelEvent): void {
       Object.assign(e, { before: { start: e.start, end: e.end } }, slot());
-      act.times(e);
+      if (!e.allDay) act.times(e);
     },
     /** The organizer undoes the last move (or, never moved, moves it). */
     undo(e: ModelEvent): void {
       if (!e.before) return act.move(e);
       Object.assign(e, { before: { start: e.start, end: e.end } }, e.before);
-      act.times(e);
+      if (!e.allDay) act.times(e);
     },
     /** The event becomes all-day on the day it starts, or gets its times back. */
     allDay(e: ModelEvent): void {
