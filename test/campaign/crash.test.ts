@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCK_START } from '../../src/domain/join-block.js';
 import { PENDING_DEFAULTS } from '../../src/sync/pending.js';
@@ -14,6 +15,8 @@ import { testSeeds } from '../support/seed.js';
  * during a calendar read), the rest land at random instants. Then, after a few clean cycles,
  * the platform, the database and the calendars must agree: one meeting per tagged event, none
  * orphaned or duplicated, none for a cancelled event, the join link in every event.
+ * Issue 15: between runs, sources are renamed, and the database is deleted or replaced by an older
+ * copy (see OFFLINE_ROUNDS).
  *
  * A run takes the seed CI once failed on and a random one, both printed; CRASH_SEED=<n> replays
  * a run (the organizers' edits and where the kills are aimed; a timer kill's instant is the
@@ -35,7 +38,15 @@ const MAX_ROUNDS = 120;
 const MAX_CLEAN_CYCLES = 6;
 /** Beyond this, new events are not created (cycles stay short). */
 const MAX_LIVE = 12;
-const SOURCE: Record<Sim, string> = { google: 'corp-google', graph: 'corp-m365', webmeeting: '' };
+/**
+ * Issue 15: between runs, with meetsync down, the operator renames a source or writes the Google
+ * calendar id in another case, the database file is lost, or it is restored from a copy taken
+ * earlier in the campaign: a loss and a restore a seed, at these rounds in an order the seed draws,
+ * each followed by a rename from the quiet world they leave; and now and then a rename between
+ * two rounds of kills.
+ */
+const OFFLINE_ROUNDS = [5, 12];
+type Offline = 'lose' | 'restore';
 const TOPICS = ['Planning', 'Retro', 'Budget review', 'Standup', 'Design sync', 'Hiring panel', 'Roadmap'];
 
 interface ModelEvent {
@@ -64,12 +75,18 @@ describe.for(SEEDS.list)('crash campaign: meetsync sync SIGKILLed inside its cyc
   /** The organizers' platform user ids (issue 15: IT removes one for a cycle, then restores it). */
   const organizerIds: string[] = [];
   let removals = 0;
+  /** What the config calls the sources and the Google calendar now (issue 15: renamed between runs). */
+  const configNames = { google: 'corp-google', graph: 'corp-m365', calendar: '' };
+  /** Copies of the database file taken between runs, oldest first. */
+  const backups: string[] = [];
+  const offlineDone: string[] = [];
 
   beforeAll(async () => {
     h = await CrashHarness.start();
     const { account, admin } = h.w.webMeeting.seedAccount({ adminEmail: h.w.calendar, adminFirstname: 'Alice' });
     const bob = h.w.webMeeting.addUser(account.id, { email: h.w.mailbox!, firstName: 'Bob' });
     organizerIds.push(admin.id, bob.id);
+    configNames.calendar = h.w.calendar;
     // The organizers come from this account (meetsync reads its users), not from `accounts create`.
     const config = readFileSync(h.w.configPath, 'utf8');
     writeFileSync(h.w.configPath, config.replace('accountIds: []', `accountIds: [${account.id}]`));
@@ -97,15 +114,16 @@ describe.for(SEEDS.list)('crash campaign: meetsync sync SIGKILLed inside its cyc
           : h.w.graph!.userInsert(h.w.mailbox!, { subject: e.base, categories: ['Web Meeting'], start: graphTime(e.start), end: graphTime(e.end) }).id;
       events.push({ ...e, id });
     },
+    /** An all-day event moved stays all-day: its new times show when it gets times back (as in fault-world.ts). */
     move(e: ModelEvent): void {
       Object.assign(e, { before: { start: e.start, end: e.end } }, slot());
-      act.times(e);
+      if (!e.allDay) act.times(e);
     },
     /** The organizer undoes the last move (or, never moved, moves it). */
     undo(e: ModelEvent): void {
       if (!e.before) return act.move(e);
       Object.assign(e, { before: { start: e.start, end: e.end } }, e.before);
-      act.times(e);
+      if (!e.allDay) act.times(e);
     },
     /** The event becomes all-day on the day it starts, or gets its times back. */
     allDay(e: ModelEvent): void {
@@ -204,18 +222,154 @@ describe.for(SEEDS.list)('crash campaign: meetsync sync SIGKILLed inside its cyc
     }
   };
 
+  /** The database's files (WAL mode: the -wal and -shm files hold committed pages too); the lock file stays. */
+  const dbFiles = () => ['', '-wal', '-shm'].map((suffix) => `${h.w.dbPath}${suffix}`);
+
+  /** A copy of the database as it is between two runs (a killed run's WAL included, as a file backup would have it). */
+  const backup = (): void => {
+    const dir = path.join(h.w.dir, 'backups', String(backups.length));
+    mkdirSync(dir, { recursive: true });
+    for (const file of dbFiles()) if (existsSync(file)) copyFileSync(file, path.join(dir, path.basename(file)));
+    backups.push(dir);
+  };
+
+  const editConfig = (from: string, to: string): void => {
+    const config = readFileSync(h.w.configPath, 'utf8');
+    if (!config.includes(from)) throw new Error(`config has no ${from}`);
+    writeFileSync(h.w.configPath, config.replace(from, to));
+  };
+
+  /** The operator renames a source, or writes the Google calendar id in another case (or both). */
+  const renameSomething = (): string => {
+    const what = rng.pick(['google source', 'outlook source', 'calendar id case', 'both sources'] as const);
+    const rename = (sim: 'google' | 'graph') => {
+      const to = `${sim === 'google' ? 'gcal' : 'm365'}-${(configNames.google + configNames.graph).length}-${rng.int(0, 999)}`;
+      editConfig(`name: ${configNames[sim]}\n`, `name: ${to}\n`);
+      configNames[sim] = to;
+    };
+    if (what === 'google source' || what === 'both sources') rename('google');
+    if (what === 'outlook source' || what === 'both sources') rename('graph');
+    if (what === 'calendar id case') {
+      let to = configNames.calendar;
+      while (to === configNames.calendar) to = [...h.w.calendar].map((c) => (rng.chance(0.5) ? c.toUpperCase() : c)).join('');
+      editConfig(`calendars: [${configNames.calendar}]`, `calendars: [${to}]`);
+      configNames.calendar = to;
+    }
+    return `${what} (now ${configNames.google} [${configNames.calendar}], ${configNames.graph})`;
+  };
+
+  const mappingsByEvent = (): Record<string, string> => {
+    const store = Store.open(h.w.dbPath);
+    try {
+      return Object.fromEntries(
+        events.map((e) => {
+          const m = store.mapping({ source: configNames[e.sim], calendarId: e.sim === 'google' ? configNames.calendar : h.w.mailbox!, eventId: e.id });
+          return [e.id, m ? `${m.state} ${m.meetingId ?? '-'} ${m.writeBack}` : 'none'];
+        }),
+      );
+    } finally {
+      store.close();
+    }
+  };
+
+  /** Requests that change something: meetings on the platform, events in the calendars (token calls aside). */
+  const writes = () => ({
+    posts: h.w.webMeeting.server.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/api/v6/meeting')).length,
+    platform: h.w.webMeeting.server.requests.filter((r) => r.method !== 'GET').length,
+    events:
+      h.w.google.server.requests.filter((r) => r.method !== 'GET' && r.path.includes('/events')).length +
+      h.w.graph!.server.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/v1.0/')).length,
+  });
+
+  /** Clean cycles until one is quiet: nothing created, changed, adopted or failed, nothing waiting. */
+  const settle = async (why: string, replay: string): Promise<void> => {
+    let quiet = false;
+    for (let i = 0; i < MAX_CLEAN_CYCLES && !quiet; i += 1) {
+      letGracePass();
+      const run = await h.cycle();
+      expect([0, 1], `clean cycle ${why}: exit ${run.result.code} ${replay}: ${run.result.stderr.slice(-800)}`).toContain(run.result.code);
+      const r = JSON.parse(run.result.stdout) as Record<string, number>;
+      quiet = run.result.code === 0 && r.created === 0 && r.updated === 0 && r.cancelled === 0 && r.adopted === 0 && r.failed === 0 && creatingCount() === 0;
+    }
+    expect(quiet, `no quiet cycle ${why} after ${MAX_CLEAN_CYCLES} clean cycles ${replay}`).toBe(true);
+  };
+
+  /** The first start after an offline step: killed at a random instant, or not. */
+  const firstStart = async (what: string, timerSpanMs: number, replay: string): Promise<string> => {
+    const kill = rng.chance(0.6) ? rng.int(0, timerSpanMs) : undefined;
+    const run = await h.cycle(kill === undefined ? undefined : { point: 'timer', afterMs: kill });
+    if (run.killedAt !== undefined && run.result.signal === 'SIGKILL') return `${what}, its first start killed ${kill} ms in`;
+    expect([0, 1], `first start after ${what}: exit ${run.result.code} ${replay}: ${run.result.stderr.slice(-800)}`).toContain(run.result.code);
+    return what;
+  };
+
+  /**
+   * Issue 15: meetsync is stopped once the world is quiet (what a lost database is rebuilt from is
+   * in the calendars: no creation unconfirmed, every stamp written), the database file is deleted
+   * or replaced by an older copy, organizers move, undo and rename events meanwhile (a cancellation
+   * or a new event while the database is lost leaves no trace to rebuild from), and the first start
+   * after it may be killed at a random instant. Then no meeting is posted, and the world agrees.
+   * From that quiet world, a rename: nothing written anywhere (no attendee mail), the same mappings
+   * under the new names.
+   */
+  const offline = async (kind: Offline, timerSpanMs: number, replay: string): Promise<void> => {
+    await settle(`before ${kind}`, replay);
+    const posts = writes().posts;
+    for (let i = rng.int(1, 3); i > 0; i -= 1) {
+      const candidates = live().filter((e) => !e.allDay);
+      if (candidates.length > 0) rng.pick([act.move, act.undo, act.rename])(rng.pick(candidates));
+    }
+    for (const file of dbFiles()) rmSync(file, { force: true });
+    let what = 'database lost';
+    if (kind === 'restore') {
+      const copy = rng.pick(backups);
+      for (const file of dbFiles()) if (existsSync(path.join(copy, path.basename(file)))) copyFileSync(path.join(copy, path.basename(file)), file);
+      what = `database restored from copy ${backups.indexOf(copy) + 1} of ${backups.length}`;
+      if (rng.chance(0.5)) what += `, and ${renameSomething()}`;
+    }
+    what = await firstStart(what, timerSpanMs, replay);
+    await settle(`after ${what}`, replay);
+    expect(writes().posts - posts, `meetings posted after ${what} ${replay}`).toBe(0);
+    checkAgreement(`after ${what} ${replay}`);
+    offlineDone.push(what);
+
+    const before = { writes: writes(), mappings: mappingsByEvent() };
+    const renamed = await firstStart(`rename: ${renameSomething()}`, timerSpanMs, replay);
+    await settle(`after ${renamed}`, replay);
+    const after = writes();
+    expect(after.platform - before.writes.platform, `platform calls that change something after ${renamed} ${replay}`).toBe(0);
+    expect(after.events - before.writes.events, `events written (attendee mail) after ${renamed} ${replay}`).toBe(0);
+    expect(mappingsByEvent(), `mappings under the new names after ${renamed} ${replay}`).toEqual(before.mappings);
+    offlineDone.push(renamed);
+  };
+
   it('leaves platform, database and calendars in agreement after every kill point was hit, again and again', { timeout: 300_000 }, async () => {
     const replay = `(replay: ${SEEDS.replay(seed)})`;
     act.create('google');
     act.create('graph');
     expect((await h.cycle()).result.code, `first clean cycle ${replay}`).toBe(0);
+    backup();
+    const order = (['lose', 'restore'] as Offline[]).map((k) => ({ k, r: rng.next() })).sort((a, b) => a.r - b.r).map((x) => x.k);
+    const offlines = new Map(OFFLINE_ROUNDS.map((round, i) => [round, order[i]!]));
 
     let timerSpanMs = 800;
     const timerKillsMs: number[] = [];
     let rounds = 0;
     let clean = 0;
-    const done = () => (Object.keys(KILLS_WANTED) as KillPoint[]).every((p) => perPoint[p] >= KILLS_WANTED[p]) && Object.values(perMethod).every((n) => n >= PER_METHOD);
+    const done = () =>
+      (Object.keys(KILLS_WANTED) as KillPoint[]).every((p) => perPoint[p] >= KILLS_WANTED[p]) &&
+      Object.values(perMethod).every((n) => n >= PER_METHOD) &&
+      offlineDone.length >= 2 * OFFLINE_ROUNDS.length;
     for (; rounds < MAX_ROUNDS && !done(); rounds += 1) {
+      const offlineKind = offlines.get(rounds);
+      if (offlineKind) await offline(offlineKind, timerSpanMs, replay);
+      // A copy of the database now and then, as a backup job would take it (a killed run's state
+      // included), but with no creation unconfirmed in it: restored, such a copy has meetsync post
+      // again the meeting of an event deleted since (resolvePending posts before it looks at the
+      // event), a defect reported on issue 15 and not covered here yet.
+      if (rng.chance(0.3) && creatingCount() === 0) backup();
+      // Now and then a rename between two rounds of kills (the next cycle may be killed too).
+      if (rng.chance(0.08)) offlineDone.push(`rename before round ${rounds}: ${renameSomething()}`);
       if (rng.chance(0.2)) randomEdit();
       if (rng.chance(0.25) && creatingCount() > 0) letGracePass();
       const plan = prepare(nextPoint(), timerSpanMs);
@@ -253,21 +407,13 @@ describe.for(SEEDS.list)('crash campaign: meetsync sync SIGKILLed inside its cyc
         [...kills.entries()].sort().map(([k, n]) => `  ${String(n).padStart(3)}  ${k}`).join('\n') +
         `\n POST answers whose creation was left uncommitted by the kill: ${uncommittedPosts} of ${perMethod.POST}` +
         `\n timer kills, ms after the process's first request: ${timerKillsMs.sort((a, b) => a - b).join(', ')}` +
-        `\n cycles with an organizer's platform user removed: ${removals}; events all-day at the end: ${live().filter((e) => e.allDay).length}`,
+        `\n cycles with an organizer's platform user removed: ${removals}; events all-day at the end: ${live().filter((e) => e.allDay).length}` +
+        `\n between runs:\n${offlineDone.map((o) => `  ${o}`).join('\n')}`,
     );
     expect(done(), `kill points not all reached in ${MAX_ROUNDS} cycles ${replay}: ${JSON.stringify(perPoint)} ${JSON.stringify(perMethod)}`).toBe(true);
     expect(total).toBeGreaterThanOrEqual(Object.values(KILLS_WANTED).reduce((a, b) => a + b, 0));
 
-    // Clean cycles until one is quiet: nothing created, changed, adopted or failed, nothing waiting.
-    let quiet = false;
-    for (let i = 0; i < MAX_CLEAN_CYCLES && !quiet; i += 1) {
-      letGracePass();
-      const run = await h.cycle();
-      expect([0, 1], `clean cycle exit ${run.result.code} ${replay}: ${run.result.stderr.slice(-800)}`).toContain(run.result.code);
-      const r = JSON.parse(run.result.stdout) as Record<string, number>;
-      quiet = run.result.code === 0 && r.created === 0 && r.updated === 0 && r.cancelled === 0 && r.adopted === 0 && r.failed === 0 && creatingCount() === 0;
-    }
-    expect(quiet, `no quiet cycle after ${MAX_CLEAN_CYCLES} clean cycles ${replay}`).toBe(true);
+    await settle('at the end', replay);
     checkAgreement(replay);
   });
 
@@ -280,7 +426,7 @@ describe.for(SEEDS.list)('crash campaign: meetsync sync SIGKILLed inside its cyc
       expect(store.mappings({ state: 'creating' }).map((m) => m.eventId), `creations left unfinished ${replay}`).toEqual([]);
       const expectedMeetings: string[] = [];
       for (const e of events) {
-        const key = { source: SOURCE[e.sim], calendarId: e.sim === 'google' ? w.calendar : w.mailbox!, eventId: e.id };
+        const key = { source: configNames[e.sim], calendarId: e.sim === 'google' ? configNames.calendar : w.mailbox!, eventId: e.id };
         const m = store.mapping(key);
         const what = `${e.sim} event "${e.base}" (${e.live ? 'live' : 'cancelled'}) ${replay}`;
         if (e.live && e.allDay) {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_NAMES, type DrawnFault } from '../../src/simulators/kit/faults.js';
 import { rateLimitBody } from '../../src/simulators/google/errors.js';
 import { renderStatus, statusNeedsAttention } from '../../src/status.js';
-import { FaultWorld, MAILBOXES, seededExtras, seededSteps, type CycleResult, type WorldState } from '../support/fault-world.js';
+import { BACKUP_CYCLES, FaultWorld, MAILBOXES, seededExtras, seededOffline, seededSteps, type CycleResult, type Offline, type WorldState } from '../support/fault-world.js';
 import { testSeeds } from '../support/seed.js';
 
 /**
@@ -13,6 +13,16 @@ import { testSeeds } from '../support/seed.js';
  * fault-free run of the same script is: the same meetings by event, with the same titles and
  * times, join links written, no duplicate, nothing orphaned. While faults last, `status` names
  * what fails and why.
+ *
+ * Issue 15: between cycles, with meetsync stopped, a source is renamed or a Google calendar id
+ * written in another case, and the database is deleted or replaced by an older copy
+ * (seededOffline); each start after moves the calendars' rows to the new names, and a lost
+ * database is rebuilt from the stamps in the events. A loss waits for a moment when everything
+ * meetsync did is confirmed and in the calendars (what a database is rebuilt from), as long as
+ * faults make it wait (the fault-free settling comes first if it never comes), and the first start
+ * after it runs before organizers edit again, without faults: an event deleted while no mapping
+ * knows it leaves no stamp to rebuild from, and its meeting would stay (README, "A lost database
+ * is rebuilt from the calendars").
  *
  * A run takes one of the seeds below that once failed in CI (a different one each day) and a
  * random one, both printed; FAULT_SEED=<n> replays a run (the script and the faults).
@@ -40,6 +50,8 @@ interface Run {
   undone: number;
   /** Status after each of SURE_CYCLES. */
   named: string[];
+  /** Issue 15's steps between runs, with the cycle after which each was taken. */
+  offline: string[];
 }
 
 /** Cycles with a fault that is there whatever the seed, so every run has something for status to name. */
@@ -120,17 +132,42 @@ async function run(seed: number, faulty: boolean): Promise<Run> {
     let drawn: Record<string, DrawnFault[]> | undefined;
     const named: string[] = [];
     if (faulty) world.faults({ rate: RATE, seed, kinds: FAULT_NAMES });
+    const offline: string[] = [];
+    const due = seededOffline(seed);
+    const backups = [...BACKUP_CYCLES];
+    /** Takes the steps due after `cycle` (a loss only when allConfirmed), checking each start re-keyed the renamed calendars. */
+    const between = async (cycle: number) => {
+      if (backups.length > 0 && cycle >= backups[0]! && world.store.mappings({ state: 'creating' }).length === 0) {
+        backups.shift();
+        offline.push(`after cycle ${cycle}: copy ${world.backup()} taken`);
+      }
+      while (due.length > 0 && cycle >= due[0]!.cycle && (due[0]!.change.kind === 'rename' || world.allConfirmed() || cycle > CYCLES)) {
+        const { change } = due.shift()!;
+        const keys = await world.restart(change);
+        offline.push(`after cycle ${cycle}: ${describeOffline(change)}`);
+        if (change.kind === 'rename') expect(keys.moved.length, `${describeOffline(change)}: rows moved at start (${SEEDS.replay(seed)})`).toBeGreaterThan(0);
+        // The first start after a loss rebuilds the mappings before organizers edit again, without
+        // faults: an event deleted before its mapping is rebuilt leaves nothing to find its meeting by.
+        else await world.firstStart();
+      }
+    };
     for (let cycle = 1; cycle <= CYCLES; cycle += 1) {
       if (faulty) injectSure(world, cycle);
       const result = await world.cycle();
       if (faulty && checkStatusNames(world, result, cycle, SEEDS.replay(seed)) > 0) undone += 1;
       if (faulty && SURE_CYCLES.includes(cycle)) named.push(renderStatus(result.status));
+      await between(cycle);
       script.slice((cycle - 1) * STEPS_PER_CYCLE, cycle * STEPS_PER_CYCLE).forEach((s) => world.act(s));
       const extra = extras[cycle - 1];
       if (extra) world.act(extra);
     }
     const calls = world.calls();
     if (faulty) drawn = world.faults(null);
+    if (due.length > 0) {
+      // Faults kept something unconfirmed after every cycle since a loss was due: settle first, then lose.
+      await world.settle();
+      await between(CYCLES + 1);
+    }
     const settledIn = await world.settle();
     const status = world.status();
     return {
@@ -141,6 +178,7 @@ async function run(seed: number, faulty: boolean): Promise<Run> {
       needsAttention: statusNeedsAttention(status),
       undone,
       named,
+      offline,
       ...(drawn ? { drawn, calls } : {}),
     };
   } finally {
@@ -160,6 +198,11 @@ function checkConverged(r: Run, label: string, replay: string): void {
     expect(got.meetings, `${why}: meetings of ${event}`).toEqual(want ? [want] : []);
     expect(got.joinLink, `${why}: join link of ${event}`).toBe(want ? 'written' : 'absent');
   }
+}
+
+function describeOffline(change: Offline): string {
+  if (change.kind === 'rename') return change.what === 'case' ? "the first Google calendar id's case changed" : `the ${change.what} source renamed`;
+  return change.kind === 'lose' ? 'the database lost' : `the database restored from copy ${change.copy}`;
 }
 
 function summary(drawn: Record<string, DrawnFault[]>): string {
@@ -182,6 +225,7 @@ describe.for(SEEDS.list)(`fault campaign: ${CYCLES} cycles, ${RATE * 100}%% of c
     clean = await run(seed, false);
     faulty = await run(seed, true);
     console.log(`calls: ${JSON.stringify(faulty.calls)}; faults drawn: ${summary(faulty.drawn!)}; faulty cycles leaving work undone: ${faulty.undone}; settled in ${faulty.settledIn} fault-free cycle(s)`);
+    console.log(`between runs: fault-free run: ${clean.offline.join('; ')}\n  faulty run: ${faulty.offline.join('; ')}`);
   }, 240_000);
 
   it('draws every kind of fault, and some cycles are left with work undone that status names', () => {

@@ -1,4 +1,6 @@
-import { createWriteStream } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { BLOCK_START } from '../../src/domain/join-block.js';
 import { GoogleSource } from '../../src/calendars/google/source.js';
 import { OutlookSource } from '../../src/calendars/outlook/source.js';
@@ -11,6 +13,8 @@ import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 import { buildStatus, renderStatus, statusNeedsAttention, type StatusReport } from '../../src/status.js';
 import { msToNextTry } from './next-try.js';
+import { calendarIdentity } from '../../src/domain/calendar-identity.js';
+import { settleCalendarKeys, type CalendarKeysReport } from '../../src/store/calendar-keys.js';
 import { Store } from '../../src/store/store.js';
 import { SyncEngine, type CycleReport } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
@@ -58,10 +62,19 @@ export type Step =
   /** The event becomes all-day, or gets its times back (issue 15: an event that can no longer have a meeting). */
   | { kind: 'all-day'; pick: number };
 
+/**
+ * Issue 15, between two runs of meetsync: a source renamed, or the first Google calendar id
+ * written in another case (`rename`); the database file deleted (`lose`); or replaced by the
+ * copy `restore.copy` (0: the oldest) of those `backup` took earlier. Then meetsync starts again.
+ */
+export type Offline = { kind: 'rename'; what: 'google' | 'outlook' | 'case' } | { kind: 'lose' } | { kind: 'restore'; copy: number };
+
 /** The script's view of an event: what the organizer did, known without asking meetsync. */
 interface ScriptedEvent {
   label: string;
+  /** GOOGLE_SOURCE or OUTLOOK_SOURCE: the provider (what the config calls it now: FaultWorld.keyOf). */
   source: string;
+  /** In lower case, as the simulators' user controls take it. */
   calendarId: string;
   base: string;
   tagged: boolean;
@@ -133,23 +146,174 @@ export function seededExtras(seed: number, cycles: number): Array<Step | undefin
   });
 }
 
+/**
+ * Issue 15's steps between runs, drawn apart from the other scripts (so that a seed's edits stay
+ * what they were): after `cycle`, a rename; later the database lost and restored from a copy, in
+ * an order the seed draws, the restore maybe with a rename too. Copies are taken after BACKUP_CYCLES.
+ */
+export function seededOffline(seed: number): Array<{ cycle: number; change: Offline }> {
+  const [a, b, c] = seededSteps(seed ^ 0x0ff11e, 3).map((s) => ('pick' in s ? s.pick : s.kind === 'create' ? s.day : 0));
+  const renames = ['google', 'outlook', 'case'] as const;
+  const first = renames[a! % 3]!;
+  const second = renames[(a! + 1 + (b! % 2)) % 3]!;
+  const loss: Offline[] = [{ kind: 'lose' }, { kind: 'restore', copy: c! % 2 }];
+  if (b! % 2 === 1) loss.reverse();
+  return [
+    { cycle: 7, change: { kind: 'rename', what: first } },
+    { cycle: 11, change: loss[0]! },
+    { cycle: 15, change: loss[1]! },
+    { cycle: 15, change: { kind: 'rename', what: second } },
+  ];
+}
+
+/** After these cycles the database is copied (as a backup job would), or at the first cycle after with no creation unconfirmed. */
+export const BACKUP_CYCLES = [3, 8];
+
 export class FaultWorld {
   now: Date;
   private readonly scripted: ScriptedEvent[] = [];
   /** label -> provider event id, in this run. */
   private readonly ids = new Map<string, string>();
   private renames = 0;
+  /** What the config calls the sources, and how it spells each calendar id, now (issue 15: renamed between runs). */
+  private readonly names = new Map<string, string>([
+    [GOOGLE_SOURCE, GOOGLE_SOURCE],
+    [OUTLOOK_SOURCE, OUTLOOK_SOURCE],
+    ...CALENDARS.map((c): [string, string] => [c.calendarId, c.calendarId]),
+  ]);
+  /** Apart from `renames` (events' titles): both runs of a seed must give an event the same title. */
+  private sourceRenames = 0;
+  /** Copies of the database taken by `backup`, oldest first. */
+  private readonly backups: string[] = [];
+  store: Store;
+  engine: SyncEngine;
 
   private constructor(
     readonly google: GoogleCalendarSimulator,
     readonly graph: GraphSimulator,
     readonly wm: WebMeetingSimulator,
-    readonly store: Store,
-    readonly engine: SyncEngine,
+    private readonly dir: string,
+    private readonly accountId: string,
+    private readonly platform: WebMeetingClient,
     private readonly start: Date,
     private readonly clock: { now: Date },
   ) {
     this.now = start;
+    this.store = Store.open(this.dbPath);
+    this.engine = this.newEngine();
+  }
+
+  private get dbPath(): string {
+    return path.join(this.dir, 'meetsync.db');
+  }
+
+  /** The calendars as the config names them now. */
+  calendars(): Array<{ source: string; calendarId: string }> {
+    return CALENDARS.map((c) => this.keyOf(c));
+  }
+
+  /** Where the store keeps a calendar's rows: its source's and id's names now. */
+  private keyOf(c: { source: string; calendarId: string }): { source: string; calendarId: string } {
+    return { source: this.names.get(c.source)!, calendarId: this.names.get(c.calendarId)! };
+  }
+
+  /** A start of meetsync: the calendars' rows moved to the config's names (app.ts settleKeys), an engine over the store. */
+  private newEngine(): SyncEngine {
+    const calendarsOf = (source: string) => CALENDARS.filter((c) => c.source === source).map((c) => this.names.get(c.calendarId)!);
+    const google = this.names.get(GOOGLE_SOURCE)!;
+    const outlook = this.names.get(OUTLOOK_SOURCE)!;
+    this.keys = settleCalendarKeys(
+      this.store,
+      [
+        ...calendarsOf(GOOGLE_SOURCE).map((calendarId) => ({ source: google, calendarId, identity: calendarIdentity({ kind: 'google', name: google }, calendarId) })),
+        ...calendarsOf(OUTLOOK_SOURCE).map((calendarId) => ({ source: outlook, calendarId, identity: calendarIdentity({ kind: 'outlook', name: outlook, auth: GRAPH_APP }, calendarId) })),
+      ],
+      this.clock.now,
+    );
+    const sources: CalendarSource[] = [
+      new GoogleSource({
+        name: google,
+        calendars: calendarsOf(GOOGLE_SOURCE),
+        auth: { type: 'oauth', ...OAUTH },
+        rootUrl: this.google.rootUrl,
+        tokenUrl: this.google.tokenUrl,
+        retry: RETRY,
+        requestTimeoutMs: DEADLINE_MS,
+      }),
+      new OutlookSource({
+        name: outlook,
+        mailboxes: calendarsOf(OUTLOOK_SOURCE),
+        auth: GRAPH_APP,
+        graphBaseUrl: this.graph.url,
+        authorityHost: this.graph.url,
+        retry: RETRY,
+        requestTimeoutMs: DEADLINE_MS,
+      }),
+    ];
+    return new SyncEngine({
+      store: this.store,
+      platform: this.platform,
+      sources,
+      settings: settings({ accountIds: [this.accountId], window: { pastDays: 1, futureDays: 60 } }),
+      // FAULT_LOG=<file> writes the engine's log there (debug level), to follow a failing seed.
+      logger: process.env.FAULT_LOG ? createLogger({ level: 'debug', destination: createWriteStream(process.env.FAULT_LOG, { flags: 'a' }) }) : silentLogger(),
+      now: () => this.clock.now,
+    });
+  }
+
+  /** A cycle with every simulator's faults held (the campaigns resume after it). */
+  async firstStart(): Promise<CycleResult> {
+    const sims = [this.wm, this.google, this.graph];
+    sims.forEach((sim) => sim.server.pauseCampaign(true));
+    try {
+      return await this.cycle();
+    } finally {
+      sims.forEach((sim) => sim.server.pauseCampaign(false));
+    }
+  }
+
+  /** What the last start did to the calendars' rows. */
+  keys: CalendarKeysReport = { moved: [], parked: [] };
+
+  /** A copy of the database as it is now, as a backup job takes it; returns its number. */
+  backup(): number {
+    const copy = path.join(this.dir, `backup-${this.backups.length}.db`);
+    this.store.db.exec(`VACUUM INTO '${copy}'`);
+    return this.backups.push(copy) - 1;
+  }
+
+  /**
+   * Whether everything meetsync did is confirmed and in the calendars (no creation unconfirmed,
+   * every stamp written, no deletion or update unconfirmed, no action failed): what a lost
+   * database is rebuilt from is all there (README, "A lost database is rebuilt from the calendars").
+   */
+  allConfirmed(): boolean {
+    const mappings = this.store.mappings();
+    return (
+      mappings.every((m) => m.state !== 'creating' && !(m.state === 'active' && m.writeBack === 'pending') && !m.deletingSince && !m.updatingSince) &&
+      this.store.notes().every((n) => n.kind !== 'failed')
+    );
+  }
+
+  /** meetsync stops, the operator changes what `change` says, meetsync starts again (a new engine, organizers read again). */
+  async restart(change: Offline): Promise<CalendarKeysReport> {
+    if (change.kind === 'rename') {
+      if (change.what === 'case') {
+        const id = GOOGLE_CALENDARS[0]!;
+        const was = this.names.get(id)!;
+        this.names.set(id, was === id ? id.replace(/^(.)(.*)@(.)/, (_, a: string, b: string, c: string) => `${a.toUpperCase()}${b}@${c.toUpperCase()}`) : id);
+      } else {
+        const source = change.what === 'google' ? GOOGLE_SOURCE : OUTLOOK_SOURCE;
+        this.names.set(source, `${source}-renamed-${(this.sourceRenames += 1)}`);
+      }
+    }
+    this.store.close();
+    if (change.kind !== 'rename') for (const suffix of ['', '-wal', '-shm']) rmSync(`${this.dbPath}${suffix}`, { force: true });
+    if (change.kind === 'restore') copyFileSync(this.backups[Math.min(change.copy, this.backups.length - 1)]!, this.dbPath);
+    this.store = Store.open(this.dbPath);
+    if (change.kind !== 'rename') await refreshOrganizers(this.platform, this.store, [this.accountId], this.clock.now);
+    this.engine = this.newEngine();
+    return this.keys;
   }
 
   /** `start`: the engine's clock at the start; give both runs of a script the same one. */
@@ -163,43 +327,17 @@ export class FaultWorld {
     const { account } = wm.seedAccount({ adminEmail: GOOGLE_CALENDARS[0]! });
     for (const email of [...GOOGLE_CALENDARS.slice(1), ...MAILBOXES]) wm.addUser(account.id, { email });
     const platform = new WebMeetingClient({ baseUrl: wm.url, apiKey: API_KEY, timeoutMs: DEADLINE_MS, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-    const store = Store.open(':memory:');
-    await refreshOrganizers(platform, store, [account.id], start);
-    const sources: CalendarSource[] = [
-      new GoogleSource({
-        name: GOOGLE_SOURCE,
-        calendars: GOOGLE_CALENDARS,
-        auth: { type: 'oauth', ...OAUTH },
-        rootUrl: google.rootUrl,
-        tokenUrl: google.tokenUrl,
-        retry: RETRY,
-        requestTimeoutMs: DEADLINE_MS,
-      }),
-      new OutlookSource({
-        name: OUTLOOK_SOURCE,
-        mailboxes: MAILBOXES,
-        auth: GRAPH_APP,
-        graphBaseUrl: graph.url,
-        authorityHost: graph.url,
-        retry: RETRY,
-        requestTimeoutMs: DEADLINE_MS,
-      }),
-    ];
+    // A file, so that it can be deleted and copied back (issue 15).
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-fault-'));
     const clock = { now: start };
-    const engine = new SyncEngine({
-      store,
-      platform,
-      sources,
-      settings: settings({ accountIds: [account.id], window: { pastDays: 1, futureDays: 60 } }),
-      // FAULT_LOG=<file> writes the engine's log there (debug level), to follow a failing seed.
-      logger: process.env.FAULT_LOG ? createLogger({ level: 'debug', destination: createWriteStream(process.env.FAULT_LOG, { flags: 'a' }) }) : silentLogger(),
-      now: () => clock.now,
-    });
-    return new FaultWorld(google, graph, wm, store, engine, start, clock);
+    const world = new FaultWorld(google, graph, wm, dir, account.id, platform, start, clock);
+    await refreshOrganizers(platform, world.store, [account.id], start);
+    return world;
   }
 
   async close(): Promise<void> {
     this.store.close();
+    rmSync(this.dir, { recursive: true, force: true });
     await Promise.all([this.google.stop(), this.graph.stop(), this.wm.stop()]);
   }
 
@@ -286,7 +424,7 @@ export class FaultWorld {
   }
 
   status(): StatusReport {
-    return buildStatus(this.store, CALENDARS, { now: this.now });
+    return buildStatus(this.store, this.calendars(), { now: this.now });
   }
 
   renderStatus(): string {
@@ -321,7 +459,7 @@ export class FaultWorld {
     const held = new Set<string>();
     const events: Record<string, EventState> = {};
     for (const e of this.scripted) {
-      const mapping = this.store.mapping({ source: e.source, calendarId: e.calendarId, eventId: this.ids.get(e.label)! });
+      const mapping = this.store.mapping({ ...this.keyOf(e), eventId: this.ids.get(e.label)! });
       const mine = mapping ? meetings.filter((m) => m.agenda.includes(mapping.marker)) : [];
       if (mapping?.state === 'active' && e.live && e.tagged) mine.forEach((m) => held.add(m.id));
       const description = this.description(e);
