@@ -186,10 +186,11 @@ export class SyncEngine {
   private async finishUnfinishedWork(cx: CycleContext): Promise<void> {
     const { store, platform, logger, settings } = this.deps;
     const pending = await resolvePending({
-      store, platform, sources: this.sourcesByName, defaults: settings.defaults, now: this.now, logger, timings: settings.pending ?? PENDING_DEFAULTS, retry: this.retry,
+      store, platform, sources: this.sourcesByName, defaults: settings.defaults, now: this.now, logger, timings: settings.pending ?? PENDING_DEFAULTS, retry: this.retry, rules: settings.rules,
     });
     for (const m of pending.adopted) this.record(cx, this.mappingOutcome(m, 'adopted', 'creation interrupted earlier; meeting found on the platform and adopted'));
     for (const m of pending.created) this.record(cx, this.mappingOutcome(m, 'created', 'creation interrupted earlier; created now'));
+    for (const d of pending.dropped) this.record(cx, this.mappingOutcome(d.mapping, 'skipped', d.reason));
     for (const u of pending.unresolved) this.record(cx, this.mappingOutcome(u.mapping, 'failed', u.reason));
     await this.catchUp([...pending.adopted, ...pending.created], cx);
 

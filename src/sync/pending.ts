@@ -1,5 +1,7 @@
 import { describeError } from '../domain/errors.js';
 import type { RetryPolicy } from '../domain/attention.js';
+import type { TaggingRules } from '../domain/tagging.js';
+import { wantedMeeting } from '../domain/wants.js';
 import type { Mapping } from '../domain/mapping.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
@@ -41,11 +43,15 @@ export interface PendingContext {
   timings?: PendingTimings;
   /** How a join link that fails to be written is tried again. @default RETRY_DEFAULTS */
   retry?: RetryPolicy;
+  /** Whether the event still wants a meeting before one is posted again. */
+  rules: TaggingRules;
 }
 
 export interface PendingReport {
   adopted: Mapping[];
   created: Mapping[];
+  /** Never made, and their event no longer wants a meeting: dropped instead of posted again. */
+  dropped: Array<{ mapping: Mapping; reason: string }>;
   unresolved: Array<{ mapping: Mapping; reason: string }>;
 }
 
@@ -70,7 +76,7 @@ export interface PendingReport {
 export async function resolvePending(ctx: PendingContext): Promise<PendingReport> {
   const timings = ctx.timings ?? PENDING_DEFAULTS;
   const now = ctx.now().getTime();
-  const report: PendingReport = { adopted: [], created: [], unresolved: [] };
+  const report: PendingReport = { adopted: [], created: [], dropped: [], unresolved: [] };
   // Only calendars a source lists: another shard's (docs/scaling.md) or one taken out of the config is left alone.
   const listed = (m: Mapping) => ctx.sources.get(m.source)?.calendars.includes(m.calendarId) ?? false;
   const creating = ctx.store.mappings({ state: 'creating' }).filter(listed);
@@ -127,6 +133,23 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
         const verdict = judgeAbsence({ intent, email, reading, store: ctx.store, now, graceMs: timings.feedGraceMs, limitMs: timings.unconfirmedLimitMs });
         if (verdict.kind !== 'post') {
           settle(intent, verdict, ctx, report);
+          continue;
+        }
+        // The POST never took effect. The event is read as it is now: deleted, untagged or made
+        // all-day since (changes read while the creation was unconfirmed, or lost with a database
+        // restored from an older copy), it gets no meeting, rather than one posted and deleted.
+        const current = source ? await source.getEvent(intent.calendarId, intent.eventId) : null;
+        const want = current ? wantedMeeting(current, ctx.rules) : { wants: false as const, reason: 'the event was cancelled or deleted' };
+        if (!want.wants) {
+          const dropped: Mapping = { ...intent, state: 'cancelled', updatedAt: ctx.now().toISOString() };
+          delete dropped.held;
+          ctx.store.transaction(() => {
+            ctx.store.saveMapping(dropped);
+            ctx.store.clearNote(intent);
+          });
+          const reason = `creation interrupted earlier and never made; not made now: ${want.reason}`;
+          ctx.logger.info({ event: intent.eventId }, reason);
+          report.dropped.push({ mapping: dropped, reason });
           continue;
         }
         // The POST time is recorded first: the grace above counts from this attempt.

@@ -128,4 +128,28 @@ describe('lost creations and what the organizer feed can prove', () => {
     await h.engine.runCycle();
     expect(h.sim.server.received('GET', '/calender/user/').length).toBe(feedReads);
   });
+
+  // Found by the crash campaign (CRASH_SEED=559485411): the creation was posted again, then deleted in the same cycle.
+  for (const [what, change] of [
+    ['deleted', (e: { eventId: string }) => h.source.remove(CAL, e.eventId)],
+    ['untagged', (e: { eventId: string }) => h.source.patch(CAL, e.eventId, { title: 'Planning' })],
+    ['made all-day', (e: { eventId: string }) => h.source.patch(CAL, e.eventId, { allDay: true })],
+  ] as const) {
+    it(`a POST that never took effect is not posted again for an event ${what} since: no meeting made, nothing to delete`, async () => {
+      h = await startEngineHarness();
+      await giveAliceAKnownMeeting(h);
+      const e = h.source.put(tagged());
+      h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
+      await h.engine.runCycle();
+      change(e);
+      await h.engine.runCycle();
+      h.advance(GRACE_AND_MORE);
+      await h.engine.runCycle();
+      expect(posts(), 'the dropped POST only').toBe(2);
+      expect(h.sim.server.received('DELETE', '/api/v6/meeting')).toHaveLength(0);
+      expect(h.sim.meetings()).toHaveLength(1);
+      expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('cancelled');
+      expect(problemOf(e.eventId)).toBeUndefined();
+    });
+  }
 });
