@@ -1,13 +1,14 @@
 import { expect } from 'vitest';
 import type { EngineHarness } from './engine-harness.js';
 import { titleOf, type ModelEvent } from './sync-model.js';
+import { platformRecurring, type ModelOccurrence } from './sync-series.js';
 
 /**
  * The invariants of the sync state machine's world once settled, judged from its model of the
  * calendars (sync-model.ts) against the platform, the database and the calendars.
  */
 
-function occurrences(text: string, needle: string): number {
+function count(text: string, needle: string): number {
   return text.split(needle).length - 1;
 }
 
@@ -15,8 +16,8 @@ function occurrences(text: string, needle: string): number {
  * The invariants of a settled world; each failure names the event and what was found. `events`
  * is the model (what the user did), `source` the source's name in the config now.
  */
-export function checkInvariants(h: EngineHarness, events: readonly ModelEvent[], source: string): void {
-  checkModelMatchesCalendars(h, events);
+export function checkInvariants(h: EngineHarness, events: readonly ModelEvent[], occurrences: readonly ModelOccurrence[], source: string): void {
+  checkModelMatchesCalendars(h, events, occurrences);
   const meetings = new Map(h.sim.meetings().map((m) => [m.id, m]));
   const tagged = events.filter((e) => e.live && e.organizerCopy && e.tag !== null);
   // An all-day event cannot have a meeting (the platform's meetings have times): none, and a note saying why.
@@ -39,12 +40,17 @@ export function checkInvariants(h: EngineHarness, events: readonly ModelEvent[],
   }
   const heldEvents = new Set(held.map((m) => m.eventId));
 
-  // 6. Nothing left noted but why each tagged all-day event has no meeting: failures recovered,
-  // attendees' copies are not problems.
-  expect(
-    h.store.notes().map((n) => `${n.eventId}: ${n.reason.startsWith('all-day event') ? 'all-day' : n.reason}`).sort(),
-    'notes left after settling',
-  ).toEqual(allDay().map((e) => `${e.eventId}: all-day`).sort());
+  // 6. Nothing left noted but why each tagged all-day event has no meeting, and each occurrence
+  // moved or cancelled of a series that has its meeting (the recurring meeting keeps the pattern,
+  // README "Recurring events"): failures recovered, attendees' copies are not problems.
+  const inStep = new Set(wanted.filter((e) => !heldEvents.has(e.eventId)).map((e) => `${e.calendarId}/${e.eventId}`));
+  const excepted = occurrences.filter((o) => inStep.has(`${o.calendarId}/${o.seriesId}`));
+  const noted = (n: { eventId: string; kind: string; reason: string }) => (n.kind === 'exception' ? 'occurrence' : n.reason.startsWith('all-day event') ? 'all-day' : n.reason);
+  // A held series' occurrences may be noted or not: whether its one meeting is there is what status says of it.
+  const ofHeld = (n: { kind: string; seriesId?: string }) => n.kind === 'exception' && n.seriesId !== undefined && heldEvents.has(n.seriesId);
+  expect(h.store.notes().filter((n) => !ofHeld(n)).map((n) => `${n.eventId}: ${noted(n)}`).sort(), 'notes left after settling').toEqual(
+    [...allDay().map((e) => `${e.eventId}: all-day`), ...excepted.map((o) => `${o.eventId}: occurrence`)].sort(),
+  );
 
   // 1. Each live tagged organizer event: one active mapping, its meeting live and in step.
   const expectedMeetingIds: string[] = [...heldMeetingIds];
@@ -58,6 +64,9 @@ export function checkInvariants(h: EngineHarness, events: readonly ModelEvent[],
       { topic: meeting?.topic, startTime: meeting?.startTime, endTime: meeting?.endTime },
       `meeting of ${e.eventId} in step with the event`,
     ).toEqual({ topic: e.base, startTime: e.start, endTime: e.end });
+    // A series' meeting carries its rule (one meeting for the whole series); a single event's repeats not.
+    expect(meeting?.isRecurring, `meeting of ${e.eventId} recurring`).toBe(e.rule !== null);
+    if (e.rule) expect(meeting?.recurring, `repeat rule of ${e.eventId}'s meeting`).toMatchObject(platformRecurring(e.rule));
     // The mapping records what was last sent; if it drifts, a later edit back to it is missed.
     expect({ topic: m?.topic, start: m?.start, end: m?.end }, `mapping of ${e.eventId} records the meeting`).toEqual({
       topic: e.base,
@@ -79,7 +88,7 @@ export function checkInvariants(h: EngineHarness, events: readonly ModelEvent[],
   for (const m of h.store.mappings({ state: 'active' })) {
     const event = h.source.peek(m.calendarId, m.eventId);
     const description = event?.description ?? '';
-    expect(occurrences(description, 'Meeting number:'), `join blocks in ${m.eventId}`).toBe(1);
+    expect(count(description, 'Meeting number:'), `join blocks in ${m.eventId}`).toBe(1);
     expect(description, `join block of ${m.eventId}`).toContain(`Meeting number: ${m.meetingNumber}`);
     expect(event?.stamp?.meetingId, `stamp of ${m.eventId}`).toBe(m.meetingId);
     expect(m.writeBack, `write-back of ${m.eventId}`).toBe('done');
@@ -87,11 +96,17 @@ export function checkInvariants(h: EngineHarness, events: readonly ModelEvent[],
 }
 
 /** Guards the test itself: the calendars hold what the model says the user did. */
-function checkModelMatchesCalendars(h: EngineHarness, events: readonly ModelEvent[]): void {
+function checkModelMatchesCalendars(h: EngineHarness, events: readonly ModelEvent[], occurrences: readonly ModelOccurrence[]): void {
   for (const e of events) {
     const stored = h.source.peek(e.calendarId, e.eventId);
     const seen = stored && { status: stored.status, title: stored.title, start: stored.start, end: stored.end, allDay: stored.status === 'cancelled' ? false : stored.allDay };
     const modelled = e.live ? { status: 'confirmed', title: titleOf(e.base, e.tag), start: e.start, end: e.end, allDay: e.allDay } : { status: 'cancelled', title: '', start: undefined, end: undefined, allDay: false };
     expect(seen, `calendar copy of ${e.eventId} as modelled`).toEqual(modelled);
+  }
+  for (const o of occurrences) {
+    const stored = h.source.peek(o.calendarId, o.eventId);
+    const seen = stored && { kind: stored.kind, status: stored.status, seriesId: stored.seriesId, originalStart: stored.originalStart, start: stored.start, end: stored.end };
+    const modelled = { kind: 'occurrence', status: o.cancelled ? 'cancelled' : 'confirmed', seriesId: o.seriesId, originalStart: o.originalStart, start: o.start, end: o.end };
+    expect(seen, `calendar copy of occurrence ${o.eventId} as modelled`).toEqual(modelled);
   }
 }

@@ -84,6 +84,16 @@ export type Op =
   | { kind: 'untag'; pick: number }
   | { kind: 'retag'; pick: number; tag: Tag }
   | { kind: 'delete'; pick: number }
+  /** A tagged recurring series in the organizer's calendar (the platform's meeting carries the rule). */
+  | { kind: 'series'; cal: number; base: string; tag: Tag; slot: Slot; rule: Rule }
+  /**
+   * The organizer moves the `nth` occurrence of a series `shift` quarters later, or cancels it
+   * (`shift` null): the recurring meeting keeps the pattern and `status` notes the occurrence.
+   * `pick` is taken among the live series.
+   */
+  | { kind: 'occurrence'; pick: number; nth: number; shift: number | null }
+  /** The series' repeat rule changes (its occurrences moved or cancelled so far stay as they are). */
+  | { kind: 'rule'; pick: number; rule: Rule }
   | { kind: 'cursor-expires' }
   | { kind: 'crash' }
   /** A restart with the source renamed in the config (issue 15, finding 2); a second one renames it back. */
@@ -93,6 +103,16 @@ export type Op =
   /** A cycle, with faults that apply to it only. */
   | { kind: 'cycle'; faults: readonly Fault[] };
 
+
+/**
+ * A repeat rule the platform can hold (README "Recurring events"): every day or every week (on
+ * the weekday of the first meeting), ending after `count` meetings or at `untilDay` days after
+ * NOW (past every slot, so a moved series never starts after its end).
+ */
+export interface Rule {
+  freq: 'DAILY' | 'WEEKLY';
+  end: { count: number } | { untilDay: number };
+}
 
 export interface ModelEvent {
   calendarId: string;
@@ -107,6 +127,8 @@ export interface ModelEvent {
   before?: { start: string; end: string };
   allDay: boolean;
   live: boolean;
+  /** A series' repeat rule; null for a single event. */
+  rule: Rule | null;
 }
 
 export function titleOf(base: string, tag: Tag | null): string {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Fault, FeedNames, Op, Organizers, PlatformFault, Reading, Slot, Tag } from './sync-model.js';
+import type { Fault, FeedNames, Op, Organizers, PlatformFault, Reading, Rule, Slot, Tag } from './sync-model.js';
 
 /**
  * The generators of the sync state machine (test/integration/sync-machine.test.ts): its worlds
@@ -57,6 +57,12 @@ export const reading: fc.Arbitrary<Reading> = fc.oneof(
   },
 );
 
+/** Every day or every week, ending after 4 to 10 meetings (more than the 3 occurrences edited) or on a date past every slot. */
+const rule: fc.Arbitrary<Rule> = fc.record({
+  freq: fc.constantFrom('DAILY' as const, 'WEEKLY' as const),
+  end: fc.oneof(fc.record({ count: fc.integer({ min: 4, max: 10 }) }), fc.record({ untilDay: fc.integer({ min: 175, max: 200 }) })),
+});
+
 export const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('create' as const), cal, base, tag, slot }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('invite' as const), cal, base, tag, slot }) },
@@ -67,6 +73,12 @@ export const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('untag' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retag' as const), pick, tag }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), pick }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('series' as const), cal, base, tag, slot, rule }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('occurrence' as const), pick, nth: fc.integer({ min: 1, max: 3 }), shift: fc.option(fc.integer({ min: 1, max: 8 }), { nil: null }) }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('rule' as const), pick, rule }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'cursor-expires' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'crash' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'rename-source' as const }) },

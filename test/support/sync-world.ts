@@ -8,7 +8,8 @@ import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { ALICE, NOW, startEngineHarness, type EngineHarness } from './engine-harness.js';
 import { followStatus, isQuiet, loseDatabase } from './lost-database.js';
 import { checkInvariants } from './sync-invariants.js';
-import { CAROL, TEAM, BOB, timesOf, titleOf, type CalendarFaultMethod, type Fault, type FeedNames, type ModelEvent, type Op, type Organizers, type Reading } from './sync-model.js';
+import { BOB, CAROL, TEAM, timesOf, titleOf, type CalendarFaultMethod, type Fault, type FeedNames, type ModelEvent, type Op, type Organizers, type Reading } from './sync-model.js';
+import { deleteOccurrences, editOccurrence, recurrenceOf, retitleOccurrences, type ModelOccurrence } from './sync-series.js';
 
 /**
  * The world of the sync state machine (test/integration/sync-machine.test.ts), in the spirit of
@@ -34,6 +35,8 @@ const SERIAL: Reading = { concurrency: 1, team: false, turns: [0] };
 
 export class SyncWorld {
   private readonly events: ModelEvent[] = [];
+  /** Occurrences of the series among `events` that the organizer moved or cancelled. */
+  private readonly occurrences: ModelOccurrence[] = [];
   /** Calendar failures queued with failNext and not yet consumed (MemorySource cannot clear them). */
   private readonly queued: Record<CalendarFaultMethod, number> = { readChanges: 0, getEvent: 0, writeJoinDetails: 0 };
   /** When the previous cycle began (wall clock, as the simulator stamps meetings). */
@@ -92,10 +95,12 @@ export class SyncWorld {
     const { h } = this;
     switch (op.kind) {
       case 'create':
-      case 'invite': {
+      case 'invite':
+      case 'series': {
         if (this.events.length >= MAX_EVENTS) return;
         const calendarId = this.calendars[op.cal % this.calendars.length]!;
-        const organizerCopy = op.kind === 'create';
+        const organizerCopy = op.kind !== 'invite';
+        const rule = op.kind === 'series' ? op.rule : null;
         const owner = calendarId === TEAM ? ALICE : calendarId;
         const other = [ALICE, BOB].find((c) => c !== owner && this.calendars.includes(c)) ?? CAROL;
         const e: ModelEvent = {
@@ -107,6 +112,7 @@ export class SyncWorld {
           ...timesOf(op.slot),
           allDay: false,
           live: true,
+          rule,
         };
         this.events.push(e);
         h.source.put({
@@ -115,7 +121,8 @@ export class SyncWorld {
           organizerEmail: organizerCopy ? owner : other,
           isOrganizerCopy: organizerCopy,
           status: 'confirmed',
-          kind: 'single',
+          kind: rule ? 'series' : 'single',
+          ...(rule ? { recurrence: recurrenceOf(rule) } : {}),
           title: titleOf(e.base, e.tag),
           description: 'Agenda: budget',
           location: '',
@@ -136,6 +143,8 @@ export class SyncWorld {
           (e) => ({ start: e.start, end: e.end }),
         );
       case 'all-day':
+        // Not a series: what becomes of its moved and cancelled occurrences then differs by provider, and is not modelled.
+        if (this.pick(op.pick)?.rule) return;
         return this.edit(op.pick, (e) => (e.allDay = !e.allDay), (e) => ({ allDay: e.allDay }));
       case 'rename':
         return this.edit(op.pick, (e) => Object.assign(e, { base: op.base, tag: op.keepTag ? e.tag : null }), (e) => ({ title: titleOf(e.base, e.tag) }));
@@ -148,6 +157,19 @@ export class SyncWorld {
         if (!e) return;
         e.live = false;
         h.source.remove(e.calendarId, e.eventId);
+        if (e.rule) deleteOccurrences(h.source, e, this.occurrences);
+        return;
+      }
+      case 'occurrence': {
+        const series = this.pickSeries(op.pick);
+        if (series) editOccurrence(h.source, series, this.occurrences, op.nth, op.shift);
+        return;
+      }
+      case 'rule': {
+        const series = this.pickSeries(op.pick);
+        if (!series) return;
+        series.rule = op.rule;
+        h.source.patch(series.calendarId, series.eventId, { recurrence: recurrenceOf(op.rule) });
         return;
       }
       case 'cursor-expires':
@@ -256,7 +278,7 @@ export class SyncWorld {
 
   /** The invariants of a settled world (sync-invariants.ts). */
   checkInvariants(): void {
-    checkInvariants(this.h, this.events, this.sourceName);
+    checkInvariants(this.h, this.events, this.occurrences, this.sourceName);
   }
 
 
@@ -265,11 +287,18 @@ export class SyncWorld {
     return live.length === 0 ? undefined : live[n % live.length];
   }
 
+  private pickSeries(n: number): ModelEvent | undefined {
+    const live = this.events.filter((e) => e.live && e.rule);
+    return live.length === 0 ? undefined : live[n % live.length];
+  }
+
   private edit(n: number, change: (e: ModelEvent) => unknown, patch: (e: ModelEvent) => Record<string, string | boolean>): void {
     const e = this.pick(n);
     if (!e) return;
     change(e);
-    this.h.source.patch(e.calendarId, e.eventId, patch(e));
+    const changes = patch(e);
+    this.h.source.patch(e.calendarId, e.eventId, changes);
+    if (e.rule && 'title' in changes) retitleOccurrences(this.h.source, e, this.occurrences);
   }
 
   /** Clears the simulator's faults and consumes calendar failures still queued. */
