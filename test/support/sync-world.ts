@@ -199,6 +199,11 @@ export class SyncWorld {
       case 'cycle':
         op.faults.forEach((f) => this.inject(f));
         await this.cycle();
+        // IT acts on what status asks as it appears (an account to add). It must here: status
+        // asks it for one cycle only (a provisioning refused as "account exists" is not said
+        // again while the waiting event is unchanged, and the event's note then advises enabling
+        // provisioning, which is on), so IT reading status a cycle later would not learn it.
+        followStatus(h, this.engineSettings(this.sourceName));
         return;
     }
   }
