@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs';
 import { Store } from '../../src/store/store.js';
 import type { EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
@@ -28,6 +29,19 @@ export async function loseDatabase(h: EngineHarness): Promise<Store> {
   h.store = fresh;
   h.rebuild();
   return fresh;
+}
+
+/**
+ * Puts the database restored from an older copy (`backup`, written by better-sqlite3's online
+ * backup) in the harness's place: the copy goes to `file`, opened as meetsync opens its database
+ * (schema checked), and an engine on it. Returns it, for the caller to close.
+ */
+export function restoreDatabase(h: EngineHarness, backup: string, file: string): Store {
+  copyFileSync(backup, file);
+  const restored = Store.open(file);
+  h.store = restored;
+  h.rebuild();
+  return restored;
 }
 
 /**

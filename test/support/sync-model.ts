@@ -36,7 +36,7 @@ export type PlatformFault =
  * A fault of the platform, or a calendar call that fails once (a failed read or write-back).
  * `credential`: the platform refuses the API key for the whole cycle (a key rotated under
  * meetsync, then restored). `feed-lag`: the organizers' feeds leave out meetings created since
- * the previous cycle began.
+ * the previous cycle began. `feed-broken`: feeds that lose entries.
  */
 export type Fault =
   | PlatformFault
@@ -44,6 +44,8 @@ export type Fault =
   /** IT removes an organizer's platform user for the cycle (issue 15: an organizer removed and restored). */
   | { kind: 'organizer-removed'; who: number }
   | { kind: 'feed-lag' }
+  /** The organizers' feeds carry one meeting's entry (`pick` among the live ones), or every one, unreadable. */
+  | { kind: 'feed-broken'; pick: number | 'all' }
   | { kind: 'calendar'; method: CalendarFaultMethod };
 
 /**
@@ -100,6 +102,13 @@ export type Op =
   | { kind: 'rename-source' }
   /** After a last cycle, from a quiet state only (lost-database.ts), meetsync starts on an empty database. */
   | { kind: 'database-lost' }
+  /** An operator's backup of the database, taken between cycles (a later one replaces it). */
+  | { kind: 'backup' }
+  /**
+   * After a last cycle, from a quiet state only (as 'database-lost'), meetsync starts on the
+   * database restored from the last backup (issue 15: a database restored from an older copy).
+   */
+  | { kind: 'restore-backup' }
   /** A cycle, with faults that apply to it only. */
   | { kind: 'cycle'; faults: readonly Fault[] };
 

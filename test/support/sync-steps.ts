@@ -32,6 +32,7 @@ const fault: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'credential' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('organizer-removed' as const), who: fc.nat({ max: 1 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'feed-lag' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('feed-broken' as const), pick: fc.oneof(fc.nat({ max: 7 }), fc.constant('all' as const)) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('calendar' as const), method: fc.constantFrom('readChanges' as const, 'getEvent' as const, 'writeJoinDetails' as const) }) },
 );
 
@@ -83,5 +84,7 @@ export const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'crash' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'rename-source' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'database-lost' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'backup' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'restore-backup' as const }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('cycle' as const), faults: fc.array(fault, { maxLength: 3 }) }) },
 );

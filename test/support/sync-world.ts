@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'vitest';
 import { NetworkError } from '../../src/domain/errors.js';
 import { calendarIdentity } from '../../src/domain/calendar-identity.js';
@@ -6,7 +9,7 @@ import type { Store } from '../../src/store/store.js';
 import type { EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { ALICE, NOW, startEngineHarness, type EngineHarness } from './engine-harness.js';
-import { followStatus, isQuiet, loseDatabase } from './lost-database.js';
+import { followStatus, isQuiet, loseDatabase, restoreDatabase } from './lost-database.js';
 import { checkInvariants } from './sync-invariants.js';
 import { BOB, CAROL, TEAM, timesOf, titleOf, type CalendarFaultMethod, type Fault, type FeedNames, type ModelEvent, type Op, type Organizers, type Reading } from './sync-model.js';
 import { deleteOccurrences, editOccurrence, recurrenceOf, retitleOccurrences, type ModelOccurrence } from './sync-series.js';
@@ -37,6 +40,8 @@ export class SyncWorld {
   private readonly events: ModelEvent[] = [];
   /** Occurrences of the series among `events` that the organizer moved or cancelled. */
   private readonly occurrences: ModelOccurrence[] = [];
+  /** Events created or edited since the last cycle began: the next read has them, with what is edited after. */
+  private readonly touched = new Set<string>();
   /** Calendar failures queued with failNext and not yet consumed (MemorySource cannot clear them). */
   private readonly queued: Record<CalendarFaultMethod, number> = { readChanges: 0, getEvent: 0, writeJoinDetails: 0 };
   /** When the previous cycle began (wall clock, as the simulator stamps meetings). */
@@ -46,8 +51,11 @@ export class SyncWorld {
   private readonly removed: string[] = [];
   /** The source's name in the config now ('rename-source' switches it). */
   private sourceName = SOURCE;
-  /** Databases that replaced the first ('database-lost'), closed with the world. */
+  /** Databases that replaced the first ('database-lost', 'restore-backup'), closed with the world. */
   private readonly replaced: Store[] = [];
+  /** Where the backup and the databases restored from it are written, made at the first backup. */
+  private files: string | undefined;
+  private backedUp = false;
 
   private constructor(
     readonly h: EngineHarness,
@@ -89,6 +97,7 @@ export class SyncWorld {
   async close(): Promise<void> {
     await this.h.close();
     this.replaced.splice(0).forEach((s) => s.close());
+    if (this.files) rmSync(this.files, { recursive: true, force: true });
   }
 
   async apply(op: Op): Promise<void> {
@@ -115,6 +124,7 @@ export class SyncWorld {
           rule,
         };
         this.events.push(e);
+        this.touched.add(e.eventId);
         h.source.put({
           calendarId,
           eventId: e.eventId,
@@ -162,18 +172,25 @@ export class SyncWorld {
       }
       case 'occurrence': {
         const series = this.pickSeries(op.pick);
-        if (series) editOccurrence(h.source, series, this.occurrences, op.nth, op.shift);
+        if (!series) return;
+        const mapping = h.store.mapping({ source: this.sourceName, calendarId: series.calendarId, eventId: series.eventId });
+        // Read with its series (edited since the last cycle), or known to have a meeting (or its creation under way).
+        const seen = this.touched.has(series.eventId) || mapping?.state === 'active' || mapping?.state === 'creating';
+        editOccurrence(h.source, series, this.occurrences, op.nth, op.shift, seen);
         return;
       }
       case 'rule': {
         const series = this.pickSeries(op.pick);
         if (!series) return;
         series.rule = op.rule;
+        this.touched.add(series.eventId);
         h.source.patch(series.calendarId, series.eventId, { recurrence: recurrenceOf(op.rule) });
         return;
       }
       case 'cursor-expires':
         h.source.expireCursors();
+        // The next read is a full one: every occurrence is read with its series.
+        for (const o of this.occurrences) o.unseen = false;
         return;
       case 'crash':
         // A new process: same database, same calendars, nothing remembered in memory.
@@ -192,6 +209,23 @@ export class SyncWorld {
         if (!isQuiet(h.store)) return;
         this.replaced.push(await loseDatabase(h));
         // The new process's start, on the empty database: the calendars' keys, its settings.
+        this.settleKeys();
+        h.rebuild(this.engineSettings(this.sourceName));
+        await this.cycle();
+        return;
+      case 'backup':
+        // In memory where the system has it (/dev/shm): a file database syncs to disk at each commit.
+        this.files ??= mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'meetsync-machine-'));
+        // better-sqlite3's online backup: a consistent copy, taken while no cycle runs.
+        await h.store.db.backup(path.join(this.files, 'backup.sqlite'));
+        this.backedUp = true;
+        return;
+      case 'restore-backup':
+        if (!this.backedUp || !this.files) return;
+        await this.cycle();
+        if (!isQuiet(h.store)) return;
+        this.replaced.push(restoreDatabase(h, path.join(this.files, 'backup.sqlite'), path.join(this.files, `restored-${this.replaced.length}.sqlite`)));
+        // The new process's start, on the restored database: the calendars' keys, its settings.
         this.settleKeys();
         h.rebuild(this.engineSettings(this.sourceName));
         await this.cycle();
@@ -226,6 +260,9 @@ export class SyncWorld {
       }
     } else if (fault.kind === 'feed-lag') {
       this.lagNext = true;
+    } else if (fault.kind === 'feed-broken') {
+      const live = this.h.sim.meetings().map((m) => m.id);
+      this.h.sim.breakFeedEntries(fault.pick === 'all' ? live : live.slice(fault.pick % Math.max(1, live.length)).slice(0, 1));
     } else if (fault.kind === 'calendar') {
       this.queued[fault.method] += 1;
       this.h.source.failNext(fault.method, new NetworkError(`injected: ${fault.method} connection reset`));
@@ -243,6 +280,7 @@ export class SyncWorld {
     const nonGet = () => h.sim.server.requests.filter((r) => r.method !== 'GET').length;
     const before = { writes: nonGet(), calls: h.platformCalls(), writeBacks: h.source.calls.writeJoinDetails, reads: h.source.calls.readChanges, gets: h.source.calls.getEvent };
     h.advance(CYCLE_MS);
+    this.touched.clear();
     if (this.lagNext) h.sim.lagFeed(this.lastCycleAt);
     this.lastCycleAt = new Date();
     const report = await h.engine.runCycle({ allowMassCancel: true });
@@ -301,6 +339,7 @@ export class SyncWorld {
     const e = this.pick(n);
     if (!e) return;
     change(e);
+    this.touched.add(e.eventId);
     const changes = patch(e);
     this.h.source.patch(e.calendarId, e.eventId, changes);
     if (e.rule && 'title' in changes) retitleOccurrences(this.h.source, e, this.occurrences);
@@ -312,6 +351,7 @@ export class SyncWorld {
     h.sim.server.clearFaults();
     for (const id of this.removed.splice(0)) h.sim.restoreUser(id);
     h.sim.lagFeed(undefined);
+    h.sim.breakFeedEntries([]);
     this.lagNext = false;
     for (; this.queued.readChanges > 0; this.queued.readChanges -= 1) {
       // Each call takes one queued failure first; what it would do otherwise does not matter.
