@@ -138,6 +138,13 @@ export interface ModelEvent {
   live: boolean;
   /** A series' repeat rule; null for a single event. */
   rule: Rule | null;
+  /** How often the event came to want a meeting again after wanting none (untagged, all-day): each time a new meeting. */
+  gen: number;
+}
+
+/** The event wants a meeting (README "What meetsync promises"): live, the organizer's copy, tagged, with times. */
+export function wantsMeeting(e: ModelEvent): boolean {
+  return e.live && e.organizerCopy && e.tag !== null && !e.allDay;
 }
 
 export function titleOf(base: string, tag: Tag | null): string {

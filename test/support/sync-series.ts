@@ -23,11 +23,13 @@ export interface ModelOccurrence {
   start?: string;
   end?: string;
   cancelled: boolean;
+  /** Edited (or retitled with its series) since the last cycle: the next read has it. */
+  pending: boolean;
   /**
-   * Last edited while its series had no meeting (nor a creation under way): meetsync then notes
-   * it nowhere, or as "only one occurrence is tagged", and does not read it again once the series
-   * gets its meeting (a known defect: the engine cannot list a series' exceptions). Status may
-   * or may not name it; the invariants accept either.
+   * Last read while its series had no meeting (nor one given in that read, nor a creation under
+   * way): meetsync then notes it nowhere, or as "only one occurrence is tagged", and does not
+   * read it again once the series gets its meeting (a known defect: the engine cannot list a
+   * series' exceptions). Status may or may not name it; the invariants accept either.
    */
   unseen: boolean;
 }
@@ -63,16 +65,16 @@ function nthStart(start: string, rule: Rule, nth: number): string {
  * The organizer moves the nth occurrence of `series` `shift` quarters later, or cancels it
  * (shift null), in the calendar and in `occurrences`. An occurrence cancelled is not brought back.
  */
-export function editOccurrence(source: MemorySource, series: ModelEvent, occurrences: ModelOccurrence[], nth: number, shift: number | null, seriesHasMeeting: boolean): void {
+export function editOccurrence(source: MemorySource, series: ModelEvent, occurrences: ModelOccurrence[], nth: number, shift: number | null): void {
   const originalStart = nthStart(series.start, series.rule!, nth);
   const eventId = `${series.eventId}_${compact(originalStart)}`;
   let o = occurrences.find((x) => x.calendarId === series.calendarId && x.eventId === eventId);
   if (o?.cancelled) return;
   if (!o) {
-    o = { calendarId: series.calendarId, seriesId: series.eventId, eventId, originalStart, cancelled: false, unseen: false };
+    o = { calendarId: series.calendarId, seriesId: series.eventId, eventId, originalStart, cancelled: false, pending: false, unseen: false };
     occurrences.push(o);
   }
-  o.unseen = !seriesHasMeeting;
+  o.pending = true;
   if (shift === null) {
     o.cancelled = true;
     delete o.start;
@@ -116,8 +118,7 @@ export function retitleOccurrences(source: MemorySource, series: ModelEvent, occ
   for (const o of occurrences) {
     if (o.seriesId !== series.eventId || o.calendarId !== series.calendarId || o.cancelled) continue;
     source.patch(o.calendarId, o.eventId, { title: titleOf(series.base, series.tag) });
-    // Read with its series from now on, whatever the series' meeting.
-    o.unseen = false;
+    o.pending = true;
   }
 }
 
