@@ -1,6 +1,6 @@
 import type { MemorySource } from '../../src/calendars/memory.js';
 import { NOW } from './engine-harness.js';
-import { titleOf, type ModelEvent, type Rule } from './sync-model.js';
+import { titleOf, wantsMeeting, type ModelEvent, type Rule } from './sync-model.js';
 
 /**
  * Series and occurrences in the state machine's model (issue 15): the rule a series carries in
@@ -130,5 +130,19 @@ export function deleteOccurrences(source: MemorySource, series: ModelEvent, occu
     delete o.start;
     delete o.end;
     source.remove(o.calendarId, o.eventId);
+  }
+}
+
+/**
+ * What a cycle's read tells meetsync of the occurrences edited since the last one (or of all, on
+ * a `full` read): noted where their series wants a meeting and has one (`hasMeeting`, or a
+ * creation under way) or gets it in that read (the series `touched` since the last cycle).
+ */
+export function judgeOccurrences(occurrences: readonly ModelOccurrence[], events: readonly ModelEvent[], full: boolean, touched: ReadonlySet<string>, hasMeeting: (series: ModelEvent) => boolean): void {
+  for (const o of occurrences) {
+    if (!o.pending && !full) continue;
+    const series = events.find((e) => e.calendarId === o.calendarId && e.eventId === o.seriesId)!;
+    o.unseen = !(wantsMeeting(series) && (full || touched.has(series.eventId) || hasMeeting(series)));
+    o.pending = false;
   }
 }

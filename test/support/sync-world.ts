@@ -1,18 +1,15 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect } from 'vitest';
-import { NetworkError } from '../../src/domain/errors.js';
 import { calendarIdentity } from '../../src/domain/calendar-identity.js';
 import { settleCalendarKeys } from '../../src/store/calendar-keys.js';
 import type { Store } from '../../src/store/store.js';
 import type { EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { ALICE, NOW, startEngineHarness, type EngineHarness } from './engine-harness.js';
-import { followStatus, isQuiet, loseDatabase, restoreDatabase } from './lost-database.js';
+import { DatabaseBackup, followStatus, isQuiet, loseDatabase } from './lost-database.js';
+import { WorldFaults } from './sync-faults.js';
 import { checkInvariants } from './sync-invariants.js';
-import { BOB, CAROL, TEAM, timesOf, titleOf, wantsMeeting, type CalendarFaultMethod, type Fault, type FeedNames, type ModelEvent, type Op, type Organizers, type Reading } from './sync-model.js';
-import { deleteOccurrences, editOccurrence, recurrenceOf, retitleOccurrences, type ModelOccurrence } from './sync-series.js';
+import { BOB, CAROL, TEAM, timesOf, titleOf, wantsMeeting, type FeedNames, type ModelEvent, type Op, type Organizers, type Reading } from './sync-model.js';
+import { deleteOccurrences, editOccurrence, judgeOccurrences, recurrenceOf, retitleOccurrences, type ModelOccurrence } from './sync-series.js';
 
 /**
  * The world of the sync state machine (test/integration/sync-machine.test.ts), in the spirit of
@@ -46,26 +43,19 @@ export class SyncWorld {
   private fullNext = false;
   /** Events that held a meeting when the backup was taken, with their `gen` then. */
   private backupGens = new Map<string, number>();
-  /** Calendar failures queued with failNext and not yet consumed (MemorySource cannot clear them). */
-  private readonly queued: Record<CalendarFaultMethod, number> = { readChanges: 0, getEvent: 0, writeJoinDetails: 0 };
-  /** When the previous cycle began (wall clock, as the simulator stamps meetings). */
-  private lastCycleAt = new Date(0);
-  private lagNext = false;
-  /** Platform users removed for the current cycle ('organizer-removed'), restored when its faults clear. */
-  private readonly removed: string[] = [];
+  private readonly faults: WorldFaults;
   /** The source's name in the config now ('rename-source' switches it). */
   private sourceName = SOURCE;
   /** Databases that replaced the first ('database-lost', 'restore-backup'), closed with the world. */
   private readonly replaced: Store[] = [];
-  /** Where the backup and the databases restored from it are written, made at the first backup. */
-  private files: string | undefined;
-  private backedUp = false;
+  private readonly backup = new DatabaseBackup();
 
   private constructor(
     readonly h: EngineHarness,
     private readonly calendars: readonly string[],
     private readonly engineSettings: (source: string) => Partial<EngineSettings>,
   ) {
+    this.faults = new WorldFaults(h);
     this.settleKeys();
   }
 
@@ -101,7 +91,7 @@ export class SyncWorld {
   async close(): Promise<void> {
     await this.h.close();
     this.replaced.splice(0).forEach((s) => s.close());
-    if (this.files) rmSync(this.files, { recursive: true, force: true });
+    this.backup.remove();
   }
 
   async apply(op: Op): Promise<void> {
@@ -217,11 +207,7 @@ export class SyncWorld {
         await this.cycle();
         return;
       case 'backup':
-        // In memory where the system has it (/dev/shm): a file database syncs to disk at each commit.
-        this.files ??= mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'meetsync-machine-'));
-        // better-sqlite3's online backup: a consistent copy, taken while no cycle runs.
-        await h.store.db.backup(path.join(this.files, 'backup.sqlite'));
-        this.backedUp = true;
+        await this.backup.take(h.store);
         this.backupGens = new Map(
           h.store
             .mappings({ state: 'active' })
@@ -231,21 +217,21 @@ export class SyncWorld {
         );
         return;
       case 'restore-backup':
-        if (!this.backedUp || !this.files) return;
+        if (!this.backup.exists) return;
         // Not over an event whose meeting was replaced since the copy (untagged or all-day, then
         // tagged again): the restored record names the deleted meeting, the event's stamp the
         // new one, and meetsync keeps the record (a known defect, reported with this change).
         if (this.events.some((e) => this.backupGens.has(e.eventId) && this.backupGens.get(e.eventId) !== e.gen)) return;
         await this.cycle();
         if (!isQuiet(h.store)) return;
-        this.replaced.push(restoreDatabase(h, path.join(this.files, 'backup.sqlite'), path.join(this.files, `restored-${this.replaced.length}.sqlite`)));
+        this.replaced.push(this.backup.restore(h));
         // The new process's start, on the restored database: the calendars' keys, its settings.
         this.settleKeys();
         h.rebuild(this.engineSettings(this.sourceName));
         await this.cycle();
         return;
       case 'cycle':
-        op.faults.forEach((f) => this.inject(f));
+        op.faults.forEach((f) => this.faults.inject(f, this.calendars.filter((c) => c !== TEAM)));
         await this.cycle();
         // IT acts on what status asks as it appears (an account to add). It must here: status
         // asks it for one cycle only (a provisioning refused as "account exists" is not said
@@ -253,35 +239,6 @@ export class SyncWorld {
         // provisioning, which is on), so IT reading status a cycle later would not learn it.
         followStatus(h, this.engineSettings(this.sourceName));
         return;
-    }
-  }
-
-  private inject(fault: Fault): void {
-    if (fault.kind === 'credential') {
-      this.h.sim.server.inject({
-        kind: 'status',
-        status: 401,
-        body: { responseCode: -1, responseMessage: 'API key not valid', data: null },
-        count: 1_000,
-        pathIncludes: '/api/v6/',
-      });
-    } else if (fault.kind === 'organizer-removed') {
-      const email = this.calendars.filter((c) => c !== TEAM)[fault.who % this.calendars.filter((c) => c !== TEAM).length]!;
-      const user = this.h.store.organizer(email);
-      if (user && !this.removed.includes(user.userId)) {
-        this.h.sim.removeUser(user.userId);
-        this.removed.push(user.userId);
-      }
-    } else if (fault.kind === 'feed-lag') {
-      this.lagNext = true;
-    } else if (fault.kind === 'feed-broken') {
-      const live = this.h.sim.meetings().map((m) => m.id);
-      this.h.sim.breakFeedEntries(fault.pick === 'all' ? live : live.slice(fault.pick % Math.max(1, live.length)).slice(0, 1));
-    } else if (fault.kind === 'calendar') {
-      this.queued[fault.method] += 1;
-      this.h.source.failNext(fault.method, new NetworkError(`injected: ${fault.method} connection reset`));
-    } else {
-      this.h.sim.server.inject({ ...fault, pathIncludes: '/api/v6/meeting' });
     }
   }
 
@@ -294,9 +251,13 @@ export class SyncWorld {
     const nonGet = () => h.sim.server.requests.filter((r) => r.method !== 'GET').length;
     const before = { writes: nonGet(), calls: h.platformCalls(), writeBacks: h.source.calls.writeJoinDetails, reads: h.source.calls.readChanges, gets: h.source.calls.getEvent };
     h.advance(CYCLE_MS);
-    this.judgeOccurrences();
-    if (this.lagNext) h.sim.lagFeed(this.lastCycleAt);
-    this.lastCycleAt = new Date();
+    judgeOccurrences(this.occurrences, this.events, this.fullNext, this.touched, (series) => {
+      const m = h.store.mapping({ source: this.sourceName, calendarId: series.calendarId, eventId: series.eventId });
+      return m?.state === 'active' || m?.state === 'creating';
+    });
+    this.fullNext = false;
+    this.touched.clear();
+    this.faults.beforeCycle();
     const report = await h.engine.runCycle({ allowMassCancel: true });
     // One outcome per event per cycle, whatever path acted on it.
     const keys = report.outcomes.map((o) => `${o.calendarId}/${o.eventId}`);
@@ -306,11 +267,8 @@ export class SyncWorld {
       platformCalls: h.platformCalls() - before.calls,
       writeBacks: h.source.calls.writeJoinDetails - before.writeBacks,
     };
-    // Every call takes one queued failure, if any is left.
-    this.queued.readChanges = Math.max(0, this.queued.readChanges - (h.source.calls.readChanges - before.reads));
-    this.queued.writeJoinDetails = Math.max(0, this.queued.writeJoinDetails - done.writeBacks);
-    this.queued.getEvent = Math.max(0, this.queued.getEvent - (h.source.calls.getEvent - before.gets));
-    await this.clearFaults();
+    this.faults.consumed(h.source.calls.readChanges - before.reads, done.writeBacks, h.source.calls.getEvent - before.gets);
+    await this.faults.clear();
     return done;
   }
 
@@ -320,7 +278,7 @@ export class SyncWorld {
    * Returns false when SETTLE_CYCLES were not enough.
    */
   async settle(): Promise<boolean> {
-    await this.clearFaults();
+    await this.faults.clear();
     followStatus(this.h, this.engineSettings(this.sourceName));
     for (let i = 0; i < SETTLE_CYCLES; i += 1) {
       const done = await this.cycle();
@@ -344,23 +302,6 @@ export class SyncWorld {
     return live.length === 0 ? undefined : live[n % live.length];
   }
 
-  /**
-   * What this cycle's read tells meetsync of the occurrences edited since the last one (or of
-   * all, on a full read): noted where their series has its meeting, or gets it in that read.
-   */
-  private judgeOccurrences(): void {
-    for (const o of this.occurrences) {
-      if (!o.pending && !this.fullNext) continue;
-      const series = this.events.find((e) => e.calendarId === o.calendarId && e.eventId === o.seriesId)!;
-      const mapping = this.h.store.mapping({ source: this.sourceName, calendarId: series.calendarId, eventId: series.eventId });
-      const withSeries = this.fullNext || this.touched.has(series.eventId) || mapping?.state === 'active' || mapping?.state === 'creating';
-      o.unseen = !(wantsMeeting(series) && withSeries);
-      o.pending = false;
-    }
-    this.fullNext = false;
-    this.touched.clear();
-  }
-
   private pickSeries(n: number): ModelEvent | undefined {
     const live = this.events.filter((e) => e.live && e.rule);
     return live.length === 0 ? undefined : live[n % live.length];
@@ -376,25 +317,5 @@ export class SyncWorld {
     const changes = patch(e);
     this.h.source.patch(e.calendarId, e.eventId, changes);
     if (e.rule && 'title' in changes) retitleOccurrences(this.h.source, e, this.occurrences);
-  }
-
-  /** Clears the simulator's faults and consumes calendar failures still queued. */
-  private async clearFaults(): Promise<void> {
-    const { h } = this;
-    h.sim.server.clearFaults();
-    for (const id of this.removed.splice(0)) h.sim.restoreUser(id);
-    h.sim.lagFeed(undefined);
-    h.sim.breakFeedEntries([]);
-    this.lagNext = false;
-    for (; this.queued.readChanges > 0; this.queued.readChanges -= 1) {
-      // Each call takes one queued failure first; what it would do otherwise does not matter.
-      await h.source.readChanges(ALICE, null, { from: NOW, to: NOW }).catch(() => undefined);
-    }
-    for (; this.queued.getEvent > 0; this.queued.getEvent -= 1) {
-      await h.source.getEvent(ALICE, 'no-such-event').catch(() => undefined);
-    }
-    for (; this.queued.writeJoinDetails > 0; this.queued.writeJoinDetails -= 1) {
-      await h.source.writeJoinDetails(ALICE, 'no-such-event', { meetingId: 'x', meetingNumber: 'x', joinUrl: 'x' }).catch(() => undefined);
-    }
   }
 }
