@@ -49,7 +49,7 @@ export type SyncAction =
       desired: DesiredMeeting;
     }
   | { kind: 'skip'; event: CalendarEvent; reason: string; awaitingOrganizer?: string }
-  | { kind: 'exception'; event: CalendarEvent; seriesMapping: Mapping; reason: string }
+  | { kind: 'exception'; event: CalendarEvent; seriesId: string; reason: string }
   | { kind: 'unchanged'; event: CalendarEvent; mapping: Mapping }
   /** A mapping whose intent was recorded but whose creation was not confirmed: resolved before anything new. */
   | { kind: 'pending'; event: CalendarEvent; mapping: Mapping };

@@ -251,7 +251,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           reason: action.reason,
           title: event.title,
           ...(event.start ? { start: event.start } : event.originalStart ? { start: event.originalStart } : {}),
-          seriesId: action.seriesMapping.eventId,
+          seriesId: action.seriesId,
           updatedAt: at(),
         });
         return { outcome: outcomeOf(event, 'recorded', { reason: action.reason }), retry: false };

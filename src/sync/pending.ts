@@ -1,7 +1,7 @@
 import { describeError } from '../domain/errors.js';
 import type { RetryPolicy } from '../domain/attention.js';
 import type { TaggingRules } from '../domain/tagging.js';
-import { wantedMeeting } from '../domain/wants.js';
+import { wantedMeeting, type Want } from '../domain/wants.js';
 import type { Mapping } from '../domain/mapping.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
@@ -139,13 +139,17 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
         // all-day since (changes read while the creation was unconfirmed, or lost with a database
         // restored from an older copy), it gets no meeting, rather than one posted and deleted.
         const current = source ? await source.getEvent(intent.calendarId, intent.eventId) : null;
-        const want = current ? wantedMeeting(current, ctx.rules) : { wants: false as const, reason: 'the event was cancelled or deleted' };
+        const want: Want = current ? wantedMeeting(current, ctx.rules) : { wants: false, why: 'cancelled', reason: 'the event was cancelled or deleted' };
         if (!want.wants) {
           const dropped: Mapping = { ...intent, state: 'cancelled', updatedAt: ctx.now().toISOString() };
           delete dropped.held;
           ctx.store.transaction(() => {
             ctx.store.saveMapping(dropped);
-            ctx.store.clearNote(intent);
+            ctx.store.clearOccurrenceNotes(intent);
+            // Why a tagged event has no meeting stays in `status`, as the plan would note it.
+            if (current && want.why === 'unexpressible') {
+              ctx.store.saveNote({ ...keyOfIntent(intent), kind: 'skipped', reason: want.reason, title: current.title, ...(current.start ? { start: current.start } : {}), updatedAt: ctx.now().toISOString() });
+            } else ctx.store.clearNote(intent);
           });
           const reason = `creation interrupted earlier and never made; not made now: ${want.reason}`;
           ctx.logger.info({ event: intent.eventId }, reason);
@@ -222,4 +226,8 @@ function hold(intent: Mapping, found: FeedMeeting, ctx: PendingContext): Mapping
   });
   ctx.logger.warn({ event: intent.eventId, meetingNumber: found.meetingNumber }, 'unfinished creation found on the platform without its id; held');
   return held;
+}
+
+function keyOfIntent(m: Mapping): { source: string; calendarId: string; eventId: string } {
+  return { source: m.source, calendarId: m.calendarId, eventId: m.eventId };
 }

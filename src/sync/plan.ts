@@ -76,12 +76,18 @@ function planEvent(event: CalendarEvent, input: PlanInput, byKey: ReadonlyMap<st
 
   if (event.kind === 'occurrence') {
     const series = event.seriesId ? live(byKey.get(keyOf({ ...event, eventId: event.seriesId }))) : undefined;
-    if (series) {
+    // A series read with its occurrence decides whether it has a meeting, since that meeting is
+    // made or cancelled in this very cycle: the mapping as it was before it would miss the
+    // occurrences of a series getting its meeting now (made with a date already cancelled: status
+    // never said), and note those of a series losing it (deleted with its exceptions, untagged,
+    // which retitles them) after the series' cancellation cleared its occurrences' notes.
+    const master = seriesInRead(event, input);
+    if (event.seriesId && (master ? seriesKeepsOrGetsMeeting(master, series, input) : series)) {
       const reason =
         event.status === 'cancelled'
           ? `occurrence of ${event.originalStart ?? 'the series'} was cancelled in the calendar; the recurring meeting still has it`
           : `occurrence of ${event.originalStart ?? 'the series'} was moved or edited in the calendar; the recurring meeting keeps the series pattern`;
-      return { kind: 'exception', event, seriesMapping: series, reason };
+      return { kind: 'exception', event, seriesId: event.seriesId, reason };
     }
     if (event.status !== 'cancelled' && event.isOrganizerCopy && isTagged(event, input.rules) && !seriesTaggedHere(event, input)) {
       return { kind: 'skip', event, reason: 'only one occurrence of a series is tagged: tag the whole series to get a recurring web meeting' };
@@ -160,10 +166,25 @@ function rememberKept(event: CalendarEvent, input: PlanInput, byKey: ReadonlyMap
   return { kind: 'remember-kept', event, stamp, desired };
 }
 
+/** The occurrence's series master, when it is in the same read. */
+function seriesInRead(occurrence: CalendarEvent, input: PlanInput): CalendarEvent | undefined {
+  return occurrence.seriesId === undefined ? undefined : input.events.find((e) => e.eventId === occurrence.seriesId && e.calendarId === occurrence.calendarId && e.kind !== 'occurrence');
+}
+
 /** The occurrence's series master is in the same read and tagged: the series gets the meeting. */
 function seriesTaggedHere(occurrence: CalendarEvent, input: PlanInput): boolean {
-  const master = input.events.find((e) => e.eventId === occurrence.seriesId && e.calendarId === occurrence.calendarId);
+  const master = seriesInRead(occurrence, input);
   return master !== undefined && master.status !== 'cancelled' && isTagged(master, input.rules);
+}
+
+/**
+ * The series read in this cycle has a meeting after it, as planEvent plans it: it wants one, and
+ * holds one already or will be given one (not over, its organizer known).
+ */
+function seriesKeepsOrGetsMeeting(master: CalendarEvent, mapping: Mapping | undefined, input: PlanInput): boolean {
+  if (!wantedMeeting(master, input.rules).wants) return false;
+  if (mapping) return true;
+  return !isOver(master, input.now) && master.organizerEmail !== undefined && input.organizers.has(master.organizerEmail.toLowerCase());
 }
 
 /** Tagged organizer events whose organizer is unknown: candidates for an organizer refresh or provisioning. */

@@ -1,3 +1,6 @@
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Store } from '../../src/store/store.js';
 import type { EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
@@ -28,6 +31,46 @@ export async function loseDatabase(h: EngineHarness): Promise<Store> {
   h.store = fresh;
   h.rebuild();
   return fresh;
+}
+
+/**
+ * An operator's backup of the database (better-sqlite3's online backup: a consistent copy, taken
+ * while no cycle runs; a later one replaces it), and databases restored from it. The files go
+ * to /dev/shm where the system has one: a file database syncs to disk at each commit.
+ */
+export class DatabaseBackup {
+  private dir: string | undefined;
+  private taken = false;
+  private restored = 0;
+
+  async take(store: Store): Promise<void> {
+    this.dir ??= mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'meetsync-machine-'));
+    await store.db.backup(path.join(this.dir, 'backup.sqlite'));
+    this.taken = true;
+  }
+
+  get exists(): boolean {
+    return this.taken;
+  }
+
+  /**
+   * Puts a copy of the backup in the harness's place, opened as meetsync opens its database
+   * (schema checked), and an engine on it. Returns it, for the caller to close.
+   */
+  restore(h: EngineHarness): Store {
+    if (!this.dir || !this.taken) throw new Error('no backup taken');
+    const file = path.join(this.dir, `restored-${(this.restored += 1)}.sqlite`);
+    copyFileSync(path.join(this.dir, 'backup.sqlite'), file);
+    const restored = Store.open(file);
+    h.store = restored;
+    h.rebuild();
+    return restored;
+  }
+
+  /** Removes the files (the databases opened on them closed first). */
+  remove(): void {
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 /**

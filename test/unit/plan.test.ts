@@ -56,7 +56,7 @@ function view(a: SyncAction): Record<string, unknown> {
   if ('desired' in a) Object.assign(out, { topic: a.desired.topic, recurrence: a.desired.recurrence, start: a.desired.start });
   if ('organizer' in a) out.organizer = a.organizer.email;
   if ('stamp' in a) out.stamp = a.stamp.meetingId;
-  if ('seriesMapping' in a) out.series = a.seriesMapping.eventId;
+  if (a.kind === 'exception') out.series = a.seriesId;
   if ('mapping' in a) out.mapping = a.mapping.eventId;
   return out;
 }
@@ -117,7 +117,12 @@ const cases: Case[] = [
   ['recurrence the platform cannot express', [series({ recurrence: ['RRULE:FREQ=WEEKLY;BYDAY=MO,WE'] })], [],
     [{ kind: 'skip', id: 's1', reason: re(/recurrence the platform cannot express: .*MO, WE/) }]],
   ['tagged occurrence of an untagged, unmapped series', [occ()], [], [{ kind: 'skip', reason: re(/only one occurrence/) }]],
-  ['moved occurrence read together with its tagged series: only the series is created', [series(), occ()], [], [{ kind: 'create', id: 's1' }]],
+  ['moved occurrence read together with its tagged series: the series is created, the occurrence noted', [series(), occ()], [],
+    [{ kind: 'create', id: 's1' }, { kind: 'exception', id: 's1_20261208', series: 's1' }]],
+  ['occurrence read with its mapped series untagged: no note (the cancellation clears its occurrences\')', [series({ title: 'Planning' }), occ({ title: 'Planning' })], [seriesMap()],
+    [{ kind: 'cancel', id: 's1' }]],
+  ['cancelled occurrence read with its mapped series deleted: no note', [series({ status: 'cancelled' }), occ({ status: 'cancelled' })], [seriesMap()],
+    [{ kind: 'cancel', id: 's1' }]],
   ['tagged occurrence read with its untagged series', [series({ title: 'Planning' }), occ()], [], [{ kind: 'skip', reason: re(/only one occurrence/) }]],
   // occurrences
   ['moved occurrence of a mapped series: exception only', [occ()], [seriesMap()],
