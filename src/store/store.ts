@@ -26,6 +26,11 @@ export class Store {
 
   constructor(readonly db: Database.Database) {}
 
+  /** The database file, or undefined for an in-memory database. */
+  get file(): string | undefined {
+    return this.db.memory || !this.db.name ? undefined : this.db.name;
+  }
+
   private prepare(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
     if (!statement) {

@@ -17,6 +17,8 @@ import { adoptMadeElsewhere } from './made-elsewhere.js';
 import { confirmAbsent, tombstoneOf, unlistedSkips } from './absent.js';
 import { PENDING_DEFAULTS, resolvePending } from './pending.js';
 import { retireEnded } from './retirement.js';
+import { markDriftAfterRestore } from './restored.js';
+import { advanceGeneration, isOlderThanWritten, readGenerations } from '../store/generation.js';
 import { isLive, plan, unknownOrganizers } from './plan.js';
 import { configuredIn, meetingHolders, type IsConfigured } from './holders.js';
 import { DEFAULT_READ_CONCURRENCY, ReadAhead, type CalendarRead } from './read-ahead.js';
@@ -62,6 +64,7 @@ export class SyncEngine {
 
     try {
       if (!dryRun) {
+        await this.checkRestored();
         this.retireEnded();
         await this.finishUnfinishedWork(cx);
       }
@@ -153,6 +156,21 @@ export class SyncEngine {
         if (!cx.options.dryRun) this.recordFailure(this.deps.store.calendarState(source.name, calendarId), this.now(), err.message);
       }
     }
+  }
+
+  /**
+   * A database older than the last one meetsync wrote (restored from a copy, store/generation.ts):
+   * meetings that differ from their records are marked unconfirmed before anything is planned
+   * (sync/restored.ts). The generation advances once that is done.
+   */
+  private async checkRestored(): Promise<void> {
+    const { store, platform, logger } = this.deps;
+    const generations = readGenerations(store);
+    if (isOlderThanWritten(generations)) {
+      const listed = (m: Mapping) => this.sourcesByName.get(m.source)?.calendars.includes(m.calendarId) ?? false;
+      if ((await markDriftAfterRestore({ store, platform, listed, now: this.now, logger })) === undefined) return;
+    }
+    advanceGeneration(store, generations);
   }
 
   /** The start of the sync window: `window.pastDays` before now. */
