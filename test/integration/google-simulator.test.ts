@@ -221,6 +221,21 @@ describe('event writes', () => {
     expect(put.data.summary).toBe('replaced');
   });
 
+  it('records the sendUpdates of each write and refuses a value outside the documented enum (events.patch reference)', async () => {
+    const api = calendarApi();
+    const ev = sim.userInsert(ALICE, single('tagged', 2));
+    await api.events.patch({ calendarId: ALICE, eventId: ev.id, sendUpdates: 'externalOnly', requestBody: { description: 'a' } });
+    await api.events.patch({ calendarId: ALICE, eventId: ev.id, requestBody: { description: 'b' } });
+    const wrong = await failure(api.events.patch({ calendarId: ALICE, eventId: ev.id, sendUpdates: 'everyone', requestBody: { description: 'c' } }));
+    expect(wrong.status).toBe(400);
+    expect(wrong.data.error.errors[0]).toMatchObject({ reason: 'invalid', locationType: 'parameter', location: 'sendUpdates' });
+    expect(sim.getEvent(ALICE, ev.id)!.description).toBe('b');
+    expect(sim.guestNotices()).toEqual([
+      { method: 'PATCH', calendarId: ALICE, eventId: ev.id, sendUpdates: 'externalOnly' },
+      { method: 'PATCH', calendarId: ALICE, eventId: ev.id, sendUpdates: undefined },
+    ]);
+  });
+
   it('keeps deleted events readable, answers 410 deleted to a second delete, 409 to a reused id', async () => {
     const api = calendarApi();
     const ev = (await api.events.insert({ calendarId: ALICE, requestBody: { ...single('x', 2), id: 'meetsnc0001' } })).data;

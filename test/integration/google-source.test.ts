@@ -205,7 +205,7 @@ describe('GoogleSource against the Google simulator', () => {
     expect(source.stats.retries).toBe(1);
   });
 
-  it('writes back with one PATCH carrying If-Match, sendUpdates=none and only the changed fields', async () => {
+  it('writes back with one PATCH carrying If-Match, sendUpdates=externalOnly by default and only the changed fields', async () => {
     const { sim, source } = await start('oauth');
     const created = sim.userInsert(ORGANIZER, {
       summary: 'Board', location: '', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' },
@@ -217,13 +217,30 @@ describe('GoogleSource against the Google simulator', () => {
     const patches = sim.server.received('PATCH');
     expect(patches).toHaveLength(1);
     expect(patches[0]!.headers['if-match']).toBe(created.etag);
-    expect(patches[0]!.query.sendUpdates).toBe('none');
+    expect(patches[0]!.query.sendUpdates).toBe('externalOnly');
     expect(Object.keys(JSON.parse(patches[0]!.body) as object).sort()).toEqual(['description', 'extendedProperties', 'location']);
     const stored = sim.getEvent(ORGANIZER, created.id)!;
     expect(result).toEqual({ changed: true, etag: stored.etag });
     expect(stored.extendedProperties?.private).toEqual({ other: 'kept', meetsyncMeetingId: 'mtg-1', meetsyncMeetingNumber: '111 222 333' });
     expect(stored.summary).toBe('Board');
   });
+
+  for (const sendUpdates of ['all', 'externalOnly', 'none'] as const) {
+    it(`sends sendUpdates=${sendUpdates} on the write and the clear when the source says so, and Google takes it`, async () => {
+      const { sim, source } = await start('oauth', { sendUpdates });
+      const created = sim.userInsert(ORGANIZER, {
+        summary: 'Board', attendees: [{ email: 'guest@elsewhere.test' }], start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' },
+      });
+
+      await source.writeJoinDetails(ORGANIZER, created.id, details);
+      await source.clearJoinDetails(ORGANIZER, created.id);
+
+      expect(sim.guestNotices()).toEqual([
+        { method: 'PATCH', calendarId: ORGANIZER, eventId: created.id, sendUpdates },
+        { method: 'PATCH', calendarId: ORGANIZER, eventId: created.id, sendUpdates },
+      ]);
+    });
+  }
 
   it('re-reads and re-applies when the organizer edits the event between our read and our write (412)', async () => {
     let sim!: GoogleCalendarSimulator;
@@ -304,7 +321,7 @@ describe('GoogleSource against the Google simulator', () => {
     expect(stored.location).toBe('Room 4');
   });
 
-  it('clears with one PATCH carrying If-Match, sendUpdates=none, only the changed fields and null for our private keys', async () => {
+  it('clears with one PATCH carrying If-Match, sendUpdates=externalOnly by default, only the changed fields and null for our private keys', async () => {
     const { sim, source } = await start('oauth');
     const created = sim.userInsert(ORGANIZER, {
       summary: 'Board', description: 'Agenda: budget', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' },
@@ -319,7 +336,7 @@ describe('GoogleSource against the Google simulator', () => {
     expect(patches).toHaveLength(2);
     const clear = patches[1]!;
     expect(clear.headers['if-match']).toBe(written.etag);
-    expect(clear.query.sendUpdates).toBe('none');
+    expect(clear.query.sendUpdates).toBe('externalOnly');
     // guides/extended-properties, "Delete properties": a patch sets the key to null; other keys stay.
     expect(JSON.parse(clear.body)).toEqual({
       description: 'Agenda: budget',
