@@ -242,6 +242,28 @@ describe('GoogleSource against the Google simulator', () => {
     });
   }
 
+  it('marks focus time, out of office, working location, birthday and Gmail events as unable to carry a link, and never patches one', async () => {
+    const { sim, source } = await start('oauth');
+    const times = { start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' } };
+    const restricted = ['focusTime', 'outOfOffice', 'workingLocation', 'birthday', 'fromGmail'];
+    for (const eventType of restricted) sim.userInsert(ORGANIZER, { summary: `${eventType} #webmeeting`, eventType, ...times });
+    const plain = sim.userInsert(ORGANIZER, { summary: 'plain #webmeeting', ...times });
+
+    const { events } = await source.readChanges(ORGANIZER, null, window);
+
+    const byTitle = new Map(events.map((e) => [e.title, e]));
+    expect(byTitle.get('plain #webmeeting')!.writeRestriction).toBeUndefined();
+    for (const eventType of restricted) {
+      const event = byTitle.get(`${eventType} #webmeeting`)!;
+      expect(event.writeRestriction).toContain(`Google event type ${eventType} (`);
+      await expect(source.writeJoinDetails(ORGANIZER, event.eventId, details)).rejects.toThrow(/refusing to write join details .*cannot carry a join link/);
+      await expect(source.clearJoinDetails(ORGANIZER, event.eventId)).resolves.toEqual({ changed: false });
+    }
+    expect(sim.server.received('PATCH')).toHaveLength(0);
+    await source.writeJoinDetails(ORGANIZER, plain.id, details);
+    expect(sim.server.received('PATCH')).toHaveLength(1);
+  });
+
   it('re-reads and re-applies when the organizer edits the event between our read and our write (412)', async () => {
     let sim!: GoogleCalendarSimulator;
     let eventId = '';

@@ -251,7 +251,15 @@ export class GoogleSource implements CalendarSource {
         const copy = `this is an attendee's copy${current.organizer?.email ? ` (organizer ${current.organizer.email})` : ''}`;
         throw new CalendarError(this.name, calendarId, `refusing to ${job.what} on event ${eventId}: ${copy}; only the organizer's copy is written`);
       }
-      const body = plan(this.map(current, calendarId, 'events.get'), current.extendedProperties?.private ?? {});
+      const mapped = this.map(current, calendarId, 'events.get');
+      // The engine never asks this of such an event (domain/wants.ts); should it, Google would
+      // answer 400 eventTypeRestriction (google/event.ts, RESTRICTED_EVENT_TYPES).
+      if (mapped.writeRestriction) {
+        // A clear has nothing to take off an event nothing was ever written into.
+        if (job.ifGone === 'skip') return { changed: false };
+        throw new CalendarError(this.name, calendarId, `refusing to ${job.what} on event ${eventId}: ${mapped.writeRestriction}`);
+      }
+      const body = plan(mapped, current.extendedProperties?.private ?? {});
       if (!body) return current.etag ? { changed: false, etag: current.etag } : { changed: false };
       try {
         // PATCH, not PUT: a PUT drops every field it omits, and `extendedProperties.private`

@@ -298,9 +298,9 @@ export class GoogleCalendarSimulator extends Simulator {
             return ok(present(event, cal.id, zone, event.organizer?.email?.toLowerCase() === cal.id.toLowerCase()));
           }
           case 'PATCH':
-            return ok(present(this.store.patch(cal, eventId, body(req), options), cal.id, zone, true));
+            return ok(present(this.store.patch(cal, eventId, body(req), { ...options, api: true }), cal.id, zone, true));
           case 'PUT':
-            return ok(present(this.store.replace(cal, eventId, body(req), options), cal.id, zone, true));
+            return ok(present(this.store.replace(cal, eventId, body(req), { ...options, api: true }), cal.id, zone, true));
           case 'DELETE':
             this.store.delete(cal, eventId, options);
             return { status: 204 };
