@@ -54,6 +54,7 @@ export async function createSource(source: SourceConfig, index: number, logger: 
       ...(source.rootUrl ? { rootUrl: source.rootUrl } : {}),
       ...(source.tokenUrl ? { tokenUrl: source.tokenUrl } : {}),
       rateLimit: { limit: source.requestsPerMinute, intervalMs: 60_000 },
+      sendUpdates: source.sendUpdates,
       // Not a child logger with {source}: GoogleSource binds `source` itself, and pino writes a
       // binding given twice twice, so each of its lines would carry the key `source` twice.
       logger,

@@ -96,6 +96,8 @@ const googleSourceSchema = z
     concurrency,
     // Google: 600 requests per minute per user per project (calendar/api/guides/quota).
     requestsPerMinute: requestsPerMinute(600),
+    // events.patch `sendUpdates` for the join-link write: who Google mails (README "Attendees").
+    sendUpdates: z.enum(['all', 'externalOnly', 'none']).default('externalOnly'),
   })
   .strict();
 

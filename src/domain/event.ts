@@ -59,6 +59,12 @@ export interface CalendarEvent {
   originalStart?: string;
   /** Our stamp, if meetsync wrote to this event before. */
   stamp?: MeetingStamp;
+  /**
+   * Why the provider restricts what may be written into this event so that it cannot carry a join
+   * link (Google's focus time, out of office, working location, birthday and Gmail events): such
+   * an event never gets a meeting, and the reason goes to status.
+   */
+  writeRestriction?: string;
   /** Provider version tag, used for If-Match on write-back. */
   etag?: string;
   /** Last modification time as the provider reports it (UTC ISO). */

@@ -17,7 +17,8 @@ export type Want = { wants: true; desired: DesiredMeeting } | { wants: false; wh
 /**
  * What the meeting of an event (not an occurrence: those follow their series) should be, or why
  * it wants none: cancelled, untagged, an attendee's copy, or a meeting the platform cannot hold
- * (all-day, no times, ends before it starts, a rule it cannot express).
+ * (all-day, no times, ends before it starts, a rule it cannot express) or the event cannot carry
+ * (a provider's event type whose writable fields are restricted).
  */
 export function wantedMeeting(event: CalendarEvent, rules: TaggingRules): Want {
   if (event.status === 'cancelled') return { wants: false, why: 'cancelled', reason: 'the event was cancelled or deleted' };
@@ -32,6 +33,7 @@ type Desired = { ok: true; desired: DesiredMeeting } | { ok: false; reason: stri
 
 /** What the meeting of a tagged organizer event should be, or why it cannot have one. */
 export function desiredMeeting(event: CalendarEvent, rules: TaggingRules): Desired {
+  if (event.writeRestriction) return { ok: false, reason: event.writeRestriction };
   if (event.allDay) return { ok: false, reason: 'all-day event: give it a start and end time to get a web meeting' };
   if (!event.start || !event.end) return { ok: false, reason: 'the event has no start or end time' };
   if (Date.parse(event.end) <= Date.parse(event.start)) return { ok: false, reason: 'the event ends before it starts' };

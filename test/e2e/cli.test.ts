@@ -30,6 +30,18 @@ describe('meetsync CLI', () => {
     expect(existsSync(w.dbPath)).toBe(false);
   });
 
+  it("refuses a Google source's sendUpdates outside all, externalOnly, none in one line, exit 2", async () => {
+    const text = readFileSync(w.configPath, 'utf8');
+    expect(text).toMatch(/kind: google\n/);
+    writeFileSync(w.configPath, text.replace(/kind: google\n/, 'kind: google\n    sendUpdates: everyone\n'));
+    const r = await cli('sync');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('  sources[0].sendUpdates: must be one of: all, externalOnly, none');
+    expect(r.stderr.trim().split('\n').filter((line) => line.includes('sendUpdates'))).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(w.dbPath)).toBe(false);
+  });
+
   it('answers a usage error with exit 2 and --help with exit 0', async () => {
     expect((await cli('frobnicate')).code).toBe(2);
     const help = await cli('sync', '--help');

@@ -4,6 +4,7 @@ import { silentLogger } from '../../src/log.js';
 import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
+import { buildStatus } from '../../src/status.js';
 import { Store } from '../../src/store/store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
@@ -89,6 +90,28 @@ describe('sync engine with the Google source', () => {
     const gone = await engine.runCycle();
     expect(gone.counts.cancelled).toBe(1);
     expect(wm.meetings()).toHaveLength(0);
+  });
+
+  it('skips tagged focus time, out of office, working location, birthday and Gmail events with the reason in status: no platform call, no patch', async () => {
+    const restricted = ['focusTime', 'outOfOffice', 'workingLocation', 'birthday', 'fromGmail'];
+    const events = restricted.map((eventType) => insert(`${eventType} #webmeeting`, { eventType }));
+    const platformCalls = wm.server.requests.length;
+
+    const first = await engine.runCycle();
+    const second = await engine.runCycle();
+
+    expect(first.counts).toMatchObject({ created: 0, skipped: restricted.length });
+    expect(second.counts.created).toBe(0);
+    expect(wm.meetings()).toHaveLength(0);
+    expect(wm.server.requests.length).toBe(platformCalls);
+    expect(google.server.received('PATCH')).toHaveLength(0);
+    const problems = buildStatus(store, [{ source: 'corp-google', calendarId: ALICE }, { source: 'corp-google', calendarId: BOB }]).problems;
+    expect(problems.map((p) => [p.eventId, p.kind, p.reason])).toEqual(
+      expect.arrayContaining(
+        events.map((e, i) => [e.id, 'skipped', expect.stringMatching(new RegExp(`^Google event type ${restricted[i]} \\(.*cannot carry a join link`))]),
+      ),
+    );
+    expect(problems).toHaveLength(restricted.length);
   });
 
   it('makes one recurring meeting in local time across DST, and records a cancelled occurrence', async () => {

@@ -221,6 +221,54 @@ describe('event writes', () => {
     expect(put.data.summary).toBe('replaced');
   });
 
+  it('records the sendUpdates of each write and refuses a value outside the documented enum (events.patch reference)', async () => {
+    const api = calendarApi();
+    const ev = sim.userInsert(ALICE, single('tagged', 2));
+    await api.events.patch({ calendarId: ALICE, eventId: ev.id, sendUpdates: 'externalOnly', requestBody: { description: 'a' } });
+    await api.events.patch({ calendarId: ALICE, eventId: ev.id, requestBody: { description: 'b' } });
+    const wrong = await failure(api.events.patch({ calendarId: ALICE, eventId: ev.id, sendUpdates: 'everyone', requestBody: { description: 'c' } }));
+    expect(wrong.status).toBe(400);
+    expect(wrong.data.error.errors[0]).toMatchObject({ reason: 'invalid', locationType: 'parameter', location: 'sendUpdates' });
+    expect(sim.getEvent(ALICE, ev.id)!.description).toBe('b');
+    expect(sim.guestNotices()).toEqual([
+      { method: 'PATCH', calendarId: ALICE, eventId: ev.id, sendUpdates: 'externalOnly' },
+      { method: 'PATCH', calendarId: ALICE, eventId: ev.id, sendUpdates: undefined },
+    ]);
+  });
+
+  it('serves eventType on every event and refuses a write a birthday or a Gmail event does not allow (guides/event-types)', async () => {
+    const api = calendarApi();
+    const plain = sim.userInsert(ALICE, single('plain', 2));
+    const focus = sim.userInsert(ALICE, single('Focus', 3, { eventType: 'focusTime', focusTimeProperties: { autoDeclineMode: 'declineNone' } } as Partial<GoogleEvent>));
+    const birthday = sim.userInsert(ALICE, {
+      summary: 'Bob', eventType: 'birthday', start: { date: '2026-03-04' }, end: { date: '2026-03-05' },
+      recurrence: ['RRULE:FREQ=YEARLY'], birthdayProperties: { type: 'birthday' },
+    } as Partial<GoogleEvent>);
+    const gmail = sim.userInsert(ALICE, single('Flight to Berlin', 5, { eventType: 'fromGmail' }));
+    const { items } = await fullSync(api, ALICE);
+    expect(Object.fromEntries(items.map((e) => [e.summary, e.eventType]))).toEqual({
+      plain: 'default', Focus: 'focusTime', Bob: 'birthday', 'Flight to Berlin': 'fromGmail',
+    });
+    expect(plain.eventType).toBe('default');
+
+    for (const ev of [birthday, gmail]) {
+      const refused = await failure(api.events.patch({ calendarId: ALICE, eventId: ev.id, requestBody: { description: 'Join: https://x' } }));
+      expect(refused.status).toBe(400);
+      expect(refused.data.error.errors).toEqual([
+        { domain: 'calendar', reason: 'eventTypeRestriction', message: `Attempt made to modify '${ev.eventType}' event in a way that is not valid for this event type.` },
+      ]);
+      expect(sim.getEvent(ALICE, ev.id)!.description).toBeUndefined();
+    }
+    // 'birthday' event type must not have private extended properties (OutlookGoogleCalendarSync#2103).
+    expect((await failure(api.events.patch({ calendarId: ALICE, eventId: birthday.id, requestBody: { extendedProperties: { private: { a: '1' } } } }))).status).toBe(400);
+    expect((await api.events.patch({ calendarId: ALICE, eventId: birthday.id, requestBody: { summary: 'Bob B.' } })).data.summary).toBe('Bob B.');
+    const stamped = await api.events.patch({ calendarId: ALICE, eventId: gmail.id, requestBody: { extendedProperties: { private: { a: '1' } } } });
+    expect(stamped.data.extendedProperties?.private).toEqual({ a: '1' });
+    const retyped = await failure(api.events.patch({ calendarId: ALICE, eventId: focus.id, requestBody: { eventType: 'default' } }));
+    expect(retyped.status).toBe(400);
+    expect(retyped.data.error.message).toBe('Event type cannot be changed.');
+  });
+
   it('keeps deleted events readable, answers 410 deleted to a second delete, 409 to a reused id', async () => {
     const api = calendarApi();
     const ev = (await api.events.insert({ calendarId: ALICE, requestBody: { ...single('x', 2), id: 'meetsnc0001' } })).data;

@@ -205,7 +205,7 @@ describe('GoogleSource against the Google simulator', () => {
     expect(source.stats.retries).toBe(1);
   });
 
-  it('writes back with one PATCH carrying If-Match, sendUpdates=none and only the changed fields', async () => {
+  it('writes back with one PATCH carrying If-Match, sendUpdates=externalOnly by default and only the changed fields', async () => {
     const { sim, source } = await start('oauth');
     const created = sim.userInsert(ORGANIZER, {
       summary: 'Board', location: '', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' },
@@ -217,12 +217,51 @@ describe('GoogleSource against the Google simulator', () => {
     const patches = sim.server.received('PATCH');
     expect(patches).toHaveLength(1);
     expect(patches[0]!.headers['if-match']).toBe(created.etag);
-    expect(patches[0]!.query.sendUpdates).toBe('none');
+    expect(patches[0]!.query.sendUpdates).toBe('externalOnly');
     expect(Object.keys(JSON.parse(patches[0]!.body) as object).sort()).toEqual(['description', 'extendedProperties', 'location']);
     const stored = sim.getEvent(ORGANIZER, created.id)!;
     expect(result).toEqual({ changed: true, etag: stored.etag });
     expect(stored.extendedProperties?.private).toEqual({ other: 'kept', meetsyncMeetingId: 'mtg-1', meetsyncMeetingNumber: '111 222 333' });
     expect(stored.summary).toBe('Board');
+  });
+
+  for (const sendUpdates of ['all', 'externalOnly', 'none'] as const) {
+    it(`sends sendUpdates=${sendUpdates} on the write and the clear when the source says so, and Google takes it`, async () => {
+      const { sim, source } = await start('oauth', { sendUpdates });
+      const created = sim.userInsert(ORGANIZER, {
+        summary: 'Board', attendees: [{ email: 'guest@elsewhere.test' }], start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' },
+      });
+
+      await source.writeJoinDetails(ORGANIZER, created.id, details);
+      await source.clearJoinDetails(ORGANIZER, created.id);
+
+      expect(sim.guestNotices()).toEqual([
+        { method: 'PATCH', calendarId: ORGANIZER, eventId: created.id, sendUpdates },
+        { method: 'PATCH', calendarId: ORGANIZER, eventId: created.id, sendUpdates },
+      ]);
+    });
+  }
+
+  it('marks focus time, out of office, working location, birthday and Gmail events as unable to carry a link, and never patches one', async () => {
+    const { sim, source } = await start('oauth');
+    const times = { start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' } };
+    const restricted = ['focusTime', 'outOfOffice', 'workingLocation', 'birthday', 'fromGmail'];
+    for (const eventType of restricted) sim.userInsert(ORGANIZER, { summary: `${eventType} #webmeeting`, eventType, ...times });
+    const plain = sim.userInsert(ORGANIZER, { summary: 'plain #webmeeting', ...times });
+
+    const { events } = await source.readChanges(ORGANIZER, null, window);
+
+    const byTitle = new Map(events.map((e) => [e.title, e]));
+    expect(byTitle.get('plain #webmeeting')!.writeRestriction).toBeUndefined();
+    for (const eventType of restricted) {
+      const event = byTitle.get(`${eventType} #webmeeting`)!;
+      expect(event.writeRestriction).toContain(`Google event type ${eventType} (`);
+      await expect(source.writeJoinDetails(ORGANIZER, event.eventId, details)).rejects.toThrow(/refusing to write join details .*cannot carry a join link/);
+      await expect(source.clearJoinDetails(ORGANIZER, event.eventId)).resolves.toEqual({ changed: false });
+    }
+    expect(sim.server.received('PATCH')).toHaveLength(0);
+    await source.writeJoinDetails(ORGANIZER, plain.id, details);
+    expect(sim.server.received('PATCH')).toHaveLength(1);
   });
 
   it('re-reads and re-applies when the organizer edits the event between our read and our write (412)', async () => {
@@ -304,7 +343,7 @@ describe('GoogleSource against the Google simulator', () => {
     expect(stored.location).toBe('Room 4');
   });
 
-  it('clears with one PATCH carrying If-Match, sendUpdates=none, only the changed fields and null for our private keys', async () => {
+  it('clears with one PATCH carrying If-Match, sendUpdates=externalOnly by default, only the changed fields and null for our private keys', async () => {
     const { sim, source } = await start('oauth');
     const created = sim.userInsert(ORGANIZER, {
       summary: 'Board', description: 'Agenda: budget', start: { dateTime: '2030-01-01T09:00:00Z' }, end: { dateTime: '2030-01-01T10:00:00Z' },
@@ -319,7 +358,7 @@ describe('GoogleSource against the Google simulator', () => {
     expect(patches).toHaveLength(2);
     const clear = patches[1]!;
     expect(clear.headers['if-match']).toBe(written.etag);
-    expect(clear.query.sendUpdates).toBe('none');
+    expect(clear.query.sendUpdates).toBe('externalOnly');
     // guides/extended-properties, "Delete properties": a patch sets the key to null; other keys stay.
     expect(JSON.parse(clear.body)).toEqual({
       description: 'Agenda: budget',

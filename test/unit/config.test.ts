@@ -101,6 +101,19 @@ sources:
     expect(config.sources.map((s) => s.kind)).toEqual(['google', 'outlook']);
   });
 
+  it("takes a Google source's sendUpdates, externalOnly by default, and refuses any other value in one line", () => {
+    const google = (cfg: ReturnType<typeof parseConfig>) => cfg.sources[0]!;
+    const defaulted = google(parseConfig(minimal, { WEBMEETING_API_KEY: 'k-123456' }, '/tmp'));
+    expect(defaulted.kind === 'google' && defaulted.sendUpdates).toBe('externalOnly');
+    const withNone = minimal.replace('    auth: { type: serviceAccount', '    sendUpdates: none\n    auth: { type: serviceAccount');
+    const none = google(parseConfig(withNone, { WEBMEETING_API_KEY: 'k-123456' }, '/tmp'));
+    expect(none.kind === 'google' && none.sendUpdates).toBe('none');
+    const wrong = minimal.replace('    auth: { type: serviceAccount', '    sendUpdates: everyone\n    auth: { type: serviceAccount');
+    expect(issuesOf(() => parseConfig(wrong, { WEBMEETING_API_KEY: 'k-123456' }, '/tmp'))).toEqual([
+      'sources[0].sendUpdates: must be one of: all, externalOnly, none',
+    ]);
+  });
+
   it('never repeats a secret in an error', () => {
     const text = minimal.replace('accountIds: [5e9459c5b863b82cefdddf4f]', 'accountIds: [super-secret-key-value]');
     const issues = issuesOf(() => parseConfig(text, { WEBMEETING_API_KEY: 'super-secret-key-value' }, '/tmp'));

@@ -50,6 +50,7 @@ const googleEventSchema = z.object({
   recurrence: z.array(z.string()).nullish(),
   recurringEventId: text,
   originalStartTime: eventDateTimeSchema.nullish(),
+  eventType: text,
   extendedProperties: z
     .object({
       private: z.record(z.string(), z.string()).nullish(),
@@ -114,6 +115,37 @@ export function googleTimeToUtc(
     throw new MalformedResponseError(what, field, `unreadable time ${quoted(shown)} (zone ${quoted(zone)}): ${parsed.invalidReason}`);
   }
   return { instant: parsed.toUTC().toISO() ?? '', allDay };
+}
+
+/**
+ * Google's event types whose writable fields are restricted, so that the join details (description,
+ * location, a private extended property) cannot be written: the Event resource's `eventType`
+ * ("Specific type of the event. This cannot be modified after the event is created": birthday,
+ * default, focusTime, fromGmail, outOfOffice, workingLocation; discovery document
+ * test/fixtures/google/calendar.v3.json) and developers.google.com/workspace/calendar/api/guides/
+ * event-types ("Different event types have different restrictions"): a birthday takes changes to
+ * colorId, summary, reminders and its one-day start/end only; an event from Gmail to reminders,
+ * colorId, visibility, status and extendedProperties only (Workspace Updates, 2024-05-30, "The
+ * Calendar API now distinguishes events created from Gmail"), and its description, where the
+ * link goes, was never the organizer's; focus time, out of office and working location are a
+ * person's status on their primary calendar (guides/calendar-status), not meetings with guests,
+ * and an update "must maintain the required fields" of the type. Google answers a write it does
+ * not allow 400 `eventTypeRestriction`. Such an event is skipped with this reason, never sent to
+ * the platform, never patched. Any other type (default, or one Google adds later) is an event.
+ */
+const RESTRICTED_EVENT_TYPES: Readonly<Record<string, string>> = {
+  focusTime: 'a focus time block',
+  outOfOffice: 'an out-of-office entry',
+  workingLocation: 'a working location entry',
+  birthday: 'a birthday',
+  fromGmail: 'an event Gmail created from an email',
+};
+
+/** Why a Google event of this type cannot carry a join link, or undefined when it can. */
+export function eventTypeRestriction(eventType: string | null | undefined): string | undefined {
+  const what = eventType ? RESTRICTED_EVENT_TYPES[eventType] : undefined;
+  if (!what) return undefined;
+  return `Google event type ${eventType} (${what}): Google restricts which of its fields can be written, so it cannot carry a join link; put the meeting in a regular event`;
 }
 
 function statusOf(status: string | null | undefined): EventStatus {
@@ -189,6 +221,8 @@ export function toCalendarEvent(event: GoogleEvent, context: MappingContext): Ca
   if (original) mapped.originalStart = original.instant;
   const stamp = stampOf(event);
   if (stamp) mapped.stamp = stamp;
+  const restriction = eventTypeRestriction(event.eventType);
+  if (restriction) mapped.writeRestriction = restriction;
   if (event.etag) mapped.etag = event.etag;
   if (event.updated) {
     const updated = DateTime.fromISO(event.updated, { zone: 'UTC' });

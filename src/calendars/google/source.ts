@@ -66,7 +66,22 @@ export interface GoogleSourceConfig {
    * guides/quota, "Calendar API quotas"). @default no limit
    */
   rateLimit?: RateLimit;
+  /**
+   * Who Google mails when meetsync writes or removes the join details. Guests on Google Calendar
+   * see the organizer's change in their own copy either way; guests outside Google Calendar hold
+   * only the invitation they were mailed, so with 'none' they never see the join link.
+   * 'externalOnly' mails exactly them (events.patch `sendUpdates`). @default 'externalOnly'
+   */
+  sendUpdates?: GoogleSendUpdates;
 }
+
+/**
+ * events.patch `sendUpdates`: "all" (notifications are sent to all guests), "externalOnly"
+ * (to non-Google Calendar guests only), "none" (no notifications) — the parameter's enum in the
+ * discovery document (test/fixtures/google/calendar.v3.json) and
+ * developers.google.com/workspace/calendar/api/v3/reference/events/patch.
+ */
+export type GoogleSendUpdates = 'all' | 'externalOnly' | 'none';
 
 export const FULL_READ_REASON_410 = 'sync token expired (HTTP 410); read the calendar fully again';
 
@@ -115,6 +130,7 @@ export class GoogleSource implements CalendarSource {
   private readonly onAttempt: ((status: number | 'error') => void) | undefined;
   private readonly rates: UserRateLimits;
   private readonly oauth: boolean;
+  private readonly sendUpdates: GoogleSendUpdates;
   /**
    * Each calendar's zone, from its last events.list answer: all-day events without a zone of
    * their own start at midnight there (google/event.ts). events.get does not tell the calendar's
@@ -136,6 +152,7 @@ export class GoogleSource implements CalendarSource {
     this.onAttempt = config.onAttempt;
     this.rates = new UserRateLimits(config.rateLimit);
     this.oauth = config.auth.type === 'oauth';
+    this.sendUpdates = config.sendUpdates ?? 'externalOnly';
     this.api = calendar({ version: 'v3', ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) });
     this.credentials = new GoogleCredentials(config.auth, {
       source: config.name,
@@ -234,18 +251,31 @@ export class GoogleSource implements CalendarSource {
         const copy = `this is an attendee's copy${current.organizer?.email ? ` (organizer ${current.organizer.email})` : ''}`;
         throw new CalendarError(this.name, calendarId, `refusing to ${job.what} on event ${eventId}: ${copy}; only the organizer's copy is written`);
       }
-      const body = plan(this.map(current, calendarId, 'events.get'), current.extendedProperties?.private ?? {});
+      const mapped = this.map(current, calendarId, 'events.get');
+      // The engine never asks this of such an event (domain/wants.ts); should it, Google would
+      // answer 400 eventTypeRestriction (google/event.ts, RESTRICTED_EVENT_TYPES).
+      if (mapped.writeRestriction) {
+        // A clear has nothing to take off an event nothing was ever written into.
+        if (job.ifGone === 'skip') return { changed: false };
+        throw new CalendarError(this.name, calendarId, `refusing to ${job.what} on event ${eventId}: ${mapped.writeRestriction}`);
+      }
+      const body = plan(mapped, current.extendedProperties?.private ?? {});
       if (!body) return current.etag ? { changed: false, etag: current.etag } : { changed: false };
       try {
         // PATCH, not PUT: a PUT drops every field it omits, and `extendedProperties.private`
-        // belongs to this copy only (PROVIDERS.md). sendUpdates 'none': changing the link must
-        // not email every attendee (PROVIDERS.md, complaint 2). The cast only admits the null
+        // belongs to this copy only (PROVIDERS.md). sendUpdates (events.patch): "none" sends no
+        // notification, so a guest outside Google Calendar, who has only the invitation mailed to
+        // them, never sees the link; "externalOnly" (the default) sends one to "non-Google
+        // Calendar guests only", whose calendars cannot see the change otherwise
+        // (developers.google.com/workspace/calendar/api/v3/reference/events/patch). The write
+        // happens once per link (PROVIDERS.md, complaint 2). The cast only admits the null
         // values that delete private properties, which googleapis' Schema$Event does not model.
+        const sendUpdates = this.sendUpdates;
         const data = await this.send(
           'events.patch',
           calendarId,
           (options) =>
-            this.api.events.patch({ calendarId, eventId, sendUpdates: 'none', requestBody: body as calendar_v3.Schema$Event }, options),
+            this.api.events.patch({ calendarId, eventId, sendUpdates, requestBody: body as calendar_v3.Schema$Event }, options),
           // If-Match: if the organizer edited the event since we read it, Google answers 412 and
           // we re-read instead of overwriting their edit (PROVIDERS.md, "If-Match").
           current.etag ? { 'If-Match': current.etag } : {},

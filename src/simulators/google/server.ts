@@ -50,12 +50,31 @@ export interface GoogleConcurrency {
 
 const EVENTS_PATH = /^\/calendar\/v3\/calendars\/([^/]+)\/events(?:\/([^/]+))?$/;
 
+/**
+ * events.insert/patch/update/delete `sendUpdates`: "Guests who should receive notifications",
+ * one of these three (discovery document calendar.v3.json, revision 20251028, the parameter's
+ * `enum`; developers.google.com/workspace/calendar/api/v3/reference/events/patch). Anything else
+ * is refused before the event is touched.
+ */
+const SEND_UPDATES = ['all', 'externalOnly', 'none'] as const;
+
+/** One write request as the simulator received it: whom Google would have mailed about it. */
+export interface GuestNotice {
+  method: string;
+  calendarId: string;
+  /** Absent on events.insert. */
+  eventId?: string;
+  /** The `sendUpdates` query parameter as sent; undefined when the request had none. */
+  sendUpdates: (typeof SEND_UPDATES)[number] | undefined;
+}
+
 export class GoogleCalendarSimulator extends Simulator {
   readonly server: SimServer;
   private readonly store = new GoogleStore();
   private readonly oauth: GoogleOAuth;
   private readonly lister: EventLister;
   private readonly latencyMs: number;
+  private readonly notices: GuestNotice[] = [];
   private readonly inFlight = { all: 0, max: 0, byCalendar: new Map<string, number>(), maxByCalendar: new Map<string, number>() };
 
   constructor(options: GoogleSimulatorOptions = {}) {
@@ -157,6 +176,11 @@ export class GoogleCalendarSimulator extends Simulator {
     const cal = this.mustCalendar(calendarId);
     const stored = cal.events.get(eventId);
     return stored ? present(stored.event, cal.id, cal.timeZone, true) : undefined;
+  }
+
+  /** The `sendUpdates` of every write request with a valid one (or none), oldest first; a write refused later (412) included. */
+  guestNotices(): GuestNotice[] {
+    return this.notices.map((n) => ({ ...n }));
   }
 
   /** Calendar API requests in flight now, and the most there were at once since the last reset. */
@@ -262,6 +286,7 @@ export class GoogleCalendarSimulator extends Simulator {
       const zone = req.query.get('timeZone') ?? cal.timeZone;
       const ifMatch = header(req.headers, 'if-match');
       const options = ifMatch !== undefined ? { ifMatch } : {};
+      if (req.method !== 'GET') this.notices.push({ method: req.method, calendarId: cal.id, ...(eventId !== undefined ? { eventId } : {}), sendUpdates: sendUpdatesOf(req) });
 
       if (eventId === undefined) {
         if (req.method === 'GET') return { status: 200, body: this.lister.list(cal, req.query) };
@@ -273,9 +298,9 @@ export class GoogleCalendarSimulator extends Simulator {
             return ok(present(event, cal.id, zone, event.organizer?.email?.toLowerCase() === cal.id.toLowerCase()));
           }
           case 'PATCH':
-            return ok(present(this.store.patch(cal, eventId, body(req), options), cal.id, zone, true));
+            return ok(present(this.store.patch(cal, eventId, body(req), { ...options, api: true }), cal.id, zone, true));
           case 'PUT':
-            return ok(present(this.store.replace(cal, eventId, body(req), options), cal.id, zone, true));
+            return ok(present(this.store.replace(cal, eventId, body(req), { ...options, api: true }), cal.id, zone, true));
           case 'DELETE':
             this.store.delete(cal, eventId, options);
             return { status: 204 };
@@ -287,6 +312,15 @@ export class GoogleCalendarSimulator extends Simulator {
       throw err;
     }
   }
+}
+
+/** The request's `sendUpdates`, refused with 400 when it is not one of the documented values. */
+function sendUpdatesOf(req: SimRequest): GuestNotice['sendUpdates'] {
+  const value = req.query.get('sendUpdates');
+  if (value === null) return undefined;
+  const known = SEND_UPDATES.find((v) => v === value);
+  if (!known) throw badRequest(`Invalid value for: sendUpdates. Expected one of: ${SEND_UPDATES.join(', ')}`, 'sendUpdates');
+  return known;
 }
 
 function ok(event: GoogleEvent): SimResponse {

@@ -15,6 +15,7 @@ import {
   validate,
   writable,
 } from './event.js';
+import { checkEventTypeWrite } from './event-types.js';
 import { isOccurrence, occurrenceFromSuffix, parseInstanceId } from './time.js';
 import type { GoogleEvent } from './types.js';
 
@@ -49,6 +50,8 @@ export interface CalendarState {
 
 export interface WriteOptions {
   ifMatch?: string;
+  /** A Calendar API request (not a person in Google Calendar): its event type limits what it may change. */
+  api?: boolean;
 }
 
 export class GoogleStore {
@@ -123,6 +126,7 @@ export class GoogleStore {
     if (end) after.end = patchDateTime(before.end, end);
     after.id = before.id;
     validate(after);
+    if (options.api) checkEventTypeWrite(before, after);
     return this.commitChange(cal, before, after);
   }
 
@@ -140,6 +144,7 @@ export class GoogleStore {
       ...(recurringEventId ? { recurringEventId, originalStartTime } : {}),
     };
     validate(after);
+    if (options.api) checkEventTypeWrite(before, after);
     return this.commitChange(cal, before, after);
   }
 
