@@ -276,6 +276,62 @@ describe('calendarView delta', () => {
   });
 });
 
+describe('calendars and Deleted Items', () => {
+  // An item deleted in Outlook moves to Deleted Items (learn.microsoft.com/office/vba/api/outlook.appointmentitem.delete);
+  // its immutable id does not change on a move within the mailbox (learn.microsoft.com/graph/outlook-immutable-id);
+  // /calendar/events/{id} and /calendars/{id}/events/{id} name an event of that calendar (event-get.md).
+  const immutable = { headers: UTC };
+  const get = (path: string) => call(sim, token, path, immutable);
+
+  it('lists the mailbox calendars, the default one first, and serves /calendar and /calendars/{id}', async () => {
+    const projects = sim.addCalendar(ALICE, 'Projects');
+    const list = await get(`/users/${ALICE}/calendars`);
+    expect(list.status).toBe(200);
+    expect(list.json.value.map((c: { name: string; isDefaultCalendar: boolean }) => [c.name, c.isDefaultCalendar])).toEqual([['Calendar', true], ['Projects', false]]);
+    expect((await get(`/users/${ALICE}/calendar`)).json).toMatchObject({ name: 'Calendar', isDefaultCalendar: true });
+    expect((await get(`/users/${ALICE}/calendars/${encodeURIComponent(projects.id)}`)).json).toMatchObject({ id: projects.id, name: 'Projects' });
+    expect((await get(`/users/${ALICE}/calendars/nope`)).json.error.code).toBe('ErrorItemNotFound');
+  });
+
+  it('moves a deleted event to Deleted Items: gone from the calendar and its delta, still answering /events/{id}', async () => {
+    const event = sim.userInsert(ALICE, utcEvent('deleted in Outlook', 3));
+    const first = await deltaRound(sim, token, delta(), UTC);
+    expect(first.items.map((i) => i.id)).toEqual([event.id]);
+
+    sim.userDelete(ALICE, event.id, { mode: 'deleted-items' });
+
+    const byId = await get(`/users/${ALICE}/events/${encodeURIComponent(event.id)}`);
+    expect(byId.status).toBe(200);
+    expect(byId.json).toMatchObject({ id: event.id, subject: 'deleted in Outlook', isCancelled: false });
+    expect((await get(`/users/${ALICE}/calendar/events/${encodeURIComponent(event.id)}`)).json.error.code).toBe('ErrorItemNotFound');
+    const primary = sim.folders(ALICE).calendars[0]!.id;
+    expect((await get(`/users/${ALICE}/calendars/${encodeURIComponent(primary)}/events/${encodeURIComponent(event.id)}`)).status).toBe(404);
+    expect((await get(`/users/${ALICE}/calendarView?${WINDOW}`)).json.value).toEqual([]);
+    expect((await get(`/users/${ALICE}/events`)).json.value).toEqual([]);
+    const second = await deltaRound(sim, token, first.deltaLink, UTC);
+    expect(second.items).toEqual([{ '@odata.type': '#microsoft.graph.event', id: event.id, '@removed': { reason: 'deleted' } }]);
+
+    // Deleting it again, from Deleted Items, removes it for good.
+    sim.userDelete(ALICE, event.id, { mode: 'deleted-items' });
+    expect((await get(`/users/${ALICE}/events/${encodeURIComponent(event.id)}`)).json.error.code).toBe('ErrorItemNotFound');
+  });
+
+  it('moves an event to another calendar of the mailbox: it answers there and by /events/{id}, not in the default calendar', async () => {
+    const projects = sim.addCalendar(ALICE, 'Projects');
+    const event = sim.userInsert(ALICE, utcEvent('moved to Projects', 3));
+    const first = await deltaRound(sim, token, delta(), UTC);
+
+    sim.userMoveEventTo(ALICE, event.id, projects.id);
+
+    expect((await get(`/users/${ALICE}/events/${encodeURIComponent(event.id)}`)).json.id).toBe(event.id);
+    expect((await get(`/users/${ALICE}/calendars/${encodeURIComponent(projects.id)}/events/${encodeURIComponent(event.id)}`)).json.id).toBe(event.id);
+    expect((await get(`/users/${ALICE}/calendar/events/${encodeURIComponent(event.id)}`)).status).toBe(404);
+    expect((await get(`/users/${ALICE}/calendars/${encodeURIComponent(projects.id)}/calendarView?${WINDOW}`)).json.value.map((e: { id: string }) => e.id)).toEqual([event.id]);
+    const second = await deltaRound(sim, token, first.deltaLink, UTC);
+    expect(second.items).toEqual([{ '@odata.type': '#microsoft.graph.event', id: event.id, '@removed': { reason: 'deleted' } }]);
+  });
+});
+
 describe('throttling', () => {
   it('answers injected 429 and 503 with Retry-After, then serves again', async () => {
     sim.injectThrottle(1, { retryAfterSeconds: 7 });
