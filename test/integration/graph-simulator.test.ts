@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GraphSimulator } from '../../src/simulators/graph/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
+import { clientAssertion, makeClientCertificate } from '../support/client-certificate.js';
 import { accessToken, call, CLIENT, deltaRound, GRAPH_SCOPE, TENANT, tokenRequest, utcEvent } from '../support/graph-client.js';
 
 /**
@@ -57,6 +58,43 @@ describe('identity platform (client credentials)', () => {
     sim.expireClientSecret(CLIENT.clientId);
     const expired = await tokenRequest(sim, { grant_type: 'client_credentials', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, scope: GRAPH_SCOPE });
     expect(expired.json).toMatchObject({ error: 'invalid_client', error_codes: [7000222] });
+  });
+
+  it('accepts a client assertion signed with a certificate registered on the app, and refuses any other with AADSTS700027', async () => {
+    const registered = makeClientCertificate();
+    const other = makeClientCertificate('not uploaded');
+    const app = { tenantId: TENANT, clientId: 'a0c1e2f3-0000-4000-8000-00000000cafe' };
+    sim.addClient({ ...app, certificates: [registered.certificatePem] });
+    const form = (assertion: string) => ({
+      grant_type: 'client_credentials',
+      client_id: app.clientId,
+      scope: GRAPH_SCOPE,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
+    const audience = sim.tokenUrl(TENANT);
+
+    const good = await tokenRequest(sim, form(clientAssertion(registered, { clientId: app.clientId, audience })));
+    expect(good.status).toBe(200);
+    expect(good.json.access_token).toEqual(expect.any(String));
+    const listed = await call(sim, good.json.access_token, `/users/${ALICE}/calendarView?${WINDOW}`);
+    expect(listed.status).toBe(200);
+
+    const wrongCert = await tokenRequest(sim, form(clientAssertion(other, { clientId: app.clientId, audience })));
+    expect(wrongCert.status).toBe(401);
+    expect(wrongCert.json).toMatchObject({ error: 'invalid_client', error_codes: [700027] });
+    expect(wrongCert.json.error_description).toContain(other.sha256);
+    // The right thumbprint with another key's signature.
+    const forged = clientAssertion({ ...other, sha256: registered.sha256 }, { clientId: app.clientId, audience });
+    expect((await tokenRequest(sim, form(forged))).json).toMatchObject({ error_codes: [700027] });
+    const elsewhere = await tokenRequest(sim, form(clientAssertion(registered, { clientId: app.clientId, audience: 'https://login.microsoftonline.com/x/oauth2/v2.0/token' })));
+    expect(elsewhere.json).toMatchObject({ error: 'invalid_client', error_codes: [700023] });
+    const expired = await tokenRequest(sim, form(clientAssertion(registered, { clientId: app.clientId, audience, expiresInSeconds: -3600 })));
+    expect(expired.json).toMatchObject({ error_codes: [700024] });
+    // No secret: a secret is refused, and the assertion type is required.
+    expect((await tokenRequest(sim, { grant_type: 'client_credentials', client_id: app.clientId, client_secret: 'guess', scope: GRAPH_SCOPE })).json).toMatchObject({ error_codes: [7000215] });
+    const untyped = await tokenRequest(sim, { ...form(clientAssertion(registered, { clientId: app.clientId, audience })), client_assertion_type: 'jwt' });
+    expect(untyped.status).toBe(400);
   });
 
   it('serves the discovery documents MSAL reads, pointing back at the simulator', async () => {

@@ -73,7 +73,8 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
       sim.addClient({
         tenantId: str(body, 'tenantId'),
         clientId: str(body, 'clientId'),
-        clientSecret: str(body, 'clientSecret'),
+        ...(typeof body.clientSecret === 'string' ? { clientSecret: body.clientSecret } : {}),
+        ...(Array.isArray(body.certificates) ? { certificates: body.certificates.map(String) } : {}),
         ...(Array.isArray(body.roles) ? { roles: body.roles.map(String) } : {}),
       });
       return { status: 204 };
@@ -161,7 +162,7 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
         status: 404,
         body: {
           error:
-            `no Graph simulator control endpoint ${method} /_sim/${parts.join('/')}; known: POST clients, POST|DELETE access-policies/{clientId} {accessRight, mailboxes}, POST mailboxes/{m}, ` +
+            `no Graph simulator control endpoint ${method} /_sim/${parts.join('/')}; known: POST clients {tenantId, clientId, clientSecret?, certificates?}, POST|DELETE access-policies/{clientId} {accessRight, mailboxes}, POST mailboxes/{m}, ` +
             'GET|POST mailboxes/{m}/events, PATCH|DELETE mailboxes/{m}/events/{id} [{mode: deleted-items}], POST mailboxes/{m}/calendars {name}, ' +
             'POST mailboxes/{m}/events/{seriesId}/edit-occurrence|cancel-occurrence {originalDate[, patch]}, POST mailboxes/{m}/events/{id}/move [{to: calendarId|deleteditems}], ' +
             'GET mailboxes/{m}/events/{id}/notifications, POST [mailboxes/{m}/]expire-delta-tokens, POST mailboxes/{m}/stripped-delta {rounds, all}, ' +
