@@ -244,7 +244,8 @@ export class OutlookCredentials {
   /**
    * The msal application with the certificate credential: msal signs a client assertion with the
    * key, naming the certificate by its SHA-256 thumbprint (`x5t#S256`, msal-node's
-   * `thumbprintSha256`; the SHA-1 `thumbprint` is the older form). A file that cannot be read or
+   * `thumbprintSha256`; msal-node 7's Configuration.d.ts marks the SHA-1 `thumbprint` deprecated,
+   * "only needed for backwards compatibility with older versions of ADFS"). A file that cannot be read or
    * a key that does not match is a CertificateProblemError, turned into CREDENTIAL BROKEN by
    * translate(); the next token request reads the files again.
    */

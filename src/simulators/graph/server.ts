@@ -24,8 +24,11 @@ export type { AccessPolicy } from './api.js';
  * in knownAuthorities) and `graphBaseUrl` as its Graph base URL. Written from Microsoft's
  * documents only (STYLE.md habit 7): learn.microsoft.com Graph pages (event resource, event get /
  * update / delete / instances, event: delta and delta-query-events, delta-query-overview, errors,
- * throttling, outlook-immutable-id, singleValueLegacyExtendedProperty) and the identity platform's
- * client credentials flow; what MSAL asks the authority was read in msal-common's Authority.ts.
+ * throttling, outlook-immutable-id, singleValueLegacyExtendedProperty, calendar), Outlook's
+ * AppointmentItem.Delete (an item deleted moves to Deleted Items), and the identity platform's
+ * client credentials flow with a secret or a certificate (certificate-credentials); what MSAL
+ * asks the authority was read in msal-common's Authority.ts, the client assertion it signs in
+ * msal-node's ClientAssertion.ts.
  */
 
 export interface GraphSimulatorOptions {
