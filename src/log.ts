@@ -11,6 +11,8 @@ const REDACT_PATHS = [
   '*.apiKey',
   'clientSecret',
   '*.clientSecret',
+  'privateKey',
+  '*.privateKey',
   'refreshToken',
   '*.refreshToken',
   'accessToken',

@@ -168,6 +168,11 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
     if (source.kind === 'google' && source.auth.type === 'serviceAccount') {
       source.auth.keyFile = path.resolve(dir, source.auth.keyFile);
     }
+    const certificate = source.kind === 'outlook' ? source.auth.clientCertificate : undefined;
+    if (certificate) {
+      certificate.certificatePath = path.resolve(dir, certificate.certificatePath);
+      if (certificate.privateKeyPath !== undefined) certificate.privateKeyPath = path.resolve(dir, certificate.privateKeyPath);
+    }
   }
   registerSecrets(config);
   return config;
@@ -185,7 +190,10 @@ function yamlProblem(message: string): string {
 function registerSecrets(config: Config): void {
   registerSecret(config.webMeeting.apiKey);
   for (const source of config.sources) {
-    if (source.kind === 'outlook') registerSecret(source.auth.clientSecret);
+    if (source.kind === 'outlook') {
+      registerSecret(source.auth.clientSecret);
+      registerSecret(source.auth.clientCertificate?.privateKey);
+    }
     else if (source.auth.type === 'oauth') {
       registerSecret(source.auth.clientSecret);
       registerSecret(source.auth.refreshToken);

@@ -101,14 +101,40 @@ const googleSourceSchema = z
   })
   .strict();
 
+/**
+ * The app registration's credential: a client secret, or a certificate uploaded to the app with
+ * its private key (some tenants forbid secrets). Exactly one, said in one line.
+ */
+const outlookAuthSchema = z
+  .object({
+    tenantId: nonEmpty,
+    clientId: nonEmpty,
+    clientSecret: nonEmpty.optional(),
+    clientCertificate: z
+      .object({
+        certificatePath: nonEmpty,
+        privateKeyPath: nonEmpty.optional(),
+        privateKey: nonEmpty.optional(),
+      })
+      .strict()
+      .refine((c) => (c.privateKeyPath === undefined) !== (c.privateKey === undefined), {
+        message: 'give exactly one of privateKeyPath (a PEM file) and privateKey (the PEM itself)',
+      })
+      .optional(),
+  })
+  .strict()
+  .refine((a) => (a.clientSecret === undefined) !== (a.clientCertificate === undefined), {
+    message: 'give exactly one of clientSecret and clientCertificate {certificatePath, privateKeyPath}',
+  });
+
 const outlookSourceSchema = z
   .object({
     name: nonEmpty,
     kind: z.literal('outlook'),
     mailboxes: z.array(email).min(1, 'list at least one mailbox'),
-    auth: z.object({ tenantId: nonEmpty, clientId: nonEmpty, clientSecret: nonEmpty }).strict(),
+    auth: outlookAuthSchema,
     graphBaseUrl: endpointUrl('access tokens').optional(),
-    authorityHost: endpointUrl('the client secret').optional(),
+    authorityHost: endpointUrl('the client secret or client assertion').optional(),
     concurrency,
     // Outlook: 10,000 requests per 10 minutes per app per mailbox (graph/throttling-limits).
     requestsPerMinute: requestsPerMinute(1000),

@@ -22,6 +22,8 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
   // known) has registered no token, yet a platform error may still echo one: the shape catches it.
   [/(?<![0-9a-f-])[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}(?![0-9a-f-])/gi, REDACTED],
   [/(\bBearer\s+)[A-Za-z0-9._~+/=-]+/g, `$1${REDACTED}`],
+  // A PEM private key (the Outlook certificate credential's), wherever one is pasted.
+  [/-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----/g, REDACTED],
   [/("?(?:access_token|refresh_token|client_secret|id_token|assertion|apiKey|api_key|icsToken)"?\s*[:=]\s*"?)[^"&,\s}]+/gi, `$1${REDACTED}`],
 ];
 

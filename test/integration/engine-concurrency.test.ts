@@ -132,7 +132,7 @@ describe('sync engine reading calendars concurrently', () => {
     expect(seen.max, 'Google requests in flight at once (concurrency 4)').toBeLessThanOrEqual(4);
     expect(Object.values(seen.maxByCalendar).every((n) => n === 1), 'one read per calendar at a time').toBe(true);
     expect(mailboxesAtOnce, 'mailboxes read at the same time').toBeGreaterThan(1);
-    expect(graph.server.requests.filter((r) => r.method === 'GET' && r.path.includes(`/users/${MAILBOXES[0]}/events/`)).length, 'stripped items fetched one by one').toBeGreaterThanOrEqual(10);
+    expect(graph.server.requests.filter((r) => r.method === 'GET' && r.path.includes(`/users/${MAILBOXES[0]}/calendar/events/`)).length, 'stripped items fetched one by one').toBeGreaterThanOrEqual(10);
     for (const m of MAILBOXES) expect(graph.concurrency(m).max, `requests in flight on ${m}`).toBeLessThanOrEqual(4);
     expect(graph.concurrency(MAILBOXES[0]!).max, 'stripped items of one mailbox fetched side by side').toBeGreaterThan(1);
 

@@ -157,6 +157,40 @@ describe('sync engine with a Google calendar and Outlook mailboxes', () => {
     expect(wm.meetings().map((m) => m.topic)).toEqual(['Quarterly']);
   });
 
+  // With immutable ids, an event deleted in Outlook (moved to Deleted Items) or moved to another
+  // calendar of the mailbox still answers GET /users/{id}/events/{id}; only the calendar meetsync
+  // reads may say whether it is still there.
+  it('cancels the meeting of an event deleted in Outlook into Deleted Items, though GET /events/{id} still answers', async () => {
+    const event = bobEvent('Design sync #webmeeting');
+    await engine.runCycle();
+    expect(wm.meetings().map((m) => m.topic)).toEqual(['Design sync']);
+
+    graph.userDelete(BOB, event.id, { mode: 'deleted-items' });
+    expect(graph.getEvent(BOB, event.id)).toMatchObject({ id: event.id, isCancelled: false });
+    const report = await engine.runCycle();
+
+    expect(report.counts).toMatchObject({ cancelled: 1, failed: 0 });
+    expect(wm.meetings()).toEqual([]);
+    // Nothing is written into the item in Deleted Items.
+    expect(graphWrites()).toHaveLength(1);
+  });
+
+  it('cancels the meeting of an event moved to another calendar of the mailbox, also when a full read must confirm it', async () => {
+    const projects = graph.addCalendar(BOB, 'Projects');
+    const event = bobEvent('Roadmap #webmeeting');
+    await engine.runCycle();
+    expect(wm.meetings().map((m) => m.topic)).toEqual(['Roadmap']);
+
+    graph.userMoveEventTo(BOB, event.id, projects.id);
+    // The delta link expires too: the full read does not list the event, and a look-up by id must not keep it.
+    graph.expireDeltaTokens(BOB);
+    const report = await engine.runCycle();
+
+    expect(report.calendars.find((c) => c.calendarId === BOB)).toMatchObject({ ok: true, fullRead: true });
+    expect(report.counts).toMatchObject({ cancelled: 1, failed: 0 });
+    expect(wm.meetings()).toEqual([]);
+  });
+
   it('cancels the meeting of an event untagged in Outlook and takes the join details off it with one more PATCH', async () => {
     const event = bobEvent('Sprint review', { categories: ['Web Meeting', 'Blue category'], body: { contentType: 'text', content: 'Agenda: demo' } });
     await engine.runCycle();

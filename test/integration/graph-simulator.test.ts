@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GraphSimulator } from '../../src/simulators/graph/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
+import { clientAssertion, makeClientCertificate } from '../support/client-certificate.js';
 import { accessToken, call, CLIENT, deltaRound, GRAPH_SCOPE, TENANT, tokenRequest, utcEvent } from '../support/graph-client.js';
 
 /**
@@ -57,6 +58,43 @@ describe('identity platform (client credentials)', () => {
     sim.expireClientSecret(CLIENT.clientId);
     const expired = await tokenRequest(sim, { grant_type: 'client_credentials', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, scope: GRAPH_SCOPE });
     expect(expired.json).toMatchObject({ error: 'invalid_client', error_codes: [7000222] });
+  });
+
+  it('accepts a client assertion signed with a certificate registered on the app, and refuses any other with AADSTS700027', async () => {
+    const registered = makeClientCertificate();
+    const other = makeClientCertificate('not uploaded');
+    const app = { tenantId: TENANT, clientId: 'a0c1e2f3-0000-4000-8000-00000000cafe' };
+    sim.addClient({ ...app, certificates: [registered.certificatePem] });
+    const form = (assertion: string) => ({
+      grant_type: 'client_credentials',
+      client_id: app.clientId,
+      scope: GRAPH_SCOPE,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
+    const audience = sim.tokenUrl(TENANT);
+
+    const good = await tokenRequest(sim, form(clientAssertion(registered, { clientId: app.clientId, audience })));
+    expect(good.status).toBe(200);
+    expect(good.json.access_token).toEqual(expect.any(String));
+    const listed = await call(sim, good.json.access_token, `/users/${ALICE}/calendarView?${WINDOW}`);
+    expect(listed.status).toBe(200);
+
+    const wrongCert = await tokenRequest(sim, form(clientAssertion(other, { clientId: app.clientId, audience })));
+    expect(wrongCert.status).toBe(401);
+    expect(wrongCert.json).toMatchObject({ error: 'invalid_client', error_codes: [700027] });
+    expect(wrongCert.json.error_description).toContain(other.sha256);
+    // The right thumbprint with another key's signature.
+    const forged = clientAssertion({ ...other, sha256: registered.sha256 }, { clientId: app.clientId, audience });
+    expect((await tokenRequest(sim, form(forged))).json).toMatchObject({ error_codes: [700027] });
+    const elsewhere = await tokenRequest(sim, form(clientAssertion(registered, { clientId: app.clientId, audience: 'https://login.microsoftonline.com/x/oauth2/v2.0/token' })));
+    expect(elsewhere.json).toMatchObject({ error: 'invalid_client', error_codes: [700023] });
+    const expired = await tokenRequest(sim, form(clientAssertion(registered, { clientId: app.clientId, audience, expiresInSeconds: -3600 })));
+    expect(expired.json).toMatchObject({ error_codes: [700024] });
+    // No secret: a secret is refused, and the assertion type is required.
+    expect((await tokenRequest(sim, { grant_type: 'client_credentials', client_id: app.clientId, client_secret: 'guess', scope: GRAPH_SCOPE })).json).toMatchObject({ error_codes: [7000215] });
+    const untyped = await tokenRequest(sim, { ...form(clientAssertion(registered, { clientId: app.clientId, audience })), client_assertion_type: 'jwt' });
+    expect(untyped.status).toBe(400);
   });
 
   it('serves the discovery documents MSAL reads, pointing back at the simulator', async () => {
@@ -273,6 +311,62 @@ describe('calendarView delta', () => {
     expect(afterRest.items.map((i) => [i.id, i['@removed'] ? 'removed' : 'item']).sort()).toEqual(
       [[rest, 'removed'], [sim.restIdOf(ALICE, event.id), 'item']].sort(),
     );
+  });
+});
+
+describe('calendars and Deleted Items', () => {
+  // An item deleted in Outlook moves to Deleted Items (learn.microsoft.com/office/vba/api/outlook.appointmentitem.delete);
+  // its immutable id does not change on a move within the mailbox (learn.microsoft.com/graph/outlook-immutable-id);
+  // /calendar/events/{id} and /calendars/{id}/events/{id} name an event of that calendar (event-get.md).
+  const immutable = { headers: UTC };
+  const get = (path: string) => call(sim, token, path, immutable);
+
+  it('lists the mailbox calendars, the default one first, and serves /calendar and /calendars/{id}', async () => {
+    const projects = sim.addCalendar(ALICE, 'Projects');
+    const list = await get(`/users/${ALICE}/calendars`);
+    expect(list.status).toBe(200);
+    expect(list.json.value.map((c: { name: string; isDefaultCalendar: boolean }) => [c.name, c.isDefaultCalendar])).toEqual([['Calendar', true], ['Projects', false]]);
+    expect((await get(`/users/${ALICE}/calendar`)).json).toMatchObject({ name: 'Calendar', isDefaultCalendar: true });
+    expect((await get(`/users/${ALICE}/calendars/${encodeURIComponent(projects.id)}`)).json).toMatchObject({ id: projects.id, name: 'Projects' });
+    expect((await get(`/users/${ALICE}/calendars/nope`)).json.error.code).toBe('ErrorItemNotFound');
+  });
+
+  it('moves a deleted event to Deleted Items: gone from the calendar and its delta, still answering /events/{id}', async () => {
+    const event = sim.userInsert(ALICE, utcEvent('deleted in Outlook', 3));
+    const first = await deltaRound(sim, token, delta(), UTC);
+    expect(first.items.map((i) => i.id)).toEqual([event.id]);
+
+    sim.userDelete(ALICE, event.id, { mode: 'deleted-items' });
+
+    const byId = await get(`/users/${ALICE}/events/${encodeURIComponent(event.id)}`);
+    expect(byId.status).toBe(200);
+    expect(byId.json).toMatchObject({ id: event.id, subject: 'deleted in Outlook', isCancelled: false });
+    expect((await get(`/users/${ALICE}/calendar/events/${encodeURIComponent(event.id)}`)).json.error.code).toBe('ErrorItemNotFound');
+    const primary = sim.folders(ALICE).calendars[0]!.id;
+    expect((await get(`/users/${ALICE}/calendars/${encodeURIComponent(primary)}/events/${encodeURIComponent(event.id)}`)).status).toBe(404);
+    expect((await get(`/users/${ALICE}/calendarView?${WINDOW}`)).json.value).toEqual([]);
+    expect((await get(`/users/${ALICE}/events`)).json.value).toEqual([]);
+    const second = await deltaRound(sim, token, first.deltaLink, UTC);
+    expect(second.items).toEqual([{ '@odata.type': '#microsoft.graph.event', id: event.id, '@removed': { reason: 'deleted' } }]);
+
+    // Deleting it again, from Deleted Items, removes it for good.
+    sim.userDelete(ALICE, event.id, { mode: 'deleted-items' });
+    expect((await get(`/users/${ALICE}/events/${encodeURIComponent(event.id)}`)).json.error.code).toBe('ErrorItemNotFound');
+  });
+
+  it('moves an event to another calendar of the mailbox: it answers there and by /events/{id}, not in the default calendar', async () => {
+    const projects = sim.addCalendar(ALICE, 'Projects');
+    const event = sim.userInsert(ALICE, utcEvent('moved to Projects', 3));
+    const first = await deltaRound(sim, token, delta(), UTC);
+
+    sim.userMoveEventTo(ALICE, event.id, projects.id);
+
+    expect((await get(`/users/${ALICE}/events/${encodeURIComponent(event.id)}`)).json.id).toBe(event.id);
+    expect((await get(`/users/${ALICE}/calendars/${encodeURIComponent(projects.id)}/events/${encodeURIComponent(event.id)}`)).json.id).toBe(event.id);
+    expect((await get(`/users/${ALICE}/calendar/events/${encodeURIComponent(event.id)}`)).status).toBe(404);
+    expect((await get(`/users/${ALICE}/calendars/${encodeURIComponent(projects.id)}/calendarView?${WINDOW}`)).json.value.map((e: { id: string }) => e.id)).toEqual([event.id]);
+    const second = await deltaRound(sim, token, first.deltaLink, UTC);
+    expect(second.items).toEqual([{ '@odata.type': '#microsoft.graph.event', id: event.id, '@removed': { reason: 'deleted' } }]);
   });
 });
 

@@ -118,7 +118,10 @@ class StubWorld {
   }
 
   private graph(req: SimRequest): SimResponse {
-    const [, , , rawMailbox, collection, rawId] = req.path.split('/');
+    const parts = req.path.split('/');
+    // The adapter addresses events through the mailbox's primary calendar (/users/{id}/calendar/events/{id}).
+    if (parts[4] === 'calendar') parts.splice(4, 1);
+    const [, , , rawMailbox, collection, rawId] = parts;
     const mailbox = decodeURIComponent(rawMailbox ?? '');
     if (mailbox !== MAILBOX) return { status: 404, body: { error: { code: 'ErrorInvalidUser', message: `The requested user '${mailbox}' is invalid.` } } };
     const base = `${this.url}/v1.0/users/${MAILBOX}/calendarView/delta`;

@@ -253,3 +253,34 @@ describe('config: how long created accounts are paid for', () => {
     ]);
   });
 });
+
+describe('config: the Outlook credential', () => {
+  const withAuth = (auth: string) =>
+    `${MINIMAL_CONFIG}  - name: o\n    kind: outlook\n    mailboxes: [bob@example.com]\n    auth: ${auth}\n`;
+  const env = { WEBMEETING_API_KEY: 'k-123456', GRAPH_CERT_KEY: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAAS\n-----END PRIVATE KEY-----' };
+
+  it('takes a client certificate instead of the secret, its files resolved against the config file', () => {
+    const cfg = parseConfig(withAuth('{ tenantId: t, clientId: c, clientCertificate: { certificatePath: ./certs/app.crt, privateKeyPath: ./certs/app.key } }'), env, '/etc/meetsync');
+    const source = cfg.sources[1]!;
+    expect(source.kind === 'outlook' && source.auth.clientCertificate).toEqual({ certificatePath: '/etc/meetsync/certs/app.crt', privateKeyPath: '/etc/meetsync/certs/app.key' });
+    const inline = parseConfig(withAuth('{ tenantId: t, clientId: c, clientCertificate: { certificatePath: app.crt, privateKey: "${GRAPH_CERT_KEY}" } }'), env, '/etc/meetsync');
+    const key = inline.sources[1]!.kind === 'outlook' ? inline.sources[1]!.auth.clientCertificate?.privateKey : undefined;
+    expect(key).toBe(env.GRAPH_CERT_KEY);
+  });
+
+  it('needs exactly one of clientSecret and clientCertificate: one line for neither, one for both, one for the key', () => {
+    expect(issuesOf(() => parseConfig(withAuth('{ tenantId: t, clientId: c }'), env, '/tmp'))).toEqual([
+      'sources[1].auth: give exactly one of clientSecret and clientCertificate {certificatePath, privateKeyPath}',
+    ]);
+    const both = issuesOf(() =>
+      parseConfig(withAuth('{ tenantId: t, clientId: c, clientSecret: s3cret-value, clientCertificate: { certificatePath: a.crt, privateKeyPath: a.key } }'), env, '/tmp'),
+    );
+    expect(both).toEqual(['sources[1].auth: give exactly one of clientSecret and clientCertificate {certificatePath, privateKeyPath}']);
+    expect(both.join('\n')).not.toContain('s3cret-value');
+    const twoKeys = issuesOf(() =>
+      parseConfig(withAuth('{ tenantId: t, clientId: c, clientCertificate: { certificatePath: a.crt, privateKeyPath: a.key, privateKey: "${GRAPH_CERT_KEY}" } }'), env, '/tmp'),
+    );
+    expect(twoKeys).toEqual(['sources[1].auth.clientCertificate: give exactly one of privateKeyPath (a PEM file) and privateKey (the PEM itself)']);
+    expect(twoKeys.join('\n')).not.toContain('MIIEvQ');
+  });
+});

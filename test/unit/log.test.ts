@@ -27,6 +27,19 @@ describe('logs', () => {
     for (const secret of [apiKey, icsToken, 'r-123456789', 'ya29.a0AfH6SMBx-secret-token']) expect(out).not.toContain(secret);
   });
 
+  it('never prints a PEM private key (the Outlook certificate credential), registered or not, nor a privateKey field', async () => {
+    const { logger, text } = capture(false);
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQC7\n-----END PRIVATE KEY-----';
+    logger.error(`could not load ${pem} for the app`);
+    logger.info({ clientCertificate: { certificatePath: '/etc/meetsync/app.crt', privateKey: 'short-key-value' } }, 'auth');
+    await new Promise((r) => setTimeout(r, 50));
+    const out = text();
+    expect(out).toContain('could not load [redacted] for the app');
+    expect(out).toContain('/etc/meetsync/app.crt');
+    expect(out).not.toContain('MIIEvgIBADANBg');
+    expect(out).not.toContain('short-key-value');
+  });
+
   it('writes one JSON object per line for machines', async () => {
     const { logger, text } = capture(false);
     logger.info({ counts: { created: 1 } }, 'sync cycle finished');

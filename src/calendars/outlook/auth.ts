@@ -12,7 +12,9 @@ import { registerSecret, scrub } from '../../domain/redact.js';
 import type { Logger } from '../../log.js';
 import { parseRetryAfter } from '../../net/backoff.js';
 import { Deadline } from '../../net/deadline.js';
+import { CertificateProblemError, loadCertificate, type OutlookCertificateConfig } from './certificate.js';
 import { accessHint } from './failure.js';
+import { ConfigError } from '../../domain/errors.js';
 
 /**
  * App-only access tokens for Microsoft Graph: the OAuth client credentials grant through
@@ -23,13 +25,17 @@ import { accessHint } from './failure.js';
  * Every request msal makes goes through `GuardedNetworkClient` (msal's `system.networkClient`
  * seam): it has a deadline (msal's own client sets none on the token POST), and it refuses any
  * URL outside the configured authority host, so a config pointing at a simulator can never send
- * the client secret to a real Microsoft host (or anywhere a discovery document points).
+ * the client secret (or a signed client assertion) to a real Microsoft host (or anywhere a
+ * discovery document points). The credential is a client secret or a certificate
+ * (outlook/certificate.ts).
  */
 
+/** Exactly one of clientSecret and clientCertificate (some tenants forbid client secrets). */
 export interface OutlookAuthConfig {
   tenantId: string;
   clientId: string;
-  clientSecret: string;
+  clientSecret?: string;
+  clientCertificate?: OutlookCertificateConfig;
 }
 
 export interface CredentialOptions {
@@ -199,7 +205,11 @@ class GuardedNetworkClient implements INetworkModule {
 const TOKEN_RENEWAL_OFFSET_MS = 300_000;
 
 export class OutlookCredentials {
-  private readonly app: ConfidentialClientApplication;
+  /** Built at once with a secret; with a certificate, on the first token request (the files are read then). */
+  private app: ConfidentialClientApplication | undefined;
+  private appLoading: Promise<ConfidentialClientApplication> | undefined;
+  private readonly microsoft: boolean;
+  private readonly host: URL;
   private readonly network: GuardedNetworkClient;
   private readonly scope: string;
   private readonly authority: string;
@@ -217,18 +227,41 @@ export class OutlookCredentials {
     private readonly auth: OutlookAuthConfig,
     private readonly options: CredentialOptions,
   ) {
+    if ((auth.clientSecret === undefined) === (auth.clientCertificate === undefined)) {
+      const path = `${options.configPath}.auth`;
+      throw new ConfigError(`${path}: give exactly one of clientSecret and clientCertificate`, [{ path, message: 'give exactly one of clientSecret and clientCertificate' }]);
+    }
     registerSecret(auth.clientSecret);
-    const host = new URL(options.authorityHost);
-    this.authority = `${host.origin}/${encodeURIComponent(auth.tenantId)}`;
+    registerSecret(auth.clientCertificate?.privateKey);
+    this.host = new URL(options.authorityHost);
+    this.authority = `${this.host.origin}/${encodeURIComponent(auth.tenantId)}`;
     this.scope = graphScopeOf(options.graphOrigin);
-    this.network = new GuardedNetworkClient(host.origin, options.timeoutMs);
-    const microsoft = MICROSOFT_AUTHORITIES.has(host.hostname.toLowerCase());
-    this.app = new ConfidentialClientApplication({
+    this.network = new GuardedNetworkClient(this.host.origin, options.timeoutMs);
+    this.microsoft = MICROSOFT_AUTHORITIES.has(this.host.hostname.toLowerCase());
+    if (auth.clientSecret !== undefined) this.app = this.build({ clientSecret: auth.clientSecret });
+  }
+
+  /**
+   * The msal application with the certificate credential: msal signs a client assertion with the
+   * key, naming the certificate by its SHA-256 thumbprint (`x5t#S256`, msal-node's
+   * `thumbprintSha256`; msal-node 7's Configuration.d.ts marks the SHA-1 `thumbprint` deprecated,
+   * "only needed for backwards compatibility with older versions of ADFS"). A file that cannot be read or
+   * a key that does not match is a CertificateProblemError, turned into CREDENTIAL BROKEN by
+   * translate(); the next token request reads the files again.
+   */
+  private async certificateApp(certificate: OutlookCertificateConfig): Promise<ConfidentialClientApplication> {
+    const loaded = await loadCertificate(certificate, `${this.options.configPath}.auth.clientCertificate`);
+    return this.build({ clientCertificate: { thumbprintSha256: loaded.thumbprintSha256, privateKey: loaded.privateKey } });
+  }
+
+  private build(credential: { clientSecret: string } | { clientCertificate: { thumbprintSha256: string; privateKey: string } }): ConfidentialClientApplication {
+    const { auth, options } = this;
+    return new ConfidentialClientApplication({
       auth: {
         clientId: auth.clientId,
-        clientSecret: auth.clientSecret,
+        ...credential,
         authority: this.authority,
-        ...(microsoft ? {} : { knownAuthorities: [host.host] }),
+        ...(this.microsoft ? {} : { knownAuthorities: [this.host.host] }),
       },
       system: {
         networkClient: this.network,
@@ -241,6 +274,11 @@ export class OutlookCredentials {
         },
       },
     });
+  }
+
+  /** The setting that holds the credential, for messages. */
+  private get credentialSetting(): string {
+    return `${this.options.configPath}.auth.${this.auth.clientCertificate ? 'clientCertificate' : 'clientSecret'}`;
   }
 
   /** Token requests sent to the authority so far (discovery included). */
@@ -275,7 +313,12 @@ export class OutlookCredentials {
     return result.accessToken;
   }
 
-  private acquire(skipCache: boolean): ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']> {
+  private async acquire(skipCache: boolean): ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']> {
+    if (!this.app) {
+      const certificate = this.auth.clientCertificate!;
+      this.appLoading ??= this.certificateApp(certificate).finally(() => (this.appLoading = undefined));
+      this.app = await this.appLoading;
+    }
     this.network.lastFailure = undefined;
     return this.app.acquireTokenByClientCredential({ scopes: [this.scope], skipCache });
   }
@@ -289,6 +332,7 @@ export class OutlookCredentials {
     const { source, configPath } = this.options;
     const failure = this.network.lastFailure;
     this.network.lastFailure = undefined;
+    if (err instanceof CertificateProblemError) return new CalendarAuthError(source, mailbox, err.message);
     if (!(err instanceof AuthError)) return new CalendarError(source, mailbox, `token request to ${this.authority} failed: ${scrub(String(err))}`);
     const aadsts = /AADSTS(\d+)/.exec(`${err.errorMessage} ${failure?.description ?? ''}`)?.[1] ?? (err instanceof ServerError ? err.errorNo : undefined);
     const code = err.errorCode;
@@ -321,6 +365,21 @@ export class OutlookCredentials {
           `create a new client secret for the app registration and set ${configPath}.auth.clientSecret`,
       );
     }
+    if (aadsts === '700027' || aadsts === '700021' || aadsts === '700023') {
+      // "Client assertion contains an invalid signature": the certificate is not uploaded to the
+      // app registration (learn.microsoft.com/azure/developer/java/sdk/troubleshooting-authentication-service-principal).
+      const file = this.auth.clientCertificate?.certificatePath;
+      return authFailure(
+        `Microsoft Entra refused the client certificate of app ${this.auth.clientId} (${detail}: the certificate${file ? ` ${file}` : ''} is not ` +
+          `one uploaded to the app registration, or the key does not match it); upload it under Certificates & secrets > Certificates, ` +
+          `or set ${configPath}.auth.clientCertificate to the certificate uploaded there`,
+      );
+    }
+    if (aadsts === '700024') {
+      return authFailure(
+        `Microsoft Entra refused the client assertion of app ${this.auth.clientId} (${detail}: not within its valid time range); check this machine's clock`,
+      );
+    }
     if (aadsts === '700016') {
       return authFailure(
         `Microsoft Entra does not know app ${this.auth.clientId} in tenant ${this.auth.tenantId} (${detail}); ` +
@@ -331,10 +390,8 @@ export class OutlookCredentials {
       return authFailure(`Microsoft Entra does not know tenant ${this.auth.tenantId} (${detail}); set ${configPath}.auth.tenantId to the directory (tenant) ID`);
     }
     if (code === 'invalid_client' || code === 'unauthorized_client') {
-      return authFailure(
-        `Microsoft Entra refused the credentials of app ${this.auth.clientId} (${detail}); check ${configPath}.auth.clientId ` +
-          `and ${configPath}.auth.clientSecret (create a new client secret if it expired)`,
-      );
+      const renew = this.auth.clientCertificate ? 'upload a new certificate if it expired' : 'create a new client secret if it expired';
+      return authFailure(`Microsoft Entra refused the credentials of app ${this.auth.clientId} (${detail}); check ${configPath}.auth.clientId and ${this.credentialSetting} (${renew})`);
     }
     if (code === 'invalid_scope' || code === 'invalid_resource') {
       return authFailure(`Microsoft Entra will not issue a token for ${this.scope} (${detail}); ${accessHint(mailbox, this.auth.clientId)}`);

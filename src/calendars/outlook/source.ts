@@ -288,8 +288,21 @@ export class OutlookSource implements CalendarSource {
     return `/users/${encodeURIComponent(mailbox).replace(/%40/g, '@')}`;
   }
 
+  /**
+   * An event of the calendar the adapter reads (the mailbox's primary one, which calendarView/delta
+   * covers), never of the whole mailbox. With `Prefer: IdType="ImmutableId"` an item's id "will NOT
+   * change if the item is moved to a different folder in the mailbox" (learn.microsoft.com/graph/
+   * outlook-immutable-id), and deleting it in Outlook "moves the item from the containing folder to
+   * the Deleted Items folder" (learn.microsoft.com/office/vba/api/outlook.appointmentitem.delete):
+   * `/users/{id}/events/{id}` may then still answer for an event deleted, or dragged into another
+   * calendar, and its meeting would be kept. `/users/{id}/calendar/events/{id}` (event-get.md,
+   * event-update.md: the same operations addressed through the user's calendar) answers only
+   * while the event is in the primary calendar; the 404 outside it is the provider's word that the
+   * event left what meetsync syncs, so its meeting is cancelled as for a deletion (README, "How it
+   * reads Outlook"). The PATCH goes the same way, so a write never lands in Deleted Items.
+   */
   private eventPath(mailbox: string, eventId: string): string {
-    return `${this.mailboxPath(mailbox)}/events/${encodeURIComponent(eventId)}`;
+    return `${this.mailboxPath(mailbox)}/calendar/events/${encodeURIComponent(eventId)}`;
   }
 
   private map(event: GraphEvent, mailbox: string, call: string): CalendarEvent {

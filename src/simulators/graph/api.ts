@@ -6,6 +6,7 @@ import {
   GraphApiError,
   invalidJson,
   invalidUser,
+  itemNotFound,
   mailboxConcurrency,
   meWithAppOnly,
   syncStateNotFound,
@@ -13,7 +14,7 @@ import {
 } from './errors.js';
 import type { AppGrant, GraphIdentity } from './identity.js';
 import { parseEventInput } from './input.js';
-import { calendarView, seriesInstances, type Mailbox, type Target } from './model.js';
+import { calendarView, defaultCalendar, seriesInstances, type Mailbox, type SimCalendar, type Target } from './model.js';
 import { presentEvent, select, type PresentOptions } from './present.js';
 import { clientRequestId, expandedProperties, pageOf, preferences, selectedProperties, type Preferences } from './query.js';
 import type { GraphStore } from './store.js';
@@ -24,7 +25,8 @@ import { header, type SimRequest, type SimResponse } from '../kit/server.js';
  * The Graph v1.0 routes under /v1.0, for app-only callers (client credentials): mailboxes are
  * addressed as /users/{id | userPrincipalName}; /me answers 400 as Graph does without a signed-in
  * user. Served: calendarView/delta, calendarView, events (list, POST), events/{id} (GET, PATCH,
- * DELETE), events/{id}/instances; `/calendar/…` is the same as `/…` (the default calendar).
+ * DELETE), events/{id}/instances, calendars, calendars/{id}; under `/calendar/…` (the default
+ * calendar) or `/calendars/{id}/…` the collections and items are that calendar's only.
  * Anything else is a loud 400 naming the segment and the path, as Graph (and the Octokit
  * fixtures server) do. Outlook allows 4 concurrent requests per mailbox ("MailboxConcurrency");
  * the simulator counts them, records the most seen, and answers 429 beyond the limit.
@@ -125,8 +127,7 @@ export class GraphApi {
     if (!mailbox) throw invalidUser(segments[1]);
     if (!this.policyAllows(grant, mailbox)) throw accessPolicyDenied();
     const userSegment = encodeURIComponent(segments[1]).replaceAll('%40', '@');
-    let rest = segments.slice(2);
-    if (rest[0]?.toLowerCase() === 'calendar') rest = rest.slice(1);
+    const rest = segments.slice(2);
 
     mailbox.inFlight += 1;
     mailbox.maxInFlight = Math.max(mailbox.maxInFlight, mailbox.inFlight);
@@ -140,9 +141,36 @@ export class GraphApi {
     }
   }
 
-  private mailboxRoute(req: SimRequest, prefs: Preferences, grant: AppGrant, mailbox: Mailbox, userSegment: string, rest: string[]): SimResponse {
+  private mailboxRoute(req: SimRequest, prefs: Preferences, grant: AppGrant, mailbox: Mailbox, userSegment: string, path: string[]): SimResponse {
     const writes = req.method !== 'GET';
     if (!grant.roles.some((r) => (writes ? r === 'Calendars.ReadWrite' : READ_ROLES.includes(r)))) throw accessDenied();
+    const context = (what: string) => `${this.graphBase()}/$metadata#users('${userSegment}')/${what}`;
+    // `/calendar/…` is the default calendar and `/calendars/{id}/…` another one (event-get.md,
+    // calendar-get.md); without either, `/events/{id}` names the item wherever it is in the
+    // mailbox (Deleted Items included) and the other collections are the default calendar's.
+    let rest = path;
+    let folder: string | undefined;
+    const head = rest[0]?.toLowerCase();
+    if (head === 'calendar' || head === 'calendars') {
+      let calendar: SimCalendar | undefined;
+      if (head === 'calendar') {
+        calendar = defaultCalendar(mailbox);
+        rest = rest.slice(1);
+      } else {
+        if (rest[1] === undefined) {
+          onlyMethod(req, 'GET');
+          return ok({ '@odata.context': context('calendars'), value: mailbox.calendars.map((c) => presentCalendar(c, mailbox)) });
+        }
+        calendar = mailbox.calendars.find((c) => c.id === rest[1]);
+        if (!calendar) throw itemNotFound();
+        rest = rest.slice(2);
+      }
+      folder = calendar.id;
+      if (rest.length === 0) {
+        onlyMethod(req, 'GET');
+        return ok({ '@odata.context': context('calendars/$entity'), ...presentCalendar(calendar, mailbox) });
+      }
+    }
     const options: PresentOptions = {
       immutableIds: prefs.immutableIds,
       bodyAsText: prefs.bodyAsText,
@@ -151,8 +179,7 @@ export class GraphApi {
     };
     const [collection, id, sub, extra] = rest;
     const name = collection?.toLowerCase();
-    const selfUrl = `${this.graphBase()}/users/${userSegment}/${rest.map(encodeURIComponent).join('/')}`;
-    const context = (what: string) => `${this.graphBase()}/$metadata#users('${userSegment}')/${what}`;
+    const selfUrl = `${this.graphBase()}/users/${userSegment}/${path.map(encodeURIComponent).join('/')}`;
     const isDelta = name === 'calendarview' && id !== undefined && DELTA.test(id) && sub === undefined;
     this.injectedFault(req, mailbox, isDelta, `${this.graphBase()}/users/${userSegment}/calendarView/delta`);
 
@@ -165,12 +192,15 @@ export class GraphApi {
 
     if (isDelta) {
       onlyMethod(req, 'GET');
+      if (folder !== undefined && folder !== defaultCalendar(mailbox).id) {
+        throw badRequest('The Microsoft Graph simulator serves calendarView/delta of the default calendar only; ask for it to be added.');
+      }
       return ok(this.delta.handle(req, mailbox, userSegment, prefs.maxPageSize, options));
     }
     if (name === 'calendarview' && id === undefined) {
       onlyMethod(req, 'GET');
       const { fromMs, toMs } = window(req.query);
-      const items = calendarView(mailbox, fromMs, toMs).map((v) => presentEvent(v.event, v.ref.occurrence, options));
+      const items = calendarView(mailbox, fromMs, toMs, folder).map((v) => presentEvent(v.event, v.ref.occurrence, options));
       return ok({ '@odata.context': context('calendarView'), ...pageOf(items, req, prefs, this.options.defaultPageSize, selfUrl) });
     }
     if (name !== 'events') throw unknownSegment(req, collection ?? '');
@@ -180,14 +210,15 @@ export class GraphApi {
     const show = (target: Target) => select(presentEvent(target.event, target.occurrence, { ...options, ...(expand ? { expand } : {}) }), selected);
     if (id === undefined) {
       if (req.method === 'POST') {
-        const event = this.store.create(mailbox, parseEventInput(body(req)));
+        const event = this.store.create(mailbox, parseEventInput(body(req)), undefined, folder);
         return { status: 201, body: { '@odata.context': context('events/$entity'), ...show({ event }) } };
       }
       onlyMethod(req, 'GET');
-      const events = [...mailbox.events.values()].sort((a, b) => a.createdMs - b.createdMs).map((event) => show({ event }));
+      const inFolder = folder ?? defaultCalendar(mailbox).id;
+      const events = [...mailbox.events.values()].filter((e) => e.folder === inFolder).sort((a, b) => a.createdMs - b.createdMs).map((event) => show({ event }));
       return ok({ '@odata.context': context('events'), ...pageOf(events, req, prefs, this.options.defaultPageSize, selfUrl) });
     }
-    const target = this.store.resolve(mailbox, id);
+    const target = this.store.resolve(mailbox, id, folder);
     if (sub === undefined) {
       switch (req.method) {
         case 'GET':
@@ -228,6 +259,19 @@ export class GraphApi {
     const body = throttledBody(fault.status).error as { code: string; message: string };
     throw new GraphApiError(fault.status, body.code, body.message, { 'retry-after': String(fault.retryAfterSeconds ?? 1) });
   }
+}
+
+/** resources/calendar.md, the fields a client may look at. */
+function presentCalendar(calendar: SimCalendar, mailbox: Mailbox): Record<string, unknown> {
+  return {
+    id: calendar.id,
+    name: calendar.name,
+    isDefaultCalendar: calendar.isDefaultCalendar,
+    canEdit: true,
+    canShare: true,
+    canViewPrivateItems: true,
+    owner: { name: mailbox.displayName, address: mailbox.address },
+  };
 }
 
 function ok(body: unknown): SimResponse {
@@ -278,6 +322,7 @@ function methodNotAllowed(req: SimRequest): GraphApiError {
 export function unknownSegment(req: SimRequest, segment: string): GraphApiError {
   return badRequest(
     `Resource not found for the segment '${segment}'. (Microsoft Graph simulator: no route for ${req.method} ${req.path}; it serves ` +
-      '/v1.0/users/{id|upn}/calendarView/delta, /calendarView, /events, /events/{id}, /events/{id}/instances.)',
+      '/v1.0/users/{id|upn}/calendarView/delta, /calendarView, /events, /events/{id}, /events/{id}/instances, /calendars, ' +
+      'and the same under /calendar/ and /calendars/{id}/.)',
   );
 }

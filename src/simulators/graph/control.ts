@@ -20,7 +20,9 @@ export interface GraphControlTarget {
   expireClientSecret(clientId: string): void;
   userInsert(mailbox: string, event: Body): GraphEvent;
   userPatch(mailbox: string, eventId: string, patch: Body): GraphEvent;
-  userDelete(mailbox: string, eventId: string): void;
+  userDelete(mailbox: string, eventId: string, options?: { mode?: 'permanent' | 'deleted-items' }): void;
+  addCalendar(mailbox: string, name: string): { id: string; name: string };
+  userMoveEventTo(mailbox: string, eventId: string, to: string): void;
   userEditOccurrence(mailbox: string, seriesId: string, originalDate: string, patch: Body): GraphEvent;
   userCancelOccurrence(mailbox: string, seriesId: string, originalDate: string): void;
   userMoveEvent(mailbox: string, eventId: string): void;
@@ -71,7 +73,8 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
       sim.addClient({
         tenantId: str(body, 'tenantId'),
         clientId: str(body, 'clientId'),
-        clientSecret: str(body, 'clientSecret'),
+        ...(typeof body.clientSecret === 'string' ? { clientSecret: body.clientSecret } : {}),
+        ...(Array.isArray(body.certificates) ? { certificates: body.certificates.map(String) } : {}),
         ...(Array.isArray(body.roles) ? { roles: body.roles.map(String) } : {}),
       });
       return { status: 204 };
@@ -100,15 +103,18 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
     case 'PATCH mailboxes/:m/events/:e':
       return { status: 200, body: sim.userPatch(m, e, body) };
     case 'DELETE mailboxes/:m/events/:e':
-      sim.userDelete(m, e);
+      sim.userDelete(m, e, { mode: body.mode === 'deleted-items' ? 'deleted-items' : 'permanent' });
       return { status: 204 };
+    case 'POST mailboxes/:m/calendars':
+      return { status: 201, body: sim.addCalendar(m, str(body, 'name')) };
     case 'POST mailboxes/:m/events/:e/edit-occurrence':
       return { status: 200, body: sim.userEditOccurrence(m, e, str(body, 'originalDate'), (body.patch ?? {}) as Body) };
     case 'POST mailboxes/:m/events/:e/cancel-occurrence':
       sim.userCancelOccurrence(m, e, str(body, 'originalDate'));
       return { status: 204 };
     case 'POST mailboxes/:m/events/:e/move':
-      sim.userMoveEvent(m, e);
+      if (typeof body.to === 'string') sim.userMoveEventTo(m, e, body.to);
+      else sim.userMoveEvent(m, e);
       return { status: 204 };
     case 'GET mailboxes/:m/events/:e/notifications':
       return { status: 200, body: sim.notifications(m, e) };
@@ -156,9 +162,9 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
         status: 404,
         body: {
           error:
-            `no Graph simulator control endpoint ${method} /_sim/${parts.join('/')}; known: POST clients, POST|DELETE access-policies/{clientId} {accessRight, mailboxes}, POST mailboxes/{m}, ` +
-            'GET|POST mailboxes/{m}/events, PATCH|DELETE mailboxes/{m}/events/{id}, ' +
-            'POST mailboxes/{m}/events/{seriesId}/edit-occurrence|cancel-occurrence {originalDate[, patch]}, POST mailboxes/{m}/events/{id}/move, ' +
+            `no Graph simulator control endpoint ${method} /_sim/${parts.join('/')}; known: POST clients {tenantId, clientId, clientSecret?, certificates?}, POST|DELETE access-policies/{clientId} {accessRight, mailboxes}, POST mailboxes/{m}, ` +
+            'GET|POST mailboxes/{m}/events, PATCH|DELETE mailboxes/{m}/events/{id} [{mode: deleted-items}], POST mailboxes/{m}/calendars {name}, ' +
+            'POST mailboxes/{m}/events/{seriesId}/edit-occurrence|cancel-occurrence {originalDate[, patch]}, POST mailboxes/{m}/events/{id}/move [{to: calendarId|deleteditems}], ' +
             'GET mailboxes/{m}/events/{id}/notifications, POST [mailboxes/{m}/]expire-delta-tokens, POST mailboxes/{m}/stripped-delta {rounds, all}, ' +
             'POST mailboxes/{m}/replayed-delta {mode, rounds}, GET mailboxes/{m}/concurrency, POST expire-access-tokens, ' +
             'POST expired-client-secrets {clientId}, POST throttle {count, status, retryAfterSeconds, mailbox, method}, POST delta-gone {count, mailbox}, POST latency {ms}',

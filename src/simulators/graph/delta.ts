@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { badRequest, syncStateNotFound } from './errors.js';
 import { itemKeyOf, refOfItemKey } from './ids.js';
-import { calendarView, type Mailbox, type StoredEvent } from './model.js';
+import { calendarView, defaultCalendar, type Mailbox, type StoredEvent } from './model.js';
 import { presentEvent, removed, stripped, type PresentOptions } from './present.js';
 import { isOccurrenceDate } from './recurrence.js';
 import type { GraphStore } from './store.js';
@@ -9,7 +9,8 @@ import { parseQueryInstant } from './timezones.js';
 import type { SimRequest } from '../kit/server.js';
 
 /**
- * `GET /users/{id}/calendarView/delta`, from event-delta.md (v1.0 and beta),
+ * `GET /users/{id}/calendarView/delta` (the default calendar: an item moved to another calendar or
+ * to Deleted Items leaves it as `@removed`), from event-delta.md (v1.0 and beta),
  * delta-query-events.md and delta-query-overview.md:
  * - the first request names the window (startDateTime, endDateTime); pages of at most
  *   `Prefer: odata.maxpagesize` items carry `@odata.nextLink` ($skiptoken) until the last, which
@@ -179,7 +180,7 @@ export class DeltaService {
     if (entry.restOnly && options.immutableIds) return [];
     if (entry.kind === 'removed') return [removed(ref, entry.idVersion, options.immutableIds)];
     const event = page.mailbox.events.get(ref.key);
-    if (!event || !exists(event, ref.occurrence)) {
+    if (!event || event.folder !== defaultCalendar(page.mailbox).id || !exists(event, ref.occurrence)) {
       // Gone since the round started: a page sent now says so.
       const idVersion = page.mailbox.touched.get(entry.itemKey)?.idVersion ?? 0;
       return [removed(ref, idVersion, options.immutableIds)];

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { checkAssertion, JWT_BEARER, registerCertificate } from './assertion.js';
 import { identityError, invalidAuthenticationToken } from './errors.js';
 import type { GraphClient } from './types.js';
 import { header, type SimRequest, type SimResponse } from '../kit/server.js';
@@ -16,6 +17,8 @@ import { header, type SimRequest, type SimResponse } from '../kit/server.js';
  * (tenant_discovery_endpoint + metadata). MSAL sends the latter to Microsoft's host whatever the
  * authority, so clients of a simulator must list it in knownAuthorities; the simulator serves
  * the document anyway for clients that ask it.
+ * The client authenticates with its secret (client_secret, or HTTP Basic) or with a certificate
+ * registered on the app: a signed client assertion (graph/assertion.ts).
  * Access tokens are opaque random strings remembered with their expiry.
  */
 
@@ -23,6 +26,14 @@ export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
 const OPENID_PATH = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/;
 const KEYS_PATH = /^\/([^/]+)\/discovery\/v2\.0\/keys$/;
+
+interface RegisteredClient {
+  tenantId: string;
+  clientId: string;
+  clientSecret?: string;
+  certificates: Array<ReturnType<typeof registerCertificate>>;
+  roles: string[];
+}
 
 export interface AppGrant {
   tenantId: string;
@@ -32,7 +43,7 @@ export interface AppGrant {
 }
 
 export class GraphIdentity {
-  private readonly clients: Array<Required<GraphClient>> = [];
+  private readonly clients: RegisteredClient[] = [];
   private readonly tenantAliases = new Map<string, string>();
   private readonly expiredSecrets = new Set<string>();
   private readonly tokens = new Map<string, AppGrant>();
@@ -43,7 +54,13 @@ export class GraphIdentity {
   ) {}
 
   addClient(client: GraphClient): void {
-    this.clients.push({ ...client, roles: client.roles ?? ['Calendars.ReadWrite'] });
+    this.clients.push({
+      tenantId: client.tenantId,
+      clientId: client.clientId,
+      ...(client.clientSecret !== undefined ? { clientSecret: client.clientSecret } : {}),
+      certificates: (client.certificates ?? []).map(registerCertificate),
+      roles: client.roles ?? ['Calendars.ReadWrite'],
+    });
     this.tenantAliases.set(client.tenantId.toLowerCase(), client.tenantId);
   }
 
@@ -120,11 +137,15 @@ export class GraphIdentity {
         `Application with identifier '${clientId}' was not found in the directory '${tenantName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
       );
     }
+    const assertion = form.get('client_assertion');
+    const assertionType = form.get('client_assertion_type');
     const secret = form.get('client_secret') ?? basic?.clientSecret;
-    if (!secret) {
+    if (assertion !== null || assertionType !== null) {
+      const refused = this.checkAssertion(client, tenantId, tenantName, assertion, assertionType);
+      if (refused) return refused;
+    } else if (!secret) {
       return identityError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-    }
-    if (secret !== client.clientSecret) {
+    } else if (secret !== client.clientSecret) {
       return identityError(
         401,
         'invalid_client',
@@ -132,7 +153,7 @@ export class GraphIdentity {
         `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
       );
     }
-    if (this.expiredSecrets.has(clientId)) {
+    if (secret && this.expiredSecrets.has(clientId)) {
       return identityError(401, 'invalid_client', 7000222, `The provided client secret keys for app '${clientId}' are expired.`);
     }
     const scope = form.get('scope');
@@ -162,6 +183,17 @@ export class GraphIdentity {
       headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
       body: { token_type: 'Bearer', expires_in: this.lifetimeSeconds, ext_expires_in: this.lifetimeSeconds, access_token: accessToken },
     };
+  }
+
+  /** The certificate credential's client assertion (graph/assertion.ts); undefined when it is accepted. */
+  private checkAssertion(client: RegisteredClient, tenantId: string, tenantName: string, assertion: string | null, type: string | null): SimResponse | undefined {
+    if (type !== JWT_BEARER) {
+      return identityError(400, 'invalid_request', 90014, `The request body must contain the following parameter: 'client_assertion_type' with the value '${JWT_BEARER}'.`);
+    }
+    if (!assertion) return identityError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_assertion'.");
+    const audiences = [...new Set([tenantId, tenantName])].map((t) => `${this.baseUrl()}/${t}/oauth2/v2.0/token`);
+    const check = checkAssertion(assertion, { clientId: client.clientId, audiences, certificates: client.certificates, nowSeconds: Math.floor(Date.now() / 1000) });
+    return check.ok ? undefined : identityError(401, 'invalid_client', check.code, check.description);
   }
 
   private openIdConfiguration(tenantName: string): SimResponse {

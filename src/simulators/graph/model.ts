@@ -78,6 +78,15 @@ export interface StoredEvent extends EventRecord {
   /** For an attendee's copy: the organizer's mailbox (address, lower case) and event key. */
   copyOf?: { mailbox: string; key: string };
   notifications: Notification[];
+  /** The folder holding the item: one of the mailbox's calendars, or its Deleted Items folder. */
+  folder: string;
+}
+
+/** A calendar of a mailbox (resources/calendar.md: id, name, isDefaultCalendar). */
+export interface SimCalendar {
+  id: string;
+  name: string;
+  isDefaultCalendar: boolean;
 }
 
 export interface Mailbox {
@@ -86,6 +95,16 @@ export interface Mailbox {
   address: string;
   displayName: string;
   events: Map<string, StoredEvent>;
+  /** The mailbox's calendars, the default (primary) one first. */
+  calendars: SimCalendar[];
+  /**
+   * The id of the Deleted Items mail folder. Outlook's Delete "moves the item from the containing
+   * folder to the Deleted Items folder" (learn.microsoft.com/office/vba/api/outlook.appointmentitem.delete),
+   * and an immutable id "will NOT change if the item is moved to a different folder in the
+   * mailbox" (learn.microsoft.com/graph/outlook-immutable-id): the item keeps answering
+   * `/users/{id}/events/{id}`, while it is no longer in any calendar.
+   */
+  deletedItems: string;
   /** Bumped by expireDeltaTokens: tokens minted before answer 410. */
   deltaGeneration: number;
   /** Item keys changed, with the change counter value and id version of the change. */
@@ -176,13 +195,14 @@ function overlaps(record: EventRecord, fromMs: number, toMs: number): boolean {
 }
 
 /**
- * The calendar view of [fromMs, toMs): single instances, occurrences and exceptions that overlap
+ * The calendar view of [fromMs, toMs) of one calendar (the default one unless named): single instances, occurrences and exceptions that overlap
  * it, never series masters ("Response includes single instances, and occurrences and exceptions
  * of recurring series", beta event-delta.md), in start order.
  */
-export function calendarView(mailbox: Mailbox, fromMs: number, toMs: number): ViewItem[] {
+export function calendarView(mailbox: Mailbox, fromMs: number, toMs: number, folder: string = defaultCalendar(mailbox).id): ViewItem[] {
   const items: ViewItem[] = [];
   for (const event of mailbox.events.values()) {
+    if (event.folder !== folder) continue;
     if (!event.recurrence) {
       if (overlaps(event, fromMs, toMs)) {
         items.push({ ref: { key: event.key }, event, record: event, type: 'singleInstance', version: event.changeKey });
@@ -211,5 +231,10 @@ export function calendarView(mailbox: Mailbox, fromMs: number, toMs: number): Vi
 
 /** The occurrences and exceptions of one series in [fromMs, toMs) (event-list-instances.md). */
 export function seriesInstances(mailbox: Mailbox, master: StoredEvent, fromMs: number, toMs: number): ViewItem[] {
-  return calendarView({ ...mailbox, events: new Map([[master.key, master]]) }, fromMs, toMs);
+  return calendarView({ ...mailbox, events: new Map([[master.key, master]]) }, fromMs, toMs, master.folder);
+}
+
+/** The calendar `/users/{id}/calendar` names ("the user's primary calendar", calendar-get.md). */
+export function defaultCalendar(mailbox: Mailbox): SimCalendar {
+  return mailbox.calendars.find((c) => c.isDefaultCalendar) ?? mailbox.calendars[0]!;
 }

@@ -24,8 +24,11 @@ export type { AccessPolicy } from './api.js';
  * in knownAuthorities) and `graphBaseUrl` as its Graph base URL. Written from Microsoft's
  * documents only (STYLE.md habit 7): learn.microsoft.com Graph pages (event resource, event get /
  * update / delete / instances, event: delta and delta-query-events, delta-query-overview, errors,
- * throttling, outlook-immutable-id, singleValueLegacyExtendedProperty) and the identity platform's
- * client credentials flow; what MSAL asks the authority was read in msal-common's Authority.ts.
+ * throttling, outlook-immutable-id, singleValueLegacyExtendedProperty, calendar), Outlook's
+ * AppointmentItem.Delete (an item deleted moves to Deleted Items), and the identity platform's
+ * client credentials flow with a secret or a certificate (certificate-credentials); what MSAL
+ * asks the authority was read in msal-common's Authority.ts, the client assertion it signs in
+ * msal-node's ClientAssertion.ts.
  */
 
 export interface GraphSimulatorOptions {
@@ -156,9 +159,37 @@ export class GraphSimulator extends Simulator {
     return this.show(target);
   }
 
-  userDelete(mailbox: string, eventId: string): void {
+  /**
+   * The user deletes an event. 'permanent' (the default, which the older tests were written
+   * against) removes it at once, as Shift+Delete or emptying Deleted Items does. 'deleted-items'
+   * is what Outlook's Delete does to an item: it "moves the item from the containing folder to
+   * the Deleted Items folder" (learn.microsoft.com/office/vba/api/outlook.appointmentitem.delete),
+   * where it keeps its immutable id and answers `/users/{id}/events/{id}`
+   * (learn.microsoft.com/graph/outlook-immutable-id). An occurrence is always cancelled in its series.
+   */
+  userDelete(mailbox: string, eventId: string, options: { mode?: 'permanent' | 'deleted-items' } = {}): void {
     const box = this.mustMailbox(mailbox);
-    this.store.remove(box, this.store.resolve(box, eventId), { api: false });
+    const target = this.store.resolve(box, eventId);
+    if (options.mode === 'deleted-items' && !target.occurrence && target.event.folder !== box.deletedItems) this.store.moveToDeletedItems(box, target);
+    else this.store.remove(box, target, { api: false });
+  }
+
+  /** A further calendar in the mailbox, as the user adds one in Outlook; its id. */
+  addCalendar(mailbox: string, name: string): { id: string; name: string } {
+    const calendar = this.store.addCalendar(this.mustMailbox(mailbox), name);
+    return { id: calendar.id, name: calendar.name };
+  }
+
+  /** The calendars of a mailbox, the default first, and the id of its Deleted Items folder. */
+  folders(mailbox: string): { calendars: Array<{ id: string; name: string; isDefaultCalendar: boolean }>; deletedItems: string } {
+    const box = this.mustMailbox(mailbox);
+    return { calendars: box.calendars.map((c) => ({ ...c })), deletedItems: box.deletedItems };
+  }
+
+  /** The user drags an event into another calendar of the mailbox (a calendar id) or into Deleted Items ('deleteditems'). */
+  userMoveEventTo(mailbox: string, eventId: string, to: string): void {
+    const box = this.mustMailbox(mailbox);
+    this.store.moveTo(box, this.store.resolve(box, eventId), to.toLowerCase() === 'deleteditems' ? box.deletedItems : to);
   }
 
   /** Changes one occurrence (original date yyyy-MM-dd in the series' zone): it becomes an exception. */

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { badRequest, itemNotFound } from './errors.js';
 import { itemKeyOf, newChangeKey, newICalUId, newItemKey, parseId } from './ids.js';
 import { extendedKey, type EventInput } from './input.js';
-import { copyRecord, recordOf, type EventRecord, type Mailbox, type StoredEvent, type Target } from './model.js';
+import { copyRecord, defaultCalendar, recordOf, type EventRecord, type Mailbox, type SimCalendar, type StoredEvent, type Target } from './model.js';
 import { isOccurrenceDate, normalizeRecurrence } from './recurrence.js';
 import type { GraphEmailAddress } from './types.js';
 import { timeOfDay } from './timezones.js';
@@ -52,6 +52,8 @@ export class GraphStore {
       address,
       displayName: options.displayName ?? address.split('@')[0]!,
       events: new Map(),
+      calendars: [{ id: newFolderId(), name: 'Calendar', isDefaultCalendar: true }],
+      deletedItems: newFolderId(),
       deltaGeneration: 0,
       touched: new Map(),
       inFlight: 0,
@@ -59,6 +61,13 @@ export class GraphStore {
     };
     this.byAddress.set(address.toLowerCase(), mailbox);
     return mailbox;
+  }
+
+  /** A further calendar of the mailbox (calendar-post-calendars.md), e.g. "Projects". */
+  addCalendar(mailbox: Mailbox, name: string): SimCalendar {
+    const calendar: SimCalendar = { id: newFolderId(), name, isDefaultCalendar: false };
+    mailbox.calendars.push(calendar);
+    return calendar;
   }
 
   /** `/users/{id | userPrincipalName}`: a user id (GUID) or the address, case-insensitively. */
@@ -71,11 +80,16 @@ export class GraphStore {
     return [...this.byAddress.values()];
   }
 
-  /** The event an id names in `mailbox`, or 404 ErrorItemNotFound. */
-  resolve(mailbox: Mailbox, id: string): Target {
+  /**
+   * The event an id names in `mailbox`, or 404 ErrorItemNotFound. `/users/{id}/events/{id}` names
+   * the item wherever it is in the mailbox; `/calendar/events/{id}` and `/calendars/{id}/events/{id}`
+   * (event-get.md) only an item of that calendar (`folder`).
+   */
+  resolve(mailbox: Mailbox, id: string, folder?: string): Target {
     const parsed = parseId(id);
     const event = parsed ? mailbox.events.get(parsed.key) : undefined;
     if (!parsed || !event) throw itemNotFound();
+    if (folder !== undefined && event.folder !== folder) throw itemNotFound();
     // A REST id minted before the item moved names nothing any more (outlook-immutable-id.md).
     if (parsed.kind === 'rest' && parsed.version !== event.idVersion) throw itemNotFound();
     if (!parsed.occurrence) return { event };
@@ -89,7 +103,7 @@ export class GraphStore {
    * A new event in `mailbox`. With an `organizer` other than the mailbox, it is an invitation
    * received from outside the simulator: an attendee's copy (isOrganizer false).
    */
-  create(mailbox: Mailbox, input: EventInput, organizer?: GraphEmailAddress): StoredEvent {
+  create(mailbox: Mailbox, input: EventInput, organizer?: GraphEmailAddress, folder: string = defaultCalendar(mailbox).id): StoredEvent {
     if (!input.start || !input.end) throw badRequest(`Property '${input.start ? 'end' : 'start'}' is required to create an event.`);
     const now = Date.now();
     const event: StoredEvent = {
@@ -125,6 +139,7 @@ export class GraphStore {
       exceptions: new Map(),
       cancelled: new Set(),
       notifications: [],
+      folder,
     };
     event.isOrganizer = event.organizer.address.toLowerCase() === mailbox.address.toLowerCase();
     apply(event, input);
@@ -195,6 +210,31 @@ export class GraphStore {
     this.touch(mailbox, target.event.key, target.event.idVersion);
   }
 
+  /**
+   * The item moves to another calendar of the mailbox or to Deleted Items, and stays there: its
+   * REST id changes, its immutable id does not (outlook-immutable-id.md). Only whole items move;
+   * an occurrence is part of its series.
+   */
+  moveTo(mailbox: Mailbox, target: Target, folder: string): void {
+    if (target.occurrence) throw badRequest('An occurrence cannot be moved on its own; move its series.', 'ErrorInvalidRequest');
+    if (folder !== mailbox.deletedItems && !mailbox.calendars.some((c) => c.id === folder)) throw itemNotFound();
+    if (target.event.folder === folder) return;
+    target.event.folder = folder;
+    target.event.idVersion += 1;
+    target.event.changeKey = newChangeKey();
+    this.touch(mailbox, target.event.key, target.event.idVersion);
+  }
+
+  /**
+   * What Delete does in Outlook: the item moves to Deleted Items (appointmentitem.delete), and a
+   * meeting the mailbox organizes is cancelled for its attendees as on a DELETE. The item itself
+   * keeps its fields: nothing documented marks it cancelled.
+   */
+  moveToDeletedItems(mailbox: Mailbox, target: Target): void {
+    this.moveTo(mailbox, target, mailbox.deletedItems);
+    if (target.event.isOrganizer) this.cancelCopies(mailbox, target.event, () => true);
+  }
+
   private touch(mailbox: Mailbox, itemKey: string, idVersion: number): void {
     this.counter += 1;
     mailbox.touched.set(itemKey, { seq: this.counter, idVersion });
@@ -222,6 +262,7 @@ export class GraphStore {
           modifiedMs: Date.now(),
           copyOf: { mailbox: organizerBox.address.toLowerCase(), key: event.key },
           notifications: [],
+          folder: defaultCalendar(box).id,
         };
         box.events.set(fresh.key, fresh);
         this.copiesOf(organizerBox, event).set(box, fresh);
@@ -269,6 +310,11 @@ export class GraphStore {
   }
 }
 
+
+/** Folder ids are opaque base64 strings like the items' ("AAMkAGI2TGuLAAA=" in calendar.md). */
+function newFolderId(): string {
+  return `AAMkAD${randomBytes(24).toString('base64').replaceAll('/', '-').replaceAll('+', '_')}`;
+}
 
 function recipients(event: StoredEvent): string[] {
   return event.attendees.map((a) => a.emailAddress.address);

@@ -136,7 +136,10 @@ export interface GraphEvent {
 export interface GraphClient {
   tenantId: string;
   clientId: string;
-  clientSecret: string;
+  /** A client secret the app registration holds; an app may have none (some tenants forbid them). */
+  clientSecret?: string;
+  /** PEM certificates uploaded to the app registration (Certificates & secrets > Certificates). */
+  certificates?: string[];
   /**
    * Application permissions granted with admin consent. Default ['Calendars.ReadWrite'];
    * 'Calendars.Read' alone makes writes answer 403.
