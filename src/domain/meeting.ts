@@ -38,9 +38,9 @@ export interface MeetingSpec {
 
 /** A meeting as the platform holds it. */
 export interface Meeting {
-  /** The platform's internal id (24 hex). */
+  /** The platform's internal id (24 hex in the tutorial; any form is accepted). */
   id: string;
-  /** The dialable meeting number `dddd-dddd-dddd-dddd`. */
+  /** The dialable meeting number (`dddd-dddd-dddd-dddd` in the tutorial; any form is accepted). */
   meetingNumber: string;
   topic: string;
   startTime: string;

@@ -118,14 +118,22 @@ export function defaultJoinUrlTemplate(baseUrl: string): string {
   return `${new URL(baseUrl).origin}/meeting/{meetingNumber}`;
 }
 
-/** The documented shape of ids (tutorial: "5e9459c5b863b82cefdddf4f"). */
+/** The documented shape of ids (tutorial: "5e9459c5b863b82cefdddf4f"); accounts and users are read so. */
 export const MEETING_ID_PATTERN = /^[0-9a-f]{24}$/i;
 
 /**
- * ASSUMED: the dialable meeting number is always four groups of four digits, as in the
- * tutorial's only example ("9974-7653-8886-0485"); the feed matching below relies on it.
+ * NOT ASSUMED: the form of a new meeting's id (`data.id`) and number (`data.meetingId`). The
+ * tutorial shows one example of each (24 hex, and four groups of four digits), which is no rule:
+ * refusing another form would count a meeting made as a lost answer, and a lost answer can become
+ * a second POST. So the create answer needs each to be present and plausible only: non-empty
+ * after trimming, at most 200 characters, no control character (both go into URL paths, the join
+ * link and the event). They are kept as given; the join link is built from them
+ * (`joinUrlTemplate`). The feed is still searched for the tutorial's forms only (FEED_ID and
+ * FEED_NUMBER below): a meeting of another form is not found there by id or number, and a lost
+ * creation found by its reference alone is held rather than posted again (sync/pending.ts).
  */
-export const MEETING_NUMBER_PATTERN = /^\d{4}-\d{4}-\d{4}-\d{4}$/;
+export const MEETING_REF_MAX_LENGTH = 200;
+export const MEETING_REF_PATTERN = /^[^\p{Cc}]+$/u;
 
 /**
  * ASSUMED: how a VEVENT of a user's ICS feed (`icsPath`) is matched to a meeting. The feed is

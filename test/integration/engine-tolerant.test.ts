@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildStatus } from '../../src/status.js';
+import { CAL, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
+
+/**
+ * Issue 16 section 2, "a tolerant client where the tutorial is silent": against the Web Meeting
+ * simulator in each mode the tutorial does not rule out, the real engine and client neither
+ * create a meeting twice nor stop every calendar.
+ */
+describe('the engine where the tutorial is silent', () => {
+  let h: EngineHarness;
+  afterEach(async () => h.close());
+
+  const posts = () => h.sim.server.received('POST', '/api/v6/meeting').length;
+  const mappingOf = (e: { eventId: string }) => h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId });
+  const problemOf = (eventId: string) => buildStatus(h.store, [{ source: 'mem', calendarId: CAL }]).problems.find((p) => p.eventId === eventId)?.reason;
+
+  it.each([
+    ['a number of eleven digits', { meetingNumberForm: 'digits' as const }],
+    ['a UUID for the meeting id', { meetingIdForm: 'uuid' as const }],
+    ['both', { meetingNumberForm: 'digits' as const, meetingIdForm: 'uuid' as const }],
+  ])('a create answer with %s is a meeting made: one POST, its link written, nothing held', async (_name, forms) => {
+    h = await startEngineHarness({}, [CAL], forms);
+    const e = h.source.put(tagged());
+    const first = await h.engine.runCycle();
+    expect(first.halted).toBeUndefined();
+    const [meeting] = h.sim.meetings();
+    expect(mappingOf(e)).toMatchObject({ state: 'active', meetingId: meeting!.id, meetingNumber: meeting!.meetingId });
+    expect(h.source.peek(CAL, e.eventId)?.location).toBe(h.platform.joinUrl(meeting!.meetingId, meeting!.id));
+    h.advance(5 * 60_000);
+    await h.engine.runCycle();
+    h.advance(15 * 60_000);
+    await h.engine.runCycle();
+    expect(posts()).toBe(1);
+    expect(h.sim.meetings()).toHaveLength(1);
+    expect(problemOf(e.eventId)).toBeUndefined();
+  });
+});

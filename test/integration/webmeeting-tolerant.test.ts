@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MalformedResponseError } from '../../src/domain/errors.js';
+import type { MeetingSpec } from '../../src/domain/meeting.js';
+import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
+import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting/server.js';
+import { WebMeetingClient } from '../../src/webmeeting/client.js';
+
+/**
+ * Issue 16 section 2: the client where the tutorial is silent, against the Web Meeting simulator
+ * over real https, in each of its modes. Assertions are on what the simulator received.
+ */
+
+const API_KEY = 'wm-tolerant-key-7c2d9e1f0a3b4c5d';
+const tls = loadOrCreateTls(process.env.MEETSYNC_TEST_TLS_DIR!);
+
+let sim: WebMeetingSimulator;
+
+async function start(options: Partial<WebMeetingSimulatorOptions> = {}): Promise<WebMeetingClient> {
+  sim = new WebMeetingSimulator({ ...options, apiKey: API_KEY, tls });
+  await sim.start();
+  return new WebMeetingClient({ baseUrl: sim.url, apiKey: API_KEY, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 }, timeoutMs: 5_000 });
+}
+
+afterEach(async () => {
+  await sim.stop();
+});
+
+const spec: MeetingSpec = {
+  topic: 'Planning',
+  startTime: '2030-04-07T09:00:00.000Z',
+  endTime: '2030-04-07T10:00:00.000Z',
+  agenda: 'Agenda [meetsync:abc]',
+  type: 'standard',
+  isRecorded: false,
+  isDialin: false,
+  recurrence: null,
+};
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('the create answer: an id and a number are required, their form is not', () => {
+  it('a UUID id and an eleven-digit number are kept as given, and make the join link', async () => {
+    const wm = await start({ meetingIdForm: 'uuid', meetingNumberForm: 'digits' });
+    const { admin } = sim.seedAccount({ adminEmail: 'ann@example.com' });
+    const meeting = await wm.createMeeting(admin.id, spec);
+    const [made] = sim.meetings();
+    expect(meeting.id).toBe(made!.id);
+    expect(meeting.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(meeting.meetingNumber).toMatch(/^\d{11}$/);
+    expect(wm.joinUrl(meeting.meetingNumber, meeting.id)).toBe(`${sim.url}/meeting/${meeting.meetingNumber}`);
+    expect(sim.server.received('POST', '/api/v6/meeting')).toHaveLength(1);
+  });
+
+  it.each([
+    ['data.meetingId', ''],
+    ['data.meetingId', 'x'.repeat(201)],
+    ['data.meetingId', '1234\n5678'],
+  ])('an answer without a usable number is still malformed (%s %j)', async (field, meetingId) => {
+    const wm = await start();
+    const { admin } = sim.seedAccount({ adminEmail: 'ann@example.com' });
+    const data = { id: '5e945c36b863b82cefdddf54', meetingId, topic: 't', startTime: spec.startTime, endTime: spec.endTime };
+    sim.server.inject({ kind: 'status', status: 200, body: { responseCode: 0, data }, method: 'POST' });
+    const err = await failure(wm.createMeeting(admin.id, spec));
+    expect(err).toBeInstanceOf(MalformedResponseError);
+    expect((err as MalformedResponseError).field).toBe(field);
+  });
+});
