@@ -110,7 +110,11 @@ export interface MeetingPlatform {
   listAccountAdmins(accountId: string): Promise<PlatformUser[]>;
   /** NOT retried on its own: a lost answer could mean a meeting exists. See sync/execute.ts. */
   createMeeting(userId: string, spec: MeetingSpec): Promise<Meeting>;
-  updateMeeting(userId: string, meetingId: string, spec: MeetingSpec): Promise<Meeting>;
+  /**
+   * The meeting as the platform answered it, or undefined when it confirmed the update
+   * (responseCode 0) without giving the meeting back (webmeeting/assumptions.ts).
+   */
+  updateMeeting(userId: string, meetingId: string, spec: MeetingSpec): Promise<Meeting | undefined>;
   deleteMeeting(userId: string, meetingId: string): Promise<DeleteOutcome>;
   /**
    * The organizer's meeting feed, all or nothing: it throws when any entry could not be read

@@ -104,8 +104,11 @@ export function extraMeetingFields(agenda: string | undefined, timeZone: string 
 }
 
 /*
- * ASSUMED: the update (`PUT /api/v6/meeting/<id>/false`) answers like create, with the meeting
- * in `data` (client.ts parses it with the create schema). The tutorial shows the request only.
+ * NOT ASSUMED: what the update (`PUT /api/v6/meeting/<id>/false`) answers. The tutorial shows the
+ * request only. The update is done when the answer is the documented envelope with responseCode
+ * 0, whatever `data` holds: `null`, the id only, or the meeting like the create answer (then it is
+ * read, client.ts). Requiring the meeting would record an update the platform made as failed and
+ * send it again every cycle. An answer without responseCode 0 is still not a success.
  */
 
 /**

@@ -146,15 +146,21 @@ export class WebMeetingClient implements MeetingPlatform {
     return toMeeting(await this.call(req, meetingSchema, 'create meeting'));
   }
 
-  /** `PUT /api/v6/meeting/<meetingId>/false` (the literal `/false` is the tutorial's); body = create body + id. */
-  async updateMeeting(userId: string, meetingId: string, spec: MeetingSpec): Promise<Meeting> {
+  /**
+   * `PUT /api/v6/meeting/<meetingId>/false` (the literal `/false` is the tutorial's); body = create
+   * body + id. Done when the platform says responseCode 0; the meeting it gives back, if any, is
+   * returned, else undefined (the tutorial shows no answer; see assumptions.ts).
+   */
+  async updateMeeting(userId: string, meetingId: string, spec: MeetingSpec): Promise<Meeting | undefined> {
     const req: ApiRequest = {
       method: 'PUT',
       path: `/api/v6/meeting/${encodeURIComponent(meetingId)}/false`,
       userId,
       body: { ...meetingBody(spec), id: meetingId },
     };
-    return toMeeting(await this.call(req, meetingSchema, 'update meeting'));
+    const data = await this.call(req, z.unknown(), 'update meeting');
+    const meeting = meetingSchema.safeParse(data);
+    return meeting.success ? toMeeting(meeting.data) : undefined;
   }
 
   /** ASSUMED `DELETE /api/v6/meeting/<meetingId>`; an unknown meeting is 'already-gone' (assumptions.ts). */

@@ -12,6 +12,7 @@ describe('the engine where the tutorial is silent', () => {
   afterEach(async () => h.close());
 
   const posts = () => h.sim.server.received('POST', '/api/v6/meeting').length;
+  const puts = () => h.sim.server.received('PUT', '/api/v6/meeting/').length;
   const mappingOf = (e: { eventId: string }) => h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId });
   const problemOf = (eventId: string) => buildStatus(h.store, [{ source: 'mem', calendarId: CAL }]).problems.find((p) => p.eventId === eventId)?.reason;
 
@@ -33,6 +34,26 @@ describe('the engine where the tutorial is silent', () => {
     await h.engine.runCycle();
     expect(posts()).toBe(1);
     expect(h.sim.meetings()).toHaveLength(1);
+    expect(problemOf(e.eventId)).toBeUndefined();
+  });
+
+  it.each([['null' as const], ['id-only' as const]])('an update answered with data %s is a success: sent once, not again every cycle', async (updateAnswer) => {
+    h = await startEngineHarness({}, [CAL], { updateAnswer });
+    const e = h.source.put(tagged());
+    await h.engine.runCycle();
+    h.source.patch(CAL, e.eventId, { title: 'Moved on #webmeeting' });
+    h.advance(5 * 60_000);
+    const cycle = await h.engine.runCycle();
+    expect(cycle.outcomes.find((o) => o.eventId === e.eventId)?.outcome).toBe('updated');
+    expect(h.sim.meetings()[0]?.topic).toBe('Moved on');
+    for (let i = 0; i < 3; i += 1) {
+      h.advance(5 * 60_000);
+      await h.engine.runCycle();
+    }
+    expect(puts()).toBe(1);
+    expect(posts()).toBe(1);
+    expect(mappingOf(e)).toMatchObject({ state: 'active', topic: 'Moved on' });
+    expect(mappingOf(e)?.updatingSince).toBeUndefined();
     expect(problemOf(e.eventId)).toBeUndefined();
   });
 });

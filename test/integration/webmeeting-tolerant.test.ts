@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MalformedResponseError } from '../../src/domain/errors.js';
+import { MalformedResponseError, PlatformError } from '../../src/domain/errors.js';
 import type { MeetingSpec } from '../../src/domain/meeting.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting/server.js';
@@ -70,5 +70,39 @@ describe('the create answer: an id and a number are required, their form is not'
     const err = await failure(wm.createMeeting(admin.id, spec));
     expect(err).toBeInstanceOf(MalformedResponseError);
     expect((err as MalformedResponseError).field).toBe(field);
+  });
+});
+
+describe('the update answer: responseCode 0 is a success, whatever data holds', () => {
+  it.each([['null' as const], ['id-only' as const]])('data %s: the update is done, the meeting changed, one PUT', async (updateAnswer) => {
+    const wm = await start({ updateAnswer });
+    const { admin } = sim.seedAccount({ adminEmail: 'ann@example.com' });
+    const meeting = await wm.createMeeting(admin.id, spec);
+    expect(await wm.updateMeeting(admin.id, meeting.id, { ...spec, topic: 'Moved' })).toBeUndefined();
+    expect(sim.meetings()[0]?.topic).toBe('Moved');
+    expect(sim.server.received('PUT')).toHaveLength(1);
+  });
+
+  it('the meeting in data is read as before', async () => {
+    const wm = await start();
+    const { admin } = sim.seedAccount({ adminEmail: 'ann@example.com' });
+    const meeting = await wm.createMeeting(admin.id, spec);
+    expect(await wm.updateMeeting(admin.id, meeting.id, { ...spec, topic: 'Moved' })).toMatchObject({ id: meeting.id, topic: 'Moved', agenda: spec.agenda });
+  });
+
+  it('a non-zero responseCode with data null is still a failure', async () => {
+    const wm = await start({ updateAnswer: 'null' });
+    const { admin } = sim.seedAccount({ adminEmail: 'ann@example.com' });
+    const meeting = await wm.createMeeting(admin.id, spec);
+    sim.server.inject({ kind: 'status', status: 200, body: { responseCode: -4, responseMessage: 'data not valid', data: null }, method: 'PUT' });
+    expect(await failure(wm.updateMeeting(admin.id, meeting.id, spec))).toBeInstanceOf(PlatformError);
+  });
+
+  it('an answer without the envelope is not a success', async () => {
+    const wm = await start({ updateAnswer: 'null' });
+    const { admin } = sim.seedAccount({ adminEmail: 'ann@example.com' });
+    const meeting = await wm.createMeeting(admin.id, spec);
+    sim.server.inject({ kind: 'status', status: 200, body: { data: null }, method: 'PUT' });
+    expect(await failure(wm.updateMeeting(admin.id, meeting.id, spec))).toBeInstanceOf(MalformedResponseError);
   });
 });
