@@ -209,7 +209,19 @@ export function icsTokensOfPath(icsPath: string): string[] {
 }
 
 /**
- * ASSUMED: the feed is public to whoever holds its token, like any calendar subscription URL,
- * so meetsync does NOT send the API key with it (one less place the key travels).
+ * The feed is read as the tutorial implies (it gives each user an `icsPath` carrying a token and
+ * shows no call to it): without the API key, the token being the credential, like any calendar
+ * subscription link. NOT ASSUMED that it never needs the key: a feed answering 401 or 403 is
+ * asked once more with X-API-KEY, and a client whose feed answered so then sends the key first.
+ * The key goes only to the API's own origin (baseUrl), never to another host: the tutorial says
+ * "You must keep the API-KEY secret ... Everyone who has access to the API-KEY has full control
+ * over your web meeting platform" (web-meeting-api-tutorial.txt, "Prerequisites"), and
+ * WEB-MEETING-API.md, "Secrets", that the key is sent nowhere but the API. HttpCore refuses to
+ * attach the key to any other origin (http.ts).
  */
-export const FEED_SENDS_API_KEY = false;
+export const FEED_KEY = {
+  /** The first request of a feed carries the key. */
+  firstWithKey: false,
+  /** Statuses after which the feed is asked once more, with the key. */
+  retryWithKeyOn: new Set([401, 403]),
+} as const;

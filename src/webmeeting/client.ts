@@ -21,7 +21,7 @@ import {
   isAlreadyGone,
   recurringBody,
 } from './assumptions.js';
-import { fetchFeedText } from './feed/fetch.js';
+import { fetchFeedText, type FeedKeyMemory } from './feed/fetch.js';
 import { parseFeed, readFeedEntries } from './feed/strict.js';
 import {
   HttpCore,
@@ -69,6 +69,8 @@ export class WebMeetingClient implements MeetingPlatform {
   private readonly http: HttpCore;
   private readonly template: string;
   private retryCount = 0;
+  /** Learned from a feed that answered only with the API key (feed/fetch.ts). */
+  private readonly feedKey: FeedKeyMemory = { needsKey: false };
 
   constructor(options: WebMeetingClientOptions) {
     registerSecret(options.apiKey);
@@ -183,7 +185,7 @@ export class WebMeetingClient implements MeetingPlatform {
    * names the feed in a DataError; the path's token never appears in an error or log line.
    */
   async readFeed(icsPath: string, owner?: string): Promise<FeedMeeting[]> {
-    return parseFeed(await fetchFeedText(this.http, icsPath), owner === undefined ? {} : { owner });
+    return parseFeed(await fetchFeedText(this.http, icsPath, {}, this.feedKey), owner === undefined ? {} : { owner });
   }
 
   /**
@@ -192,7 +194,7 @@ export class WebMeetingClient implements MeetingPlatform {
    * iCalendar at all is still a DataError.
    */
   async readFeedEntries(icsPath: string, owner?: string): Promise<FeedReading> {
-    return readFeedEntries(await fetchFeedText(this.http, icsPath), owner === undefined ? {} : { owner });
+    return readFeedEntries(await fetchFeedText(this.http, icsPath, {}, this.feedKey), owner === undefined ? {} : { owner });
   }
 
   /**
@@ -201,7 +203,7 @@ export class WebMeetingClient implements MeetingPlatform {
    * A non-2xx answer is a PlatformError; the path's token never appears in an error or log line.
    */
   async readFeedText(icsPath: string, limits: { maxBytes: number; attempts?: number }): Promise<string> {
-    return fetchFeedText(this.http, icsPath, limits);
+    return fetchFeedText(this.http, icsPath, limits, this.feedKey);
   }
 
   /** The join link from the template (assumptions.ts). */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildStatus } from '../../src/status.js';
-import { CAL, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
+import { CAL, giveAliceAKnownMeeting, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
 
 /**
  * Issue 16 section 2, "a tolerant client where the tutorial is silent": against the Web Meeting
@@ -55,5 +55,42 @@ describe('the engine where the tutorial is silent', () => {
     expect(mappingOf(e)).toMatchObject({ state: 'active', topic: 'Moved on' });
     expect(mappingOf(e)?.updatingSince).toBeUndefined();
     expect(problemOf(e.eventId)).toBeUndefined();
+  });
+
+  it('a feed that needs the API key confirms a lost creation (read again with the key): no second meeting, no halt, the key not blamed', async () => {
+    h = await startEngineHarness({}, [CAL], { feedNeedsApiKey: true });
+    await giveAliceAKnownMeeting(h);
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    expect(mappingOf(e)?.state).toBe('creating');
+    h.advance(11 * 60_000);
+    const cycle = await h.engine.runCycle();
+    expect(cycle.halted).toBeUndefined();
+    expect(mappingOf(e)?.state).toBe('active');
+    expect(posts()).toBe(2);
+    expect(h.sim.meetings()).toHaveLength(2);
+  });
+
+  it("a feed refused even with the key is its organizer's problem: that creation waits, the cycle goes on and no one blames the key", async () => {
+    h = await startEngineHarness();
+    await giveAliceAKnownMeeting(h);
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    // The feed answers 401 / -1 whether the key is sent or not.
+    h.sim.server.inject({ kind: 'status', status: 401, count: 1000, pathIncludes: '/calender/user/', body: { responseCode: -1, responseMessage: 'API key not valid', data: null } });
+    const other = h.source.put(tagged({}, 4));
+    h.advance(11 * 60_000);
+    const cycle = await h.engine.runCycle();
+    expect(cycle.halted).toBeUndefined();
+    expect(cycle.calendars.every((c) => c.ok)).toBe(true);
+    // The other event gets its meeting; the lost creation waits for the feed.
+    expect(mappingOf(other)?.state).toBe('active');
+    expect(mappingOf(e)?.state).toBe('creating');
+    expect(problemOf(e.eventId)).toMatch(/meeting feed cannot be read .*HTTP 401.*asked without the API key, then with it/);
+    expect(problemOf(e.eventId)).not.toMatch(/webMeeting\.apiKey|refused meetsync's API key/);
+    expect(posts()).toBe(3);
+    expect(h.sim.meetings()).toHaveLength(3);
   });
 });

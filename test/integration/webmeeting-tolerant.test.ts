@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MalformedResponseError, PlatformError } from '../../src/domain/errors.js';
+import { FeedError, MalformedResponseError, PlatformError } from '../../src/domain/errors.js';
 import type { MeetingSpec } from '../../src/domain/meeting.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting/server.js';
 import { WebMeetingClient } from '../../src/webmeeting/client.js';
+import { HttpCore, RETRY_DEFAULTS } from '../../src/webmeeting/http.js';
+import { silentLogger } from '../../src/log.js';
+import { classifyFailure } from '../../src/sync/failure.js';
 
 /**
  * Issue 16 section 2: the client where the tutorial is silent, against the Web Meeting simulator
@@ -104,5 +107,57 @@ describe('the update answer: responseCode 0 is a success, whatever data holds', 
     const meeting = await wm.createMeeting(admin.id, spec);
     sim.server.inject({ kind: 'status', status: 200, body: { data: null }, method: 'PUT' });
     expect(await failure(wm.updateMeeting(admin.id, meeting.id, spec))).toBeInstanceOf(MalformedResponseError);
+  });
+});
+
+describe('the feed: read without the key, once more with it after 401/403, on the API origin only', () => {
+  const feedGets = () => sim.server.received('GET', '/calender/user/');
+
+  it('a feed that needs the key: refused without it, read with it, and asked with it first from then on', async () => {
+    const wm = await start({ feedNeedsApiKey: true });
+    const { admin } = sim.seedAccount({ adminEmail: 'ann@example.com' });
+    await wm.createMeeting(admin.id, spec);
+    expect((await wm.readFeedEntries(admin.icsPath)).meetings).toHaveLength(1);
+    expect(feedGets().map((r) => r.headers['x-api-key'])).toEqual([undefined, API_KEY]);
+    await wm.readFeedEntries(admin.icsPath);
+    expect(feedGets()).toHaveLength(3);
+    expect(feedGets()[2]?.headers['x-api-key']).toBe(API_KEY);
+  });
+
+  it('a feed that answers without the key never gets it', async () => {
+    const wm = await start();
+    const { admin } = sim.seedAccount({ adminEmail: 'ann@example.com' });
+    await wm.readFeedEntries(admin.icsPath);
+    await wm.readFeedEntries(admin.icsPath);
+    expect(feedGets().map((r) => r.headers['x-api-key'])).toEqual([undefined, undefined]);
+  });
+
+  it('a feed refused with the key too is a FeedError of that organizer (transient), naming no token', async () => {
+    const wm = await start();
+    const { admin } = sim.seedAccount({ adminEmail: 'ann@example.com' });
+    sim.server.inject({ kind: 'status', status: 403, count: 2, pathIncludes: '/calender/user/', body: { responseCode: -3, responseMessage: 'not allowed', data: null } });
+    const err = await failure(wm.readFeedEntries(admin.icsPath));
+    expect(err).toBeInstanceOf(FeedError);
+    expect(err).toMatchObject({ status: 403, triedWithApiKey: true });
+    expect(classifyFailure(err)).toBe('transient');
+    expect((err as Error).message).not.toContain(admin.icsToken);
+    expect(feedGets()).toHaveLength(2);
+  });
+
+  it('a feed answering 404 is not asked again with the key', async () => {
+    const wm = await start();
+    const err = await failure(wm.readFeedEntries('/api/v6/meeting/calender/user/no-such-token-0000'));
+    expect(err).toBeInstanceOf(FeedError);
+    expect(classifyFailure(err)).toBe('transient');
+    expect(feedGets()).toHaveLength(1);
+    expect(feedGets()[0]?.headers['x-api-key']).toBeUndefined();
+  });
+
+  it('the key is attached on the API origin only', async () => {
+    await start();
+    const core = new HttpCore({ baseUrl: sim.url, apiKey: API_KEY, timeoutMs: 1_000, retry: RETRY_DEFAULTS, logger: silentLogger() });
+    expect(core.isApiOrigin('/api/v6/meeting/calender/user/x')).toBe(true);
+    expect(core.isApiOrigin('@evil.example/feed')).toBe(false);
+    await expect(core.send({ method: 'GET', path: '@evil.example/feed', kind: 'calendar' })).rejects.toThrow(/refusing to send the API key/);
   });
 });
