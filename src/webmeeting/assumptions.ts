@@ -181,6 +181,15 @@ export const FEED_SKIPS_OVERRIDES_WITH_MASTER = true;
  * all-day DATE as midnight UTC; a TZID is still honoured (the file's VTIMEZONE, else IANA).
  */
 
+/*
+ * NOT ASSUMED: that `GET /api/v6/account/admin/<accountId>` lists every organizer of the account.
+ * The tutorial reads "the User ID of the first Meeting Organizer" there, and its answer is an
+ * array: it may list that one only. So an organizer not found is told both ways out (an account
+ * of their own with `meetsync accounts create`, or their account's id in webMeeting.accountIds;
+ * sync/plan.ts), and `meetsync doctor` says how many organizers each account lists
+ * (doctor/organizers.ts).
+ */
+
 /**
  * ASSUMED: when an admin comes without `icsPath` but with `icsToken`, the path is the
  * tutorial's `/api/v6/meeting/calender/user/<icsToken>` (spelling `calender` is the vendor's).

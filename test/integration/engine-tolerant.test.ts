@@ -93,4 +93,22 @@ describe('the engine where the tutorial is silent', () => {
     expect(posts()).toBe(3);
     expect(h.sim.meetings()).toHaveLength(3);
   });
+
+  it('an admin list that names only the first organizer: the one not listed is told what to do, the others are synced, nothing stops', async () => {
+    h = await startEngineHarness({}, [CAL], { adminList: 'first-only' });
+    const bob = h.sim.addUser(h.accountId, { email: 'bob@example.com', firstName: 'Bob' });
+    h.rebuild();
+    const bobs = h.source.put(tagged({ organizerEmail: bob.email }));
+    const alices = h.source.put(tagged());
+    const cycle = await h.engine.runCycle();
+    expect(cycle.halted).toBeUndefined();
+    expect(mappingOf(alices)?.state).toBe('active');
+    expect(mappingOf(bobs)).toBeUndefined();
+    const reason = cycle.outcomes.find((o) => o.eventId === bobs.eventId)?.reason ?? '';
+    expect(reason).toContain('bob@example.com');
+    expect(reason).toContain("'meetsync accounts create --email bob@example.com --first");
+    expect(reason).toMatch(/add the id of their account to webMeeting.accountIds/);
+    expect(reason).toContain('webMeeting.accountIds');
+    expect(posts()).toBe(1);
+  });
 });
