@@ -37,6 +37,22 @@ describe('the engine where the tutorial is silent', () => {
     expect(problemOf(e.eventId)).toBeUndefined();
   });
 
+  it('a lost create answer on a platform of other forms: found in the feed by its reference, held, never posted again', async () => {
+    h = await startEngineHarness({}, [CAL], { meetingNumberForm: 'digits', meetingIdForm: 'uuid' });
+    await giveAliceAKnownMeeting(h);
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    for (let i = 0; i < 3; i += 1) {
+      h.advance(61 * 60_000);
+      const cycle = await h.engine.runCycle();
+      expect(cycle.halted).toBeUndefined();
+    }
+    expect(posts()).toBe(2);
+    expect(h.sim.meetings()).toHaveLength(2);
+    expect(mappingOf(e)).toMatchObject({ state: 'creating', held: expect.stringContaining('meetsync will not create a second one') });
+  });
+
   it.each([['null' as const], ['id-only' as const]])('an update answered with data %s is a success: sent once, not again every cycle', async (updateAnswer) => {
     h = await startEngineHarness({}, [CAL], { updateAnswer });
     const e = h.source.put(tagged());
