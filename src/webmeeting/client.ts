@@ -200,7 +200,7 @@ export class WebMeetingClient implements MeetingPlatform {
   /**
    * `GET <icsPath>` as text, unparsed, within `limits` (the reconciliation reads every
    * organizer's feed and reports one that is too large or too slow instead of waiting on it).
-   * A non-2xx answer is a PlatformError; the path's token never appears in an error or log line.
+   * A non-2xx answer is a FeedError (feed/fetch.ts); the path's token never appears in an error or log line.
    */
   async readFeedText(icsPath: string, limits: { maxBytes: number; attempts?: number }): Promise<string> {
     return fetchFeedText(this.http, icsPath, limits, this.feedKey);
