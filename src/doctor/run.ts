@@ -9,6 +9,7 @@ import { silentLogger } from '../log.js';
 import { fail, ok, reportOf, skip, type Check, type DoctorReport } from './check.js';
 import { checkDatabase } from './database.js';
 import { checkEndpoint } from './endpoint.js';
+import { checkAccountOrganizers, accountsToList } from './organizers.js';
 import { accountToRead, checkApiKey, checkClock } from './platform.js';
 import { checkSource } from './sources.js';
 
@@ -77,7 +78,11 @@ async function checkPlatform(config: Config, timeoutMs: number) {
       if (!Number.isNaN(serverMs)) date = { serverMs, localMs: Date.now() };
     },
   });
-  checks.push(await checkApiKey(platform, accountToRead(config, knownAccounts(config.database))));
+  const known = knownAccounts(config.database);
+  const key = await checkApiKey(platform, accountToRead(config, known));
+  checks.push(key);
+  // With the key working, how many organizers each account lists (doctor/organizers.ts).
+  if (key.status === 'ok') checks.push(...(await checkAccountOrganizers(platform, accountsToList(config, known))));
   return { checks, date };
 }
 

@@ -67,6 +67,20 @@ export class PlatformError extends MeetsyncError {
   }
 }
 
+/**
+ * An organizer's meeting feed (their icsPath) answered with a non-2xx status. It concerns that
+ * organizer only, never the platform or meetsync's API key as a whole (sync/failure.ts): the feed
+ * is read with its own token, and its refusal says nothing of the key's other calls.
+ */
+export class FeedError extends PlatformError {
+  /** The feed was also asked with the API key (it refused without it first). */
+  readonly triedWithApiKey: boolean;
+  constructor(failure: PlatformFailure, triedWithApiKey: boolean, options?: { cause?: unknown }) {
+    super(triedWithApiKey ? { ...failure, responseMessage: `${failure.responseMessage ?? 'refused'} (asked without the API key, then with it)` } : failure, options);
+    this.triedWithApiKey = triedWithApiKey;
+  }
+}
+
 /** A call took longer than its timeout. */
 export class TimeoutError extends MeetsyncError {
   readonly timeoutMs: number;

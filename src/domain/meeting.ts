@@ -38,9 +38,9 @@ export interface MeetingSpec {
 
 /** A meeting as the platform holds it. */
 export interface Meeting {
-  /** The platform's internal id (24 hex). */
+  /** The platform's internal id (24 hex in the tutorial; any form is accepted). */
   id: string;
-  /** The dialable meeting number `dddd-dddd-dddd-dddd`. */
+  /** The dialable meeting number (`dddd-dddd-dddd-dddd` in the tutorial; any form is accepted). */
   meetingNumber: string;
   topic: string;
   startTime: string;
@@ -110,7 +110,11 @@ export interface MeetingPlatform {
   listAccountAdmins(accountId: string): Promise<PlatformUser[]>;
   /** NOT retried on its own: a lost answer could mean a meeting exists. See sync/execute.ts. */
   createMeeting(userId: string, spec: MeetingSpec): Promise<Meeting>;
-  updateMeeting(userId: string, meetingId: string, spec: MeetingSpec): Promise<Meeting>;
+  /**
+   * The meeting as the platform answered it, or undefined when it confirmed the update
+   * (responseCode 0) without giving the meeting back (webmeeting/assumptions.ts).
+   */
+  updateMeeting(userId: string, meetingId: string, spec: MeetingSpec): Promise<Meeting | undefined>;
   deleteMeeting(userId: string, meetingId: string): Promise<DeleteOutcome>;
   /**
    * The organizer's meeting feed, all or nothing: it throws when any entry could not be read

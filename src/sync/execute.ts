@@ -142,8 +142,11 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           store.clearNote(event);
         });
         if (updated.writeBack === 'pending') await writeBack(updated, ctx);
-        logger.info({ event: event.eventId, meetingId: meeting.id, changes: action.changes }, 'meeting updated');
-        return { outcome: outcomeOf(event, 'updated', { meetingId: meeting.id, meetingNumber: meeting.meetingNumber, changes: action.changes }), retry: false };
+        // The platform may confirm an update without giving the meeting back (assumptions.ts): the record names it then.
+        const meetingId = meeting?.id ?? updated.meetingId!;
+        const meetingNumber = meeting?.meetingNumber ?? updated.meetingNumber;
+        logger.info({ event: event.eventId, meetingId, changes: action.changes }, 'meeting updated');
+        return { outcome: outcomeOf(event, 'updated', { meetingId, ...(meetingNumber ? { meetingNumber } : {}), changes: action.changes }), retry: false };
       }
       case 'cancel': {
         if (action.mode === 'delete' && action.mapping.meetingId) {
@@ -197,7 +200,8 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         // The calendar is not written: the stamp and link are there.
         try {
           const answer = await ctx.platform.updateMeeting(mapping.userId, action.stamp.meetingId, specFor(action.desired, mapping.marker, ctx.defaults));
-          const told = reference ? undefined : referencesIn(answer.agenda).find((r) => !markerTaken(r, event, store));
+          // An answer without the meeting (assumptions.ts) tells no reference: the stand-in stays.
+          const told = reference || !answer ? undefined : referencesIn(answer.agenda).find((r) => !markerTaken(r, event, store));
           if (told) mapping.marker = told;
         } catch (err) {
           if (classifyFailure(err) !== 'gone') throw err;

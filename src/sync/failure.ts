@@ -1,4 +1,4 @@
-import { MeetsyncError, PlatformError, describeError } from '../domain/errors.js';
+import { FeedError, MeetsyncError, PlatformError, describeError } from '../domain/errors.js';
 import { isAlreadyGone } from '../webmeeting/assumptions.js';
 
 /**
@@ -13,6 +13,8 @@ import { isAlreadyGone } from '../webmeeting/assumptions.js';
  * - `gone`: the meeting no longer exists on the platform (deleted by hand).
  * - `transient`: anything else (network, timeout, 429, 5xx, an unreadable answer, an unknown
  *   code). Tried again every cycle until it succeeds: a change is never dropped on a guess.
+ *   An organizer's feed that cannot be read (FeedError, whatever its status, 401 and 403
+ *   included) is always this: it is that organizer's problem, never the platform's (issue 16).
  */
 export type FailureKind = 'platform' | 'refused' | 'gone' | 'transient';
 
@@ -22,7 +24,7 @@ const DATA_NOT_VALID = -4;
 
 export function classifyFailure(err: unknown): FailureKind {
   if (err instanceof PlatformHaltError) return 'platform';
-  if (!(err instanceof PlatformError)) return 'transient';
+  if (err instanceof FeedError || !(err instanceof PlatformError)) return 'transient';
   const { status, responseCode, responseMessage } = err;
   if (isCredentialFailure(err)) return 'platform';
   if (status !== undefined && status >= 300 && status < 400) return 'platform';

@@ -36,10 +36,20 @@ export function changesBetween(mapping: Mapping, desired: DesiredMeeting): strin
   return changes;
 }
 
+/**
+ * What an organizer not found is told to do. The admin endpoint may list only an account's first
+ * organizer (the tutorial's "retrieve the User ID of the first Meeting Organizer"; assumptions.ts
+ * the admin list), so a user added to a listed account can stay unseen: the reason names both ways out.
+ */
 function unknownOrganizerReason(event: CalendarEvent, input: PlanInput): string {
   const who = event.organizerEmail ?? 'the organizer';
+  const email = event.organizerEmail ?? '<email>';
   const where = input.accountIds.length ? `accounts ${input.accountIds.join(', ')}` : 'any configured account (webMeeting.accountIds is empty)';
-  return `organizer ${who} has no platform user in ${where}: create one with 'meetsync accounts create' or enable webMeeting.provisioning`;
+  return (
+    `organizer ${who} has no platform user in ${where}: create one with 'meetsync accounts create --email ${email} --first <first name> --last <last name>' ` +
+    `and add the account id it prints to webMeeting.accountIds (or enable webMeeting.provisioning); if ${who} already has a platform user, add the id of their account to webMeeting.accountIds ` +
+    `(the platform may list only the first organizer of each account: one added to a listed account later is not seen, and needs an account of their own)`
+  );
 }
 
 /** A mapping whose meeting is being created or is held: the event's stamp then decides nothing. */

@@ -104,8 +104,11 @@ export function extraMeetingFields(agenda: string | undefined, timeZone: string 
 }
 
 /*
- * ASSUMED: the update (`PUT /api/v6/meeting/<id>/false`) answers like create, with the meeting
- * in `data` (client.ts parses it with the create schema). The tutorial shows the request only.
+ * NOT ASSUMED: what the update (`PUT /api/v6/meeting/<id>/false`) answers. The tutorial shows the
+ * request only. The update is done when the answer is the documented envelope with responseCode
+ * 0, whatever `data` holds: `null`, the id only, or the meeting like the create answer (then it is
+ * read, client.ts). Requiring the meeting would record an update the platform made as failed and
+ * send it again every cycle. An answer without responseCode 0 is still not a success.
  */
 
 /**
@@ -118,14 +121,22 @@ export function defaultJoinUrlTemplate(baseUrl: string): string {
   return `${new URL(baseUrl).origin}/meeting/{meetingNumber}`;
 }
 
-/** The documented shape of ids (tutorial: "5e9459c5b863b82cefdddf4f"). */
+/** The documented shape of ids (tutorial: "5e9459c5b863b82cefdddf4f"); accounts and users are read so. */
 export const MEETING_ID_PATTERN = /^[0-9a-f]{24}$/i;
 
 /**
- * ASSUMED: the dialable meeting number is always four groups of four digits, as in the
- * tutorial's only example ("9974-7653-8886-0485"); the feed matching below relies on it.
+ * NOT ASSUMED: the form of a new meeting's id (`data.id`) and number (`data.meetingId`). The
+ * tutorial shows one example of each (24 hex, and four groups of four digits), which is no rule:
+ * refusing another form would count a meeting made as a lost answer, and a lost answer can become
+ * a second POST. So the create answer needs each to be present and plausible only: non-empty
+ * after trimming, at most 200 characters, no control character (both go into URL paths, the join
+ * link and the event). They are kept as given; the join link is built from them
+ * (`joinUrlTemplate`). The feed is still searched for the tutorial's forms only (FEED_ID and
+ * FEED_NUMBER below): a meeting of another form is not found there by id or number, and a lost
+ * creation found by its reference alone is held rather than posted again (sync/pending.ts).
  */
-export const MEETING_NUMBER_PATTERN = /^\d{4}-\d{4}-\d{4}-\d{4}$/;
+export const MEETING_REF_MAX_LENGTH = 200;
+export const MEETING_REF_PATTERN = /^[^\p{Cc}]+$/u;
 
 /**
  * ASSUMED: how a VEVENT of a user's ICS feed (`icsPath`) is matched to a meeting. The feed is
@@ -170,6 +181,15 @@ export const FEED_SKIPS_OVERRIDES_WITH_MASTER = true;
  * all-day DATE as midnight UTC; a TZID is still honoured (the file's VTIMEZONE, else IANA).
  */
 
+/*
+ * NOT ASSUMED: that `GET /api/v6/account/admin/<accountId>` lists every organizer of the account.
+ * The tutorial reads "the User ID of the first Meeting Organizer" there, and its answer is an
+ * array: it may list that one only. So an organizer not found is told both ways out (an account
+ * of their own with `meetsync accounts create`, or their account's id in webMeeting.accountIds;
+ * sync/plan.ts), and `meetsync doctor` says how many organizers each account lists
+ * (doctor/organizers.ts).
+ */
+
 /**
  * ASSUMED: when an admin comes without `icsPath` but with `icsToken`, the path is the
  * tutorial's `/api/v6/meeting/calender/user/<icsToken>` (spelling `calender` is the vendor's).
@@ -198,7 +218,19 @@ export function icsTokensOfPath(icsPath: string): string[] {
 }
 
 /**
- * ASSUMED: the feed is public to whoever holds its token, like any calendar subscription URL,
- * so meetsync does NOT send the API key with it (one less place the key travels).
+ * The feed is read as the tutorial implies (it gives each user an `icsPath` carrying a token and
+ * shows no call to it): without the API key, the token being the credential, like any calendar
+ * subscription link. NOT ASSUMED that it never needs the key: a feed answering 401 or 403 is
+ * asked once more with X-API-KEY, and a client whose feed answered so then sends the key first.
+ * The key goes only to the API's own origin (baseUrl), never to another host: the tutorial says
+ * "You must keep the API-KEY secret ... Everyone who has access to the API-KEY has full control
+ * over your web meeting platform" (web-meeting-api-tutorial.txt, "Prerequisites"), and
+ * WEB-MEETING-API.md, "Secrets", that the key is sent nowhere but the API. HttpCore refuses to
+ * attach the key to any other origin (http.ts).
  */
-export const FEED_SENDS_API_KEY = false;
+export const FEED_KEY = {
+  /** The first request of a feed carries the key. */
+  firstWithKey: false,
+  /** Statuses after which the feed is asked once more, with the key. */
+  retryWithKeyOn: new Set([401, 403]),
+} as const;

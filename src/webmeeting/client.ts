@@ -21,7 +21,7 @@ import {
   isAlreadyGone,
   recurringBody,
 } from './assumptions.js';
-import { fetchFeedText } from './feed/fetch.js';
+import { fetchFeedText, type FeedKeyMemory } from './feed/fetch.js';
 import { parseFeed, readFeedEntries } from './feed/strict.js';
 import {
   HttpCore,
@@ -69,6 +69,8 @@ export class WebMeetingClient implements MeetingPlatform {
   private readonly http: HttpCore;
   private readonly template: string;
   private retryCount = 0;
+  /** Learned from a feed that answered only with the API key (feed/fetch.ts). */
+  private readonly feedKey: FeedKeyMemory = { needsKey: false };
 
   constructor(options: WebMeetingClientOptions) {
     registerSecret(options.apiKey);
@@ -146,15 +148,21 @@ export class WebMeetingClient implements MeetingPlatform {
     return toMeeting(await this.call(req, meetingSchema, 'create meeting'));
   }
 
-  /** `PUT /api/v6/meeting/<meetingId>/false` (the literal `/false` is the tutorial's); body = create body + id. */
-  async updateMeeting(userId: string, meetingId: string, spec: MeetingSpec): Promise<Meeting> {
+  /**
+   * `PUT /api/v6/meeting/<meetingId>/false` (the literal `/false` is the tutorial's); body = create
+   * body + id. Done when the platform says responseCode 0; the meeting it gives back, if any, is
+   * returned, else undefined (the tutorial shows no answer; see assumptions.ts).
+   */
+  async updateMeeting(userId: string, meetingId: string, spec: MeetingSpec): Promise<Meeting | undefined> {
     const req: ApiRequest = {
       method: 'PUT',
       path: `/api/v6/meeting/${encodeURIComponent(meetingId)}/false`,
       userId,
       body: { ...meetingBody(spec), id: meetingId },
     };
-    return toMeeting(await this.call(req, meetingSchema, 'update meeting'));
+    const data = await this.call(req, z.unknown(), 'update meeting');
+    const meeting = meetingSchema.safeParse(data);
+    return meeting.success ? toMeeting(meeting.data) : undefined;
   }
 
   /** ASSUMED `DELETE /api/v6/meeting/<meetingId>`; an unknown meeting is 'already-gone' (assumptions.ts). */
@@ -177,7 +185,7 @@ export class WebMeetingClient implements MeetingPlatform {
    * names the feed in a DataError; the path's token never appears in an error or log line.
    */
   async readFeed(icsPath: string, owner?: string): Promise<FeedMeeting[]> {
-    return parseFeed(await fetchFeedText(this.http, icsPath), owner === undefined ? {} : { owner });
+    return parseFeed(await fetchFeedText(this.http, icsPath, {}, this.feedKey), owner === undefined ? {} : { owner });
   }
 
   /**
@@ -186,16 +194,16 @@ export class WebMeetingClient implements MeetingPlatform {
    * iCalendar at all is still a DataError.
    */
   async readFeedEntries(icsPath: string, owner?: string): Promise<FeedReading> {
-    return readFeedEntries(await fetchFeedText(this.http, icsPath), owner === undefined ? {} : { owner });
+    return readFeedEntries(await fetchFeedText(this.http, icsPath, {}, this.feedKey), owner === undefined ? {} : { owner });
   }
 
   /**
    * `GET <icsPath>` as text, unparsed, within `limits` (the reconciliation reads every
    * organizer's feed and reports one that is too large or too slow instead of waiting on it).
-   * A non-2xx answer is a PlatformError; the path's token never appears in an error or log line.
+   * A non-2xx answer is a FeedError (feed/fetch.ts); the path's token never appears in an error or log line.
    */
   async readFeedText(icsPath: string, limits: { maxBytes: number; attempts?: number }): Promise<string> {
-    return fetchFeedText(this.http, icsPath, limits);
+    return fetchFeedText(this.http, icsPath, limits, this.feedKey);
   }
 
   /** The join link from the template (assumptions.ts). */

@@ -113,6 +113,18 @@ export class HttpCore {
   }
 
   /**
+   * Whether `path` is sent to the API's own origin (baseUrl's scheme, host and port): the only
+   * place the API key may go (assumptions.ts FEED_KEY; tutorial, "Prerequisites").
+   */
+  isApiOrigin(path: string): boolean {
+    try {
+      return new URL(this.base + path).origin === new URL(this.base).origin;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * Sends one call, retrying an idempotent one on network errors, timeouts, 408, 429 and 5xx
    * (except 501). Returns the last response whatever its status; throws NetworkError or
    * TimeoutError when no response came. POST is sent once: a lost answer to POST /meeting could
@@ -181,7 +193,11 @@ export class HttpCore {
     const headers: Record<string, string> = json
       ? { accept: 'application/json', 'content-type': 'application/json' }
       : { accept: 'text/calendar, text/plain;q=0.5' };
-    if (req.withApiKey ?? true) headers['x-api-key'] = this.options.apiKey;
+    if (req.withApiKey ?? true) {
+      // The key gives full control of the platform (tutorial, "Prerequisites"): the API's origin only.
+      if (!this.isApiOrigin(req.path)) throw new TypeError(`refusing to send the API key outside webMeeting.baseUrl (${describeCall(req)})`);
+      headers['x-api-key'] = this.options.apiKey;
+    }
     if (req.userId !== undefined) headers['x-user-id'] = req.userId;
     const started = Date.now();
     const deadline = new Deadline(this.options.timeoutMs);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MEETING_ID_PATTERN, MEETING_NUMBER_PATTERN } from './assumptions.js';
+import { MEETING_ID_PATTERN, MEETING_REF_MAX_LENGTH, MEETING_REF_PATTERN } from './assumptions.js';
 
 /**
  * The Web Meeting API's response shapes, from the examples in web-meeting-api-tutorial.txt.
@@ -10,6 +10,14 @@ import { MEETING_ID_PATTERN, MEETING_NUMBER_PATTERN } from './assumptions.js';
 const id = z.string().regex(MEETING_ID_PATTERN, 'expected a 24-hex id');
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO-8601 instant' });
 const text = z.string().nullish().transform((v) => v ?? '');
+/** A meeting's id or number: any form, as long as it is there and usable (assumptions.ts). */
+const meetingRef = (what: string) =>
+  z
+    .string({ message: `expected ${what}` })
+    .trim()
+    .min(1, `expected ${what}, got an empty string`)
+    .max(MEETING_REF_MAX_LENGTH, `expected ${what} of at most ${MEETING_REF_MAX_LENGTH} characters`)
+    .regex(MEETING_REF_PATTERN, `expected ${what} without control characters`);
 
 /** The envelope every call answers with; `data` is checked separately so errors name it. */
 export const envelopeSchema = z.object({
@@ -51,12 +59,12 @@ export const adminsSchema = z.array(userSchema);
 
 /**
  * `POST /api/v6/meeting` → data (tutorial "Creating meetings"). `meetingId` is the dialable
- * number, `id` the internal id. `duration` is sent as a number but comes back as a string
- * ("60"): both are accepted.
+ * number, `id` the internal id; both are required, their form is not (assumptions.ts).
+ * `duration` is sent as a number but comes back as a string ("60"): both are accepted.
  */
 export const meetingSchema = z.object({
-  id,
-  meetingId: z.string().regex(MEETING_NUMBER_PATTERN, 'expected a meeting number dddd-dddd-dddd-dddd'),
+  id: meetingRef('a meeting id'),
+  meetingId: meetingRef('a meeting number'),
   topic: z.string(),
   startTime: instant,
   endTime: instant,

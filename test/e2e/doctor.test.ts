@@ -42,6 +42,7 @@ describe('meetsync doctor', () => {
     expect(lineWith(r.stdout, 'clock')).toMatch(/^ok/);
     expect(lineWith(r.stdout, 'Web Meeting platform', 'TLS certificate verifies')).toMatch(/^ok/);
     expect(lineWith(r.stdout, 'API key works', world.accountId)).toMatch(/^ok/);
+    expect(lineWith(r.stdout, 'organizers', `account ${world.accountId} (webMeeting.accountIds[0]) lists 1 organizer: ${world.calendar}`)).toMatch(/^ok/);
     expect(lineWith(r.stdout, 'corp-google / alice@example.com', 'credentials work')).toMatch(/^ok/);
     expect(lineWith(r.stdout, 'corp-m365 / bob@example.com', 'credentials work')).toMatch(/^ok/);
     expect(r.stdout).toContain('All checks passed.');

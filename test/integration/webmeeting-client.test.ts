@@ -232,7 +232,7 @@ describe('platform errors', () => {
   });
 
   it.each([
-    ['data.id', { responseCode: 0, data: { id: 'not-hex', meetingId: '1234-5678-9012-3456', topic: 't', startTime: spec.startTime, endTime: spec.endTime } }],
+    ['data.id', { responseCode: 0, data: { id: '  ', meetingId: '1234-5678-9012-3456', topic: 't', startTime: spec.startTime, endTime: spec.endTime } }],
     ['data.meetingId', { responseCode: 0, data: { id: '5e945c36b863b82cefdddf54', topic: 't', startTime: spec.startTime, endTime: spec.endTime } }],
     ['data.startTime', { responseCode: 0, data: { id: '5e945c36b863b82cefdddf54', meetingId: '1234-5678-9012-3456', topic: 't', startTime: 'soon', endTime: spec.endTime } }],
     ['responseCode', { data: {} }],

@@ -113,8 +113,12 @@ export function newIcsToken(): string {
   return `${randomUUID()}-${randomUUID()}`;
 }
 
-/** The dialable meeting number, `dddd-dddd-dddd-dddd` like the tutorial's "9974-7653-8886-0485". */
-export function newMeetingNumber(): string {
+/**
+ * The dialable meeting number, `dddd-dddd-dddd-dddd` like the tutorial's "9974-7653-8886-0485"
+ * (`four-groups`), or eleven digits in a row (`digits`), a form the tutorial does not rule out.
+ */
+export function newMeetingNumber(form: 'four-groups' | 'digits' = 'four-groups'): string {
+  if (form === 'digits') return String(randomInt(1, 10)) + Array.from({ length: 10 }, () => String(randomInt(0, 10))).join('');
   return Array.from({ length: 4 }, () => String(randomInt(0, 10000)).padStart(4, '0')).join('-');
 }
 

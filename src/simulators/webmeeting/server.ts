@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SimServer, Simulator, header, type SimRequest, type SimResponse, type SimServerOptions } from '../kit/server.js';
 import type { TlsMaterial } from '../kit/tls.js';
 import { renderFeed } from './ics.js';
@@ -42,6 +43,45 @@ export interface WebMeetingSimulatorOptions {
    * meetsync's reference, the ASSUMPTION the sync must survive (its absence proves nothing).
    */
   feedAgenda?: 'repeated' | 'left-out';
+  /*
+   * Issue 16 section 2, "a tolerant client where the tutorial is silent": each option below
+   * makes the platform answer in a way the tutorial does not rule out, so tests can show that
+   * meetsync neither duplicates a meeting nor stops every calendar when the real one does.
+   */
+  /**
+   * The form of a new meeting's dialable number (`data.meetingId` of the create answer): the
+   * tutorial's only example, four groups of four digits (`four-groups`, the default), or a plain
+   * run of eleven digits (`digits`, e.g. `48213907765`). The tutorial shows one example only.
+   * @default 'four-groups'
+   */
+  meetingNumberForm?: 'four-groups' | 'digits';
+  /**
+   * The form of a new meeting's internal id (`data.id`): 24 hex like the tutorial's ObjectIds
+   * (`hex-24`, the default) or a UUID (`uuid`). The tutorial shows one example only.
+   * @default 'hex-24'
+   */
+  meetingIdForm?: 'hex-24' | 'uuid';
+  /**
+   * What `PUT /api/v6/meeting/<id>/false` answers on success: the meeting in `data` like the
+   * create answer (`meeting`, the default), `data: null` (`null`), or `data: { id }` only
+   * (`id-only`). The tutorial shows the update's request, not its answer.
+   * @default 'meeting'
+   */
+  updateAnswer?: 'meeting' | 'null' | 'id-only';
+  /**
+   * Whether a user's feed (icsPath) answers without the API key (`false`, the default: the token
+   * in the path is the credential) or only with `X-API-KEY` (`true`: 401, -1 without it). The
+   * tutorial shows the path but no call to it.
+   * @default false
+   */
+  feedNeedsApiKey?: boolean;
+  /**
+   * Whether `GET /api/v6/account/admin/<id>` lists every organizer of the account (`every`, the
+   * default) or only its first one (`first-only`), as the tutorial's wording ("retrieve the User ID
+   * of the first Meeting Organizer") allows: users added later are then not listed.
+   * @default 'every'
+   */
+  adminList?: 'every' | 'first-only';
 }
 
 interface StoredMeeting {
@@ -213,9 +253,12 @@ export class WebMeetingSimulator extends Simulator {
 
   private route(req: SimRequest): SimResponse {
     const feed = /^\/api\/v6\/meeting\/calender\/user\/([^/]+)$/.exec(req.path);
-    if (feed && req.method === 'GET') return this.feed(feed[1]!);
-    const join = /^\/meeting\/(\d{4}-\d{4}-\d{4}-\d{4})$/.exec(req.path);
-    if (join && req.method === 'GET') return this.joinPage(join[1]!);
+    if (feed && req.method === 'GET') {
+      if (this.options.feedNeedsApiKey && header(req.headers, 'x-api-key') !== this.options.apiKey) return fail(401, -1, 'API key not valid');
+      return this.feed(feed[1]!);
+    }
+    const join = /^\/meeting\/([^/]+)$/.exec(req.path);
+    if (join && req.method === 'GET') return this.joinPage(safeDecode(join[1]!) ?? '');
 
     const route = this.findRoute(req.method, req.path);
     // Like Octokit's fixtures server: an unexpected call is answered loudly, naming what arrived.
@@ -260,14 +303,14 @@ export class WebMeetingSimulator extends Simulator {
     // `data` is an array (tutorial): the first organizer, then those added to the account later;
     // a removed user (removeUser), the first organizer included, is no longer listed.
     const admin = this.userStore.get(account.adminId);
-    const others = [...this.userStore.values()].filter((u) => u.accountId === accountId && u !== admin);
+    const others = this.options.adminList === 'first-only' ? [] : [...this.userStore.values()].filter((u) => u.accountId === accountId && u !== admin);
     return ok([...(admin ? [admin] : []), ...others].map((u) => structuredClone(u.wire)));
   }
 
   private createMeeting(req: SimRequest, user: StoredUser): SimResponse {
     const now = new Date();
     const input = parseMeetingBody(req.json(), now);
-    const id = newObjectId();
+    const id = this.options.meetingIdForm === 'uuid' ? randomUUID() : newObjectId();
     const wire = newMeetingWire({
       id,
       meetingId: this.uniqueMeetingNumber(),
@@ -295,6 +338,8 @@ export class WebMeetingSimulator extends Simulator {
     applyMeetingInput(stored.wire, input);
     stored.wire.icalSequence = String(Number(stored.wire.icalSequence) + 1);
     stored.modifiedAt = now;
+    if (this.options.updateAnswer === 'null') return ok(null);
+    if (this.options.updateAnswer === 'id-only') return ok({ id });
     return ok(structuredClone(stored.wire));
   }
 
@@ -315,7 +360,7 @@ export class WebMeetingSimulator extends Simulator {
 
   private uniqueMeetingNumber(): string {
     for (;;) {
-      const candidate = newMeetingNumber();
+      const candidate = newMeetingNumber(this.options.meetingNumberForm ?? 'four-groups');
       if (!this.meetingNumbers.has(candidate)) {
         this.meetingNumbers.add(candidate);
         return candidate;
@@ -328,7 +373,7 @@ export class WebMeetingSimulator extends Simulator {
     return template.replaceAll('{meetingNumber}', meeting.meetingId).replaceAll('{id}', meeting.id);
   }
 
-  /** The icsToken is the credential here: no API key, as the tutorial's bare icsPath suggests. */
+  /** The icsToken is the credential here (no API key, as the tutorial's bare icsPath suggests) unless feedNeedsApiKey. */
   private feed(encodedToken: string): SimResponse {
     const icsToken = safeDecode(encodedToken);
     const user = [...this.userStore.values()].find((u) => u.wire.icsToken === icsToken);
