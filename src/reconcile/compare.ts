@@ -289,7 +289,7 @@ export function compare(input: CompareInput): Comparison {
       if (drift.topic) add({ kind: 'topic-drift', ...both, fields: ['topic'], detail: drift.topic });
       if (drift.fields.length > 0) continue;
       if (note) add({ kind: 'stuck', topic: m.topic, ...ids(g, m), event: eventSide(m), platform: platformSide(g), detail: note.reason });
-      else if (m.writeBack === 'pending') add({ kind: 'stuck', topic: m.topic, ...ids(g, m), event: eventSide(m), platform: platformSide(g), detail: `the join link is not written into the event yet${m.lastError ? ` (${m.lastError})` : ''}; every sync cycle tries again` });
+      else if (m.writeBack === 'pending') add({ kind: 'stuck', topic: m.topic, ...ids(g, m), event: eventSide(m), platform: platformSide(g), detail: `the join link is not written into the event yet${m.lastError ? ` (${m.lastError})` : ''}; the sync tries again on its retry schedule (meetsync status shows when)` });
       else add({ kind: 'in-step', topic: m.topic, ...ids(g, m), event: eventSide(m), platform: platformSide(g), detail: 'in step' });
     }
 

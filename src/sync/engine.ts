@@ -8,7 +8,7 @@ import type { PlatformUser } from '../domain/meeting.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { isDue, RETRY_DEFAULTS, type RetryPolicy } from '../domain/attention.js';
-import { execute, noteToRecheck, writeBack } from './execute.js';
+import { clearJoinDetails, execute, noteToRecheck, writeBack } from './execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { CycleOrganizers } from './cycle-organizers.js';
 import type { CycleContext } from './cycle-context.js';
@@ -215,10 +215,14 @@ export class SyncEngine {
     const now = this.now();
     // An event with a failed action noted is the note's to retry (recheckNotes), link included:
     // trying its link here as well would fail again and push the note's next try away each cycle.
-    const linkDue = (m: Mapping) => m.state === 'active' && isDue(m.writeBackTries, now) && !store.note(m)?.retry;
+    const linkDue = (m: Mapping) => (m.state === 'active' || m.state === 'cancelled') && isDue(m.writeBackTries, now) && !store.note(m)?.retry;
     for (const m of store.mappings({ writeBack: 'pending' }).filter(linkDue)) {
       const source = this.sourcesByName.get(m.source);
-      if (source?.calendars.includes(m.calendarId)) await writeBack(m, { store, platform, source, defaults: settings.defaults, now: this.now, logger, retry: this.retry });
+      if (!source?.calendars.includes(m.calendarId)) continue;
+      const ctx = { store, platform, source, defaults: settings.defaults, now: this.now, logger, retry: this.retry };
+      // A cancelled record owes the removal of its deleted meeting's link, an active one its writing.
+      if (m.state === 'cancelled') await clearJoinDetails(m, ctx);
+      else await writeBack(m, ctx);
     }
   }
 

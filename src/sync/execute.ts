@@ -155,10 +155,14 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           await ctx.platform.deleteMeeting(action.mapping.userId, action.mapping.meetingId);
         }
         const state = action.mode === 'delete' ? 'cancelled' : 'kept';
+        // The event lives on untagged (or all-day): a join link to a deleted meeting would only
+        // mislead. Its removal is owed until done ('pending' on the cancelled record), and tried
+        // again on the retry schedule if it fails.
+        const clearing = action.mode === 'delete' && event.status !== 'cancelled' && event.isOrganizerCopy;
+        const done: Mapping = { ...action.mapping, state, updatedAt: at(), ...(clearing ? { writeBack: 'pending' as const } : {}) };
+        delete done.deletingSince;
+        delete done.updatingSince;
         store.transaction(() => {
-          const done: Mapping = { ...action.mapping, state, updatedAt: at() };
-          delete done.deletingSince;
-          delete done.updatingSince;
           store.saveMapping(done);
           // Remembered apart from the mapping, which the event tagged again gives to its new meeting.
           const kept = state === 'kept' ? keptFrom(done, at()) : undefined;
@@ -168,8 +172,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           store.clearOccurrenceNotes(event);
         });
         logger.info({ event: event.eventId, meetingId: action.mapping.meetingId, mode: action.mode }, `meeting ${state}: ${action.reason}`);
-        // The event lives on untagged: a join link to a deleted meeting would only mislead.
-        if (action.mode === 'delete' && event.status !== 'cancelled' && event.isOrganizerCopy) await clearJoinDetails(action.mapping, ctx);
+        if (clearing) await clearJoinDetails(done, ctx);
         return {
           // A deleted event comes back without its title (Google's tombstones): name it by its meeting's topic.
           outcome: outcomeOf(event.title ? event : { ...event, title: action.mapping.topic }, 'cancelled', {
@@ -408,13 +411,28 @@ async function recreate(mapping: Mapping, desired: DesiredMeeting, ctx: ExecuteC
   return created;
 }
 
-/** Removes the join details of a deleted meeting from its (untagged) event. Cosmetic: a failure is logged, not retried. */
-async function clearJoinDetails(mapping: Mapping, ctx: ExecuteContext): Promise<void> {
+/**
+ * Removes the join details of a deleted meeting from its event (untagged, all-day), which owes it
+ * while its cancelled record says 'pending'. A failure is noted on the record and tried again on
+ * the schedule of domain/attention.ts (engine finishUnfinishedWork); an event gone meanwhile
+ * has nothing left to remove.
+ */
+export async function clearJoinDetails(mapping: Mapping, ctx: ExecuteContext): Promise<void> {
   try {
     await ctx.source.clearJoinDetails(mapping.calendarId, mapping.eventId);
   } catch (err) {
-    ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, `could not remove the old join link from the event: ${describeError(err)}`);
+    if (!(err instanceof EventGoneError)) {
+      const reason = `removing the join link of its deleted meeting from the event failed (will retry): ${describeError(err)}`;
+      ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, reason);
+      const writeBackTries = afterFailure(mapping.writeBackTries, ctx.now(), ctx.retry ?? RETRY_DEFAULTS);
+      ctx.store.saveMapping({ ...mapping, writeBack: 'pending', lastError: reason, writeBackTries, updatedAt: ctx.now().toISOString() });
+      return;
+    }
   }
+  const cleared: Mapping = { ...mapping, writeBack: 'done', updatedAt: ctx.now().toISOString() };
+  delete cleared.writeBackTries;
+  delete cleared.lastError;
+  ctx.store.saveMapping(cleared);
 }
 
 /** Writes the join details into the event; on failure the mapping stays 'pending' and is tried again on the schedule of domain/attention.ts. */

@@ -216,7 +216,7 @@ function summary(drawn: Record<string, DrawnFault[]>): string {
   return `${bySim.join('; ')}; creations answered but unheard: ${unheard}`;
 }
 
-describe.for(SEEDS.list)(`fault campaign: ${CYCLES} cycles, ${RATE * 100}%% of calls failing (seed %i)`, (seed) => {
+describe.for(SEEDS.list)(`fault campaign: ${CYCLES} cycles, ${RATE * 100} in 100 calls failing (seed %i)`, (seed) => {
   const replay = SEEDS.replay(seed);
   let clean: Run;
   let faulty: Run;

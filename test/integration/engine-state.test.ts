@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { NetworkError } from '../../src/domain/errors.js';
 import { buildStatus } from '../../src/status.js';
 import { CAL, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
 
@@ -88,6 +89,26 @@ describe('engine state: an event that can no longer have a meeting (finding 5)',
       expect(status.problems.map((p) => p.reason)).toEqual([expect.stringMatching(reason)]);
     });
   }
+
+  // Found by the crash and fault campaigns' review: a failed removal was logged and never tried again.
+  it('removes the link of the deleted meeting on the retry schedule when the first removal fails', async () => {
+    h = await startEngineHarness();
+    const e = h.source.put(tagged());
+    await h.engine.runCycle();
+    const number = h.store.mapping(e)!.meetingNumber!;
+    h.source.failNext('clearJoinDetails', new NetworkError('injected: connection reset'));
+    h.source.patch(CAL, e.eventId, { allDay: true });
+    await h.engine.runCycle();
+    expect(h.sim.meetings()).toEqual([]);
+    expect(h.source.peek(CAL, e.eventId)?.description ?? '').toContain(number);
+    const status = buildStatus(h.store, [{ source: 'mem', calendarId: CAL }], { now: h.now });
+    expect(status.attention).toEqual([expect.objectContaining({ kind: 'join-link', attempts: 1, reason: expect.stringMatching(/removing the join link .*connection reset/) })]);
+    await h.engine.runCycle();
+    expect(h.source.peek(CAL, e.eventId)?.description ?? '').not.toContain(number);
+    const after = buildStatus(h.store, [{ source: 'mem', calendarId: CAL }], { now: h.now });
+    expect(after.attention).toEqual([]);
+    expect(after.problems.map((p) => p.reason)).toEqual([expect.stringMatching(/all-day event/)]);
+  });
 
   it('gives the event a new meeting when it gets its times back', async () => {
     h = await startEngineHarness();
