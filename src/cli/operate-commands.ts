@@ -42,7 +42,8 @@ export function registerOperateCommands(program: Command, io: CliIo): void {
       const report = await runDoctor({ configFlag: opts.config, env: io.env, cwd: io.cwd });
       if (opts.json) outJson(io, report, 2);
       else out(io, renderDoctor(report));
-      if (!report.ok) process.exitCode = 1;
+      // A config that does not load is a config error (exit 2), as for every other command.
+      if (!report.ok) process.exitCode = report.checks.some((c) => c.subject === 'config' && c.status === 'FAIL') ? 2 : 1;
     });
 
   const accounts = program.command('accounts').description('platform accounts');

@@ -137,8 +137,18 @@ describe('meetsync doctor', () => {
   it('fails a config with problems, listing them, and checks nothing else', async () => {
     world = await startDoctorWorld();
     const r = await doctor(world, { TEST_WM_KEY: '' });
-    expect(r.code).toBe(1);
-    expect(lineWith(r.stdout, 'config')).toMatch(/^FAIL.*webMeeting\.apiKey — environment variable TEST_WM_KEY is not set/);
+    // A config error, as for every command (README, exit codes).
+    expect(r.code).toBe(2);
+    // One unset ${VAR}, one problem (not a second "required, must not be empty" at the same key).
+    expect(lineWith(r.stdout, 'config')).toMatch(/^FAIL.*has 1 problem \(webMeeting\.apiKey — environment variable TEST_WM_KEY is not set[^;\n]*\)$/m);
     expect(world.webMeeting.server.requests).toEqual([]);
+  });
+
+  it('says in words why the config file cannot be read, and exits 2', async () => {
+    world = await startDoctorWorld();
+    const r = await runCli(['doctor', '--config', world.dir], { cwd: world.dir });
+    expect(r.code).toBe(2);
+    expect(lineWith(r.stdout, 'config')).toBe(`FAIL  config: cannot read ${world.dir}: it is a folder, not a file\n      fix: fix the config file (every key is documented in config.example.yaml), then run the doctor again`);
+    expect(r.stdout).not.toMatch(/E[A-Z]{3,}/);
   });
 });
