@@ -7,6 +7,7 @@
 const WORDS: Record<string, string> = {
   ENOENT: 'no such file',
   ENOTDIR: 'a part of its path is a file, not a folder',
+  EEXIST: 'a part of its path is a file, not a folder',
   EISDIR: 'it is a folder, not a file',
   ELOOP: 'its path has a loop of symbolic links',
   ENAMETOOLONG: 'its path is too long',
