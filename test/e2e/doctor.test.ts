@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, E2E_API_KEY, OAUTH, runCli } from '../support/cli-harness.js';
 import { DOCTOR_GRAPH_APP, startDoctorWorld, type DoctorWorld } from '../support/doctor-world.js';
@@ -145,6 +146,20 @@ describe('meetsync doctor', () => {
       expect(out).not.toContain('not-the-client-secret');
       expect(out).not.toContain(OAUTH.clientSecret);
     }
+  });
+
+  it('says in words why a Google service account key file cannot be read', async () => {
+    world = await startDoctorWorld();
+    const config = readFileSync(world.configPath, 'utf8');
+    const oauth = /auth: \{ type: oauth[^\n]*\}/.exec(config)![0];
+    writeFileSync(world.configPath, config.replace(oauth, 'auth: { type: serviceAccount, keyFile: ./keys }'));
+    mkdirSync(path.join(world.dir, 'keys'));
+    const r = await doctor(world);
+    expect(r.code).toBe(1);
+    expect(lineWith(r.stdout, 'corp-google / alice@example.com')).toBe(
+      `FAIL  corp-google / alice@example.com: credential refused: cannot read the Google service account key file ${path.join(world.dir, 'keys')}: it is a folder, not a file\n` +
+        '      fix: download a JSON key of the service account and set sources[0].auth.keyFile to its path',
+    );
   });
 
   it('fails on a wrong Graph client secret with the remedy for sources[1]', async () => {
