@@ -47,10 +47,20 @@ export interface StatusReport {
   leftToDo: { failed: number; creating: number; writeBacks: number; unconfirmed: number; needPerson: number };
 }
 
-/** `meetsync status` exits 1 while a calendar fails or anything is left to do. */
+/** `meetsync status` exits 1 while a calendar fails, anything is left to do, or no cycle has ever succeeded. */
 export function statusNeedsAttention(report: StatusReport): boolean {
   const l = report.leftToDo;
-  return report.calendars.some((c) => c.consecutiveFailures > 0) || l.failed + l.creating + l.writeBacks + l.unconfirmed > 0;
+  return report.calendars.some((c) => c.consecutiveFailures > 0) || l.failed + l.creating + l.writeBacks + l.unconfirmed > 0 || neverSucceeded(report);
+}
+
+/**
+ * No calendar this instance reads has ever been synced: no cycle has succeeded (a new install, a
+ * daemon whose every cycle fails, a database restored empty). Nothing is synced, so a monitoring
+ * check must not read it as well. Another shard's calendars are that shard's to sync.
+ */
+export function neverSucceeded(report: StatusReport): boolean {
+  const here = report.calendars.filter((c) => !c.elsewhere);
+  return here.length > 0 && here.every((c) => !c.lastSuccessAt);
 }
 
 /** What `meetsync status` shows: per calendar its health and counts, per event with a problem the reason. */
@@ -184,6 +194,9 @@ export function renderStatus(report: StatusReport): string {
   if (report.lastRun) {
     const r = report.lastRun;
     lines.push('', `Last run: ${r.startedAt}${r.finishedAt ? `, ${r.ok ? 'ok' : 'with failures'}` : ', unfinished'}${r.error ? `: ${inline(r.error)}` : ''}`);
+  }
+  if (neverSucceeded(report)) {
+    lines.push('', "No sync cycle has succeeded yet: no calendar has been synced. Run 'meetsync sync' (or 'meetsync doctor' to see what stops it).");
   }
   return lines.join('\n');
 }

@@ -38,11 +38,13 @@ export function registerOperateCommands(program: Command, io: CliIo): void {
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
       const { runDoctor } = await import('../doctor/run.js');
-      const { renderDoctor } = await import('../doctor/check.js');
-      const report = await runDoctor({ configFlag: opts.config, env: io.env, cwd: io.cwd });
-      if (opts.json) outJson(io, report, 2);
-      else out(io, renderDoctor(report));
-      if (!report.ok) process.exitCode = 1;
+      // Text: each check as it finishes, and the progress of the long part on a terminal.
+      const text = opts.json ? undefined : (await import('./doctor-output.js')).doctorOutput(io);
+      const report = await runDoctor({ configFlag: opts.config, env: io.env, cwd: io.cwd, ...(text ? { onCheck: text.check, onProgress: text.progress } : {}) });
+      if (text) text.finish(report);
+      else outJson(io, report, 2);
+      // A config that does not load is a config error (exit 2), as for every other command.
+      if (!report.ok) process.exitCode = report.checks.some((c) => c.subject === 'config' && c.status === 'FAIL') ? 2 : 1;
     });
 
   const accounts = program.command('accounts').description('platform accounts');

@@ -22,8 +22,20 @@ const DRY_RUN_VERB: Record<ActionKind, string> = {
   unchanged: 'no change',
 };
 
+/**
+ * `[number, join <link>]` for an outcome with a live meeting: the person running the sync can open
+ * or pass on the link without reading it out of the event. A cancelled meeting's link is dead.
+ */
+function meetingOf(o: CycleReport['outcomes'][number], joinUrl: JoinUrl): string {
+  if (!o.meetingNumber) return '';
+  const link = o.meetingId && o.outcome !== 'cancelled' ? `, join ${joinUrl(o.meetingNumber, o.meetingId)}` : '';
+  return ` [${inline(o.meetingNumber)}${inline(link)}]`;
+}
+
+type JoinUrl = (meetingNumber: string, meetingId: string) => string;
+
 /** Outside text (titles, reasons, errors, calendar names) goes in through `inline`: one line each. */
-function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): void {
+function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined, joinUrl: JoinUrl): void {
   if (json) {
     outJson(io, {
       ...report.counts, dryRun: report.dryRun, durationMs: report.durationMs, calendars: report.calendars, outcomes: report.outcomes, problems: report.problems,
@@ -39,7 +51,7 @@ function printCycle(io: CliIo, report: CycleReport, json: boolean | undefined): 
     }
   } else {
     for (const o of report.outcomes.filter((x) => x.outcome !== 'unchanged')) {
-      out(io, `  ${o.outcome.padEnd(9)} ${inline(o.title || o.eventId)}${o.meetingNumber ? ` [${inline(o.meetingNumber)}]` : ''}${o.reason ? ` — ${inline(o.reason)}` : ''}`);
+      out(io, `  ${o.outcome.padEnd(9)} ${inline(o.title || o.eventId)}${meetingOf(o, joinUrl)}${o.reason ? ` — ${inline(o.reason)}` : ''}`);
     }
   }
   if (report.halted) out(io, `  ${report.halted.credential ? 'CREDENTIAL BROKEN' : 'PLATFORM FAILED'} Web Meeting platform: ${inline(report.halted.error)}`);
@@ -108,7 +120,7 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
               wait: opts.wait,
               onWait: () => app.logger.info('another meetsync process is running a sync cycle on this database; waiting for it to finish'),
             });
-        printCycle(io, report, opts.json);
+        printCycle(io, report, opts.json, (number, id) => app.platform.joinUrl(number, id));
         if (report.counts.failed > 0 || report.calendars.some((c) => !c.ok) || report.problems.length > 0 || report.halted) process.exitCode = 1;
       });
     });

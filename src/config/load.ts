@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../domain/errors.js';
+import { fileProblem } from '../domain/file-problem.js';
 import { quoted } from '../domain/printable.js';
 import { registerSecret } from '../domain/redact.js';
 import { configSchema, type Config } from './schema.js';
@@ -150,8 +151,11 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
   }
   const issues: ConfigIssue[] = [];
   const interpolated = interpolate(raw, env, [], issues);
+  // A key whose ${VAR} is unset is already one problem; the schema would add a second at that key
+  // ("required, must not be empty") for the value it left empty.
+  const reported = new Set(issues.map((i) => i.path));
   const parsed = configSchema.safeParse(interpolated, { error: errorMap });
-  if (!parsed.success) issues.push(...schemaIssues(parsed.error));
+  if (!parsed.success) issues.push(...schemaIssues(parsed.error).filter((i) => !reported.has(i.path)));
   if (issues.length > 0 || !parsed.success) {
     throw new ConfigError(`${file} has ${issues.length} problem${issues.length === 1 ? '' : 's'}`, issues);
   }
@@ -207,12 +211,10 @@ export function loadConfig(flag: string | undefined, env: NodeJS.ProcessEnv, cwd
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const hint =
-      code === 'ENOENT'
-        ? 'not found; copy config.example.yaml to meetsync.yaml, or pass --config FILE or set MEETSYNC_CONFIG'
-        : `cannot be read (${code ?? 'error'})`;
-    throw new ConfigError(`config file ${file} ${hint}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ConfigError(`config file ${file} not found; copy config.example.yaml to meetsync.yaml, or pass --config FILE or set MEETSYNC_CONFIG`, [], { cause: err });
+    }
+    throw new ConfigError(`cannot read ${file}: ${fileProblem(err)}`, [], { cause: err });
   }
   return { config: parseConfig(text, env, path.dirname(file), file), file };
 }

@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestTarget } from '../app.js';
 import type { MappingState } from '../domain/mapping.js';
+import type { LatestReport } from '../reconcile/latest-report.js';
+import { FINDING_KINDS } from '../reconcile/findings.js';
 import type { StatusReport } from '../status.js';
 import type { CycleOutcome } from './health.js';
 
@@ -20,8 +22,11 @@ export class DaemonMetrics {
   private readonly lastSuccess: Gauge;
   private readonly serving: Gauge;
 
-  /** `status` is read at scrape time: meetings by state and failing calendars. */
-  constructor(status: () => StatusReport) {
+  /**
+   * `status` is read at scrape time: meetings by state and failing calendars; `reconciliation`
+   * too: the last scheduled reconciliation's findings (its report file).
+   */
+  constructor(status: () => StatusReport, reconciliation: () => LatestReport = () => ({ state: 'none' })) {
     const registers = [this.registry];
     this.cycles = new Counter({ name: 'meetsync_cycles_total', help: 'Sync cycles by result: ok, failed, or skipped (another process was running one).', labelNames: ['result'], registers });
     this.duration = new Histogram({
@@ -77,6 +82,37 @@ export class DaemonMetrics {
         this.reset();
         for (const kind of ['action', 'organizer', 'creation', 'update', 'deletion', 'join-link']) for (const needs of ['meetsync', 'person']) this.set({ kind, needs }, 0);
         for (const a of status().attention) this.inc({ kind: a.kind, needs: a.needsPerson ? 'person' : 'meetsync' });
+      },
+    });
+    // Alert on `meetsync_reconcile_open_findings > 0`, and on the age of the last one
+    // (`time() - meetsync_reconcile_last_timestamp_seconds`) when reconcile.schedule is set.
+    new Gauge({
+      name: 'meetsync_reconcile_findings',
+      help: "Findings of the last scheduled reconciliation (reconcile-latest.json), by kind: in-step and unmanaged are information, every other kind needs attention; absent before the first report.",
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        const latest = reconciliation();
+        if (latest.state === 'read') for (const kind of FINDING_KINDS) this.set({ kind }, latest.last.counts[kind]);
+      },
+    });
+    new Gauge({
+      name: 'meetsync_reconcile_open_findings',
+      help: 'Findings of the last scheduled reconciliation that need attention (neither information nor repaired); 0 before the first report.',
+      registers,
+      collect() {
+        const latest = reconciliation();
+        this.set(latest.state === 'read' ? latest.last.open : 0);
+      },
+    });
+    new Gauge({
+      name: 'meetsync_reconcile_last_timestamp_seconds',
+      help: 'When the last scheduled reconciliation report was made (Unix time, its generatedAt); 0 before the first.',
+      registers,
+      collect() {
+        const latest = reconciliation();
+        this.set(latest.state === 'read' ? latest.last.generatedAt.getTime() / 1000 : 0);
       },
     });
     this.serving = new Gauge({

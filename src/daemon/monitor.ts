@@ -11,6 +11,7 @@ import { RECONCILE_PATH, startStatusServer } from './http.js';
 import { DaemonMetrics } from './metrics.js';
 import type { DaemonRole } from './run.js';
 import { renderStatusPage } from './status-page.js';
+import { LatestReconciliationReader, type LatestReport } from '../reconcile/latest-report.js';
 import { LATEST_HTML, reportDirFor } from '../reconcile/report-files.js';
 
 /**
@@ -46,11 +47,13 @@ export async function startMonitor(app: MonitorContext, listenText: string): Pro
   const configured = configuredCalendars(config);
   const status = (): StatusReport => buildStatus(store, configured, { retry: { limitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 } });
   const health = new CycleHealth(staleAfterMs(config.schedule));
-  const metrics = new DaemonMetrics(status);
-  app.observeRequests((target, status) => metrics.request(target, status));
   // The scheduled reconciliation's latest report, where it writes it (reconcile.reportDir, else beside the database).
   const reportDir = reportDirFor(config.database, config.reconcile?.reportDir);
   const reconcileFile = reportDir === undefined ? undefined : path.join(reportDir, LATEST_HTML);
+  const latest = reportDir === undefined ? undefined : new LatestReconciliationReader(reportDir);
+  const lastReconciliation = (): LatestReport => latest?.read() ?? { state: 'none' };
+  const metrics = new DaemonMetrics(status, lastReconciliation);
+  app.observeRequests((target, status) => metrics.request(target, status));
 
   const server = await startStatusServer(
     listen,
@@ -62,7 +65,12 @@ export async function startMonitor(app: MonitorContext, listenText: string): Pro
           report: status(),
           health: health.verdict(),
           generatedAt: new Date(),
-          ...(reconcileFile && existsSync(reconcileFile) ? { reconcile: { href: RECONCILE_PATH, writtenAt: statSync(reconcileFile).mtime } } : {}),
+          reconcile: {
+            ...(config.reconcile ? { schedule: config.reconcile.schedule } : {}),
+            ...(reportDir !== undefined ? { dir: reportDir } : {}),
+            latest: lastReconciliation(),
+            ...(reconcileFile && existsSync(reconcileFile) ? { report: { href: RECONCILE_PATH, writtenAt: statSync(reconcileFile).mtime } } : {}),
+          },
         }),
       reconcileReport: () => (reconcileFile && existsSync(reconcileFile) ? readFileSync(reconcileFile) : undefined),
     },

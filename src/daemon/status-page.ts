@@ -1,3 +1,4 @@
+import { ageOf, openKinds, type LatestReport } from '../reconcile/latest-report.js';
 import { scheduleOf, type StatusReport } from '../status.js';
 import type { HealthVerdict } from './health.js';
 
@@ -27,8 +28,19 @@ export interface StatusPageInput {
   report: StatusReport;
   health: HealthVerdict;
   generatedAt: Date;
-  /** The latest reconciliation report, when its file exists: the link and when it was written. */
-  reconcile?: { href: string; writtenAt: Date };
+  reconcile?: ReconcileView;
+}
+
+/** The scheduled reconciliation, as the daemon runs it (config `reconcile`, reconcile/run.ts). */
+export interface ReconcileView {
+  /** `reconcile.schedule`; absent: the daemon does not reconcile. */
+  schedule?: string;
+  /** Where the daemon keeps the latest report (`reconcile.reportDir`, else the database's folder); absent for an in-memory database. */
+  dir?: string;
+  /** What `reconcile-latest.json` says. */
+  latest: LatestReport;
+  /** The HTML report, when its file exists: the link and when it was written. */
+  report?: { href: string; writtenAt: Date };
 }
 
 const CSS = `
@@ -55,10 +67,43 @@ function calendarHealth(c: StatusReport['calendars'][number]): Html {
   return c.lastSuccessAt ? html`<span class="badge ok">ok</span>` : html`<span class="badge warn">never synced</span>`;
 }
 
+/** `1 finding needs attention (1 missing)`, or with `that`: `3 findings that need attention (...)`. */
+function findingsOf(open: number, kinds: string, that = false): string {
+  return `${open} finding${open === 1 ? '' : 's'}${that ? ' that' : ''} need${open === 1 ? 's' : ''} attention${kinds ? ` (${kinds})` : ''}`;
+}
+
+/**
+ * The reconciliation section: the last report's findings and age, or, without one, where the
+ * daemon will write it and what makes it do so. Only `meetsync run` with `reconcile.schedule`
+ * writes reports there; `meetsync reconcile` by hand prints its report (or writes `--output`).
+ */
+function reconciliation(view: ReconcileView | undefined, now: Date): Html {
+  const link = view?.report ? html` <a href="${view.report.href}">Latest reconciliation report</a> <span class="muted">(written ${when(view.report.writtenAt.toISOString())})</span>` : '';
+  const latest = view?.latest ?? { state: 'none' };
+  if (latest.state === 'read') {
+    const { last } = latest;
+    const age = html`${when(last.generatedAt.toISOString())} <span class="muted">(${ageOf(last.generatedAt, now)} ago)</span>`;
+    return last.open > 0
+      ? html`<p id="reconcile">Last scheduled reconciliation ${age}: <span class="badge warn">${findingsOf(last.open, openKinds(last))}</span>${link} <span class="muted">Repairs are a person's decision: <code>meetsync reconcile --repair</code>.</span></p>`
+      : html`<p id="reconcile">Last scheduled reconciliation ${age}: <span class="badge ok">in step</span> nothing needs attention.${link}</p>`;
+  }
+  if (latest.state === 'unreadable') return html`<p id="reconcile"><span class="badge bad">report unreadable</span> ${latest.reason}.${link}</p>`;
+  if (link) return html`<p id="reconcile">${link}</p>`;
+  const where = view?.dir ? html`<code>${view.dir}</code>` : html`<code>reconcile.reportDir</code> (set it: the database is in memory)`;
+  return view?.schedule
+    ? html`<p id="reconcile" class="muted">No reconciliation report yet: <code>meetsync run</code> writes <code>reconcile-latest.html</code> and <code>reconcile-latest.json</code> into ${where} at each scheduled reconciliation (<code>reconcile.schedule: ${view.schedule}</code>).</p>`
+    : html`<p id="reconcile" class="muted">No scheduled reconciliation: set <code>reconcile.schedule</code> in the config and <code>meetsync run</code> keeps the latest report in ${where}. <code>meetsync reconcile</code> run by hand prints its report instead.</p>`;
+}
+
 export function renderStatusPage(input: StatusPageInput): string {
   const { report, health } = input;
+  const latest = input.reconcile?.latest;
+  // Cycles succeed, but the platform and the database disagree: not "healthy" to whoever looks.
+  const findings = latest?.state === 'read' && latest.last.open > 0 ? latest.last : undefined;
   const verdict = health.body.status === 'standby'
     ? html`<span class="badge warn">standby</span> ${health.body.reason ?? ''}`
+    : health.healthy && findings
+    ? html`<span class="badge warn">needs attention</span> sync cycles succeed (last ${when(health.body.lastSuccessAt ?? undefined)}), but the last scheduled reconciliation, ${ageOf(findings.generatedAt, input.generatedAt)} ago, found ${findingsOf(findings.open, openKinds(findings), true)}: see Reconciliation below`
     : health.healthy
     ? html`<span class="badge ok">healthy</span> <span class="muted">last successful cycle ${when(health.body.lastSuccessAt ?? undefined)}</span>`
     : html`<span class="badge bad">${health.body.status}</span> ${health.body.reason ?? ''}`;
@@ -107,7 +152,7 @@ ${
 <h2>Last run</h2>
 <p>${run ? html`${when(run.startedAt)}${run.finishedAt ? (run.ok ? ', ok' : ', with failures') : ', unfinished'}${run.error ? html`: ${run.error}` : ''}` : html`<span class="muted">No run recorded yet.</span>`}</p>
 <h2>Reconciliation</h2>
-<p>${input.reconcile ? html`<a href="${input.reconcile.href}">Latest reconciliation report</a> <span class="muted">written ${when(input.reconcile.writtenAt.toISOString())}</span>` : html`<span class="muted">No reconciliation report yet (<code>meetsync reconcile</code> writes one beside the database).</span>`}</p>
+${reconciliation(input.reconcile, input.generatedAt)}
 <footer class="muted">Machine-readable: <a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a> · <code>meetsync status --json</code></footer>
 </body></html>
 `;

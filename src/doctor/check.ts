@@ -36,20 +36,21 @@ const LABEL: Record<CheckStatus, string> = { ok: 'ok  ', WARN: 'WARN', FAIL: 'FA
 
 /** The text `meetsync doctor` prints: a line per check, the remedy indented under it, a verdict. */
 export function renderDoctor(report: DoctorReport): string {
-  const lines: string[] = [];
-  for (const c of report.checks) {
-    lines.push(`${LABEL[c.status]}  ${c.subject}: ${c.detail}`);
-    if (c.remedy && c.status !== 'ok') lines.push(`      fix: ${c.remedy}`);
-  }
+  return [...report.checks.map(renderCheck), '', renderVerdict(report)].join('\n');
+}
+
+/** One check: its line, and the remedy indented under a problem. */
+export function renderCheck(c: Check): string {
+  return `${LABEL[c.status]}  ${c.subject}: ${c.detail}${c.remedy && c.status !== 'ok' ? `\n      fix: ${c.remedy}` : ''}`;
+}
+
+/** The last line: all passed, or how many failed. */
+export function renderVerdict(report: DoctorReport): string {
   const failed = report.checks.filter((c) => c.status === 'FAIL').length;
   const warned = report.checks.filter((c) => c.status === 'WARN').length;
-  lines.push('');
-  lines.push(
-    failed === 0
-      ? `All checks passed${warned ? ` (${warned} warning${warned === 1 ? '' : 's'})` : ''}.`
-      : `${failed} check${failed === 1 ? '' : 's'} failed${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}: meetsync will not work until ${failed === 1 ? 'it is' : 'they are'} fixed.`,
-  );
-  return lines.join('\n');
+  return failed === 0
+    ? `All checks passed${warned ? ` (${warned} warning${warned === 1 ? '' : 's'})` : ''}.`
+    : `${failed} check${failed === 1 ? '' : 's'} failed${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}: meetsync will not work until ${failed === 1 ? 'it is' : 'they are'} fixed.`;
 }
 
 /**

@@ -25,9 +25,20 @@ export interface DoctorOptions {
   cwd: string;
   /** Deadline of each request. @default 15000 */
   timeoutMs?: number;
+  /**
+   * Told of each check as it finishes, so a person sees them come (650 calendars take a minute);
+   * the report keeps its own order.
+   */
+  onCheck?: (check: Check) => void;
+  /** Told as the calendars are checked, the long part: `done` of `total`, from 0. */
+  onProgress?: (progress: { what: string; done: number; total: number }) => void;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  const told = (check: Check): Check => {
+    options.onCheck?.(check);
+    return check;
+  };
   let config: Config;
   let file: string;
   try {
@@ -37,8 +48,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     // "path — message", not "path: message": scrubbing at the output would take "apiKey: ..." for a secret.
     const issues = err.issues.map((i) => `${i.path} — ${i.message}`);
     return reportOf([
-      fail('config', `${err.message}${issues.length ? ` (${issues.join('; ')})` : ''}`, 'fix the config file (every key is documented in config.example.yaml), then run the doctor again'),
-      skip('the rest', 'not checked without a config'),
+      told(fail('config', `${err.message}${issues.length ? ` (${issues.join('; ')})` : ''}`, 'fix the config file (every key is documented in config.example.yaml), then run the doctor again')),
+      told(skip('the rest', 'not checked without a config')),
     ]);
   }
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -46,19 +57,39 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   // One of several shards probes only the calendars it owns (docs/scaling.md); the others are theirs to check.
   const owned = ownedSources(config);
   const share = config.shard ? `; shard ${config.shard.index} of ${config.shard.count} owns ${owned.reduce((n, { source: s }) => n + calendarsOf(s).length, 0)}` : '';
-  const checks: Check[] = [ok('config', `${file}: ${config.sources.length} source${config.sources.length === 1 ? '' : 's'}, ${calendars} calendar${calendars === 1 ? '' : 's'}${share}`)];
-  checks.push(...checkDatabase(config.database));
+  const checks: Check[] = [told(ok('config', `${file}: ${config.sources.length} source${config.sources.length === 1 ? '' : 's'}, ${calendars} calendar${calendars === 1 ? '' : 's'}${share}`))];
+  checks.push(...checkDatabase(config.database).map(told));
 
+  const total = owned.reduce((n, { source: s }) => n + calendarsOf(s).length, 0);
+  let done = 0;
+  const progress = () => options.onProgress?.({ what: 'checking calendars', done, total });
+  if (total > 0) progress();
+  // The clock against the platform's Date header, told as soon as the platform answered; failing
+  // that, against any source's answer, once they are all in.
+  let clock: Check | undefined;
   const [platform, ...sources] = await Promise.all([
-    checkPlatform(config, timeoutMs),
-    ...owned.map(({ source: s, index: i }) => checkSource(s, i, { timeoutMs, concurrency: 4 })),
+    checkPlatform(config, timeoutMs).then((p) => {
+      if (p.date) clock = checkClock(p.date, 'the Web Meeting platform');
+      [...(clock ? [clock] : []), ...p.checks].forEach(told);
+      return p;
+    }),
+    ...owned.map(({ source: s, index: i }) =>
+      checkSource(s, i, {
+        timeoutMs,
+        concurrency: 4,
+        onCheck: told,
+        onCalendar: () => {
+          done += 1;
+          progress();
+        },
+      }),
+    ),
   ]);
-  // The clock against the platform's Date header; failing that, against any source's answer.
   const other = sources.flatMap((s) => s.endpoints).find((e) => e.date);
-  checks.push(platform.date ? checkClock(platform.date, 'the Web Meeting platform') : checkClock(other?.date, other ? 'a calendar provider' : 'any endpoint'));
+  checks.push(clock ?? told(checkClock(other?.date, other ? 'a calendar provider' : 'any endpoint')));
   checks.push(...platform.checks);
   for (const s of sources) checks.push(...s.checks);
-  if (config.sources.length === 0) checks.push(fail('sources', 'no calendar source is configured: meetsync has nothing to read', 'add a google or outlook source under sources: (see config.example.yaml)'));
+  if (config.sources.length === 0) checks.push(told(fail('sources', 'no calendar source is configured: meetsync has nothing to read', 'add a google or outlook source under sources: (see config.example.yaml)')));
   return reportOf(checks, file);
 }
 

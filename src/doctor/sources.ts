@@ -43,15 +43,30 @@ export interface SourceCheckOptions {
   timeoutMs: number;
   /** Calendars probed at once, across the source. */
   concurrency: number;
+  /** Told of each check as it finishes (the doctor prints it then). */
+  onCheck?: (check: Check) => void;
+  /** Told of each calendar done, checked or skipped (the progress line). */
+  onCalendar?: () => void;
 }
 
 export async function checkSource(source: SourceConfig, index: number, options: SourceCheckOptions): Promise<{ checks: Check[]; endpoints: EndpointResult[] }> {
   const subject = `${source.name} (${source.kind})`;
-  const endpoints = await Promise.all(endpointsOf(source, index).map((e) => checkEndpoint(subject, e.url, e.key, options.timeoutMs)));
+  const told = (check: Check): Check => {
+    options.onCheck?.(check);
+    return check;
+  };
+  const endpoints = await Promise.all(
+    endpointsOf(source, index).map(async (e) => {
+      const result = await checkEndpoint(subject, e.url, e.key, options.timeoutMs);
+      result.checks.forEach(told);
+      return result;
+    }),
+  );
   const checks = endpoints.flatMap((e) => e.checks);
   const calendars = source.kind === 'google' ? source.calendars : source.mailboxes;
   if (!endpoints.every((e) => e.usable)) {
-    checks.push(...calendars.map((c) => skip(`${source.name} / ${c}`, 'credentials not checked (an endpoint above failed)')));
+    checks.push(...calendars.map((c) => told(skip(`${source.name} / ${c}`, 'credentials not checked (an endpoint above failed)'))));
+    calendars.forEach(() => options.onCalendar?.());
     return { checks, endpoints };
   }
   // Once, with a short deadline: the doctor reports a failure, it does not wait it out.
@@ -59,21 +74,28 @@ export async function checkSource(source: SourceConfig, index: number, options: 
   const what = source.kind === 'google' ? 'events.list' : 'calendarView';
   const results = await inPool(
     calendars.map((calendar) => async (): Promise<Check> => {
-      const at = `${source.name} / ${calendar}`;
-      try {
-        await adapter.probe(calendar);
-        return ok(at, `credentials work, calendar readable (a token, then ${what} of one item)`);
-      } catch (err) {
-        const fallback =
-          err instanceof CalendarAuthError
-            ? `check sources[${index}].auth`
-            : `check that ${calendar} exists and is readable with the credentials of sources[${index}]; if the service had an outage, run the doctor again`;
-        const { detail, remedy } = splitRemedy(describeError(err), fallback);
-        return fail(at, `${err instanceof CalendarAuthError ? 'credential refused: ' : ''}${detail}`, remedy);
-      }
+      const check = await probeCalendar(calendar);
+      told(check);
+      options.onCalendar?.();
+      return check;
     }),
     options.concurrency,
   );
   checks.push(...results);
   return { checks, endpoints };
+
+  async function probeCalendar(calendar: string): Promise<Check> {
+    const at = `${source.name} / ${calendar}`;
+    try {
+      await adapter.probe(calendar);
+      return ok(at, `credentials work, calendar readable (a token, then ${what} of one item)`);
+    } catch (err) {
+      const fallback =
+        err instanceof CalendarAuthError
+          ? `check sources[${index}].auth`
+          : `check that ${calendar} exists and is readable with the credentials of sources[${index}]; if the service had an outage, run the doctor again`;
+      const { detail, remedy } = splitRemedy(describeError(err), fallback);
+      return fail(at, `${err instanceof CalendarAuthError ? 'credential refused: ' : ''}${detail}`, remedy);
+    }
+  }
 }

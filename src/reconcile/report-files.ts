@@ -1,5 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { MeetsyncError } from '../domain/errors.js';
+import { fileProblem } from '../domain/file-problem.js';
 import type { ReconcileReport } from './findings.js';
 import { renderReport } from './render/report.js';
 
@@ -14,14 +16,17 @@ export const REPORT_MODE = 0o600;
 
 export function writeReportFile(file: string, content: string): void {
   const dir = path.dirname(path.resolve(file));
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  let folder = false;
   try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    folder = true;
     writeFileSync(temp, content, { mode: REPORT_MODE });
     renameSync(temp, file);
   } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
+    if (folder) rmSync(temp, { force: true });
+    // Said in words, naming the file asked for (not the temporary one in Node's message).
+    throw new MeetsyncError(`cannot write ${file}: ${fileProblem(err, 'write')}`, { cause: err });
   }
 }
 

@@ -125,6 +125,20 @@ describe('meetsync CLI', () => {
     expect(status.stdout).toContain('1 active');
   });
 
+  it('shows the join link beside the meeting number in the outcome lines', async () => {
+    await cli('accounts', 'create', '--email', 'alice@example.com', '--first', 'Alice', '--last', 'Example');
+    const event = tagged('Join me #webmeeting');
+    const r = await cli('sync');
+    expect(r.code).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.includes('Join me')) ?? '';
+    expect(line, r.stdout).toMatch(/^  created +Join me #webmeeting \[\d{4}-\d{4}-\d{4}-\d{4}, join https:\/\/\S+\]$/);
+    const [, number, link] = /\[(\S+), join (\S+)\]/.exec(line)!;
+    // The same number and link the event carries in its join block.
+    const description = w.google.getEvent(w.calendar, event.id)?.description ?? '';
+    expect(description).toContain(`Join: ${link}`);
+    expect(description).toContain(`Meeting number: ${number}`);
+  });
+
   it('reports a revoked Google credential loudly, in sync and in status', async () => {
     await cli('accounts', 'create', '--email', 'alice@example.com', '--first', 'Alice', '--last', 'Example');
     w.google.revokeRefreshToken(OAUTH.refreshToken);

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
+import { E2E_API_KEY, runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
+import { WebMeetingClient } from '../../src/webmeeting/client.js';
 import { launchChromium } from '../support/browser.js';
 
 /** A title as hostile as an outside invitation can make it: markup, a script, an event handler. */
@@ -111,8 +112,10 @@ describe('meetsync run: /healthz, /metrics and the status page', () => {
 
   it('links the latest reconciliation report once its file exists in reconcile.reportDir, and serves it', async () => {
     const before = await (await fetch(`${base}/`)).text();
-    expect(before).toContain('No reconciliation report yet');
     const reports = path.join(path.dirname(w.configPath), 'reports');
+    // Where the scheduled reconciliation really writes (reconcile.reportDir here), and what writes it.
+    expect(before).toContain(`No reconciliation report yet: <code>meetsync run</code> writes <code>reconcile-latest.html</code> and <code>reconcile-latest.json</code> into <code>${reports}</code> at each scheduled reconciliation`);
+    expect(before).not.toContain('beside the database');
     mkdirSync(reports, { recursive: true });
     writeFileSync(path.join(reports, 'reconcile-latest.html'), '<!doctype html><title>Reconciliation</title><p>3 findings</p>');
     const after = await (await fetch(`${base}/`)).text();
@@ -121,6 +124,56 @@ describe('meetsync run: /healthz, /metrics and the status page', () => {
     expect(report.status).toBe(200);
     expect(report.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(await report.text()).toContain('3 findings');
+  });
+
+  it('shows the last scheduled reconciliation on the page and in /metrics, and says "needs attention" instead of "healthy" while it has findings', async () => {
+    const metricsBefore = await (await fetch(`${base}/metrics`)).text();
+    expect(metricsBefore).toMatch(/^meetsync_reconcile_last_timestamp_seconds 0$/m);
+    expect(metricsBefore).toMatch(/^meetsync_reconcile_open_findings 0$/m);
+    // A person moves the meeting on the platform; the reconciliation's report is the file the daemon keeps.
+    const meeting = w.webMeeting.meetings().find((m) => m.topic === 'Planning')!;
+    const person = new WebMeetingClient({ baseUrl: w.webMeeting.url, apiKey: E2E_API_KEY });
+    await person.updateMeeting(meeting.addedByUserId, meeting.id, {
+      topic: meeting.topic, startTime: '2030-01-07T11:00:00.000Z', endTime: '2030-01-07T12:00:00.000Z', agenda: meeting.agenda,
+      type: 'standard', isRecorded: false, isDialin: false, recurrence: null,
+    });
+    const reports = path.join(path.dirname(w.configPath), 'reports');
+    // The two files the scheduled reconciliation keeps (reconcile/report-files.ts).
+    for (const format of ['html', 'json']) {
+      const made = await runCli(['--config', w.configPath, 'reconcile', '--format', format, '--output', path.join(reports, `reconcile-latest.${format}`)], { cwd: w.dir });
+      expect(made.code, made.stderr).toBe(3);
+    }
+    const written = Date.now() / 1000;
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+      });
+      await page.goto(`${base}/`);
+      const health = await page.locator('#health').innerText();
+      expect(health).not.toMatch(/healthy/);
+      expect(health).toMatch(/^needs attention sync cycles succeed \(last .*\), but the last scheduled reconciliation, 0 min ago, found 1 finding that needs attention \(1 time drift\)/);
+      const section = await page.locator('#reconcile').innerText();
+      expect(section).toMatch(/^Last scheduled reconciliation \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z \(0 min ago\): 1 finding needs attention \(1 time drift\) Latest reconciliation report \(written /);
+      expect(await page.locator('#reconcile a').getAttribute('href')).toBe('/reconcile-latest.html');
+      expect(problems).toEqual([]);
+      await page.screenshot({ path: path.join(w.dir, 'status-page-findings.png'), fullPage: true });
+      if (process.env.MEETSYNC_SCREENSHOT) await page.screenshot({ path: process.env.MEETSYNC_SCREENSHOT.replace(/\.png$/, '-findings.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    // The daemon itself is up and syncing: /healthz (liveness) stays 200.
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^meetsync_reconcile_findings\{kind="time-drift"\} 1$/m);
+    expect(metrics).toMatch(/^meetsync_reconcile_findings\{kind="in-step"\} 0$/m);
+    expect(metrics).toMatch(/^meetsync_reconcile_open_findings 1$/m);
+    const at = Number(/^meetsync_reconcile_last_timestamp_seconds (\S+)$/m.exec(metrics)![1]);
+    expect(written - at).toBeGreaterThanOrEqual(0);
+    expect(written - at).toBeLessThan(60);
   });
 
   it('GET /healthz answers 503 with the reason once a cycle fails, and metrics count the failing calendar', async () => {

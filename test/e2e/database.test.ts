@@ -32,13 +32,14 @@ describe('meetsync CLI: the database file', () => {
     expect(w.webMeeting.server.requests).toHaveLength(0);
   });
 
-  it('status before any sync says there is no database yet and creates nothing', async () => {
+  it('status before any sync says there is no database yet, exits 1 (no cycle has succeeded) and creates nothing', async () => {
     const r = await cli('status');
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain(`No database yet at ${w.dbPath}: run 'meetsync sync' first.`);
     expect(r.stdout).toContain('corp-google / alice@example.com: never synced');
+    expect(r.stdout).toContain('No sync cycle has succeeded yet: no calendar has been synced.');
     const json = await cli('status', '--json');
-    expect(json.code).toBe(0);
+    expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout).calendars).toEqual([expect.objectContaining({ calendarId: w.calendar, consecutiveFailures: 0 })]);
     expect(existsSync(path.dirname(w.dbPath))).toBe(false);
   });

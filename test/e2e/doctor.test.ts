@@ -1,7 +1,9 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { E2E_API_KEY, OAUTH, runCli } from '../support/cli-harness.js';
+import { BIN, E2E_API_KEY, OAUTH, runCli } from '../support/cli-harness.js';
 import { DOCTOR_GRAPH_APP, startDoctorWorld, type DoctorWorld } from '../support/doctor-world.js';
 
 let world: DoctorWorld | undefined;
@@ -31,6 +33,36 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** The doctor as a process, piped, with when each line of its standard output arrived. */
+function doctorTimed(w: DoctorWorld): Promise<{ code: number | null; stdout: string; lines: Array<{ text: string; at: number }> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'doctor', '--config', w.configPath], { cwd: w.dir, env: { ...process.env, MEETSYNC_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const lines: Array<{ text: string; at: number }> = [];
+    child.stdout.on('data', (d: Buffer) => {
+      const at = Date.now();
+      const before = stdout.split('\n').length - 1;
+      stdout += d.toString();
+      for (const text of stdout.split('\n').slice(before, -1)) lines.push({ text, at });
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, lines }));
+  });
+}
+
+/** The doctor with standard output on a pseudo-terminal (util-linux `script`), as a person runs it. */
+function doctorOnTerminal(w: DoctorWorld): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, BIN, 'doctor', '--config', w.configPath].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: w.dir, env: { ...process.env, MEETSYNC_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
 describe('meetsync doctor', () => {
   it('passes against the simulators, checks every target, changes nothing and creates no database', async () => {
     world = await startDoctorWorld();
@@ -50,6 +82,35 @@ describe('meetsync doctor', () => {
     expect(world.google.server.requests.some((q) => q.path.endsWith('/events') && q.query.maxResults === '1')).toBe(true);
     expect(world.graph.server.requests.some((q) => q.path.includes('/calendarView') && !q.path.includes('delta'))).toBe(true);
     expect(existsSync(world.dbPath)).toBe(false);
+  });
+
+  it('prints each check as it finishes, piped as plain lines: a slow mailbox does not hold back the rest', async () => {
+    world = await startDoctorWorld();
+    world.graph.server.inject({ kind: 'delay', ms: 2500, pathIncludes: '/calendarView' });
+    const r = await doctorTimed(world);
+    expect(r.code).toBe(0);
+    const at = (part: string) => r.lines.find((l) => l.text.includes(part))?.at ?? Number.NaN;
+    for (const early of ['ok    config:', 'ok    database:', 'corp-google / alice@example.com: credentials work', 'API key works']) {
+      expect(at('corp-m365 / bob@example.com') - at(early), early).toBeGreaterThan(1500);
+    }
+    expect(r.lines.at(-1)?.text).toBe('All checks passed.');
+    // No progress line, no carriage return or cursor control in a pipe.
+    expect(r.stdout).not.toMatch(/[\r\u001b]|checking calendars/);
+  });
+
+  it('on a terminal, shows the calendars checked so far on a line it rewrites, and erases it', async () => {
+    world = await startDoctorWorld();
+    world.graph.server.inject({ kind: 'delay', ms: 1500, pathIncludes: '/calendarView' });
+    const r = await doctorOnTerminal(world);
+    expect(r.code).toBe(0);
+    expect(r.output).toContain('checking calendars: 0/2');
+    // Alice's calendar answered at once, Bob's mailbox is slow: the line says how far it got.
+    expect(r.output).toMatch(/\r\u001b\[2Kchecking calendars: 1\/2/);
+    // What is left on the screen: every check and the verdict, no progress line.
+    const screen = r.output.split(/\r?\n/).map((l) => l.split('\r\u001b[2K').at(-1)!).filter(Boolean);
+    expect(screen.some((l) => l.startsWith('ok    corp-m365 / bob@example.com: credentials work'))).toBe(true);
+    expect(screen.at(-1)).toBe('All checks passed.');
+    expect(screen.filter((l) => l.includes('checking calendars'))).toEqual([]);
   });
 
   it('--json reports every check with its status, and ok', async () => {
@@ -86,6 +147,20 @@ describe('meetsync doctor', () => {
       expect(out).not.toContain('not-the-client-secret');
       expect(out).not.toContain(OAUTH.clientSecret);
     }
+  });
+
+  it('says in words why a Google service account key file cannot be read', async () => {
+    world = await startDoctorWorld();
+    const config = readFileSync(world.configPath, 'utf8');
+    const oauth = /auth: \{ type: oauth[^\n]*\}/.exec(config)![0];
+    writeFileSync(world.configPath, config.replace(oauth, 'auth: { type: serviceAccount, keyFile: ./keys }'));
+    mkdirSync(path.join(world.dir, 'keys'));
+    const r = await doctor(world);
+    expect(r.code).toBe(1);
+    expect(lineWith(r.stdout, 'corp-google / alice@example.com')).toBe(
+      `FAIL  corp-google / alice@example.com: credential refused: cannot read the Google service account key file ${path.join(world.dir, 'keys')}: it is a folder, not a file\n` +
+        '      fix: download a JSON key of the service account and set sources[0].auth.keyFile to its path',
+    );
   });
 
   it('fails on a wrong Graph client secret with the remedy for sources[1]', async () => {
@@ -138,8 +213,18 @@ describe('meetsync doctor', () => {
   it('fails a config with problems, listing them, and checks nothing else', async () => {
     world = await startDoctorWorld();
     const r = await doctor(world, { TEST_WM_KEY: '' });
-    expect(r.code).toBe(1);
-    expect(lineWith(r.stdout, 'config')).toMatch(/^FAIL.*webMeeting\.apiKey — environment variable TEST_WM_KEY is not set/);
+    // A config error, as for every command (README, exit codes).
+    expect(r.code).toBe(2);
+    // One unset ${VAR}, one problem (not a second "required, must not be empty" at the same key).
+    expect(lineWith(r.stdout, 'config')).toMatch(/^FAIL.*has 1 problem \(webMeeting\.apiKey — environment variable TEST_WM_KEY is not set[^;\n]*\)$/m);
     expect(world.webMeeting.server.requests).toEqual([]);
+  });
+
+  it('says in words why the config file cannot be read, and exits 2', async () => {
+    world = await startDoctorWorld();
+    const r = await runCli(['doctor', '--config', world.dir], { cwd: world.dir });
+    expect(r.code).toBe(2);
+    expect(lineWith(r.stdout, 'config')).toBe(`FAIL  config: cannot read ${world.dir}: it is a folder, not a file\n      fix: fix the config file (every key is documented in config.example.yaml), then run the doctor again`);
+    expect(r.stdout).not.toMatch(/E[A-Z]{3,}/);
   });
 });

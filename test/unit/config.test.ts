@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { configNamed, loadConfig, parseConfig } from '../../src/config/load.js';
 import { resolvePaidUntil } from '../../src/config/paid-until.js';
 import { ConfigError } from '../../src/domain/errors.js';
+import { fileProblem } from '../../src/domain/file-problem.js';
 import { MINIMAL_CONFIG } from '../support/config-text.js';
 
 const minimal = MINIMAL_CONFIG;
@@ -63,6 +64,22 @@ sources:
         'sources[1].graphBaseUrll: unknown key (check its spelling against config.example.yaml)',
       ]),
     );
+  });
+
+  it('reports an unset ${VAR} once, at its key, not again as an empty required value', () => {
+    const text = minimal.replace(/apiKey: .*/, 'apiKey: ${MISSING_KEY}');
+    expect(text).toContain('${MISSING_KEY}');
+    const issues = issuesOf(() => parseConfig(text, {}, '/tmp'));
+    expect(issues).toEqual(['webMeeting.apiKey: environment variable MISSING_KEY is not set (export it, or write the value in the file)']);
+    expect(() => parseConfig(text, {}, '/tmp', 'x.yaml')).toThrow('x.yaml has 1 problem');
+  });
+
+  it('says in words why a config file cannot be read, never an errno', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-cfg-'));
+    expect(() => loadConfig(dir, {}, dir)).toThrow(`cannot read ${dir}: it is a folder, not a file`);
+    expect(fileProblem(Object.assign(new Error("EACCES: permission denied, open '/x/y'"), { code: 'EACCES' }))).toBe('permission denied (run meetsync as a user that can read it)');
+    expect(fileProblem(Object.assign(new Error("ENOTDIR: not a directory, open '/x/y'"), { code: 'ENOTDIR' }))).toBe('a part of its path is a file, not a folder');
+    expect(fileProblem(Object.assign(new Error("EWHAT: something odd, open '/x/y'"), { code: 'EWHAT' }))).toBe('something odd');
   });
 
   it('names the line of a YAML syntax error', () => {

@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/domain/errors.js';
-import { reportDirFor } from '../../src/reconcile/report-files.js';
+import { fileProblem } from '../../src/domain/file-problem.js';
+import { reportDirFor, writeReportFile } from '../../src/reconcile/report-files.js';
 
 const base = `
 database: ./data/meetsync.db
@@ -34,5 +38,16 @@ describe('config: reconcile', () => {
       'reconcile.reportdir: unknown key (check its spelling against config.example.yaml)',
       'reconcile.schedule: must be a cron expression such as "*/5 * * * *"',
     ]);
+  });
+});
+
+describe('report files', () => {
+  it('a report that cannot be written says why in words, naming the file asked for', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-report-'));
+    const notAFolder = path.join(dir, 'notes.txt');
+    writeFileSync(notAFolder, 'a file, not a folder');
+    const file = path.join(notAFolder, 'report.html');
+    expect(() => writeReportFile(file, '<p>report</p>')).toThrow(`cannot write ${file}: a part of its path is a file, not a folder`);
+    expect(fileProblem(Object.assign(new Error("EACCES: permission denied, open '/r/.x.tmp'"), { code: 'EACCES' }), 'write')).toBe('permission denied (run meetsync as a user that can write it)');
   });
 });

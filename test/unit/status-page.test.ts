@@ -29,6 +29,25 @@ describe('status page', () => {
     expect(page).toContain('corp&#34;&#62;&#60;b&#62;');
     expect(page).toContain('FAILING (2 cycles)');
   });
+  it('says where the scheduled reconciliation writes its report, and that only a schedule makes one', () => {
+    const healthy = { healthy: true, body: { status: 'ok' as const, lastSuccessAt: '2030-01-07T09:00:00.000Z' } };
+    const page = (reconcile: Parameters<typeof renderStatusPage>[0]['reconcile']) =>
+      renderStatusPage({ report: { ...report('t', 'e'), calendars: [] }, health: healthy, generatedAt: new Date('2030-01-07T12:00:00Z'), ...(reconcile ? { reconcile } : {}) });
+    const unscheduled = page({ dir: '/var/lib/meetsync', latest: { state: 'none' } });
+    expect(unscheduled).toContain('No scheduled reconciliation: set <code>reconcile.schedule</code> in the config and <code>meetsync run</code> keeps the latest report in <code>/var/lib/meetsync</code>');
+    expect(unscheduled).not.toContain('beside the database');
+    const counts = { 'in-step': 4, 'time-drift': 0, 'topic-drift': 0, missing: 0, orphan: 0, duplicate: 0, stuck: 0, 'feed-unreadable': 0, unmanaged: 1 };
+    const inStep = page({ schedule: '0 6 * * *', dir: '/r', latest: { state: 'read', last: { generatedAt: new Date('2030-01-07T06:00:00Z'), counts, open: 0 } } });
+    expect(inStep).toMatch(/<span class="badge ok">healthy<\/span>/);
+    expect(inStep).toContain('(6 h ago)</span>: <span class="badge ok">in step</span> nothing needs attention.');
+    const drift = page({ schedule: '0 6 * * *', dir: '/r', latest: { state: 'read', last: { generatedAt: new Date('2030-01-05T06:00:00Z'), counts: { ...counts, missing: 2, orphan: 1 }, open: 3 } } });
+    expect(drift).not.toContain('>healthy<');
+    expect(drift).toContain('<span class="badge warn">needs attention</span>');
+    expect(drift).toContain('2 days ago, found 3 findings that need attention (2 missing, 1 orphan)');
+    const broken = page({ schedule: '0 6 * * *', dir: '/r', latest: { state: 'unreadable', reason: '/r/reconcile-latest.json is not a meetsync reconciliation report (JSON format version 1)' } });
+    expect(broken).toContain('<span class="badge bad">report unreadable</span>');
+  });
+
   it('escapeHtml leaves nothing markup can use', () => {
     expect(escapeHtml(`<>&"'`)).toBe('&#60;&#62;&#38;&#34;&#39;');
   });

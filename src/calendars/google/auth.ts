@@ -4,6 +4,7 @@ import { auth as googleAuth } from 'googleapis/build/src/apis/calendar/index.js'
 import type { Auth } from 'googleapis';
 import { z } from 'zod';
 import { CalendarAuthError, CalendarError, TimeoutError } from '../../domain/errors.js';
+import { fileProblem } from '../../domain/file-problem.js';
 import { registerSecret } from '../../domain/redact.js';
 import type { Logger } from '../../log.js';
 import { CALENDAR_SCOPE, describeFailure, googleFailureOf, isRetryable } from './failure.js';
@@ -183,10 +184,11 @@ export class GoogleCredentials {
       try {
         json = JSON.parse(await readFile(keyFile, 'utf8'));
       } catch (err) {
+        const why = err instanceof SyntaxError ? 'it is not JSON' : fileProblem(err);
         throw new CalendarAuthError(
           this.options.source,
           calendarId,
-          `cannot read the Google service account key file ${keyFile} (${(err as Error).message}); ` +
+          `cannot read the Google service account key file ${keyFile}: ${why}; ` +
             `download a JSON key of the service account and set ${this.options.configPath}.auth.keyFile to its path`,
         );
       }
