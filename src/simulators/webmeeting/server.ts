@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SimServer, Simulator, header, type SimRequest, type SimResponse, type SimServerOptions } from '../kit/server.js';
 import type { TlsMaterial } from '../kit/tls.js';
 import { renderFeed } from './ics.js';
@@ -42,6 +43,24 @@ export interface WebMeetingSimulatorOptions {
    * meetsync's reference, the ASSUMPTION the sync must survive (its absence proves nothing).
    */
   feedAgenda?: 'repeated' | 'left-out';
+  /*
+   * Behaviours the tutorial does not rule out and meetsync's assumptions (README, "Web Meeting
+   * API: what meetsync assumes") do: each one off by default, for `meetsync doctor
+   * --probe-platform` to name (issue 16). A feed without ids is `feedNames: 'number'`, one without
+   * the agenda `feedAgenda: 'left-out'` (above).
+   */
+  /** The meeting id's form: the tutorial's 24 hex (default) or a UUID. */
+  meetingIdForm?: 'hex24' | 'uuid';
+  /** The meeting number's form: the tutorial's `dddd-dddd-dddd-dddd` (default) or ten plain digits. */
+  meetingNumberForm?: 'dashed' | 'digits';
+  /** The update's answer: the meeting in `data` (default) or `{responseCode: 0, data: null}` (the tutorial shows no answer). */
+  updateAnswer?: 'meeting' | 'data-null';
+  /** Who may read a feed: whoever holds its token (default) or only a request with the API key (401 without it). */
+  feedAuth?: 'token' | 'api-key';
+  /** A new meeting shows in its organizer's feed this many ms after its creation. @default 0 */
+  feedLagMs?: number;
+  /** The admin list of an account: every organizer (default) or only its first, as the tutorial's words allow. */
+  adminListing?: 'every-organizer' | 'first-only';
 }
 
 interface StoredMeeting {
@@ -213,8 +232,11 @@ export class WebMeetingSimulator extends Simulator {
 
   private route(req: SimRequest): SimResponse {
     const feed = /^\/api\/v6\/meeting\/calender\/user\/([^/]+)$/.exec(req.path);
-    if (feed && req.method === 'GET') return this.feed(feed[1]!);
-    const join = /^\/meeting\/(\d{4}-\d{4}-\d{4}-\d{4})$/.exec(req.path);
+    if (feed && req.method === 'GET') {
+      if (this.options.feedAuth === 'api-key' && header(req.headers, 'x-api-key') !== this.options.apiKey) return fail(401, -1, 'API key not valid');
+      return this.feed(feed[1]!);
+    }
+    const join = /^\/meeting\/([0-9-]+)$/.exec(req.path);
     if (join && req.method === 'GET') return this.joinPage(join[1]!);
 
     const route = this.findRoute(req.method, req.path);
@@ -260,14 +282,14 @@ export class WebMeetingSimulator extends Simulator {
     // `data` is an array (tutorial): the first organizer, then those added to the account later;
     // a removed user (removeUser), the first organizer included, is no longer listed.
     const admin = this.userStore.get(account.adminId);
-    const others = [...this.userStore.values()].filter((u) => u.accountId === accountId && u !== admin);
+    const others = this.options.adminListing === 'first-only' ? [] : [...this.userStore.values()].filter((u) => u.accountId === accountId && u !== admin);
     return ok([...(admin ? [admin] : []), ...others].map((u) => structuredClone(u.wire)));
   }
 
   private createMeeting(req: SimRequest, user: StoredUser): SimResponse {
     const now = new Date();
     const input = parseMeetingBody(req.json(), now);
-    const id = newObjectId();
+    const id = this.options.meetingIdForm === 'uuid' ? randomUUID() : newObjectId();
     const wire = newMeetingWire({
       id,
       meetingId: this.uniqueMeetingNumber(),
@@ -295,7 +317,7 @@ export class WebMeetingSimulator extends Simulator {
     applyMeetingInput(stored.wire, input);
     stored.wire.icalSequence = String(Number(stored.wire.icalSequence) + 1);
     stored.modifiedAt = now;
-    return ok(structuredClone(stored.wire));
+    return ok(this.options.updateAnswer === 'data-null' ? null : structuredClone(stored.wire));
   }
 
   /** ASSUMED endpoint (WEB-MEETING-API.md): DELETE /api/v6/meeting/<id>; gone means 404. */
@@ -315,7 +337,7 @@ export class WebMeetingSimulator extends Simulator {
 
   private uniqueMeetingNumber(): string {
     for (;;) {
-      const candidate = newMeetingNumber();
+      const candidate = this.options.meetingNumberForm === 'digits' ? newMeetingNumber().replaceAll('-', '').slice(0, 10) : newMeetingNumber();
       if (!this.meetingNumbers.has(candidate)) {
         this.meetingNumbers.add(candidate);
         return candidate;
@@ -335,6 +357,7 @@ export class WebMeetingSimulator extends Simulator {
     if (!user) return fail(404, -99, 'calendar not found');
     const entries = [...this.meetingStore.values()]
       .filter((m) => !m.deleted && m.wire.addedByUserId === user.wire.id && !(this.feedLagsFrom && m.createdAt >= this.feedLagsFrom))
+      .filter((m) => Date.now() - m.createdAt.getTime() >= (this.options.feedLagMs ?? 0))
       .map((m) => ({ meeting: m.wire, modifiedAt: m.modifiedAt, joinUrl: this.joinUrl(m.wire), unreadable: this.unreadableInFeed.has(m.wire.id) }));
     const body = renderFeed(entries, {
       uidHost: new URL(this.url).hostname,
