@@ -10,6 +10,7 @@ import { fail, ok, reportOf, skip, type Check, type DoctorReport } from './check
 import { checkDatabase } from './database.js';
 import { checkEndpoint } from './endpoint.js';
 import { accountToRead, checkApiKey, checkClock } from './platform.js';
+import { checkProfile } from './profile-check.js';
 import { checkSource } from './sources.js';
 
 /**
@@ -56,6 +57,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const other = sources.flatMap((s) => s.endpoints).find((e) => e.date);
   checks.push(platform.date ? checkClock(platform.date, 'the Web Meeting platform') : checkClock(other?.date, other ? 'a calendar provider' : 'any endpoint'));
   checks.push(...platform.checks);
+  checks.push(checkProfile(config.database, config.webMeeting.baseUrl));
   for (const s of sources) checks.push(...s.checks);
   if (config.sources.length === 0) checks.push(fail('sources', 'no calendar source is configured: meetsync has nothing to read', 'add a google or outlook source under sources: (see config.example.yaml)'));
   return reportOf(checks, file);
