@@ -106,6 +106,16 @@ export function extraMeetingFields(agenda: string | undefined, timeZone: string 
 /*
  * ASSUMED: the update (`PUT /api/v6/meeting/<id>/false`) answers like create, with the meeting
  * in `data` (client.ts parses it with the create schema). The tutorial shows the request only.
+ * The trailing `/false` is a flag the tutorial never explains: meetsync sends it as the tutorial
+ * does, always `false`, and relies on nothing it might switch (it invites no participant through
+ * the platform, so a flag about notifying them would have no one to notify).
+ */
+
+/*
+ * ASSUMED: `GET /api/v6/account/admin/<accountId>` lists EVERY organizer of the account, though
+ * the tutorial introduces it as retrieving "the User ID of the first Meeting Organizer": meetsync
+ * finds organizers by this list only. `meetsync doctor --probe-platform` checks the assumptions
+ * here against a real platform and stores what it found (doctor/probe.ts, store/platform-profile.ts).
  */
 
 /**
