@@ -265,13 +265,19 @@ async function cleanUp(http: HttpCore, store: Store, canary: Canary, owner: Orga
   const made = `${whose} (${canary.createdAt})`;
   let id = canary.meetingId;
   if (!id && owner?.icsPath) {
-    const answer = await readProbeFeed(http, owner.icsPath, feedState.withKey).catch(() => undefined);
-    const entry = answer?.kind === 'read' ? findCanary(answer.entries, { reference: canary.reference, topic: canary.topic, startAt: canary.startAt }) : undefined;
+    let answer = await readProbeFeed(http, owner.icsPath, feedState.withKey);
+    // A feed that needs the key (the probe's own finding, or not yet known for an earlier canary).
+    if (answer.kind === 'refused' && (answer.status === 401 || answer.status === 403) && !feedState.withKey) answer = await readProbeFeed(http, owner.icsPath, true);
+    const entry = answer.kind === 'read' ? findCanary(answer.entries, { reference: canary.reference, topic: canary.topic, startAt: canary.startAt }) : undefined;
     const uid = entry?.props.get('UID') ?? '';
     id = /[0-9a-f]{24}/i.exec(uid)?.[0] ?? /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.exec(uid)?.[0];
-    if (!entry && answer?.kind === 'read') {
+    if (!entry && answer.kind === 'read') {
+      // The feed may lag: the record is kept (and looked for by the next probe) for a day.
+      if (Date.now() - Date.parse(canary.createdAt) < 86_400_000) {
+        return `Canary ${made} (topic "${canary.topic}", start ${canary.startAt}): its POST got no id back and ${canary.organizerEmail}'s feed does not show it (yet); the next probe looks again.`;
+      }
       forgetCanary(store.db, canary.reference);
-      return `Canary ${made} (topic "${canary.topic}", start ${canary.startAt}): its POST got no answer and the feed does not show it, so it was never made or cannot be seen; if ${canary.organizerEmail} has a meeting with that topic and start, delete it.`;
+      return `Canary ${made} (topic "${canary.topic}", start ${canary.startAt}): its POST got no id back and the feed has not shown it for a day, so it was most likely never made; if ${canary.organizerEmail} has a meeting with that topic and start, delete it.`;
     }
   }
   if (!id) {

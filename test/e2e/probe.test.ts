@@ -121,6 +121,17 @@ describe('meetsync doctor --probe-platform', () => {
     expect(world.webMeeting.server.received('POST', '/api/v6/meeting')).toHaveLength(0);
   });
 
+  it('a lost answer to the canary\'s POST: the canary is found in the feed by its reference and deleted', async () => {
+    world = await probeWorld();
+    world.webMeeting.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    const r = await probe(world);
+    expect(r.code).toBe(1);
+    expect(lineOf(r.stdout, 'unknown', 'the create answer')).toContain('POST /api/v6/meeting got no answer');
+    expect(r.stdout).toMatch(/Canary [0-9a-f]{24} of this probe \(.*\) deleted\./);
+    expect(canaries(world)).toEqual([]);
+    expect(world.webMeeting.server.received('POST', '/api/v6/meeting')).toHaveLength(1);
+  });
+
   it('interrupted with SIGINT while waiting for the feed: deletes the canary, stores nothing, exits 1', async () => {
     world = await probeWorld({ feedLagMs: 120_000 });
     const w = world;
