@@ -132,6 +132,27 @@ describe('meetsync doctor --probe-platform', () => {
     expect(world.webMeeting.server.received('POST', '/api/v6/meeting')).toHaveLength(1);
   });
 
+  it('a second probe on the same database while one runs is refused, and leaves the first one\'s canary alone', async () => {
+    world = await probeWorld({ feedLagMs: 120_000 });
+    const w = world;
+    let second: Promise<CliResult> | undefined;
+    const first = await probe(w, ['--probe-wait', '4'], (child) => {
+      const timer = setInterval(() => {
+        if (w.webMeeting.server.received('GET', '/calender/user/').length > 0) {
+          clearInterval(timer);
+          second = probe(w);
+        }
+      }, 20);
+      child.on('close', () => clearInterval(timer));
+    });
+    const refused = await second!;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('another meetsync doctor --probe-platform is running on this database');
+    expect(first.stdout).toMatch(/^Canary \d{4}-\d{4}-\d{4}-\d{4} made and deleted\.$/m);
+    expect(canaries(w)).toEqual([]);
+    expect(w.webMeeting.server.received('POST', '/api/v6/meeting')).toHaveLength(1);
+  });
+
   it('interrupted with SIGINT while waiting for the feed: deletes the canary, stores nothing, exits 1', async () => {
     world = await probeWorld({ feedLagMs: 120_000 });
     const w = world;
