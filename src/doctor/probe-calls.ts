@@ -5,6 +5,7 @@ import type { Canary, ProbeResult, ProfileEntry } from '../store/platform-profil
 import { DELETE_MEETING, defaultJoinUrlTemplate, isAlreadyGone, MEETING_ID_PATTERN, MEETING_NUMBER_PATTERN } from '../webmeeting/assumptions.js';
 import { meetingBody } from '../webmeeting/client.js';
 import { failureDetails, type ApiRequest, type ApiResponse, type HttpCore } from '../webmeeting/http.js';
+import { CANARY_MOVE_MS } from './probe-feed.js';
 
 /**
  * The probe's calls to the platform, each judging the answer it gets against one assumption:
@@ -69,7 +70,7 @@ function judgeForm(results: Results, key: string, value: string, pattern: RegExp
 }
 
 export async function moveCanary(http: HttpCore, config: Config, canary: Canary, id: string, results: Results): Promise<string | undefined> {
-  const startTime = new Date(Date.parse(canary.startAt) + 60 * 60_000).toISOString();
+  const startTime = new Date(Date.parse(canary.startAt) + CANARY_MOVE_MS).toISOString();
   const endTime = new Date(Date.parse(startTime) + 15 * 60_000).toISOString();
   const body = { ...meetingBody({ topic: canary.topic, startTime, endTime, ...config.webMeeting.meetingDefaults, recurrence: null }), id };
   const path = `/api/v6/meeting/${encodeURIComponent(id)}/false`;

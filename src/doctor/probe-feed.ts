@@ -77,13 +77,17 @@ export function basicUtc(iso: string): string {
 
 const TEXT_FIELDS = ['UID', 'URL', 'DESCRIPTION', 'LOCATION'] as const;
 
-/** The canary's entry: by id, number or reference anywhere it could be, else by topic and start. */
+/** How far the probe moves its canary (PUT .../false): a canary is looked for at either start. */
+export const CANARY_MOVE_MS = 60 * 60_000;
+
+/** The canary's entry: by id, number or reference anywhere it could be, else by topic and start (first or moved). */
 export function findCanary(entries: readonly FeedEntry[], look: CanaryLook): FeedEntry | undefined {
   const text = (e: FeedEntry) => TEXT_FIELDS.map((f) => e.props.get(f) ?? '').join('\n');
+  const starts = [basicUtc(look.startAt), basicUtc(new Date(Date.parse(look.startAt) + CANARY_MOVE_MS).toISOString())];
   return (
     entries.find((e) => (look.id !== undefined && text(e).includes(look.id)) || (look.number !== undefined && text(e).includes(look.number))) ??
     entries.find((e) => text(e).includes(look.reference)) ??
-    entries.find((e) => e.props.get('SUMMARY') === look.topic && e.props.get('DTSTART') === basicUtc(look.startAt))
+    entries.find((e) => e.props.get('SUMMARY') === look.topic && starts.includes(e.props.get('DTSTART') ?? ''))
   );
 }
 
