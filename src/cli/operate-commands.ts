@@ -21,10 +21,14 @@ export function registerOperateCommands(program: Command, io: CliIo): void {
           const { buildStatus, renderStatus, statusNeedsAttention } = await import('../status.js');
           const configured = configuredCalendars(config);
           const report = buildStatus(store, configured, { retry: { limitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 } });
-          if (opts.json) outJson(io, report, 2);
+          const { readProfile } = await import('../store/platform-profile.js');
+          const { describeProfile } = await import('../doctor/probe-report.js');
+          const profile = readProfile(store.db);
+          if (opts.json) outJson(io, { ...report, platformProfile: profile ?? null }, 2);
           else {
             if (noDatabase) out(io, `No database yet at ${config.database}: run 'meetsync sync' first.\n`);
             out(io, renderStatus(report));
+            out(io, `\n${describeProfile(profile, config.webMeeting.baseUrl).join('\n')}`);
           }
           if (statusNeedsAttention(report)) process.exitCode = 1;
         },
@@ -35,8 +39,15 @@ export function registerOperateCommands(program: Command, io: CliIo): void {
   program
     .command('doctor')
     .description('check the config, the database, the clock, and that every endpoint answers over verified TLS and every credential works; changes nothing')
+    .option('--probe-platform <email>', "instead: probe the platform with one test meeting in this organizer's name (made, moved, deleted), report each assumption and store the platform profile")
+    .option('--probe-wait <seconds>', 'with --probe-platform: how long to wait for the feed to show a change', '120')
     .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
+      const opts = globals<{ probePlatform?: string; probeWait: string }>(cmd);
+      if (opts.probePlatform !== undefined) {
+        const { runProbeCommand } = await import('./probe-command.js');
+        await runProbeCommand(io, { ...opts, probePlatform: opts.probePlatform });
+        return;
+      }
       const { runDoctor } = await import('../doctor/run.js');
       // Text: each check as it finishes, and the progress of the long part on a terminal.
       const text = opts.json ? undefined : (await import('./doctor-output.js')).doctorOutput(io);

@@ -11,6 +11,7 @@ import { checkDatabase } from './database.js';
 import { checkEndpoint } from './endpoint.js';
 import { checkAccountOrganizers, accountsToList } from './organizers.js';
 import { accountToRead, checkApiKey, checkClock } from './platform.js';
+import { checkProfile } from './profile-check.js';
 import { checkSource } from './sources.js';
 
 /**
@@ -88,6 +89,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const other = sources.flatMap((s) => s.endpoints).find((e) => e.date);
   checks.push(clock ?? told(checkClock(other?.date, other ? 'a calendar provider' : 'any endpoint')));
   checks.push(...platform.checks);
+  checks.push(told(checkProfile(config.database, config.webMeeting.baseUrl)));
   for (const s of sources) checks.push(...s.checks);
   if (config.sources.length === 0) checks.push(told(fail('sources', 'no calendar source is configured: meetsync has nothing to read', 'add a google or outlook source under sources: (see config.example.yaml)')));
   return reportOf(checks, file);

@@ -1,5 +1,6 @@
 import type { FeedMeeting } from '../domain/meeting.js';
 import type { Mapping } from '../domain/mapping.js';
+import { profileResult } from '../store/platform-profile.js';
 import type { Store } from '../store/store.js';
 import { markersIn } from '../webmeeting/feed/read.js';
 
@@ -44,4 +45,21 @@ export function learnFromFeed(store: Store, email: string, feed: readonly FeedMe
   const knownIds = new Set(known.flatMap((m) => (m.meetingId ? [m.meetingId] : [])));
   const showsKnown = feed.some((entry) => entry.meetingId !== undefined && knownIds.has(entry.meetingId));
   if (showsKnown && !feed.some((f) => f.description.includes(REFERENCE))) store.clearEngineState(KEY(email));
+}
+
+/**
+ * What the platform profile (`meetsync doctor --probe-platform`, store/platform-profile.ts) says
+ * against taking a feed's silence as proof: the probe saw the feed leave the agenda out, or could
+ * not see a new meeting show in it in time. Returns the words for `status`, or undefined when the
+ * profile says nothing against it (also when the platform was never probed: then the per-organizer
+ * evidence above decides, as it always has).
+ */
+export function profileDeniesAbsence(store: Store): string | undefined {
+  const agenda = profileResult(store.db, 'feed-carries-agenda');
+  if (agenda && agenda.result !== 'confirmed') {
+    return `the platform probe of ${agenda.probedAt} found that organizers' feeds do not carry meetsync's reference (the agenda)${agenda.result === 'unknown' ? ' (it could not tell)' : ''}`;
+  }
+  const soon = profileResult(store.db, 'feed-shows-soon');
+  if (soon && soon.result !== 'confirmed') return `the platform probe of ${soon.probedAt} did not see a new meeting show in the feed in time`;
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import type { FeedReading } from '../domain/meeting.js';
 import type { Mapping } from '../domain/mapping.js';
 import type { Store } from '../store/store.js';
-import { feedCarriesReferences } from './feed-evidence.js';
+import { feedCarriesReferences, profileDeniesAbsence } from './feed-evidence.js';
 
 /**
  * What to do with an unconfirmed creation whose marker is not in its organizer's feed. Absence is
@@ -39,6 +39,16 @@ export function judgeAbsence(input: AbsenceInput): AbsenceVerdict {
       `its creation is not confirmed: ${n} entr${n === 1 ? 'y' : 'ies'} of ${email}'s meeting feed could not be read ` +
       `(${reading.problems[0]}), and its meeting may be one of them`;
     return unconfirmable(what, age, input);
+  }
+  const denied = profileDeniesAbsence(store);
+  if (denied) {
+    return {
+      kind: 'hold',
+      reason:
+        `its creation is not confirmed (the answer to POST /meeting was lost), and ${denied}, so the meeting's absence from ${email}'s feed proves nothing; ` +
+        `meetsync will not post a second one while the profile says so. Look for "${intent.topic}" at ${intent.start} among ${email}'s meetings on the platform; ` +
+        `once the platform's feed carries the agenda, run 'meetsync doctor --probe-platform' again and meetsync resolves it within the hour`,
+    };
   }
   if (age < input.graceMs) {
     const wait = Math.ceil((input.graceMs - age) / 60_000);

@@ -109,6 +109,16 @@ export function extraMeetingFields(agenda: string | undefined, timeZone: string 
  * 0, whatever `data` holds: `null`, the id only, or the meeting like the create answer (then it is
  * read, client.ts). Requiring the meeting would record an update the platform made as failed and
  * send it again every cycle. An answer without responseCode 0 is still not a success.
+ * The trailing `/false` is a flag the tutorial never explains: meetsync sends it as the tutorial
+ * does, always `false`, and relies on nothing it might switch (it invites no participant through
+ * the platform, so a flag about notifying them would have no one to notify).
+ */
+
+/*
+ * ASSUMED: `GET /api/v6/account/admin/<accountId>` lists EVERY organizer of the account, though
+ * the tutorial introduces it as retrieving "the User ID of the first Meeting Organizer": meetsync
+ * finds organizers by this list only. `meetsync doctor --probe-platform` checks the assumptions
+ * here against a real platform and stores what it found (doctor/probe.ts, store/platform-profile.ts).
  */
 
 /**
@@ -136,6 +146,8 @@ export const MEETING_ID_PATTERN = /^[0-9a-f]{24}$/i;
  * creation found by its reference alone is held rather than posted again (sync/pending.ts).
  */
 export const MEETING_REF_MAX_LENGTH = 200;
+/** The tutorial's form of a meeting number, the one the feed is searched for (FEED_NUMBER); the probe reports another. */
+export const MEETING_NUMBER_PATTERN = /^\d{4}-\d{4}-\d{4}-\d{4}$/;
 export const MEETING_REF_PATTERN = /^[^\p{Cc}]+$/u;
 
 /**

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildStatus } from '../../src/status.js';
+import { saveProfile } from '../../src/store/platform-profile.js';
 import { ALICE, CAL, giveAliceAKnownMeeting, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
 
 /**
@@ -154,4 +155,58 @@ describe('lost creations and what the organizer feed can prove', () => {
       else expect(problemOf(e.eventId)).toBeUndefined();
     });
   }
+});
+
+/**
+ * Issue 16: the platform profile (`meetsync doctor --probe-platform`) that says the feed does not
+ * carry meetsync's reference, or did not show a new meeting in time, overrides what the engine
+ * learned per organizer: a creation whose answer was lost is held for IT, never posted again.
+ * The POST is dropped here (it never reaches the platform), so that without the profile the
+ * engine would post again after the grace (the test above with a feed naming meetings by number):
+ * the profile alone makes the difference.
+ */
+describe('lost creations and the platform profile', () => {
+  let h: EngineHarness;
+  afterEach(async () => h.close());
+  const posts = () => h.sim.server.received('POST', '/api/v6/meeting').length;
+
+  for (const [assumption, result] of [
+    ['feed-carries-agenda', 'contradicted'],
+    ['feed-shows-soon', 'unknown'],
+  ] as const) {
+    it(`a profile where ${assumption} is ${result}: a lost POST answer is held, and no second meeting is posted`, async () => {
+      h = await startEngineHarness();
+      await giveAliceAKnownMeeting(h);
+      const entries = [{ assumption, result, detail: 'seen by the probe' }];
+      saveProfile(h.store.db, { platform: new URL(h.sim.url).origin, organizerEmail: ALICE, probedAt: '2026-12-01T08:00:00.000Z', entries });
+      const e = h.source.put(tagged());
+      h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
+      await h.engine.runCycle();
+      const before = posts();
+      for (let i = 0; i < 3; i += 1) {
+        h.advance(61 * 60_000);
+        await h.engine.runCycle();
+      }
+      expect(posts()).toBe(before);
+      const mapping = h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId });
+      expect(mapping).toMatchObject({ state: 'creating', held: expect.stringContaining('the platform probe of 2026-12-01T08:00:00.000Z') });
+      expect(mapping?.held).toContain('will not post a second one');
+    });
+  }
+
+  it('a profile that confirms the feed changes nothing: the dropped POST is posted again after the grace', async () => {
+    h = await startEngineHarness();
+    await giveAliceAKnownMeeting(h);
+    const entries = [
+      { assumption: 'feed-carries-agenda', result: 'confirmed' as const, detail: 'seen' },
+      { assumption: 'feed-shows-soon', result: 'confirmed' as const, detail: 'seen' },
+    ];
+    saveProfile(h.store.db, { platform: new URL(h.sim.url).origin, organizerEmail: ALICE, probedAt: '2026-12-01T08:00:00.000Z', entries });
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    h.advance(11 * 60_000);
+    await h.engine.runCycle();
+    expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
+  });
 });

@@ -128,6 +128,28 @@ CREATE TABLE organizers (
   refreshed_at TEXT NOT NULL
 );
 
+-- table platform_probe_canaries
+CREATE TABLE platform_probe_canaries (
+  reference       TEXT PRIMARY KEY,
+  organizer_email TEXT NOT NULL,
+  user_id         TEXT NOT NULL,
+  topic           TEXT NOT NULL,
+  start_at        TEXT NOT NULL,
+  meeting_id      TEXT,
+  created_at      TEXT NOT NULL
+);
+
+-- table platform_profile
+CREATE TABLE platform_profile (
+  assumption      TEXT PRIMARY KEY,
+  result          TEXT NOT NULL CHECK (result IN ('confirmed', 'contradicted', 'unknown')),
+  detail          TEXT NOT NULL,
+  -- The platform probed (the origin of webMeeting.baseUrl) and the organizer whose name it used.
+  platform        TEXT NOT NULL,
+  organizer_email TEXT NOT NULL,
+  probed_at       TEXT NOT NULL
+);
+
 -- table runs
 CREATE TABLE runs (
   id          INTEGER PRIMARY KEY AUTOINCREMENT,

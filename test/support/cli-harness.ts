@@ -7,7 +7,7 @@ import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
 import { GraphSimulator } from '../../src/simulators/graph/server.js';
 import type { RecordedRequest } from '../../src/simulators/kit/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
-import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
+import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting/server.js';
 
 /** The built CLI, as `npm install` leaves it (npm test builds before running the tests). */
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/bin.js');
@@ -59,12 +59,18 @@ export interface CliWorld {
  * simulator as a second source.
  */
 export async function startCliWorld(
-  options: { apiKey?: string; outlook?: boolean; onResponded?: (sim: 'webmeeting' | 'google' | 'graph', req: RecordedRequest, status: number) => void } = {},
+  options: {
+    apiKey?: string;
+    outlook?: boolean;
+    onResponded?: (sim: 'webmeeting' | 'google' | 'graph', req: RecordedRequest, status: number) => void;
+    /** The Web Meeting simulator's behaviours (feed, answers) beyond the defaults. */
+    webMeeting?: Partial<Omit<WebMeetingSimulatorOptions, 'apiKey' | 'tls'>>;
+  } = {},
 ): Promise<CliWorld> {
   const tls = loadOrCreateTls(process.env.MEETSYNC_TEST_TLS_DIR!);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-e2e-'));
   const told = (sim: 'webmeeting' | 'google' | 'graph') => (options.onResponded ? { onResponded: (req: RecordedRequest, status: number) => options.onResponded!(sim, req, status) } : {});
-  const webMeeting = new WebMeetingSimulator({ apiKey: E2E_API_KEY, tls, ...told('webmeeting') });
+  const webMeeting = new WebMeetingSimulator({ ...options.webMeeting, apiKey: E2E_API_KEY, tls, ...told('webmeeting') });
   const google = new GoogleCalendarSimulator({ tls, oauthClients: [OAUTH], ...told('google') });
   await webMeeting.start();
   await google.start();

@@ -82,6 +82,8 @@ export interface WebMeetingSimulatorOptions {
    * @default 'every'
    */
   adminList?: 'every' | 'first-only';
+  /** A new meeting shows in its organizer's feed this many ms after its creation (for `doctor --probe-platform`). @default 0 */
+  feedLagMs?: number;
 }
 
 interface StoredMeeting {
@@ -380,6 +382,7 @@ export class WebMeetingSimulator extends Simulator {
     if (!user) return fail(404, -99, 'calendar not found');
     const entries = [...this.meetingStore.values()]
       .filter((m) => !m.deleted && m.wire.addedByUserId === user.wire.id && !(this.feedLagsFrom && m.createdAt >= this.feedLagsFrom))
+      .filter((m) => Date.now() - m.createdAt.getTime() >= (this.options.feedLagMs ?? 0))
       .map((m) => ({ meeting: m.wire, modifiedAt: m.modifiedAt, joinUrl: this.joinUrl(m.wire), unreadable: this.unreadableInFeed.has(m.wire.id) }));
     const body = renderFeed(entries, {
       uidHost: new URL(this.url).hostname,
