@@ -137,6 +137,11 @@ export class CycleOrganizers {
   }
 }
 
+/** When provisioning `email` was last answered "account already exists", within the day it is not asked again. */
+export function accountExistsSince(store: Store, email: string): string | undefined {
+  return store.engineState(`${ACCOUNT_EXISTS}${email}`);
+}
+
 /** What `status` says while an organizer's provisioning is refused because the account exists. */
 function accountExistsText(email: string, at: string): string {
   return (

@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js';
 import { isDue, RETRY_DEFAULTS, type RetryPolicy } from '../domain/attention.js';
 import { clearJoinDetails, execute, noteToRecheck, writeBack } from './execute.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
-import { CycleOrganizers } from './cycle-organizers.js';
+import { accountExistsSince, CycleOrganizers } from './cycle-organizers.js';
 import type { CycleContext } from './cycle-context.js';
 import { OrganizerRefusals } from './organizer-refusals.js';
 import { adoptMadeElsewhere } from './made-elsewhere.js';
@@ -306,6 +306,7 @@ export class SyncEngine {
       provisioning: settings.provisioning.enabled,
       meetingHolders: meetingHolders(this.deps.store, this.configured),
       isKept: (meetingId) => this.deps.store.isKeptMeeting(meetingId),
+      accountExists: (email) => accountExistsSince(this.deps.store, email),
     });
   }
 

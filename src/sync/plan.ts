@@ -22,6 +22,8 @@ export interface PlanInput {
   meetingHolders?: (meetingId: string) => readonly EventKey[];
   /** Whether a meeting was kept for its organizer (onEventCancelled: keep): a stamp naming it is never adopted. */
   isKept?: (meetingId: string) => boolean;
+  /** When provisioning an organizer was answered "account already exists" (cycle-organizers.ts), if it was. */
+  accountExists?: (email: string) => string | undefined;
 }
 
 /** The fields that differ between what the platform holds and what the event wants. */
@@ -45,6 +47,17 @@ function unknownOrganizerReason(event: CalendarEvent, input: PlanInput): string 
   const who = event.organizerEmail ?? 'the organizer';
   const email = event.organizerEmail ?? '<email>';
   const where = input.accountIds.length ? `accounts ${input.accountIds.join(', ')}` : 'any configured account (webMeeting.accountIds is empty)';
+  // Provisioning was refused: the platform has an account for this email that meetsync does not know.
+  const existsSince = event.organizerEmail ? input.accountExists?.(event.organizerEmail.toLowerCase()) : undefined;
+  if (existsSince) {
+    return (
+      `organizer ${who} has no platform user in ${where}, and provisioning was answered "account already exists" (${existsSince}): the platform has an account for ${email} ` +
+      `that meetsync does not know. Add that account's id to webMeeting.accountIds (the platform's administration shows it); the event gets its meeting within 15 minutes`
+    );
+  }
+  if (input.provisioning) {
+    return `organizer ${who} has no platform user in ${where} yet; provisioning creates one (if it cannot, the last run in 'meetsync status' says why)`;
+  }
   return (
     `organizer ${who} has no platform user in ${where}: create one with 'meetsync accounts create --email ${email} --first <first name> --last <last name>' ` +
     `and add the account id it prints to webMeeting.accountIds (or enable webMeeting.provisioning); if ${who} already has a platform user, add the id of their account to webMeeting.accountIds ` +

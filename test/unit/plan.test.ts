@@ -110,6 +110,12 @@ const cases: Case[] = [
     [{ kind: 'skip', reason: re(/organizer bob@example\.com has no platform user in accounts acct-1, acct-2: .*meetsync accounts create/) }]],
   ['organizer unknown and no accounts configured', [ev({ organizerEmail: 'bob@example.com' })], [],
     [{ kind: 'skip', reason: re(/webMeeting\.accountIds is empty/) }], { accountIds: [] }],
+  // Found by the state machine (seed 2): with provisioning on, the note told IT to enable it.
+  ['organizer unknown while provisioning is on: it creates one, no advice to enable it', [ev({ organizerEmail: 'bob@example.com' })], [],
+    [{ kind: 'skip', reason: re(/^(?!.*enable webMeeting\.provisioning).*provisioning creates one/) }], { provisioning: true }],
+  ['organizer whose provisioning was answered "account already exists": add that account\'s id', [ev({ organizerEmail: 'bob@example.com' })], [],
+    [{ kind: 'skip', reason: re(/account already exists.*2026-12-01T08:00:00\.000Z.*Add that account's id to webMeeting\.accountIds/) }],
+    { provisioning: true, accountExists: (email: string) => (email === 'bob@example.com' ? '2026-12-01T08:00:00.000Z' : undefined) }],
   ['re-tagged after its meeting was cancelled: a new meeting, not the deleted one', [ev({ stamp: { meetingId: MEETING_ID } })], [map({ state: 'cancelled' })],
     [{ kind: 'create', id: 'e1' }]],
   ['re-tagged after its meeting was kept: a new meeting', [ev({ stamp: { meetingId: MEETING_ID } })], [map({ state: 'kept' })], [{ kind: 'create' }]],
