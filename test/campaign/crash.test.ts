@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCK_START } from '../../src/domain/join-block.js';
 import { PENDING_DEFAULTS } from '../../src/sync/pending.js';
 import { Store } from '../../src/store/store.js';
+import type { Tries } from '../../src/domain/attention.js';
 import { CrashHarness, Rng, type KillPlan, type KillPoint, type Sim } from '../support/crash-harness.js';
 import { testSeeds } from '../support/seed.js';
 
@@ -201,13 +202,20 @@ describe.for(SEEDS.list)('crash campaign: meetsync sync SIGKILLed inside its cyc
     }
   };
 
-  /** Stands in for the clock: unconfirmed creations become older than the feed's grace, as 10 minutes of cron cycles would make them. */
+  /**
+   * Stands in for the clock: unconfirmed creations become older than the feed's grace, and retries
+   * waiting for their time (domain/attention.ts) come due, as cron cycles over the next hour would
+   * make them.
+   */
   const letGracePass = (): void => {
     const store = Store.open(h.w.dbPath);
     try {
       for (const m of store.mappings({ state: 'creating' })) {
         store.saveMapping({ ...m, updatedAt: new Date(Date.parse(m.updatedAt) - PENDING_DEFAULTS.feedGraceMs - 60_000).toISOString() });
       }
+      const due = (t: Tries): Tries => ({ ...t, nextTryAt: new Date(Math.min(Date.parse(t.nextTryAt), Date.now() - 1_000)).toISOString() });
+      for (const m of store.mappings({ writeBack: 'pending' })) if (m.writeBackTries) store.saveMapping({ ...m, writeBackTries: due(m.writeBackTries) });
+      for (const n of store.notes()) if (n.tries) store.saveNote({ ...n, tries: due(n.tries) });
     } finally {
       store.close();
     }
