@@ -1,4 +1,6 @@
-import type { EventNote, Mapping } from './mapping.js';
+import type { EventNote, Mapping, Tries } from './mapping.js';
+
+export type { Tries } from './mapping.js';
 
 /**
  * One place owns retries and attention (issue 15). Whatever meetsync has left to do for an event
@@ -29,13 +31,6 @@ export interface RetryPolicy {
 }
 
 export const RETRY_DEFAULTS: RetryPolicy = { everyCycle: 3, firstWaitMs: 5 * 60_000, slowMs: 60 * 60_000, limitMs: 24 * 3_600_000 };
-
-/** A failed thing's tries: since its first failure, how many, and when the next is due. */
-export interface Tries {
-  since: string;
-  attempts: number;
-  nextTryAt: string;
-}
 
 /** The tries after one more failure at `now` (the first when `before` is undefined). */
 export function afterFailure(before: Tries | undefined, now: Date, policy: RetryPolicy = RETRY_DEFAULTS): Tries {

@@ -1,4 +1,3 @@
-import type { Tries } from './attention.js';
 import type { Recurrence } from './meeting.js';
 
 /**
@@ -9,6 +8,13 @@ import type { Recurrence } from './meeting.js';
  * kept:     the event went away and the meeting was left in place (onEventCancelled: keep).
  */
 export type MappingState = 'creating' | 'active' | 'cancelled' | 'kept';
+
+/** A failed thing's tries: since its first failure, how many, and when the next is due (schedule: domain/attention.ts). */
+export interface Tries {
+  since: string;
+  attempts: number;
+  nextTryAt: string;
+}
 
 /** The link between one calendar event and one platform meeting. */
 export interface Mapping {
