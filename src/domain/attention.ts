@@ -133,17 +133,12 @@ export function attentionItems(input: AttentionInput): AttentionItem[] {
       items.push({ kind: 'update', ...base(m, m.topic, m.start), reason: 'an update of its meeting is not confirmed (its answer was lost); the event\'s times and topic are sent again when it is read', since: m.updatingSince, nextTry: 'next cycle', needsPerson: false });
     } else if (m.deletingSince && m.state !== 'cancelled') {
       items.push({ kind: 'deletion', ...base(m, m.topic, m.start), reason: 'a deletion of its meeting is not confirmed (its answer was lost); checked when the event is read again', since: m.deletingSince, nextTry: 'next cycle', needsPerson: false });
-    } else if (m.state === 'cancelled' && m.writeBack === 'pending') {
+    } else if ((m.state === 'active' || m.state === 'cancelled') && m.writeBack === 'pending') {
+      // An active record owes the writing of its join link, a cancelled one the removal of its deleted meeting's.
       const t = m.writeBackTries;
+      const owed = m.state === 'active' ? 'the join link is not written into the event yet' : 'the join link of its deleted meeting is still in the event; it is removed';
       items.push({
-        kind: 'join-link', ...base(m, m.topic, m.start), reason: m.lastError ?? 'the join link of its deleted meeting is still in the event; it is removed',
-        ...(t ? { since: t.since, attempts: t.attempts, heldAfter: bound(t.since) } : {}),
-        nextTry: when(t), needsPerson: isHeld(t, now, policy),
-      });
-    } else if (m.state === 'active' && m.writeBack === 'pending') {
-      const t = m.writeBackTries;
-      items.push({
-        kind: 'join-link', ...base(m, m.topic, m.start), reason: m.lastError ?? 'the join link is not written into the event yet',
+        kind: 'join-link', ...base(m, m.topic, m.start), reason: m.lastError ?? owed,
         ...(t ? { since: t.since, attempts: t.attempts, heldAfter: bound(t.since) } : {}),
         nextTry: when(t), needsPerson: isHeld(t, now, policy),
       });
