@@ -325,6 +325,21 @@ const FEED_LOSES_ENTRIES: Op[] = [
   { kind: 'cycle', faults: [{ kind: 'feed-broken', pick: 0 }] },
 ];
 
+/**
+ * Found by a random seed (1974686467) in CI, kept as a fixed example of the known limitation
+ * (README "Recurring events"): a series with a cancelled date loses its meeting (untagged) and gets
+ * a new one (tagged again); the date, not read again, is not noted. The model accepts either.
+ */
+const SERIES_UNTAGGED_AND_TAGGED_AGAIN: Op[] = [
+  { kind: 'series', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 }, rule: { freq: 'DAILY', end: { count: 4 } } },
+  { kind: 'occurrence', pick: 0, nth: 1, shift: null },
+  { kind: 'cycle', faults: [] },
+  { kind: 'rename', pick: 0, base: 'Planning', keepTag: false },
+  { kind: 'cycle', faults: [] },
+  { kind: 'retag', pick: 0, tag: { text: '#webmeeting', at: 'prefix' } },
+  { kind: 'move', pick: 0, slot: { day: 1, quarter: 0, quarters: 1 } },
+];
+
 describe('sync state machine', () => {
   it.for(SEEDS.list)('converges on one in-step meeting per tagged organizer event, whatever fails on the way (seed %i)', { timeout: 120_000 }, async (seed) => {
     await fc.assert(
@@ -347,6 +362,7 @@ describe('sync state machine', () => {
         seed,
         examples: [
           [1, 'id', DELETED_BEFORE_ITS_LINK_WHILE_THE_ORGANIZER_IS_REMOVED, { concurrency: 1, team: false, turns: [0] }],
+          [1, 'id', SERIES_UNTAGGED_AND_TAGGED_AGAIN, { concurrency: 2, team: false, turns: [0] }],
           [1, 'id', ORPHAN_AFTER_LATE_CREATION, SERIAL],
           [1, 'id', ORPHAN_AFTER_FAILED_CATCH_UP, SERIAL],
           [1, 'number', DUPLICATE_AFTER_LOST_ANSWER, SERIAL],

@@ -27,7 +27,7 @@ export interface ModelOccurrence {
   pending: boolean;
   /**
    * Last read while its series had no meeting (nor one given in that read, nor a creation under
-   * way): meetsync then notes it nowhere, or as "only one occurrence is tagged", and does not
+   * way), or its series lost its meeting since: meetsync then notes it nowhere, or as "only one occurrence is tagged", and does not
    * read it again once the series gets its meeting (a known defect: the engine cannot list a
    * series' exceptions). Status may or may not name it; the invariants accept either.
    */
@@ -140,8 +140,13 @@ export function deleteOccurrences(source: MemorySource, series: ModelEvent, occu
  */
 export function judgeOccurrences(occurrences: readonly ModelOccurrence[], events: readonly ModelEvent[], full: boolean, touched: ReadonlySet<string>, hasMeeting: (series: ModelEvent) => boolean): void {
   for (const o of occurrences) {
-    if (!o.pending && !full) continue;
     const series = events.find((e) => e.calendarId === o.calendarId && e.eventId === o.seriesId)!;
+    if (!o.pending && !full) {
+      // A series read without its occurrence that loses its meeting (untagged): the occurrence's
+      // note goes with the meeting, and tagged again the series is read without it (seed 1974686467).
+      if (touched.has(series.eventId) && !wantsMeeting(series)) o.unseen = true;
+      continue;
+    }
     o.unseen = !(wantsMeeting(series) && (full || touched.has(series.eventId) || hasMeeting(series)));
     o.pending = false;
   }
