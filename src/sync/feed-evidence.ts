@@ -34,15 +34,24 @@ export function learnFromFeed(store: Store, email: string, feed: readonly FeedMe
   const who = email.toLowerCase();
   const known = store.mappings({ state: 'active' }).filter((m) => m.organizerEmail.toLowerCase() === who);
   const markers = new Set(known.map((m) => m.marker.toLowerCase()));
-  // By marker, not by meeting id: a feed that names meetings by number only (assumption 9) counts too.
+  const knownIds = new Set(known.flatMap((m) => (m.meetingId ? [m.meetingId] : [])));
+  const knownNumbers = new Set(known.flatMap((m) => (m.meetingNumber ? [m.meetingNumber] : [])));
+  const namesKnown = (entry: FeedMeeting) => (entry.meetingId !== undefined && knownIds.has(entry.meetingId)) || (entry.meetingNumber !== undefined && knownNumbers.has(entry.meetingNumber));
+  // By marker, not by meeting id: a feed that names meetings by number only (assumption 9) counts
+  // too. Or the entry of a meeting known by its id or number carries a reference: a record
+  // rebuilt from a stamp after a lost database does not know the meeting's reference, but its
+  // entry showing one proves the feed repeats the agenda (found by the crash campaign: every
+  // lost creation after a lost database was held for IT).
   const carried = feed.some(
-    (entry) => intents.some((i) => entry.description.includes(i.marker)) || markersIn(entry.description).some((m) => markers.has(m.toLowerCase())),
+    (entry) =>
+      intents.some((i) => entry.description.includes(i.marker)) ||
+      markersIn(entry.description).some((m) => markers.has(m.toLowerCase())) ||
+      (namesKnown(entry) && markersIn(entry.description).length > 0),
   );
   if (carried) {
     store.setEngineState(KEY(email), now.toISOString());
     return;
   }
-  const knownIds = new Set(known.flatMap((m) => (m.meetingId ? [m.meetingId] : [])));
   const showsKnown = feed.some((entry) => entry.meetingId !== undefined && knownIds.has(entry.meetingId));
   if (showsKnown && !feed.some((f) => f.description.includes(REFERENCE))) store.clearEngineState(KEY(email));
 }
@@ -62,4 +71,15 @@ export function profileDeniesAbsence(store: Store): string | undefined {
   const soon = profileResult(store.db, 'feed-shows-soon');
   if (soon && soon.result !== 'confirmed') return `the platform probe of ${soon.probedAt} did not see a new meeting show in the feed in time`;
   return undefined;
+}
+
+/**
+ * The platform profile confirms what per-organizer evidence would: the probe saw a feed repeat the
+ * agenda and show a new meeting in time. The feed's format is the platform's, not the
+ * organizer's, so after a lost database (the organizers' evidence gone with it) or for an
+ * organizer with no meeting meetsync knows yet, a confirmed probe lets a lost creation's absence
+ * count (README "Before going live").
+ */
+export function profileConfirmsAbsence(store: Store): boolean {
+  return profileResult(store.db, 'feed-carries-agenda')?.result === 'confirmed' && profileResult(store.db, 'feed-shows-soon')?.result === 'confirmed';
 }

@@ -1,7 +1,7 @@
 import type { FeedReading } from '../domain/meeting.js';
 import type { Mapping } from '../domain/mapping.js';
 import type { Store } from '../store/store.js';
-import { feedCarriesReferences, profileDeniesAbsence } from './feed-evidence.js';
+import { feedCarriesReferences, profileConfirmsAbsence, profileDeniesAbsence } from './feed-evidence.js';
 
 /**
  * What to do with an unconfirmed creation whose marker is not in its organizer's feed. Absence is
@@ -75,14 +75,15 @@ export function judgeAbsence(input: AbsenceInput): AbsenceVerdict {
         `Delete meeting ${number} on the platform to have it created again with a link meetsync manages; meetsync looks again every hour`,
     };
   }
-  if (!feedCarriesReferences(store, email)) {
+  if (!feedCarriesReferences(store, email) && !profileConfirmsAbsence(store)) {
     return {
       kind: 'hold',
       reason:
         `its creation is not confirmed (the answer to POST /meeting was lost) and ${email}'s meeting feed has never been seen to carry ` +
         `meetsync's reference (the agenda), so the meeting's absence there proves nothing; meetsync will not post a second one. ` +
         `Look for "${intent.topic}" at ${intent.start} among ${email}'s meetings on the platform and delete it if it is there; ` +
-        `meetsync looks again every hour and creates it once the feed shows references for meetings it knows`,
+        `meetsync looks again every hour and creates it once the feed shows references for meetings it knows, or once ` +
+        `'meetsync doctor --probe-platform ${email}' confirms that the platform's feeds carry the agenda`,
     };
   }
   return { kind: 'post' };

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildStatus } from '../../src/status.js';
 import { saveProfile } from '../../src/store/platform-profile.js';
 import { ALICE, CAL, giveAliceAKnownMeeting, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
+import { loseDatabase } from '../support/lost-database.js';
 
 /**
  * Issue 15, "absence is evidence only where it can be": a creation whose POST answer was lost is
@@ -208,5 +209,51 @@ describe('lost creations and the platform profile', () => {
     h.advance(11 * 60_000);
     await h.engine.runCycle();
     expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
+  });
+
+  // Found by the crash campaign (CRASH_SEED=559485411): an organizer with no meeting meetsync knows
+  // (after a lost database) could never have a lost creation resolved; a confirmed probe resolves it.
+  it('a confirmed probe is evidence for an organizer whose feed was never seen carrying references: the held creation is posted at its next look', async () => {
+    h = await startEngineHarness();
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    h.advance(11 * 60_000);
+    await h.engine.runCycle();
+    const held = h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId });
+    expect(held).toMatchObject({ state: 'creating', held: expect.stringContaining(`'meetsync doctor --probe-platform ${ALICE}' confirms`) });
+    const entries = [
+      { assumption: 'feed-carries-agenda', result: 'confirmed' as const, detail: 'seen' },
+      { assumption: 'feed-shows-soon', result: 'confirmed' as const, detail: 'seen' },
+    ];
+    saveProfile(h.store.db, { platform: new URL(h.sim.url).origin, organizerEmail: ALICE, probedAt: '2026-12-01T08:20:00.000Z', entries });
+    h.advance(61 * 60_000);
+    await h.engine.runCycle();
+    expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
+    expect(h.sim.meetings()).toHaveLength(1);
+  });
+
+  // Found by the crash campaign (CRASH_SEED=559485411): after a lost database no record knows a
+  // meeting's reference (rebuilt from stamps), so the feed was never "seen carrying references"
+  // again, and every lost creation was held for IT.
+  it('after a lost database, a feed showing a reference on a meeting known by its id is evidence: a POST that never took effect is posted again', async () => {
+    // The update answers data: null (the tutorial shows no answer): the adoption's PUT does not tell the reference either.
+    h = await startEngineHarness({}, [CAL], { updateAnswer: 'null' });
+    await giveAliceAKnownMeeting(h);
+    const fresh = await loseDatabase(h);
+    try {
+      await h.engine.runCycle();
+      expect(fresh.mappings({ state: 'active' }).map((m) => m.marker)).toEqual([expect.stringMatching(/^meetsync:adopted:/)]);
+      const e = h.source.put(tagged({ title: 'Board #webmeeting' }));
+      h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
+      h.advance(5 * 60_000);
+      await h.engine.runCycle();
+      h.advance(11 * 60_000);
+      await h.engine.runCycle();
+      expect(fresh.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
+      expect(h.sim.meetings().filter((m) => m.topic === 'Board')).toHaveLength(1);
+    } finally {
+      fresh.close();
+    }
   });
 });
