@@ -4,6 +4,7 @@ import type { MeetingSpec } from '../../src/domain/meeting.js';
 import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingClient, type RetryEvent, type WebMeetingClientOptions } from '../../src/webmeeting/client.js';
+import { failure } from '../support/rejection.js';
 
 /**
  * The client against the Web Meeting simulator over real https. Assertions are on what the
@@ -55,15 +56,6 @@ function organizer(email = 'ann@example.com'): { id: string; icsPath: string } {
 }
 
 const json = (body: string): Record<string, unknown> => JSON.parse(body) as Record<string, unknown>;
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('documented calls (tutorial)', () => {
   it('creates an account and reads its admin', async () => {

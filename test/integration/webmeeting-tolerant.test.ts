@@ -7,6 +7,7 @@ import { WebMeetingClient } from '../../src/webmeeting/client.js';
 import { HttpCore, RETRY_DEFAULTS } from '../../src/webmeeting/http.js';
 import { silentLogger } from '../../src/log.js';
 import { classifyFailure } from '../../src/sync/failure.js';
+import { failure } from '../support/rejection.js';
 
 /**
  * Issue 16 section 2: the client where the tutorial is silent, against the Web Meeting simulator
@@ -38,15 +39,6 @@ const spec: MeetingSpec = {
   isDialin: false,
   recurrence: null,
 };
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('the create answer: an id and a number are required, their form is not', () => {
   it('a UUID id and an eleven-digit number are kept as given, and make the join link', async () => {
