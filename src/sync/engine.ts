@@ -173,7 +173,6 @@ export class SyncEngine {
     advanceGeneration(store, generations);
   }
 
-  /** The start of the sync window: `window.pastDays` before now. */
   /** A meeting some record here names (any state, by id or number): never one made elsewhere (made-elsewhere.ts). */
   private readonly recordedMeeting = (meeting: { meetingId?: string; meetingNumber?: string }): boolean => {
     const { store } = this.deps;
@@ -182,6 +181,7 @@ export class SyncEngine {
     return number !== undefined && (store.mappings().some((m) => m.meetingNumber === number) || store.keptMeetings().some((k) => k.meetingNumber === number));
   };
 
+  /** The start of the sync window: `window.pastDays` before now. */
   private windowStart(now = this.now()): Date {
     return new Date(now.getTime() - this.deps.settings.window.pastDays * 86_400_000);
   }
@@ -200,7 +200,7 @@ export class SyncEngine {
     retireEnded(this.deps.store, this.now(), this.deps.settings.window.pastDays, this.deps.logger);
   }
 
-  /** Unconfirmed creations, then write-backs that failed before. Both are retried every cycle until done. */
+  /** Unconfirmed creations, then join links still owed (to write or to remove), each when its next try is due. */
   private async finishUnfinishedWork(cx: CycleContext): Promise<void> {
     const { store, platform, logger, settings } = this.deps;
     const pending = await resolvePending({

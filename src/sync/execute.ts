@@ -422,10 +422,7 @@ export async function clearJoinDetails(mapping: Mapping, ctx: ExecuteContext): P
     await ctx.source.clearJoinDetails(mapping.calendarId, mapping.eventId);
   } catch (err) {
     if (!(err instanceof EventGoneError)) {
-      const reason = `removing the join link of its deleted meeting from the event failed (will retry): ${describeError(err)}`;
-      ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, reason);
-      const writeBackTries = afterFailure(mapping.writeBackTries, ctx.now(), ctx.retry ?? RETRY_DEFAULTS);
-      ctx.store.saveMapping({ ...mapping, writeBack: 'pending', lastError: reason, writeBackTries, updatedAt: ctx.now().toISOString() });
+      linkOwed(mapping, `removing the join link of its deleted meeting from the event failed (will retry): ${describeError(err)}`, ctx);
       return;
     }
   }
@@ -464,11 +461,15 @@ export async function writeBack(mapping: Mapping, ctx: ExecuteContext): Promise<
       noteToRecheck(mapping, `the event was cancelled or deleted before its join link was written (${describeError(err)}); its meeting is cancelled`, ctx);
       return;
     }
-    const reason = `writing the join link into the event failed (will retry): ${describeError(err)}`;
-    ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, reason);
-    const writeBackTries = afterFailure(mapping.writeBackTries, ctx.now(), ctx.retry ?? RETRY_DEFAULTS);
-    ctx.store.saveMapping({ ...mapping, writeBack: 'pending', lastError: reason, writeBackTries, updatedAt: ctx.now().toISOString() });
+    linkOwed(mapping, `writing the join link into the event failed (will retry): ${describeError(err)}`, ctx);
   }
+}
+
+/** A join link still owed (to write, or to remove): the record says why, with its next try (domain/attention.ts). */
+function linkOwed(mapping: Mapping, reason: string, ctx: ExecuteContext): void {
+  ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, reason);
+  const writeBackTries = afterFailure(mapping.writeBackTries, ctx.now(), ctx.retry ?? RETRY_DEFAULTS);
+  ctx.store.saveMapping({ ...mapping, writeBack: 'pending', lastError: reason, writeBackTries, updatedAt: ctx.now().toISOString() });
 }
 
 /**
