@@ -7,7 +7,7 @@ import type { CalendarSource } from '../calendars/source.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { FeedMeeting, FeedReading, MeetingPlatform, PlatformUser } from '../domain/meeting.js';
-import { createFromIntent, writeBack, type MeetingDefaults } from './execute.js';
+import { createFromIntent, execute, writeBack, type MeetingDefaults } from './execute.js';
 import { haltIfPlatformWide } from './failure.js';
 import { feedPathOf } from './organizers.js';
 import { learnFromFeed } from './feed-evidence.js';
@@ -156,6 +156,18 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
           report.dropped.push({ mapping: dropped, reason });
           continue;
         }
+        // The event carries meetsync's stamp of a meeting no other record holds: the calendar was
+        // written after this intent was (a database restored from a copy taken before the intent's
+        // meeting was made, then replaced by untagging and tagging again). That meeting is adopted
+        // rather than a second one posted (plan.ts newerStamp says the same of an active record).
+        const organizer = ctx.store.organizer(email);
+        if (current?.stamp && organizer && !stampTaken(current.stamp.meetingId, intent, ctx.store)) {
+          const result = await execute({ kind: 'adopt', event: current, organizer, stamp: current.stamp, desired: want.desired }, execCtx);
+          const adopted = ctx.store.mapping(intent);
+          if (result.outcome.outcome === 'adopted' && adopted) report.adopted.push(adopted);
+          else if (adopted) report.created.push(adopted);
+          continue;
+        }
         // The POST time is recorded first: the grace above counts from this attempt.
         const attempt: Mapping = { ...intent, updatedAt: ctx.now().toISOString() };
         delete attempt.held;
@@ -226,6 +238,11 @@ function hold(intent: Mapping, found: FeedMeeting, ctx: PendingContext): Mapping
   });
   ctx.logger.warn({ event: intent.eventId, meetingNumber: found.meetingNumber }, 'unfinished creation found on the platform without its id; held');
   return held;
+}
+
+/** Another record holds this meeting (the stamp was copied with its event), or it was kept for its organizer. */
+function stampTaken(meetingId: string, intent: Mapping, store: Store): boolean {
+  return store.isKeptMeeting(meetingId) || store.mappingsByMeeting(meetingId).some((m) => m.source !== intent.source || m.calendarId !== intent.calendarId || m.eventId !== intent.eventId);
 }
 
 function keyOfIntent(m: Mapping): { source: string; calendarId: string; eventId: string } {

@@ -135,6 +135,8 @@ function planEvent(event: CalendarEvent, input: PlanInput, byKey: ReadonlyMap<st
   const wanted = { desired: want.desired };
 
   if (mapping) {
+    const newer = newerStamp(event, mapping, input);
+    if (newer) return newer;
     const changes = changesBetween(mapping, wanted.desired);
     // A DELETE was sent and not confirmed: the meeting may be gone. A PUT finds out (404: created again).
     if (mapping.deletingSince && changes.length === 0) changes.push('meeting may have been deleted');
@@ -168,6 +170,29 @@ function planEvent(event: CalendarEvent, input: PlanInput, byKey: ReadonlyMap<st
     return { kind: 'adopt', event, organizer, stamp: event.stamp, desired: wanted.desired };
   }
   return { kind: 'create', event, organizer, desired: wanted.desired };
+}
+
+/**
+ * The event carries meetsync's stamp of another meeting than its record names, although that
+ * record's link was written: the calendar was written after the record was, so the record is the
+ * older of the two. Found by the crash campaign (CRASH_SEED=594927435): a database restored from a
+ * copy taken before the event was untagged (its meeting deleted) and tagged again (a new meeting,
+ * a new stamp) names the deleted meeting; sending it the event's times met a 404, and a third
+ * meeting was posted while the event's link named a live one. The stamped meeting is adopted
+ * (one PUT, no POST); the record's meeting is left alone (deleted, or kept for its organizer when
+ * the event was untagged; `meetsync reconcile` shows it if it is still there). A record whose link
+ * is not yet written trusts itself: the stamp is then an older one, not yet replaced. A stamp
+ * another record holds was copied, and a kept meeting's is never adopted, as for a new event.
+ */
+function newerStamp(event: CalendarEvent, mapping: Mapping, input: PlanInput): SyncAction | undefined {
+  const { stamp } = event;
+  if (!stamp || mapping.state !== 'active' || !mapping.meetingId || stamp.meetingId === mapping.meetingId || mapping.writeBack !== 'done') return undefined;
+  if ((input.meetingHolders?.(stamp.meetingId) ?? []).some((k) => keyOf(k) !== keyOf(event)) || input.isKept?.(stamp.meetingId)) return undefined;
+  if (isOver(event, input.now)) return undefined;
+  const organizer = event.organizerEmail ? input.organizers.get(event.organizerEmail.toLowerCase()) : undefined;
+  const want = wantedMeeting(event, input.rules);
+  if (!organizer || !want.wants) return undefined;
+  return { kind: 'adopt', event, organizer, stamp, desired: want.desired };
 }
 
 /**

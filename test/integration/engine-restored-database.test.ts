@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
-import { CAL, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
+import { CAL, giveAliceAKnownMeeting, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
 
 /**
  * Issue 15, "the database restored from an older copy": the records of a restored database say
@@ -32,11 +32,26 @@ describe('a database restored from an older copy', () => {
     return store;
   }
 
-  it('brings back in step a meeting moved after the copy whose event was moved back before the restore', async () => {
+  async function begin(): Promise<{ file: string; first: Store }> {
     h = await startEngineHarness();
     dir = mkdtempSync(path.join(tmpdir(), 'meetsync-restore-'));
     const file = path.join(dir, 'meetsync.db');
-    const first = await openFile(file);
+    return { file, first: await openFile(file) };
+  }
+
+  /** meetsync stopped, IT puts the copy (copy.db) in the database's place, meetsync starts. */
+  async function restoreCopy(first: Store, file: string): Promise<Store> {
+    first.close();
+    stores.length = 0;
+    for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
+    copyFileSync(path.join(dir, 'copy.db'), file);
+    return openFile(file);
+  }
+
+  const posts = () => h.sim.server.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/api/v6/meeting')).length;
+
+  it('brings back in step a meeting moved after the copy whose event was moved back before the restore', async () => {
+    const { file, first } = await begin();
     const e = h.source.put(tagged());
     await h.engine.runCycle();
     const meetingId = first.mapping(e)!.meetingId!;
@@ -52,11 +67,7 @@ describe('a database restored from an older copy', () => {
 
     // meetsync is stopped; the organizer moves the event back; IT restores last night's copy.
     h.source.patch(CAL, e.eventId, { start: e.start!, end: e.end! });
-    first.close();
-    stores.length = 0;
-    for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
-    copyFileSync(path.join(dir, 'copy.db'), file);
-    const restored = await openFile(file);
+    const restored = await restoreCopy(first, file);
     h.advance(5 * 60_000);
     await h.engine.runCycle();
     expect(startOf(), 'the meeting is where the event is').toBe(original);
@@ -69,5 +80,80 @@ describe('a database restored from an older copy', () => {
     h.advance(5 * 60_000);
     await h.engine.runCycle();
     expect(h.platformCalls()).toBe(calls);
+  });
+
+  /**
+   * Found by the crash campaign (CRASH_SEED=594927435, the README's last known gap of a restore):
+   * after the copy the event was untagged (its meeting deleted, its link removed) and tagged again
+   * at another time (a new meeting, a new stamp). The restored record still names the first
+   * meeting; sending it the new times met a 404, and meetsync posted a third meeting while the
+   * event's stamp named a live one. The stamp is the newer evidence: its meeting is adopted.
+   */
+  it("adopts the meeting the event's stamp names when the restored record names one deleted since the copy", async () => {
+    const { file, first } = await begin();
+    const e = h.source.put(tagged());
+    await h.engine.runCycle();
+    const firstMeeting = first.mapping(e)!.meetingId!;
+    await first.db.backup(path.join(dir, 'copy.db'));
+
+    // After the copy: untagged (meeting deleted, link removed), then tagged again three hours later.
+    h.source.patch(CAL, e.eventId, { title: 'Planning, no meeting' });
+    h.advance(5 * 60_000);
+    await h.engine.runCycle();
+    expect(h.sim.meetings().map((m) => m.id)).not.toContain(firstMeeting);
+    const later = { start: new Date(Date.parse(e.start!) + 3 * 3_600_000).toISOString(), end: new Date(Date.parse(e.end!) + 3 * 3_600_000).toISOString() };
+    h.source.patch(CAL, e.eventId, { title: e.title, ...later });
+    h.advance(5 * 60_000);
+    await h.engine.runCycle();
+    const secondMeeting = first.mapping(e)!.meetingId!;
+    expect(secondMeeting).not.toBe(firstMeeting);
+
+    // Stopped; the organizer moves it once more; IT restores the copy.
+    const last = { start: new Date(Date.parse(later.start) + 3_600_000).toISOString(), end: new Date(Date.parse(later.end) + 3_600_000).toISOString() };
+    h.source.patch(CAL, e.eventId, last);
+    const restored = await restoreCopy(first, file);
+    const before = posts();
+    h.advance(5 * 60_000);
+    await h.engine.runCycle();
+    h.advance(5 * 60_000);
+    await h.engine.runCycle();
+    expect(posts() - before, 'meetings posted after the restore').toBe(0);
+    expect(h.sim.meetings().map((m) => ({ id: m.id, start: m.startTime })), 'the live meeting is the stamped one, at the event time').toEqual([{ id: secondMeeting, start: last.start }]);
+    expect(restored.mapping(e)).toMatchObject({ meetingId: secondMeeting, start: last.start, state: 'active', writeBack: 'done' });
+    expect(restored.notes()).toEqual([]);
+  });
+
+  it('adopts the stamped meeting over a restored unconfirmed creation whose meeting was replaced since the copy', async () => {
+    const { file, first } = await begin();
+    const known = await giveAliceAKnownMeeting(h);
+    const e = h.source.put(tagged());
+    h.sim.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    await h.engine.runCycle();
+    expect(first.mapping(e)?.state, 'the creation is unconfirmed').toBe('creating');
+    await first.db.backup(path.join(dir, 'copy.db'));
+
+    // After the copy: the creation is found and adopted, then the event untagged and tagged again.
+    h.advance(5 * 60_000);
+    await h.engine.runCycle();
+    expect(first.mapping(e)?.state).toBe('active');
+    h.source.patch(CAL, e.eventId, { title: 'Planning, no meeting' });
+    h.advance(5 * 60_000);
+    await h.engine.runCycle();
+    h.source.patch(CAL, e.eventId, { title: e.title });
+    h.advance(5 * 60_000);
+    await h.engine.runCycle();
+    const stamped = first.mapping(e)!.meetingId!;
+
+    const restored = await restoreCopy(first, file);
+    const before = posts();
+    for (let i = 0; i < 4; i += 1) {
+      h.advance(10 * 60_000);
+      await h.engine.runCycle();
+    }
+    expect(posts() - before, 'meetings posted after the restore').toBe(0);
+    const knownMeeting = restored.mapping(known)!.meetingId;
+    expect(h.sim.meetings().map((m) => m.id).sort(), 'the live meetings').toEqual([knownMeeting, stamped].sort());
+    expect(restored.mapping(e)).toMatchObject({ meetingId: stamped, state: 'active', writeBack: 'done' });
+    expect(restored.notes()).toEqual([]);
   });
 });

@@ -340,6 +340,38 @@ const SERIES_UNTAGGED_AND_TAGGED_AGAIN: Op[] = [
   { kind: 'move', pick: 0, slot: { day: 1, quarter: 0, quarters: 1 } },
 ];
 
+/**
+ * Found by the crash campaign (CRASH_SEED=594927435), kept as a fixed example: after a backup an
+ * event is untagged (its meeting deleted) and tagged again (a new meeting, a new stamp); the
+ * backup is restored. The restored record named the deleted meeting: the event's next change met
+ * a 404 and posted a third meeting. Fixed: a stamp that differs from a record whose link was
+ * written is the newer, and its meeting is adopted (plan.ts newerStamp, pending.ts).
+ */
+const RESTORED_OVER_A_REPLACED_MEETING: Op[] = [
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'cycle', faults: [] },
+  { kind: 'backup' },
+  { kind: 'untag-retag', pick: 0, tag: { text: '#webmeeting', at: 'prefix' } },
+  { kind: 'restore-backup' },
+  { kind: 'move', pick: 0, slot: { day: 2, quarter: 4, quarters: 2 } },
+];
+
+/**
+ * Found by this property (seed 187345848), kept as a fixed example: Bob's platform user was
+ * provisioned by meetsync, then the database lost with no stamp of his left; a series of his and
+ * one edited occurrence are read while he is unknown again. The occurrence is read while its
+ * series has no meeting, so it is noted nowhere (the model's `unseen`, a known limit); the model
+ * expected its note because the series was read in that cycle.
+ */
+const OCCURRENCE_OF_AN_ORGANIZER_UNKNOWN_AGAIN: Op[] = [
+  { kind: 'create', cal: 1, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'cycle', faults: [] },
+  { kind: 'delete', pick: 0 },
+  { kind: 'database-lost' },
+  { kind: 'series', cal: 1, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 }, rule: { freq: 'DAILY', end: { count: 4 } } },
+  { kind: 'occurrence', pick: 0, nth: 1, shift: null },
+];
+
 describe('sync state machine', () => {
   it.for(SEEDS.list)('converges on one in-step meeting per tagged organizer event, whatever fails on the way (seed %i)', { timeout: 120_000 }, async (seed) => {
     await fc.assert(
@@ -385,6 +417,8 @@ describe('sync state machine', () => {
           ['bob-provisioned', 'id', DATABASE_RESTORED_FROM_AN_OLDER_COPY, SERIAL],
           [1, 'id', FEED_LOSES_ENTRIES, SERIAL],
           [1, 'number', FEED_LOSES_ENTRIES, SERIAL],
+          [1, 'id', RESTORED_OVER_A_REPLACED_MEETING, SERIAL],
+          ['bob-provisioned', 'id', OCCURRENCE_OF_AN_ORGANIZER_UNKNOWN_AGAIN, { concurrency: 2, team: false, turns: [0] }],
         ],
       },
     );

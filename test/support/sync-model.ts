@@ -85,6 +85,12 @@ export type Op =
   | { kind: 'rename'; pick: number; base: string; keepTag: boolean }
   | { kind: 'untag'; pick: number }
   | { kind: 'retag'; pick: number; tag: Tag }
+  /**
+   * Untagged, a cycle (its meeting deleted, its link removed), tagged again: a new meeting. Between
+   * a backup and its restore, the restored record names the deleted meeting and the event's stamp
+   * the new one (CRASH_SEED=594927435).
+   */
+  | { kind: 'untag-retag'; pick: number; tag: Tag }
   | { kind: 'delete'; pick: number }
   /** A tagged recurring series in the organizer's calendar (the platform's meeting carries the rule). */
   | { kind: 'series'; cal: number; base: string; tag: Tag; slot: Slot; rule: Rule }
@@ -138,8 +144,6 @@ export interface ModelEvent {
   live: boolean;
   /** A series' repeat rule; null for a single event. */
   rule: Rule | null;
-  /** How often the event came to want a meeting again after wanting none (untagged, all-day): each time a new meeting. */
-  gen: number;
 }
 
 /** The event wants a meeting (README "What meetsync promises"): live, the organizer's copy, tagged, with times. */

@@ -136,9 +136,18 @@ export function deleteOccurrences(source: MemorySource, series: ModelEvent, occu
 /**
  * What a cycle's read tells meetsync of the occurrences edited since the last one (or of all, on
  * a `full` read): noted where their series wants a meeting and has one (`hasMeeting`, or a
- * creation under way) or gets it in that read (the series `touched` since the last cycle).
+ * creation under way) or gets it in that read (the series `touched` since the last cycle, its
+ * organizer `served`: known to meetsync as the cycle begins; one provisioned in that very cycle
+ * may be noted or not).
  */
-export function judgeOccurrences(occurrences: readonly ModelOccurrence[], events: readonly ModelEvent[], full: boolean, touched: ReadonlySet<string>, hasMeeting: (series: ModelEvent) => boolean): void {
+export function judgeOccurrences(
+  occurrences: readonly ModelOccurrence[],
+  events: readonly ModelEvent[],
+  full: boolean,
+  touched: ReadonlySet<string>,
+  hasMeeting: (series: ModelEvent) => boolean,
+  served: (series: ModelEvent) => boolean,
+): void {
   for (const o of occurrences) {
     const series = events.find((e) => e.calendarId === o.calendarId && e.eventId === o.seriesId)!;
     if (!o.pending && !full) {
@@ -147,7 +156,9 @@ export function judgeOccurrences(occurrences: readonly ModelOccurrence[], events
       if (touched.has(series.eventId) && !wantsMeeting(series)) o.unseen = true;
       continue;
     }
-    o.unseen = !(wantsMeeting(series) && (full || touched.has(series.eventId) || hasMeeting(series)));
+    // A series given its meeting in this read needs its organizer known as the cycle begins: one
+    // provisioned before a lost database is found again only through IT (found by seed 187345848).
+    o.unseen = !(wantsMeeting(series) && ((served(series) && (full || touched.has(series.eventId))) || hasMeeting(series)));
     o.pending = false;
   }
 }

@@ -73,6 +73,7 @@ export const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('rename' as const), pick, base, keepTag: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('untag' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retag' as const), pick, tag }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('untag-retag' as const), pick, tag }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), pick }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('series' as const), cal, base, tag, slot, rule }) },
   {

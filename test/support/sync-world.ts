@@ -10,7 +10,7 @@ import { buildStatus } from '../../src/status.js';
 import { DatabaseBackup, followStatus, isQuiet, loseDatabase } from './lost-database.js';
 import { WorldFaults } from './sync-faults.js';
 import { checkInvariants } from './sync-invariants.js';
-import { BOB, CAROL, TEAM, timesOf, titleOf, wantsMeeting, type FeedNames, type ModelEvent, type Op, type Organizers, type Reading } from './sync-model.js';
+import { BOB, CAROL, TEAM, timesOf, titleOf, type FeedNames, type ModelEvent, type Op, type Organizers, type Reading } from './sync-model.js';
 import { deleteOccurrences, editOccurrence, judgeOccurrences, recurrenceOf, retitleOccurrences, type ModelOccurrence } from './sync-series.js';
 
 /**
@@ -43,8 +43,6 @@ export class SyncWorld {
   private readonly touched = new Set<string>();
   /** The next cycle reads the calendars fully (a cursor expired, a database lost). */
   private fullNext = false;
-  /** Events that held a meeting when the backup was taken, with their `gen` then. */
-  private backupGens = new Map<string, number>();
   private readonly faults: WorldFaults;
   /** The source's name in the config now ('rename-source' switches it). */
   private sourceName = SOURCE;
@@ -118,7 +116,6 @@ export class SyncWorld {
           allDay: false,
           live: true,
           rule,
-          gen: 0,
         };
         this.events.push(e);
         this.touched.add(e.eventId);
@@ -158,6 +155,11 @@ export class SyncWorld {
       case 'untag':
         return this.edit(op.pick, (e) => (e.tag = null), (e) => ({ title: titleOf(e.base, e.tag) }));
       case 'retag':
+        return this.edit(op.pick, (e) => (e.tag = op.tag), (e) => ({ title: titleOf(e.base, e.tag) }));
+      case 'untag-retag':
+        if (!this.pick(op.pick)?.tag) return;
+        this.edit(op.pick, (e) => (e.tag = null), (e) => ({ title: titleOf(e.base, e.tag) }));
+        await this.cycle();
         return this.edit(op.pick, (e) => (e.tag = op.tag), (e) => ({ title: titleOf(e.base, e.tag) }));
       case 'delete': {
         const e = this.pick(op.pick);
@@ -210,20 +212,12 @@ export class SyncWorld {
         return;
       case 'backup':
         await this.backup.take(h.store);
-        this.backupGens = new Map(
-          h.store
-            .mappings({ state: 'active' })
-            .map((m) => this.events.find((e) => e.calendarId === m.calendarId && e.eventId === m.eventId))
-            .filter((e) => e !== undefined)
-            .map((e) => [e.eventId, e.gen]),
-        );
         return;
       case 'restore-backup':
         if (!this.backup.exists) return;
-        // Not over an event whose meeting was replaced since the copy (untagged or all-day, then
-        // tagged again): the restored record names the deleted meeting, the event's stamp the
-        // new one, and meetsync keeps the record (a known defect, reported with this change).
-        if (this.events.some((e) => this.backupGens.has(e.eventId) && this.backupGens.get(e.eventId) !== e.gen)) return;
+        // Also over an event whose meeting was replaced since the copy (untagged or all-day, then
+        // tagged again): the restored record names the deleted meeting, the event's stamp the new
+        // one, which is adopted (plan.ts newerStamp; CRASH_SEED=594927435 posted a third).
         await this.cycle();
         if (!isQuiet(h.store)) return;
         this.replaced.push(this.backup.restore(h));
@@ -256,7 +250,7 @@ export class SyncWorld {
     judgeOccurrences(this.occurrences, this.events, this.fullNext, this.touched, (series) => {
       const m = h.store.mapping({ source: this.sourceName, calendarId: series.calendarId, eventId: series.eventId });
       return m?.state === 'active' || m?.state === 'creating';
-    });
+    }, (series) => h.store.organizer(series.calendarId === TEAM ? ALICE : series.calendarId) !== undefined);
     this.fullNext = false;
     this.touched.clear();
     this.faults.beforeCycle();
@@ -316,9 +310,7 @@ export class SyncWorld {
   private edit(n: number, change: (e: ModelEvent) => unknown, patch: (e: ModelEvent) => Record<string, string | boolean>): void {
     const e = this.pick(n);
     if (!e) return;
-    const wanted = wantsMeeting(e);
     change(e);
-    if (!wanted && wantsMeeting(e)) e.gen += 1;
     this.touched.add(e.eventId);
     const changes = patch(e);
     this.h.source.patch(e.calendarId, e.eventId, changes);
