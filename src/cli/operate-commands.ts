@@ -23,7 +23,7 @@ export function registerOperateCommands(program: Command, io: CliIo): void {
           const report = buildStatus(store, configured, { retry: { limitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 } });
           const { readProfile } = await import('../store/platform-profile.js');
           const { describeProfile } = await import('../doctor/probe-report.js');
-          const profile = readProfile(store.db);
+          const profile = readProfile(store.sql);
           if (opts.json) outJson(io, { ...report, platformProfile: profile ?? null }, 2);
           else {
             if (noDatabase) out(io, `No database yet at ${config.database}: run 'meetsync sync' first.\n`);

@@ -1,3 +1,4 @@
+import { SqliteSql } from '../store/sqlite-sql.js';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -72,7 +73,7 @@ function schema(file: string): Check {
   }
   try {
     const all = readMigrations();
-    checkSchema(db, file, all);
+    checkSchema(new SqliteSql(db), all);
     const hasRecords = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
     const applied = hasRecords ? (db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]) : [];
     const newest = Math.max(0, ...applied);

@@ -91,7 +91,7 @@ export async function probePlatform(options: ProbeOptions): Promise<ProbeOutcome
   }
 
   const feedState = { withKey: false };
-  for (const left of leftCanaries(store.db)) {
+  for (const left of leftCanaries(store.sql)) {
     step('deleting a canary left by an earlier probe');
     const owner = organizers.get(left.organizerEmail);
     canaryLines.push(await cleanUp(http, store, left, owner, feedState, 'left by an earlier probe'));
@@ -111,12 +111,12 @@ export async function probePlatform(options: ProbeOptions): Promise<ProbeOutcome
   let deleted = false;
   let number: string | undefined;
   try {
-    recordCanary(store.db, canary);
+    recordCanary(store.sql, canary);
     step('creating the canary meeting');
     const created = await createCanary(http, config, canary, results);
     if (created?.id) {
       canary.meetingId = created.id;
-      canaryCreated(store.db, canary.reference, created.id);
+      canaryCreated(store.sql, canary.reference, created.id);
     }
     number = created?.number;
     const look = (): CanaryLook => ({ reference: canary.reference, topic: canary.topic, startAt: canary.startAt, ...(canary.meetingId ? { id: canary.meetingId } : {}), ...(number ? { number } : {}) });
@@ -154,7 +154,7 @@ export async function probePlatform(options: ProbeOptions): Promise<ProbeOutcome
       step('deleting the canary');
       deleted = await deleteCanary(http, canary, created.id, results);
       if (deleted) {
-        forgetCanary(store.db, canary.reference);
+        forgetCanary(store.sql, canary.reference);
         canaryLines.push(`Canary ${number ?? created.id} made and deleted.`);
       }
       if (deleted && organizer.icsPath && results.map.get('feed-shows-soon')?.result === 'confirmed' && !signal.aborted) {
@@ -179,7 +179,7 @@ export async function probePlatform(options: ProbeOptions): Promise<ProbeOutcome
   };
   if (signal.aborted) outcome.canary.push('Interrupted: the platform profile was not changed.');
   // An interrupted probe leaves the stored profile as it was: half a probe would read as gaps.
-  else saveProfile(store.db, outcome);
+  else saveProfile(store.sql, outcome);
   return outcome;
 }
 
@@ -276,7 +276,7 @@ async function cleanUp(http: HttpCore, store: Store, canary: Canary, owner: Orga
       if (Date.now() - Date.parse(canary.createdAt) < 86_400_000) {
         return `Canary ${made} (topic "${canary.topic}", start ${canary.startAt}): its POST got no id back and ${canary.organizerEmail}'s feed does not show it (yet); the next probe looks again.`;
       }
-      forgetCanary(store.db, canary.reference);
+      forgetCanary(store.sql, canary.reference);
       return `Canary ${made} (topic "${canary.topic}", start ${canary.startAt}): its POST got no id back and the feed has not shown it for a day, so it was most likely never made; if ${canary.organizerEmail} has a meeting with that topic and start, delete it.`;
     }
   }
@@ -288,7 +288,7 @@ async function cleanUp(http: HttpCore, store: Store, canary: Canary, owner: Orga
     const res = await http.send(req);
     const details = failureDetails(res);
     if (deleteAnswer(res) === 'deleted' || isAlreadyGone(res.status, details.responseCode, details.responseMessage)) {
-      forgetCanary(store.db, canary.reference);
+      forgetCanary(store.sql, canary.reference);
       return `Canary ${id} ${made} deleted.`;
     }
     return `Canary ${id} ${made} LEFT on the platform: DELETE answered ${said(res)}. Delete it by hand ("${canary.topic}" at ${canary.startAt}, ${canary.organizerEmail}); the next probe tries again.`;

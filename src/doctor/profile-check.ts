@@ -1,3 +1,4 @@
+import { SqliteSql } from '../store/sqlite-sql.js';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { readProfile, type PlatformProfile } from '../store/platform-profile.js';
@@ -27,7 +28,7 @@ function storedProfile(file: string): PlatformProfile | undefined {
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {
-      return readProfile(db);
+      return readProfile(new SqliteSql(db));
     } finally {
       db.close();
     }

@@ -48,12 +48,12 @@ const keyText = (k: CalendarKey) => `${k.source}\u0000${k.calendarId}`;
  */
 export function settleCalendarKeys(store: Store, calendars: readonly KeyedCalendar[], now: Date): CalendarKeysReport {
   const report: CalendarKeysReport = { moved: [], parked: [] };
-  const { db } = store;
+  const { sql } = store;
   const at = now.toISOString();
   store.transaction(() => {
-    const records = db.prepare('SELECT identity, source, calendar_id AS calendarId, updated_at AS updatedAt FROM calendar_identities').all() as Array<
-      CalendarKey & { identity: string; updatedAt: string }
-    >;
+    const records = sql.all<CalendarKey & { identity: string; updatedAt: string }>(
+      'SELECT identity, source, calendar_id AS "calendarId", updated_at AS "updatedAt" FROM calendar_identities',
+    );
     const byIdentity = new Map<string, CalendarKey>(records.map((r) => [r.identity, { source: r.source, calendarId: r.calendarId }]));
     const before = new Map(records.map((r) => [r.identity, r]));
     const configured = new Map<string, KeyedCalendar>();
@@ -62,10 +62,10 @@ export function settleCalendarKeys(store: Store, calendars: readonly KeyedCalend
     const targets = new Set([...configured.values()].map(keyText));
 
     const hasRows = (k: CalendarKey) =>
-      TABLES.some((t) => db.prepare(`SELECT 1 FROM ${t} WHERE source = ? AND calendar_id = ? LIMIT 1`).get(k.source, k.calendarId) !== undefined);
+      TABLES.some((t) => sql.get(`SELECT 1 FROM ${t} WHERE source = ? AND calendar_id = ? LIMIT 1`, [k.source, k.calendarId]) !== undefined);
     const move = (from: CalendarKey, to: CalendarKey) => {
-      for (const t of TABLES) db.prepare(`UPDATE ${t} SET source = ?, calendar_id = ? WHERE source = ? AND calendar_id = ?`).run(to.source, to.calendarId, from.source, from.calendarId);
-      db.prepare('UPDATE engine_state SET name = ? WHERE name = ?').run(RELEASED(to), RELEASED(from));
+      for (const t of TABLES) sql.run(`UPDATE ${t} SET source = ?, calendar_id = ? WHERE source = ? AND calendar_id = ?`, [to.source, to.calendarId, from.source, from.calendarId]);
+      sql.run('UPDATE engine_state SET name = ? WHERE name = ?', [RELEASED(to), RELEASED(from)]);
     };
     const taken = (k: CalendarKey) => targets.has(keyText(k)) || hasRows(k) || [...byIdentity.values()].some((r) => keyText(r) === keyText(k));
     const park = (from: CalendarKey, identity: string | undefined) => {
@@ -100,14 +100,13 @@ export function settleCalendarKeys(store: Store, calendars: readonly KeyedCalend
 
     // Only what changed is written: a start with the same config writes nothing here (a quiet
     // cycle's database work stays in proportion to the changes, bench:sync's rows target).
-    const upsert = db.prepare(
+    const upsert =
       'INSERT INTO calendar_identities (identity, source, calendar_id, updated_at) VALUES (?, ?, ?, ?) ' +
-        'ON CONFLICT (identity) DO UPDATE SET source = excluded.source, calendar_id = excluded.calendar_id, updated_at = excluded.updated_at',
-    );
+      'ON CONFLICT (identity) DO UPDATE SET source = excluded.source, calendar_id = excluded.calendar_id, updated_at = excluded.updated_at';
     for (const [identity, k] of byIdentity) {
       const was = before.get(identity);
       // When the calendar got this key: kept while the key stays.
-      if (!was || keyText(was) !== keyText(k)) upsert.run(identity, k.source, k.calendarId, at);
+      if (!was || keyText(was) !== keyText(k)) sql.run(upsert, [identity, k.source, k.calendarId, at]);
     }
   });
   return report;

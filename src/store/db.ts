@@ -4,6 +4,9 @@ import Database from 'better-sqlite3';
 import { DatabaseError, MeetsyncError } from '../domain/errors.js';
 import { migrate, readMigrations } from './migrate.js';
 import { checkSchema } from './schema-check.js';
+import { isPostgresUrl, PostgresSql } from './postgres-sql.js';
+import type { Sql } from './sql.js';
+import { SqliteSql } from './sqlite-sql.js';
 
 /** Plain words for the errno of a failed mkdir or open. */
 const WHY: Record<string, string> = {
@@ -44,7 +47,8 @@ function makeFolders(dir: string): void {
  * damaged one) is refused before anything is written to it. Every failure is a DatabaseError
  * (exit code 2) with one plain line.
  */
-export function openDatabase(file: string): Database.Database {
+export function openDatabase(file: string): Sql {
+  if (isPostgresUrl(file)) return openPostgres(file);
   if (file === ':memory:') return prepare(new Database(file));
   try {
     makeFolders(path.dirname(file));
@@ -64,7 +68,7 @@ export function openDatabase(file: string): Database.Database {
     throw new DatabaseError(`cannot open the database ${file}: ${(err as Error).message}; check the 'database' key`, { cause: err });
   }
   try {
-    checkSchema(db, file, readMigrations());
+    checkSchema(new SqliteSql(db), readMigrations());
     return prepare(db);
   } catch (err) {
     db.close();
@@ -73,13 +77,32 @@ export function openDatabase(file: string): Database.Database {
   }
 }
 
-function prepare(db: Database.Database): Database.Database {
+function prepare(db: Database.Database): Sql {
   enableWal(db);
   // FULL: a committed mapping survives a crash or power loss; exactly-once relies on it.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  migrate(db);
-  return db;
+  const sql = new SqliteSql(db);
+  migrate(sql);
+  return sql;
+}
+
+/**
+ * A PostgreSQL database (issue 17): connected, its schema checked (as for a file: empty, or
+ * meetsync's of a version this meetsync knows) and brought up to date. meetsync's tables live in
+ * the connection's current schema; the database (or schema) is meetsync's alone.
+ */
+function openPostgres(url: string): Sql {
+  const sql = PostgresSql.open(url);
+  try {
+    checkSchema(sql, readMigrations('postgres'));
+    migrate(sql);
+    return sql;
+  } catch (err) {
+    sql.close();
+    if (err instanceof MeetsyncError) throw err;
+    throw new DatabaseError(`cannot use the database ${sql.target}: ${(err as Error).message}; check the 'database' key and that meetsync's role may create tables`, { cause: err });
+  }
 }
 
 /** How long a process waits for another one switching the same file to WAL: the busy timeout's length. */

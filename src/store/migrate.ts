@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type Database from 'better-sqlite3';
+import { packageDir } from './package-dir.js';
+import type { Sql } from './sql.js';
 import { DatabaseError, DataError } from '../domain/errors.js';
 
 /** One numbered SQL file of migrations/, e.g. 0001_init.sql. */
@@ -13,18 +13,17 @@ export interface Migration {
 
 const FILE_PATTERN = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
-/** The migrations/ folder of the installed package, from src/ (tests) or dist/src/ (the bin). */
-export function migrationsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i += 1) {
-    const candidate = path.join(dir, 'migrations');
-    if (existsSync(candidate) && existsSync(path.join(dir, 'package.json'))) return candidate;
-    dir = path.dirname(dir);
-  }
-  throw new DataError('cannot find the migrations/ folder of meetsync; reinstall the package');
+/**
+ * The migrations of one database: migrations/ (SQLite) or migrations/postgres/ (PostgreSQL),
+ * one list, the same numbers and names in both (test/integration/postgres-migrations.test.ts).
+ */
+export function migrationsDir(dialect: Sql['dialect'] = 'sqlite'): string {
+  const dir = path.join(packageDir(), 'migrations');
+  return dialect === 'sqlite' ? dir : path.join(dir, 'postgres');
 }
 
-export function readMigrations(dir = migrationsDir()): Migration[] {
+export function readMigrations(dialect: Sql['dialect'] | string = 'sqlite'): Migration[] {
+  const dir = dialect === 'sqlite' || dialect === 'postgres' ? migrationsDir(dialect) : dialect;
   const migrations = readdirSync(dir)
     .map((file) => ({ file, match: FILE_PATTERN.exec(file) }))
     .filter((f): f is { file: string; match: RegExpExecArray } => f.match !== null)
@@ -69,21 +68,22 @@ const RECORDS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
  * applied. Read outside the lock, both saw it pending and the second failed with "table already exists".
  */
 
-export function migrate(db: Database.Database, all: readonly Migration[] = readMigrations()): Migration[] {
+export function migrate(sql: Sql, all: readonly Migration[] = readMigrations(sql.dialect)): Migration[] {
   const latestKnown = all.at(-1)?.version ?? 0;
-  const applyNext = db.transaction((): Migration | undefined => {
-    db.exec(RECORDS_TABLE);
-    const applied = db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
-    // Checked before opening too (schema-check.ts); again here, under the lock, for a newer meetsync that migrated meanwhile.
-    const newest = Math.max(0, ...applied);
-    if (newest > latestKnown) throw new NewerSchemaError(newest, latestKnown);
-    const next = pendingMigrations(applied, all)[0];
-    if (!next) return undefined;
-    db.exec(next.sql);
-    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(next.version, next.name, new Date().toISOString());
-    return next;
-  });
+  const applyNext = (): Migration | undefined =>
+    sql.transaction((): Migration | undefined => {
+      sql.exec(RECORDS_TABLE);
+      const applied = sql.all<{ version: number }>('SELECT version FROM schema_migrations').map((r) => Number(r.version));
+      // Checked before opening too (schema-check.ts); again here, under the lock, for a newer meetsync that migrated meanwhile.
+      const newest = Math.max(0, ...applied);
+      if (newest > latestKnown) throw new NewerSchemaError(newest, latestKnown);
+      const next = pendingMigrations(applied, all)[0];
+      if (!next) return undefined;
+      sql.exec(next.sql);
+      sql.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [next.version, next.name, new Date().toISOString()]);
+      return next;
+    }, 'exclusive');
   const done: Migration[] = [];
-  for (let next = applyNext.immediate(); next; next = applyNext.immediate()) done.push(next);
+  for (let next = applyNext(); next; next = applyNext()) done.push(next);
   return done;
 }

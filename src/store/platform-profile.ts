@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { Sql } from './sql.js';
 import { scrub } from '../domain/redact.js';
 
 /**
@@ -36,22 +36,24 @@ export interface Canary {
 }
 
 /** Replaces the profile as a whole: a probe's results belong together. */
-export function saveProfile(db: Database.Database, profile: PlatformProfile): void {
-  const insert = db.prepare(
-    `INSERT INTO platform_profile (assumption, result, detail, platform, organizer_email, probed_at)
-     VALUES (@assumption, @result, @detail, @platform, @organizerEmail, @probedAt)`,
-  );
-  db.transaction(() => {
-    db.prepare('DELETE FROM platform_profile').run();
+export function saveProfile(sql: Sql, profile: PlatformProfile): void {
+  sql.transaction(() => {
+    sql.run('DELETE FROM platform_profile');
     for (const e of profile.entries) {
-      insert.run({ ...e, detail: scrub(e.detail), platform: profile.platform, organizerEmail: profile.organizerEmail.toLowerCase(), probedAt: profile.probedAt });
+      sql.run(
+        `INSERT INTO platform_profile (assumption, result, detail, platform, organizer_email, probed_at)
+         VALUES (@assumption, @result, @detail, @platform, @organizerEmail, @probedAt)`,
+        { ...e, detail: scrub(e.detail), platform: profile.platform, organizerEmail: profile.organizerEmail.toLowerCase(), probedAt: profile.probedAt },
+      );
     }
-  })();
+  });
 }
 
 /** The last probe's profile, or undefined when the platform was never probed. */
-export function readProfile(db: Database.Database): PlatformProfile | undefined {
-  const rows = db.prepare('SELECT * FROM platform_profile ORDER BY rowid').all() as Array<Record<string, string>>;
+export function readProfile(sql: Sql): PlatformProfile | undefined {
+  // In the order the probe wrote them: SQLite's rowid; PostgreSQL's physical order (ctid), which
+  // for a table rewritten whole in one transaction is the order of its inserts.
+  const rows = sql.all<Record<string, string>>(`SELECT * FROM platform_profile ORDER BY ${sql.dialect === 'sqlite' ? 'rowid' : 'ctid'}`);
   const first = rows[0];
   if (!first) return undefined;
   return {
@@ -63,31 +65,30 @@ export function readProfile(db: Database.Database): PlatformProfile | undefined 
 }
 
 /** The result the last probe found for `assumption`, or undefined (never probed, or not that one). */
-export function profileResult(db: Database.Database, assumption: string): { result: ProbeResult; probedAt: string } | undefined {
-  const row = db.prepare('SELECT result, probed_at FROM platform_profile WHERE assumption = ?').get(assumption) as
-    | { result: ProbeResult; probed_at: string }
-    | undefined;
+export function profileResult(sql: Sql, assumption: string): { result: ProbeResult; probedAt: string } | undefined {
+  const row = sql.get<{ result: ProbeResult; probed_at: string }>('SELECT result, probed_at FROM platform_profile WHERE assumption = ?', [assumption]);
   return row ? { result: row.result, probedAt: row.probed_at } : undefined;
 }
 
 /** Recorded BEFORE the canary's POST is sent, so that a probe killed at any point leaves a trace. */
-export function recordCanary(db: Database.Database, canary: Omit<Canary, 'meetingId'>): void {
-  db.prepare(
+export function recordCanary(sql: Sql, canary: Omit<Canary, 'meetingId'>): void {
+  sql.run(
     `INSERT INTO platform_probe_canaries (reference, organizer_email, user_id, topic, start_at, meeting_id, created_at)
      VALUES (@reference, @organizerEmail, @userId, @topic, @startAt, NULL, @createdAt)`,
-  ).run({ ...canary, organizerEmail: canary.organizerEmail.toLowerCase() });
+    { ...canary, organizerEmail: canary.organizerEmail.toLowerCase() },
+  );
 }
 
-export function canaryCreated(db: Database.Database, reference: string, meetingId: string): void {
-  db.prepare('UPDATE platform_probe_canaries SET meeting_id = ? WHERE reference = ?').run(meetingId, reference);
+export function canaryCreated(sql: Sql, reference: string, meetingId: string): void {
+  sql.run('UPDATE platform_probe_canaries SET meeting_id = ? WHERE reference = ?', [meetingId, reference]);
 }
 
-export function forgetCanary(db: Database.Database, reference: string): void {
-  db.prepare('DELETE FROM platform_probe_canaries WHERE reference = ?').run(reference);
+export function forgetCanary(sql: Sql, reference: string): void {
+  sql.run('DELETE FROM platform_probe_canaries WHERE reference = ?', [reference]);
 }
 
-export function leftCanaries(db: Database.Database): Canary[] {
-  const rows = db.prepare('SELECT * FROM platform_probe_canaries ORDER BY created_at').all() as Array<Record<string, string | null>>;
+export function leftCanaries(sql: Sql): Canary[] {
+  const rows = sql.all<Record<string, string | null>>('SELECT * FROM platform_probe_canaries ORDER BY created_at');
   return rows.map((r) => ({
     reference: r.reference!,
     organizerEmail: r.organizer_email!,

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { Sql } from './sql.js';
 import { DatabaseError } from '../domain/errors.js';
 import { NewerSchemaError, type Migration } from './migrate.js';
 
@@ -75,17 +75,23 @@ const list = (names: Iterable<string>) => [...names].sort().join(', ');
  * NewerSchemaError) whose tables are exactly those its recorded migrations create. Reads only; a
  * refused file is left as it was.
  */
-export function checkSchema(db: Database.Database, file: string, all: readonly Migration[]): void {
+export function checkSchema(sql: Sql, all: readonly Migration[]): void {
   // One read transaction: the tables and their records are read from one snapshot, even while
   // another process opening the database commits a migration between the two reads.
-  db.transaction(() => compare(db, file, all))();
+  sql.transaction(() => compare(sql, sql.target, all));
 }
 
-function compare(db: Database.Database, file: string, all: readonly Migration[]): void {
+/** The database's tables, lower case: SQLite's catalogue, or PostgreSQL's current schema (meetsync's database is its own). */
+function tableNames(sql: Sql): string[] {
+  return sql.dialect === 'sqlite'
+    ? sql.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").map((r) => r.name)
+    : sql.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'").map((r) => r.name);
+}
+
+function compare(sql: Sql, file: string, all: readonly Migration[]): void {
   let present: Set<string>;
   try {
-    const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
-    present = new Set(names.map((n) => n.toLowerCase()));
+    present = new Set(tableNames(sql).map((n) => n.toLowerCase()));
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
@@ -93,8 +99,8 @@ function compare(db: Database.Database, file: string, all: readonly Migration[])
     }
     throw err;
   }
+  const hasRecords = present.has('schema_migrations');
   present.delete('schema_migrations');
-  const hasRecords = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
   if (!hasRecords) {
     if (present.size === 0) return;
     throw new DatabaseError(`${file} is not a meetsync database (it holds the tables ${list(present)} and no schema_migrations); check the 'database' key`);
@@ -102,7 +108,7 @@ function compare(db: Database.Database, file: string, all: readonly Migration[])
 
   let versions: number[];
   try {
-    versions = db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
+    versions = sql.all<{ version: number }>('SELECT version FROM schema_migrations').map((r) => Number(r.version));
   } catch (err) {
     throw new DatabaseError(`${file} is not a meetsync database (its schema_migrations table is not meetsync's); check the 'database' key`, { cause: err });
   }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { DatabaseError } from '../domain/errors.js';
 import {
   keyOf,
   type CalendarState,
@@ -11,6 +12,8 @@ import {
 import { asKeptMapping, type KeptMeeting } from '../domain/kept-meeting.js';
 import { scrub } from '../domain/redact.js';
 import { openDatabase } from './db.js';
+import type { Sql } from './sql.js';
+import { SqliteSql } from './sqlite-sql.js';
 import { endsByOf, mappingParams, toMapping, type MappingRow } from './mapping-rows.js';
 
 const KEY = 'source = @source AND calendar_id = @calendarId AND event_id = @eventId';
@@ -21,60 +24,53 @@ const KEY = 'source = @source AND calendar_id = @calendarId AND event_id = @even
  * error from a provider is scrubbed of secrets before it is stored.
  */
 export class Store {
-  /** Statements compiled once per text: a cycle runs the same few hundreds of times. */
-  private readonly statements = new Map<string, Database.Statement>();
+  constructor(readonly sql: Sql) {}
 
-  constructor(readonly db: Database.Database) {}
+  /** The SQLite database under an SQLite store (its backups, tests); undefined on PostgreSQL. */
+  get db(): Database.Database {
+    if (!(this.sql instanceof SqliteSql)) throw new DatabaseError(`the database ${this.sql.target} is PostgreSQL; this needs an SQLite database`);
+    return this.sql.db;
+  }
 
-  /** The database file, or undefined for an in-memory database. */
+  /** The database file, or undefined for an in-memory or a PostgreSQL database. */
   get file(): string | undefined {
-    return this.db.memory || !this.db.name ? undefined : this.db.name;
+    return this.sql instanceof SqliteSql && this.sql.target !== ':memory:' ? this.sql.target : undefined;
   }
 
-  private prepare(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  static open(file: string): Store {
-    return new Store(openDatabase(file));
+  /** A file path (SQLite, created if missing) or a postgres:// URL; the schema brought up to date. */
+  static open(target: string): Store {
+    return new Store(openDatabase(target));
   }
 
   close(): void {
-    this.db.close();
+    this.sql.close();
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.sql.transaction(fn);
   }
 
   // --- organizers -------------------------------------------------------------------------
 
   upsertOrganizer(o: Organizer): void {
-    this.db
-      .prepare(
+    this.sql.run(
         `INSERT INTO organizers (email, account_id, user_id, first_name, last_name, timezone, has_feed, refreshed_at)
          VALUES (@email, @accountId, @userId, @firstName, @lastName, @timezone, @hasFeed, @refreshedAt)
          ON CONFLICT (email) DO UPDATE SET account_id = excluded.account_id, user_id = excluded.user_id,
            first_name = excluded.first_name, last_name = excluded.last_name, timezone = excluded.timezone,
            has_feed = excluded.has_feed, refreshed_at = excluded.refreshed_at`,
-      )
-      .run({ ...o, email: o.email.toLowerCase(), timezone: o.timezone ?? null, hasFeed: o.hasFeed ? 1 : 0 });
+      { ...o, email: o.email.toLowerCase(), timezone: o.timezone ?? null, hasFeed: o.hasFeed ? 1 : 0 });
   }
 
   organizer(email: string): Organizer | undefined {
-    const row = this.prepare('SELECT * FROM organizers WHERE email = ?').get(email.toLowerCase()) as
+    const row = this.sql.get('SELECT * FROM organizers WHERE email = ?', [email.toLowerCase()]) as
       | Record<string, string | number | null>
       | undefined;
     return row ? toOrganizer(row) : undefined;
   }
 
   organizers(): Organizer[] {
-    return (this.prepare('SELECT * FROM organizers ORDER BY email').all() as Array<Record<string, string | number | null>>).map(
+    return (this.sql.all('SELECT * FROM organizers ORDER BY email') as Array<Record<string, string | number | null>>).map(
       toOrganizer,
     );
   }
@@ -82,13 +78,13 @@ export class Store {
   // --- mappings ---------------------------------------------------------------------------
 
   mapping(key: EventKey): Mapping | undefined {
-    const row = this.prepare(`SELECT * FROM mappings WHERE ${KEY}`).get(key) as MappingRow | undefined;
+    const row = this.sql.get(`SELECT * FROM mappings WHERE ${KEY}`, key) as MappingRow | undefined;
     return row ? toMapping(row) : undefined;
   }
 
   /** Every mapping that names this meeting (a copied event's stamp can name another event's meeting). */
   mappingsByMeeting(meetingId: string): Mapping[] {
-    return (this.prepare('SELECT * FROM mappings WHERE meeting_id = ?').all(meetingId) as MappingRow[]).map(toMapping);
+    return (this.sql.all('SELECT * FROM mappings WHERE meeting_id = ?', [meetingId]) as MappingRow[]).map(toMapping);
   }
 
   /** Mappings by calendar, state, or a write-back still to do ('pending': through an index, not a scan). */
@@ -100,16 +96,15 @@ export class Store {
     if (filter.writeBack !== undefined) where.push("write_back = 'pending'");
     const { writeBack: _w, ...params } = filter;
     const sql = `SELECT * FROM mappings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY source, calendar_id, start_at, event_id`;
-    return (this.prepare(sql).all(params) as MappingRow[]).map(toMapping);
+    return (this.sql.all(sql, params) as MappingRow[]).map(toMapping);
   }
 
   /** The mappings of these events (those that have one), each found by its key: as many lookups as keys. */
   mappingsOf(keys: readonly EventKey[]): Mapping[] {
     if (keys.length === 0) return [];
-    const one = this.prepare(`SELECT * FROM mappings WHERE ${KEY}`);
     const found = new Map<string, Mapping>();
     for (const key of keys) {
-      const row = one.get({ source: key.source, calendarId: key.calendarId, eventId: key.eventId }) as MappingRow | undefined;
+      const row = this.sql.get<MappingRow>(`SELECT * FROM mappings WHERE ${KEY}`, { source: key.source, calendarId: key.calendarId, eventId: key.eventId });
       if (!row) continue;
       const m = toMapping(row);
       found.set(keyOf(m), m);
@@ -119,13 +114,12 @@ export class Store {
 
   /** How many mappings of one calendar are in `state`. */
   countMappings(filter: { source: string; calendarId: string; state: MappingState }): number {
-    return Number(this.prepare('SELECT COUNT(*) FROM mappings WHERE source = @source AND calendar_id = @calendarId AND state = @state').pluck().get(filter));
+    return Number(this.sql.value('SELECT COUNT(*) FROM mappings WHERE source = @source AND calendar_id = @calendarId AND state = @state', filter));
   }
 
   /** Inserts or replaces the whole mapping row. */
   saveMapping(m: Mapping): void {
-    this.db
-      .prepare(
+    this.sql.run(
         `INSERT INTO mappings (source, calendar_id, event_id, ical_uid, organizer_email, user_id, marker, meeting_id,
            meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, held, deleting_since, updating_since, ends_by,
            write_back_since, write_back_attempts, write_back_next_at, created_at, updated_at)
@@ -140,12 +134,11 @@ export class Store {
            held = excluded.held, deleting_since = excluded.deleting_since, updating_since = excluded.updating_since, ends_by = excluded.ends_by,
            write_back_since = excluded.write_back_since, write_back_attempts = excluded.write_back_attempts, write_back_next_at = excluded.write_back_next_at,
            created_at = excluded.created_at, updated_at = excluded.updated_at`,
-      )
-      .run(mappingParams(m));
+      mappingParams(m));
   }
 
   deleteMapping(key: EventKey): void {
-    this.prepare(`DELETE FROM mappings WHERE ${KEY}`).run(key);
+    this.sql.run(`DELETE FROM mappings WHERE ${KEY}`, key);
   }
 
   // --- kept meetings ----------------------------------------------------------------------
@@ -155,13 +148,13 @@ export class Store {
    * record outlives the event's mapping, which the event tagged again gives to its new meeting.
    */
   saveKeptMeeting(k: KeptMeeting): void {
-    this.prepare(
+    this.sql.run(
       `INSERT INTO kept_meetings (meeting_id, meeting_number, source, calendar_id, event_id, organizer_email, user_id, marker,
          topic, start_at, end_at, time_zone, recurrence, ends_by, kept_at)
        VALUES (@meetingId, @meetingNumber, @source, @calendarId, @eventId, @organizerEmail, @userId, @marker,
          @topic, @start, @end, @timeZone, @recurrence, @endsBy, @keptAt)
        ON CONFLICT (meeting_id) DO NOTHING`,
-    ).run({
+    {
       ...k,
       meetingNumber: k.meetingNumber ?? null,
       timeZone: k.timeZone ?? null,
@@ -172,26 +165,24 @@ export class Store {
 
   /** Whether `meetingId` is a meeting kept for its organizer: meetsync's, and never touched again. */
   isKeptMeeting(meetingId: string): boolean {
-    return this.prepare('SELECT 1 FROM kept_meetings WHERE meeting_id = ?').get(meetingId) !== undefined;
+    return this.sql.get('SELECT 1 FROM kept_meetings WHERE meeting_id = ?', [meetingId]) !== undefined;
   }
 
   keptMeetings(): KeptMeeting[] {
-    return (this.prepare('SELECT * FROM kept_meetings ORDER BY source, calendar_id, start_at, meeting_id').all() as KeptRow[]).map(toKeptMeeting);
+    return (this.sql.all('SELECT * FROM kept_meetings ORDER BY source, calendar_id, start_at, meeting_id') as KeptRow[]).map(toKeptMeeting);
   }
 
   // --- event notes ------------------------------------------------------------------------
 
   saveNote(n: EventNote): void {
-    this.db
-      .prepare(
+    this.sql.run(
         `INSERT INTO event_notes (source, calendar_id, event_id, kind, reason, title, start_at, series_id, awaiting_organizer, retry, since, attempts, next_try_at, updated_at)
          VALUES (@source, @calendarId, @eventId, @kind, @reason, @title, @start, @seriesId, @awaitingOrganizer, @retry, @since, @attempts, @nextTryAt, @updatedAt)
          ON CONFLICT (source, calendar_id, event_id) DO UPDATE SET kind = excluded.kind, reason = excluded.reason,
            title = excluded.title, start_at = excluded.start_at, series_id = excluded.series_id,
            awaiting_organizer = excluded.awaiting_organizer, retry = excluded.retry, since = excluded.since,
            attempts = excluded.attempts, next_try_at = excluded.next_try_at, updated_at = excluded.updated_at`,
-      )
-      .run({
+      {
         source: n.source,
         calendarId: n.calendarId,
         eventId: n.eventId,
@@ -210,14 +201,12 @@ export class Store {
   }
 
   clearNote(key: EventKey): void {
-    this.prepare(`DELETE FROM event_notes WHERE ${KEY}`).run(key);
+    this.sql.run(`DELETE FROM event_notes WHERE ${KEY}`, key);
   }
 
   /** Notes about single occurrences of a series (kind 'exception'), e.g. once the series is gone. */
   clearOccurrenceNotes(series: EventKey): void {
-    this.db
-      .prepare("DELETE FROM event_notes WHERE source = @source AND calendar_id = @calendarId AND series_id = @eventId AND kind = 'exception'")
-      .run(series);
+    this.sql.run("DELETE FROM event_notes WHERE source = @source AND calendar_id = @calendarId AND series_id = @eventId AND kind = 'exception'", series);
   }
 
   // --- retirement -------------------------------------------------------------------------
@@ -233,36 +222,32 @@ export class Store {
   retire(cutoff: Date): number {
     const iso = cutoff.toISOString();
     // Rows written before migration 0003 have no ends_by yet: computed once, here.
-    const unknown = (this.prepare('SELECT * FROM mappings WHERE ends_by IS NULL').all() as MappingRow[]).map(toMapping);
+    const unknown = (this.sql.all('SELECT * FROM mappings WHERE ends_by IS NULL') as MappingRow[]).map(toMapping);
     if (unknown.length > 0) {
-      const set = this.prepare(`UPDATE mappings SET ends_by = @endsBy WHERE ${KEY}`);
-      this.transaction(() => unknown.forEach((m) => set.run({ source: m.source, calendarId: m.calendarId, eventId: m.eventId, endsBy: endsByOf(m) })));
+      this.transaction(() =>
+        unknown.forEach((m) => this.sql.run(`UPDATE mappings SET ends_by = @endsBy WHERE ${KEY}`, { source: m.source, calendarId: m.calendarId, eventId: m.eventId, endsBy: endsByOf(m) })),
+      );
     }
-    const candidates = (this.prepare("SELECT * FROM mappings WHERE ends_by < ? AND state <> 'creating'").all(iso) as MappingRow[]).map(toMapping);
+    const candidates = (this.sql.all("SELECT * FROM mappings WHERE ends_by < ? AND state <> 'creating'", [iso]) as MappingRow[]).map(toMapping);
     // Kept meetings are over like their mappings were; rows backfilled by migration 0007 from
     // mappings written before 0003 have no ends_by yet: computed once, here.
-    const keptUnknown = (this.prepare('SELECT * FROM kept_meetings WHERE ends_by IS NULL').all() as KeptRow[]).map(toKeptMeeting);
+    const keptUnknown = (this.sql.all('SELECT * FROM kept_meetings WHERE ends_by IS NULL') as KeptRow[]).map(toKeptMeeting);
     if (keptUnknown.length > 0) {
-      const set = this.prepare('UPDATE kept_meetings SET ends_by = ? WHERE meeting_id = ?');
-      this.transaction(() => keptUnknown.forEach((k) => set.run(endsByOf(asKeptMapping(k)), k.meetingId)));
+      this.transaction(() => keptUnknown.forEach((k) => this.sql.run('UPDATE kept_meetings SET ends_by = ? WHERE meeting_id = ?', [endsByOf(asKeptMapping(k)), k.meetingId])));
     }
-    const dropMapping = this.prepare(`DELETE FROM mappings WHERE ${KEY}`);
-    const dropNotes = this.prepare(`DELETE FROM event_notes WHERE (${KEY}) OR (source = @source AND calendar_id = @calendarId AND series_id = @eventId)`);
     this.transaction(() => {
       for (const m of candidates) {
         const key = { source: m.source, calendarId: m.calendarId, eventId: m.eventId };
-        dropMapping.run(key);
-        dropNotes.run(key);
+        this.sql.run(`DELETE FROM mappings WHERE ${KEY}`, key);
+        this.sql.run(`DELETE FROM event_notes WHERE (${KEY}) OR (source = @source AND calendar_id = @calendarId AND series_id = @eventId)`, key);
       }
-      this.prepare('DELETE FROM kept_meetings WHERE ends_by < ?').run(iso);
+      this.sql.run('DELETE FROM kept_meetings WHERE ends_by < ?', [iso]);
       // Notes of events that are over and hold no meeting (skipped, occurrences) go too.
-      this.db
-        .prepare(
+      this.sql.run(
           `DELETE FROM event_notes WHERE start_at < ? AND NOT EXISTS (SELECT 1 FROM mappings m
              WHERE m.source = event_notes.source AND m.calendar_id = event_notes.calendar_id
                AND m.event_id = COALESCE(event_notes.series_id, event_notes.event_id))`,
-        )
-        .run(iso);
+        [iso]);
     });
     return candidates.length;
   }
@@ -270,16 +255,16 @@ export class Store {
   // --- engine state -----------------------------------------------------------------------
 
   engineState(name: string): string | undefined {
-    const v = this.prepare('SELECT value FROM engine_state WHERE name = ?').pluck().get(name);
-    return v === undefined ? undefined : String(v);
+    const v = this.sql.value('SELECT value FROM engine_state WHERE name = ?', [name]);
+    return v === undefined || v === null ? undefined : String(v);
   }
 
   setEngineState(name: string, value: string): void {
-    this.prepare('INSERT INTO engine_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
+    this.sql.run('INSERT INTO engine_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]);
   }
 
   clearEngineState(name: string): void {
-    this.db.prepare('DELETE FROM engine_state WHERE name = ?').run(name);
+    this.sql.run('DELETE FROM engine_state WHERE name = ?', [name]);
   }
 
   note(key: EventKey): EventNote | undefined {
@@ -295,9 +280,7 @@ export class Store {
   }
 
   private readNotes(where: string, params: Record<string, string>): EventNote[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM event_notes ${where} ORDER BY source, calendar_id, start_at`)
-      .all(params) as Array<Record<string, string | null> & { retry: number; attempts: number }>;
+    const rows = this.sql.all(`SELECT * FROM event_notes ${where} ORDER BY source, calendar_id, start_at`, params) as Array<Record<string, string | null> & { retry: number; attempts: number }>;
     return rows.map((r) => ({
       source: r.source!,
       calendarId: r.calendar_id!,
@@ -322,14 +305,14 @@ export class Store {
   // --- calendar state ---------------------------------------------------------------------
 
   calendarState(source: string, calendarId: string): CalendarState {
-    const r = this.prepare('SELECT * FROM calendar_state WHERE source = ? AND calendar_id = ?').get(source, calendarId) as
+    const r = this.sql.get('SELECT * FROM calendar_state WHERE source = ? AND calendar_id = ?', [source, calendarId]) as
       | Record<string, string | number | null>
       | undefined;
     return r ? toCalendarState(r) : { source, calendarId, consecutiveFailures: 0 };
   }
 
   calendarStates(): CalendarState[] {
-    return (this.prepare('SELECT * FROM calendar_state ORDER BY source, calendar_id').all() as Array<
+    return (this.sql.all('SELECT * FROM calendar_state ORDER BY source, calendar_id') as Array<
       Record<string, string | number | null>
     >).map(toCalendarState);
   }
@@ -340,15 +323,13 @@ export class Store {
   }
 
   saveCalendarState(s: CalendarState): void {
-    this.db
-      .prepare(
+    this.sql.run(
         `INSERT INTO calendar_state (source, calendar_id, cursor, last_attempt_at, last_success_at, last_error, last_error_at, consecutive_failures)
          VALUES (@source, @calendarId, @cursor, @lastAttemptAt, @lastSuccessAt, @lastError, @lastErrorAt, @consecutiveFailures)
          ON CONFLICT (source, calendar_id) DO UPDATE SET cursor = excluded.cursor, last_attempt_at = excluded.last_attempt_at,
            last_success_at = excluded.last_success_at, last_error = excluded.last_error, last_error_at = excluded.last_error_at,
            consecutive_failures = excluded.consecutive_failures`,
-      )
-      .run({
+      {
         source: s.source,
         calendarId: s.calendarId,
         cursor: s.cursor ?? null,
@@ -363,17 +344,15 @@ export class Store {
   // --- run log ----------------------------------------------------------------------------
 
   startRun(kind: string, at: Date): number {
-    return Number(this.prepare('INSERT INTO runs (kind, started_at) VALUES (?, ?)').run(kind, at.toISOString()).lastInsertRowid);
+    return Number(this.sql.value('INSERT INTO runs (kind, started_at) VALUES (?, ?) RETURNING id', [kind, at.toISOString()]));
   }
 
   finishRun(id: number, at: Date, ok: boolean, summary: unknown, error?: string): void {
-    this.db
-      .prepare('UPDATE runs SET finished_at = ?, ok = ?, summary = ?, error = ? WHERE id = ?')
-      .run(at.toISOString(), ok ? 1 : 0, JSON.stringify(summary), error === undefined ? null : scrub(error), id);
+    this.sql.run('UPDATE runs SET finished_at = ?, ok = ?, summary = ?, error = ? WHERE id = ?', [at.toISOString(), ok ? 1 : 0, JSON.stringify(summary), error === undefined ? null : scrub(error), id]);
   }
 
   lastRuns(limit = 10): Array<{ id: number; kind: string; startedAt: string; finishedAt?: string; ok?: boolean; summary?: unknown; error?: string }> {
-    const rows = this.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, string | number | null>>;
+    const rows = this.sql.all('SELECT * FROM runs ORDER BY id DESC LIMIT ?', [limit]) as Array<Record<string, string | number | null>>;
     return rows.map((r) => ({
       id: Number(r.id),
       kind: String(r.kind),

@@ -64,11 +64,11 @@ export function learnFromFeed(store: Store, email: string, feed: readonly FeedMe
  * evidence above decides, as it always has).
  */
 export function profileDeniesAbsence(store: Store): string | undefined {
-  const agenda = profileResult(store.db, 'feed-carries-agenda');
+  const agenda = profileResult(store.sql, 'feed-carries-agenda');
   if (agenda && agenda.result !== 'confirmed') {
     return `the platform probe of ${agenda.probedAt} found that organizers' feeds do not carry meetsync's reference (the agenda)${agenda.result === 'unknown' ? ' (it could not tell)' : ''}`;
   }
-  const soon = profileResult(store.db, 'feed-shows-soon');
+  const soon = profileResult(store.sql, 'feed-shows-soon');
   if (soon && soon.result !== 'confirmed') return `the platform probe of ${soon.probedAt} did not see a new meeting show in the feed in time`;
   return undefined;
 }
@@ -81,5 +81,5 @@ export function profileDeniesAbsence(store: Store): string | undefined {
  * count (README "Before going live").
  */
 export function profileConfirmsAbsence(store: Store): boolean {
-  return profileResult(store.db, 'feed-carries-agenda')?.result === 'confirmed' && profileResult(store.db, 'feed-shows-soon')?.result === 'confirmed';
+  return profileResult(store.sql, 'feed-carries-agenda')?.result === 'confirmed' && profileResult(store.sql, 'feed-shows-soon')?.result === 'confirmed';
 }

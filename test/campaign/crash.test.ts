@@ -222,7 +222,7 @@ describe.for(SEEDS.list)('crash campaign: meetsync sync SIGKILLed inside its cyc
       // storing that result; test/e2e/probe.test.ts runs the probe itself.
       if (store.mappings({ state: 'creating' }).some((m) => m.held?.includes('--probe-platform'))) {
         const entries = ['feed-carries-agenda', 'feed-shows-soon'].map((assumption) => ({ assumption, result: 'confirmed' as const, detail: 'seen by the probe' }));
-        saveProfile(store.db, { platform: 'the simulator', organizerEmail: 'alice@example.com', probedAt: new Date().toISOString(), entries });
+        saveProfile(store.sql, { platform: 'the simulator', organizerEmail: 'alice@example.com', probedAt: new Date().toISOString(), entries });
       }
       const due = (t: Tries): Tries => ({ ...t, nextTryAt: new Date(Math.min(Date.parse(t.nextTryAt), Date.now() - 1_000)).toISOString() });
       for (const m of store.mappings({ writeBack: 'pending' })) if (m.writeBackTries) store.saveMapping({ ...m, writeBackTries: due(m.writeBackTries) });

@@ -1,3 +1,4 @@
+import { SqliteSql } from '../../src/store/sqlite-sql.js';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/migrate.js';
@@ -62,9 +63,9 @@ async function settledWorld(meetings: number, calendars: number): Promise<Counte
   worlds.push(h);
   const statements: string[] = [];
   const db = new Database(':memory:', { verbose: (sql) => statements.push(String(sql)) });
-  migrate(db);
+  migrate(new SqliteSql(db));
   const rows = countRows(db);
-  const store = new Store(db);
+  const store = new Store(new SqliteSql(db));
   await refreshOrganizers(h.platform, store, [h.accountId], NOW);
   h.rebuild({}, store);
   for (let i = 0; i < meetings; i += 1) h.source.put(tagged({}, 2 + i));

@@ -179,7 +179,7 @@ describe('lost creations and the platform profile', () => {
       h = await startEngineHarness();
       await giveAliceAKnownMeeting(h);
       const entries = [{ assumption, result, detail: 'seen by the probe' }];
-      saveProfile(h.store.db, { platform: new URL(h.sim.url).origin, organizerEmail: ALICE, probedAt: '2026-12-01T08:00:00.000Z', entries });
+      saveProfile(h.store.sql, { platform: new URL(h.sim.url).origin, organizerEmail: ALICE, probedAt: '2026-12-01T08:00:00.000Z', entries });
       const e = h.source.put(tagged());
       h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
       await h.engine.runCycle();
@@ -202,7 +202,7 @@ describe('lost creations and the platform profile', () => {
       { assumption: 'feed-carries-agenda', result: 'confirmed' as const, detail: 'seen' },
       { assumption: 'feed-shows-soon', result: 'confirmed' as const, detail: 'seen' },
     ];
-    saveProfile(h.store.db, { platform: new URL(h.sim.url).origin, organizerEmail: ALICE, probedAt: '2026-12-01T08:00:00.000Z', entries });
+    saveProfile(h.store.sql, { platform: new URL(h.sim.url).origin, organizerEmail: ALICE, probedAt: '2026-12-01T08:00:00.000Z', entries });
     const e = h.source.put(tagged());
     h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
     await h.engine.runCycle();
@@ -226,7 +226,7 @@ describe('lost creations and the platform profile', () => {
       { assumption: 'feed-carries-agenda', result: 'confirmed' as const, detail: 'seen' },
       { assumption: 'feed-shows-soon', result: 'confirmed' as const, detail: 'seen' },
     ];
-    saveProfile(h.store.db, { platform: new URL(h.sim.url).origin, organizerEmail: ALICE, probedAt: '2026-12-01T08:20:00.000Z', entries });
+    saveProfile(h.store.sql, { platform: new URL(h.sim.url).origin, organizerEmail: ALICE, probedAt: '2026-12-01T08:20:00.000Z', entries });
     h.advance(61 * 60_000);
     await h.engine.runCycle();
     expect(h.store.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');

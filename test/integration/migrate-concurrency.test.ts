@@ -1,3 +1,4 @@
+import { SqliteSql } from '../../src/store/sqlite-sql.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -43,7 +44,7 @@ describe('migrations across processes', () => {
     files.forEach((file, i) => {
       if (i % 2 === 0) return;
       const db = new Database(file);
-      migrate(db, all.slice(0, 1));
+      migrate(new SqliteSql(db), all.slice(0, 1));
       db.close();
     });
     // Node takes a while to start; every process is waiting well before the first round.

@@ -1,3 +1,4 @@
+import { SqliteSql } from '../../src/store/sqlite-sql.js';
 import { mkdtempSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,26 +40,26 @@ const mapping: Mapping = {
 describe('store', () => {
   it('applies every migration to an empty database and matches the committed schema', async () => {
     const db = new Database(':memory:');
-    const applied = migrate(db);
+    const applied = migrate(new SqliteSql(db));
     expect(applied.map((m) => m.version)).toEqual(readMigrations().map((m) => m.version));
     await expect(schemaOf(db)).toMatchFileSnapshot('../snapshots/schema.sql');
   });
 
   it('applies nothing twice and records what it applied', () => {
     const db = new Database(':memory:');
-    migrate(db);
-    expect(migrate(db)).toEqual([]);
+    migrate(new SqliteSql(db));
+    expect(migrate(new SqliteSql(db))).toEqual([]);
     const recorded = db.prepare('SELECT version FROM schema_migrations').pluck().all();
     expect(recorded).toEqual(readMigrations().map((m) => m.version));
   });
 
   it('migration 7 remembers the meetings that mappings of schema 6 say were kept', () => {
     const db = new Database(':memory:');
-    migrate(db, readMigrations().filter((m) => m.version <= 6));
-    const store = new Store(db);
+    migrate(new SqliteSql(db), readMigrations().filter((m) => m.version <= 6));
+    const store = new Store(new SqliteSql(db));
     store.saveMapping({ ...mapping, eventId: 'kept', marker: 'meetsync:kept', meetingId: 'm-kept', meetingNumber: '111', state: 'kept', recurrence: null });
     store.saveMapping({ ...mapping, eventId: 'live', marker: 'meetsync:live', meetingId: 'm-live', meetingNumber: '222', state: 'active' });
-    expect(migrate(db, readMigrations().filter((m) => m.version <= 7)).map((m) => m.version)).toEqual([7]);
+    expect(migrate(new SqliteSql(db), readMigrations().filter((m) => m.version <= 7)).map((m) => m.version)).toEqual([7]);
     expect(store.keptMeetings()).toEqual([
       expect.objectContaining({ meetingId: 'm-kept', meetingNumber: '111', eventId: 'kept', marker: 'meetsync:kept', topic: 'Planning', recurrence: null }),
     ]);
@@ -77,7 +78,7 @@ describe('store', () => {
       { version: 1, name: 'ok', sql: 'CREATE TABLE a (x INTEGER);' },
       { version: 2, name: 'bad', sql: 'CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);' },
     ];
-    expect(() => migrate(db, bad)).toThrow(/nowhere/);
+    expect(() => migrate(new SqliteSql(db), bad)).toThrow(/nowhere/);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
     expect(tables).toContain('a');
     expect(tables).not.toContain('b');
@@ -86,7 +87,7 @@ describe('store', () => {
 
   it('creates the database file with mode 0600 and uses WAL', () => {
     const file = tempDb();
-    const db = openDatabase(file);
+    const { db } = new Store(openDatabase(file));
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
@@ -94,9 +95,9 @@ describe('store', () => {
 
   it('refuses a database written by a newer meetsync', () => {
     const file = tempDb();
-    const db = openDatabase(file);
-    db.prepare('INSERT INTO schema_migrations VALUES (999, ?, ?)').run('future', new Date().toISOString());
-    db.close();
+    const sql = openDatabase(file);
+    sql.run('INSERT INTO schema_migrations VALUES (999, ?, ?)', ['future', new Date().toISOString()]);
+    sql.close();
     expect(() => openDatabase(file)).toThrow(/newer meetsync .*upgrade meetsync/);
   });
 

@@ -1,0 +1,134 @@
+import path from 'node:path';
+import { createSyncFn } from 'synckit';
+import { DatabaseError } from '../domain/errors.js';
+import { packageDir } from './package-dir.js';
+import { toNumbered, valuesFor, type Sql, type SqlParams } from './sql.js';
+
+type Request = { op: 'connect'; url: string; timeoutMs: number } | { op: 'query'; text: string; values: unknown[] } | { op: 'exec'; text: string } | { op: 'close' };
+type Answer = { rows: Array<Record<string, unknown>>; rowCount: number } | { error: { message: string; code?: string } };
+
+/** How long one statement may take before meetsync gives up on the database (a lock held by a dead replica is released sooner). */
+const STATEMENT_TIMEOUT_MS = 60_000;
+
+/** The advisory lock key of exclusive transactions (any fixed number; "meetsync" in ASCII, cut to 32 bits). */
+const EXCLUSIVE_KEY = 0x6d656574;
+
+/** A postgres:// URL as it may be shown: without its password. */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unreadable URL)';
+  }
+}
+
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
+/** A statement PostgreSQL refused, with its SQLSTATE (23505: a unique constraint). */
+export class PostgresError extends DatabaseError {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The store's SQL on PostgreSQL (the `pg` driver), one connection per process on a worker thread
+ * that each statement blocks on (sql.ts says why the port is synchronous). Parameters are
+ * numbered once per statement text.
+ */
+export class PostgresSql implements Sql {
+  readonly dialect = 'postgres';
+  private depth = 0;
+  private readonly numbered = new Map<string, ReturnType<typeof toNumbered>>();
+
+  private constructor(
+    private readonly call: (request: Request) => Answer,
+    readonly target: string,
+  ) {}
+
+  static open(url: string): PostgresSql {
+    const call = createSyncFn<(request: Request) => Promise<Answer>>(path.join(packageDir(), 'src', 'store', 'postgres-worker.mjs'), { timeout: STATEMENT_TIMEOUT_MS });
+    const sql = new PostgresSql(call, shownUrl(url));
+    const answer = call({ op: 'connect', url, timeoutMs: 15_000 });
+    if ('error' in answer) {
+      // The driver's words name the host and the reason; the URL's password is never in them.
+      throw new DatabaseError(`cannot connect to the database ${sql.target}: ${answer.error.message}; check the 'database' key and that the server accepts meetsync's connections`);
+    }
+    sql.exec(`SET statement_timeout = ${STATEMENT_TIMEOUT_MS - 5_000}`);
+    return sql;
+  }
+
+  private ask(request: Request): Array<Record<string, unknown>> & { rowCount?: number } {
+    const answer = this.call(request);
+    if ('error' in answer) throw new PostgresError(`the database ${this.target} refused a statement: ${answer.error.message}`, answer.error.code);
+    return Object.assign(answer.rows, { rowCount: answer.rowCount });
+  }
+
+  private query(sql: string, params: SqlParams | undefined): Array<Record<string, unknown>> & { rowCount?: number } {
+    let n = this.numbered.get(sql);
+    if (!n) {
+      n = toNumbered(sql);
+      this.numbered.set(sql, n);
+    }
+    return this.ask({ op: 'query', text: n.text, values: valuesFor(n.order, params) });
+  }
+
+  run(sql: string, params?: SqlParams): number {
+    return this.query(sql, params).rowCount ?? 0;
+  }
+
+  get<T>(sql: string, params?: SqlParams): T | undefined {
+    return this.query(sql, params)[0] as T | undefined;
+  }
+
+  all<T>(sql: string, params?: SqlParams): T[] {
+    return this.query(sql, params) as T[];
+  }
+
+  value(sql: string, params?: SqlParams): unknown {
+    const row = this.query(sql, params)[0];
+    return row === undefined ? undefined : Object.values(row)[0];
+  }
+
+  exec(sql: string): void {
+    this.ask({ op: 'exec', text: sql });
+  }
+
+  transaction<T>(fn: () => T, mode?: 'exclusive'): T {
+    const savepoint = `s${this.depth}`;
+    this.exec(this.depth === 0 ? 'BEGIN' : `SAVEPOINT ${savepoint}`);
+    this.depth += 1;
+    // Held to the end of the outermost transaction; one key for every exclusive transaction.
+    if (mode === 'exclusive') this.exec(`SELECT pg_advisory_xact_lock(${EXCLUSIVE_KEY})`);
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      this.depth -= 1;
+      try {
+        this.exec(this.depth === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}`);
+      } catch {
+        // The connection is gone: the server rolled the transaction back itself.
+      }
+      throw err;
+    }
+    this.depth -= 1;
+    this.exec(this.depth === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`);
+    return result;
+  }
+
+  close(): void {
+    try {
+      this.ask({ op: 'close' });
+    } catch {
+      // Closing a connection the server already ended.
+    }
+  }
+}
