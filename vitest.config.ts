@@ -1,13 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The engine's tests whose store is the harness's (test/support/test-store.ts), run a second time
+ * on PostgreSQL (issue 17: the same tests against both stores). The state machine and the
+ * campaigns, whose worlds back up and restore SQLite files, run on SQLite only so far.
+ */
+const ON_BOTH_STORES = ['test/integration/engine*.test.ts', 'test/integration/kept-meeting.test.ts', 'test/integration/attention.test.ts', 'test/integration/adopt-reference.test.ts'];
+
+const shared = {
+  // The simulators serve https with a CA generated per run; globalSetup writes it and sets
+  // NODE_EXTRA_CA_CERTS before the worker processes start, so the real SDKs trust it. It also
+  // starts the run's PostgreSQL server (test/support/postgres-server.ts).
+  globalSetup: ['test/support/global-setup.ts'],
+  pool: 'forks' as const,
+  testTimeout: 30_000,
+  hookTimeout: 30_000,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // The simulators serve https with a CA generated per run; globalSetup writes it and sets
-    // NODE_EXTRA_CA_CERTS before the worker processes start, so the real SDKs trust it.
-    globalSetup: ['test/support/global-setup.ts'],
-    pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    projects: [
+      { test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'] } },
+      { test: { ...shared, name: 'postgres', include: ON_BOTH_STORES, env: { MEETSYNC_TEST_STORE: 'postgres' } } },
+    ],
   },
 });

@@ -118,7 +118,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   if (!options.readOnly) {
     // Before the shard hand-over: a renamed source's calendars are found under their new names first.
     settleKeys(store, config, logger);
-    handOver(store, config, logger);
+    // Shards exist on SQLite only: config load refuses `shard` with a PostgreSQL database.
+    if (store.sql.dialect === 'sqlite') handOver(store, config, logger);
   }
   const platform = createPlatform(config, logger, { onAttempt: (attempt) => tell('webmeeting', attempt.status) });
   const engine = new SyncEngine({

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { databaseExists } from '../store/database-target.js';
 import type { Command } from 'commander';
 import type { App } from '../app.js';
 import type { Config } from '../config/schema.js';
@@ -34,7 +34,7 @@ export async function createPlatform(config: Config, logger: Logger) {
 export async function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boolean }, fn: (app: App) => Promise<T>): Promise<T> {
   const { config } = await loadConfig(opts.config, io.env, io.cwd);
   // A dry run writes nothing anywhere, not even a new empty database.
-  if (opts.dryRun && !existsSync(config.database)) config.database = ':memory:';
+  if (opts.dryRun && !databaseExists(config.database)) config.database = ':memory:';
   // The engine and the adapters are loaded here, not at start: `--help` and `status` need none of them.
   const { createApp } = await import('../app.js');
   const app = await createApp(config, await loggerFor(io, config, opts.json), { readOnly: Boolean(opts.dryRun) });
@@ -52,7 +52,7 @@ export async function withStore<T>(
   const logger = await loggerFor(io, config, opts.json);
   // A command that only reads must not create the database (nor its folder) it reports on: an
   // empty one in memory stands in for it.
-  const noDatabase = !options.create && config.database !== ':memory:' && !existsSync(config.database);
+  const noDatabase = !options.create && !databaseExists(config.database);
   const { Store } = await import('../store/store.js');
   const store = Store.open(noDatabase ? ':memory:' : config.database);
   try {

@@ -18,7 +18,9 @@ export async function runProbeCommand(io: CliIo, opts: GlobalOptions & { probePl
   await withStore(io, opts, async ({ config, store, logger }) => {
     // Two probes at once would each take the other's canary for one left by a crash and delete it.
     const { FileLock, LockedError } = await import('../store/lock.js');
-    const lock = config.database === ':memory:' ? undefined : FileLock.tryAcquire(`${config.database}.probe.lock`);
+    const { isPostgresUrl } = await import('../store/database-target.js');
+    const { tryAdvisoryLock } = await import('../store/advisory-lock.js');
+    const lock = config.database === ':memory:' ? undefined : isPostgresUrl(config.database) ? tryAdvisoryLock(config.database, 'probe') : FileLock.tryAcquire(`${config.database}.probe.lock`);
     if (!lock && config.database !== ':memory:') throw new LockedError('another meetsync doctor --probe-platform is running on this database; wait for it to finish');
     try {
       await probe(io, { email: opts.probePlatform, waitMs: waitS * 1000, json: Boolean(opts.json) }, config, store, logger);

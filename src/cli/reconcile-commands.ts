@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { databaseExists } from '../store/database-target.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { MeetsyncError, UsageError } from '../domain/errors.js';
@@ -26,7 +26,7 @@ export function registerReconcileCommands(program: Command, io: CliIo): void {
       if (!REPORT_FORMATS.includes(format)) throw new UsageError(`--format ${opts.format}: must be one of ${REPORT_FORMATS.join(', ')}`);
       if (!opts.repair && (opts.dryRun || opts.deleteOrphans)) throw new UsageError(`--${opts.dryRun ? 'dry-run' : 'delete-orphans'} needs --repair`);
       const { config } = await loadConfig(opts.config, io.env, io.cwd);
-      if (config.database !== ':memory:' && !existsSync(config.database)) {
+      if (!databaseExists(config.database)) {
         throw new MeetsyncError(`no database yet at ${config.database}: run 'meetsync sync' first; there is nothing to reconcile`);
       }
       const { createApp } = await import('../app.js');

@@ -161,12 +161,22 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
   }
   const { shard, ...rest } = parsed.data;
   const config: Config = rest;
+  if (shard && /^postgres(ql)?:\/\//i.test(config.database)) {
+    throw new ConfigError(`${file} has 1 problem`, [
+      {
+        path: 'shard',
+        message:
+          "shards hand calendars over between SQLite databases; on a PostgreSQL database remove 'shard': several 'meetsync run' share one database, one syncing and the others standing by to take over",
+      },
+    ]);
+  }
   if (shard) {
     const resolved = resolveShard(shard, env);
     if (!resolved.ok) throw new ConfigError(`${file} has 1 problem`, [resolved.issue]);
     config.shard = resolved.shard;
   }
-  config.database = config.database === ':memory:' ? config.database : path.resolve(dir, config.database);
+  // A file path is the config file's folder's; a postgres:// URL (issue 17) is taken as written.
+  config.database = config.database === ':memory:' || /^postgres(ql)?:\/\//i.test(config.database) ? config.database : path.resolve(dir, config.database);
   if (config.reconcile?.reportDir) config.reconcile.reportDir = path.resolve(dir, config.reconcile.reportDir);
   for (const source of config.sources) {
     if (source.kind === 'google' && source.auth.type === 'serviceAccount') {

@@ -65,7 +65,9 @@ export function settleCalendarKeys(store: Store, calendars: readonly KeyedCalend
       TABLES.some((t) => sql.get(`SELECT 1 FROM ${t} WHERE source = ? AND calendar_id = ? LIMIT 1`, [k.source, k.calendarId]) !== undefined);
     const move = (from: CalendarKey, to: CalendarKey) => {
       for (const t of TABLES) sql.run(`UPDATE ${t} SET source = ?, calendar_id = ? WHERE source = ? AND calendar_id = ?`, [to.source, to.calendarId, from.source, from.calendarId]);
-      sql.run('UPDATE engine_state SET name = ? WHERE name = ?', [RELEASED(to), RELEASED(from)]);
+      // Shard hand-over marks exist on SQLite only (PostgreSQL has replicas, not shards), and
+      // their NUL separators are text PostgreSQL refuses.
+      if (sql.dialect === 'sqlite') sql.run('UPDATE engine_state SET name = ? WHERE name = ?', [RELEASED(to), RELEASED(from)]);
     };
     const taken = (k: CalendarKey) => targets.has(keyText(k)) || hasRows(k) || [...byIdentity.values()].some((r) => keyText(r) === keyText(k));
     const park = (from: CalendarKey, identity: string | undefined) => {

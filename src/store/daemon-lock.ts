@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tryAdvisoryLock } from './advisory-lock.js';
 import { FileLock } from './lock.js';
+import { isPostgresUrl, shownUrl } from './database-target.js';
 
 /**
  * The daemon lock: `<database>.daemon.lock`, the same kind of file as the cycle lock (lock.ts),
@@ -35,8 +37,10 @@ export interface DaemonLockOptions {
  */
 export async function takeDaemonLock(databaseFile: string, options: DaemonLockOptions): Promise<DaemonLock | undefined> {
   if (databaseFile === ':memory:') return { release: () => undefined };
-  const file = daemonLockFileOf(databaseFile);
-  let lock = FileLock.tryAcquire(file);
+  const postgres = isPostgresUrl(databaseFile);
+  const file = postgres ? `the daemon lock of ${shownUrl(databaseFile)}` : daemonLockFileOf(databaseFile);
+  const tryLock = (): DaemonLock | undefined => (postgres ? tryAdvisoryLock(databaseFile, 'daemon') : FileLock.tryAcquire(file));
+  let lock = tryLock();
   if (lock) return lock;
   options.onStandby(file);
   while (!lock) {
@@ -46,7 +50,7 @@ export async function takeDaemonLock(databaseFile: string, options: DaemonLockOp
       if (options.signal.aborted) return undefined;
       throw err;
     }
-    lock = FileLock.tryAcquire(file);
+    lock = tryLock();
   }
   return lock;
 }

@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { DatabaseError, MeetsyncError } from '../domain/errors.js';
 import { migrate, readMigrations } from './migrate.js';
 import { checkSchema } from './schema-check.js';
-import { isPostgresUrl, PostgresSql } from './postgres-sql.js';
+import { isPostgresUrl } from './database-target.js';
+import { PostgresSql } from './postgres-sql.js';
 import type { Sql } from './sql.js';
 import { SqliteSql } from './sqlite-sql.js';
 

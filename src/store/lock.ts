@@ -2,6 +2,8 @@ import { readFileSync, truncateSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { DatabaseError, MeetsyncError } from '../domain/errors.js';
+import { tryAdvisoryLock } from './advisory-lock.js';
+import { isPostgresUrl } from './database-target.js';
 
 /** Another meetsync process is running a sync cycle on this database: two at once could create a meeting twice. */
 export class LockedError extends MeetsyncError {}
@@ -94,15 +96,15 @@ export interface CycleLockOptions {
  */
 export async function withCycleLock<T>(databaseFile: string, cycle: () => Promise<T>, options: CycleLockOptions): Promise<T> {
   if (databaseFile === ':memory:') return cycle();
-  const file = lockFileOf(databaseFile);
-  let lock = FileLock.tryAcquire(file);
+  const tryLock = (): { release(): void } | undefined => (isPostgresUrl(databaseFile) ? tryAdvisoryLock(databaseFile, 'cycle') : FileLock.tryAcquire(lockFileOf(databaseFile)));
+  let lock = tryLock();
   if (!lock && !options.wait) {
     throw new LockedError('another meetsync process is running a sync cycle on this database; try again later, or leave out --no-wait to wait for it');
   }
   if (!lock) options.onWait?.();
   while (!lock) {
     await sleep(options.pollMs ?? 250);
-    lock = FileLock.tryAcquire(file);
+    lock = tryLock();
   }
   try {
     return await cycle();

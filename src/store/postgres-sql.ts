@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createSyncFn } from 'synckit';
 import { DatabaseError } from '../domain/errors.js';
+import { shownUrl } from './database-target.js';
 import { packageDir } from './package-dir.js';
 import { toNumbered, valuesFor, type Sql, type SqlParams } from './sql.js';
 
@@ -12,21 +13,6 @@ const STATEMENT_TIMEOUT_MS = 60_000;
 
 /** The advisory lock key of exclusive transactions (any fixed number; "meetsync" in ASCII, cut to 32 bits). */
 const EXCLUSIVE_KEY = 0x6d656574;
-
-/** A postgres:// URL as it may be shown: without its password. */
-export function shownUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unreadable URL)';
-  }
-}
-
-export function isPostgresUrl(target: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(target);
-}
 
 /** A statement PostgreSQL refused, with its SQLSTATE (23505: a unique constraint). */
 export class PostgresError extends DatabaseError {

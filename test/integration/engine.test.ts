@@ -1,3 +1,4 @@
+import { dumpStore } from '../support/test-store.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NetworkError } from '../../src/domain/errors.js';
 import type { CalendarEvent } from '../../src/domain/event.js';
@@ -148,7 +149,7 @@ describe('sync engine', () => {
     h.source.put(tagged({ organizerEmail: 'erin@example.com' }));
     h.source.put(tagged());
     h.source.patch(CAL, moved.eventId, { title: 'Moved #webmeeting' });
-    const dbBefore = h.store.db.serialize();
+    const dbBefore = dumpStore(h.store);
     const writesBefore = h.source.writes;
     const callsBefore = h.sim.server.requests.filter((r) => r.method !== 'GET').length;
     const report = await h.engine.runCycle({ dryRun: true });
@@ -156,7 +157,7 @@ describe('sync engine', () => {
     expect(report.counts).toMatchObject({ created: 2, updated: 1, skipped: 1 });
     expect(h.sim.server.requests.filter((r) => r.method !== 'GET')).toHaveLength(callsBefore);
     expect(h.source.writes).toBe(writesBefore);
-    expect(h.store.db.serialize().equals(dbBefore)).toBe(true);
+    expect(dumpStore(h.store)).toEqual(dbBefore);
     expect(h.store.organizer('dave@example.com')).toBeUndefined();
   });
 

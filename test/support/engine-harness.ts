@@ -2,7 +2,8 @@ import { MemorySource, type MemorySourceOptions } from '../../src/calendars/memo
 import type { CalendarEvent } from '../../src/domain/event.js';
 import { silentLogger } from '../../src/log.js';
 import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting/server.js';
-import { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
+import { openTestStore } from './test-store.js';
 import { SyncEngine, type EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { WebMeetingClient } from '../../src/webmeeting/client.js';
@@ -53,7 +54,8 @@ export async function startEngineHarness(
   await sim.start();
   const { account } = sim.seedAccount({ adminEmail: ALICE, adminFirstname: 'Alice', adminLastname: 'Example' });
   const platform = new WebMeetingClient({ baseUrl: sim.url, apiKey: API_KEY, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  const store = Store.open(':memory:');
+  const opened = await openTestStore();
+  const { store } = opened;
   await refreshOrganizers(platform, store, [account.id], NOW);
   const source = new MemorySource({ ...sourceOptions, name: 'mem', calendars });
   const h: EngineHarness = {
@@ -74,7 +76,7 @@ export async function startEngineHarness(
       return h.engine;
     },
     close: async () => {
-      store.close();
+      await opened.close();
       await sim.stop();
     },
   };

@@ -95,6 +95,13 @@ describe('shard: in the config', () => {
     expect(ownedSources(cfg).map((s) => s.source)).toEqual(cfg.sources);
   });
 
+  it('is refused with a PostgreSQL database, which replicas share instead (issue 17); the URL is taken as written', () => {
+    expect(oneProblem(`database: postgres://meetsync@db.internal/meetsync\n${base('shard: { count: 3, index: 1 }')}`, {})).toMatch(/^shard: .*on a PostgreSQL database remove 'shard'/);
+    expect(parseConfig(`database: "postgres://meetsync:\${PW}@db.internal:5432/meetsync?sslmode=require"\n${base('')}`, { PW: 'pw' }, '/etc').database).toBe(
+      'postgres://meetsync:pw@db.internal:5432/meetsync?sslmode=require',
+    );
+  });
+
   it('takes {count, index} as numbers, or from ${VAR} text', () => {
     expect(parseConfig(base('shard: { count: 3, index: 1 }'), {}, '/etc').shard).toEqual({ index: 1, count: 3 });
     expect(parseConfig(base('shard: { count: "${N}", index: "${I}" }'), { N: '4', I: '3' }, '/etc').shard).toEqual({ index: 3, count: 4 });

@@ -1,0 +1,76 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withCycleLock } from '../../src/store/lock.js';
+import { Store } from '../../src/store/store.js';
+import { runCli, startCliWorld, type CliWorld } from '../support/cli-harness.js';
+import { freshPostgresDatabase } from '../support/postgres.js';
+
+/**
+ * Issue 17, first step: meetsync run as a user would, with `database:` a postgres:// URL whose
+ * password comes from the environment, on the run's real PostgreSQL server. Requires `npm run build`.
+ */
+describe('meetsync on a PostgreSQL database', () => {
+  let w: CliWorld;
+  let db: { url: string; drop(): Promise<void> };
+  const PASSWORD = 'pg-secret-password-4711';
+  beforeEach(async () => {
+    w = await startCliWorld();
+    db = await freshPostgresDatabase();
+    // The test server trusts loopback connections: the password is accepted and ignored, which is
+    // enough to see that it is read from the environment and shown nowhere.
+    const url = new URL(db.url);
+    url.password = '${MEETSYNC_DB_PASSWORD}';
+    const config = readFileSync(w.configPath, 'utf8').replace('database: ./data/meetsync.db', `database: "${decodeURIComponent(url.toString())}"`);
+    writeFileSync(w.configPath, config);
+  });
+  afterEach(async () => {
+    await w.close();
+    await db.drop();
+  });
+
+  const cli = (...args: string[]) => runCli(['--config', w.configPath, ...args], { cwd: w.dir, env: { ...process.env, MEETSYNC_DB_PASSWORD: PASSWORD } });
+
+  it('syncs, keeps its records there, is quiet the second time, and never shows the password', async () => {
+    expect((await cli('accounts', 'create', '--email', 'alice@example.com', '--first', 'Alice', '--last', 'A')).code).toBe(0);
+    w.google.userInsert(w.calendar, { summary: 'Planning #webmeeting', start: { dateTime: '2030-01-07T09:00:00Z' }, end: { dateTime: '2030-01-07T10:00:00Z' } });
+    const first = await cli('sync', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ created: 1 });
+    const second = await cli('sync', '--json');
+    expect(JSON.parse(second.stdout)).toMatchObject({ created: 0, updated: 0 });
+    expect(w.webMeeting.meetings()).toHaveLength(1);
+
+    const store = Store.open(db.url);
+    try {
+      expect(store.mappings().map((m) => ({ state: m.state, meetingId: m.meetingId }))).toEqual([{ state: 'active', meetingId: w.webMeeting.meetings()[0]!.id }]);
+    } finally {
+      store.close();
+    }
+    const status = await cli('status');
+    expect(status.code, status.stderr).toBe(0);
+    for (const r of [first, second, status]) expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+  });
+
+  it('runs one sync cycle at a time on the database: another process holding the cycle lock makes --no-wait refuse', async () => {
+    let release!: () => void;
+    let held!: () => void;
+    const acquired = new Promise<void>((r) => (held = r));
+    const done = withCycleLock(db.url, () => new Promise<void>((r) => { release = r; held(); }), { wait: false });
+    await acquired;
+    const refused = await cli('sync', '--no-wait');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('another meetsync process is running a sync cycle');
+    release();
+    await done;
+    expect((await cli('sync', '--no-wait')).code).toBe(0);
+  });
+
+  it('says in one line that the server cannot be reached, without the password', async () => {
+    const config = readFileSync(w.configPath, 'utf8').replace(/database: "postgres:\/\/([^@]*)@127\.0\.0\.1:\d+/, 'database: "postgres://$1@127.0.0.1:1');
+    writeFileSync(w.configPath, config);
+    const r = await cli('sync');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot connect to the database postgres:\/\/meetsync:\*\*\*@127\.0\.0\.1:1\/.*check the 'database' key/);
+    expect(r.stderr).not.toContain(PASSWORD);
+  });
+});

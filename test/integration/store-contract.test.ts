@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Mapping } from '../../src/domain/mapping.js';
+import { settleCalendarKeys } from '../../src/store/calendar-keys.js';
+import { readProfile, saveProfile } from '../../src/store/platform-profile.js';
+import { Store } from '../../src/store/store.js';
+import { freshPostgresDatabase } from '../support/postgres.js';
+
+/**
+ * Issue 17: the store's contract, run against both databases meetsync keeps its records in: an
+ * SQLite file and a PostgreSQL database on the run's real server (test/support/postgres-server.ts).
+ * Each promise the engine relies on, once for each.
+ */
+const mapping: Mapping = {
+  source: 'corp-google',
+  calendarId: 'alice@example.com',
+  eventId: 'evt1',
+  organizerEmail: 'alice@example.com',
+  userId: '5e9459c5b863b82cefdddf4e',
+  marker: 'meetsync:0123',
+  state: 'creating',
+  topic: 'Planning',
+  start: '2026-12-01T09:00:00.000Z',
+  end: '2026-12-01T10:00:00.000Z',
+  recurrence: { frequencyType: 'weekly', frequency: 1, monthlyPattern: '', endsType: 'never' },
+  writeBack: 'pending',
+  createdAt: '2026-11-27T00:00:00.000Z',
+  updatedAt: '2026-11-27T00:00:00.000Z',
+};
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Where a store of each kind is opened: a new file, or a new PostgreSQL database. */
+const kinds: Record<'sqlite' | 'postgres', () => Promise<string>> = {
+  sqlite: async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-contract-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return path.join(dir, 'meetsync.db');
+  },
+  postgres: async () => {
+    const db = await freshPostgresDatabase();
+    cleanups.push(() => db.drop());
+    return db.url;
+  },
+};
+
+function open(target: string): Store {
+  const store = Store.open(target);
+  cleanups.push(() => store.close());
+  return store;
+}
+
+describe.each(Object.keys(kinds) as Array<keyof typeof kinds>)('the store on %s', (kind) => {
+  it('round-trips a mapping, field for field, and keeps it across reopening', async () => {
+    const target = await kinds[kind]();
+    const first = Store.open(target);
+    first.saveMapping(mapping);
+    first.saveMapping({ ...mapping, state: 'active', meetingId: '5e945c36b863b82cefdddf54', meetingNumber: '9974-7653-8886-0485', updatingSince: '2026-11-27T01:00:00.000Z' });
+    first.close();
+    const again = open(target);
+    expect(again.mapping(mapping)).toEqual({ ...mapping, state: 'active', meetingId: '5e945c36b863b82cefdddf54', meetingNumber: '9974-7653-8886-0485', updatingSince: '2026-11-27T01:00:00.000Z' });
+    expect(again.mappingsByMeeting('5e945c36b863b82cefdddf54').map((m) => m.eventId)).toEqual(['evt1']);
+    expect(again.mappingsOf([mapping, { ...mapping, eventId: 'none' }]).map((m) => m.eventId)).toEqual(['evt1']);
+    expect(again.countMappings({ source: mapping.source, calendarId: mapping.calendarId, state: 'active' })).toBe(1);
+  });
+
+  it('refuses a second record with the same marker: the database, not a convention, keeps one meeting per reference', async () => {
+    const store = open(await kinds[kind]());
+    store.saveMapping(mapping);
+    expect(() => store.saveMapping({ ...mapping, eventId: 'evt2' })).toThrow();
+    expect(store.mappings().map((m) => m.eventId)).toEqual(['evt1']);
+  });
+
+  it('rolls a transaction back whole when it throws, nested ones included', async () => {
+    const store = open(await kinds[kind]());
+    expect(() =>
+      store.transaction(() => {
+        store.saveMapping(mapping);
+        store.transaction(() => store.setEngineState('x', '1'));
+        throw new Error('crash');
+      }),
+    ).toThrow('crash');
+    expect(store.mappings()).toEqual([]);
+    expect(store.engineState('x')).toBeUndefined();
+    store.transaction(() => {
+      store.saveMapping(mapping);
+      store.setEngineState('x', '2');
+    });
+    expect(store.engineState('x')).toBe('2');
+  });
+
+  it('keeps notes, calendar states, runs and kept meetings', async () => {
+    const store = open(await kinds[kind]());
+    store.saveNote({ ...mapping, kind: 'failed', reason: 'the platform answered 503', title: 'Planning', retry: true, tries: { since: '2026-11-27T00:00:00.000Z', attempts: 2, nextTryAt: '2026-11-27T00:10:00.000Z' }, updatedAt: '2026-11-27T00:00:00.000Z' });
+    expect(store.notesToRecheck()).toEqual([expect.objectContaining({ eventId: 'evt1', retry: true, tries: { since: '2026-11-27T00:00:00.000Z', attempts: 2, nextTryAt: '2026-11-27T00:10:00.000Z' } })]);
+    store.clearNote(mapping);
+    expect(store.notes()).toEqual([]);
+
+    store.saveCalendarStates([{ source: 's', calendarId: 'c', cursor: 'tok', consecutiveFailures: 3, lastError: 'boom' }]);
+    expect(store.calendarState('s', 'c')).toEqual({ source: 's', calendarId: 'c', cursor: 'tok', consecutiveFailures: 3, lastError: 'boom' });
+
+    const a = store.startRun('sync', new Date('2026-11-27T00:00:00Z'));
+    const b = store.startRun('sync', new Date('2026-11-27T00:05:00Z'));
+    expect(b).toBeGreaterThan(a);
+    store.finishRun(b, new Date('2026-11-27T00:06:00Z'), true, { created: 1 });
+    expect(store.lastRuns(1)).toEqual([{ id: b, kind: 'sync', startedAt: '2026-11-27T00:05:00.000Z', finishedAt: '2026-11-27T00:06:00.000Z', ok: true, summary: { created: 1 } }]);
+
+    store.saveKeptMeeting({ meetingId: 'm1', source: 's', calendarId: 'c', eventId: 'e', organizerEmail: 'a@x', userId: 'u', marker: 'meetsync:k', topic: 'T', start: mapping.start, end: mapping.end, recurrence: null, keptAt: mapping.createdAt });
+    expect(store.isKeptMeeting('m1')).toBe(true);
+    expect(store.retire(new Date('2027-01-01T00:00:00Z'))).toBe(0);
+    expect(store.isKeptMeeting('m1')).toBe(false);
+  });
+
+  it("moves a calendar's records to its new key when its source is renamed", async () => {
+    const store = open(await kinds[kind]());
+    settleCalendarKeys(store, [{ identity: 'google:alice', source: 'corp-google', calendarId: 'alice@example.com' }], new Date());
+    store.saveMapping({ ...mapping, state: 'active', meetingId: 'm' });
+    const report = settleCalendarKeys(store, [{ identity: 'google:alice', source: 'gcal', calendarId: 'alice@example.com' }], new Date());
+    expect(report.moved).toHaveLength(1);
+    expect(store.mappings().map((m) => m.source)).toEqual(['gcal']);
+  });
+
+  it('keeps the platform profile in the order the probe wrote it', async () => {
+    const store = open(await kinds[kind]());
+    const entries = ['z-last', 'a-first', 'm-middle'].map((assumption) => ({ assumption, result: 'confirmed' as const, detail: 'seen' }));
+    saveProfile(store.sql, { platform: 'https://platform.example', organizerEmail: 'Alice@Example.com', probedAt: mapping.createdAt, entries });
+    expect(readProfile(store.sql)?.entries.map((e) => e.assumption)).toEqual(['z-last', 'a-first', 'm-middle']);
+  });
+
+  it("refuses a database a newer meetsync wrote, and one that is not meetsync's", async () => {
+    const target = await kinds[kind]();
+    const first = Store.open(target);
+    first.sql.run('INSERT INTO schema_migrations VALUES (999, ?, ?)', ['future', new Date().toISOString()]);
+    first.close();
+    expect(() => Store.open(target)).toThrow(/newer meetsync .*upgrade meetsync/);
+
+    const other = await kinds[kind]();
+    const foreign = Store.open(other);
+    foreign.sql.exec('DROP TABLE schema_migrations');
+    foreign.close();
+    expect(() => Store.open(other)).toThrow(/not a meetsync database/);
+  });
+});
