@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createSyncFn } from 'synckit';
+import { createRequire } from 'node:module';
 import { DatabaseError } from '../domain/errors.js';
 import { shownUrl } from './database-target.js';
 import { packageDir } from './package-dir.js';
@@ -40,6 +40,8 @@ export class PostgresSql implements Sql {
   ) {}
 
   static open(url: string): PostgresSql {
+    // Loaded here, synchronously (its CommonJS build), so that a process on SQLite never loads it.
+    const { createSyncFn } = createRequire(import.meta.url)('synckit') as typeof import('synckit');
     const call = createSyncFn<(request: Request) => Promise<Answer>>(path.join(packageDir(), 'src', 'store', 'postgres-worker.mjs'), { timeout: STATEMENT_TIMEOUT_MS });
     const sql = new PostgresSql(call, shownUrl(url));
     const answer = call({ op: 'connect', url, timeoutMs: 15_000 });

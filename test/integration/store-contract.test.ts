@@ -2,33 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Mapping } from '../../src/domain/mapping.js';
 import { settleCalendarKeys } from '../../src/store/calendar-keys.js';
 import { readProfile, saveProfile } from '../../src/store/platform-profile.js';
 import { Store } from '../../src/store/store.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
+import { sampleMapping as mapping } from '../support/test-store.js';
 
 /**
  * Issue 17: the store's contract, run against both databases meetsync keeps its records in: an
  * SQLite file and a PostgreSQL database on the run's real server (test/support/postgres-server.ts).
  * Each promise the engine relies on, once for each.
  */
-const mapping: Mapping = {
-  source: 'corp-google',
-  calendarId: 'alice@example.com',
-  eventId: 'evt1',
-  organizerEmail: 'alice@example.com',
-  userId: '5e9459c5b863b82cefdddf4e',
-  marker: 'meetsync:0123',
-  state: 'creating',
-  topic: 'Planning',
-  start: '2026-12-01T09:00:00.000Z',
-  end: '2026-12-01T10:00:00.000Z',
-  recurrence: { frequencyType: 'weekly', frequency: 1, monthlyPattern: '', endsType: 'never' },
-  writeBack: 'pending',
-  createdAt: '2026-11-27T00:00:00.000Z',
-  updatedAt: '2026-11-27T00:00:00.000Z',
-};
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/db.js';
 import { migrate, pendingMigrations, readMigrations } from '../../src/store/migrate.js';
 import { Store } from '../../src/store/store.js';
-import type { Mapping } from '../../src/domain/mapping.js';
+import { sampleMapping as mapping } from '../support/test-store.js';
 
 function tempDb(): string {
   return path.join(mkdtempSync(path.join(os.tmpdir(), 'meetsync-db-')), 'sub', 'meetsync.db');
@@ -20,22 +20,6 @@ function schemaOf(db: Database.Database): string {
   return rows.map((r) => `-- ${r.type} ${r.name}\n${r.sql};`).join('\n\n') + '\n';
 }
 
-const mapping: Mapping = {
-  source: 'corp-google',
-  calendarId: 'alice@example.com',
-  eventId: 'evt1',
-  organizerEmail: 'alice@example.com',
-  userId: '5e9459c5b863b82cefdddf4e',
-  marker: 'meetsync:0123',
-  state: 'creating',
-  topic: 'Planning',
-  start: '2026-12-01T09:00:00.000Z',
-  end: '2026-12-01T10:00:00.000Z',
-  recurrence: { frequencyType: 'weekly', frequency: 1, monthlyPattern: '', endsType: 'never' },
-  writeBack: 'pending',
-  createdAt: '2026-11-27T00:00:00.000Z',
-  updatedAt: '2026-11-27T00:00:00.000Z',
-};
 
 describe('store', () => {
   it('applies every migration to an empty database and matches the committed schema', async () => {

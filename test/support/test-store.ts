@@ -1,3 +1,4 @@
+import type { Mapping } from '../../src/domain/mapping.js';
 import { Store } from '../../src/store/store.js';
 import { freshPostgresDatabase } from './postgres.js';
 
@@ -30,3 +31,21 @@ export function dumpStore(store: Store): Record<string, unknown[]> {
       : store.sql.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name");
   return Object.fromEntries(tables.map(({ name }) => [name, store.sql.all(`SELECT * FROM ${name} ORDER BY 1`)]));
 }
+
+/** A creation under way, as the store tests write and read it. */
+export const sampleMapping: Mapping = {
+  source: 'corp-google',
+  calendarId: 'alice@example.com',
+  eventId: 'evt1',
+  organizerEmail: 'alice@example.com',
+  userId: '5e9459c5b863b82cefdddf4e',
+  marker: 'meetsync:0123',
+  state: 'creating',
+  topic: 'Planning',
+  start: '2026-12-01T09:00:00.000Z',
+  end: '2026-12-01T10:00:00.000Z',
+  recurrence: { frequencyType: 'weekly', frequency: 1, monthlyPattern: '', endsType: 'never' },
+  writeBack: 'pending',
+  createdAt: '2026-11-27T00:00:00.000Z',
+  updatedAt: '2026-11-27T00:00:00.000Z',
+};
