@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { CalendarLeases } from './store/leases.js';
 import { resolvePaidUntil } from './config/paid-until.js';
 import type { Config, SourceConfig } from './config/schema.js';
 import type { CalendarSource } from './calendars/source.js';
@@ -22,6 +25,8 @@ export interface App {
   sources: CalendarSource[];
   engine: SyncEngine;
   logger: Logger;
+  /** On a PostgreSQL database: this process is one of the replicas sharing it (calendar leases, no daemon or cycle lock). */
+  replicas: boolean;
   /** Tells `listener` of every attempt of every platform and calendar call (the daemon's metrics count them). */
   observeRequests(listener: RequestListener): void;
   close(): void;
@@ -115,6 +120,10 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   // One of several instances (shard:) reads only the calendars it owns; the others' are not even listed.
   const sources = await Promise.all(ownedSources(config).map(({ source: s, index: i }) => createSource(s, i, logger, { onAttempt: (status) => tell(s.kind, status) })));
   const store = Store.open(config.database);
+  // Replicas share a PostgreSQL database: each cycle serves the calendars whose lease it holds,
+  // and every write for a calendar checks the lease first (store/leases.ts). A dry run reads all.
+  const leases = store.sql.dialect === 'postgres' && !options.readOnly ? new CalendarLeases(store, { replicaId: replicaId(), ttlMs: config.replicas.leaseSeconds * 1000 }) : undefined;
+  if (leases) store.fence = (source, calendarId) => leases.guard(source, calendarId);
   if (!options.readOnly) {
     // Before the shard hand-over: a renamed source's calendars are found under their new names first.
     settleKeys(store, config, logger);
@@ -127,6 +136,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     platform,
     sources,
     logger,
+    ...(leases ? { leases } : {}),
     settings: {
       rules: config.tagging,
       window: config.window,
@@ -143,7 +153,19 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       configuredCalendars: configuredCalendars(config),
     },
   });
-  return { config, store, platform, sources, engine, logger, observeRequests: (o) => void observers.push(o), close: () => store.close() };
+  const close = () => {
+    try {
+      leases?.release();
+    } finally {
+      store.close();
+    }
+  };
+  return { config, store, platform, sources, engine, logger, replicas: leases !== undefined, observeRequests: (o) => void observers.push(o), close };
+}
+
+/** This process's name among the replicas: host, process id and a random part (a restarted pod reuses its host name and pid 1). */
+function replicaId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /** Every calendar of the config with its identity (domain/calendar-identity.ts), in config order. */

@@ -74,7 +74,7 @@ async function runService(io: CliIo, opts: GlobalOptions & { allowMassCancel?: b
     const monitor = app.config.http ? await (await import('../daemon/monitor.js')).startMonitor(app, app.config.http.listen) : undefined;
     try {
       await runDaemon({
-        engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel),
+        engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel), replicas: app.replicas,
         ...(monitor ? { onCycle: monitor.onCycle, onRole: monitor.onRole } : {}),
         ...(reconcile ? { reconcile } : {}),
       });
@@ -113,8 +113,9 @@ export function registerSyncCommands(program: Command, io: CliIo): void {
         const progress = total >= PROGRESS_MIN_CALENDARS && !opts.json ? await startProgress({ what: 'syncing calendars', total, stream: io.stdout, logger: app.logger }) : undefined;
         const onCalendar = progress ? { onCalendar: (c: CalendarResult, i: number, n: number) => progress.step(inline(`${c.source}/${c.calendarId}`), c.ok, i, n) } : {};
         const cycle = () => app.engine.runCycle({ dryRun: Boolean(opts.dryRun), allowMassCancel: Boolean(opts.allowMassCancel), ...onCalendar }).finally(() => progress?.stop());
-        // A dry run writes nothing, so it may read while another process runs a cycle.
-        const report = opts.dryRun
+        // A dry run writes nothing, so it may read while another process runs a cycle; on a
+        // PostgreSQL database this cycle serves only the calendars whose lease it could claim.
+        const report = opts.dryRun || app.replicas
           ? await cycle()
           : await withCycleLock(app.config.database, cycle, {
               wait: opts.wait,

@@ -189,6 +189,14 @@ export const configSchema = z
     http: z.object({ listen: listenSchema }).strict().optional(),
     reconcile: reconcileSchema.optional(),
     /**
+     * Replicas on one PostgreSQL database (issue 17): how long a calendar's lease lasts unrenewed,
+     * the longest a dead replica's calendars wait for another. Longer than a cycle's longest call.
+     */
+    replicas: z
+      .object({ leaseSeconds: z.number().int().min(2).max(3600).default(60) })
+      .strict()
+      .default({ leaseSeconds: 60 }),
+    /**
      * One of several instances (a Kubernetes StatefulSet): `{count, index}`, `index: auto` from the
      * host name's ordinal, or `auto` with the count from MEETSYNC_SHARD_COUNT. Resolved by
      * parseConfig (config/shard.ts); unset = one instance owns every calendar.

@@ -19,6 +19,12 @@ export interface DaemonOptions {
    * cycle lock (`<database>.lock`) each cycle takes, so that no other process runs one meanwhile.
    */
   databaseFile: string;
+  /**
+   * One of several replicas on a PostgreSQL database (issue 17): every one serves at once, each
+   * cycle the calendars whose lease it holds, so neither the daemon lock nor the cycle lock is
+   * taken for cycles (a reconciliation still takes the cycle lock: one replica at a time).
+   */
+  replicas?: boolean;
   /** How often a standby tries to take over. @default 2000 */
   standbyPollMs?: number;
   /** Told when the daemon stands by and when it starts serving (health says "standby", not "starting"). */
@@ -43,6 +49,12 @@ export interface DaemonOptions {
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const { logger } = options;
   const stop = stopSignal();
+  if (options.replicas) {
+    options.onRole?.('serving');
+    logger.info('serving as one of the replicas of this database: each cycle serves the calendars whose lease it holds');
+    await serve(options, stop);
+    return;
+  }
   let stoodBy = false;
   const lock = await takeDaemonLock(options.databaseFile, {
     signal: stop,
@@ -89,11 +101,8 @@ async function serve(options: DaemonOptions, stopSignalled: AbortSignal): Promis
     running = (async () => {
       const started = Date.now();
       try {
-        const report = await withCycleLock(
-          options.databaseFile,
-          () => engine.runCycle({ shouldStop: () => stopping, ...(options.allowMassCancel ? { allowMassCancel: true } : {}) }),
-          { wait: false },
-        );
+        const runCycle = () => engine.runCycle({ shouldStop: () => stopping, ...(options.allowMassCancel ? { allowMassCancel: true } : {}) });
+        const report = options.replicas ? await runCycle() : await withCycleLock(options.databaseFile, runCycle, { wait: false });
         logCycle(report, logger);
         options.onCycle?.(outcomeOf(report, Date.now() - started));
       } catch (err) {

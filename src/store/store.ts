@@ -24,6 +24,12 @@ const KEY = 'source = @source AND calendar_id = @calendarId AND event_id = @even
  * error from a provider is scrubbed of secrets before it is stored.
  */
 export class Store {
+  /**
+   * Called before every write for a calendar (its records, notes and state): with replicas on one
+   * database, the calendar's lease check (leases.ts), which throws when this replica lost it.
+   */
+  fence: ((source: string, calendarId: string) => void) | undefined;
+
   constructor(readonly sql: Sql) {}
 
   /** The SQLite database under an SQLite store (its backups, tests); undefined on PostgreSQL. */
@@ -119,6 +125,7 @@ export class Store {
 
   /** Inserts or replaces the whole mapping row. */
   saveMapping(m: Mapping): void {
+    this.fence?.(m.source, m.calendarId);
     this.sql.run(
         `INSERT INTO mappings (source, calendar_id, event_id, ical_uid, organizer_email, user_id, marker, meeting_id,
            meeting_number, state, topic, start_at, end_at, time_zone, recurrence, write_back, last_error, held, deleting_since, updating_since, ends_by,
@@ -138,6 +145,7 @@ export class Store {
   }
 
   deleteMapping(key: EventKey): void {
+    this.fence?.(key.source, key.calendarId);
     this.sql.run(`DELETE FROM mappings WHERE ${KEY}`, key);
   }
 
@@ -148,6 +156,7 @@ export class Store {
    * record outlives the event's mapping, which the event tagged again gives to its new meeting.
    */
   saveKeptMeeting(k: KeptMeeting): void {
+    this.fence?.(k.source, k.calendarId);
     this.sql.run(
       `INSERT INTO kept_meetings (meeting_id, meeting_number, source, calendar_id, event_id, organizer_email, user_id, marker,
          topic, start_at, end_at, time_zone, recurrence, ends_by, kept_at)
@@ -175,6 +184,7 @@ export class Store {
   // --- event notes ------------------------------------------------------------------------
 
   saveNote(n: EventNote): void {
+    this.fence?.(n.source, n.calendarId);
     this.sql.run(
         `INSERT INTO event_notes (source, calendar_id, event_id, kind, reason, title, start_at, series_id, awaiting_organizer, retry, since, attempts, next_try_at, updated_at)
          VALUES (@source, @calendarId, @eventId, @kind, @reason, @title, @start, @seriesId, @awaitingOrganizer, @retry, @since, @attempts, @nextTryAt, @updatedAt)
@@ -201,11 +211,13 @@ export class Store {
   }
 
   clearNote(key: EventKey): void {
+    this.fence?.(key.source, key.calendarId);
     this.sql.run(`DELETE FROM event_notes WHERE ${KEY}`, key);
   }
 
   /** Notes about single occurrences of a series (kind 'exception'), e.g. once the series is gone. */
   clearOccurrenceNotes(series: EventKey): void {
+    this.fence?.(series.source, series.calendarId);
     this.sql.run("DELETE FROM event_notes WHERE source = @source AND calendar_id = @calendarId AND series_id = @eventId AND kind = 'exception'", series);
   }
 
@@ -323,6 +335,7 @@ export class Store {
   }
 
   saveCalendarState(s: CalendarState): void {
+    this.fence?.(s.source, s.calendarId);
     this.sql.run(
         `INSERT INTO calendar_state (source, calendar_id, cursor, last_attempt_at, last_success_at, last_error, last_error_at, consecutive_failures)
          VALUES (@source, @calendarId, @cursor, @lastAttemptAt, @lastSuccessAt, @lastError, @lastErrorAt, @consecutiveFailures)

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { isDue, RETRY_DEFAULTS, type RetryPolicy } from '../domain/attention.js';
 import { clearJoinDetails, execute, noteToRecheck, writeBack } from './execute.js';
+import { LeaseLostError } from '../store/leases.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { accountExistsSince, CycleOrganizers } from './cycle-organizers.js';
 import type { CycleContext } from './cycle-context.js';
@@ -63,8 +64,10 @@ export class SyncEngine {
     const began = performance.now();
 
     try {
+      // With replicas on one database, this cycle serves the calendars whose lease it holds (a dry run reads them all).
+      if (this.deps.leases && !dryRun) cx.served = this.deps.leases.claim([...this.deps.sources].flatMap((src) => src.calendars.map((calendarId) => ({ source: src.name, calendarId }))));
       if (!dryRun) {
-        await this.checkRestored();
+        await this.checkRestored(cx);
         this.retireEnded();
         await this.finishUnfinishedWork(cx);
       }
@@ -72,12 +75,18 @@ export class SyncEngine {
 
       await this.syncCalendars(cx);
     } catch (err) {
-      if (!(err instanceof PlatformHaltError)) throw err;
-      report.halted = { error: err.message, credential: err.credential };
-      logger.error({ credential: err.credential }, `${err.credential ? 'CREDENTIAL BROKEN: ' : ''}${err.message}`);
-      this.recordHalt(cx, err);
+      if (err instanceof LeaseLostError) {
+        // Another replica serves the calendar now; this cycle ends, the next claims leases afresh.
+        report.halted = { error: err.message, credential: false };
+        logger.warn(err.message);
+      } else {
+        if (!(err instanceof PlatformHaltError)) throw err;
+        report.halted = { error: err.message, credential: err.credential };
+        logger.error({ credential: err.credential }, `${err.credential ? 'CREDENTIAL BROKEN: ' : ''}${err.message}`);
+        this.recordHalt(cx, err);
+      }
     } finally {
-      if (!dryRun) store.saveCalendarStates(cx.quietStates);
+      if (!dryRun) this.saveQuietStates(cx);
       report.outcomes = [...cx.outcomes.values()];
       report.counts = countAll(report.outcomes);
       report.durationMs = Math.round(performance.now() - began);
@@ -114,9 +123,10 @@ export class SyncEngine {
     const { store, settings } = this.deps;
     const { options } = cx;
     cx.states = new Map(store.calendarStates().map((s) => [`${s.source}\u0000${s.calendarId}`, s]));
-    const total = this.deps.sources.reduce((n, s) => n + s.calendars.length, 0);
-    const reads = this.deps.sources.map((source) =>
-      new ReadAhead(source, source.calendars, {
+    const served = this.deps.sources.map((source) => source.calendars.filter((calendarId) => this.serves(cx, source.name, calendarId)));
+    const total = served.reduce((n, list) => n + list.length, 0);
+    const reads = this.deps.sources.map((source, s) =>
+      new ReadAhead(source, served[s]!, {
         concurrency: settings.readConcurrency?.[source.name] ?? DEFAULT_READ_CONCURRENCY,
         now: this.now,
         cursorOf: (calendarId) => this.stateOf(cx, source.name, calendarId).cursor ?? null,
@@ -130,7 +140,7 @@ export class SyncEngine {
     try {
       reads.forEach((r) => r.start());
       for (const [s, source] of this.deps.sources.entries()) {
-        for (const [i, calendarId] of source.calendars.entries()) {
+        for (const [i, calendarId] of served[s]!.entries()) {
           if (options.shouldStop?.()) return;
           cx.report.calendars.push(await this.syncCalendar(source, calendarId, await reads[s]!.take(i), cx));
           options.onCalendar?.(cx.report.calendars.at(-1)!, cx.report.calendars.length, total);
@@ -142,6 +152,22 @@ export class SyncEngine {
     }
   }
 
+  /** Whether this cycle serves the calendar: configured, and (with replicas) its lease held. */
+  private serves(cx: CycleContext, source: string, calendarId: string): boolean {
+    if (!this.sourcesByName.get(source)?.calendars.includes(calendarId)) return false;
+    return cx.served === undefined || cx.served.has(`${source}\u0000${calendarId}`);
+  }
+
+  /** Quiet calendars' new states, together; a lease lost meanwhile keeps that calendar's (its holder writes it). */
+  private saveQuietStates(cx: CycleContext): void {
+    try {
+      this.deps.store.saveCalendarStates(cx.quietStates);
+    } catch (err) {
+      if (!(err instanceof LeaseLostError)) throw err;
+      this.deps.logger.warn(err.message);
+    }
+  }
+
   private stateOf(cx: CycleContext, source: string, calendarId: string): ReturnType<Store['calendarState']> {
     return cx.states?.get(`${source}\u0000${calendarId}`) ?? { source, calendarId, consecutiveFailures: 0 };
   }
@@ -150,7 +176,7 @@ export class SyncEngine {
   private recordHalt(cx: CycleContext, err: PlatformHaltError): void {
     const done = new Set(cx.report.calendars.map((c) => `${c.source}\u0000${c.calendarId}`));
     for (const source of this.deps.sources) {
-      for (const calendarId of source.calendars) {
+      for (const calendarId of source.calendars.filter((c) => this.serves(cx, source.name, c))) {
         if (done.has(`${source.name}\u0000${calendarId}`)) continue;
         cx.report.calendars.push({ source: source.name, calendarId, ok: false, error: err.message, authError: err.credential });
         if (!cx.options.dryRun) this.recordFailure(this.deps.store.calendarState(source.name, calendarId), this.now(), err.message);
@@ -163,11 +189,11 @@ export class SyncEngine {
    * meetings that differ from their records are marked unconfirmed before anything is planned
    * (sync/restored.ts). The generation advances once that is done.
    */
-  private async checkRestored(): Promise<void> {
+  private async checkRestored(cx: CycleContext): Promise<void> {
     const { store, platform, logger } = this.deps;
     const generations = readGenerations(store);
     if (isOlderThanWritten(generations)) {
-      const listed = (m: Mapping) => this.sourcesByName.get(m.source)?.calendars.includes(m.calendarId) ?? false;
+      const listed = (m: Mapping) => this.serves(cx, m.source, m.calendarId);
       if ((await markDriftAfterRestore({ store, platform, listed, now: this.now, logger })) === undefined) return;
     }
     advanceGeneration(store, generations);
@@ -205,6 +231,7 @@ export class SyncEngine {
     const { store, platform, logger, settings } = this.deps;
     const pending = await resolvePending({
       store, platform, sources: this.sourcesByName, defaults: settings.defaults, now: this.now, logger, timings: settings.pending ?? PENDING_DEFAULTS, retry: this.retry, rules: settings.rules,
+      serves: (m) => this.serves(cx, m.source, m.calendarId),
     });
     for (const m of pending.adopted) this.record(cx, this.mappingOutcome(m, 'adopted', 'creation interrupted earlier; meeting found on the platform and adopted'));
     for (const m of pending.created) this.record(cx, this.mappingOutcome(m, 'created', 'creation interrupted earlier; created now'));
@@ -218,7 +245,7 @@ export class SyncEngine {
     const linkDue = (m: Mapping) => (m.state === 'active' || m.state === 'cancelled') && isDue(m.writeBackTries, now) && !store.note(m)?.retry;
     for (const m of store.mappings({ writeBack: 'pending' }).filter(linkDue)) {
       const source = this.sourcesByName.get(m.source);
-      if (!source?.calendars.includes(m.calendarId)) continue;
+      if (!source || !this.serves(cx, m.source, m.calendarId)) continue;
       const ctx = { store, platform, source, defaults: settings.defaults, now: this.now, logger, retry: this.retry };
       // A cancelled record owes the removal of its deleted meeting's link, an active one its writing.
       if (m.state === 'cancelled') await clearJoinDetails(m, ctx);
@@ -241,7 +268,7 @@ export class SyncEngine {
         const actions = this.planFor([current], [m], cx.organizers.known(), this.now());
         await this.apply(actions.filter((a) => a.kind === 'update' || a.kind === 'cancel'), source, cx, logger, { ...cx.options, shouldStop: undefined });
       } catch (err) {
-        if (err instanceof PlatformHaltError) throw err;
+        if (err instanceof PlatformHaltError || err instanceof LeaseLostError) throw err;
         // Not lost: the changes it missed may be behind the calendar's cursor already.
         noteToRecheck(m, `could not compare its late-resolved meeting with the event (${describeError(err)}); looked at again`, { store: this.deps.store, logger, now: this.now, retry: this.retry });
       }
@@ -271,8 +298,8 @@ export class SyncEngine {
     const due = [...waiting.filter((n) => known.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry && isDue(n.tries, now))];
     for (const note of due) {
       const source = this.sourcesByName.get(note.source);
-      // A calendar no longer listed (another shard's, or taken out of the config) is left alone.
-      if (!source?.calendars.includes(note.calendarId) || options.shouldStop?.()) continue;
+      // A calendar not served here (another shard's or replica's, or taken out of the config) is left alone.
+      if (!source || !this.serves(cx, note.source, note.calendarId) || options.shouldStop?.()) continue;
       try {
         const mapping = store.mapping(note);
         // Gone at the provider (404): with a live meeting that is a cancellation, otherwise nothing to do.
@@ -286,7 +313,7 @@ export class SyncEngine {
         await this.apply(actions, source, cx, logger);
         if (actions.length === 0 && !options.dryRun) store.clearNote(note);
       } catch (err) {
-        if (err instanceof PlatformHaltError) throw err;
+        if (err instanceof PlatformHaltError || err instanceof LeaseLostError) throw err;
         logger.warn({ event: note.eventId }, `could not look again at an event: ${describeError(err)}`);
       }
     }
@@ -418,7 +445,7 @@ export class SyncEngine {
       return result;
     } catch (err) {
       // The platform refuses meetsync: runCycle stops and records every calendar left, this one included.
-      if (err instanceof PlatformHaltError) throw err;
+      if (err instanceof PlatformHaltError || err instanceof LeaseLostError) throw err;
       haltIfPlatformWide(err);
       result.ok = false;
       result.error = describeError(err);

@@ -1,3 +1,4 @@
+import { LeaseLostError } from '../store/leases.js';
 import type { DesiredMeeting, EventOutcome, SyncAction } from '../domain/action.js';
 import type { CalendarEvent, MeetingStamp } from '../domain/event.js';
 import { describeError, EventGoneError, PlatformError } from '../domain/errors.js';
@@ -279,7 +280,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
       if (!acting || !ctx.refusals) throw new PlatformHaltError(err);
       return heldForOrganizer(action, await ctx.refusals.judge(err, acting), ctx);
     }
-    if (err instanceof PlatformHaltError) throw err;
+    if (err instanceof PlatformHaltError || err instanceof LeaseLostError) throw err;
     const note = failureNote(action.kind, err);
     // A creation left unconfirmed is driven by resolvePending from its intent, not from this note.
     const unconfirmed = action.kind === 'create' && store.mapping(event)?.state === 'creating';

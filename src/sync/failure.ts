@@ -1,3 +1,4 @@
+import { LeaseLostError } from '../store/leases.js';
 import { FeedError, MeetsyncError, PlatformError, describeError } from '../domain/errors.js';
 import { isAlreadyGone } from '../webmeeting/assumptions.js';
 
@@ -73,6 +74,7 @@ export class PlatformHaltError extends MeetsyncError {
 
 /** Rethrows `err` as a PlatformHaltError when it is one of the `platform` kind; otherwise returns. */
 export function haltIfPlatformWide(err: unknown): void {
-  if (err instanceof PlatformHaltError) throw err;
+  // A lease lost ends the cycle too (store/leases.ts): nothing more may be written for that calendar.
+  if (err instanceof PlatformHaltError || err instanceof LeaseLostError) throw err;
   if (err instanceof PlatformError && classifyFailure(err) === 'platform') throw new PlatformHaltError(err);
 }

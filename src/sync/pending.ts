@@ -45,6 +45,8 @@ export interface PendingContext {
   retry?: RetryPolicy;
   /** Whether the event still wants a meeting before one is posted again. */
   rules: TaggingRules;
+  /** Whether this cycle serves the creation's calendar (configured, its lease held). @default configured in `sources` */
+  serves?: (m: Mapping) => boolean;
 }
 
 export interface PendingReport {
@@ -78,7 +80,7 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
   const now = ctx.now().getTime();
   const report: PendingReport = { adopted: [], created: [], dropped: [], unresolved: [] };
   // Only calendars a source lists: another shard's (docs/scaling.md) or one taken out of the config is left alone.
-  const listed = (m: Mapping) => ctx.sources.get(m.source)?.calendars.includes(m.calendarId) ?? false;
+  const listed = (m: Mapping) => (ctx.serves ? ctx.serves(m) : (ctx.sources.get(m.source)?.calendars.includes(m.calendarId) ?? false));
   const creating = ctx.store.mappings({ state: 'creating' }).filter(listed);
   const due = creating.filter((m) => !m.held || now - Date.parse(m.updatedAt) >= timings.heldRecheckMs);
   const byOrganizer = new Map<string, Mapping[]>();

@@ -1,3 +1,4 @@
+import type { CalendarLeases } from '../store/leases.js';
 import type { TaggingRules } from '../domain/tagging.js';
 import type { CalendarSource } from '../calendars/source.js';
 import type { MeetingPlatform } from '../domain/meeting.js';
@@ -42,6 +43,8 @@ export interface EngineDeps {
   settings: EngineSettings;
   logger: Logger;
   now?: () => Date;
+  /** Replicas on one database (issue 17): each cycle claims calendars' leases and serves those only. */
+  leases?: Pick<CalendarLeases, 'claim'>;
 }
 
 export interface CycleOptions {

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { withCycleLock } from '../../src/store/lock.js';
+import { CalendarLeases } from '../../src/store/leases.js';
 import { Store } from '../../src/store/store.js';
 import { runCli, startCliWorld, type CliWorld } from '../support/cli-harness.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
@@ -51,18 +51,24 @@ describe('meetsync on a PostgreSQL database', () => {
     for (const r of [first, second, status]) expect(r.stdout + r.stderr).not.toContain(PASSWORD);
   });
 
-  it('runs one sync cycle at a time on the database: another process holding the cycle lock makes --no-wait refuse', async () => {
-    let release!: () => void;
-    let held!: () => void;
-    const acquired = new Promise<void>((r) => (held = r));
-    const done = withCycleLock(db.url, () => new Promise<void>((r) => { release = r; held(); }), { wait: false });
-    await acquired;
-    const refused = await cli('sync', '--no-wait');
-    expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('another meetsync process is running a sync cycle');
-    release();
-    await done;
-    expect((await cli('sync', '--no-wait')).code).toBe(0);
+  it("leaves a calendar whose lease another replica holds to that replica, and serves it once it is given back", async () => {
+    expect((await cli('accounts', 'create', '--email', 'alice@example.com', '--first', 'Alice', '--last', 'A')).code).toBe(0);
+    const other = Store.open(db.url);
+    try {
+      // A replica running elsewhere holds the calendar's lease.
+      const leases = new CalendarLeases(other, { replicaId: 'replica-elsewhere', ttlMs: 60_000 });
+      expect(leases.claim([{ source: 'corp-google', calendarId: w.calendar }]).size).toBe(1);
+      w.google.userInsert(w.calendar, { summary: 'Planning #webmeeting', start: { dateTime: '2030-01-07T09:00:00Z' }, end: { dateTime: '2030-01-07T10:00:00Z' } });
+      const beside = await cli('sync', '--json');
+      expect(beside.code, beside.stderr).toBe(0);
+      expect(JSON.parse(beside.stdout)).toMatchObject({ created: 0 });
+      expect(w.webMeeting.meetings()).toHaveLength(0);
+      leases.release();
+    } finally {
+      other.close();
+    }
+    const after = await cli('sync', '--json');
+    expect(JSON.parse(after.stdout)).toMatchObject({ created: 1 });
   });
 
   it('says in one line that the server cannot be reached, without the password', async () => {

@@ -30,6 +30,16 @@ CREATE TABLE calendar_identities (
   updated_at  TEXT NOT NULL
 );
 
+-- table calendar_leases
+CREATE TABLE calendar_leases (
+  source      TEXT NOT NULL,
+  calendar_id TEXT NOT NULL,
+  holder      TEXT NOT NULL,
+  fence       INTEGER NOT NULL,
+  expires_at  TEXT NOT NULL,
+  PRIMARY KEY (source, calendar_id)
+);
+
 -- table calendar_state
 CREATE TABLE calendar_state (
   source               TEXT NOT NULL,
@@ -148,6 +158,12 @@ CREATE TABLE platform_profile (
   platform        TEXT NOT NULL,
   organizer_email TEXT NOT NULL,
   probed_at       TEXT NOT NULL
+);
+
+-- table replicas
+CREATE TABLE replicas (
+  id      TEXT PRIMARY KEY,
+  seen_at TEXT NOT NULL
 );
 
 -- table runs

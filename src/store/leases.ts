@@ -1,0 +1,139 @@
+import { MeetsyncError } from '../domain/errors.js';
+import type { Store } from './store.js';
+
+/** A calendar as the leases name it. */
+export interface LeasedCalendar {
+  source: string;
+  calendarId: string;
+}
+
+/**
+ * This replica's lease of a calendar lapsed (it was paused or cut off from the database longer
+ * than the lease lasts) and another may hold it now: nothing more is written for that calendar.
+ * Ends the cycle like a platform halt; the next cycle claims leases afresh.
+ */
+export class LeaseLostError extends MeetsyncError {}
+
+export interface LeaseOptions {
+  /** This replica's name in the database: unique among the replicas (host, pid and a random part). */
+  replicaId: string;
+  /** How long a lease lasts without being renewed; a dead replica's calendars wait this long at most. */
+  ttlMs: number;
+}
+
+const keyText = (c: LeasedCalendar) => `${c.source}\u0000${c.calendarId}`;
+
+/**
+ * Calendars shared among replicas on one database (issue 17). At the start of each cycle a
+ * replica claims its fair share, one exclusive transaction at a time across replicas: it
+ * renews what it holds, gives back what exceeds its share (calendars / live replicas, the first
+ * replicas by id one more, so that the shares add up; a replica that joins gets its share within
+ * a cycle of each other replica), and takes calendars whose lease is
+ * free or expired (a replica that died loses its calendars within `ttlMs`). Times are the
+ * database's clock, so replicas' clocks need not agree.
+ *
+ * Fencing: every write the store makes for a calendar first checks that this replica still holds
+ * its lease, with the fence it claimed it with (`guard`): a replica whose lease lapsed (paused by
+ * the OS or a VM, cut off from the database) cannot commit for that calendar, and its next write
+ * fails with LeaseLostError. The check renews the lease; it goes to the database once half the
+ * lease's time has passed since the last confirmation (measured on this process's monotonic clock,
+ * which a pause advances too), so a cycle's many writes cost one renewal.
+ */
+export class CalendarLeases {
+  private readonly held = new Map<string, { fence: number; confirmedAt: number }>();
+
+  constructor(
+    private readonly store: Store,
+    readonly options: LeaseOptions,
+  ) {}
+
+  /** The database's time now, ISO 8601 UTC. */
+  private dbNow(): number {
+    const { sql } = this.store;
+    if (sql.dialect === 'sqlite') return Date.now();
+    return Date.parse(String(sql.value(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`)));
+  }
+
+  /** Claims this replica's share of `configured` for one cycle; returns the calendars it serves. */
+  claim(configured: readonly LeasedCalendar[]): Set<string> {
+    const { sql } = this.store;
+    const { replicaId: me, ttlMs } = this.options;
+    return sql.transaction(() => {
+      const now = this.dbNow();
+      const iso = (ms: number) => new Date(ms).toISOString();
+      sql.run('INSERT INTO replicas (id, seen_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at', [me, iso(now)]);
+      sql.run('DELETE FROM replicas WHERE seen_at < ?', [iso(now - 10 * ttlMs)]);
+      const live = sql.all<{ id: string }>('SELECT id FROM replicas WHERE seen_at >= ? ORDER BY id', [iso(now - ttlMs)]).map((r) => r.id);
+      const rows = new Map(
+        sql.all<{ source: string; calendar_id: string; holder: string; fence: number; expires_at: string }>('SELECT * FROM calendar_leases').map((r) => [keyText({ source: r.source, calendarId: r.calendar_id }), r]),
+      );
+      const wanted = new Map(configured.map((c) => [keyText(c), c]));
+      // Shares that add up to every calendar: the first (total mod replicas) replicas by id one more.
+      const rank = Math.max(0, live.indexOf(me));
+      const share = Math.floor(wanted.size / Math.max(1, live.length)) + (rank < wanted.size % Math.max(1, live.length) ? 1 : 0);
+      const valid = (k: string) => (rows.get(k)?.expires_at ?? '') > iso(now);
+      // Leases of calendars taken out of the config go.
+      for (const [k, r] of rows) if (r.holder === me && !wanted.has(k)) sql.run('DELETE FROM calendar_leases WHERE source = ? AND calendar_id = ? AND holder = ?', [r.source, r.calendar_id, me]);
+      let mine = [...wanted.keys()].filter((k) => rows.get(k)?.holder === me && valid(k));
+      for (const k of mine.slice(share)) {
+        const c = wanted.get(k)!;
+        sql.run('DELETE FROM calendar_leases WHERE source = ? AND calendar_id = ? AND holder = ?', [c.source, c.calendarId, me]);
+      }
+      mine = mine.slice(0, share);
+      const free = [...wanted.keys()].filter((k) => !valid(k) && !mine.includes(k)).slice(0, Math.max(0, share - mine.length));
+      const expires = iso(now + ttlMs);
+      this.held.clear();
+      const confirmedAt = performance.now();
+      for (const k of mine) {
+        const c = wanted.get(k)!;
+        sql.run('UPDATE calendar_leases SET expires_at = ? WHERE source = ? AND calendar_id = ? AND holder = ?', [expires, c.source, c.calendarId, me]);
+        this.held.set(k, { fence: rows.get(k)!.fence, confirmedAt });
+      }
+      for (const k of free) {
+        const c = wanted.get(k)!;
+        const fence = (rows.get(k)?.fence ?? 0) + 1;
+        sql.run(
+          `INSERT INTO calendar_leases (source, calendar_id, holder, fence, expires_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (source, calendar_id) DO UPDATE SET holder = excluded.holder, fence = excluded.fence, expires_at = excluded.expires_at`,
+          [c.source, c.calendarId, me, fence, expires],
+        );
+        this.held.set(k, { fence, confirmedAt });
+      }
+      return new Set(this.held.keys());
+    }, 'exclusive');
+  }
+
+  /** Throws LeaseLostError unless this replica still holds the calendar's lease (renewing it). */
+  guard(source: string, calendarId: string): void {
+    const k = keyText({ source, calendarId });
+    const lease = this.held.get(k);
+    if (!lease) throw new LeaseLostError(`this replica does not hold the lease of calendar ${calendarId} of source ${source}; the replica holding it serves it`);
+    if (performance.now() - lease.confirmedAt < this.options.ttlMs / 2) return;
+    const now = this.dbNow();
+    const renewed = this.store.sql.run('UPDATE calendar_leases SET expires_at = ? WHERE source = ? AND calendar_id = ? AND holder = ? AND fence = ? AND expires_at > ?', [
+      new Date(now + this.options.ttlMs).toISOString(),
+      source,
+      calendarId,
+      this.options.replicaId,
+      lease.fence,
+      new Date(now).toISOString(),
+    ]);
+    if (renewed === 0) {
+      this.held.delete(k);
+      throw new LeaseLostError(
+        `the lease of calendar ${calendarId} of source ${source} lapsed (this replica was paused or cut off from the database for longer than ${Math.round(this.options.ttlMs / 1000)} s); nothing more is written for it here, the replica holding it now serves it`,
+      );
+    }
+    lease.confirmedAt = performance.now();
+  }
+
+  /** On a graceful stop: the leases and this replica's row go, so the others take its calendars at their next cycle. */
+  release(): void {
+    const { sql } = this.store;
+    sql.transaction(() => {
+      sql.run('DELETE FROM calendar_leases WHERE holder = ?', [this.options.replicaId]);
+      sql.run('DELETE FROM replicas WHERE id = ?', [this.options.replicaId]);
+    });
+    this.held.clear();
+  }
+}
