@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDbCommands } from './db-commands.js';
 import { registerOperateCommands } from './operate-commands.js';
 import { emit, endQuietlyOnClosedPipe, exitCodeFor, type CliIo } from './output.js';
 import { registerReconcileCommands } from './reconcile-commands.js';
@@ -21,6 +22,7 @@ export function buildProgram(io: CliIo): Command {
   registerSyncCommands(program, io);
   registerReconcileCommands(program, io);
   registerOperateCommands(program, io);
+  registerDbCommands(program, io);
   registerSimulateCommands(program, io);
   return program;
 }

@@ -87,6 +87,8 @@ export interface CycleLockOptions {
   onWait?: () => void;
   /** How often a waiting process tries again. @default 250 */
   pollMs?: number;
+  /** With `wait: false`: the LockedError's message when the lock is busy, instead of the sync command's. */
+  busyMessage?: string;
 }
 
 /**
@@ -99,7 +101,7 @@ export async function withCycleLock<T>(databaseFile: string, cycle: () => Promis
   const tryLock = (): { release(): void } | undefined => (isPostgresUrl(databaseFile) ? tryAdvisoryLock(databaseFile, 'cycle') : FileLock.tryAcquire(lockFileOf(databaseFile)));
   let lock = tryLock();
   if (!lock && !options.wait) {
-    throw new LockedError('another meetsync process is running a sync cycle on this database; try again later, or leave out --no-wait to wait for it');
+    throw new LockedError(options.busyMessage ?? 'another meetsync process is running a sync cycle on this database; try again later, or leave out --no-wait to wait for it');
   }
   if (!lock) options.onWait?.();
   while (!lock) {
