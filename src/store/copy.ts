@@ -22,9 +22,15 @@ export interface CopyResult {
   tables: Array<{ table: string; rows: number }>;
 }
 
+/**
+ * Tables of running processes, not records: the replicas' calendar leases and heartbeats
+ * (store/leases.ts). A copy is made with meetsync stopped; the replicas on the copy claim afresh.
+ */
+const NOT_COPIED = new Set(['schema_migrations', 'calendar_leases', 'replicas']);
+
 /** The tables a copy carries, in the order the migrations create them (no table references another). */
 export function copiedTables(dialect: Sql['dialect']): string[] {
-  return [...tablesAfter(readMigrations(dialect))].filter((t) => t !== 'schema_migrations');
+  return [...tablesAfter(readMigrations(dialect))].filter((t) => !NOT_COPIED.has(t));
 }
 
 /** At most this many values in one INSERT: well under either database's limit on parameters. */
