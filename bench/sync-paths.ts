@@ -15,6 +15,7 @@
  * Usage: node dist/bench/sync-paths.js [--calendars N] [--events M] [--concurrency C]
  *        [--users-per-account U] [--out FILE] [--keep] [--skip-db-counts] [--cpu-prof DIR]
  *        [--node-options "FLAGS"]   (V8/Node flags for the meetsync process only, e.g. heap sizes)
+ *        [--postgres ADMIN_URL]   (meetsync on PostgreSQL: a new database on that server, dropped after)
  *        (env BENCH_CALENDARS, BENCH_EVENTS). --cpu-prof writes a V8 CPU profile of each meetsync
  *        run into DIR, named after its cycle (open it in Chrome DevTools or speedscope).
  */
@@ -26,6 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { stringify } from 'yaml';
 import { parseConfig } from '../src/config/load.js';
 import { GoogleCalendarSimulator } from '../src/simulators/google/server.js';
@@ -54,6 +56,8 @@ export interface SyncBenchOptions extends WorldSize {
   cpuProf?: string;
   /** Node flags for the meetsync process only. */
   nodeOptions: string[];
+  /** A PostgreSQL server's URL (a role that may create databases): meetsync runs on a new database there (issue 17). */
+  postgres?: string;
 }
 
 export class UsageError extends Error {}
@@ -72,6 +76,7 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       'skip-db-counts': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       'node-options': { type: 'string' },
+      postgres: { type: 'string' },
     },
   });
   const int = (name: string, raw: unknown, fallback: number): number => {
@@ -92,6 +97,7 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     skipDbCounts: values['skip-db-counts'] === true,
     ...(typeof values['cpu-prof'] === 'string' ? { cpuProf: path.resolve(values['cpu-prof']) } : {}),
     nodeOptions: typeof values['node-options'] === 'string' ? values['node-options'].split(/\s+/).filter(Boolean) : [],
+    ...(typeof values.postgres === 'string' ? { postgres: values.postgres } : {}),
   };
 }
 
@@ -119,6 +125,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
   };
   for (const sim of Object.values(sims)) await sim.start();
   const answers: ReadAnswer[] = [];
+  let dropDatabase: (() => Promise<void>) | undefined;
   observeAnswers(sims.google, (req, res) => void pushDefined(answers, readAnswerOf('google', req, res)));
   observeAnswers(sims.graph, (req, res) => void pushDefined(answers, readAnswerOf('outlook', req, res)));
 
@@ -128,11 +135,13 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
     const world = seedWorld(sims, options, Date.now());
     const seedMs = performance.now() - t0;
     console.log(`sync paths: seeded ${options.calendars} calendars x ${options.events} events (${world.own.length} organized, the rest attendee copies) in ${(seedMs / 1000).toFixed(1)} s; simulator heap ${mb(process.memoryUsage().heapUsed)}`);
-    const { configPath, engineConcurrency } = writeConfig(dir, sims, world, options.concurrency);
-    const dbPath = path.join(dir, 'meetsync.db');
+    const database = options.postgres ? await createBenchDatabase(options.postgres) : undefined;
+    if (database) dropDatabase = database.drop;
+    const { configPath, engineConcurrency } = writeConfig(dir, sims, world, options.concurrency, database?.url ?? './meetsync.db');
+    const dbPath = database?.url ?? path.join(dir, 'meetsync.db');
     const tagged = (p: 'google' | 'outlook') => world.own.filter((e) => e.provider === p && e.tagged).length;
     const cycle = (label: string, expected: Expected) =>
-      runCycle(label, { sims, world, answers, dir, configPath, dbPath, caPath: tls.caCertPath, expected, dbCounts: !options.skipDbCounts, label, nodeOptions: options.nodeOptions, ...(options.cpuProf ? { cpuProf: options.cpuProf } : {}) });
+      runCycle(label, { sims, world, answers, dir, configPath, dbPath, caPath: tls.caCertPath, expected, dbCounts: !options.skipDbCounts && !database, label, nodeOptions: options.nodeOptions, ...(options.cpuProf ? { cpuProf: options.cpuProf } : {}) });
     const none: Expected = { newMeetings: { google: 0, outlook: 0 }, updates: 0, accountReads: 0 };
 
     const cycles: Measured[] = [];
@@ -153,7 +162,8 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
 
     const result: SyncBenchResult = {
       at: new Date().toISOString(),
-      command: `node dist/bench/sync-paths.js --calendars ${options.calendars} --events ${options.events} --concurrency ${options.concurrency} --users-per-account ${options.usersPerAccount}${options.nodeOptions.length > 0 ? ` --node-options "${options.nodeOptions.join(" ")}"` : ""}`,
+      command: `node dist/bench/sync-paths.js --calendars ${options.calendars} --events ${options.events} --concurrency ${options.concurrency} --users-per-account ${options.usersPerAccount}${options.nodeOptions.length > 0 ? ` --node-options "${options.nodeOptions.join(" ")}"` : ""}${options.postgres ? ' --postgres <server URL>' : ''}`,
+      store: options.postgres ? 'postgres' : 'sqlite',
       size: { calendars: options.calendars, events: options.events, usersPerAccount: options.usersPerAccount, accounts: world.accountIds.length, ...world.counts },
       moved: moved.length,
       engineConcurrency,
@@ -173,9 +183,48 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
     return result;
   } finally {
     await Promise.all(Object.values(sims).map((s) => s.stop()));
+    if (!options.keep) await dropDatabase?.();
     if (options.keep) console.log(`sync paths: kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** How many mappings are active: SQLite's file, or the PostgreSQL database at a URL. */
+async function activeMappings(target: string): Promise<number> {
+  const query = "SELECT count(*) AS n FROM mappings WHERE state = 'active'";
+  if (!/^postgres(ql)?:\/\//.test(target)) {
+    const db = new Database(target, { readonly: true });
+    try {
+      return (db.prepare(query).get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: target });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>(query)).rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new database on the server at `adminUrl` for one bench run, and how to drop it. */
+async function createBenchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `meetsync_bench_${Date.now()}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 /** Quiet cycles and floor runs measured, of which the median counts. */
@@ -198,10 +247,10 @@ function mb(bytes: number): string {
  * The config meetsync runs with. `concurrency` is written into each source only when this build
  * of meetsync knows the key (its schema refuses unknown keys); without it the engine is sequential.
  */
-function writeConfig(dir: string, sims: Sims, world: World, concurrency: number): { configPath: string; engineConcurrency: number | 'sequential' } {
+function writeConfig(dir: string, sims: Sims, world: World, concurrency: number, database: string): { configPath: string; engineConcurrency: number | 'sequential' } {
   const build = (withConcurrency: boolean) =>
     stringify({
-      database: './meetsync.db',
+      database,
       window: { pastDays: 1, futureDays: 180 },
       webMeeting: { baseUrl: sims.webMeeting.url, apiKey: SIM_API_KEY, accountIds: world.accountIds },
       sources: [
@@ -298,9 +347,7 @@ async function runCycle(label: string, cx: CycleContext): Promise<Measured> {
     'platform POST meeting': cx.expected.newMeetings.google + cx.expected.newMeetings.outlook,
     'platform PUT meeting': cx.expected.updates,
   };
-  const db = new Database(cx.dbPath, { readonly: true });
-  const mappings = (db.prepare("SELECT count(*) AS n FROM mappings WHERE state = 'active'").get() as { n: number }).n;
-  db.close();
+  const mappings = await activeMappings(cx.dbPath);
   const sqlite = existsSync(sqliteFile) ? (JSON.parse(readFileSync(sqliteFile, 'utf8')) as CycleResult['sqlite']) : undefined;
   const readRequests = [
     ...requests.google.filter((r) => r.method === 'GET' && r.path.startsWith('/calendar/v3/')).map((request) => ({ server: 'google' as const, request })),

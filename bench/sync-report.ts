@@ -26,6 +26,8 @@ export interface CycleResult {
 export interface SyncBenchResult {
   at: string;
   command: string;
+  /** The store meetsync ran on (issue 17); absent in results from before PostgreSQL. */
+  store?: 'sqlite' | 'postgres';
   size: Record<string, number>;
   moved: number;
   engineConcurrency: number | 'sequential';
