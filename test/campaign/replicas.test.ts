@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import type { Tries } from '../../src/domain/attention.js';
@@ -34,16 +35,21 @@ import { testSeeds } from '../support/seed.js';
 const SEEDS = testSeeds('replica campaign', import.meta.url, { fixed: [20261207] });
 
 /** How long organizers edit and replicas are killed. */
-const CAMPAIGN_MS = 40_000;
+const CAMPAIGN_MS = 35_000;
 /** Kills at least (the campaign goes on past CAMPAIGN_MS until there were this many). */
 const KILLS_MIN = 10;
 const REPLICAS = 3;
 /** Beyond this, no new events (cycles stay short on 2 cores). */
 const MAX_LIVE = 15;
-/** Quiet: no platform or calendar write by meetsync for this long. */
-const QUIET_MS = 4_000;
 /** Lease length when the config knows `replicas.leaseSeconds` (issue 17, next step). */
 const LEASE_SECONDS = 4;
+/**
+ * Quiet: no platform or calendar write by meetsync for this long, counted from the campaign's end
+ * at the earliest. Longer than it takes the calendars of a replica killed last to be served again
+ * (a standby polls the daemon lock every ~2 s; a lease runs out after LEASE_SECONDS), plus a few
+ * cycles.
+ */
+const quietMs = (leases: boolean) => (leases ? LEASE_SECONDS * 1_000 : 2_000) + 4_000;
 const ORGANIZERS = [
   { email: 'alice@example.com', first: 'Alice' },
   { email: 'carol@example.com', first: 'Carol' },
@@ -65,6 +71,8 @@ interface ModelEvent {
 
 interface Replica {
   n: number;
+  /** When it last wrote to its stderr (a log line: it is doing something). */
+  lastLogAt: number;
   child: ChildProcess;
   result: Promise<CliResult>;
   stderr: () => string;
@@ -123,10 +131,12 @@ describe.for(SEEDS.list)('replica campaign: 3 meetsync run on one PostgreSQL dat
     if (leases) config += `replicas: { leaseSeconds: ${LEASE_SECONDS} }\n`;
     writeFileSync(w.configPath, config);
     // One organizer a platform account (and a user), stored by meetsync; the first creates the schema.
-    for (const o of ORGANIZERS) {
+    const create = async (o: (typeof ORGANIZERS)[number]) => {
       const r = await cli('accounts', 'create', '--email', o.email, '--first', o.first, '--last', 'Example');
       expect(r.code, `accounts create ${o.email}: ${r.stderr}`).toBe(0);
-    }
+    };
+    await create(ORGANIZERS[0]!);
+    await Promise.all(ORGANIZERS.slice(1).map(create));
   }, 60_000);
 
   afterAll(async () => {
@@ -147,17 +157,23 @@ describe.for(SEEDS.list)('replica campaign: 3 meetsync run on one PostgreSQL dat
       cwd: w.dir,
       onSpawn: (c) => {
         child = c;
-        c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+        c.stderr!.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          replica.lastLogAt = Date.now();
+        });
       },
     });
     const replica: Replica = {
       n: (started += 1),
+      lastLogAt: 0,
       child: child!,
       result,
       stderr: () => stderr,
       cycles: () => stderr.split('\n').filter((l) => l.includes('"msg":"sync cycle finished"')).length,
     };
     replicas[slot] = replica;
+    // Its log kept in the world's folder (named in the summary and in a failure), to see what it did.
+    void result.then((r) => writeFileSync(path.join(w.dir, `replica-${replica.n}.log`), `${r.stderr}\n-- exit ${r.code ?? r.signal}\n`));
     return replica;
   }
 
@@ -266,13 +282,20 @@ describe.for(SEEDS.list)('replica campaign: 3 meetsync run on one PostgreSQL dat
     }
   };
 
-  /** Waits until no write for QUIET_MS and (checked then) nothing unfinished in the database; false after `timeoutMs`. */
+  /** Cycles finished, by all the replicas so far. */
+  const cyclesFinished = () => [...ended, ...replicas.filter(alive)].reduce((n, r) => n + r.cycles(), 0);
+
+  /**
+   * Waits until no write for quietMs, a cycle finished since the wait began (some replica serves),
+   * and (checked then) nothing unfinished in the database; false after `timeoutMs`.
+   */
   async function quiet(timeoutMs: number): Promise<boolean> {
     const end = Date.now() + timeoutMs;
     const since = Date.now();
+    const cyclesBefore = cyclesFinished();
     while (Date.now() < end) {
       await sleep(250);
-      if (Date.now() - Math.max(writes.lastAt, since) < QUIET_MS) continue;
+      if (Date.now() - Math.max(writes.lastAt, since) < quietMs(leases) || cyclesFinished() === cyclesBefore) continue;
       const u = unfinished();
       if (u.creating === 0 && u.writeBackPending === 0) return true;
     }
@@ -280,7 +303,7 @@ describe.for(SEEDS.list)('replica campaign: 3 meetsync run on one PostgreSQL dat
   }
 
   it('leaves one meeting per live tagged event, its join link in the event, and no orphan or duplicate, after at least 10 replicas were SIGKILLed', { timeout: 240_000 }, async () => {
-    const replay = `(replay: ${SEEDS.replay(seed)})`;
+    const replay = `(replay: ${SEEDS.replay(seed)}; replicas' logs in ${w.dir})`;
     const began = Date.now();
     for (const o of ORGANIZERS) act.create(o.email);
     for (let i = 0; i < REPLICAS; i += 1) startReplica(i);
@@ -288,6 +311,7 @@ describe.for(SEEDS.list)('replica campaign: 3 meetsync run on one PostgreSQL dat
     const deadline = Date.now() + CAMPAIGN_MS;
     const killWhere: Record<string, number> = { 'random instant': 0, 'platform answered a write': 0 };
     let kills = 0;
+    let killsOfServing = 0;
     const editing = (async () => {
       while (Date.now() < deadline) {
         await sleep(rng.int(100, 900));
@@ -297,11 +321,13 @@ describe.for(SEEDS.list)('replica campaign: 3 meetsync run on one PostgreSQL dat
     const killing = (async () => {
       while (Date.now() < deadline || kills < KILLS_MIN) {
         await sleep(killRng.int(1_500, 4_000));
-        const victim = killRng.int(0, REPLICAS - 1);
+        let victim = killRng.int(0, REPLICAS - 1);
         let how = 'random instant';
         if (killRng.chance(0.5)) {
           // The instant the platform has answered a write (a replica may be between its answer and
-          // its commit), or at the latest 3 s on.
+          // its commit), or at the latest 3 s on; the victim then one of the replicas that logged in
+          // the last second (one that serves, whichever it is), if any.
+          const pick = killRng.next();
           await new Promise<void>((resolve) => {
             const timer = setTimeout(() => {
               killAtNextWrite = undefined;
@@ -309,15 +335,20 @@ describe.for(SEEDS.list)('replica campaign: 3 meetsync run on one PostgreSQL dat
             }, 3_000);
             killAtNextWrite = () => {
               clearTimeout(timer);
+              const busy = replicas.flatMap((r, i) => (alive(r) && Date.now() - r.lastLogAt < 1_000 ? [i] : []));
+              if (busy.length > 0) victim = busy[Math.floor(pick * busy.length)]!;
               if (alive(replicas[victim])) replicas[victim]!.child.kill('SIGKILL');
               how = 'platform answered a write';
               resolve();
             };
           });
         }
+        const killed = replicas[victim]!;
         const result = await killAndReplace(victim);
         if (result.signal === 'SIGKILL') {
           kills += 1;
+          // One that was serving (it had synced something), not only standing by or starting.
+          if (/"msg":"(meeting |sync cycle finished)/.test(killed.stderr())) killsOfServing += 1;
           killWhere[how]! += 1;
         } else {
           // It exited on its own before the kill: a crash of meetsync, which the campaign reports.
@@ -338,7 +369,8 @@ describe.for(SEEDS.list)('replica campaign: 3 meetsync run on one PostgreSQL dat
       letGracePass();
       for (let i = 0; i < REPLICAS; i += 1) startReplica(i);
     }
-    const cycles = [...ended, ...replicas.filter(alive)].reduce((n, r) => n + r.cycles(), 0);
+    const cycles = cyclesFinished();
+    const adopted = [...ended, ...replicas.filter(alive)].reduce((n, r) => n + r.stderr().split('unfinished creation found on the platform; adopted').length - 1, 0);
     await stopAll(replay);
 
     checkAgreement(replay);
@@ -347,8 +379,8 @@ describe.for(SEEDS.list)('replica campaign: 3 meetsync run on one PostgreSQL dat
 
     const meetings = w.webMeeting.meetings().length;
     console.log(
-      `replica campaign seed ${seed}: ${kills} kills (${killWhere['platform answered a write']} as the platform answered a write, the rest at random instants), ` +
-        `${started} replicas started, ${cycles} cycles finished; ${events.length} events (${live().filter((e) => e.tagged).length} live tagged, ` +
+      `replica campaign seed ${seed}: ${kills} kills (${killWhere['platform answered a write']} as the platform answered a write, the rest at random instants; ${killsOfServing} of a replica that had synced something), ` +
+        `${started} replicas started, ${cycles} cycles finished, ${adopted} creations left unfinished by a kill found and adopted; ${events.length} events (${live().filter((e) => e.tagged).length} live tagged, ` +
         `${live().filter((e) => !e.tagged).length} live untagged, ${events.filter((e) => !e.live).length} deleted), edits ${JSON.stringify(edited)}; ` +
         `${meetings} meetings; platform writes ${JSON.stringify(writes.platform)}, calendar writes ${writes.calendar}; ` +
         `${graceRounds} grace rounds; leases ${leases ? `on (${LEASE_SECONDS} s)` : 'not in this build (daemon lock)'}; ` +
