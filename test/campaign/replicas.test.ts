@@ -189,8 +189,13 @@ describe.for(SEEDS.list)('replica campaign: 3 meetsync run on one PostgreSQL dat
     return result;
   }
 
-  /** Stops every replica with SIGTERM; each must exit 0. */
+  /**
+   * Stops every replica with SIGTERM; each must exit 0. Each is let start first (its first log
+   * line): a process still loading has no handler yet, and SIGTERM ends it as it would any program.
+   */
   async function stopAll(replay: string): Promise<void> {
+    const end = Date.now() + 20_000;
+    while (replicas.some((r) => alive(r) && r.stderr() === '') && Date.now() < end) await sleep(100);
     const running = replicas.splice(0);
     for (const r of running) if (alive(r)) r.child.kill('SIGTERM');
     for (const r of running) {
