@@ -34,6 +34,11 @@ export type SyncAction =
       foundInFeed?: boolean;
       /** The reference in the meeting's agenda, when the feed showed it: the adopted mapping keeps it. */
       reference?: string;
+      /**
+       * When the stamp's meeting is gone (404): 'create' a new one (the default), or 'leave' the
+       * event as it was (an unconfirmed creation's own POST may have taken effect: sync/pending.ts).
+       */
+      ifGone?: 'create' | 'leave';
     }
   | {
       /**

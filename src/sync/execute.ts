@@ -209,6 +209,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           if (told) mapping.marker = told;
         } catch (err) {
           if (classifyFailure(err) !== 'gone') throw err;
+          if (action.ifGone === 'leave') return { outcome: outcomeOf(event, 'skipped', { reason: "the event's stamp names a meeting deleted on the platform" }), retry: false };
           logger.warn({ event: event.eventId, meetingId: action.stamp.meetingId }, "the event's stamp names a meeting deleted on the platform; creating a new one");
           return await execute({ kind: 'create', event, organizer: action.organizer, desired: action.desired }, ctx);
         }

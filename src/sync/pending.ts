@@ -132,6 +132,14 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
           report.unresolved.push({ mapping: held, reason: held.held! });
           continue;
         }
+        // The event carries meetsync's stamp of a live meeting no other record holds: the calendar
+        // was written after this intent was (a database restored from a copy taken before the
+        // intent's meeting was made, then replaced by untagging and tagging again: the crash
+        // campaign, CRASH_SEED=594927435, and the state machine's untag-retag). That meeting is
+        // adopted rather than a second one posted, whatever the feed can prove (plan.ts
+        // newerStamp says the same of an active record). A stamp whose meeting is gone proves
+        // nothing about this intent's own POST: the intent is then judged as ever.
+        if (source && (await adoptNewerStamp(intent, email, execCtx, ctx, report))) continue;
         const verdict = judgeAbsence({ intent, email, reading, store: ctx.store, now, graceMs: timings.feedGraceMs, limitMs: timings.unconfirmedLimitMs });
         if (verdict.kind !== 'post') {
           settle(intent, verdict, ctx, report);
@@ -156,18 +164,6 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
           const reason = `creation interrupted earlier and never made; not made now: ${want.reason}`;
           ctx.logger.info({ event: intent.eventId }, reason);
           report.dropped.push({ mapping: dropped, reason });
-          continue;
-        }
-        // The event carries meetsync's stamp of a meeting no other record holds: the calendar was
-        // written after this intent was (a database restored from a copy taken before the intent's
-        // meeting was made, then replaced by untagging and tagging again). That meeting is adopted
-        // rather than a second one posted (plan.ts newerStamp says the same of an active record).
-        const organizer = ctx.store.organizer(email);
-        if (current?.stamp && organizer && !stampTaken(current.stamp.meetingId, intent, ctx.store)) {
-          const result = await execute({ kind: 'adopt', event: current, organizer, stamp: current.stamp, desired: want.desired }, execCtx);
-          const adopted = ctx.store.mapping(intent);
-          if (result.outcome.outcome === 'adopted' && adopted) report.adopted.push(adopted);
-          else if (adopted) report.created.push(adopted);
           continue;
         }
         // The POST time is recorded first: the grace above counts from this attempt.
@@ -240,6 +236,19 @@ function hold(intent: Mapping, found: FeedMeeting, ctx: PendingContext): Mapping
   });
   ctx.logger.warn({ event: intent.eventId, meetingNumber: found.meetingNumber }, 'unfinished creation found on the platform without its id; held');
   return held;
+}
+
+/** Adopts the live meeting the intent's event is stamped with; false when there is none to adopt. */
+async function adoptNewerStamp(intent: Mapping, email: string, execCtx: Parameters<typeof execute>[1], ctx: PendingContext, report: PendingReport): Promise<boolean> {
+  const organizer = ctx.store.organizer(email);
+  const current = await execCtx.source.getEvent(intent.calendarId, intent.eventId);
+  const want = current ? wantedMeeting(current, ctx.rules) : undefined;
+  if (!current?.stamp || !want?.wants || !organizer || stampTaken(current.stamp.meetingId, intent, ctx.store)) return false;
+  const result = await execute({ kind: 'adopt', event: current, organizer, stamp: current.stamp, desired: want.desired, ifGone: 'leave' }, execCtx);
+  const adopted = ctx.store.mapping(intent);
+  if (result.outcome.outcome !== 'adopted' || !adopted || adopted.state !== 'active') return false;
+  report.adopted.push(adopted);
+  return true;
 }
 
 /** Another record holds this meeting (the stamp was copied with its event), or it was kept for its organizer. */
