@@ -20,8 +20,8 @@ const shared = {
 export default defineConfig({
   test: {
     projects: [
-      { test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'] } },
-      { test: { ...shared, name: 'postgres', include: ON_BOTH_STORES, env: { MEETSYNC_TEST_STORE: 'postgres' } } },
+      { test: { ...shared, name: 'main', include: ['test/**/*.test.ts'] } },
+      { test: { ...shared, name: 'engine-on-postgres', include: ON_BOTH_STORES, env: { MEETSYNC_TEST_STORE: 'postgres' } } },
     ],
   },
 });

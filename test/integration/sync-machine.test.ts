@@ -374,19 +374,23 @@ const OCCURRENCE_OF_AN_ORGANIZER_UNKNOWN_AGAIN: Op[] = [
 
 /**
  * Found by this property (seed 1673989036), kept as a fixed example: a series' creation is left
- * unconfirmed (its POST dropped) and backed up; the series is then untagged and tagged again (a
- * new meeting, stamped) and the backup restored. The restored intent waited for feed evidence
+ * unconfirmed (its POST dropped) and backed up while the organizer's feed has shown no reference
+ * yet; the series is then untagged and tagged again (a new meeting, stamped) and the backup restored. The restored intent waited for feed evidence
  * that never came, while its event's stamp named a live meeting: the series kept no record of
  * it (an orphan for reconcile). Fixed: an intent whose event carries the stamp of a live meeting
  * no other record holds adopts it before its absence is judged (pending.ts adoptNewerStamp).
  */
 const RESTORED_INTENT_UNDER_A_NEWER_STAMP: Op[] = [
+  { kind: 'invite', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
   { kind: 'series', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 }, rule: { freq: 'DAILY', end: { count: 4 } } },
   { kind: 'cycle', faults: [{ kind: 'drop', method: 'POST' }] },
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'invite', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
   { kind: 'backup' },
   { kind: 'cycle', faults: [] },
-  { kind: 'untag-retag', pick: 0, tag: { text: '#webmeeting', at: 'prefix' } },
+  { kind: 'untag-retag', pick: 5, tag: { text: '#webmeeting', at: 'prefix' } },
   { kind: 'restore-backup' },
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
 ];
 
 describe('sync state machine', () => {
