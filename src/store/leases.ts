@@ -127,6 +127,38 @@ export class CalendarLeases {
     lease.confirmedAt = performance.now();
   }
 
+  /**
+   * Renews every lease this replica still holds, dropping those it lost: a cycle longer than the
+   * lease (a first sync of thousands of calendars) keeps the calendars it has not reached yet.
+   */
+  renew(): void {
+    if (this.held.size === 0) return;
+    const now = this.dbNow();
+    const kept = this.store.sql.all<{ source: string; calendar_id: string; fence: number }>(
+      'UPDATE calendar_leases SET expires_at = ? WHERE holder = ? AND expires_at > ? RETURNING source, calendar_id, fence',
+      [new Date(now + this.options.ttlMs).toISOString(), this.options.replicaId, new Date(now).toISOString()],
+    );
+    const still = new Map(kept.map((r) => [keyText({ source: r.source, calendarId: r.calendar_id }), r.fence]));
+    const confirmedAt = performance.now();
+    for (const [k, lease] of this.held) {
+      if (still.get(k) === lease.fence) lease.confirmedAt = confirmedAt;
+      else this.held.delete(k);
+    }
+  }
+
+  /** Renews the leases every third of their time until the returned function is called (during a cycle). */
+  keepAlive(): () => void {
+    const timer = setInterval(() => {
+      try {
+        this.renew();
+      } catch {
+        // The database out of reach: the next write's guard says so, for the calendar it concerns.
+      }
+    }, Math.max(500, Math.floor(this.options.ttlMs / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /** On a graceful stop: the leases and this replica's row go, so the others take its calendars at their next cycle. */
   release(): void {
     const { sql } = this.store;

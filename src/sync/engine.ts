@@ -62,10 +62,14 @@ export class SyncEngine {
     const cx: CycleContext = { report, options, outcomes: new Map(), planned: new Map(), organizers, quietStates: [], accountUsers, refusals };
     const runId = dryRun ? undefined : store.startRun('sync', this.now());
     const began = performance.now();
+    let stopLeases: (() => void) | undefined;
 
     try {
       // With replicas on one database, this cycle serves the calendars whose lease it holds (a dry run reads them all).
-      if (this.deps.leases && !dryRun) cx.served = this.deps.leases.claim([...this.deps.sources].flatMap((src) => src.calendars.map((calendarId) => ({ source: src.name, calendarId }))));
+      if (this.deps.leases && !dryRun) {
+        cx.served = this.deps.leases.claim([...this.deps.sources].flatMap((src) => src.calendars.map((calendarId) => ({ source: src.name, calendarId }))));
+        stopLeases = this.deps.leases.keepAlive();
+      }
       if (!dryRun) {
         await this.checkRestored(cx);
         this.retireEnded();
@@ -86,6 +90,7 @@ export class SyncEngine {
         this.recordHalt(cx, err);
       }
     } finally {
+      stopLeases?.();
       if (!dryRun) this.saveQuietStates(cx);
       report.outcomes = [...cx.outcomes.values()];
       report.counts = countAll(report.outcomes);

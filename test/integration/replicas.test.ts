@@ -86,6 +86,23 @@ describe('replicas on one PostgreSQL database', () => {
     expect(c.served().size, 'a replica that stopped gave its calendars back').toBe(CALENDARS.length);
   });
 
+  it('keeps the calendars of a cycle longer than the lease: the leases are renewed while it runs', async () => {
+    const url = await start();
+    const a = await replica(url, 'replica-a');
+    const calendars = CALENDARS.map((calendarId) => ({ source: 'mem', calendarId }));
+    expect(a.leases.claim(calendars).size).toBe(CALENDARS.length);
+    const stop = a.leases.keepAlive();
+    try {
+      // A long first sync: no write for these calendars for longer than the lease.
+      await new Promise((r) => setTimeout(r, TTL_MS + 500));
+      const b = await replica(url, 'replica-b');
+      expect(b.leases.claim(calendars).size, 'nothing taken from a replica still at work').toBe(0);
+      a.store.saveMapping({ ...sampleMapping, source: 'mem', calendarId: 'dave@example.com' });
+    } finally {
+      stop();
+    }
+  });
+
   it('fences a replica whose lease lapsed: it cannot write for that calendar any more', async () => {
     const url = await start();
     const a = await replica(url, 'replica-a');
