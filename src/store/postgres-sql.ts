@@ -5,7 +5,11 @@ import { shownUrl } from './database-target.js';
 import { packageDir } from './package-dir.js';
 import { toNumbered, valuesFor, type Sql, type SqlParams } from './sql.js';
 
-type Request = { op: 'connect'; url: string; timeoutMs: number } | { op: 'query'; text: string; values: unknown[] } | { op: 'exec'; text: string } | { op: 'close' };
+type Request = { id: number } & ({ op: 'connect'; url: string; timeoutMs: number } | { op: 'query'; text: string; values: unknown[] } | { op: 'exec'; text: string } | { op: 'close' });
+type Ask = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** Each connection's id in the worker (one worker per process: postgres-worker.mjs). */
+let nextId = 0;
 type Answer = { rows: Array<Record<string, unknown>>; rowCount: number } | { error: { message: string; code?: string } };
 
 /** How long one statement may take before meetsync gives up on the database (a lock held by a dead replica is released sooner). */
@@ -34,17 +38,23 @@ export class PostgresSql implements Sql {
   private depth = 0;
   private readonly numbered = new Map<string, ReturnType<typeof toNumbered>>();
 
+  private readonly id = (nextId += 1);
+
   private constructor(
-    private readonly call: (request: Request) => Answer,
+    private readonly worker: (request: Request) => Answer,
     readonly target: string,
   ) {}
+
+  private call(request: Ask): Answer {
+    return this.worker({ ...request, id: this.id } as Request);
+  }
 
   static open(url: string): PostgresSql {
     // Loaded here, synchronously (its CommonJS build), so that a process on SQLite never loads it.
     const { createSyncFn } = createRequire(import.meta.url)('synckit') as typeof import('synckit');
     const call = createSyncFn<(request: Request) => Promise<Answer>>(path.join(packageDir(), 'src', 'store', 'postgres-worker.mjs'), { timeout: STATEMENT_TIMEOUT_MS });
     const sql = new PostgresSql(call, shownUrl(url));
-    const answer = call({ op: 'connect', url, timeoutMs: 15_000 });
+    const answer = sql.call({ op: 'connect', url, timeoutMs: 15_000 });
     if ('error' in answer) {
       // The driver's words name the host and the reason; the URL's password is never in them.
       throw new DatabaseError(`cannot connect to the database ${sql.target}: ${answer.error.message}; check the 'database' key and that the server accepts meetsync's connections`);
@@ -53,7 +63,7 @@ export class PostgresSql implements Sql {
     return sql;
   }
 
-  private ask(request: Request): Array<Record<string, unknown>> & { rowCount?: number } {
+  private ask(request: Ask): Array<Record<string, unknown>> & { rowCount?: number } {
     const answer = this.call(request);
     if ('error' in answer) throw new PostgresError(`the database ${this.target} refused a statement: ${answer.error.message}`, answer.error.code);
     return Object.assign(answer.rows, { rowCount: answer.rowCount });

@@ -1,25 +1,29 @@
 // The PostgreSQL connection of one meetsync process, on a worker thread (issue 17). The store's
 // port is synchronous (src/store/sql.ts); postgres-sql.ts blocks on this worker through synckit
 // for each statement. Plain JavaScript, so that it runs the same from src/ (tests) and dist/.
-// One client, one connection: a transaction's statements all run on it, in order.
+// synckit starts one worker per script and process, so every PostgresSql of the process (the
+// store, the lock connection, both ends of a `db copy`) asks this one worker: each has its own
+// client here, by its id. One client, one connection: a transaction's statements run on it in order.
 import pg from 'pg';
 import { runAsWorker } from 'synckit';
 
-let client;
+const clients = new Map();
 
 runAsWorker(async (request) => {
   try {
     if (request.op === 'connect') {
-      client = new pg.Client({ connectionString: request.url, application_name: 'meetsync', connectionTimeoutMillis: request.timeoutMs });
+      const client = new pg.Client({ connectionString: request.url, application_name: 'meetsync', connectionTimeoutMillis: request.timeoutMs });
       // A connection the server ends (a restart, a failover) must not throw on this thread.
       client.on('error', () => undefined);
       await client.connect();
+      clients.set(request.id, client);
       return { rows: [], rowCount: 0 };
     }
+    const client = clients.get(request.id);
     if (!client) return { error: { message: 'not connected' } };
     if (request.op === 'close') {
+      clients.delete(request.id);
       await client.end();
-      client = undefined;
       return { rows: [], rowCount: 0 };
     }
     // exec: a simple query (several statements, no parameters), as a migration is written.

@@ -130,3 +130,21 @@ describe.each(Object.keys(kinds) as Array<keyof typeof kinds>)('the store on %s'
     expect(() => Store.open(other)).toThrow(/not a meetsync database/);
   });
 });
+
+describe('PostgreSQL stores in one process', () => {
+  it("each keep their own connection: two databases never mix, and one store's transaction holds only its own writes", async () => {
+    const one = open(await kinds.postgres());
+    const two = open(await kinds.postgres());
+    one.saveMapping(mapping);
+    expect(two.mappings(), 'the other database').toEqual([]);
+    expect(() =>
+      one.transaction(() => {
+        one.setEngineState('x', '1');
+        two.setEngineState('y', '2');
+        throw new Error('crash');
+      }),
+    ).toThrow('crash');
+    expect(one.engineState('x')).toBeUndefined();
+    expect(two.engineState('y'), "written outside the first store's transaction").toBe('2');
+  });
+});
