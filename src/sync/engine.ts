@@ -298,7 +298,7 @@ export class SyncEngine {
     const due = [...waiting.filter((n) => known.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry && isDue(n.tries, now))];
     for (const note of due) {
       const source = this.sourcesByName.get(note.source);
-      // A calendar not served here (another shard's or replica's, or taken out of the config) is left alone.
+      // A calendar not served here (another replica's, or taken out of the config) is left alone.
       if (!source || !this.serves(cx, note.source, note.calendarId) || options.shouldStop?.()) continue;
       try {
         const mapping = store.mapping(note);

@@ -198,7 +198,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           writeBack: action.foundInFeed ? 'pending' : 'done',
         });
         // What the meeting holds now is unknown here: the event may have moved or been renamed while
-        // no database here knew its meeting (a calendar handed to another shard, a lost database),
+        // no database here knew its meeting (a lost database, one restored from an older backup),
         // and the API documents no read of one meeting (spec: no GET /meeting). One PUT brings it in
         // step; the mapping is saved only after it, so a failed PUT is tried again from the event.
         // The calendar is not written: the stamp and link are there.

@@ -29,7 +29,7 @@ export interface EngineSettings {
    */
   checkFeedBeforeCreating?: boolean;
   /**
-   * Every calendar of the config, this instance's and other shards'. Mappings of any other
+   * Every calendar of the config, served here or by another replica. Mappings of any other
    * calendar are dormant: they never count as holding a meeting (sync/holders.ts).
    * @default the calendars of `sources`
    */
