@@ -140,8 +140,6 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       safety: config.safety,
       pending: { ...PENDING_DEFAULTS, unconfirmedLimitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 },
       readConcurrency: Object.fromEntries(config.sources.map((s) => [s.name, s.concurrency])),
-      // No feed check before creating (sync/made-elsewhere.ts): replicas share one database, so a
-      // calendar that changes hands comes with its records, unconfirmed creations included.
       // Every calendar of the config, served here or (on PostgreSQL) by another replica: only
       // calendars out of the config are dormant.
       configuredCalendars: configuredCalendars(config),
