@@ -13,6 +13,8 @@ export interface CalendarStatus {
   consecutiveFailures: number;
   meetings: Record<MappingState, number>;
   writeBackPending: number;
+  /** On PostgreSQL: the replica whose lease of the calendar is current, and until when (store/leases.ts). */
+  lease?: { holder: string; expiresAt: string };
 }
 
 /** A calendar the config no longer lists whose mappings the database keeps (issue 15, "stable identities"). */
@@ -72,8 +74,11 @@ export function buildStatus(
   const inConfig = (x: { source: string; calendarId: string }) => listed.has(`${x.source}\u0000${x.calendarId}`);
   const all = store.mappings();
   const mappings = all.filter(inConfig);
+  // Leases run on the database's clock, not on a report's `now` (a test's, a frozen clock's).
+  const leases = currentLeases(store, new Date());
   const calendars = configured.map(({ source, calendarId }) => {
     const s = states.get(`${source}\u0000${calendarId}`);
+    const lease = leases.get(`${source}\u0000${calendarId}`);
     const mine = mappings.filter((m) => m.source === source && m.calendarId === calendarId);
     const meetings: Record<MappingState, number> = { creating: 0, active: 0, cancelled: 0, kept: 0 };
     mine.forEach((m: Mapping) => (meetings[m.state] += 1));
@@ -85,6 +90,7 @@ export function buildStatus(
       consecutiveFailures: s?.consecutiveFailures ?? 0,
       meetings,
       writeBackPending: mine.filter((m) => m.state === 'active' && m.writeBack === 'pending').length,
+      ...(lease ? { lease } : {}),
     };
   });
   const problems = store.notes().filter(inConfig).map(({ source, calendarId, eventId, kind, reason, title, start }) => ({
@@ -121,6 +127,15 @@ export function buildStatus(
   return { calendars, dormant: dormantCalendars(all.filter((m) => !inConfig(m))), problems, attention, leftToDo, ...(last ? { lastRun: last } : {}) };
 }
 
+/** The calendars' current leases, by calendar: replicas on PostgreSQL hold them; on SQLite there are none. */
+function currentLeases(store: Store, now: Date): Map<string, { holder: string; expiresAt: string }> {
+  const rows = store.sql.all<{ source: string; calendarId: string; holder: string; expiresAt: string }>(
+    'SELECT source, calendar_id AS "calendarId", holder, expires_at AS "expiresAt" FROM calendar_leases WHERE expires_at > ?',
+    [now.toISOString()],
+  );
+  return new Map(rows.map((r) => [`${r.source}\u0000${r.calendarId}`, { holder: r.holder, expiresAt: r.expiresAt }]));
+}
+
 /** When an item is tried again and until when, in a line (the terminal and the status page). */
 export function scheduleOf(a: AttentionItem): string {
   const tries = a.attempts ? `${a.attempts} tr${a.attempts === 1 ? 'y' : 'ies'} since ${a.since}` : a.since ? `since ${a.since}` : '';
@@ -152,6 +167,7 @@ export function renderStatus(report: StatusReport): string {
     const health = c.consecutiveFailures > 0 ? `FAILING (${c.consecutiveFailures} cycle${c.consecutiveFailures === 1 ? '' : 's'})` : c.lastSuccessAt ? 'ok' : 'never synced';
     lines.push(`${inline(c.source)} / ${inline(c.calendarId)}: ${health}`);
     lines.push(`  last success: ${c.lastSuccessAt ?? 'never'}`);
+    if (c.lease) lines.push(`  served by:    replica ${inline(c.lease.holder)} (lease until ${c.lease.expiresAt})`);
     if (c.lastError && c.consecutiveFailures > 0) lines.push(`  last error:   ${inline(c.lastError)} (${inline(c.lastErrorAt ?? '?')})`);
     const m = c.meetings;
     lines.push(`  meetings: ${m.active} active, ${m.creating} being created, ${m.cancelled} cancelled, ${m.kept} kept${c.writeBackPending ? `; ${c.writeBackPending} join link(s) still to write back` : ''}`);

@@ -142,6 +142,10 @@ describe('replicas joining and leaving one PostgreSQL database (was: re-sharding
     await cycles([other, c, d], 3);
     const three = [other, c, d];
     expect(three.map((r) => r.served().size), 'each of three serves its share').toEqual([2, 2, 2]);
+    // status says which replica holds each calendar's lease.
+    const shares = buildStatus(c.store, CALENDARS.map((calendarId) => ({ source: 'mem', calendarId })), { now: h.now });
+    for (const cal of shares.calendars) expect(cal.lease?.holder, cal.calendarId).toBe(holderOf(three, cal.calendarId)!.name);
+    expect(renderStatus(shares)).toContain(`  served by:    replica replica-c (lease until `);
     expect(holderOf(three, inFlight.calendarId), 'the unconfirmed creation changed hands').toBeDefined();
     // Its new holder found the meeting in the feed by its reference (pending creations are records, shared): no second POST.
     expect(posts()).toBe(events.length);
