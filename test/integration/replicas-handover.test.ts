@@ -23,7 +23,7 @@ import { freshPostgresDatabase } from '../support/postgres.js';
  * before creating.
  */
 const CALENDARS = ['ann', 'ben', 'cat', 'dan', 'eve', 'fay'].map((n) => `${n}@example.com`);
-const TTL_MS = 2_000;
+const TTL_MS = 3_000;
 const key = (calendarId: string) => `mem\u0000${calendarId}`;
 
 interface Replica {
