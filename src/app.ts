@@ -5,9 +5,7 @@ import { resolvePaidUntil } from './config/paid-until.js';
 import type { Config, SourceConfig } from './config/schema.js';
 import type { CalendarSource } from './calendars/source.js';
 import type { Logger } from './log.js';
-import { calendarIdentity } from './domain/calendar-identity.js';
-import { handOver } from './shard/handoff.js';
-import { calendarsOf, configuredCalendars, ownedSources } from './shard/ownership.js';
+import { configuredCalendars } from './config/calendars.js';
 import { settleCalendarKeys, type KeyedCalendar } from './store/calendar-keys.js';
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
@@ -109,27 +107,28 @@ function provisioningSettings(config: Config) {
 }
 
 export interface AppOptions {
-  /** Changes nothing in the database at start (a dry run, a report): no shard handoff bookkeeping. */
+  /** Changes nothing in the database at start (a dry run, a report): no calendar keys settled, no leases claimed. */
   readOnly?: boolean;
+  /**
+   * This process syncs calendars (`sync`, `run`): on a PostgreSQL database it is one of the
+   * replicas, serving the calendars whose lease it claims. Off for `reconcile`, whose repair
+   * writes without leases (README "On PostgreSQL").
+   */
+  serve?: boolean;
 }
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   // Sources first: a source the config gets wrong (ConfigError) fails before a database is opened.
   const observers: RequestListener[] = [];
   const tell = (target: RequestTarget, status: number | 'error') => observers.forEach((o) => o(target, status));
-  // One of several instances (shard:) reads only the calendars it owns; the others' are not even listed.
-  const sources = await Promise.all(ownedSources(config).map(({ source: s, index: i }) => createSource(s, i, logger, { onAttempt: (status) => tell(s.kind, status) })));
+  const sources = await Promise.all(config.sources.map((s, i) => createSource(s, i, logger, { onAttempt: (status) => tell(s.kind, status) })));
   const store = Store.open(config.database);
   // Replicas share a PostgreSQL database: each cycle serves the calendars whose lease it holds,
   // and every write for a calendar checks the lease first (store/leases.ts). A dry run reads all.
-  const leases = store.sql.dialect === 'postgres' && !options.readOnly ? new CalendarLeases(store, { replicaId: replicaId(), ttlMs: config.replicas.leaseSeconds * 1000 }) : undefined;
+  const leases = store.sql.dialect === 'postgres' && options.serve && !options.readOnly ? new CalendarLeases(store, { replicaId: replicaId(), ttlMs: config.replicas.leaseSeconds * 1000 }) : undefined;
   if (leases) store.fence = (source, calendarId) => leases.guard(source, calendarId);
-  if (!options.readOnly) {
-    // Before the shard hand-over: a renamed source's calendars are found under their new names first.
-    settleKeys(store, config, logger);
-    // Shards exist on SQLite only: config load refuses `shard` with a PostgreSQL database.
-    if (store.sql.dialect === 'sqlite') handOver(store, config, logger);
-  }
+  // A renamed source's calendars are found under their new names before the first cycle.
+  if (!options.readOnly) settleKeys(store, config, logger);
   const platform = createPlatform(config, logger, { onAttempt: (attempt) => tell('webmeeting', attempt.status) });
   const engine = new SyncEngine({
     store,
@@ -147,9 +146,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       safety: config.safety,
       pending: { ...PENDING_DEFAULTS, unconfirmedLimitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 },
       readConcurrency: Object.fromEntries(config.sources.map((s) => [s.name, s.concurrency])),
-      // One of several instances: a calendar may come with meetings another instance made (sync/made-elsewhere.ts).
-      checkFeedBeforeCreating: (config.shard?.count ?? 1) > 1,
-      // Other shards' calendars are configured too: only calendars out of the config are dormant.
+      // Every calendar of the config, served here or (on PostgreSQL) by another replica: only
+      // calendars out of the config are dormant.
       configuredCalendars: configuredCalendars(config),
     },
   });
@@ -170,7 +168,7 @@ function replicaId(): string {
 
 /** Every calendar of the config with its identity (domain/calendar-identity.ts), in config order. */
 export function keyedCalendars(config: Pick<Config, 'sources'>): KeyedCalendar[] {
-  return config.sources.flatMap((s) => calendarsOf(s).map((calendarId) => ({ source: s.name, calendarId, identity: calendarIdentity(s, calendarId) })));
+  return configuredCalendars(config).map(({ source, calendarId, identity }) => ({ source, calendarId, identity }));
 }
 
 /** Moves the rows of renamed sources' calendars to their new names (store/calendar-keys.ts), and says so. */

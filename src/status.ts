@@ -13,8 +13,8 @@ export interface CalendarStatus {
   consecutiveFailures: number;
   meetings: Record<MappingState, number>;
   writeBackPending: number;
-  /** Another shard owns this calendar (docs/scaling.md): what this database holds of it is dormant. */
-  elsewhere?: { shard: number; count: number };
+  /** On PostgreSQL: the replica whose lease of the calendar is current, and until when (store/leases.ts). */
+  lease?: { holder: string; expiresAt: string };
 }
 
 /** A calendar the config no longer lists whose mappings the database keeps (issue 15, "stable identities"). */
@@ -56,33 +56,32 @@ export function statusNeedsAttention(report: StatusReport): boolean {
 /**
  * No calendar this instance reads has ever been synced: no cycle has succeeded (a new install, a
  * daemon whose every cycle fails, a database restored empty). Nothing is synced, so a monitoring
- * check must not read it as well. Another shard's calendars are that shard's to sync.
+ * check must not read it as well. On PostgreSQL the database is the replicas' together: a calendar
+ * synced by any of them counts.
  */
 export function neverSucceeded(report: StatusReport): boolean {
-  const here = report.calendars.filter((c) => !c.elsewhere);
-  return here.length > 0 && here.every((c) => !c.lastSuccessAt);
+  return report.calendars.length > 0 && report.calendars.every((c) => !c.lastSuccessAt);
 }
 
 /** What `meetsync status` shows: per calendar its health and counts, per event with a problem the reason. */
 export function buildStatus(
   store: Store,
-  configured: Array<{ source: string; calendarId: string; elsewhere?: { shard: number; count: number } }>,
+  configured: ReadonlyArray<{ source: string; calendarId: string }>,
   options: { now?: Date; retry?: Partial<RetryPolicy> } = {},
 ): StatusReport {
   const states = new Map<string, CalendarState>(store.calendarStates().map((s) => [`${s.source}\u0000${s.calendarId}`, s]));
-  // What this database holds of another shard's calendars is dormant: neither a problem nor work left here.
-  const dormant = new Set(configured.filter((c) => c.elsewhere).map((c) => `${c.source}\u0000${c.calendarId}`));
   const listed = new Set(configured.map((c) => `${c.source}\u0000${c.calendarId}`));
   const inConfig = (x: { source: string; calendarId: string }) => listed.has(`${x.source}\u0000${x.calendarId}`);
-  const here = (x: { source: string; calendarId: string }) => inConfig(x) && !dormant.has(`${x.source}\u0000${x.calendarId}`);
   const all = store.mappings();
-  const mappings = all.filter(here);
-  const calendars = configured.map(({ source, calendarId, elsewhere }) => {
+  const mappings = all.filter(inConfig);
+  // Leases run on the database's clock, not on a report's `now` (a test's, a frozen clock's).
+  const leases = currentLeases(store, new Date());
+  const calendars = configured.map(({ source, calendarId }) => {
     const s = states.get(`${source}\u0000${calendarId}`);
-    const mine = (elsewhere ? store.mappings({ source, calendarId }) : mappings.filter((m) => m.source === source && m.calendarId === calendarId));
+    const lease = leases.get(`${source}\u0000${calendarId}`);
+    const mine = mappings.filter((m) => m.source === source && m.calendarId === calendarId);
     const meetings: Record<MappingState, number> = { creating: 0, active: 0, cancelled: 0, kept: 0 };
     mine.forEach((m: Mapping) => (meetings[m.state] += 1));
-    if (elsewhere) return { source, calendarId, consecutiveFailures: 0, meetings, writeBackPending: 0, elsewhere };
     return {
       source,
       calendarId,
@@ -91,9 +90,10 @@ export function buildStatus(
       consecutiveFailures: s?.consecutiveFailures ?? 0,
       meetings,
       writeBackPending: mine.filter((m) => m.state === 'active' && m.writeBack === 'pending').length,
+      ...(lease ? { lease } : {}),
     };
   });
-  const problems = store.notes().filter(here).map(({ source, calendarId, eventId, kind, reason, title, start }) => ({
+  const problems = store.notes().filter(inConfig).map(({ source, calendarId, eventId, kind, reason, title, start }) => ({
     source,
     calendarId,
     eventId,
@@ -105,7 +105,7 @@ export function buildStatus(
   const last = store.lastRuns(1)[0];
   const nextCheck = organizersNextCheck(store);
   const attention = attentionItems({
-    notes: store.notes().filter(here),
+    notes: store.notes().filter(inConfig),
     mappings,
     now: options.now ?? new Date(),
     policy: { ...RETRY_DEFAULTS, ...options.retry },
@@ -125,6 +125,15 @@ export function buildStatus(
     problems.push({ source: a.source, calendarId: a.calendarId, eventId: a.eventId, kind: 'failed', title: a.title, ...(a.start ? { start: a.start } : {}), reason: a.reason });
   }
   return { calendars, dormant: dormantCalendars(all.filter((m) => !inConfig(m))), problems, attention, leftToDo, ...(last ? { lastRun: last } : {}) };
+}
+
+/** The calendars' current leases, by calendar: replicas on PostgreSQL hold them; on SQLite there are none. */
+function currentLeases(store: Store, now: Date): Map<string, { holder: string; expiresAt: string }> {
+  const rows = store.sql.all<{ source: string; calendarId: string; holder: string; expiresAt: string }>(
+    'SELECT source, calendar_id AS "calendarId", holder, expires_at AS "expiresAt" FROM calendar_leases WHERE expires_at > ?',
+    [now.toISOString()],
+  );
+  return new Map(rows.map((r) => [`${r.source}\u0000${r.calendarId}`, { holder: r.holder, expiresAt: r.expiresAt }]));
 }
 
 /** When an item is tried again and until when, in a line (the terminal and the status page). */
@@ -155,15 +164,10 @@ const LABELS: Record<AttentionItem['kind'], string> = {
 export function renderStatus(report: StatusReport): string {
   const lines: string[] = [];
   for (const c of report.calendars) {
-    if (c.elsewhere) {
-      const m = c.meetings;
-      const dormant = m.active + m.creating + m.kept + m.cancelled;
-      lines.push(`${inline(c.source)} / ${inline(c.calendarId)}: belongs to shard ${c.elsewhere.shard} of ${c.elsewhere.count}; not read here${dormant ? ` (${dormant} earlier mapping(s) kept here, dormant)` : ''}`);
-      continue;
-    }
     const health = c.consecutiveFailures > 0 ? `FAILING (${c.consecutiveFailures} cycle${c.consecutiveFailures === 1 ? '' : 's'})` : c.lastSuccessAt ? 'ok' : 'never synced';
     lines.push(`${inline(c.source)} / ${inline(c.calendarId)}: ${health}`);
     lines.push(`  last success: ${c.lastSuccessAt ?? 'never'}`);
+    if (c.lease) lines.push(`  served by:    replica ${inline(c.lease.holder)} (lease until ${c.lease.expiresAt})`);
     if (c.lastError && c.consecutiveFailures > 0) lines.push(`  last error:   ${inline(c.lastError)} (${inline(c.lastErrorAt ?? '?')})`);
     const m = c.meetings;
     lines.push(`  meetings: ${m.active} active, ${m.creating} being created, ${m.cancelled} cancelled, ${m.kept} kept${c.writeBackPending ? `; ${c.writeBackPending} join link(s) still to write back` : ''}`);

@@ -37,7 +37,7 @@ export async function withApp<T>(io: CliIo, opts: GlobalOptions & { dryRun?: boo
   if (opts.dryRun && !databaseExists(config.database)) config.database = ':memory:';
   // The engine and the adapters are loaded here, not at start: `--help` and `status` need none of them.
   const { createApp } = await import('../app.js');
-  const app = await createApp(config, await loggerFor(io, config, opts.json), { readOnly: Boolean(opts.dryRun) });
+  const app = await createApp(config, await loggerFor(io, config, opts.json), { readOnly: Boolean(opts.dryRun), serve: true });
   return fn(app).finally(() => app.close());
 }
 

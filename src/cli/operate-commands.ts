@@ -17,7 +17,7 @@ export function registerOperateCommands(program: Command, io: CliIo): void {
         io,
         opts,
         async ({ config, store, noDatabase }) => {
-          const { configuredCalendars } = await import('../shard/ownership.js');
+          const { configuredCalendars } = await import('../config/calendars.js');
           const { buildStatus, renderStatus, statusNeedsAttention } = await import('../status.js');
           const configured = configuredCalendars(config);
           const report = buildStatus(store, configured, { retry: { limitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 } });

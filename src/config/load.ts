@@ -7,7 +7,10 @@ import { fileProblem } from '../domain/file-problem.js';
 import { quoted } from '../domain/printable.js';
 import { registerSecret } from '../domain/redact.js';
 import { configSchema, type Config } from './schema.js';
-import { resolveShard } from './shard.js';
+
+/** What a config that still has `shard:` is told: shards and their hand-over were replaced by replicas. */
+export const SHARD_REPLACED =
+  "sharding was replaced by replicas (issue 17): remove 'shard', set 'database' to a PostgreSQL URL (postgres://...) and run any number of 'meetsync run' replicas on it; see README, Scaling to many calendars";
 
 export interface LoadedConfig {
   config: Config;
@@ -149,6 +152,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`${file}: must be a YAML mapping of keys (see config.example.yaml)`);
   }
+  // Sharding is gone (issue 17): one line that says what replaced it, whatever else the file holds.
+  if ('shard' in raw) throw new ConfigError(`${file} has 1 problem`, [{ path: 'shard', message: SHARD_REPLACED }]);
   const issues: ConfigIssue[] = [];
   const interpolated = interpolate(raw, env, [], issues);
   // A key whose ${VAR} is unset is already one problem; the schema would add a second at that key
@@ -159,22 +164,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
   if (issues.length > 0 || !parsed.success) {
     throw new ConfigError(`${file} has ${issues.length} problem${issues.length === 1 ? '' : 's'}`, issues);
   }
-  const { shard, ...rest } = parsed.data;
-  const config: Config = rest;
-  if (shard && /^postgres(ql)?:\/\//i.test(config.database)) {
-    throw new ConfigError(`${file} has 1 problem`, [
-      {
-        path: 'shard',
-        message:
-          "shards hand calendars over between SQLite databases; on a PostgreSQL database remove 'shard': several 'meetsync run' share one database, one syncing and the others standing by to take over",
-      },
-    ]);
-  }
-  if (shard) {
-    const resolved = resolveShard(shard, env);
-    if (!resolved.ok) throw new ConfigError(`${file} has 1 problem`, [resolved.issue]);
-    config.shard = resolved.shard;
-  }
+  const config: Config = parsed.data;
   // A file path is the config file's folder's; a postgres:// URL (issue 17) is taken as written.
   config.database = config.database === ':memory:' || /^postgres(ql)?:\/\//i.test(config.database) ? config.database : path.resolve(dir, config.database);
   if (config.reconcile?.reportDir) config.reconcile.reportDir = path.resolve(dir, config.reconcile.reportDir);

@@ -4,7 +4,6 @@ import { calendarIdentity } from '../domain/calendar-identity.js';
 import { quoted } from '../domain/printable.js';
 import { DEFAULT_PAID_UNTIL, paidUntilSchema, parsePaidUntil } from './paid-until.js';
 import { listenSchema } from './listen.js';
-import { shardSchema, type ShardAssignment } from './shard.js';
 import { endpointUrl } from './transport.js';
 
 /**
@@ -196,12 +195,6 @@ export const configSchema = z
       .object({ leaseSeconds: z.number().int().min(2).max(3600).default(60) })
       .strict()
       .default({ leaseSeconds: 60 }),
-    /**
-     * One of several instances (a Kubernetes StatefulSet): `{count, index}`, `index: auto` from the
-     * host name's ordinal, or `auto` with the count from MEETSYNC_SHARD_COUNT. Resolved by
-     * parseConfig (config/shard.ts); unset = one instance owns every calendar.
-     */
-    shard: shardSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -227,8 +220,8 @@ export const configSchema = z
     }
   });
 
-/** The config as meetsync runs with it: `shard` resolved by parseConfig to an index below the count. */
-export type Config = Omit<z.infer<typeof configSchema>, 'shard'> & { shard?: ShardAssignment };
+/** The config as meetsync runs with it. */
+export type Config = z.infer<typeof configSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type GoogleSourceConfig = z.infer<typeof googleSourceSchema>;
 export type OutlookSourceConfig = z.infer<typeof outlookSourceSchema>;

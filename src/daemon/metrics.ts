@@ -44,13 +44,12 @@ export class DaemonMetrics {
     this.lastSuccess = new Gauge({ name: 'meetsync_last_success_timestamp_seconds', help: 'When the last successful sync cycle of this daemon finished (Unix time); 0 before the first.', registers });
     new Gauge({
       name: 'meetsync_meetings',
-      help: 'Meetings meetsync keeps, by state (active, creating, cancelled, kept), over the calendars this instance owns.',
+      help: "Meetings meetsync keeps, by state (active, creating, cancelled, kept), over every configured calendar (on PostgreSQL every replica reads the same database: take one replica's value, not the sum).",
       labelNames: ['state'],
       registers,
       collect() {
         const totals: Record<MappingState, number> = { active: 0, creating: 0, cancelled: 0, kept: 0 };
-        // Another shard's calendars are counted by that shard (summing over shards stays right).
-        for (const c of status().calendars.filter((x) => !x.elsewhere)) for (const state of Object.keys(totals) as MappingState[]) totals[state] += c.meetings[state];
+        for (const c of status().calendars) for (const state of Object.keys(totals) as MappingState[]) totals[state] += c.meetings[state];
         for (const [state, n] of Object.entries(totals)) this.set({ state }, n);
       },
     });

@@ -4,7 +4,7 @@ import type { App } from '../app.js';
 import type { Config } from '../config/schema.js';
 import { parseListen } from '../config/listen.js';
 import { ConfigError } from '../domain/errors.js';
-import { configuredCalendars } from '../shard/ownership.js';
+import { configuredCalendars } from '../config/calendars.js';
 import { buildStatus, type StatusReport } from '../status.js';
 import { CycleHealth, staleAfterMs, type CycleOutcome } from './health.js';
 import { RECONCILE_PATH, startStatusServer } from './http.js';
@@ -31,7 +31,7 @@ export interface Monitor {
  * store that `status` reads, the logger, and the request observer that feeds the metrics.
  */
 export interface MonitorContext extends Pick<App, 'store' | 'logger' | 'observeRequests'> {
-  config: Pick<Config, 'schedule' | 'database' | 'reconcile' | 'sources' | 'shard' | 'webMeeting'>;
+  config: Pick<Config, 'schedule' | 'database' | 'reconcile' | 'sources' | 'webMeeting'>;
 }
 
 export async function startMonitor(app: MonitorContext, listenText: string): Promise<Monitor> {

@@ -62,7 +62,6 @@ function when(iso: string | undefined): Html {
 }
 
 function calendarHealth(c: StatusReport['calendars'][number]): Html {
-  if (c.elsewhere) return html`<span class="badge">belongs to shard ${String(c.elsewhere.shard)} of ${String(c.elsewhere.count)}</span>`;
   if (c.consecutiveFailures > 0) return html`<span class="badge bad">FAILING (${c.consecutiveFailures} cycle${c.consecutiveFailures === 1 ? '' : 's'})</span>`;
   return c.lastSuccessAt ? html`<span class="badge ok">ok</span>` : html`<span class="badge warn">never synced</span>`;
 }

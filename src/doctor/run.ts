@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createPlatform } from '../app.js';
 import { loadConfig } from '../config/load.js';
-import { calendarsOf, ownedSources } from '../shard/ownership.js';
+import { calendarsOf } from '../config/calendars.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../domain/errors.js';
 import { silentLogger } from '../log.js';
@@ -55,13 +55,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   const timeoutMs = options.timeoutMs ?? 15_000;
   const calendars = config.sources.reduce((n, s) => n + (s.kind === 'google' ? s.calendars.length : s.mailboxes.length), 0);
-  // One of several shards probes only the calendars it owns (docs/scaling.md); the others are theirs to check.
-  const owned = ownedSources(config);
-  const share = config.shard ? `; shard ${config.shard.index} of ${config.shard.count} owns ${owned.reduce((n, { source: s }) => n + calendarsOf(s).length, 0)}` : '';
-  const checks: Check[] = [told(ok('config', `${file}: ${config.sources.length} source${config.sources.length === 1 ? '' : 's'}, ${calendars} calendar${calendars === 1 ? '' : 's'}${share}`))];
+  const checks: Check[] = [told(ok('config', `${file}: ${config.sources.length} source${config.sources.length === 1 ? '' : 's'}, ${calendars} calendar${calendars === 1 ? '' : 's'}`))];
   checks.push(...checkDatabase(config.database).map(told));
 
-  const total = owned.reduce((n, { source: s }) => n + calendarsOf(s).length, 0);
+  const total = config.sources.reduce((n, s) => n + calendarsOf(s).length, 0);
   let done = 0;
   const progress = () => options.onProgress?.({ what: 'checking calendars', done, total });
   if (total > 0) progress();
@@ -74,7 +71,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       [...(clock ? [clock] : []), ...p.checks].forEach(told);
       return p;
     }),
-    ...owned.map(({ source: s, index: i }) =>
+    ...config.sources.map((s, i) =>
       checkSource(s, i, {
         timeoutMs,
         concurrency: 4,

@@ -30,10 +30,6 @@ export type SyncAction =
       organizer: Organizer;
       stamp: MeetingStamp;
       desired: DesiredMeeting;
-      /** Found in the organizer's feed by the event's reference, not in a stamp of the event: its link is written. */
-      foundInFeed?: boolean;
-      /** The reference in the meeting's agenda, when the feed showed it: the adopted mapping keeps it. */
-      reference?: string;
       /**
        * When the stamp's meeting is gone (404): 'create' a new one (the default), or 'leave' the
        * event as it was (an unconfirmed creation's own POST may have taken effect: sync/pending.ts).

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { compare, reportedWarnings, type OrganizerFeed } from './compare.js';
 import { FEED_LIMITS, fetchOrganizerFeed, inPool, type FeedLimits, type ReconcilePlatform } from './feed-fetch.js';
-import { summarize, type Finding, type ReconcileReport } from './findings.js';
+import { summarize, type ReconcileReport } from './findings.js';
 import { repair, type RepairSettings } from './repair.js';
 
 /**
@@ -25,12 +25,6 @@ export interface ReconcileOptions {
   limits?: FeedLimits;
   /** Repair what was found (or say what would be done, with dryRun). */
   repair?: RepairSettings;
-  /**
-   * One of several shards (docs/scaling.md): only mappings and notes of calendars this shard owns
-   * are compared (another shard's are dormant here and may be out of date), and a meetsync
-   * meeting no mapping here knows is taken as another shard's, never as an orphan.
-   */
-  owns?: (calendar: { source: string; calendarId: string }) => boolean;
 }
 
 /**
@@ -39,8 +33,8 @@ export interface ReconcileOptions {
  * holds meetings of theirs: there is nothing to compare, and an alert forever would teach IT to
  * ignore the exit code.
  */
-function organizersOf(store: Store, only: string | undefined, owns: NonNullable<ReconcileOptions['owns']> = () => true): Array<Organizer | { email: string; unknown: true }> {
-  const fromMappings = new Set(store.mappings().filter(owns).filter((m) => m.state === 'active' || m.state === 'creating').map((m) => m.organizerEmail.toLowerCase()));
+function organizersOf(store: Store, only: string | undefined): Array<Organizer | { email: string; unknown: true }> {
+  const fromMappings = new Set(store.mappings().filter((m) => m.state === 'active' || m.state === 'creating').map((m) => m.organizerEmail.toLowerCase()));
   const known = store.organizers().filter((o) => o.hasFeed || fromMappings.has(o.email));
   const byEmail = new Map(store.organizers().map((o) => [o.email, o]));
   const all: Array<Organizer | { email: string; unknown: true }> = [...known];
@@ -60,8 +54,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const limits = options.limits ?? FEED_LIMITS;
   const started = now();
   const admins = new Map<string, Promise<PlatformUser[]>>();
-  const owns = options.owns ?? (() => true);
-  const organizers = organizersOf(store, options.organizer, owns);
+  const organizers = organizersOf(store, options.organizer);
 
   const feeds = await inPool(organizers, limits.concurrency, async (o): Promise<{ email: string; feed: OrganizerFeed }> => {
     if ('unknown' in o) {
@@ -73,8 +66,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     return { email: o.email, feed };
   });
 
-  const comparison = compare({ now: started, organizers: feeds, mappings: withKeptMeetings(store).filter(owns), notes: store.notes().filter(owns) });
-  if (options.owns) comparison.findings = comparison.findings.map(anotherShards);
+  const comparison = compare({ now: started, organizers: feeds, mappings: withKeptMeetings(store), notes: store.notes() });
   const report: ReconcileReport = {
     version: 1,
     generatedAt: started.toISOString(),
@@ -109,9 +101,3 @@ function withKeptMeetings(store: Store): Mapping[] {
   return [...mappings, ...store.keptMeetings().filter((k) => !named.has(k.meetingId)).map(asKeptMapping)];
 }
 
-/** Sharded: a meeting with a meetsync reference no mapping here claims is most likely another shard's. */
-function anotherShards(f: Finding): Finding {
-  if (f.kind !== 'orphan' || f.event) return f;
-  const { fix: _fix, fixBlocked: _blocked, ...rest } = f;
-  return { ...rest, kind: 'unmanaged', detail: "made by meetsync, and no mapping of this shard claims it: another shard's meeting, or that of an event deleted while its calendar moved between shards (docs/scaling.md); never touched here" };
-}

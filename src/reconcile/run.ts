@@ -5,8 +5,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { ReconcilePlatform } from './feed-fetch.js';
 import type { ReconcileReport } from './findings.js';
-import { reconcile, type ReconcileOptions } from './reconcile.js';
-import { ownsCalendar } from '../shard/ownership.js';
+import { reconcile } from './reconcile.js';
 import { reportDirFor, writeLatestReports } from './report-files.js';
 
 /**
@@ -39,7 +38,7 @@ export async function runReconciliation(deps: ReconcileDeps, request: ReconcileR
     defaults: config.webMeeting.meetingDefaults,
     window: config.window,
   };
-  const run = () => reconcile({ store, platform, logger, ...ownership(config), ...(request.organizer ? { organizer: request.organizer } : {}), ...(repair ? { repair } : {}) });
+  const run = () => reconcile({ store, platform, logger, ...(request.organizer ? { organizer: request.organizer } : {}), ...(repair ? { repair } : {}) });
   if (!repair || repair.dryRun) return run();
   return withCycleLock(config.database, run, {
     wait: request.wait ?? true,
@@ -52,7 +51,7 @@ export async function runReconciliation(deps: ReconcileDeps, request: ReconcileR
  * beside the database (or in `reconcile.reportDir`). The daemon calls it holding the cycle lock.
  */
 export async function scheduledReconciliation(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const report = await reconcile({ store: deps.store, platform: deps.platform, logger: deps.logger, ...ownership(deps.config) });
+  const report = await reconcile({ store: deps.store, platform: deps.platform, logger: deps.logger });
   const dir = reportDirFor(deps.config.database, deps.config.reconcile?.reportDir);
   if (dir) {
     const files = writeLatestReports(dir, report);
@@ -61,14 +60,3 @@ export async function scheduledReconciliation(deps: ReconcileDeps): Promise<Reco
   return report;
 }
 
-/** Sharded: reconcile only the calendars this shard owns (see ReconcileOptions.owns). */
-function ownership(config: Config): Pick<ReconcileOptions, 'owns'> {
-  if (!config.shard) return {};
-  const kinds = new Map(config.sources.map((s) => [s.name, s]));
-  return {
-    owns: ({ source, calendarId }) => {
-      const s = kinds.get(source);
-      return s !== undefined && ownsCalendar(config, s, calendarId);
-    },
-  };
-}

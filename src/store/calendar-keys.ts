@@ -26,9 +26,6 @@ export interface CalendarKeysReport {
 /** Tables whose rows belong to one calendar by (source, calendar_id). */
 const TABLES = ['mappings', 'event_notes', 'calendar_state', 'kept_meetings'] as const;
 
-/** shard/handoff.ts notes a released calendar under this engine_state name; it moves with the calendar. */
-const RELEASED = (k: CalendarKey) => `shard_released\u0000${k.source}\u0000${k.calendarId}`;
-
 const keyText = (k: CalendarKey) => `${k.source}\u0000${k.calendarId}`;
 
 /**
@@ -36,7 +33,7 @@ const keyText = (k: CalendarKey) => `${k.source}\u0000${k.calendarId}`;
  * in one transaction; a second call with the same config changes nothing.
  *
  * Each configured calendar is looked up by its identity. Known under another key (its source was
- * renamed, its Google id written in another case): its mappings, notes, cursor and shard release
+ * renamed, its Google id written in another case): its mappings, notes, cursor and kept meetings
  * move to the key the config uses now, so the engine, which keys everything by source name and
  * calendar id, finds its meetings where it looks. Moves go through a temporary key, so two
  * sources that swap names swap rows. Not known yet: it claims the rows under its key (the first
@@ -65,9 +62,6 @@ export function settleCalendarKeys(store: Store, calendars: readonly KeyedCalend
       TABLES.some((t) => sql.get(`SELECT 1 FROM ${t} WHERE source = ? AND calendar_id = ? LIMIT 1`, [k.source, k.calendarId]) !== undefined);
     const move = (from: CalendarKey, to: CalendarKey) => {
       for (const t of TABLES) sql.run(`UPDATE ${t} SET source = ?, calendar_id = ? WHERE source = ? AND calendar_id = ?`, [to.source, to.calendarId, from.source, from.calendarId]);
-      // Shard hand-over marks exist on SQLite only (PostgreSQL has replicas, not shards), and
-      // their NUL separators are text PostgreSQL refuses.
-      if (sql.dialect === 'sqlite') sql.run('UPDATE engine_state SET name = ? WHERE name = ?', [RELEASED(to), RELEASED(from)]);
     };
     const taken = (k: CalendarKey) => targets.has(keyText(k)) || hasRows(k) || [...byIdentity.values()].some((r) => keyText(r) === keyText(k));
     const park = (from: CalendarKey, identity: string | undefined) => {

@@ -26,7 +26,7 @@ export interface CycleContext {
    * and read cost more than the read of the whole (one row per calendar) table.
    */
   states?: Map<string, ReturnType<Store['calendarState']>>;
-  /** Accounts' users as the platform listed them this cycle (adoptMadeElsewhere reads their feeds). */
+  /** Accounts' users as the platform listed them this cycle (organizer refusals read them). */
   accountUsers: Map<string, Promise<PlatformUser[]>>;
   /** With replicas: the calendars whose lease this cycle holds (source NUL calendar id); undefined: every configured one. */
   served?: Set<string>;

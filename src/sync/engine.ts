@@ -14,7 +14,6 @@ import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { accountExistsSince, CycleOrganizers } from './cycle-organizers.js';
 import type { CycleContext } from './cycle-context.js';
 import { OrganizerRefusals } from './organizer-refusals.js';
-import { adoptMadeElsewhere } from './made-elsewhere.js';
 import { confirmAbsent, tombstoneOf, unlistedSkips } from './absent.js';
 import { PENDING_DEFAULTS, resolvePending } from './pending.js';
 import { retireEnded } from './retirement.js';
@@ -204,14 +203,6 @@ export class SyncEngine {
     advanceGeneration(store, generations);
   }
 
-  /** A meeting some record here names (any state, by id or number): never one made elsewhere (made-elsewhere.ts). */
-  private readonly recordedMeeting = (meeting: { meetingId?: string; meetingNumber?: string }): boolean => {
-    const { store } = this.deps;
-    if (meeting.meetingId && (store.mappingsByMeeting(meeting.meetingId).length > 0 || store.isKeptMeeting(meeting.meetingId))) return true;
-    const number = meeting.meetingNumber;
-    return number !== undefined && (store.mappings().some((m) => m.meetingNumber === number) || store.keptMeetings().some((k) => k.meetingNumber === number));
-  };
-
   /** The start of the sync window: `window.pastDays` before now. */
   private windowStart(now = this.now()): Date {
     return new Date(now.getTime() - this.deps.settings.window.pastDays * 86_400_000);
@@ -303,7 +294,7 @@ export class SyncEngine {
     const due = [...waiting.filter((n) => known.has(n.awaitingOrganizer!)), ...notes.filter((n) => n.kind === 'failed' && n.retry && isDue(n.tries, now))];
     for (const note of due) {
       const source = this.sourcesByName.get(note.source);
-      // A calendar not served here (another shard's or replica's, or taken out of the config) is left alone.
+      // A calendar not served here (another replica's, or taken out of the config) is left alone.
       if (!source || !this.serves(cx, note.source, note.calendarId) || options.shouldStop?.()) continue;
       try {
         const mapping = store.mapping(note);
@@ -313,8 +304,7 @@ export class SyncEngine {
           if (!options.dryRun) store.clearNote(note);
           continue;
         }
-        let actions = this.planFor([event], mapping ? [mapping] : [], known, this.now());
-        if (this.deps.settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, logger, cx.accountUsers, this.recordedMeeting);
+        const actions = this.planFor([event], mapping ? [mapping] : [], known, this.now());
         await this.apply(actions, source, cx, logger);
         if (actions.length === 0 && !options.dryRun) store.clearNote(note);
       } catch (err) {
@@ -400,7 +390,6 @@ export class SyncEngine {
         const missing = unknownOrganizers(changes.events, organizers.known(), settings.rules);
         if (missing.length > 0 && (!organizers.checkedRecently() || organizers.changedSinceNoted(changes.events, missing))) await organizers.ensure(missing, changes.events);
         actions = this.planFor(changes.events, mappings, organizers.known(), startedAt);
-        if (settings.checkFeedBeforeCreating) actions = await adoptMadeElsewhere(actions, this.deps.platform, log, cx.accountUsers, this.recordedMeeting);
       }
       if (changes.full) {
         const absent = await confirmAbsent(source, calendarId, changes.events, mappings, this.windowStart(), settings.onEventCancelled);

@@ -185,8 +185,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
       }
       case 'adopt': {
         // The meeting keeps the reference written at its creation (issue 15): the crash key and
-        // reconcile's proof of origin. Known from the feed it was found in, else from a record
-        // here; unknown, the PUT sends no agenda (the platform keeps it) and the answer tells it.
+        // reconcile's proof of origin. Known from a record here; unknown, the PUT sends no agenda (the platform keeps it) and the answer tells it.
         const reference = knownReference(action, store);
         const mapping = newMapping(event, action.organizer, action.desired, at(), {
           // A stand-in, unique like every marker, while the reference is unknown; never written into an agenda.
@@ -194,11 +193,10 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           meetingId: action.stamp.meetingId,
           ...(action.stamp.meetingNumber ? { meetingNumber: action.stamp.meetingNumber } : {}),
           state: 'active',
-          // Found by its reference in the organizer's feed, the event carries no link yet.
-          writeBack: action.foundInFeed ? 'pending' : 'done',
+          writeBack: 'done',
         });
         // What the meeting holds now is unknown here: the event may have moved or been renamed while
-        // no database here knew its meeting (a calendar handed to another shard, a lost database),
+        // no database here knew its meeting (a lost database, one restored from an older backup),
         // and the API documents no read of one meeting (spec: no GET /meeting). One PUT brings it in
         // step; the mapping is saved only after it, so a failed PUT is tried again from the event.
         // The calendar is not written: the stamp and link are there.
@@ -217,11 +215,6 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           store.saveMapping(mapping);
           store.clearNote(event);
         });
-        if (action.foundInFeed) {
-          await writeBack(mapping, ctx);
-          const reason = "its meeting was made by meetsync before (another instance, or a database since lost) and found in the organizer's feed by the event's reference; adopted and its link written, nothing created";
-          return { outcome: outcomeOf(event, 'adopted', { meetingId: action.stamp.meetingId, reason }), retry: false };
-        }
         return { outcome: outcomeOf(event, 'adopted', { meetingId: action.stamp.meetingId, reason: 'the event already carries a meeting made by meetsync; mapping rebuilt, nothing created' }), retry: false };
       }
       case 'remember-kept': {
@@ -305,7 +298,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
 
 /** The reference of the meeting an adoption takes, when known and not another event's record's (markers are unique). */
 function knownReference(action: Extract<SyncAction, { kind: 'adopt' }>, store: Store): string | undefined {
-  const candidates = [...(action.reference ? [action.reference] : []), ...store.mappingsByMeeting(action.stamp.meetingId).map((m) => m.marker)];
+  const candidates = store.mappingsByMeeting(action.stamp.meetingId).map((m) => m.marker);
   return candidates.find((r) => isReference(r) && !markerTaken(r, action.event, store));
 }
 

@@ -6,9 +6,8 @@ import type { EventKey } from '../domain/mapping.js';
  * by which a creation whose answer was lost is found again in the organizer's feed.
  *
  * It keeps the shape of a UUID (reports look for `meetsync:<uuid>`), but its first 12 hex
- * digits are the event's reference: a digest of (source, calendar, event). So another meetsync
- * instance that takes the calendar over (sharding) can find the meeting made for an event before
- * its link reached the event, and adopt it instead of creating a second one. The other 20 digits
+ * digits are the event's reference: a digest of (source, calendar, event): reconcile can tell which
+ * event a meeting was made for, and prove its origin, from the agenda alone. The other 20 digits
  * are random: every creation attempt has its own marker.
  */
 export function newMarker(event: EventKey): string {

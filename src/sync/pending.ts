@@ -79,7 +79,7 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
   const timings = ctx.timings ?? PENDING_DEFAULTS;
   const now = ctx.now().getTime();
   const report: PendingReport = { adopted: [], created: [], dropped: [], unresolved: [] };
-  // Only calendars a source lists: another shard's (docs/scaling.md) or one taken out of the config is left alone.
+  // Only calendars a source lists: another replica's (docs/scaling.md) or one taken out of the config is left alone.
   const listed = (m: Mapping) => (ctx.serves ? ctx.serves(m) : (ctx.sources.get(m.source)?.calendars.includes(m.calendarId) ?? false));
   const creating = ctx.store.mappings({ state: 'creating' }).filter(listed);
   const due = creating.filter((m) => !m.held || now - Date.parse(m.updatedAt) >= timings.heldRecheckMs);

@@ -24,12 +24,7 @@ export interface EngineSettings {
   /** Calendars of a source read at once, by source name (its `concurrency` key). @default 8 */
   readConcurrency?: Readonly<Record<string, number>>;
   /**
-   * Look for a meeting made before for an event (by its reference, in the organizer's feed)
-   * before creating one: set for one of several instances (sync/made-elsewhere.ts). @default false
-   */
-  checkFeedBeforeCreating?: boolean;
-  /**
-   * Every calendar of the config, this instance's and other shards'. Mappings of any other
+   * Every calendar of the config, served here or by another replica. Mappings of any other
    * calendar are dormant: they never count as holding a meeting (sync/holders.ts).
    * @default the calendars of `sources`
    */

@@ -85,7 +85,7 @@ export function checkItemIsolation<P>(
 
 /**
  * The contract of the sync's reading of an ICS feed (webmeeting/feed/strict.ts parseFeed), as
- * sync/pending.ts and sync/made-elsewhere.ts rely on it: a feed it cannot read fully is one
+ * sync/pending.ts relies on it: a feed it cannot read fully is one
  * DataError of one line, naming the feed's owner, which those callers turn into "nothing was
  * created; tried again next cycle". Any other exception would be a crash.
  */

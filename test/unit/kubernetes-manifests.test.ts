@@ -16,46 +16,51 @@ const read = (file: string) => readFileSync(path.join(K8S, file), 'utf8');
 type Doc = Record<string, any>;
 const docs = (file: string): Doc[] => parseAllDocuments(read(file)).map((d) => d.toJS() as Doc);
 
-const statefulSet = docs('statefulset.yaml')[0]!;
+const deployment = docs('deployment.yaml')[0]!;
 const service = docs('service.yaml')[0]!;
 const secrets = docs('secret.example.yaml');
 const kustomization = parse(read('kustomization.yaml')) as Doc;
 const configText = read('config.yaml');
-const pod = statefulSet.spec.template.spec;
+const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
-const secretEnv = Object.fromEntries(secrets.flatMap((s) => Object.keys(s.stringData ?? {}).map((k) => [k, 'from-the-secret'])));
-const configFor = (hostname: string) => parseConfig(configText, { ...secretEnv, HOSTNAME: hostname }, '/etc/meetsync', 'config.yaml');
+const envOf = (name: string) => (container.env as Doc[]).find((e) => e.name === name);
+/** What the pod's environment holds: the keys of the Secrets it loads whole, and each variable it takes from a Secret's key. */
+const secretEnv = Object.fromEntries([
+  ...secrets.filter((s) => (container.envFrom as Doc[]).some((f) => f.secretRef?.name === s.metadata.name)).flatMap((s) => Object.keys(s.stringData ?? {}).map((k) => [k, 'from-the-secret'])),
+  ...(container.env as Doc[]).filter((e) => e.valueFrom?.secretKeyRef).map((e) => {
+    const ref = e.valueFrom.secretKeyRef as { name: string; key: string };
+    return [e.name, secrets.find((s) => s.metadata.name === ref.name)?.stringData?.[ref.key]];
+  }),
+]);
+const config = () => parseConfig(configText, secretEnv, '/etc/meetsync', 'config.yaml');
 
 describe('deploy/kubernetes', () => {
-  it('is a StatefulSet behind a headless Service, its pods managed in parallel', () => {
-    expect(statefulSet.kind).toBe('StatefulSet');
+  it('is a Deployment of N replicas behind a headless Service: no StatefulSet, nothing per pod', () => {
+    expect(deployment.kind).toBe('Deployment');
+    expect(deployment.spec.replicas).toBeGreaterThan(1);
     expect(service).toMatchObject({ kind: 'Service', spec: { clusterIP: 'None' } });
-    expect(statefulSet.spec.serviceName).toBe(service.metadata.name);
-    expect(service.spec.selector).toEqual(statefulSet.spec.selector.matchLabels);
-    expect(statefulSet.spec.template.metadata.labels).toMatchObject(statefulSet.spec.selector.matchLabels);
-    expect(statefulSet.spec.podManagementPolicy).toBe('Parallel');
-    expect(kustomization.resources).toEqual(expect.arrayContaining(['service.yaml', 'statefulset.yaml']));
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(deployment.spec.selector.matchLabels);
+    expect(kustomization.resources).toEqual(['service.yaml', 'deployment.yaml']);
+    expect(deployment.spec.volumeClaimTemplates).toBeUndefined();
+    expect((pod.volumes as Doc[]).some((v) => v.persistentVolumeClaim)).toBe(false);
+    // A rolling update never takes a replica away before its successor runs; they share the calendars meanwhile.
+    expect(deployment.spec.strategy).toMatchObject({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0 } });
   });
 
-  it('gives every pod its own volume for the database', () => {
-    const config = configFor('meetsync-0');
-    const claims = statefulSet.spec.volumeClaimTemplates as Doc[];
-    expect(claims).toHaveLength(1);
-    expect(claims[0]!.spec.accessModes).toEqual(['ReadWriteOnce']);
-    const mount = (container.volumeMounts as Doc[]).find((m) => m.name === claims[0]!.metadata.name);
-    expect(mount?.mountPath).toBe(path.dirname(config.database));
-    expect(mount?.readOnly).not.toBe(true);
-  });
-
-  it('takes the shard from the pod name: index auto from HOSTNAME, count equal to replicas', () => {
-    const hostname = (container.env as Doc[]).find((e) => e.name === 'HOSTNAME');
-    expect(hostname?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
-    const replicas = statefulSet.spec.replicas as number;
-    for (let ordinal = 0; ordinal < replicas; ordinal++) {
-      expect(configFor(`${statefulSet.metadata.name}-${ordinal}`).shard).toEqual({ index: ordinal, count: replicas });
-    }
-    // A pod beyond the count (replicas raised, config not) stops with a config error.
-    expect(() => configFor(`${statefulSet.metadata.name}-${replicas}`)).toThrow(ConfigError);
+  it('runs every replica on one PostgreSQL database whose URL comes from a Secret', () => {
+    // The config names the variable; the value is nowhere in the ConfigMap.
+    expect(configText).toMatch(/^database: "\$\{MEETSYNC_DATABASE_URL\}"$/m);
+    expect(envOf('MEETSYNC_DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'meetsync-database', key: 'url' });
+    const database = secrets.find((s) => s.metadata.name === 'meetsync-database');
+    expect(database?.stringData?.url).toMatch(/^postgres:\/\//);
+    expect(config().database).toBe(database!.stringData.url);
+    expect(config().replicas.leaseSeconds).toBeGreaterThan(0);
+    // Without the variable, the pod stops with a config error instead of opening something else.
+    expect(() => parseConfig(configText, { ...secretEnv, MEETSYNC_DATABASE_URL: undefined }, '/etc/meetsync', 'config.yaml')).toThrow(ConfigError);
+    // No shard, no host name ordinal: the retired StatefulSet's wiring is gone.
+    expect(configText).not.toMatch(/^shard:/m);
+    expect(envOf('HOSTNAME')).toBeUndefined();
   });
 
   it('mounts the config from the generated ConfigMap and every secret the config names from a Secret', () => {
@@ -63,16 +68,16 @@ describe('deploy/kubernetes', () => {
     const volume = (pod.volumes as Doc[]).find((v) => v.configMap?.name === generated?.name);
     expect(volume).toBeDefined();
     const mount = (container.volumeMounts as Doc[]).find((m) => m.name === volume!.name);
-    const configPath = (container.env as Doc[]).find((e) => e.name === 'MEETSYNC_CONFIG')?.value as string;
+    const configPath = envOf('MEETSYNC_CONFIG')?.value as string;
     // A single file (subPath): the hashed ConfigMap name rolls the pods on a change, which subPath mounts need.
     expect(mount).toMatchObject({ mountPath: configPath, subPath: 'meetsync.yaml', readOnly: true });
     expect(container.envFrom).toEqual([{ secretRef: { name: 'meetsync-secrets' } }]);
     const values = configText.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
     const named = [...values.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
-    const provided = Object.keys(secrets.find((s) => s.metadata.name === 'meetsync-secrets')!.stringData);
-    expect(new Set(named)).toEqual(new Set(provided));
-    // No secret value in the ConfigMap or the manifests themselves.
-    expect(JSON.stringify(statefulSet)).not.toMatch(/secret"?\s*:\s*"[^$]/i);
+    expect(new Set(named)).toEqual(new Set(Object.keys(secretEnv)));
+    // No secret value in the manifests themselves.
+    expect(JSON.stringify(deployment)).not.toMatch(/secret"?\s*:\s*"[^$]/i);
+    expect(JSON.stringify(deployment)).not.toMatch(/postgres:\/\//);
   });
 
   it('runs as a non-root user on a read-only root filesystem without privileges', () => {
@@ -80,13 +85,13 @@ describe('deploy/kubernetes', () => {
     expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(pod.automountServiceAccountToken).toBe(false);
-    // SQLite's temporary files need a writable /tmp.
+    // Node's temporary files need a writable /tmp.
     const tmp = (container.volumeMounts as Doc[]).find((m) => m.mountPath === '/tmp');
     expect((pod.volumes as Doc[]).find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
   });
 
   it('probes readiness on /healthz at the port http.listen opens, and asks for memory above the idle RSS', () => {
-    const listen = configFor('meetsync-0').http?.listen;
+    const listen = config().http?.listen;
     expect(listen).toBeDefined();
     const port = (container.ports as Doc[]).find((p) => p.name === container.readinessProbe.httpGet.port);
     expect(port?.containerPort).toBe(parseListen(listen!)!.port);
@@ -96,17 +101,18 @@ describe('deploy/kubernetes', () => {
     // Idle RSS is 70-90 MB: the request covers it, the limit leaves room for a cycle.
     expect(mib(container.resources.requests.memory)).toBeGreaterThanOrEqual(96);
     expect(mib(container.resources.limits.memory)).toBeGreaterThan(mib(container.resources.requests.memory));
-    expect(statefulSet.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(60);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(60);
   });
 
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-  it.runIf(kubectl.status === 0)('renders with kubectl kustomize: the ConfigMap gets a content hash and the StatefulSet points at it', () => {
+  it.runIf(kubectl.status === 0)('renders with kubectl kustomize: the ConfigMap gets a content hash and the Deployment points at it', () => {
     const out = spawnSync('kubectl', ['kustomize', K8S], { encoding: 'utf8' });
     expect(out.status, out.stderr).toBe(0);
     const rendered = parseAllDocuments(out.stdout).map((d) => d.toJS() as Doc);
     const configMap = rendered.find((d) => d.kind === 'ConfigMap')!;
     expect(configMap.metadata.name).toMatch(/^meetsync-config-[a-z0-9]+$/);
-    const sts = rendered.find((d) => d.kind === 'StatefulSet')!;
+    expect(rendered.some((d) => d.kind === 'StatefulSet')).toBe(false);
+    const sts = rendered.find((d) => d.kind === 'Deployment')!;
     expect((sts.spec.template.spec.volumes as Doc[]).some((v) => v.configMap?.name === configMap.metadata.name)).toBe(true);
   });
 });

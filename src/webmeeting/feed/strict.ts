@@ -5,8 +5,8 @@ import { NotIcsError, readFeedText, type FeedItem, type FeedRead, type FeedWarni
 
 /**
  * A user's meeting feed (`GET <icsPath>`) as the sync reads it: all or nothing. The sync reads
- * the feed to learn whether a creation whose answer was lost took effect (sync/pending.ts,
- * sync/made-elsewhere.ts); a meeting missing from a partial read would be created a second time.
+ * the feed to learn whether a creation whose answer was lost took effect (sync/pending.ts); a
+ * meeting missing from a partial read would be created a second time.
  * So this is the one reader (read.ts) with the warnings that may hide a meeting turned into a
  * refusal of the whole feed: the kinds for which ical.js, which read the feed whole before the
  * two readers became one, refused it. The feed's format is ASSUMED (see assumptions.ts).
