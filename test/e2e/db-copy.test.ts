@@ -1,8 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/store/store.js';
 import { runCli, startCliWorld, type CliWorld } from '../support/cli-harness.js';
-import { freshPostgresDatabase } from '../support/postgres.js';
+import { freshPostgresDatabase, mappingsIn } from '../support/postgres.js';
 
 /**
  * Issue 17: `meetsync db copy --to <postgres url>` as a user moves an SQLite database to
@@ -46,12 +45,7 @@ describe('meetsync db copy', () => {
     expect(after.code, after.stderr).toBe(0);
     expect(JSON.parse(after.stdout)).toMatchObject({ created: 0, updated: 0 });
     expect(w.webMeeting.meetings()).toHaveLength(1);
-    const store = Store.open(db.url);
-    try {
-      expect(store.mappings().map((m) => ({ state: m.state, meetingId: m.meetingId }))).toEqual([{ state: 'active', meetingId: w.webMeeting.meetings()[0]!.id }]);
-    } finally {
-      store.close();
-    }
+    expect(await mappingsIn(db.url)).toEqual([{ state: 'active', meetingId: w.webMeeting.meetings()[0]!.id }]);
     for (const r of [copy, after]) expect(r.stdout + r.stderr).not.toContain(PASSWORD);
   });
 

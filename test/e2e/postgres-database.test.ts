@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CalendarLeases } from '../../src/store/leases.js';
 import { Store } from '../../src/store/store.js';
 import { runCli, startCliWorld, type CliWorld } from '../support/cli-harness.js';
-import { freshPostgresDatabase } from '../support/postgres.js';
+import { freshPostgresDatabase, mappingsIn } from '../support/postgres.js';
 
 /**
  * Issue 17, first step: meetsync run as a user would, with `database:` a postgres:// URL whose
@@ -40,12 +40,7 @@ describe('meetsync on a PostgreSQL database', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ created: 0, updated: 0 });
     expect(w.webMeeting.meetings()).toHaveLength(1);
 
-    const store = Store.open(db.url);
-    try {
-      expect(store.mappings().map((m) => ({ state: m.state, meetingId: m.meetingId }))).toEqual([{ state: 'active', meetingId: w.webMeeting.meetings()[0]!.id }]);
-    } finally {
-      store.close();
-    }
+    expect(await mappingsIn(db.url)).toEqual([{ state: 'active', meetingId: w.webMeeting.meetings()[0]!.id }]);
     const status = await cli('status');
     expect(status.code, status.stderr).toBe(0);
     for (const r of [first, second, status]) expect(r.stdout + r.stderr).not.toContain(PASSWORD);

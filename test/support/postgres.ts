@@ -39,3 +39,14 @@ async function admin(adminUrl: string, sql: string): Promise<void> {
     await client.end();
   }
 }
+
+/** The records of a PostgreSQL database as the e2e tests compare them: each mapping's state and meeting. */
+export async function mappingsIn(url: string): Promise<Array<{ state: string; meetingId: string | undefined }>> {
+  const { Store } = await import('../../src/store/store.js');
+  const store = Store.open(url);
+  try {
+    return store.mappings().map((m) => ({ state: m.state, meetingId: m.meetingId }));
+  } finally {
+    store.close();
+  }
+}
