@@ -5,6 +5,9 @@ import Database from 'better-sqlite3';
 import { describeError } from '../domain/errors.js';
 import { NewerSchemaError, readMigrations } from '../store/migrate.js';
 import { checkSchema } from '../store/schema-check.js';
+import { isPostgresUrl, shownUrl } from '../store/database-target.js';
+import type { Sql } from '../store/sql.js';
+import { openReadOnly } from './read-only.js';
 import { fail, ok, splitRemedy, warn, type Check } from './check.js';
 
 /**
@@ -31,7 +34,8 @@ function nearestExisting(file: string): string {
   return dir;
 }
 
-export function checkDatabase(file: string): Check[] {
+export async function checkDatabase(file: string): Promise<Check[]> {
+  if (isPostgresUrl(file)) return [await postgresSchema(file)];
   if (file === ':memory:') {
     return [warn(SUBJECT, 'in memory: every run starts empty, so nothing proves a meeting was already created', `set ${KEY} to a file path`)];
   }
@@ -64,6 +68,46 @@ function absent(file: string): Check {
   return ok(SUBJECT, `${file} does not exist yet: it will be created on first sync (${dir} is writable)`);
 }
 
+/** A PostgreSQL database (issue 17): reachable, and empty or meetsync's of a schema this meetsync knows. */
+async function postgresSchema(url: string): Promise<Check> {
+  const shown = shownUrl(url);
+  let sql: Sql | undefined;
+  try {
+    sql = await openReadOnly(url);
+  } catch (err) {
+    return fail(SUBJECT, `${shown} cannot be reached: ${describeError(err)}`, `check ${KEY}, that the server runs and accepts this role, and its password`);
+  }
+  try {
+    return schemaOf(sql!, readMigrations('postgres'), shown, 'back the database up first if you like');
+  } finally {
+    sql?.close();
+  }
+}
+
+/** The schema check of an open database, as a line: current, migrations pending, or what is wrong. */
+function schemaOf(sql: Sql, all: ReturnType<typeof readMigrations>, shown: string, backup: string): Check {
+  try {
+    checkSchema(sql, all);
+    const hasRecords = sql.dialect === 'sqlite'
+      ? sql.get("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") !== undefined
+      : sql.get("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'") !== undefined;
+    if (!hasRecords && sql.dialect === 'postgres') return ok(SUBJECT, `${shown} is empty: meetsync creates its tables on first sync`);
+    const applied = hasRecords ? sql.all<{ version: number }>('SELECT version FROM schema_migrations').map((r) => Number(r.version)) : [];
+    const newest = Math.max(0, ...applied);
+    const pending = all.filter((m) => !applied.includes(m.version));
+    const where = sql.dialect === 'postgres' ? `${shown}: ` : '';
+    if (pending.length === 0) return ok(SUBJECT, `${where}schema ${newest}, migrations current`);
+    const names = pending.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`).join(', ');
+    return warn(SUBJECT, `${where}schema ${newest}: migration${pending.length === 1 ? '' : 's'} ${names} not applied yet`, `they are applied at the next start of meetsync (sync or run); ${backup}`);
+  } catch (err) {
+    if (err instanceof NewerSchemaError) {
+      return fail(SUBJECT, `schema ${err.newest} was written by a newer meetsync (this one knows ${err.latestKnown})`, 'upgrade meetsync, or restore a backup made by this version');
+    }
+    const { detail, remedy } = splitRemedy(describeError(err), `restore a backup, or point ${KEY} at the right ${sql.dialect === 'sqlite' ? 'file' : 'database'}`);
+    return fail(SUBJECT, detail, remedy);
+  }
+}
+
 function schema(file: string): Check {
   let db: Database.Database;
   try {
@@ -72,21 +116,7 @@ function schema(file: string): Check {
     return fail(SUBJECT, `${file} cannot be opened: ${describeError(err)}`, `check ${KEY} and the file's owner and mode`);
   }
   try {
-    const all = readMigrations();
-    checkSchema(new SqliteSql(db), all);
-    const hasRecords = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
-    const applied = hasRecords ? (db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]) : [];
-    const newest = Math.max(0, ...applied);
-    const pending = all.filter((m) => !applied.includes(m.version));
-    if (pending.length === 0) return ok(SUBJECT, `schema ${newest}, migrations current`);
-    const names = pending.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`).join(', ');
-    return warn(SUBJECT, `schema ${newest}: migration${pending.length === 1 ? '' : 's'} ${names} not applied yet`, 'they are applied at the next start of meetsync (sync or run); back the file up first if you like');
-  } catch (err) {
-    if (err instanceof NewerSchemaError) {
-      return fail(SUBJECT, `schema ${err.newest} was written by a newer meetsync (this one knows ${err.latestKnown})`, 'upgrade meetsync, or restore a backup made by this version');
-    }
-    const { detail, remedy } = splitRemedy(describeError(err), `restore a backup, or point ${KEY} at the right file`);
-    return fail(SUBJECT, detail, remedy);
+    return schemaOf(new SqliteSql(db), readMigrations(), file, 'back the file up first if you like');
   } finally {
     db.close();
   }

@@ -1,8 +1,6 @@
-import { SqliteSql } from '../store/sqlite-sql.js';
-import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { readProfile, type PlatformProfile } from '../store/platform-profile.js';
 import { ok, warn, type Check } from './check.js';
+import { openReadOnly } from './read-only.js';
 import { describeProfile, gapsOf } from './probe-report.js';
 
 /**
@@ -12,8 +10,8 @@ import { describeProfile, gapsOf } from './probe-report.js';
 
 const SUBJECT = 'platform profile';
 
-export function checkProfile(file: string, baseUrl: string): Check {
-  const profile = storedProfile(file);
+export async function checkProfile(file: string, baseUrl: string): Promise<Check> {
+  const profile = await storedProfile(file);
   const [first, ...rest] = describeProfile(profile, baseUrl);
   const detail = [first!, ...rest.map((l) => l.trim())].join('; ');
   if (!profile) return warn(SUBJECT, detail, 'run meetsync doctor --probe-platform <organizer email> (it makes and deletes one test meeting) before going live');
@@ -23,17 +21,17 @@ export function checkProfile(file: string, baseUrl: string): Check {
   return ok(SUBJECT, detail);
 }
 
-function storedProfile(file: string): PlatformProfile | undefined {
-  if (file === ':memory:' || !existsSync(file)) return undefined;
+async function storedProfile(file: string): Promise<PlatformProfile | undefined> {
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const sql = await openReadOnly(file);
+    if (!sql) return undefined;
     try {
-      return readProfile(new SqliteSql(db));
+      return readProfile(sql);
     } finally {
-      db.close();
+      sql.close();
     }
   } catch {
-    // No such table yet (an older schema), or the database lines say what is wrong with the file.
+    // No such table yet (an older schema), or the database lines say what is wrong with it.
     return undefined;
   }
 }

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { createPlatform } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { calendarsOf } from '../config/calendars.js';
@@ -8,6 +6,7 @@ import { ConfigError } from '../domain/errors.js';
 import { silentLogger } from '../log.js';
 import { fail, ok, reportOf, skip, type Check, type DoctorReport } from './check.js';
 import { checkDatabase } from './database.js';
+import { openReadOnly } from './read-only.js';
 import { checkEndpoint } from './endpoint.js';
 import { checkAccountOrganizers, accountsToList } from './organizers.js';
 import { accountToRead, checkApiKey, checkClock } from './platform.js';
@@ -56,7 +55,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const calendars = config.sources.reduce((n, s) => n + (s.kind === 'google' ? s.calendars.length : s.mailboxes.length), 0);
   const checks: Check[] = [told(ok('config', `${file}: ${config.sources.length} source${config.sources.length === 1 ? '' : 's'}, ${calendars} calendar${calendars === 1 ? '' : 's'}`))];
-  checks.push(...checkDatabase(config.database).map(told));
+  checks.push(...(await checkDatabase(config.database)).map(told));
 
   const total = config.sources.reduce((n, s) => n + calendarsOf(s).length, 0);
   let done = 0;
@@ -86,7 +85,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const other = sources.flatMap((s) => s.endpoints).find((e) => e.date);
   checks.push(clock ?? told(checkClock(other?.date, other ? 'a calendar provider' : 'any endpoint')));
   checks.push(...platform.checks);
-  checks.push(told(checkProfile(config.database, config.webMeeting.baseUrl)));
+  checks.push(told(await checkProfile(config.database, config.webMeeting.baseUrl)));
   for (const s of sources) checks.push(...s.checks);
   if (config.sources.length === 0) checks.push(told(fail('sources', 'no calendar source is configured: meetsync has nothing to read', 'add a google or outlook source under sources: (see config.example.yaml)')));
   return reportOf(checks, file);
@@ -108,7 +107,7 @@ async function checkPlatform(config: Config, timeoutMs: number) {
       if (!Number.isNaN(serverMs)) date = { serverMs, localMs: Date.now() };
     },
   });
-  const known = knownAccounts(config.database);
+  const known = await knownAccounts(config.database);
   const key = await checkApiKey(platform, accountToRead(config, known));
   checks.push(key);
   // With the key working, how many organizers each account lists (doctor/organizers.ts).
@@ -117,17 +116,17 @@ async function checkPlatform(config: Config, timeoutMs: number) {
 }
 
 /** Account ids of organizers the database knows (from `accounts create`), read without creating it. */
-function knownAccounts(file: string): string[] {
-  if (file === ':memory:' || !existsSync(file)) return [];
+async function knownAccounts(file: string): Promise<string[]> {
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const sql = await openReadOnly(file);
+    if (!sql) return [];
     try {
-      return db.prepare('SELECT DISTINCT account_id FROM organizers ORDER BY account_id').pluck().all() as string[];
+      return sql.all<{ account_id: string }>('SELECT DISTINCT account_id FROM organizers ORDER BY account_id').map((r) => r.account_id);
     } finally {
-      db.close();
+      sql.close();
     }
   } catch {
-    // The database lines say what is wrong with the file.
+    // The database lines say what is wrong with it.
     return [];
   }
 }

@@ -66,6 +66,22 @@ describe('meetsync on a PostgreSQL database', () => {
     expect(JSON.parse(after.stdout)).toMatchObject({ created: 1 });
   });
 
+  it('doctor reads the PostgreSQL database without changing it: empty, then current, then out of reach', async () => {
+    const databaseLine = (stdout: string) => stdout.split('\n').find((l) => /^\S+\s+database: /.test(l)) ?? `no database line in:\n${stdout}`;
+    const empty = await cli('doctor');
+    expect(databaseLine(empty.stdout)).toMatch(/^ok\s+database: postgres:\/\/meetsync:\*\*\*@.* is empty: meetsync creates its tables on first sync/);
+    expect(await mappingsIn(db.url), 'doctor created nothing').toEqual([]);
+    expect((await cli('accounts', 'create', '--email', 'alice@example.com', '--first', 'Alice', '--last', 'A')).code).toBe(0);
+    expect((await cli('sync')).code).toBe(0);
+    const current = await cli('doctor');
+    expect(databaseLine(current.stdout)).toMatch(/^ok\s+database: .*schema \d+, migrations current/);
+    writeFileSync(w.configPath, readFileSync(w.configPath, 'utf8').replace(/@127\.0\.0\.1:\d+/, '@127.0.0.1:1'));
+    const down = await cli('doctor');
+    expect(down.code).toBe(1);
+    expect(databaseLine(down.stdout)).toMatch(/^FAIL\s+database: postgres:\/\/meetsync:\*\*\*@127\.0\.0\.1:1\/.* cannot be reached/);
+    for (const r of [empty, current, down]) expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+  });
+
   it('says in one line that the server cannot be reached, without the password', async () => {
     const config = readFileSync(w.configPath, 'utf8').replace(/database: "postgres:\/\/([^@]*)@127\.0\.0\.1:\d+/, 'database: "postgres://$1@127.0.0.1:1');
     writeFileSync(w.configPath, config);
