@@ -30,6 +30,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { parseConfig } from '../src/config/load.js';
+import { isPostgresUrl } from '../src/store/database-target.js';
 import { GoogleCalendarSimulator } from '../src/simulators/google/server.js';
 import { GraphSimulator } from '../src/simulators/graph/server.js';
 import { SIM_API_KEY, SIM_GRAPH_APP, SIM_OAUTH_CLIENT } from '../src/simulators/launch.js';
@@ -192,7 +193,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
 /** How many mappings are active: SQLite's file, or the PostgreSQL database at a URL. */
 async function activeMappings(target: string): Promise<number> {
   const query = "SELECT count(*) AS n FROM mappings WHERE state = 'active'";
-  if (!/^postgres(ql)?:\/\//.test(target)) {
+  if (!isPostgresUrl(target)) {
     const db = new Database(target, { readonly: true });
     try {
       return (db.prepare(query).get() as { n: number }).n;

@@ -1,3 +1,4 @@
+import { isPostgresUrl } from '../store/database-target.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
@@ -166,7 +167,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, dir: string, f
   }
   const config: Config = parsed.data;
   // A file path is the config file's folder's; a postgres:// URL (issue 17) is taken as written.
-  config.database = config.database === ':memory:' || /^postgres(ql)?:\/\//i.test(config.database) ? config.database : path.resolve(dir, config.database);
+  config.database = config.database === ':memory:' || isPostgresUrl(config.database) ? config.database : path.resolve(dir, config.database);
   if (config.reconcile?.reportDir) config.reconcile.reportDir = path.resolve(dir, config.reconcile.reportDir);
   for (const source of config.sources) {
     if (source.kind === 'google' && source.auth.type === 'serviceAccount') {
