@@ -21,7 +21,9 @@ export interface LeaseOptions {
   ttlMs: number;
 }
 
-const keyText = (c: LeasedCalendar) => `${c.source}\u0000${c.calendarId}`;
+/** A calendar's key in the set `claim` returns. */
+export const leaseKey = (c: LeasedCalendar): string => `${c.source}\u0000${c.calendarId}`;
+const keyText = leaseKey;
 
 /**
  * Calendars shared among replicas on one database (issue 17). At the start of each cycle a

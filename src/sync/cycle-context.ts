@@ -28,7 +28,7 @@ export interface CycleContext {
   states?: Map<string, ReturnType<Store['calendarState']>>;
   /** Accounts' users as the platform listed them this cycle (organizer refusals read them). */
   accountUsers: Map<string, Promise<PlatformUser[]>>;
-  /** With replicas: the calendars whose lease this cycle holds (source NUL calendar id); undefined: every configured one. */
+  /** With replicas: the calendars whose lease this cycle holds (store/leases.ts leaseKey); undefined: every configured one. */
   served?: Set<string>;
   /** Organizers the platform refused this cycle (user removed or without permission): their events wait, the rest go on. */
   refusals: OrganizerRefusals;

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { isDue, RETRY_DEFAULTS, type RetryPolicy } from '../domain/attention.js';
 import { clearJoinDetails, execute, noteToRecheck, writeBack } from './execute.js';
-import { LeaseLostError } from '../store/leases.js';
+import { leaseKey, LeaseLostError } from '../store/leases.js';
 import { haltIfPlatformWide, PlatformHaltError } from './failure.js';
 import { accountExistsSince, CycleOrganizers } from './cycle-organizers.js';
 import type { CycleContext } from './cycle-context.js';
@@ -159,7 +159,7 @@ export class SyncEngine {
   /** Whether this cycle serves the calendar: configured, and (with replicas) its lease held. */
   private serves(cx: CycleContext, source: string, calendarId: string): boolean {
     if (!this.sourcesByName.get(source)?.calendars.includes(calendarId)) return false;
-    return cx.served === undefined || cx.served.has(`${source}\u0000${calendarId}`);
+    return cx.served === undefined || cx.served.has(leaseKey({ source, calendarId }));
   }
 
   /** Quiet calendars' new states, together; a lease lost meanwhile keeps that calendar's (its holder writes it). */
