@@ -387,7 +387,7 @@ export class SyncEngine {
         // Organizers of newly read events are asked for now; those events already wait for (noted
         // before) are asked for on the re-check's clock, so a re-read of the same events costs nothing.
         const { organizers } = cx;
-        const missing = unknownOrganizers(changes.events, organizers.known(), settings.rules);
+        const missing = unknownOrganizers(changes.events, organizers.known(), settings.rules, startedAt);
         if (missing.length > 0 && (!organizers.checkedRecently() || organizers.changedSinceNoted(changes.events, missing))) await organizers.ensure(missing, changes.events);
         actions = this.planFor(changes.events, mappings, organizers.known(), startedAt);
       }

@@ -235,12 +235,17 @@ function seriesKeepsOrGetsMeeting(master: CalendarEvent, mapping: Mapping | unde
   return !isOver(master, input.now) && master.organizerEmail !== undefined && input.organizers.has(master.organizerEmail.toLowerCase());
 }
 
-/** Tagged organizer events whose organizer is unknown: candidates for an organizer refresh or provisioning. */
-export function unknownOrganizers(events: readonly CalendarEvent[], organizers: ReadonlyMap<string, Organizer>, rules: TaggingRules): string[] {
+/**
+ * Organizers, still unknown, of events that want a meeting now: candidates for an organizer
+ * refresh or provisioning. An event that wants none (all-day, over, an attendee's copy) asks for
+ * no one: an account made for it would be named by no stamp, so a database lost before the
+ * organizer's first meeting could not find it again (sync state machine, seed 2096267659).
+ */
+export function unknownOrganizers(events: readonly CalendarEvent[], organizers: ReadonlyMap<string, Organizer>, rules: TaggingRules, now: Date): string[] {
   const emails = new Set<string>();
   for (const e of events) {
-    if (e.status === 'cancelled' || !e.isOrganizerCopy || e.kind === 'occurrence' || !e.organizerEmail) continue;
-    if (!organizers.has(e.organizerEmail.toLowerCase()) && isTagged(e, rules)) emails.add(e.organizerEmail.toLowerCase());
+    if (e.kind === 'occurrence' || !e.organizerEmail || organizers.has(e.organizerEmail.toLowerCase())) continue;
+    if (wantedMeeting(e, rules).wants && !isOver(e, now)) emails.add(e.organizerEmail.toLowerCase());
   }
   return [...emails];
 }

@@ -170,6 +170,22 @@ describe('sync engine', () => {
     expect(h.store.organizer('carol@example.com')?.userId).toMatch(/^[0-9a-f]{24}$/);
   });
 
+  // Found by the sync state machine (SYNC_MACHINE_SEED=2096267659): an account made for an event
+  // that wants no meeting is named by no stamp, so a database lost before the organizer's first
+  // meeting could not find it again, and IT had to add it by hand.
+  it.each([
+    ['an all-day event', { allDay: true }],
+    ['an event already over', { start: '2026-12-01T06:00:00.000Z', end: '2026-12-01T07:00:00.000Z' }],
+    ['an attendee copy', { isOrganizerCopy: false }],
+  ])('provisions no account for %s, which wants no meeting', async (_name, over) => {
+    h.rebuild({ provisioning: { enabled: true, accountType: 'trial', preferredLanguage: 'en', sendPassword: false, paidUntil: '2027-12-31T00:00:00.000Z' } });
+    h.source.put(tagged({ organizerEmail: 'carol@example.com', ...over }));
+    const report = await h.engine.runCycle();
+    expect(report.counts.skipped).toBe(1);
+    expect(h.sim.server.received('POST', '/api/v6/account')).toHaveLength(0);
+    expect(h.store.organizer('carol@example.com')).toBeUndefined();
+  });
+
   it.each([
     ['an attendee copy', { isOrganizerCopy: false }, /attendee's copy/],
     ['an all-day event', { allDay: true }, /all-day/],

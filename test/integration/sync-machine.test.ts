@@ -393,6 +393,27 @@ const RESTORED_INTENT_UNDER_A_NEWER_STAMP: Op[] = [
   { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
 ];
 
+/**
+ * Found by this property (seed 2096267659), kept as a fixed example: Bob's only tagged event is
+ * all-day (no meeting, and a note why), yet meetsync provisioned an account for him; the database
+ * was lost before any event of his carried a stamp naming it, so his next tagged event met
+ * "account already exists" and waited for IT, and the model's IT read only the last run's error,
+ * not the event's note that kept asking. Fixed: only an event that wants a meeting asks for its
+ * organizer (plan.ts unknownOrganizers, its own test in engine.test.ts); and the model's IT reads
+ * the notes too (followStatus). Either fix alone makes this sequence pass.
+ */
+const ACCOUNT_PROVISIONED_FOR_AN_ALL_DAY_EVENT: Op[] = [
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'create', cal: 1, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'delete', pick: 0 },
+  { kind: 'all-day', pick: 0 },
+  { kind: 'database-lost' },
+  { kind: 'create', cal: 1, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'database-lost' },
+  { kind: 'cycle', faults: [] },
+  { kind: 'invite', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+];
+
 describe('sync state machine', () => {
   it.for(SEEDS.list)('converges on one in-step meeting per tagged organizer event, whatever fails on the way (seed %i)', { timeout: 120_000 }, async (seed) => {
     await fc.assert(
@@ -441,6 +462,7 @@ describe('sync state machine', () => {
           [1, 'id', RESTORED_OVER_A_REPLACED_MEETING, SERIAL],
           [1, 'id', RESTORED_INTENT_UNDER_A_NEWER_STAMP, SERIAL],
           ['bob-provisioned', 'id', OCCURRENCE_OF_AN_ORGANIZER_UNKNOWN_AGAIN, { concurrency: 2, team: false, turns: [0] }],
+          ['bob-provisioned', 'id', ACCOUNT_PROVISIONED_FOR_AN_ALL_DAY_EVENT, { concurrency: 2, team: false, turns: [0] }],
         ],
       },
     );

@@ -76,12 +76,18 @@ export class DatabaseBackup {
 /**
  * IT does what `status` asks: an organizer whose provisioning the platform refused as "account
  * already exists" (a lost database with none of their events stamped any more: untagged,
- * deleted) gets their account added to `webMeeting.accountIds`, a while later.
+ * deleted) gets their account added to `webMeeting.accountIds`, a while later. Status asks it in
+ * the last run's error (the cycle that was refused) and, for as long as it waits, in the note of
+ * each event of theirs that wants a meeting: IT reading status later learns it there.
  */
 export function followStatus(h: EngineHarness, over: Partial<EngineSettings>): boolean {
-  const asked = h.store.lastRuns(1)[0]?.error ?? '';
+  const asked = [h.store.lastRuns(1)[0]?.error ?? '', ...h.store.notes().map((n) => n.reason)].join('\n');
   // An account provisioning made is named after its first organizer's email (the tutorial's answer to POST /account).
-  const accounts = h.sim.accounts().filter((a) => asked.includes(`could not create a platform account for ${a.name}`)).map((a) => a.id);
+  const accounts = h.sim
+    .accounts()
+    .filter((a) => h.store.organizer(a.name) === undefined)
+    .filter((a) => asked.includes(`could not create a platform account for ${a.name}`) || asked.includes(`the platform has an account for ${a.name} that meetsync does not know`))
+    .map((a) => a.id);
   if (accounts.length === 0) return false;
   h.rebuild({ ...over, accountIds: [h.accountId, ...accounts] });
   h.advance(15 * 60_000);

@@ -229,10 +229,8 @@ export class SyncWorld {
       case 'cycle':
         op.faults.forEach((f) => this.faults.inject(f, this.calendars.filter((c) => c !== TEAM)));
         await this.cycle();
-        // IT acts on what status asks as it appears (an account to add). It must here: status
-        // asks it for one cycle only (a provisioning refused as "account exists" is not said
-        // again while the waiting event is unchanged, and the event's note then advises enabling
-        // provisioning, which is on), so IT reading status a cycle later would not learn it.
+        // IT acts on what status asks as it appears (an account to add: the last run's error, or
+        // the note of an event waiting for it, lost-database.ts followStatus).
         followStatus(h, this.engineSettings(this.sourceName));
         return;
     }

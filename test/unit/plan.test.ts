@@ -164,7 +164,7 @@ describe('plan', () => {
 });
 
 describe('unknownOrganizers', () => {
-  it('lists only tagged, live organizer copies of singles and series, lower-cased and once each', () => {
+  it('lists only organizers of events that want a meeting (tagged, live, not all-day nor over, organizer copies of singles and series), lower-cased and once each', () => {
     const events = [
       ev(), // known
       ev({ eventId: 'b1', organizerEmail: 'Bob@Example.com' }),
@@ -175,9 +175,11 @@ describe('unknownOrganizers', () => {
       ev({ eventId: 'f1', organizerEmail: 'frank@example.com', title: 'Untagged' }),
       ev({ eventId: 'g1', organizerEmail: undefined }),
       ev({ eventId: 'h1', organizerEmail: 'heidi@example.com', title: 'Review', categories: ['Web Meeting'] }),
+      ev({ eventId: 'i1', organizerEmail: 'ivan@example.com', allDay: true }),
+      ev({ eventId: 'j1', organizerEmail: 'judy@example.com', start: '2026-05-01T09:00:00.000Z', end: '2026-05-01T10:00:00.000Z' }),
     ];
-    expect(unknownOrganizers(events, ORGANIZERS, RULES)).toEqual(['bob@example.com', 'heidi@example.com']);
-    expect(unknownOrganizers([ev()], ORGANIZERS, RULES)).toEqual([]);
+    expect(unknownOrganizers(events, ORGANIZERS, RULES, NOW)).toEqual(['bob@example.com', 'heidi@example.com']);
+    expect(unknownOrganizers([ev()], ORGANIZERS, RULES, NOW)).toEqual([]);
   });
 });
 
