@@ -138,6 +138,16 @@ describe('readFeedText: one bad item never costs the feed', () => {
     expect(read.items[0]?.start).toBeUndefined();
   });
 
+  // Found by test/fuzz/ics-feed.test.ts (FUZZ_SEED=998601711): the end of such an event is no date,
+  // and reading it threw a RangeError where the contract allows only NotIcsError.
+  it('a DURATION no calendar can hold is unreadable, not fatal', () => {
+    const read = readFeedText(feedText([{ ...good, dtend: 'DURATION:P99999999W' }, { id: '5e9400000000000000000003', summary: 'After' }]));
+    expect(read.items.map((i) => i.summary)).toEqual(['Good', 'After']);
+    expect(read.items[0]).toMatchObject({ start: '2030-01-07T09:00:00.000Z', unreadable: ['DURATION'] });
+    expect(read.items[0]?.end).toBeUndefined();
+    expect(read.warnings.map((w) => w.message)).toEqual(['DURATION could not be read (P99999999W is longer than ten years)']);
+  });
+
   it('a feed cut off inside a VEVENT: the ones before are read, the lost one named', () => {
     const text = feedText([good], { tail: ['BEGIN:VEVENT', 'UID:5e94000000000000000000ff@x', 'SUMMARY:half'] });
     const read = readFeedText(text);
@@ -179,6 +189,18 @@ describe('readFeedText: a series ends with its own overrides only (the ical.js p
     expect(byName(items, 'B')?.lastEnd).toBe('2030-01-14T10:00:00.000Z');
     // The override of A is no meeting of its own: A's master lists the meeting.
     expect(items).toHaveLength(2);
+  });
+
+  // Found by test/fuzz/ics-feed.test.ts (FUZZ_SEED=998601711): ical.js moves a time across months one
+  // at a time, so an override lasting two million years took minutes to read (the feed's reading
+  // timed out), and a range override in year 9999 seconds for each of thousands of occurrences.
+  it.each([
+    ['an override lasting two million years', { ...moved, dtend: 'DURATION:P99999999W' }, 'DURATION P99999999W is longer than ten years'],
+    ['a range override in year 9999', { ...moved, recurrenceId: 'RECURRENCE-ID;RANGE=THISANDFUTURE:20300114T090000Z', dtstart: 'DTSTART:99990601T090000Z', dtend: 'DTEND:99990601T100000Z' }, 'DTSTART in year 9999'],
+  ])('a series with %s is taken as never ending, without expanding it', (_name, override, why) => {
+    const read = readFeedText(feedText([{ ...a, rrule: 'FREQ=DAILY;COUNT=4000' }, override]));
+    expect(byName(read.items, 'A')?.lastEnd).toBeNull();
+    expect(read.warnings.map((w) => w.message)).toEqual([`the series has a time no calendar can hold (${why}); taken as never ending`]);
   });
 
   it('an override whose RECURRENCE-ID cannot be read is left out of its series, with a warning', () => {

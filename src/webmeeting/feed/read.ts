@@ -10,7 +10,7 @@ import {
 import { parseBlock, propertyName, refusalOf } from './block.js';
 import { splitCalendar, type FeedWarning, type IcsBlock, type IcsSplit } from './text.js';
 import { resolveTime, zoneKey, type FeedZones } from './time.js';
-import { seriesLastEnd } from './series.js';
+import { boundedDuration, seriesLastEnd } from './series.js';
 import { oneLine, quoted } from '../../domain/printable.js';
 
 export type { FeedWarning, FeedWarningKind } from './text.js';
@@ -191,7 +191,7 @@ function toItem(event: ICAL.Component, line: number, zones: FeedZones, warnings:
   const end = timeOf(event, 'dtend', zones, item, warnings);
   if (end) item.end = end.iso;
   else if (start && event.hasProperty('duration')) {
-    const duration = safely(() => event.getFirstPropertyValue('duration'), 'DURATION', item, warnings);
+    const duration = safely(() => boundedDuration(event), 'DURATION', item, warnings);
     if (duration instanceof ICAL.Duration) item.end = new Date(Date.parse(start.iso) + duration.toSeconds() * 1000).toISOString();
   } else if (start && !event.hasProperty('dtend')) {
     // RFC 5545 3.6.1: without DTEND or DURATION a DATE lasts one day, a DATE-TIME ends at its start.

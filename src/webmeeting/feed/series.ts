@@ -17,6 +17,44 @@ import { oneLine } from '../../domain/printable.js';
 export const MAX_OCCURRENCES = 5000;
 
 /**
+ * Times no meeting has: a DURATION over ten years, a date before 1900 or after 2200. ical.js
+ * moves a time across months one at a time (ICAL.Time#adjust, when a time is normalized), so a
+ * series with an override lasting two million years took minutes to read, and a range override
+ * in year 9999 seconds for each of thousands of occurrences (test/fuzz/ics-feed.test.ts,
+ * FUZZ_SEED=998601711); such a series is taken as never ending, without expanding it.
+ */
+const MAX_DURATION_SECONDS = 10 * 366 * 86_400;
+const YEARS = { first: 1900, last: 2200 };
+
+/** The VEVENT's DURATION, or undefined; throws when it is longer than ten years (read.ts: unreadable). */
+export function boundedDuration(event: ICAL.Component): ICAL.Duration | undefined {
+  const duration = event.getFirstPropertyValue('duration');
+  if (!(duration instanceof ICAL.Duration)) return undefined;
+  if (Math.abs(duration.toSeconds()) > MAX_DURATION_SECONDS) throw new Error(`${duration.toString()} is longer than ten years`);
+  return duration;
+}
+
+/** Why `event` has a time no calendar can hold, or undefined (unreadable values are judged elsewhere). */
+function beyondCalendars(event: ICAL.Component): string | undefined {
+  try {
+    boundedDuration(event);
+  } catch (err) {
+    return `DURATION ${(err as Error).message}`;
+  }
+  for (const name of ['dtstart', 'dtend', 'recurrence-id']) {
+    let value: unknown;
+    try {
+      value = event.getFirstPropertyValue(name);
+    } catch {
+      continue;
+    }
+    // The year as written: reading it does not normalize the time.
+    if (value instanceof ICAL.Time && (value.year < YEARS.first || value.year > YEARS.last)) return `${name.toUpperCase()} in year ${value.year}`;
+  }
+  return undefined;
+}
+
+/**
  * The UTC end of the last occurrence of `master`, or null when it never ends (or cannot be
  * told). `item.start`/`item.end` are its first occurrence, already resolved to UTC.
  */
@@ -32,6 +70,14 @@ export function seriesLastEnd(
   if (item.unreadable.includes('RRULE')) return null;
   const rule = master.getFirstPropertyValue('rrule');
   if (rule instanceof ICAL.Recur && !rule.isFinite()) return null;
+
+  for (const event of [master, ...overrides]) {
+    const why = beyondCalendars(event);
+    if (why) {
+      warn(`the series has a time no calendar can hold (${why}); taken as never ending`);
+      return null;
+    }
+  }
 
   const exceptions = overrides.filter((o) => {
     try {
