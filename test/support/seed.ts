@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
  * A default run (npm test, CI) takes the test's fixed seeds (ones that once found a bug, or at
  * least always the same sample) plus one random seed. `<NAME>_SEED=n` (FAULT_SEED, CRASH_SEED,
  * FUZZ_SEED, SYNC_MACHINE_SEED) runs that test with seed n alone, and `MEETSYNC_SEED=n` does the
- * same for every random test at once.
+ * same for every random test at once. With MEETSYNC_TEST_STORE=postgres, the replay command names the
+ * vitest project that runs the test on PostgreSQL.
  */
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -56,7 +57,9 @@ function parseSeed(variable: string, text: string): number {
 export function testSeeds(name: string, testFile: string, options: SeedOptions, env: NodeJS.ProcessEnv = process.env, now = new Date()): Seeds {
   const variable = seedVariable(name);
   const file = path.relative(REPO, fileURLToPath(testFile)).split(path.sep).join('/');
-  const replay = (seed: number) => `${variable}=${seed} npx vitest run ${file}`;
+  // On PostgreSQL (test/support/test-store.ts), the project that runs the test there (vitest.config.ts).
+  const project = env.MEETSYNC_TEST_STORE === 'postgres' ? '--project engine-on-postgres ' : '';
+  const replay = (seed: number) => `${variable}=${seed} npx vitest run ${project}${file}`;
   let chosen: Array<{ seed: number; why: string }>;
   if (env[variable]) chosen = [{ seed: parseSeed(variable, env[variable]), why: `from ${variable}` }];
   else if (env.MEETSYNC_SEED) chosen = [{ seed: parseSeed('MEETSYNC_SEED', env.MEETSYNC_SEED), why: 'from MEETSYNC_SEED' }];

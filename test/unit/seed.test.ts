@@ -46,6 +46,12 @@ describe('testSeeds', () => {
     expect(testSeeds('fault', FILE, { fixed: [11] }, { FAULT_SEED: '' }).list.slice(0, 1)).toEqual([11]);
   });
 
+  it('on PostgreSQL (MEETSYNC_TEST_STORE=postgres), replays in the project that runs the test there', () => {
+    const log = quietly();
+    testSeeds('fault', FILE, { fixed: [11] }, { FAULT_SEED: '42', MEETSYNC_TEST_STORE: 'postgres' });
+    expect(log.mock.calls.map((c) => c[0])).toEqual(['seed for fault: 42 (from FAULT_SEED; replay: FAULT_SEED=42 npx vitest run --project engine-on-postgres test/campaign/fault.test.ts)']);
+  });
+
   it('refuses a seed that is not a whole number instead of running with NaN', () => {
     quietly();
     expect(() => testSeeds('fault', FILE, { fixed: [] }, { FAULT_SEED: 'abc' })).toThrow('FAULT_SEED=abc is not a whole number');
