@@ -2,10 +2,18 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The engine's tests whose store is the harness's (test/support/test-store.ts), run a second time
- * on PostgreSQL (issue 17: the same tests against both stores). The state machine and the
- * campaigns, whose worlds back up and restore SQLite files, run on SQLite only so far.
+ * on PostgreSQL (issue 17: the same tests against both stores), and the crash and fault campaigns,
+ * whose database (test/support/campaign-database.ts) is lost, copied and restored on either store.
+ * The state machine runs on SQLite only so far.
  */
-const ON_BOTH_STORES = ['test/integration/engine*.test.ts', 'test/integration/kept-meeting.test.ts', 'test/integration/attention.test.ts', 'test/integration/adopt-reference.test.ts'];
+const ON_BOTH_STORES = [
+  'test/integration/engine*.test.ts',
+  'test/integration/kept-meeting.test.ts',
+  'test/integration/attention.test.ts',
+  'test/integration/adopt-reference.test.ts',
+  'test/campaign/crash.test.ts',
+  'test/campaign/fault.test.ts',
+];
 
 const shared = {
   // The simulators serve https with a CA generated per run; globalSetup writes it and sets

@@ -1,5 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { RecordedRequest } from '../../src/simulators/kit/server.js';
+import type { Store } from '../../src/store/store.js';
+import { CampaignDatabase } from './campaign-database.js';
 import { runCli, startCliWorld, type CliResult, type CliWorld } from './cli-harness.js';
 
 /**
@@ -7,7 +10,17 @@ import { runCli, startCliWorld, type CliResult, type CliWorld } from './cli-harn
  * process against the simulators, SIGKILLed at a chosen point inside its cycle. The points are
  * found through the simulators' observers (SimServer.onRequest, and onResponded), so a kill lands
  * at the instant a request arrives or its answer has been written, not by luck.
+ *
+ * The database is the one the engine's tests run on (CampaignDatabase: SQLite, or with
+ * MEETSYNC_TEST_STORE=postgres a PostgreSQL database); `lose`, `restore` and `backup` are issue
+ * 15's steps between runs on it, and keep the config's `database:` on the database in use. On
+ * PostgreSQL, each `sync` is a replica that claims the calendars by leases (store/leases.ts),
+ * lasting LEASE_SECONDS here: after a kill, `cycle` waits until the killed process's leases have
+ * expired, as the next cron run would find them after that long at most.
  */
+
+/** `replicas.leaseSeconds` of the campaigns on PostgreSQL: the config's minimum, so that a kill costs 2 s at most. */
+export const LEASE_SECONDS = 2;
 
 export type Sim = 'webmeeting' | 'google' | 'graph';
 
@@ -83,12 +96,20 @@ export class Rng {
 export class CrashHarness {
   private round: Round | undefined;
 
-  private constructor(readonly w: CliWorld) {}
+  private constructor(
+    readonly w: CliWorld,
+    readonly db: CampaignDatabase,
+  ) {}
 
   static async start(): Promise<CrashHarness> {
     let harness: CrashHarness | undefined;
     const w = await startCliWorld({ outlook: true, onResponded: (sim, req) => harness?.observe('responded', sim, req) });
-    harness = new CrashHarness(w);
+    const db = await CampaignDatabase.create(w.dbPath, w.dir);
+    harness = new CrashHarness(w, db);
+    if (db.dialect === 'postgres') {
+      harness.pointConfig();
+      writeFileSync(w.configPath, `${readFileSync(w.configPath, 'utf8')}replicas: { leaseSeconds: ${LEASE_SECONDS} }\n`);
+    }
     const sims: Array<[Sim, { server: { onRequest: ((req: RecordedRequest) => void) | undefined } }]> = [
       ['webmeeting', w.webMeeting],
       ['google', w.google],
@@ -98,8 +119,42 @@ export class CrashHarness {
     return harness;
   }
 
-  close(): Promise<void> {
-    return this.w.close();
+  async close(): Promise<void> {
+    try {
+      await this.w.close();
+    } finally {
+      await this.db.close();
+    }
+  }
+
+  /** A store on the database in use (close it before the next step between runs). */
+  open(): Store {
+    return this.db.open();
+  }
+
+  /** A copy of the database as it is between two runs, as a backup job takes it; returns its number. */
+  backup(): Promise<number> {
+    return this.db.backup();
+  }
+
+  /** The database lost: the next `sync` starts on an empty one. */
+  async lose(): Promise<void> {
+    await this.db.lose();
+    this.pointConfig();
+  }
+
+  /** The database replaced by copy `n` (0: the first `backup` took). */
+  async restore(n: number): Promise<void> {
+    await this.db.restore(n);
+    this.pointConfig();
+  }
+
+  /** The config's `database:` names the database in use (on SQLite, always the same file). */
+  private pointConfig(): void {
+    if (this.db.dialect === 'sqlite') return;
+    const config = readFileSync(this.w.configPath, 'utf8');
+    if (!/^database: .*$/m.test(config)) throw new Error('config has no database line');
+    writeFileSync(this.w.configPath, config.replace(/^database: .*$/m, `database: "${this.db.target}"`));
   }
 
   /** One `meetsync sync --json`, killed where `plan` says (if the cycle gets there). */
@@ -110,6 +165,7 @@ export class CrashHarness {
     clearTimeout(round.timer);
     this.round = undefined;
     const end = Date.now();
+    if (result.signal === 'SIGKILL') await this.db.waitOutLeases(LEASE_SECONDS * 1_000);
     return { result, killedAt: round.killedAt, activeMs: end - (round.firstRequestAt ?? end) };
   }
 

@@ -1,4 +1,4 @@
-import { copyFileSync, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BLOCK_START } from '../../src/domain/join-block.js';
@@ -19,6 +19,7 @@ import { Store } from '../../src/store/store.js';
 import { SyncEngine, type CycleReport } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { WebMeetingClient } from '../../src/webmeeting/client.js';
+import { CampaignDatabase } from './campaign-database.js';
 import { settings } from './engine-harness.js';
 
 /**
@@ -26,7 +27,9 @@ import { settings } from './engine-harness.js';
  * real googleapis, msal-node + Graph client and Web Meeting client, over https to the three
  * simulators, with the engine's clock in the test's hands. Organizers act in their calendars
  * through the simulators' user controls (never through meetsync), following a script that is
- * the same in a faulty and a fault-free run.
+ * the same in a faulty and a fault-free run. The database is the one the engine's tests run on
+ * (CampaignDatabase: SQLite, or with MEETSYNC_TEST_STORE=postgres a PostgreSQL database, the
+ * engine serving every calendar without leases, as in the engine's other tests).
  */
 
 const API_KEY = 'fault-campaign-api-key-0123456789';
@@ -64,8 +67,9 @@ export type Step =
 
 /**
  * Issue 15, between two runs of meetsync: a source renamed, or the first Google calendar id
- * written in another case (`rename`); the database file deleted (`lose`); or replaced by the
- * copy `restore.copy` (0: the oldest) of those `backup` took earlier. Then meetsync starts again.
+ * written in another case (`rename`); the database lost (`lose`: meetsync starts on an empty
+ * one); or replaced by the copy `restore.copy` (0: the oldest) of those `backup` took earlier.
+ * Then meetsync starts again.
  */
 export type Offline = { kind: 'rename'; what: 'google' | 'outlook' | 'case' } | { kind: 'lose' } | { kind: 'restore'; copy: number };
 
@@ -183,8 +187,6 @@ export class FaultWorld {
   ]);
   /** Apart from `renames` (events' titles): both runs of a seed must give an event the same title. */
   private sourceRenames = 0;
-  /** Copies of the database taken by `backup`, oldest first. */
-  private readonly backups: string[] = [];
   store: Store;
   engine: SyncEngine;
 
@@ -193,18 +195,15 @@ export class FaultWorld {
     readonly graph: GraphSimulator,
     readonly wm: WebMeetingSimulator,
     private readonly dir: string,
+    private readonly db: CampaignDatabase,
     private readonly accountId: string,
     private readonly platform: WebMeetingClient,
     private readonly start: Date,
     private readonly clock: { now: Date },
   ) {
     this.now = start;
-    this.store = Store.open(this.dbPath);
+    this.store = db.open();
     this.engine = this.newEngine();
-  }
-
-  private get dbPath(): string {
-    return path.join(this.dir, 'meetsync.db');
   }
 
   /** The calendars as the config names them now. */
@@ -276,10 +275,8 @@ export class FaultWorld {
   keys: CalendarKeysReport = { moved: [], parked: [] };
 
   /** A copy of the database as it is now, as a backup job takes it; returns its number. */
-  backup(): number {
-    const copy = path.join(this.dir, `backup-${this.backups.length}.db`);
-    this.store.db.exec(`VACUUM INTO '${copy}'`);
-    return this.backups.push(copy) - 1;
+  backup(): Promise<number> {
+    return this.db.backup(this.store);
   }
 
   /**
@@ -308,9 +305,9 @@ export class FaultWorld {
       }
     }
     this.store.close();
-    if (change.kind !== 'rename') for (const suffix of ['', '-wal', '-shm']) rmSync(`${this.dbPath}${suffix}`, { force: true });
-    if (change.kind === 'restore') copyFileSync(this.backups[Math.min(change.copy, this.backups.length - 1)]!, this.dbPath);
-    this.store = Store.open(this.dbPath);
+    if (change.kind === 'lose') await this.db.lose();
+    if (change.kind === 'restore') await this.db.restore(Math.min(change.copy, this.db.backups - 1));
+    this.store = this.db.open();
     if (change.kind !== 'rename') await refreshOrganizers(this.platform, this.store, [this.accountId], this.clock.now);
     this.engine = this.newEngine();
     return this.keys;
@@ -327,10 +324,11 @@ export class FaultWorld {
     const { account } = wm.seedAccount({ adminEmail: GOOGLE_CALENDARS[0]! });
     for (const email of [...GOOGLE_CALENDARS.slice(1), ...MAILBOXES]) wm.addUser(account.id, { email });
     const platform = new WebMeetingClient({ baseUrl: wm.url, apiKey: API_KEY, timeoutMs: DEADLINE_MS, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-    // A file, so that it can be deleted and copied back (issue 15).
+    // On SQLite, a file, so that it can be deleted and copied back (issue 15).
     const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-fault-'));
+    const db = await CampaignDatabase.create(path.join(dir, 'meetsync.db'), dir);
     const clock = { now: start };
-    const world = new FaultWorld(google, graph, wm, dir, account.id, platform, start, clock);
+    const world = new FaultWorld(google, graph, wm, dir, db, account.id, platform, start, clock);
     await refreshOrganizers(platform, world.store, [account.id], start);
     return world;
   }
@@ -338,7 +336,7 @@ export class FaultWorld {
   async close(): Promise<void> {
     this.store.close();
     rmSync(this.dir, { recursive: true, force: true });
-    await Promise.all([this.google.stop(), this.graph.stop(), this.wm.stop()]);
+    await Promise.all([this.google.stop(), this.graph.stop(), this.wm.stop(), this.db.close()]);
   }
 
   /** Starts (campaign) or ends (null) faults on all three simulators; returns what was drawn. */
