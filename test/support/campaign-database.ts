@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { copyStore } from '../../src/store/copy.js';
 import { Store } from '../../src/store/store.js';
 import { freshPostgresDatabase } from './postgres.js';
@@ -102,14 +103,22 @@ export class CampaignDatabase {
    */
   async waitOutLeases(leaseMs: number): Promise<void> {
     if (this.dialect !== 'postgres') return;
-    const store = this.open();
-    let until: number;
+    // Read with a plain client, not a Store: opening one would create the schema of a database
+    // whose first start was killed before it had (the next start must do that itself).
+    const client = new pg.Client({ connectionString: this.current });
+    await client.connect();
+    let until = 0;
     try {
-      const expires = store.sql.value('SELECT MAX(expires_at) FROM calendar_leases') as string | null;
-      const seen = store.sql.value('SELECT MAX(seen_at) FROM replicas') as string | null;
-      until = Math.max(expires ? Date.parse(expires) : 0, seen ? Date.parse(seen) + leaseMs : 0);
+      const { rows } = await client.query<{ tables: boolean }>("SELECT to_regclass('calendar_leases') IS NOT NULL AND to_regclass('replicas') IS NOT NULL AS tables");
+      if (rows[0]?.tables) {
+        const { rows: times } = await client.query<{ expires: string | null; seen: string | null }>(
+          'SELECT (SELECT MAX(expires_at) FROM calendar_leases) AS expires, (SELECT MAX(seen_at) FROM replicas) AS seen',
+        );
+        const { expires, seen } = times[0]!;
+        until = Math.max(expires ? Date.parse(expires) : 0, seen ? Date.parse(seen) + leaseMs : 0);
+      }
     } finally {
-      store.close();
+      await client.end();
     }
     // The database's clock is this machine's (the test server runs here); a little more, for the rounding to ms.
     const wait = until + 20 - Date.now();
