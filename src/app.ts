@@ -110,7 +110,7 @@ export interface AppOptions {
   /**
    * This process syncs calendars (`sync`, `run`): on a PostgreSQL database it is one of the
    * replicas, serving the calendars whose lease it claims. Off for `reconcile`, whose repair
-   * writes without leases (README "On PostgreSQL").
+   * takes the leases of just the calendars it repairs (reconcile/run.ts holdForRepair).
    */
   serve?: boolean;
 }
