@@ -2,10 +2,18 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The engine's tests whose store is the harness's (test/support/test-store.ts), run a second time
- * on PostgreSQL (issue 17: the same tests against both stores). The state machine and the
- * campaigns, whose worlds back up and restore SQLite files, run on SQLite only so far.
+ * on PostgreSQL (issue 17: the same tests against both stores), and the sync state machine, whose
+ * lost databases, backups and restores are PostgreSQL databases there (test/support/lost-database.ts;
+ * fewer random runs per seed than on SQLite, every fixed example). The campaigns, whose worlds
+ * back up and restore SQLite files, run on SQLite only so far.
  */
-const ON_BOTH_STORES = ['test/integration/engine*.test.ts', 'test/integration/kept-meeting.test.ts', 'test/integration/attention.test.ts', 'test/integration/adopt-reference.test.ts'];
+const ON_BOTH_STORES = [
+  'test/integration/engine*.test.ts',
+  'test/integration/kept-meeting.test.ts',
+  'test/integration/attention.test.ts',
+  'test/integration/adopt-reference.test.ts',
+  'test/integration/sync-machine.test.ts',
+];
 
 const shared = {
   // The simulators serve https with a CA generated per run; globalSetup writes it and sets
