@@ -279,6 +279,11 @@ export class Store {
     this.sql.run('DELETE FROM engine_state WHERE name = ?', [name]);
   }
 
+  /** The names of the engine states that begin with `prefix`, in order. */
+  engineStatesNamed(prefix: string): string[] {
+    return this.sql.all<{ name: string }>('SELECT name FROM engine_state WHERE substr(name, 1, ?) = ? ORDER BY name', [prefix.length, prefix]).map((r) => r.name);
+  }
+
   note(key: EventKey): EventNote | undefined {
     return this.notes(key)[0];
   }

@@ -18,7 +18,7 @@ import { confirmAbsent, tombstoneOf, unlistedSkips } from './absent.js';
 import { PENDING_DEFAULTS, resolvePending } from './pending.js';
 import { retireEnded } from './retirement.js';
 import { markDriftAfterRestore } from './restored.js';
-import { advanceGeneration, isOlderThanWritten, readGenerations } from '../store/generation.js';
+import { advanceGeneration, isOlderThanWritten, oweRestoreChecks, readGenerations, restoreChecksDone, restoreChecksOwed } from '../store/generation.js';
 import { isLive, plan, unknownOrganizers } from './plan.js';
 import { configuredIn, meetingHolders, type IsConfigured } from './holders.js';
 import { DEFAULT_READ_CONCURRENCY, ReadAhead, type CalendarRead } from './read-ahead.js';
@@ -190,17 +190,23 @@ export class SyncEngine {
 
   /**
    * A database older than the last one meetsync wrote (restored from a copy, store/generation.ts):
-   * meetings that differ from their records are marked unconfirmed before anything is planned
-   * (sync/restored.ts). The generation advances once that is done.
+   * every configured calendar owes a comparison of its meetings with the organizers' feeds, done
+   * by whichever replica serves it; meetings that differ from their records are marked
+   * unconfirmed before anything is planned (sync/restored.ts). The checks owed are recorded before
+   * the generation advances; a calendar's stays owed while a feed it needs cannot be read.
    */
   private async checkRestored(cx: CycleContext): Promise<void> {
     const { store, platform, logger } = this.deps;
     const generations = readGenerations(store);
     if (isOlderThanWritten(generations)) {
-      const listed = (m: Mapping) => this.serves(cx, m.source, m.calendarId);
-      if ((await markDriftAfterRestore({ store, platform, listed, now: this.now, logger })) === undefined) return;
+      oweRestoreChecks(store, this.deps.sources.flatMap((s) => s.calendars.map((calendarId) => ({ source: s.name, calendarId }))), this.now().toISOString());
     }
     advanceGeneration(store, generations);
+    const owed = restoreChecksOwed(store).filter((c) => this.serves(cx, c.source, c.calendarId));
+    if (owed.length === 0) return;
+    const keys = new Set(owed.map(leaseKey));
+    const listed = (m: Mapping) => keys.has(leaseKey(m));
+    if ((await markDriftAfterRestore({ store, platform, listed, now: this.now, logger })) !== undefined) restoreChecksDone(store, owed);
   }
 
   /** The start of the sync window: `window.pastDays` before now. */

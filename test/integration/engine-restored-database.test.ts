@@ -2,26 +2,43 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { copyStore } from '../../src/store/copy.js';
 import { Store } from '../../src/store/store.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { CAL, giveAliceAKnownMeeting, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
+import { freshPostgresDatabase } from '../support/postgres.js';
 
 /**
  * Issue 15, "the database restored from an older copy": the records of a restored database say
  * what the platform held when the copy was taken. Found by the crash campaign
  * (CRASH_SEED=866501079): an event moved after the copy and moved back before the restore looked
  * unchanged against its record, and its meeting stayed at the time of the move for good.
+ * On SQLite the copy is a file put in the database's place; on PostgreSQL (issue 17,
+ * MEETSYNC_TEST_STORE=postgres) it is restored into a new database the config then names, as
+ * pg_restore or a point-in-time recovery gives one (store/generation.ts).
  */
+const ON_POSTGRES = process.env.MEETSYNC_TEST_STORE === 'postgres';
+
 describe('a database restored from an older copy', () => {
   let h: EngineHarness;
   let dir: string;
   const stores: Store[] = [];
+  const drops: Array<() => Promise<void>> = [];
   afterEach(async () => {
     stores.forEach((s) => s.close());
     stores.length = 0;
     await h?.close();
+    for (const drop of drops.splice(0)) await drop();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** A new database: a file in the test's folder, or a database on the run's PostgreSQL server. */
+  async function newDatabase(name: string): Promise<string> {
+    if (!ON_POSTGRES) return path.join(dir, name);
+    const db = await freshPostgresDatabase();
+    drops.push(db.drop);
+    return db.url;
+  }
 
   async function openFile(file: string): Promise<Store> {
     const store = Store.open(file);
@@ -35,16 +52,44 @@ describe('a database restored from an older copy', () => {
   async function begin(): Promise<{ file: string; first: Store }> {
     h = await startEngineHarness();
     dir = mkdtempSync(path.join(tmpdir(), 'meetsync-restore-'));
-    const file = path.join(dir, 'meetsync.db');
+    const file = await newDatabase('meetsync.db');
     return { file, first: await openFile(file) };
   }
 
-  /** meetsync stopped, IT puts the copy (copy.db) in the database's place, meetsync starts. */
+  let copy = '';
+  /** IT's nightly copy of the database (better-sqlite3's online backup, or a copy into another PostgreSQL database). */
+  async function takeCopy(store: Store): Promise<void> {
+    copy = await newDatabase('copy.db');
+    if (!ON_POSTGRES) {
+      await store.db.backup(copy);
+      return;
+    }
+    const target = Store.open(copy);
+    try {
+      copyStore(store, target);
+    } finally {
+      target.close();
+    }
+  }
+
+  /** meetsync stopped, IT puts the copy in the database's place (a new PostgreSQL database the config names), meetsync starts. */
   async function restoreCopy(first: Store, file: string): Promise<Store> {
     first.close();
     stores.length = 0;
+    if (ON_POSTGRES) {
+      const restored = await newDatabase('restored');
+      const from = Store.open(copy);
+      const to = Store.open(restored);
+      try {
+        copyStore(from, to);
+      } finally {
+        from.close();
+        to.close();
+      }
+      return openFile(restored);
+    }
     for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
-    copyFileSync(path.join(dir, 'copy.db'), file);
+    copyFileSync(copy, file);
     return openFile(file);
   }
 
@@ -57,7 +102,7 @@ describe('a database restored from an older copy', () => {
     const meetingId = first.mapping(e)!.meetingId!;
     const startOf = () => h.sim.meetings().find((m) => m.id === meetingId)!.startTime;
     const original = startOf();
-    await first.db.backup(path.join(dir, 'copy.db'));
+    await takeCopy(first);
 
     const moved = new Date(Date.parse(e.start!) + 3 * 3_600_000).toISOString();
     h.source.patch(CAL, e.eventId, { start: moved, end: new Date(Date.parse(e.end!) + 3 * 3_600_000).toISOString() });
@@ -94,7 +139,7 @@ describe('a database restored from an older copy', () => {
     const e = h.source.put(tagged());
     await h.engine.runCycle();
     const firstMeeting = first.mapping(e)!.meetingId!;
-    await first.db.backup(path.join(dir, 'copy.db'));
+    await takeCopy(first);
 
     // After the copy: untagged (meeting deleted, link removed), then tagged again three hours later.
     h.source.patch(CAL, e.eventId, { title: 'Planning, no meeting' });
@@ -130,7 +175,7 @@ describe('a database restored from an older copy', () => {
     h.sim.server.inject({ kind: 'lose-answer', method: 'POST', pathIncludes: '/api/v6/meeting' });
     await h.engine.runCycle();
     expect(first.mapping(e)?.state, 'the creation is unconfirmed').toBe('creating');
-    await first.db.backup(path.join(dir, 'copy.db'));
+    await takeCopy(first);
 
     // After the copy: the creation is found and adopted, then the event untagged and tagged again.
     h.advance(5 * 60_000);

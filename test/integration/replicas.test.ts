@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
+import { copyStore } from '../../src/store/copy.js';
 import { CalendarLeases, LeaseLostError } from '../../src/store/leases.js';
 import { Store } from '../../src/store/store.js';
 import { SyncEngine } from '../../src/sync/engine.js';
@@ -101,6 +102,57 @@ describe('replicas on one PostgreSQL database', () => {
     } finally {
       stop();
     }
+  });
+
+  it("finds a restored database once, and each replica brings its own calendars' meetings back in step", async () => {
+    const url = await start();
+    const a = await replica(url, 'replica-a');
+    const b = await replica(url, 'replica-b');
+    const events = CALENDARS.map((calendarId) => h.source.put(tagged({ calendarId, organizerEmail: calendarId })));
+    for (let round = 0; round < 2; round += 1) await Promise.all([a, b].map((r) => r.engine.runCycle()));
+    const startOf = (e: (typeof events)[number]) => h.sim.meetings().find((m) => m.id === a.store.mapping(e)?.meetingId)?.startTime;
+    const original = events.map(startOf);
+    // IT's nightly copy, into another database.
+    const copy = await freshPostgresDatabase();
+    const copyStoreAt = Store.open(copy.url);
+    copyStore(a.store, copyStoreAt);
+    copyStoreAt.close();
+
+    // Every event moved after the copy (meetings moved), then moved back while meetsync is stopped.
+    const later = (iso: string) => new Date(Date.parse(iso) + 3 * 3_600_000).toISOString();
+    for (const e of events) h.source.patch(e.calendarId, e.eventId, { start: later(e.start!), end: later(e.end!) });
+    h.advance(5 * 60_000);
+    for (let round = 0; round < 2; round += 1) await Promise.all([a, b].map((r) => r.engine.runCycle()));
+    expect(events.map(startOf), 'moved').toEqual(events.map((e) => later(e.start!)));
+    [a, b].forEach((r) => r.leases.release());
+    for (const e of events) h.source.patch(e.calendarId, e.eventId, { start: e.start!, end: e.end! });
+
+    // IT restores the copy into a new database and points the replicas at it.
+    const restored = await freshPostgresDatabase();
+    const previous = drop;
+    drop = async () => {
+      await previous?.();
+      await copy.drop();
+      await restored.drop();
+    };
+    const from = Store.open(copy.url);
+    const to = Store.open(restored.url);
+    copyStore(from, to);
+    from.close();
+    to.close();
+    const a2 = await replica(restored.url, 'replica-a');
+    const b2 = await replica(restored.url, 'replica-b');
+    h.advance(5 * 60_000);
+    // Both seen live before either claims, so that each takes its half; then one after the other:
+    // the first finds the restore, the second has only what it owes to go by.
+    for (const r of [a2, b2]) r.leases.claim([]);
+    for (let round = 0; round < 2; round += 1) {
+      await a2.engine.runCycle();
+      await b2.engine.runCycle();
+    }
+    expect([a2.served().size, b2.served().size], 'each replica serves half').toEqual([2, 2]);
+    expect(events.map((e) => h.sim.meetings().find((m) => m.id === a2.store.mapping(e)?.meetingId)?.startTime), "every calendar's meeting back where its event is").toEqual(original);
+    expect(a2.store.notes()).toEqual([]);
   });
 
   it('fences a replica whose lease lapsed: it cannot write for that calendar any more', async () => {
