@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { CalendarLeases } from './store/leases.js';
+import { CalendarLeases, processName } from './store/leases.js';
 import { resolvePaidUntil } from './config/paid-until.js';
 import type { Config, SourceConfig } from './config/schema.js';
 import type { CalendarSource } from './calendars/source.js';
@@ -112,7 +110,7 @@ export interface AppOptions {
   /**
    * This process syncs calendars (`sync`, `run`): on a PostgreSQL database it is one of the
    * replicas, serving the calendars whose lease it claims. Off for `reconcile`, whose repair
-   * writes without leases (README "On PostgreSQL").
+   * takes the leases of just the calendars it repairs (reconcile/run.ts holdForRepair).
    */
   serve?: boolean;
 }
@@ -125,7 +123,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   const store = Store.open(config.database);
   // Replicas share a PostgreSQL database: each cycle serves the calendars whose lease it holds,
   // and every write for a calendar checks the lease first (store/leases.ts). A dry run reads all.
-  const leases = store.sql.dialect === 'postgres' && options.serve && !options.readOnly ? new CalendarLeases(store, { replicaId: replicaId(), ttlMs: config.replicas.leaseSeconds * 1000 }) : undefined;
+  const leases = store.sql.dialect === 'postgres' && options.serve && !options.readOnly ? new CalendarLeases(store, { replicaId: processName(), ttlMs: config.replicas.leaseSeconds * 1000 }) : undefined;
   if (leases) store.fence = (source, calendarId) => leases.guard(source, calendarId);
   // A renamed source's calendars are found under their new names before the first cycle.
   if (!options.readOnly) settleKeys(store, config, logger);
@@ -159,11 +157,6 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     }
   };
   return { config, store, platform, sources, engine, logger, replicas: leases !== undefined, observeRequests: (o) => void observers.push(o), close };
-}
-
-/** This process's name among the replicas: host, process id and a random part (a restarted pod reuses its host name and pid 1). */
-function replicaId(): string {
-  return `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /** Every calendar of the config with its identity (domain/calendar-identity.ts), in config order. */

@@ -62,6 +62,20 @@ function shownKey(key: string): string {
 }
 
 /**
+ * Whether an unknown key may be named in its issue: the schema's keys are words (letters only),
+ * and a misspelt one is too. A key with digits or signs in its name is more likely a value that
+ * lost its key (a secret on a line of its own, `S3cr3t-…:` after a damaged line: found by the
+ * config fuzz, FUZZ_SEED=1142950932), and is not shown.
+ */
+function looksLikeAKey(key: string): boolean {
+  const name = /^[\s\x00-\x1f\x7f]*([A-Za-z0-9_.-]*)/.exec(key)![1]!;
+  return /^[A-Za-z]{1,40}$/.test(name);
+}
+
+const UNSHOWN_KEY =
+  "a key that is no word of this config (digits or signs in its name: a value on a line of its own, or a key and its value run together without ': '?); not shown, as it may be a secret: check the indentation here against config.example.yaml";
+
+/**
  * A `${VAR}` name as an issue shows it: the pattern admits names of any length, and a damaged
  * file (a long run of characters pasted inside the braces) made a 100,000-character issue line.
  */
@@ -122,7 +136,8 @@ function schemaIssues(error: z.ZodError): ConfigIssue[] {
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        issues.push({ path: formatPath([...issue.path, key]), message: 'unknown key (check its spelling against config.example.yaml)' });
+        if (looksLikeAKey(key)) issues.push({ path: formatPath([...issue.path, key]), message: 'unknown key (check its spelling against config.example.yaml)' });
+        else issues.push({ path: formatPath(issue.path), message: UNSHOWN_KEY });
       }
     } else {
       issues.push({ path: formatPath(issue.path), message: issue.message });

@@ -26,7 +26,8 @@ import { calendarEvidence, evidenceWindow, type CalendarEvidence } from './live-
  *   are meetsync's and unwanted: compare proved the first (its reference, a record of what meetsync
  *   made, which the meeting still is); the calendars, read once, must show no live event that
  *   holds or wants it (live-events.ts). A person's copy is never deleted.
- * The caller holds the cycle lock. Every repair is logged and recorded on its finding.
+ * The caller holds the cycle lock, and beside replicas the calendars' leases (`hold`). Every
+ * repair is logged and recorded on its finding.
  */
 
 export interface RepairSettings {
@@ -37,6 +38,20 @@ export interface RepairSettings {
   defaults: MeetingDefaults;
   /** The calendars' read window (config `window`), stretched to each meeting a deletion concerns. @default 1 day back, 180 ahead */
   window?: { pastDays: number; futureDays: number };
+  /**
+   * On a database the replicas share (run.ts): takes the leases of the calendars to repair (the
+   * replicas serving them hand them over at their next cycle), so that no cycle writes for them
+   * while the repair does; a calendar not handed over in time is left out of this repair.
+   */
+  hold?: (calendars: Array<{ source: string; calendarId: string }>) => Promise<CalendarsHeld>;
+}
+
+/** Calendars a repair holds the leases of; `release` gives them back. */
+export interface CalendarsHeld {
+  has(calendar: { source: string; calendarId: string }): boolean;
+  /** Why a calendar not held was left out, for its findings. */
+  whyNot: string;
+  release(): void;
 }
 
 interface RepairContext extends RepairSettings {
@@ -56,12 +71,22 @@ const eventKey = (f: Finding) => (f.event ? `${f.event.source}\u0000${f.event.ca
 const ORDER: Record<FixAction, number> = { adopt: 0, update: 1, recreate: 1, delete: 2 };
 
 export async function repair(findings: readonly Finding[], context: RepairContext): Promise<void> {
-  const done = new Map<string, RepairResult>();
   const todo = findings.filter((f) => f.fix !== undefined).sort((a, b) => ORDER[a.fix!] - ORDER[b.fix!]);
   const deletions = todo.filter((f) => f.fix === 'delete' && !f.fixBlocked);
   const window = evidenceWindow(context.now(), context.window ?? { pastDays: 1, futureDays: 180 }, deletions.flatMap((f) => [f.platform?.start, f.platform?.end]));
   // Read lazily, once: only a deletion asks the calendars.
   const ctx: RepairRun = { ...context, evidence: calendarEvidence(context.sources.values(), window, context.store, context.rules) };
+  const events = todo.flatMap((f) => (f.event && !f.fixBlocked ? [f.event] : []));
+  const held = context.hold && !context.dryRun && events.length > 0 ? await context.hold([...new Map(events.map((e) => [`${e.source}\u0000${e.calendarId}`, { source: e.source, calendarId: e.calendarId }])).values()]) : undefined;
+  try {
+    await repairAll(todo, ctx, held);
+  } finally {
+    held?.release();
+  }
+}
+
+async function repairAll(todo: readonly Finding[], ctx: RepairRun, held: CalendarsHeld | undefined): Promise<void> {
+  const done = new Map<string, RepairResult>();
   for (const finding of todo) {
     const action = finding.fix!;
     // Time and topic drift of one meeting are one PUT.
@@ -73,6 +98,7 @@ export async function repair(findings: readonly Finding[], context: RepairContex
     }
     let result: RepairResult;
     if (finding.fixBlocked) result = { action, outcome: 'skipped', detail: finding.fixBlocked };
+    else if (held && finding.event && !held.has(finding.event)) result = { action, outcome: 'skipped', detail: held.whyNot };
     else {
       try {
         result = await repairOne(finding, action, ctx);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { MeetsyncError } from '../domain/errors.js';
 import type { Store } from './store.js';
 
@@ -19,6 +21,11 @@ export interface LeaseOptions {
   replicaId: string;
   /** How long a lease lasts without being renewed; a dead replica's calendars wait this long at most. */
   ttlMs: number;
+}
+
+/** A process's name among the replicas and lease holders: host, process id and a random part (a restarted pod reuses its host name and pid 1). */
+export function processName(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /** A calendar's key in the set `claim` returns. */
@@ -67,13 +74,25 @@ export class CalendarLeases {
       sql.run('DELETE FROM replicas WHERE seen_at < ?', [iso(now - 10 * ttlMs)]);
       const live = sql.all<{ id: string }>('SELECT id FROM replicas WHERE seen_at >= ? ORDER BY id', [iso(now - ttlMs)]).map((r) => r.id);
       const rows = new Map(
-        sql.all<{ source: string; calendar_id: string; holder: string; fence: number; expires_at: string }>('SELECT * FROM calendar_leases').map((r) => [keyText({ source: r.source, calendarId: r.calendar_id }), r]),
+        sql
+          .all<{ source: string; calendar_id: string; holder: string; fence: number; expires_at: string; wanted_by: string | null; wanted_until: string | null }>('SELECT * FROM calendar_leases')
+          .map((r) => [keyText({ source: r.source, calendarId: r.calendar_id }), r]),
       );
       const wanted = new Map(configured.map((c) => [keyText(c), c]));
       // Shares that add up to every calendar: the first (total mod replicas) replicas by id one more.
       const rank = Math.max(0, live.indexOf(me));
       const share = Math.floor(wanted.size / Math.max(1, live.length)) + (rank < wanted.size % Math.max(1, live.length) ? 1 : 0);
       const valid = (k: string) => (rows.get(k)?.expires_at ?? '') > iso(now);
+      // Asked for by a one-shot command (`reconcile --repair`, takeWanted): handed over, not taken.
+      const wantedElsewhere = (k: string) => {
+        const r = rows.get(k);
+        return !!r?.wanted_by && r.wanted_by !== me && (r.wanted_until ?? '') > iso(now);
+      };
+      for (const k of [...wanted.keys()].filter((k) => rows.get(k)?.holder === me && valid(k) && wantedElsewhere(k))) {
+        const c = wanted.get(k)!;
+        sql.run('UPDATE calendar_leases SET expires_at = ? WHERE source = ? AND calendar_id = ? AND holder = ?', [iso(now), c.source, c.calendarId, me]);
+        rows.get(k)!.expires_at = iso(now);
+      }
       // Leases of calendars taken out of the config go.
       for (const [k, r] of rows) if (r.holder === me && !wanted.has(k)) sql.run('DELETE FROM calendar_leases WHERE source = ? AND calendar_id = ? AND holder = ?', [r.source, r.calendar_id, me]);
       let mine = [...wanted.keys()].filter((k) => rows.get(k)?.holder === me && valid(k));
@@ -82,7 +101,7 @@ export class CalendarLeases {
         sql.run('DELETE FROM calendar_leases WHERE source = ? AND calendar_id = ? AND holder = ?', [c.source, c.calendarId, me]);
       }
       mine = mine.slice(0, share);
-      const free = [...wanted.keys()].filter((k) => !valid(k) && !mine.includes(k)).slice(0, Math.max(0, share - mine.length));
+      const free = [...wanted.keys()].filter((k) => !valid(k) && !wantedElsewhere(k) && !mine.includes(k)).slice(0, Math.max(0, share - mine.length));
       const expires = iso(now + ttlMs);
       this.held.clear();
       const confirmedAt = performance.now();
@@ -103,6 +122,54 @@ export class CalendarLeases {
       }
       return new Set(this.held.keys());
     }, 'exclusive');
+  }
+
+  /**
+   * For a one-shot command that writes beside the replicas (`reconcile --repair`): takes the
+   * leases of `calendars` themselves, asking for those a replica holds (it hands them over at its
+   * next cycle, and none takes them while the want lasts); waits for them up to `waitMs`, telling
+   * `onWait` which are still held and by whom. Returns the calendars taken (their keys); the
+   * caller writes for those only (guard) and calls `release` when done. Not a replica: it takes
+   * no share and is not counted in anyone's.
+   */
+  async takeWanted(calendars: readonly LeasedCalendar[], waitMs: number, onWait: (holders: string[]) => void): Promise<Set<string>> {
+    const { sql } = this.store;
+    const { replicaId: me, ttlMs } = this.options;
+    const deadline = performance.now() + waitMs;
+    let told = 0;
+    for (;;) {
+      const holders = sql.transaction(() => {
+        const now = this.dbNow();
+        const iso = (ms: number) => new Date(ms).toISOString();
+        const others: string[] = [];
+        for (const c of calendars) {
+          const k = keyText(c);
+          const r = sql.get<{ holder: string; fence: number; expires_at: string }>('SELECT holder, fence, expires_at FROM calendar_leases WHERE source = ? AND calendar_id = ?', [c.source, c.calendarId]);
+          if (r?.holder === me && r.expires_at > iso(now)) {
+            sql.run('UPDATE calendar_leases SET expires_at = ? WHERE source = ? AND calendar_id = ? AND holder = ?', [iso(now + ttlMs), c.source, c.calendarId, me]);
+            this.held.set(k, { fence: r.fence, confirmedAt: performance.now() });
+          } else if (!r || r.expires_at <= iso(now)) {
+            const fence = (r?.fence ?? 0) + 1;
+            sql.run(
+              `INSERT INTO calendar_leases (source, calendar_id, holder, fence, expires_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (source, calendar_id) DO UPDATE SET holder = excluded.holder, fence = excluded.fence, expires_at = excluded.expires_at, wanted_by = NULL, wanted_until = NULL`,
+              [c.source, c.calendarId, me, fence, iso(now + ttlMs)],
+            );
+            this.held.set(k, { fence, confirmedAt: performance.now() });
+          } else {
+            sql.run('UPDATE calendar_leases SET wanted_by = ?, wanted_until = ? WHERE source = ? AND calendar_id = ?', [me, iso(now + ttlMs), c.source, c.calendarId]);
+            others.push(`${c.calendarId} (${r.holder})`);
+          }
+        }
+        return others;
+      }, 'exclusive');
+      if (holders.length === 0 || performance.now() >= deadline) return new Set(this.held.keys());
+      if (performance.now() - told >= 30_000) {
+        onWait(holders);
+        told = performance.now();
+      }
+      await new Promise((r) => setTimeout(r, Math.min(1_000, ttlMs / 3)));
+    }
   }
 
   /** Throws LeaseLostError unless this replica still holds the calendar's lease (renewing it). */
@@ -166,6 +233,7 @@ export class CalendarLeases {
     const { sql } = this.store;
     sql.transaction(() => {
       sql.run('DELETE FROM calendar_leases WHERE holder = ?', [this.options.replicaId]);
+      sql.run('UPDATE calendar_leases SET wanted_by = NULL, wanted_until = NULL WHERE wanted_by = ?', [this.options.replicaId]);
       sql.run('DELETE FROM replicas WHERE id = ?', [this.options.replicaId]);
     });
     this.held.clear();

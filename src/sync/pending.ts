@@ -251,7 +251,14 @@ async function adoptNewerStamp(intent: Mapping, email: string, execCtx: Paramete
   return true;
 }
 
-/** Another record holds this meeting (the stamp was copied with its event), or it was kept for its organizer. */
+/**
+ * Another record holds this meeting (the stamp was copied with its event), or it was kept for its
+ * organizer. Unlike plan()'s check of a new event's stamp (holders.ts meetingHolders), a record of
+ * a calendar out of the config (dormant) counts here: this intent's own POST may have made a
+ * meeting the feed does not show yet, and adopting a stamp whose meeting some other event once
+ * held would leave that one an orphan. A new event has posted nothing, so there a dormant record
+ * proves nothing and its stamp is adopted (a renamed source must not get second meetings).
+ */
 function stampTaken(meetingId: string, intent: Mapping, store: Store): boolean {
   return store.isKeptMeeting(meetingId) || store.mappingsByMeeting(meetingId).some((m) => m.source !== intent.source || m.calendarId !== intent.calendarId || m.eventId !== intent.eventId);
 }

@@ -4,6 +4,8 @@ import type { EngineSettings } from '../../src/sync/settings.js';
 import { NetworkError } from '../../src/domain/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { reconcile } from '../../src/reconcile/reconcile.js';
+import { holdForRepair } from '../../src/reconcile/run.js';
+import { agendaFor } from '../../src/sync/execute.js';
 import { buildStatus, renderStatus, statusNeedsAttention } from '../../src/status.js';
 import { CalendarLeases } from '../../src/store/leases.js';
 import { Store } from '../../src/store/store.js';
@@ -365,5 +367,65 @@ describe('a kept meeting when its event is tagged again on another replica (was:
     expect([kept, second]).not.toContain(third);
     expect(h.sim.meetings()).toHaveLength(3);
     expect(h.sim.server.received('PUT').length).toBe(puts);
+  });
+});
+
+describe('reconcile --repair beside replicas', () => {
+  const REPAIR = { dryRun: false, deleteOrphans: false, sources: new Map(), rules: { keywords: ['#webmeeting'], outlookCategories: [] }, defaults: { type: 'standard', isRecorded: false, isDialin: false } } as const;
+
+  /** A tagged event with its meeting, served by replica-a, and the meeting moved on the platform behind meetsync's back (time drift). */
+  async function drifted(): Promise<{ a: Replica; e: CalendarEvent; meetingId: string; repairStore: Store }> {
+    const cal = CALENDARS[0]!;
+    await world([cal]);
+    const a = await replica('replica-a');
+    const e = h.source.put(tagged({ calendarId: cal, organizerEmail: cal, title: 'Planning #webmeeting' }));
+    await a.engine.runCycle();
+    const m = a.store.mapping(e)!;
+    const meetingId = m.meetingId!;
+    const later = (iso: string) => new Date(Date.parse(iso) + 3_600_000).toISOString();
+    await h.platform.updateMeeting(m.userId, meetingId, {
+      topic: m.topic, startTime: later(m.start), endTime: later(m.end), agenda: agendaFor(m.marker), type: 'standard', isRecorded: false, isDialin: false, recurrence: m.recurrence,
+    });
+    h.advance(15 * 60_000);
+    const repairStore = Store.open(url);
+    replicas.push({ store: repairStore } as Replica);
+    return { a, e, meetingId, repairStore };
+  }
+
+  const repairWith = (store: Store, waitMs: number) =>
+    reconcile({ store, platform: h.platform, logger: silentLogger(), now: () => h.now, repair: { ...REPAIR, sources: new Map([[h.source.name, h.source]]), hold: holdForRepair({ store, logger: silentLogger(), ttlMs: TTL_MS, waitMs }) } });
+
+  it('takes the lease of the calendar it repairs: the replica hands it over at its next cycle, serves it not meanwhile, and takes it back after', async () => {
+    const { a, e, meetingId, repairStore } = await drifted();
+    const servedWhileRepairing: boolean[] = [];
+    let repairing = true;
+    // replica-a's cron ticks while the repair runs.
+    const ticks = (async () => {
+      while (repairing) {
+        await sleep(300);
+        await a.engine.runCycle();
+        servedWhileRepairing.push(a.served().has(key(e.calendarId)));
+      }
+    })();
+    const report = await repairWith(repairStore, 20_000).finally(() => (repairing = false));
+    await ticks;
+    const drift = report.findings.find((f) => f.kind === 'time-drift');
+    expect(drift?.repair, JSON.stringify(report.findings.map((f) => [f.kind, f.repair]))).toMatchObject({ action: 'update', outcome: 'done' });
+    expect(h.sim.meetings().find((m) => m.id === meetingId)?.startTime, 'the meeting is back at its event time').toBe(e.start);
+    expect(servedWhileRepairing, 'the replica gave the calendar up for the repair').toContain(false);
+    await a.engine.runCycle();
+    expect(a.served().has(key(e.calendarId)), 'and takes it back after').toBe(true);
+    expect(posts(), 'one meeting, ever').toBe(1);
+  });
+
+  it('leaves a calendar out when its replica does not hand it over in time, and writes nothing for it', async () => {
+    const { e, meetingId, repairStore } = await drifted();
+    const puts = () => h.sim.server.requests.filter((r) => r.method === 'PUT').length;
+    const before = puts();
+    // replica-a holds the calendar and has no cycle before the repair gives up.
+    const report = await repairWith(repairStore, 1_500);
+    expect(report.findings.find((f) => f.kind === 'time-drift')?.repair).toMatchObject({ outcome: 'skipped', detail: expect.stringMatching(/did not hand it over within 2 s .*run the repair again/) });
+    expect(puts()).toBe(before);
+    expect(h.sim.meetings().find((m) => m.id === meetingId)?.startTime).not.toBe(e.start);
   });
 });

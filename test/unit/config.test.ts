@@ -247,6 +247,16 @@ describe('config: how long created accounts are paid for', () => {
     expect(issues.join('\n')).not.toContain('v3ry-s3cret');
   });
 
+  // Found by the config fuzz (FUZZ_SEED=1142950932): a damaged line left a secret as a key of its own.
+  it('never names an unknown key that looks like a value (digits or signs in it): it may be a secret', () => {
+    const text = `${minimal}  - name: o\n    kind: outlook\n    mailboxes: [bob@example.com]\n    auth:\n      tenantId: t\n      clientId: c\n      S3cr3t-Pa0hXr3Ie9Sz2Gun: x\n`;
+    const issues = issuesOf(() => parseConfig(text, { WEBMEETING_API_KEY: 'k-123456' }, '/tmp'));
+    expect(issues).toContain(
+      "sources[1].auth: a key that is no word of this config (digits or signs in its name: a value on a line of its own, or a key and its value run together without ': '?); not shown, as it may be a secret: check the indentation here against config.example.yaml",
+    );
+    expect(issues.join('\n')).not.toContain('S3cr3t');
+  });
+
   it('shows a key with a line break in it on one line, and bounds in words', () => {
     const issues = issuesOf(() => parseConfig(`${minimal}"a\\nb": 1\n"\\rwindow": 2\nwindow: { pastDays: -1, futureDays: 1.5 }\n`, { WEBMEETING_API_KEY: 'k-123456' }, '/tmp'));
     expect(issues).toEqual(
