@@ -26,8 +26,8 @@ import { SyncWorld } from '../support/sync-world.js';
  * (MEETSYNC_TEST_STORE=postgres) a run takes 1-3 s: each statement is a round trip to the
  * driver's worker thread (a cycle about 300 ms), and each run creates, migrates and drops its
  * databases (about 0.5 s each). There the fixed examples run with the first seed only (below),
- * and RANDOM_RUNS_ON_POSTGRES random runs with each: about 3-4 minutes on a busy 2-core machine,
- * the first seed's up to about 2.5. SYNC_MACHINE_RANDOM_RUNS=n sets the random runs per seed on
+ * and RANDOM_RUNS_ON_POSTGRES random runs with each: 1.5-3 minutes in all on a busy 2-core
+ * machine, the first seed's test up to about 1.5. SYNC_MACHINE_RANDOM_RUNS=n sets the random runs per seed on
  * either store. The count does not depend on how many seeds run, so a replayed seed makes the
  * runs it made in CI.
  */
@@ -428,7 +428,7 @@ const ACCOUNT_PROVISIONED_FOR_AN_ALL_DAY_EVENT: Op[] = [
   { kind: 'invite', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
 ];
 
-/** The fixed examples, run first with every seed, on both stores. */
+/** The fixed examples, run first: with every seed on SQLite, with the first seed on PostgreSQL. */
 const EXAMPLES: Array<[Organizers, FeedNames, Op[], Reading]> = [
   [1, 'id', DELETED_BEFORE_ITS_LINK_WHILE_THE_ORGANIZER_IS_REMOVED, { concurrency: 1, team: false, turns: [0] }],
   [1, 'id', SERIES_UNTAGGED_AND_TAGGED_AGAIN, { concurrency: 2, team: false, turns: [0] }],
