@@ -429,6 +429,27 @@ const ACCOUNT_PROVISIONED_FOR_AN_ALL_DAY_EVENT: Op[] = [
 ];
 
 /** The fixed examples, run first: with every seed on SQLite, with the first seed on PostgreSQL. */
+/**
+ * Found by this property (seed 1143512828), kept as a fixed example: a model defect. IT adds an
+ * account status asked for (15 minutes later in the engine's time) between a lost POST answer and
+ * a cycle whose feed lags; the model's lag hid what was created since the previous cycle began by
+ * the wall clock, 20 minutes of the engine's time, past the feed grace meetsync assumes
+ * (README, assumption 8), and the engine rightly took the absence as proof and posted again. The
+ * model's feed now lags by less than the grace (sync-faults.ts beforeCycle).
+ */
+const FEED_LAG_PAST_THE_GRACE: Op[] = [
+  { kind: 'series', cal: 1, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 }, rule: { freq: 'DAILY', end: { untilDay: 175 } } },
+  { kind: 'cycle', faults: [] },
+  { kind: 'delete', pick: 0 },
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'database-lost' },
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'create', cal: 1, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'cycle', faults: [{ kind: 'lose-answer', method: 'POST' }] },
+  { kind: 'cycle', faults: [{ kind: 'feed-lag' }] },
+  { kind: 'undo', pick: 0 },
+];
+
 const EXAMPLES: Array<[Organizers, FeedNames, Op[], Reading]> = [
   [1, 'id', DELETED_BEFORE_ITS_LINK_WHILE_THE_ORGANIZER_IS_REMOVED, { concurrency: 1, team: false, turns: [0] }],
   [1, 'id', SERIES_UNTAGGED_AND_TAGGED_AGAIN, { concurrency: 2, team: false, turns: [0] }],
@@ -458,6 +479,7 @@ const EXAMPLES: Array<[Organizers, FeedNames, Op[], Reading]> = [
   [1, 'id', RESTORED_INTENT_UNDER_A_NEWER_STAMP, SERIAL],
   ['bob-provisioned', 'id', OCCURRENCE_OF_AN_ORGANIZER_UNKNOWN_AGAIN, { concurrency: 2, team: false, turns: [0] }],
   ['bob-provisioned', 'id', ACCOUNT_PROVISIONED_FOR_AN_ALL_DAY_EVENT, { concurrency: 2, team: false, turns: [0] }],
+  ['bob-provisioned', 'id', FEED_LAG_PAST_THE_GRACE, { concurrency: 2, team: false, turns: [0] }],
 ];
 
 describe('sync state machine', () => {

@@ -52,7 +52,7 @@ export class SyncWorld {
     private readonly calendars: readonly string[],
     private readonly engineSettings: (source: string) => Partial<EngineSettings>,
   ) {
-    this.faults = new WorldFaults(h);
+    this.faults = new WorldFaults(h, FEED_GRACE_MS);
     this.settleKeys();
   }
 
