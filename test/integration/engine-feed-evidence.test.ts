@@ -240,20 +240,17 @@ describe('lost creations and the platform profile', () => {
     // The update answers data: null (the tutorial shows no answer): the adoption's PUT does not tell the reference either.
     h = await startEngineHarness({}, [CAL], { updateAnswer: 'null' });
     await giveAliceAKnownMeeting(h);
+    // The harness closes it (and drops it, on PostgreSQL).
     const fresh = await loseDatabase(h);
-    try {
-      await h.engine.runCycle();
-      expect(fresh.mappings({ state: 'active' }).map((m) => m.marker)).toEqual([expect.stringMatching(/^meetsync:adopted:/)]);
-      const e = h.source.put(tagged({ title: 'Board #webmeeting' }));
-      h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
-      h.advance(5 * 60_000);
-      await h.engine.runCycle();
-      h.advance(11 * 60_000);
-      await h.engine.runCycle();
-      expect(fresh.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
-      expect(h.sim.meetings().filter((m) => m.topic === 'Board')).toHaveLength(1);
-    } finally {
-      fresh.close();
-    }
+    await h.engine.runCycle();
+    expect(fresh.mappings({ state: 'active' }).map((m) => m.marker)).toEqual([expect.stringMatching(/^meetsync:adopted:/)]);
+    const e = h.source.put(tagged({ title: 'Board #webmeeting' }));
+    h.sim.server.inject({ kind: 'drop', method: 'POST', pathIncludes: '/api/v6/meeting' });
+    h.advance(5 * 60_000);
+    await h.engine.runCycle();
+    h.advance(11 * 60_000);
+    await h.engine.runCycle();
+    expect(fresh.mapping({ source: 'mem', calendarId: CAL, eventId: e.eventId })?.state).toBe('active');
+    expect(h.sim.meetings().filter((m) => m.topic === 'Board')).toHaveLength(1);
   });
 });

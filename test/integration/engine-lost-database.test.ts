@@ -1,6 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/store/store.js';
-import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { CAL, NOW, startEngineHarness, tagged, type EngineHarness } from '../support/engine-harness.js';
 import { loseDatabase as loseTheDatabase } from '../support/lost-database.js';
 
@@ -31,13 +29,12 @@ describe('a lost database and an organizer that provisioning created', () => {
     return { moved, cancelled };
   }
 
-  /** A fresh database, knowing only what the configured accounts list (as `meetsync` starting on it would). */
-  async function loseDatabase(): Promise<Store> {
-    const fresh = Store.open(':memory:');
-    await refreshOrganizers(h.platform, fresh, [h.accountId], h.now);
-    h.rebuild({ provisioning: PROVISIONING }, fresh);
-    return fresh;
-  }
+  /**
+   * A fresh database (the test store's kind), knowing only what the configured accounts list (as
+   * `meetsync` starting on it would), the engine rebuilt with the harness's settings (provisioning
+   * on); closed with the harness.
+   */
+  const loseDatabase = () => loseTheDatabase(h);
 
   it("stamps the organizer's platform user and account into the event", async () => {
     const { moved } = await withCarolsMeetings();
@@ -67,7 +64,6 @@ describe('a lost database and an organizer that provisioning created', () => {
     const meetings = h.sim.meetings();
     expect(meetings).toHaveLength(1);
     expect(meetings[0]?.startTime).toBe(start.toISOString());
-    fresh.close();
   });
 
   it('does not take a stamp naming another email\'s user', async () => {
@@ -82,7 +78,6 @@ describe('a lost database and an organizer that provisioning created', () => {
     await h.engine.runCycle();
     expect(fresh.organizer(CAROL)).toBeUndefined();
     expect(fresh.mapping(moved)).toBeUndefined();
-    fresh.close();
   });
 
   it('a stamp naming an account meetsync may not read stops nothing but that organizer', async () => {
@@ -99,7 +94,6 @@ describe('a lost database and an organizer that provisioning created', () => {
     expect(report.halted).toBeUndefined();
     expect(report.problems).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`account ${foreign}, named by the stamp of an event, could not be read`))]));
     expect(fresh.mapping(alices)?.state).toBe('active');
-    fresh.close();
   });
 
   it('asks for an account the platform says exists once a day, not every cycle, and says what to do', async () => {

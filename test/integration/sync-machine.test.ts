@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { testSeeds } from '../support/seed.js';
-import type { Op, Reading } from '../support/sync-model.js';
+import type { FeedNames, Op, Organizers, Reading } from '../support/sync-model.js';
 import { feedNames, op, organizers, reading } from '../support/sync-steps.js';
 import { SyncWorld } from '../support/sync-world.js';
 
@@ -20,12 +20,26 @@ import { SyncWorld } from '../support/sync-world.js';
 
 /**
  * Two seeds that found bugs (the fixed examples below are what they found), and a random one;
- * SYNC_MACHINE_SEED=n replays one. Runs per seed: about 15 ms a run on a 2-core machine (each run
- * has its own simulator over HTTP), 1,000 runs over a default run's three seeds. The count does not
- * depend on how many seeds run, so a replayed seed makes the runs it made in CI.
+ * SYNC_MACHINE_SEED=n replays one. Runs per seed, the fixed examples included (fast-check counts
+ * them in numRuns): on SQLite about 15 ms a run on a 2-core machine (each run has its own
+ * simulator over HTTP), 1,000 runs over a default run's three seeds. On PostgreSQL
+ * (MEETSYNC_TEST_STORE=postgres) a run takes 1-3 s: each statement is a round trip to the
+ * driver's worker thread (a cycle about 300 ms), and each run creates, migrates and drops its
+ * databases (about 0.5 s each). There the fixed examples run with the first seed only (below),
+ * and RANDOM_RUNS_ON_POSTGRES random runs with each: 1.5-3 minutes in all on a busy 2-core
+ * machine, the first seed's test up to about 1.5. SYNC_MACHINE_RANDOM_RUNS=n sets the random runs per seed on
+ * either store. The count does not depend on how many seeds run, so a replayed seed makes the
+ * runs it made in CI.
  */
 const SEEDS = testSeeds('sync machine', import.meta.url, { fixed: [-297181533, -78734204] });
 const RUNS_PER_SEED = 334;
+const ON_POSTGRES = process.env.MEETSYNC_TEST_STORE === 'postgres';
+const RANDOM_RUNS_ON_POSTGRES = 15;
+function runsPerSeed(examples: number): number {
+  const random = process.env.SYNC_MACHINE_RANDOM_RUNS;
+  if (random !== undefined) return examples + Number(random);
+  return ON_POSTGRES ? examples + RANDOM_RUNS_ON_POSTGRES : RUNS_PER_SEED;
+}
 
 /**
  * Found by this property (seed -297181533), kept as a fixed example: a deleted event's meeting
@@ -414,8 +428,65 @@ const ACCOUNT_PROVISIONED_FOR_AN_ALL_DAY_EVENT: Op[] = [
   { kind: 'invite', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
 ];
 
+/** The fixed examples, run first: with every seed on SQLite, with the first seed on PostgreSQL. */
+/**
+ * Found by this property (seed 1143512828), kept as a fixed example: a model defect. IT adds an
+ * account status asked for (15 minutes later in the engine's time) between a lost POST answer and
+ * a cycle whose feed lags; the model's lag hid what was created since the previous cycle began by
+ * the wall clock, 20 minutes of the engine's time, past the feed grace meetsync assumes
+ * (README, assumption 8), and the engine rightly took the absence as proof and posted again. The
+ * model's feed now lags by less than the grace (sync-faults.ts beforeCycle).
+ */
+const FEED_LAG_PAST_THE_GRACE: Op[] = [
+  { kind: 'series', cal: 1, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 }, rule: { freq: 'DAILY', end: { untilDay: 175 } } },
+  { kind: 'cycle', faults: [] },
+  { kind: 'delete', pick: 0 },
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'database-lost' },
+  { kind: 'create', cal: 0, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'create', cal: 1, base: 'Planning', tag: { text: '#webmeeting', at: 'prefix' }, slot: { day: 1, quarter: 0, quarters: 1 } },
+  { kind: 'cycle', faults: [{ kind: 'lose-answer', method: 'POST' }] },
+  { kind: 'cycle', faults: [{ kind: 'feed-lag' }] },
+  { kind: 'undo', pick: 0 },
+];
+
+const EXAMPLES: Array<[Organizers, FeedNames, Op[], Reading]> = [
+  [1, 'id', DELETED_BEFORE_ITS_LINK_WHILE_THE_ORGANIZER_IS_REMOVED, { concurrency: 1, team: false, turns: [0] }],
+  [1, 'id', SERIES_UNTAGGED_AND_TAGGED_AGAIN, { concurrency: 2, team: false, turns: [0] }],
+  [1, 'id', ORPHAN_AFTER_LATE_CREATION, SERIAL],
+  [1, 'id', ORPHAN_AFTER_FAILED_CATCH_UP, SERIAL],
+  [1, 'number', DUPLICATE_AFTER_LOST_ANSWER, SERIAL],
+  [1, 'id-no-agenda', LOST_ANSWER_IN_A_FEED_WITHOUT_AGENDA, SERIAL],
+  [1, 'id', LOST_IN_KEY_ROTATION, SERIAL],
+  [1, 'id', DELETED_BEHIND_A_LOST_ANSWER, SERIAL],
+  [1, 'id', MOVE_UNDONE_AFTER_A_LOST_ANSWER, SERIAL],
+  [1, 'id', ALL_DAY_FLIP, SERIAL],
+  [2, 'id', ORGANIZER_REMOVED_FOR_A_CYCLE, SERIAL],
+  [1, 'id', KEY_REFUSED_AFTER_AN_ORGANIZER_WAS_HELD, SERIAL],
+  [1, 'id', STALE_NOTE_AFTER_A_FULL_READ, { concurrency: 2, team: false, turns: [0] }],
+  [2, 'id', KEY_REFUSED_WHILE_READING, { concurrency: 3, team: true, turns: [2, 0, 1] }],
+  [2, 'id', SOURCE_RENAMED, { concurrency: 2, team: true, turns: [1, 0] }],
+  [2, 'id', DATABASE_LOST, SERIAL],
+  ['bob-provisioned', 'id', DATABASE_LOST, SERIAL],
+  [1, 'id', OCCURRENCE_CANCELLED_BEFORE_THE_FIRST_CYCLE, SERIAL],
+  [1, 'id', SERIES_DELETED_WITH_ITS_EXCEPTIONS, SERIAL],
+  [2, 'id', SERIES_UNTAGGED_WITH_ITS_EXCEPTIONS, { concurrency: 2, team: true, turns: [1, 0] }],
+  [2, 'id', DATABASE_RESTORED_FROM_AN_OLDER_COPY, SERIAL],
+  ['bob-provisioned', 'id', DATABASE_RESTORED_FROM_AN_OLDER_COPY, SERIAL],
+  [1, 'id', FEED_LOSES_ENTRIES, SERIAL],
+  [1, 'number', FEED_LOSES_ENTRIES, SERIAL],
+  [1, 'id', RESTORED_OVER_A_REPLACED_MEETING, SERIAL],
+  [1, 'id', RESTORED_INTENT_UNDER_A_NEWER_STAMP, SERIAL],
+  ['bob-provisioned', 'id', OCCURRENCE_OF_AN_ORGANIZER_UNKNOWN_AGAIN, { concurrency: 2, team: false, turns: [0] }],
+  ['bob-provisioned', 'id', ACCOUNT_PROVISIONED_FOR_AN_ALL_DAY_EVENT, { concurrency: 2, team: false, turns: [0] }],
+  ['bob-provisioned', 'id', FEED_LAG_PAST_THE_GRACE, { concurrency: 2, team: false, turns: [0] }],
+];
+
 describe('sync state machine', () => {
-  it.for(SEEDS.list)('converges on one in-step meeting per tagged organizer event, whatever fails on the way (seed %i)', { timeout: 120_000 }, async (seed) => {
+  it.for(SEEDS.list)('converges on one in-step meeting per tagged organizer event, whatever fails on the way (seed %i)', { timeout: ON_POSTGRES ? 240_000 : 120_000 }, async (seed) => {
+    // On PostgreSQL the fixed examples (about 2 s each there) run with the first seed only; the
+    // random runs do not depend on them, so a seed's random runs are the same either way.
+    const examples = !ON_POSTGRES || seed === SEEDS.list[0] ? EXAMPLES : [];
     await fc.assert(
       fc.asyncProperty(organizers, feedNames, fc.array(op, { minLength: 1, maxLength: 40, size: 'max' }), reading, async (organizers, names, ops, read) => {
         const world = await SyncWorld.start(organizers, names, read);
@@ -432,38 +503,9 @@ describe('sync state machine', () => {
         }
       }),
       {
-        numRuns: RUNS_PER_SEED,
+        numRuns: runsPerSeed(examples.length),
         seed,
-        examples: [
-          [1, 'id', DELETED_BEFORE_ITS_LINK_WHILE_THE_ORGANIZER_IS_REMOVED, { concurrency: 1, team: false, turns: [0] }],
-          [1, 'id', SERIES_UNTAGGED_AND_TAGGED_AGAIN, { concurrency: 2, team: false, turns: [0] }],
-          [1, 'id', ORPHAN_AFTER_LATE_CREATION, SERIAL],
-          [1, 'id', ORPHAN_AFTER_FAILED_CATCH_UP, SERIAL],
-          [1, 'number', DUPLICATE_AFTER_LOST_ANSWER, SERIAL],
-          [1, 'id-no-agenda', LOST_ANSWER_IN_A_FEED_WITHOUT_AGENDA, SERIAL],
-          [1, 'id', LOST_IN_KEY_ROTATION, SERIAL],
-          [1, 'id', DELETED_BEHIND_A_LOST_ANSWER, SERIAL],
-          [1, 'id', MOVE_UNDONE_AFTER_A_LOST_ANSWER, SERIAL],
-          [1, 'id', ALL_DAY_FLIP, SERIAL],
-          [2, 'id', ORGANIZER_REMOVED_FOR_A_CYCLE, SERIAL],
-          [1, 'id', KEY_REFUSED_AFTER_AN_ORGANIZER_WAS_HELD, SERIAL],
-          [1, 'id', STALE_NOTE_AFTER_A_FULL_READ, { concurrency: 2, team: false, turns: [0] }],
-          [2, 'id', KEY_REFUSED_WHILE_READING, { concurrency: 3, team: true, turns: [2, 0, 1] }],
-          [2, 'id', SOURCE_RENAMED, { concurrency: 2, team: true, turns: [1, 0] }],
-          [2, 'id', DATABASE_LOST, SERIAL],
-          ['bob-provisioned', 'id', DATABASE_LOST, SERIAL],
-          [1, 'id', OCCURRENCE_CANCELLED_BEFORE_THE_FIRST_CYCLE, SERIAL],
-          [1, 'id', SERIES_DELETED_WITH_ITS_EXCEPTIONS, SERIAL],
-          [2, 'id', SERIES_UNTAGGED_WITH_ITS_EXCEPTIONS, { concurrency: 2, team: true, turns: [1, 0] }],
-          [2, 'id', DATABASE_RESTORED_FROM_AN_OLDER_COPY, SERIAL],
-          ['bob-provisioned', 'id', DATABASE_RESTORED_FROM_AN_OLDER_COPY, SERIAL],
-          [1, 'id', FEED_LOSES_ENTRIES, SERIAL],
-          [1, 'number', FEED_LOSES_ENTRIES, SERIAL],
-          [1, 'id', RESTORED_OVER_A_REPLACED_MEETING, SERIAL],
-          [1, 'id', RESTORED_INTENT_UNDER_A_NEWER_STAMP, SERIAL],
-          ['bob-provisioned', 'id', OCCURRENCE_OF_AN_ORGANIZER_UNKNOWN_AGAIN, { concurrency: 2, team: false, turns: [0] }],
-          ['bob-provisioned', 'id', ACCOUNT_PROVISIONED_FOR_AN_ALL_DAY_EVENT, { concurrency: 2, team: false, turns: [0] }],
-        ],
+        examples,
       },
     );
   });

@@ -3,7 +3,7 @@ import type { CalendarEvent } from '../../src/domain/event.js';
 import { silentLogger } from '../../src/log.js';
 import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting/server.js';
 import type { Store } from '../../src/store/store.js';
-import { openTestStore } from './test-store.js';
+import { openTestStore, type TestStore } from './test-store.js';
 import { SyncEngine, type EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { WebMeetingClient } from '../../src/webmeeting/client.js';
@@ -41,6 +41,13 @@ export interface EngineHarness {
   /** Moves the engine's clock forward (the next cron tick, a wait for the feed). */
   advance(ms: number): void;
   rebuild(over?: Partial<EngineSettings>, store?: Store): SyncEngine;
+  /**
+   * Puts another database in the harness's place (a lost one, a restored one: lost-database.ts)
+   * and returns its store; closed (and dropped, on PostgreSQL) with the harness. The caller
+   * rebuilds the engine.
+   */
+  replaceStore(opened: TestStore): Store;
+  /** Closes every store the harness opened or was given, and the simulator. */
   close(): Promise<void>;
 }
 
@@ -54,8 +61,8 @@ export async function startEngineHarness(
   await sim.start();
   const { account } = sim.seedAccount({ adminEmail: ALICE, adminFirstname: 'Alice', adminLastname: 'Example' });
   const platform = new WebMeetingClient({ baseUrl: sim.url, apiKey: API_KEY, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
-  const opened = await openTestStore();
-  const { store } = opened;
+  const opened = [await openTestStore()];
+  const { store } = opened[0]!;
   await refreshOrganizers(platform, store, [account.id], NOW);
   const source = new MemorySource({ ...sourceOptions, name: 'mem', calendars });
   const h: EngineHarness = {
@@ -75,8 +82,13 @@ export async function startEngineHarness(
       h.engine = new SyncEngine({ store: s, platform, sources: [source], settings: settings({ accountIds: [account.id], ...o }), logger: silentLogger(), now: () => h.now });
       return h.engine;
     },
+    replaceStore: (o) => {
+      opened.push(o);
+      h.store = o.store;
+      return o.store;
+    },
     close: async () => {
-      await opened.close();
+      for (const o of opened.splice(0)) await o.close();
       await sim.stop();
     },
   };

@@ -1,10 +1,12 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { copyStore } from '../../src/store/copy.js';
 import { Store } from '../../src/store/store.js';
 import type { EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import type { EngineHarness } from './engine-harness.js';
+import { openPostgresTestStore, openTestStore, type TestStore } from './test-store.js';
 
 /**
  * The state machine's lost database (issue 15): what the world does when the database is lost
@@ -22,30 +24,41 @@ export function isQuiet(store: Store): boolean {
 }
 
 /**
- * Puts an empty database in the harness's place, knowing what `meetsync` starting on it knows
- * (the configured account's organizers), and an engine on it. Returns it, for the caller to close.
+ * Puts an empty database in the harness's place (the test store's kind: in-memory SQLite, or a
+ * new PostgreSQL database), knowing what `meetsync` starting on it knows (the configured
+ * account's organizers), and an engine on it. Returns its store, closed with the harness.
  */
 export async function loseDatabase(h: EngineHarness): Promise<Store> {
-  const fresh = Store.open(':memory:');
+  const fresh = h.replaceStore(await openTestStore());
   await refreshOrganizers(h.platform, fresh, [h.accountId], h.now);
-  h.store = fresh;
   h.rebuild();
   return fresh;
 }
 
 /**
- * An operator's backup of the database (better-sqlite3's online backup: a consistent copy, taken
- * while no cycle runs; a later one replaces it), and databases restored from it. The files go
- * to /dev/shm where the system has one: a file database syncs to disk at each commit.
+ * An operator's backup of the database, taken while no cycle runs (a later one replaces it), and
+ * databases restored from it, opened as meetsync opens its database (schema checked). On SQLite,
+ * better-sqlite3's online backup (a consistent copy) into a file, and restores are copies of the
+ * file: they go to /dev/shm where the system has one (a file database syncs to disk at each
+ * commit). On PostgreSQL (MEETSYNC_TEST_STORE=postgres), the backup and each restore are new
+ * databases that store/copy.ts copyStore fills.
  */
 export class DatabaseBackup {
   private dir: string | undefined;
   private taken = false;
   private restored = 0;
+  /** On PostgreSQL: the backup's own database. */
+  private copy: TestStore | undefined;
 
   async take(store: Store): Promise<void> {
-    this.dir ??= mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'meetsync-machine-'));
-    await store.db.backup(path.join(this.dir, 'backup.sqlite'));
+    if (store.sql.dialect === 'postgres') {
+      const previous = this.copy;
+      this.copy = await openPostgresTestStore((to) => copyStore(store, to));
+      await previous?.close();
+    } else {
+      this.dir ??= mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'meetsync-machine-'));
+      await store.db.backup(path.join(this.dir, 'backup.sqlite'));
+    }
     this.taken = true;
   }
 
@@ -54,22 +67,30 @@ export class DatabaseBackup {
   }
 
   /**
-   * Puts a copy of the backup in the harness's place, opened as meetsync opens its database
-   * (schema checked), and an engine on it. Returns it, for the caller to close.
+   * Puts a copy of the backup in the harness's place (closed with the harness), and an engine on
+   * it. Returns its store.
    */
-  restore(h: EngineHarness): Store {
-    if (!this.dir || !this.taken) throw new Error('no backup taken');
-    const file = path.join(this.dir, `restored-${(this.restored += 1)}.sqlite`);
-    copyFileSync(path.join(this.dir, 'backup.sqlite'), file);
-    const restored = Store.open(file);
-    h.store = restored;
+  async restore(h: EngineHarness): Promise<Store> {
+    if (!this.taken) throw new Error('no backup taken');
+    let restored: TestStore;
+    if (this.copy) {
+      restored = await openPostgresTestStore((to) => copyStore(this.copy!.store, to));
+    } else {
+      const file = path.join(this.dir!, `restored-${(this.restored += 1)}.sqlite`);
+      copyFileSync(path.join(this.dir!, 'backup.sqlite'), file);
+      const store = Store.open(file);
+      restored = { store, close: async () => store.close() };
+    }
+    h.replaceStore(restored);
     h.rebuild();
-    return restored;
+    return restored.store;
   }
 
-  /** Removes the files (the databases opened on them closed first). */
-  remove(): void {
+  /** Removes the backup (the databases restored from it are the harness's to close first). */
+  async remove(): Promise<void> {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    await this.copy?.close();
+    this.copy = undefined;
   }
 }
 

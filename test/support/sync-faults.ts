@@ -9,13 +9,18 @@ import type { CalendarFaultMethod, Fault } from './sync-model.js';
 export class WorldFaults {
   /** Calendar failures queued with failNext and not yet consumed (MemorySource cannot clear them). */
   private readonly queued: Record<CalendarFaultMethod, number> = { readChanges: 0, getEvent: 0, writeJoinDetails: 0 };
-  /** When the previous cycle began (wall clock, as the simulator stamps meetings). */
+  /** When the previous cycle began (wall clock, as the simulator stamps meetings), and on the engine's clock. */
   private lastCycleAt = new Date(0);
+  private lastCycleEngineAt: number | undefined;
   private lagNext = false;
   /** Platform users removed for the current cycle ('organizer-removed'), restored when its faults clear. */
   private readonly removed: string[] = [];
 
-  constructor(private readonly h: EngineHarness) {}
+  /** `feedGraceMs`: how long meetsync waits for a feed to show a meeting (README, assumption 8). */
+  constructor(
+    private readonly h: EngineHarness,
+    private readonly feedGraceMs: number,
+  ) {}
 
   /** Injects `fault` for the next cycle; `organizers` are the emails 'organizer-removed' picks from. */
   inject(fault: Fault, organizers: readonly string[]): void {
@@ -47,10 +52,16 @@ export class WorldFaults {
     }
   }
 
-  /** The cycle begins: a feed told to lag leaves out what was created since the previous one began. */
+  /**
+   * The cycle begins: a feed told to lag leaves out what was created since the previous one began,
+   * as long as that is less than the feed grace ago on the engine's clock. A feed later than that
+   * is outside what meetsync assumes (the engine then takes an absence as proof); IT acting on
+   * status between two cycles (followStatus) moves the clock on (seed 1143512828).
+   */
   beforeCycle(): void {
-    if (this.lagNext) this.h.sim.lagFeed(this.lastCycleAt);
+    if (this.lagNext && (this.lastCycleEngineAt === undefined || this.h.now.getTime() - this.lastCycleEngineAt < this.feedGraceMs)) this.h.sim.lagFeed(this.lastCycleAt);
     this.lastCycleAt = new Date();
+    this.lastCycleEngineAt = this.h.now.getTime();
   }
 
   /** The cycle made these calls; each took one queued failure, if any was left. */

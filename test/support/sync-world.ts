@@ -1,7 +1,6 @@
 import { expect } from 'vitest';
 import { calendarIdentity } from '../../src/domain/calendar-identity.js';
 import { settleCalendarKeys } from '../../src/store/calendar-keys.js';
-import type { Store } from '../../src/store/store.js';
 import type { EngineSettings } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { ALICE, NOW, startEngineHarness, type EngineHarness } from './engine-harness.js';
@@ -46,8 +45,6 @@ export class SyncWorld {
   private readonly faults: WorldFaults;
   /** The source's name in the config now ('rename-source' switches it). */
   private sourceName = SOURCE;
-  /** Databases that replaced the first ('database-lost', 'restore-backup'), closed with the world. */
-  private readonly replaced: Store[] = [];
   private readonly backup = new DatabaseBackup();
 
   private constructor(
@@ -55,7 +52,7 @@ export class SyncWorld {
     private readonly calendars: readonly string[],
     private readonly engineSettings: (source: string) => Partial<EngineSettings>,
   ) {
-    this.faults = new WorldFaults(h);
+    this.faults = new WorldFaults(h, FEED_GRACE_MS);
     this.settleKeys();
   }
 
@@ -89,9 +86,9 @@ export class SyncWorld {
   }
 
   async close(): Promise<void> {
+    // The harness closes (and on PostgreSQL drops) every database that replaced the first ('database-lost', 'restore-backup').
     await this.h.close();
-    this.replaced.splice(0).forEach((s) => s.close());
-    this.backup.remove();
+    await this.backup.remove();
   }
 
   async apply(op: Op): Promise<void> {
@@ -203,7 +200,7 @@ export class SyncWorld {
       case 'database-lost':
         await this.cycle();
         if (!isQuiet(h.store)) return;
-        this.replaced.push(await loseDatabase(h));
+        await loseDatabase(h);
         this.fullNext = true;
         // The new process's start, on the empty database: the calendars' keys, its settings.
         this.settleKeys();
@@ -220,7 +217,7 @@ export class SyncWorld {
         // one, which is adopted (plan.ts newerStamp; CRASH_SEED=594927435 posted a third).
         await this.cycle();
         if (!isQuiet(h.store)) return;
-        this.replaced.push(this.backup.restore(h));
+        await this.backup.restore(h);
         // The new process's start, on the restored database: the calendars' keys, its settings.
         this.settleKeys();
         h.rebuild(this.engineSettings(this.sourceName));

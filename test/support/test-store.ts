@@ -2,25 +2,53 @@ import type { Mapping } from '../../src/domain/mapping.js';
 import { Store } from '../../src/store/store.js';
 import { freshPostgresDatabase } from './postgres.js';
 
+/** A store the tests opened, and how to close it (and drop its PostgreSQL database). */
+export interface TestStore {
+  store: Store;
+  close(): Promise<void>;
+}
+
 /**
  * The store the engine's tests run on: an in-memory SQLite database, or with
  * MEETSYNC_TEST_STORE=postgres a new database on the run's PostgreSQL server (issue 17: the same
  * tests against both; `npm run test:postgres`). `close` also drops the PostgreSQL database.
  */
-export async function openTestStore(): Promise<{ store: Store; close(): Promise<void> }> {
+export async function openTestStore(): Promise<TestStore> {
   if (process.env.MEETSYNC_TEST_STORE !== 'postgres') {
     const store = Store.open(':memory:');
     return { store, close: async () => store.close() };
   }
+  return openPostgresTestStore();
+}
+
+/**
+ * A new database on the run's PostgreSQL server, opened as meetsync opens its database; `fill`,
+ * if given, writes into it first through a connection of its own (a restored copy: lost-database.ts).
+ * `close` also drops it.
+ */
+export async function openPostgresTestStore(fill?: (store: Store) => void): Promise<TestStore> {
   const db = await freshPostgresDatabase();
-  const store = Store.open(db.url);
-  return {
-    store,
-    close: async () => {
-      store.close();
-      await db.drop();
-    },
-  };
+  try {
+    if (fill) {
+      const filling = Store.open(db.url);
+      try {
+        fill(filling);
+      } finally {
+        filling.close();
+      }
+    }
+    const store = Store.open(db.url);
+    return {
+      store,
+      close: async () => {
+        store.close();
+        await db.drop();
+      },
+    };
+  } catch (e) {
+    await db.drop();
+    throw e;
+  }
 }
 
 /** Every row of every table, in a stable order: what a run that must write nothing compares before and after. */
