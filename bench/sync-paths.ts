@@ -16,6 +16,8 @@
  *        [--users-per-account U] [--out FILE] [--keep] [--skip-db-counts] [--cpu-prof DIR]
  *        [--node-options "FLAGS"]   (V8/Node flags for the meetsync process only, e.g. heap sizes)
  *        [--postgres ADMIN_URL]   (meetsync on PostgreSQL: a new database on that server, dropped after)
+ *        [--replicas N]   (PostgreSQL only: the quiet cycle again with N `meetsync run` daemons sharing the
+ *                          database, after the one-process cycles; sync-replicas.ts)
  *        (env BENCH_CALENDARS, BENCH_EVENTS). --cpu-prof writes a V8 CPU profile of each meetsync
  *        run into DIR, named after its cycle (open it in Chrome DevTools or speedscope).
  */
@@ -40,6 +42,7 @@ import { type RecordedRequest } from '../src/simulators/kit/server.js';
 import { moveOnePercent, seedWorld, type World, type WorldSize } from './sync-world.js';
 import { countRequests, leastReads, observeAnswers, readAnswerOf, TARGETS, zeroCounts, type Counts, type ReadAnswer } from './sync-traffic.js';
 import { renderSummary, type CycleResult, type SyncBenchResult } from './sync-report.js';
+import { runReplicas } from './sync-replicas.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -59,6 +62,8 @@ export interface SyncBenchOptions extends WorldSize {
   nodeOptions: string[];
   /** A PostgreSQL server's URL (a role that may create databases): meetsync runs on a new database there (issue 17). */
   postgres?: string;
+  /** With more than 1 (PostgreSQL only), the quiet cycle is measured again across that many `meetsync run` daemons. */
+  replicas: number;
 }
 
 export class UsageError extends Error {}
@@ -78,6 +83,7 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       'cpu-prof': { type: 'string' },
       'node-options': { type: 'string' },
       postgres: { type: 'string' },
+      replicas: { type: 'string' },
     },
   });
   const int = (name: string, raw: unknown, fallback: number): number => {
@@ -88,6 +94,8 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
   };
   const calendars = int('calendars', values.calendars ?? env.BENCH_CALENDARS, 1000);
   if (calendars < 2) throw new UsageError('--calendars must be at least 2 (half Google calendars, half Outlook mailboxes)');
+  const replicas = int('replicas', values.replicas, 1);
+  if (replicas > 1 && typeof values.postgres !== 'string') throw new UsageError('--replicas more than 1 needs --postgres ADMIN_URL: replicas share a PostgreSQL database (on SQLite one process serves)');
   return {
     calendars,
     events: int('events', values.events ?? env.BENCH_EVENTS, 100),
@@ -99,6 +107,7 @@ export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     ...(typeof values['cpu-prof'] === 'string' ? { cpuProf: path.resolve(values['cpu-prof']) } : {}),
     nodeOptions: typeof values['node-options'] === 'string' ? values['node-options'].split(/\s+/).filter(Boolean) : [],
     ...(typeof values.postgres === 'string' ? { postgres: values.postgres } : {}),
+    replicas,
   };
 }
 
@@ -157,14 +166,23 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
     const floors: Array<SyncBenchResult['floor']> = [];
     for (let i = 0; i < REPEATS; i += 1) floors.push(await runFloor(quiet.readRequests, sims, tls.caCertPath, options.concurrency));
     const floor = { ...median(floors, (f) => f.ms), runsMs: floors.map((f) => Math.round(f.ms)) };
+    const replicated =
+      options.replicas > 1 && database
+        ? await runReplicas({
+            replicas: options.replicas, rounds: REPEATS, dir, configText: readFileSync(configPath, 'utf8'), databaseUrl: database.url, caPath: tls.caCertPath, bin: BIN,
+            nodeOptions: options.nodeOptions, calendars: world.googleCalendars.length + world.mailboxes.length, quietCycleMs: Number(quiet.report?.durationMs ?? quiet.wallMs),
+          })
+        : undefined;
     const moved = moveOnePercent(sims, world, options);
     cycles.push(await cycle(`after 1% moved (${moved.length} events, ${moved.filter((e) => e.tagged).length} tagged)`, { ...none, updates: moved.filter((e) => e.tagged).length }));
     load.push(os.loadavg()[0]!);
 
     const result: SyncBenchResult = {
       at: new Date().toISOString(),
-      command: `node dist/bench/sync-paths.js --calendars ${options.calendars} --events ${options.events} --concurrency ${options.concurrency} --users-per-account ${options.usersPerAccount}${options.nodeOptions.length > 0 ? ` --node-options "${options.nodeOptions.join(" ")}"` : ""}${options.postgres ? ' --postgres <server URL>' : ''}`,
+      command: `node dist/bench/sync-paths.js --calendars ${options.calendars} --events ${options.events} --concurrency ${options.concurrency} --users-per-account ${options.usersPerAccount}${options.nodeOptions.length > 0 ? ` --node-options "${options.nodeOptions.join(" ")}"` : ""}${options.postgres ? ' --postgres <server URL>' : ''}${options.replicas > 1 ? ` --replicas ${options.replicas}` : ''}`,
       store: options.postgres ? 'postgres' : 'sqlite',
+      replicas: options.replicas,
+      ...(replicated ? { replicated } : {}),
       size: { calendars: options.calendars, events: options.events, usersPerAccount: options.usersPerAccount, accounts: world.accountIds.length, ...world.counts },
       moved: moved.length,
       engineConcurrency,

@@ -1,4 +1,5 @@
 import { TARGETS, type Counts } from './sync-traffic.js';
+import type { ReplicasResult } from './sync-replicas.js';
 
 /** The results of the real-path benchmark (sync-paths.ts), as written to JSON, and their table. */
 
@@ -28,6 +29,10 @@ export interface SyncBenchResult {
   command: string;
   /** The store meetsync ran on (issue 17); absent in results from before PostgreSQL. */
   store?: 'sqlite' | 'postgres';
+  /** meetsync processes serving the database at once in `replicated` (1: one process; absent before --replicas). */
+  replicas?: number;
+  /** With --replicas N > 1: the quiet cycle across N `meetsync run` daemons (sync-replicas.ts). */
+  replicated?: ReplicasResult;
   size: Record<string, number>;
   moved: number;
   engineConcurrency: number | 'sequential';
@@ -67,7 +72,8 @@ export function renderSummary(r: SyncBenchResult): string {
   const lines: string[] = [];
   lines.push(
     `\nsync paths: ${r.size.calendars} calendars x ${r.size.events} events (${r.size.calendars! / 2} Google, ${r.size.calendars! / 2} Outlook; ${r.size.accounts} platform accounts), ` +
-      `engine concurrency: ${r.engineConcurrency}, floor concurrency: ${r.floorConcurrency}; ${r.machine.cpus} CPUs, load ${r.machine.loadAverage1m.before.toFixed(2)} -> ${r.machine.loadAverage1m.after.toFixed(2)}`,
+      `engine concurrency: ${r.engineConcurrency}, floor concurrency: ${r.floorConcurrency}; ${r.machine.cpus} CPUs, load ${r.machine.loadAverage1m.before.toFixed(2)} -> ${r.machine.loadAverage1m.after.toFixed(2)}` +
+      `${r.replicas !== undefined && r.replicas > 1 ? `; ${r.replicas} replicas` : ''}`,
   );
   for (const c of r.cycles) {
     const sql = c.sqlite ? `, SQLite ${c.sqlite.statements} statements, ${c.sqlite.rowsRead} rows read, ${c.sqlite.rowsWritten} written` : '';
@@ -109,6 +115,16 @@ export function renderSummary(r: SyncBenchResult): string {
       rows.push([`no-change cycle alone (daemon) / floor (${(cycleMs / 1000).toFixed(2)} s / ${(r.floor.ms / 1000).toFixed(2)} s)`, `${y.toFixed(2)}x`, '<= 1.50x', y <= 1.5]);
     }
   }
+  const rep = r.replicated;
+  const aloneMs = typeof quiet?.report?.durationMs === 'number' ? quiet.report.durationMs : undefined;
+  if (rep && aloneMs !== undefined) {
+    const z = rep.wallMs / aloneMs;
+    rows.push([`no-change cycle across ${rep.replicas} replicas / one process's cycle alone (${(rep.wallMs / 1000).toFixed(2)} s / ${(aloneMs / 1000).toFixed(2)} s)`, `${z.toFixed(2)}x`, '< 0.50x', z < 0.5]);
+  }
+  if (rep) {
+    const peak = Math.max(...rep.perReplica.map((p) => p.peakRssBytes ?? Infinity));
+    rows.push([`peak RSS per replica, no-change rounds (largest of ${rep.replicas})`, Number.isFinite(peak) ? `${(peak / 1024 / 1024).toFixed(0)} MB` : '?', '< 300 MB', peak < RSS_LIMIT]);
+  }
   if (first?.peakRssBytes !== undefined) {
     rows.push(['peak RSS, first full sync', `${(first.peakRssBytes / 1024 / 1024).toFixed(0)} MB`, '< 300 MB', first.peakRssBytes < RSS_LIMIT]);
   }
@@ -130,5 +146,17 @@ export function renderSummary(r: SyncBenchResult): string {
       `(${(r.floor.processWallMs / 1000).toFixed(2)} s with its process start), ${(r.floor.bytes / 1024 / 1024).toFixed(1)} MB, ${r.floor.notOk} not 200`,
   );
   lines.push(`peak RSS: ${r.peakRssMethod}; simulators in the benchmark process, meetsync and the floor each in a child process`);
+  if (rep) {
+    const s = (x: number) => (x / 1000).toFixed(2);
+    lines.push(
+      `\nreplicas: ${rep.replicas} meetsync run daemons on one database, schedule "${rep.schedule}", shares settled after ${rep.roundsBeforeSettled} round(s) and one more to warm up; ` +
+        `no-change round across them ${s(rep.wallMs)} s (median of ${rep.runsWallMs.length} rounds: ${rep.runsWallMs.map(s).join(', ')} s; each round's cycles: ${rep.roundsCyclesMs.map((c) => c.map(s).join('/')).join(', ')} s; ` +
+        `first cycle started ${rep.roundsStartLagMs.join(', ')} ms after the tick)`,
+    );
+    for (const p of rep.perReplica) {
+      lines.push(`  replica pid ${p.pid}: ${p.calendars} calendars, peak RSS ${p.peakRssBytes === undefined ? '?' : `${(p.peakRssBytes / 1024 / 1024).toFixed(0)} MB`}, CPU ${p.cpuMs === undefined ? '?' : s(p.cpuMs)} s`);
+    }
+    lines.push(`  over the measured rounds (${s(rep.windowMs)} s): simulators CPU ${s(rep.simulatorsCpuMs)} s, load ${rep.loadAverage1m.before.toFixed(2)} -> ${rep.loadAverage1m.after.toFixed(2)}; peak RSS: ${rep.peakRssMethod}`);
+  }
   return lines.join('\n');
 }
