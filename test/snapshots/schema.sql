@@ -36,7 +36,7 @@ CREATE TABLE calendar_leases (
   calendar_id TEXT NOT NULL,
   holder      TEXT NOT NULL,
   fence       INTEGER NOT NULL,
-  expires_at  TEXT NOT NULL,
+  expires_at  TEXT NOT NULL, wanted_by TEXT, wanted_until TEXT,
   PRIMARY KEY (source, calendar_id)
 );
 
