@@ -52,6 +52,16 @@ export function settleCalendarKeys(store: Store, calendars: readonly KeyedCalend
       'SELECT identity, source, calendar_id AS "calendarId", updated_at AS "updatedAt" FROM calendar_identities',
     );
     const byIdentity = new Map<string, CalendarKey>(records.map((r) => [r.identity, { source: r.source, calendarId: r.calendarId }]));
+    // And the other way, kept with it: looking each configured calendar's key up in a list of them
+    // all took 7-8 s of every start at 10,000 calendars (bench:sync, a quiet process's CPU profile).
+    const ownerOf = new Map<string, string>();
+    for (const [identity, k] of byIdentity) if (!ownerOf.has(keyText(k))) ownerOf.set(keyText(k), identity);
+    const rekey = (identity: string, to: CalendarKey) => {
+      const was = byIdentity.get(identity);
+      if (was && ownerOf.get(keyText(was)) === identity) ownerOf.delete(keyText(was));
+      byIdentity.set(identity, to);
+      if (!ownerOf.has(keyText(to))) ownerOf.set(keyText(to), identity);
+    };
     const before = new Map(records.map((r) => [r.identity, r]));
     const configured = new Map<string, KeyedCalendar>();
     // The first of two entries naming one calendar wins; config validation refuses such a config.
@@ -63,18 +73,18 @@ export function settleCalendarKeys(store: Store, calendars: readonly KeyedCalend
     const move = (from: CalendarKey, to: CalendarKey) => {
       for (const t of TABLES) sql.run(`UPDATE ${t} SET source = ?, calendar_id = ? WHERE source = ? AND calendar_id = ?`, [to.source, to.calendarId, from.source, from.calendarId]);
     };
-    const taken = (k: CalendarKey) => targets.has(keyText(k)) || hasRows(k) || [...byIdentity.values()].some((r) => keyText(r) === keyText(k));
+    const taken = (k: CalendarKey) => targets.has(keyText(k)) || hasRows(k) || ownerOf.has(keyText(k));
     const park = (from: CalendarKey, identity: string | undefined) => {
       let to: CalendarKey = { source: `${from.source} (dormant)`, calendarId: from.calendarId };
       for (let n = 2; taken(to); n += 1) to = { source: `${from.source} (dormant ${n})`, calendarId: from.calendarId };
       if (hasRows(from)) report.parked.push({ from, to });
       move(from, to);
-      if (identity !== undefined) byIdentity.set(identity, to);
+      if (identity !== undefined) rekey(identity, to);
     };
 
     // 1. A key a configured calendar takes that holds another, unconfigured calendar's rows.
     for (const c of configured.values()) {
-      const owner = [...byIdentity.entries()].find(([, k]) => keyText(k) === keyText(c))?.[0];
+      const owner = ownerOf.get(keyText(c));
       if (owner === c.identity || (owner !== undefined && configured.has(owner))) continue;
       const known = byIdentity.get(c.identity);
       // Not claimed by anyone: rows from before schema 5 are this calendar's, unless it has its own to bring.
