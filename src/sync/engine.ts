@@ -45,7 +45,7 @@ export class SyncEngine {
     const pending = deps.settings.pending ?? PENDING_DEFAULTS;
     this.retry = { ...RETRY_DEFAULTS, limitMs: pending.unconfirmedLimitMs };
     this.sourcesByName = new Map(deps.sources.map((s) => [s.name, s]));
-    this.configured = configuredIn(deps.settings.configuredCalendars ?? deps.sources.flatMap((s) => s.calendars.map((calendarId) => ({ source: s.name, calendarId }))));
+    this.configured = configuredIn(deps.settings.configuredCalendars ?? this.sourceCalendars());
   }
 
   async runCycle(options: CycleOptions = {}): Promise<CycleReport> {
@@ -66,7 +66,7 @@ export class SyncEngine {
     try {
       // With replicas on one database, this cycle serves the calendars whose lease it holds (a dry run reads them all).
       if (this.deps.leases && !dryRun) {
-        cx.served = this.deps.leases.claim([...this.deps.sources].flatMap((src) => src.calendars.map((calendarId) => ({ source: src.name, calendarId }))));
+        cx.served = this.deps.leases.claim(this.sourceCalendars());
         stopLeases = this.deps.leases.keepAlive();
       }
       if (!dryRun) {
@@ -199,7 +199,7 @@ export class SyncEngine {
     const { store, platform, logger } = this.deps;
     const generations = readGenerations(store);
     if (isOlderThanWritten(generations)) {
-      oweRestoreChecks(store, this.deps.sources.flatMap((s) => s.calendars.map((calendarId) => ({ source: s.name, calendarId }))), this.now().toISOString());
+      oweRestoreChecks(store, this.sourceCalendars(), this.now().toISOString());
     }
     advanceGeneration(store, generations);
     const owed = restoreChecksOwed(store).filter((c) => this.serves(cx, c.source, c.calendarId));
@@ -207,6 +207,11 @@ export class SyncEngine {
     const keys = new Set(owed.map(leaseKey));
     const listed = (m: Mapping) => keys.has(leaseKey(m));
     if ((await markDriftAfterRestore({ store, platform, listed, now: this.now, logger })) !== undefined) restoreChecksDone(store, owed);
+  }
+
+  /** Every calendar of this engine's sources, as leases and restore checks name them. */
+  private sourceCalendars(): Array<{ source: string; calendarId: string }> {
+    return this.deps.sources.flatMap((s) => s.calendars.map((calendarId) => ({ source: s.name, calendarId })));
   }
 
   /** The start of the sync window: `window.pastDays` before now. */
