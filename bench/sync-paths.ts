@@ -331,11 +331,14 @@ type Measured = CycleResult & { readRequests: Array<{ server: 'google' | 'graph'
 
 async function runCycle(label: string, cx: CycleContext): Promise<Measured> {
   const { sims, world } = cx;
+  const opened = () => sims.google.server.connectionsOpened + sims.graph.server.connectionsOpened + sims.webMeeting.server.connectionsOpened;
+  const connections0 = opened();
   const marks = { google: sims.google.server.requests.length, graph: sims.graph.server.requests.length, platform: sims.webMeeting.server.requests.length, answers: cx.answers.length };
   const sqliteFile = path.join(cx.dir, `sqlite-${marks.answers}-${Date.now()}.json`);
   const simCpu0 = process.cpuUsage();
   const run = await runMeetsync(cx, sqliteFile);
   const simCpu = process.cpuUsage(simCpu0);
+  const connections = opened() - connections0;
   const requests = {
     google: sims.google.server.requests.slice(marks.google),
     graph: sims.graph.server.requests.slice(marks.graph),
@@ -379,6 +382,7 @@ async function runCycle(label: string, cx: CycleContext): Promise<Measured> {
     peakRssBytes: run.peakRssBytes,
     ...(run.cpuMs !== undefined ? { cpuMs: run.cpuMs } : {}),
     simulatorsCpuMs: (simCpu.user + simCpu.system) / 1000,
+    connections,
     report: run.report,
     ...(run.code !== 0 ? { stderrTail: run.stderrTail } : {}),
     requests: actual,
@@ -388,7 +392,7 @@ async function runCycle(label: string, cx: CycleContext): Promise<Measured> {
     readRequests,
   };
   const total = (c: Counts) => TARGETS.reduce((n, t) => n + c[t], 0);
-  console.log(`sync paths: ${label}: exit ${run.code}, ${(run.wallMs / 1000).toFixed(1)} s, ${total(actual)} requests (least ${total(least)}), peak RSS ${run.peakRssBytes === undefined ? '?' : mb(run.peakRssBytes)}`);
+  console.log(`sync paths: ${label}: exit ${run.code}, ${(run.wallMs / 1000).toFixed(1)} s, ${total(actual)} requests (least ${total(least)}) on ${connections} connections, peak RSS ${run.peakRssBytes === undefined ? '?' : mb(run.peakRssBytes)}`);
   return result;
 }
 

@@ -12,6 +12,8 @@ export interface CycleResult {
   cpuMs?: number;
   /** CPU the simulators (this process) used during the cycle. */
   simulatorsCpuMs: number;
+  /** TCP connections the simulators accepted during the cycle (keep-alive: far fewer than requests). */
+  connections?: number;
   /** `meetsync --json sync`'s counts (outcomes and calendars only counted). */
   report: Record<string, unknown> | undefined;
   stderrTail?: string;
@@ -84,7 +86,7 @@ export function renderSummary(r: SyncBenchResult): string {
     if (c.report) lines.push(`  meetsync: ${JSON.stringify(c.report)}`);
     if (c.stderrTail) lines.push(`  stderr (end): ${c.stderrTail.split('\n').slice(-4).join(' | ')}`);
     const widths = [34, 8, 8, 6];
-    lines.push(`  ${pad(['requests at the simulators', 'actual', 'least', 'ratio'], widths)}`);
+    lines.push(`  ${pad([`requests at the simulators${c.connections === undefined ? '' : ` (${c.connections} connections)`}`, 'actual', 'least', 'ratio'], widths)}`);
     for (const t of TARGETS) {
       if (c.requests[t] === 0 && c.least[t] === 0) continue;
       lines.push(`  ${pad([t, String(c.requests[t]), String(c.least[t]), ratio(c.requests[t], c.least[t])], widths)}`);

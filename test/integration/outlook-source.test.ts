@@ -134,11 +134,24 @@ const details = { meetingId: 'mtg-outlook-1', meetingNumber: '111-222-333', join
 const utc = (day: string, hour: number) => ({ dateTime: `${day}T${String(hour).padStart(2, '0')}:00:00`, timeZone: 'UTC' });
 const single = (subject: string, day = '2030-01-10', extra: Record<string, unknown> = {}) => ({ subject, start: utc(day, 9), end: utc(day, 10), ...extra });
 
-/** Every fetch this worker sends (msal's network client and the Graph client both use it), by origin. */
+/**
+ * Every request this worker sends, by origin: msal's network client through fetch (undici's
+ * channel), the Graph client's through node:https (outlook/https-handler.ts; node's channel).
+ */
 const origins: string[] = [];
-const onRequest = (message: unknown) => origins.push((message as { request: { origin: string } }).request.origin);
-beforeAll(() => dc.subscribe('undici:request:create', onRequest));
-afterAll(() => dc.unsubscribe('undici:request:create', onRequest));
+const onFetch = (message: unknown) => origins.push((message as { request: { origin: string } }).request.origin);
+const onHttps = (message: unknown) => {
+  const request = (message as { request: { protocol: string; getHeader(name: string): unknown } }).request;
+  origins.push(`${request.protocol}//${String(request.getHeader('host'))}`);
+};
+beforeAll(() => {
+  dc.subscribe('undici:request:create', onFetch);
+  dc.subscribe('http.client.request.start', onHttps);
+});
+afterAll(() => {
+  dc.unsubscribe('undici:request:create', onFetch);
+  dc.unsubscribe('http.client.request.start', onHttps);
+});
 
 describe('OutlookSource against the Graph simulator', () => {
   let current: OutlookSetup | undefined;

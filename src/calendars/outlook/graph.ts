@@ -2,7 +2,6 @@ import {
   AuthenticationHandler,
   AuthenticationHandlerOptions,
   Client,
-  HTTPMessageHandler,
   type AuthenticationProvider,
 } from '@microsoft/microsoft-graph-client';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -14,11 +13,13 @@ import { AuthorityBusyError, type OutlookCredentials } from './auth.js';
 import { UserRateLimits, type RateLimit } from '../../net/request-rate.js';
 import { Deadline } from '../../net/deadline.js';
 import { refreshTokenOnce } from '../../net/refresh-once.js';
+import { HttpsMessageHandler } from './https-handler.js';
 import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFailure } from './failure.js';
 
 /**
  * Every Microsoft Graph request of the Outlook adapter, sent by @microsoft/microsoft-graph-client
- * with a middleware chain of our own: AuthenticationHandler -> HTTPMessageHandler.
+ * with a middleware chain of our own: AuthenticationHandler -> HttpsMessageHandler (node:https
+ * with keep-alive in place of the client's fetch; https-handler.ts says why).
  *
  * - The client's default chain (Client.init with an authProvider) adds a RetryHandler that
  *   retries 429/503/504 by itself, uncounted, and a RedirectHandler; here one backoff
@@ -94,7 +95,7 @@ export class GraphTransport {
       // Replaced per request (see send); reached only if a request is sent without its options.
       getAccessToken: () => Promise.reject(new Error('Graph request sent without a token provider')),
     });
-    auth.setNext(new HTTPMessageHandler());
+    auth.setNext(new HttpsMessageHandler());
     this.client = Client.initWithMiddleware({
       middleware: auth,
       baseUrl: `${options.origin.origin}/`,

@@ -75,6 +75,8 @@ export class SimServer {
   private campaignPaused = false;
   private server: http.Server | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
+  /** Connections accepted since start: with keep-alive, far fewer than requests (the bench reports both). */
+  connectionsOpened = 0;
   private stopping = false;
   url = '';
   /** Told of each request as it arrives, before faults or handling (a test acts then, e.g. kills the client). */
@@ -92,6 +94,7 @@ export class SimServer {
       : http.createServer(listener);
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
+      this.connectionsOpened += 1;
       socket.on('close', () => this.sockets.delete(socket));
     });
     const host = this.options.host ?? '127.0.0.1';
