@@ -37,6 +37,8 @@ export class SyncEngine {
   private readonly now: () => Date;
   private readonly sourcesByName: Map<string, CalendarSource>;
   private readonly configured: IsConfigured;
+  /** The calendars of this engine's sources, by lease key: `serves` asks it once per calendar and record (a list scan made a cycle quadratic). */
+  private readonly ownCalendars: ReadonlySet<string>;
   /** How failed actions and join links are tried again: the bound is the one unconfirmed creations have (webMeeting.holdUnconfirmedAfterHours). */
   private readonly retry: RetryPolicy;
 
@@ -46,6 +48,7 @@ export class SyncEngine {
     this.retry = { ...RETRY_DEFAULTS, limitMs: pending.unconfirmedLimitMs };
     this.sourcesByName = new Map(deps.sources.map((s) => [s.name, s]));
     this.configured = configuredIn(deps.settings.configuredCalendars ?? this.sourceCalendars());
+    this.ownCalendars = new Set(this.sourceCalendars().map(leaseKey));
   }
 
   async runCycle(options: CycleOptions = {}): Promise<CycleReport> {
@@ -158,8 +161,8 @@ export class SyncEngine {
 
   /** Whether this cycle serves the calendar: configured, and (with replicas) its lease held. */
   private serves(cx: CycleContext, source: string, calendarId: string): boolean {
-    if (!this.sourcesByName.get(source)?.calendars.includes(calendarId)) return false;
-    return cx.served === undefined || cx.served.has(leaseKey({ source, calendarId }));
+    const key = leaseKey({ source, calendarId });
+    return this.ownCalendars.has(key) && (cx.served === undefined || cx.served.has(key));
   }
 
   /** Quiet calendars' new states, together; a lease lost meanwhile keeps that calendar's (its holder writes it). */
