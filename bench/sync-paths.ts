@@ -166,13 +166,13 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
     const floors: Array<SyncBenchResult['floor']> = [];
     for (let i = 0; i < REPEATS; i += 1) floors.push(await runFloor(quiet.readRequests, sims, tls.caCertPath, options.concurrency));
     const floor = { ...median(floors, (f) => f.ms), runsMs: floors.map((f) => Math.round(f.ms)) };
-    const replicated =
-      options.replicas > 1 && database
-        ? await runReplicas({
-            replicas: options.replicas, rounds: REPEATS, dir, configText: readFileSync(configPath, 'utf8'), databaseUrl: database.url, caPath: tls.caCertPath, bin: BIN,
-            nodeOptions: options.nodeOptions, calendars: world.googleCalendars.length + world.mailboxes.length, quietCycleMs: Number(quiet.report?.durationMs ?? quiet.wallMs),
-          })
-        : undefined;
+    // The quiet cycle as the daemon runs it (warm), one daemon; then, with --replicas N, N of them.
+    const daemonContext = {
+      rounds: REPEATS, dir, configText: readFileSync(configPath, 'utf8'), database: database ? { url: database.url } : { file: dbPath }, caPath: tls.caCertPath, bin: BIN,
+      nodeOptions: options.nodeOptions, calendars: world.googleCalendars.length + world.mailboxes.length, quietCycleMs: Number(quiet.report?.durationMs ?? quiet.wallMs),
+    };
+    const daemon = await runReplicas({ ...daemonContext, replicas: 1 });
+    const replicated = options.replicas > 1 && database ? await runReplicas({ ...daemonContext, replicas: options.replicas }) : undefined;
     const moved = moveOnePercent(sims, world, options);
     cycles.push(await cycle(`after 1% moved (${moved.length} events, ${moved.filter((e) => e.tagged).length} tagged)`, { ...none, updates: moved.filter((e) => e.tagged).length }));
     load.push(os.loadavg()[0]!);
@@ -182,6 +182,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<SyncBench
       command: `node dist/bench/sync-paths.js --calendars ${options.calendars} --events ${options.events} --concurrency ${options.concurrency} --users-per-account ${options.usersPerAccount}${options.nodeOptions.length > 0 ? ` --node-options "${options.nodeOptions.join(" ")}"` : ""}${options.postgres ? ' --postgres <server URL>' : ''}${options.replicas > 1 ? ` --replicas ${options.replicas}` : ''}`,
       store: options.postgres ? 'postgres' : 'sqlite',
       replicas: options.replicas,
+      daemon,
       ...(replicated ? { replicated } : {}),
       size: { calendars: options.calendars, events: options.events, usersPerAccount: options.usersPerAccount, accounts: world.accountIds.length, ...world.counts },
       moved: moved.length,

@@ -1,6 +1,8 @@
 /**
- * The quiet cycle with N replicas (issue 17), for sync-paths.ts --replicas N on PostgreSQL: N
- * `meetsync run` daemons on one database, on one seconds cron, as a user runs them. Each cycle a
+ * The quiet cycle as `meetsync run` daemons run it (issue 17), for sync-paths.ts: one daemon on
+ * the bench's database (SQLite or PostgreSQL), and with --replicas N on PostgreSQL, N daemons on
+ * one database, on one seconds cron, as a user runs them. A daemon's cycles after its first are
+ * warm (code compiled, connections open), which a one-shot `meetsync sync` never is. Each cycle a
  * daemon claims its share of the calendars (store/leases.ts); shares settle within a few cycles of
  * the daemons' start (the first to claim takes every free calendar, the others get theirs as it
  * gives back its excess). One-shot `meetsync sync` processes would not show that: each registers
@@ -17,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 
 export interface ReplicasResult {
@@ -46,7 +49,8 @@ export interface ReplicasContext {
   dir: string;
   /** The config text the one-shot cycles run with (a `schedule` is added for the daemons). */
   configText: string;
-  databaseUrl: string;
+  /** The database the daemons share: a postgres:// URL, or the SQLite file (one daemon only). */
+  database: { url: string } | { file: string };
   caPath: string;
   bin: string;
   nodeOptions: string[];
@@ -72,11 +76,11 @@ export async function runReplicas(cx: ReplicasContext): Promise<ReplicasResult> 
   const schedule = `*/${period} * * * * *`;
   const configPath = path.join(cx.dir, 'meetsync-replicas.yaml');
   writeFileSync(configPath, `${cx.configText}schedule: "${schedule}"\n`, { mode: 0o600 });
-  const db = new pg.Client({ connectionString: cx.databaseUrl });
-  await db.connect();
+  if ('file' in cx.database && cx.replicas > 1) throw new Error('replicas share a PostgreSQL database; on SQLite one daemon serves');
+  const db = await openRuns(cx.database);
   const daemons: Array<{ child: ChildProcess; stderr: string; exited?: number | null }> = [];
   try {
-    const base = Number((await db.query<{ id: string | null }>("SELECT max(id) AS id FROM runs")).rows[0]?.id ?? 0);
+    const base = await db.lastRunId();
     const launchedAt = Date.now();
     for (let i = 0; i < cx.replicas; i += 1) {
       const child = spawn(process.execPath, [...cx.nodeOptions, cx.bin, '--json', 'run', '--config', configPath], {
@@ -90,7 +94,7 @@ export async function runReplicas(cx: ReplicasContext): Promise<ReplicasResult> 
       daemons.push(d);
     }
     const pids = daemons.map((d) => d.child.pid!);
-    console.log(`sync paths: ${cx.replicas} replicas (meetsync run, pids ${pids.join(', ')}) on schedule "${schedule}"`);
+    console.log(`sync paths: ${cx.replicas === 1 ? 'one daemon' : `${cx.replicas} replicas`} (meetsync run, pid${pids.length === 1 ? '' : 's'} ${pids.join(', ')}) on schedule "${schedule}"`);
     const expected = fairShares(cx.calendars, cx.replicas).join(',');
     // The rounds: cycles grouped by tick; a round is complete when every daemon's cycle of that tick finished.
     const firstBucket = Math.floor(launchedAt / (period * 1000)) + 2;
@@ -104,7 +108,7 @@ export async function runReplicas(cx: ReplicasContext): Promise<ReplicasResult> 
       const dead = daemons.find((d) => d.exited !== undefined);
       if (dead) throw new Error(`a replica exited (code ${dead.exited}): ${dead.stderr.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 200));
-      const rows = (await db.query<{ started_at: unknown; finished_at: unknown }>("SELECT started_at, finished_at FROM runs WHERE kind = 'sync' AND id > $1", [base])).rows;
+      const rows = await db.syncRunsAfter(base);
       const buckets = new Map<number, Array<{ start: number; end: number | undefined }>>();
       for (const r of rows) {
         const start = ms(r.started_at);
@@ -115,10 +119,11 @@ export async function runReplicas(cx: ReplicasContext): Promise<ReplicasResult> 
       for (const [b, cycles] of [...buckets].sort((x, y) => x[0] - y[0])) {
         if (cycles.length < cx.replicas || cycles.some((c) => c.end === undefined)) continue;
         seen.add(b);
-        const shares = await leaseShares(db, pids);
+        // One daemon serves every calendar (on SQLite it holds no leases): nothing to settle.
+        const shares = cx.replicas === 1 ? new Map([[pids[0]!, { id: `pid ${pids[0]}`, n: cx.calendars }]]) : await db.leaseShares(pids);
         const ok = [...shares.values()].map((s) => s.n).sort((x, y) => y - x).join(',') === expected && shares.size === cx.replicas;
         const wallMs = Math.max(...cycles.map((c) => c.end!)) - Math.min(...cycles.map((c) => c.start));
-        console.log(`sync paths: replicas round at ${new Date(b * period * 1000).toISOString()}: ${cycles.length} cycles, ${(wallMs / 1000).toFixed(2)} s across them, shares ${[...shares.values()].map((s) => s.n).join('/')}${ok ? '' : ` (not yet ${expected.replace(/,/g, '/')})`}`);
+        console.log(`sync paths: ${cx.replicas === 1 ? 'daemon' : 'replicas'} round at ${new Date(b * period * 1000).toISOString()}: ${cycles.length} cycles, ${(wallMs / 1000).toFixed(2)} s across them, shares ${[...shares.values()].map((s) => s.n).join('/')}${ok ? '' : ` (not yet ${expected.replace(/,/g, '/')})`}`);
         if (!ok) {
           if (settled.length === 0) roundsBeforeSettled += 1;
           continue;
@@ -155,12 +160,41 @@ export async function runReplicas(cx: ReplicasContext): Promise<ReplicasResult> 
       peakRssMethod: `/proc/<pid>/status VmHWM of each meetsync run process, ${resetWorks ? 'reset (clear_refs 5) when the measured rounds start' : 'NOT reset (clear_refs refused): since the daemon started'}`,
     };
   } finally {
-    await db.end();
     await Promise.all(daemons.map((d) => stopDaemon(d.child)));
+    await db.close();
   }
 }
 
-/** Calendars whose lease is valid now, per holder, keyed by the daemon's pid (in the replica id: host-pid-random). */
+interface RunsReader {
+  lastRunId(): Promise<number>;
+  syncRunsAfter(id: number): Promise<Array<{ started_at: unknown; finished_at: unknown }>>;
+  /** Calendars whose lease is valid now, per holder, keyed by the daemon's pid (in the replica id: host-pid-random). */
+  leaseShares(pids: number[]): Promise<Map<number, { id: string; n: number }>>;
+  close(): Promise<void>;
+}
+
+/** The runs table (and the leases) of the daemons' database, read beside them. */
+async function openRuns(database: ReplicasContext['database']): Promise<RunsReader> {
+  if ('file' in database) {
+    // Read-only beside the daemon: WAL lets it read while the daemon writes.
+    const db = new Database(database.file, { readonly: true, fileMustExist: true, timeout: 5_000 });
+    return {
+      lastRunId: async () => Number(db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM runs').get()?.id ?? 0),
+      syncRunsAfter: async (id) => db.prepare<[number], { started_at: unknown; finished_at: unknown }>("SELECT started_at, finished_at FROM runs WHERE kind = 'sync' AND id > ?").all(id),
+      leaseShares: async () => new Map(),
+      close: async () => void db.close(),
+    };
+  }
+  const db = new pg.Client({ connectionString: database.url });
+  await db.connect();
+  return {
+    lastRunId: async () => Number((await db.query<{ id: string | null }>('SELECT max(id) AS id FROM runs')).rows[0]?.id ?? 0),
+    syncRunsAfter: async (id) => (await db.query<{ started_at: unknown; finished_at: unknown }>("SELECT started_at, finished_at FROM runs WHERE kind = 'sync' AND id > $1", [id])).rows,
+    leaseShares: (pids) => leaseShares(db, pids),
+    close: () => db.end(),
+  };
+}
+
 async function leaseShares(db: pg.Client, pids: number[]): Promise<Map<number, { id: string; n: number }>> {
   const now = Date.now();
   const rows = (await db.query<{ holder: string; expires_at: unknown }>('SELECT holder, expires_at FROM calendar_leases')).rows;
