@@ -128,6 +128,8 @@ describe('Graph change notifications: subscriptions', () => {
     expect((await subscribe({ expirationDateTime: inMinutes(-1) })).status).toBe(400);
     expect((await subscribe({ notificationUrl: 'http://hooks.contoso.example/notify' })).status).toBe(400);
     expect((await subscribe({ resource: '/me/events' })).status).toBe(400);
+    // Rich notifications (resource data, encrypted) are not simulated: refused loudly, not ignored.
+    expect((await subscribe({ includeResourceData: true })).status).toBe(400);
     expect((await subscribe({ expirationDateTime: inMinutes(10_079) })).status).toBe(201);
   });
 });
@@ -225,11 +227,25 @@ describe('Graph change notifications: delivery', () => {
     receiver.statuses = [503, 500];
 
     sim.userInsert(ALICE, utcEvent('Planning', 10, 9));
-    await until(() => receiver.notifications('/notify').length === 3, 'two retries');
+    await until(() => sim.deliveries().some((d) => d.kind === 'change' && d.status === 202), 'the second retry answered 202');
 
     const bodies = receiver.received.filter((r) => r.path === '/notify' && !r.query.has('validationToken')).map((r) => r.body);
     expect(new Set(bodies).size).toBe(1);
     expect(sim.deliveries().filter((d) => d.kind === 'change').map((d) => [d.attempt, d.status])).toEqual([[1, 503], [2, 500], [3, 202]]);
+  });
+
+  it('retries a notification not answered within its deadline (3 s at Graph)', async () => {
+    await sim.stop();
+    sim = new GraphSimulator({ tls, clients: [CLIENT], mailboxes: [ALICE, BOB], notifications: { retryDelaysMs: [50], timeoutMs: 300 } });
+    await sim.start();
+    token = await accessToken(sim);
+    await subscribed();
+    receiver.holdNotifications = 1;
+
+    sim.userInsert(ALICE, utcEvent('Planning', 10, 9));
+    await until(() => sim.deliveries().some((d) => d.kind === 'change' && d.status === 202), 'the retry answered 202');
+
+    expect(sim.deliveries().filter((d) => d.kind === 'change').map((d) => [d.attempt, d.status ?? d.error])).toEqual([[1, 'timeout'], [2, 202]]);
   });
 
   it('gives up after its last retry and tells the lifecycle endpoint that notifications were missed', async () => {

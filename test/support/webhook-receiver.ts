@@ -23,6 +23,8 @@ export class WebhookReceiver {
   validation: ValidationMode = 'echo';
   /** Statuses for the next notifications, in order; 202 once they are used up. */
   statuses: number[] = [];
+  /** How many of the next notifications get no answer at all (the connection stays open). */
+  holdNotifications = 0;
   private server: http.Server | undefined;
   private readonly held = new Set<http.ServerResponse>();
   url = '';
@@ -70,6 +72,11 @@ export class WebhookReceiver {
           res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(token);
           return;
       }
+    }
+    if (this.holdNotifications > 0) {
+      this.holdNotifications -= 1;
+      this.held.add(res);
+      return;
     }
     res.writeHead(this.statuses.shift() ?? 202).end();
   }

@@ -177,6 +177,9 @@ export class SubscriptionService {
     if (!mailbox) throw invalidUser(user);
     if (!grant.roles.some((role) => READ_ROLES.includes(role))) throw accessDenied();
     if (!this.allows(grant, mailbox)) throw accessPolicyDenied();
+    if (body.includeResourceData === true) {
+      throw badRequest('The Microsoft Graph simulator does not send rich notifications (includeResourceData); ask for them to be added.', 'InvalidRequest');
+    }
     const changeTypes = text(body.changeType, 'changeType').split(',').map((c) => c.trim());
     for (const changeType of changeTypes) {
       if (!CHANGE_TYPES.includes(changeType as ChangeType)) throw badRequest(`Invalid 'changeType' attribute: '${changeType}'.`, 'InvalidRequest');
