@@ -57,6 +57,9 @@ export function defaultRetryDelays(): number[] {
   return delays;
 }
 
+/** Deliveries kept for inspection: the newest, so a long `meetsync simulate` does not grow without end. */
+const KEPT_DELIVERIES = 10_000;
+
 export class WebhookSender {
   readonly deliveries: Delivery[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -69,7 +72,7 @@ export class WebhookSender {
     const token = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()}`;
     const target = `${url}${url.includes('?') ? '&' : '?'}validationToken=${encodeURIComponent(token)}`;
     const delivery: Delivery = { kind: 'validation', url: target, attempt: 1, body: '', at: Date.now() };
-    this.deliveries.push(delivery);
+    this.record(delivery);
     try {
       const response = await fetch(target, {
         method: 'POST',
@@ -96,7 +99,7 @@ export class WebhookSender {
     const attempt = async (n: number): Promise<void> => {
       if (this.stopped) return;
       const delivery: Delivery = { kind, url, attempt: n, body, at: Date.now() };
-      this.deliveries.push(delivery);
+      this.record(delivery);
       try {
         const response = await fetch(url, {
           method: 'POST',
@@ -123,6 +126,11 @@ export class WebhookSender {
       this.timers.add(timer);
     };
     void attempt(1);
+  }
+
+  private record(delivery: Delivery): void {
+    this.deliveries.push(delivery);
+    if (this.deliveries.length > KEPT_DELIVERIES) this.deliveries.splice(0, this.deliveries.length - KEPT_DELIVERIES);
   }
 
   /** No further sends or retries (the simulator stops). */
