@@ -86,6 +86,22 @@ describe('Graph change notifications: subscriptions', () => {
     expect(listed.json.value.map((s: any) => s.id)).toEqual([created.json.id]);
   });
 
+  it('refuses a subscription beyond the active ones a mailbox may have, with 403; an expired one frees its place', async () => {
+    await sim.stop();
+    sim = new GraphSimulator({ tls, clients: [CLIENT], mailboxes: [ALICE, BOB], notifications: { maxSubscriptionsPerMailbox: 2 } });
+    await sim.start();
+    token = await accessToken(sim);
+    const first = await subscribed();
+    await subscribed();
+
+    const third = await subscribe();
+    expect(third.status).toBe(403);
+    expect(third.json.error.message).toMatch(/2 active subscriptions/);
+    expect((await subscribe({ resource: `/users/${BOB}/events` })).status).toBe(201);
+    sim.expireSubscription(first);
+    expect((await subscribe()).status).toBe(201);
+  });
+
   it('keeps a query the subscriber put in its notificationUrl', async () => {
     await subscribed({ notificationUrl: `${receiver.url}/notify?tenant=contoso` });
 

@@ -60,9 +60,10 @@ export interface GraphSimulatorOptions {
   /**
    * Change notifications (graph/webhook.ts): the waits before each retry of a notification not
    * answered 2xx (default 10 s doubling within 4 hours), the deadline of one notification (default
-   * 3000 ms) and of the validation request (default 10000 ms), as Microsoft documents them.
+   * 3000 ms) and of the validation request (default 10000 ms), and the active subscriptions one
+   * mailbox may have (default 1000), as Microsoft documents them.
    */
-  notifications?: { retryDelaysMs?: number[]; timeoutMs?: number; validationTimeoutMs?: number };
+  notifications?: { retryDelaysMs?: number[]; timeoutMs?: number; validationTimeoutMs?: number; maxSubscriptionsPerMailbox?: number };
 }
 
 /** A subscription as the control methods show it. */
@@ -108,7 +109,13 @@ export class GraphSimulator extends Simulator {
       timeoutMs: options.notifications?.timeoutMs ?? 3_000,
       validationTimeoutMs: options.notifications?.validationTimeoutMs ?? 10_000,
     });
-    this.subscriptionService = new SubscriptionService(this.store, this.webhooks, () => this.graphBaseUrl, (grant, mailbox) => this.api.policyAllows(grant, mailbox));
+    this.subscriptionService = new SubscriptionService(
+      this.store,
+      this.webhooks,
+      () => this.graphBaseUrl,
+      (grant, mailbox) => this.api.policyAllows(grant, mailbox),
+      options.notifications?.maxSubscriptionsPerMailbox,
+    );
     for (const address of options.mailboxes ?? []) this.store.addMailbox(address);
     this.server = new SimServer((req) => this.handle(req), {
       ...(options.tls ? { tls: options.tls } : {}),

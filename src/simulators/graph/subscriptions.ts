@@ -76,6 +76,13 @@ export class SubscriptionService {
     private readonly sender: WebhookSender,
     private readonly graphBase: () => string,
     private readonly allows: (grant: AppGrant, mailbox: Mailbox) => boolean,
+    /**
+     * "a maximum limit of 1000 active subscriptions for Outlook resources per mailbox for all
+     * applications" (outlook-change-notifications-overview); beyond it "attempts to create a
+     * subscription will result in a 403 Forbidden error response" whose message names the limit
+     * (change-notifications-overview, "Supported resources"). Its code and wording are the simulator's.
+     */
+    private readonly maxPerMailbox = 1_000,
     private readonly maxMinutes = OUTLOOK_MAX_MINUTES,
   ) {
     store.onChange = (change) => this.changed(change);
@@ -192,6 +199,9 @@ export class SubscriptionService {
     if (body.clientState !== undefined && body.clientState !== null) {
       clientState = text(body.clientState, 'clientState');
       if (clientState.length > 128) throw badRequest('clientState must be at most 128 characters long.', 'InvalidRequest');
+    }
+    if (this.list().filter((s) => s.mailbox === mailbox).length >= this.maxPerMailbox) {
+      throw new GraphApiError(403, 'ExtensionError', `The mailbox already has ${this.maxPerMailbox} active subscriptions for Outlook resources, the most allowed for all applications together.`);
     }
     await this.validateEndpoints(notificationUrl, lifecycleNotificationUrl);
     const subscription: Subscription = {
