@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GraphSimulator } from '../../src/simulators/graph/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
-import { accessToken, call, CLIENT, TENANT, utcEvent } from '../support/graph-client.js';
+import { accessToken, call, CLIENT, GRAPH_SCOPE, TENANT, tokenRequest, utcEvent } from '../support/graph-client.js';
 import { until, WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
@@ -100,6 +100,23 @@ describe('Graph change notifications: subscriptions', () => {
     expect((await subscribe({ resource: `/users/${BOB}/events` })).status).toBe(201);
     sim.expireSubscription(first);
     expect((await subscribe()).status).toBe(201);
+  });
+
+  it("shows an app only the subscriptions it created, and refuses one without a calendar permission", async () => {
+    const id = await subscribed();
+    const other = { tenantId: TENANT, clientId: '0b0e5f7a-0000-4000-8000-00000000beef', clientSecret: 'other~secret', roles: ['Mail.Read'] };
+    sim.addClient(other);
+    const otherToken = (await tokenRequest(sim, { grant_type: 'client_credentials', client_id: other.clientId, client_secret: other.clientSecret, scope: GRAPH_SCOPE })).json.access_token;
+
+    expect((await call(sim, otherToken, '/subscriptions')).json.value).toEqual([]);
+    expect((await call(sim, otherToken, `/subscriptions/${id}`)).status).toBe(404);
+    expect((await call(sim, otherToken, `/subscriptions/${id}`, { method: 'DELETE' })).status).toBe(404);
+    const refused = await call(sim, otherToken, '/subscriptions', {
+      method: 'POST',
+      body: { changeType: 'created', notificationUrl: `${receiver.url}/notify`, resource: `/users/${ALICE}/events`, expirationDateTime: inMinutes(60) },
+    });
+    expect(refused.status).toBe(403);
+    expect((await call(sim, token, `/subscriptions/${id}`)).status).toBe(200);
   });
 
   it('keeps a query the subscriber put in its notificationUrl', async () => {

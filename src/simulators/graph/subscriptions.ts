@@ -94,7 +94,8 @@ export class SubscriptionService {
     if (id === undefined) {
       if (req.method === 'POST') return this.create(req, grant, immutableIds);
       if (req.method === 'GET') {
-        const value = [...this.subscriptions.keys()].map((key) => this.live(key)).filter((s): s is Subscription => s?.applicationId === grant.clientId);
+        // An app lists the subscriptions it created (subscription-list.md, application permissions).
+        const value = this.list().filter((s) => s.applicationId === grant.clientId);
         return { status: 200, body: { '@odata.context': `${this.graphBase()}/$metadata#subscriptions`, value: value.map((s) => this.present(s)) } };
       }
       throw methodNotAllowed(req);
@@ -128,7 +129,7 @@ export class SubscriptionService {
     throw methodNotAllowed(req);
   }
 
-  /** Subscriptions still alive, for the control endpoints. */
+  /** Subscriptions still alive, of every app. */
   list(): Subscription[] {
     return [...this.subscriptions.keys()].map((key) => this.live(key)).filter((s): s is Subscription => s !== undefined);
   }
