@@ -81,7 +81,7 @@ const googleAuthSchema = z.discriminatedUnion('type', [
 
 /** Calendars of one source read at once (sync/read-ahead.ts). */
 const concurrency = z.number().int().min(1).max(64).default(8);
-/** Requests a minute per user (Google) or per mailbox (Outlook), counted over a sliding minute. */
+/** Requests a minute per user (Google) or per mailbox (Outlook): the size and refill of a token bucket (net/request-rate.ts). */
 const requestsPerMinute = (byDefault: number) => z.number().int().min(1).max(100_000).default(byDefault);
 
 const googleSourceSchema = z

@@ -18,6 +18,7 @@ import { calendarView, defaultCalendar, seriesInstances, type Mailbox, type SimC
 import { presentEvent, select, type PresentOptions } from './present.js';
 import { clientRequestId, expandedProperties, pageOf, preferences, selectedProperties, type Preferences } from './query.js';
 import type { GraphStore } from './store.js';
+import type { SubscriptionService } from './subscriptions.js';
 import { parseQueryInstant } from './timezones.js';
 import { header, type SimRequest, type SimResponse } from '../kit/server.js';
 
@@ -26,7 +27,8 @@ import { header, type SimRequest, type SimResponse } from '../kit/server.js';
  * addressed as /users/{id | userPrincipalName}; /me answers 400 as Graph does without a signed-in
  * user. Served: calendarView/delta, calendarView, events (list, POST), events/{id} (GET, PATCH,
  * DELETE), events/{id}/instances, calendars, calendars/{id}; under `/calendar/…` (the default
- * calendar) or `/calendars/{id}/…` the collections and items are that calendar's only.
+ * calendar) or `/calendars/{id}/…` the collections and items are that calendar's only;
+ * /subscriptions (change notifications) is graph/subscriptions.ts's.
  * Anything else is a loud 400 naming the segment and the path, as Graph (and the Octokit
  * fixtures server) do. Outlook allows 4 concurrent requests per mailbox ("MailboxConcurrency");
  * the simulator counts them, records the most seen, and answers 429 beyond the limit.
@@ -37,6 +39,8 @@ export interface GraphApiOptions {
   latencyMs: () => number;
   concurrencyLimit: number | false;
   zoneWithoutPreference: 'UTC' | 'original';
+  /** /v1.0/subscriptions (change notifications). */
+  subscriptions: () => SubscriptionService;
 }
 
 const READ_ROLES = ['Calendars.Read', 'Calendars.ReadWrite', 'Calendars.ReadBasic'];
@@ -88,7 +92,8 @@ export class GraphApi {
     else this.policies.delete(clientId);
   }
 
-  private policyAllows(grant: AppGrant, mailbox: Mailbox): boolean {
+  /** Whether the app's application access policy lets it reach the mailbox. */
+  policyAllows(grant: AppGrant, mailbox: Mailbox): boolean {
     const policy = this.policies.get(grant.clientId);
     if (!policy) return true;
     const listed = policy.mailboxes.includes(mailbox.address.toLowerCase()) || policy.mailboxes.includes(mailbox.id.toLowerCase());
@@ -121,6 +126,7 @@ export class GraphApi {
     const grant = this.identity.authenticate(req);
     const segments = req.path.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
     const first = segments[0]?.toLowerCase();
+    if (first === 'subscriptions') return this.options.subscriptions().handle(req, grant, prefs.immutableIds, segments.slice(1));
     if (first === 'me') throw meWithAppOnly();
     if (first !== 'users' || segments[1] === undefined) throw unknownSegment(req, segments[0] ?? '');
     const mailbox = this.store.mailbox(segments[1]);
@@ -323,6 +329,6 @@ export function unknownSegment(req: SimRequest, segment: string): GraphApiError 
   return badRequest(
     `Resource not found for the segment '${segment}'. (Microsoft Graph simulator: no route for ${req.method} ${req.path}; it serves ` +
       '/v1.0/users/{id|upn}/calendarView/delta, /calendarView, /events, /events/{id}, /events/{id}/instances, /calendars, ' +
-      'and the same under /calendar/ and /calendars/{id}/.)',
+      'the same under /calendar/ and /calendars/{id}/, and /v1.0/subscriptions[/{id}[/reauthorize]].)',
   );
 }

@@ -35,7 +35,13 @@ export interface GraphControlTarget {
   injectDeltaGone(count?: number, mailbox?: string): void;
   setLatency(ms: number): void;
   concurrency(mailbox: string): { inFlight: number; max: number };
+  subscriptions(): unknown[];
+  expireSubscription(id: string): void;
+  sendLifecycleNotification(id: string, event: 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed', options?: { pauseDelivery?: boolean }): void;
+  deliveries(): unknown[];
 }
+
+const LIFECYCLE_EVENTS = ['reauthorizationRequired', 'subscriptionRemoved', 'missed'] as const;
 
 function str(body: Body, key: string): string {
   const v = body[key];
@@ -154,6 +160,20 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
     case 'POST delta-gone':
       sim.injectDeltaGone(num(body, 'count') ?? 1, typeof body.mailbox === 'string' ? body.mailbox : undefined);
       return { status: 204 };
+    case 'GET subscriptions':
+      return { status: 200, body: sim.subscriptions() };
+    // /_sim/subscriptions/{id}/expire and /_sim/subscriptions/{id}/lifecycle {lifecycleEvent, pauseDelivery}
+    case 'POST subscriptions/:m/expire':
+      sim.expireSubscription(m);
+      return { status: 204 };
+    case 'POST subscriptions/:m/lifecycle': {
+      const event = LIFECYCLE_EVENTS.find((e) => e === body.lifecycleEvent);
+      if (!event) throw new Error(`body field "lifecycleEvent" must be one of ${LIFECYCLE_EVENTS.join(', ')}`);
+      sim.sendLifecycleNotification(m, event, { pauseDelivery: body.pauseDelivery === true });
+      return { status: 204 };
+    }
+    case 'GET deliveries':
+      return { status: 200, body: sim.deliveries() };
     case 'POST latency':
       sim.setLatency(num(body, 'ms') ?? 0);
       return { status: 204 };
@@ -167,7 +187,8 @@ function route(sim: GraphControlTarget, method: string, parts: string[], body: B
             'POST mailboxes/{m}/events/{seriesId}/edit-occurrence|cancel-occurrence {originalDate[, patch]}, POST mailboxes/{m}/events/{id}/move [{to: calendarId|deleteditems}], ' +
             'GET mailboxes/{m}/events/{id}/notifications, POST [mailboxes/{m}/]expire-delta-tokens, POST mailboxes/{m}/stripped-delta {rounds, all}, ' +
             'POST mailboxes/{m}/replayed-delta {mode, rounds}, GET mailboxes/{m}/concurrency, POST expire-access-tokens, ' +
-            'POST expired-client-secrets {clientId}, POST throttle {count, status, retryAfterSeconds, mailbox, method}, POST delta-gone {count, mailbox}, POST latency {ms}',
+            'POST expired-client-secrets {clientId}, POST throttle {count, status, retryAfterSeconds, mailbox, method}, POST delta-gone {count, mailbox}, POST latency {ms}, ' +
+            'GET subscriptions, POST subscriptions/{id}/expire, POST subscriptions/{id}/lifecycle {lifecycleEvent, pauseDelivery}, GET deliveries',
         },
       };
   }

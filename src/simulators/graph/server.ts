@@ -9,6 +9,8 @@ import { parseEventInput } from './input.js';
 import type { Mailbox, Notification, Target } from './model.js';
 import { presentEvent } from './present.js';
 import { GraphStore } from './store.js';
+import { SubscriptionService, type LifecycleEvent, type Subscription } from './subscriptions.js';
+import { defaultRetryDelays, WebhookSender, type Delivery } from './webhook.js';
 import type { GraphClient, GraphEvent } from './types.js';
 import { SimServer, Simulator, type SimRequest, type SimResponse, type SimServerOptions } from '../kit/server.js';
 import type { TlsMaterial } from '../kit/tls.js';
@@ -16,6 +18,8 @@ import type { TlsMaterial } from '../kit/tls.js';
 export type { GraphClient, GraphEvent } from './types.js';
 export type { Notification } from './model.js';
 export type { AccessPolicy } from './api.js';
+export type { Delivery } from './webhook.js';
+export type { LifecycleEvent } from './subscriptions.js';
 
 /**
  * A Microsoft Graph simulator: ONE real HTTP(S) server that hosts both the Microsoft identity
@@ -53,6 +57,25 @@ export interface GraphSimulatorOptions {
    * (default), or 'original' (the event's own zone) to test clients that forget the header.
    */
   zoneWithoutPreference?: 'UTC' | 'original';
+  /**
+   * Change notifications (graph/webhook.ts): the waits before each retry of a notification not
+   * answered 2xx (default 10 s doubling within 4 hours), the deadline of one notification (default
+   * 3000 ms) and of the validation request (default 10000 ms), and the active subscriptions one
+   * mailbox may have (default 1000), as Microsoft documents them.
+   */
+  notifications?: { retryDelaysMs?: number[]; timeoutMs?: number; validationTimeoutMs?: number; maxSubscriptionsPerMailbox?: number };
+}
+
+/** A subscription as the control methods show it. */
+export interface SubscriptionView {
+  id: string;
+  resource: string;
+  mailbox: string;
+  changeType: string;
+  notificationUrl: string;
+  lifecycleNotificationUrl: string | null;
+  expirationDateTime: string;
+  paused: boolean;
 }
 
 /** An event as the control methods take it: the Graph JSON of POST /events, plus an organizer. */
@@ -64,6 +87,8 @@ export class GraphSimulator extends Simulator {
   private readonly identity: GraphIdentity;
   private readonly delta: DeltaService;
   private readonly api: GraphApi;
+  private readonly webhooks: WebhookSender;
+  private readonly subscriptionService: SubscriptionService;
   private latency: number;
 
   constructor(options: GraphSimulatorOptions = {}) {
@@ -77,7 +102,20 @@ export class GraphSimulator extends Simulator {
       latencyMs: () => this.latency,
       concurrencyLimit: options.mailboxConcurrencyLimit ?? 4,
       zoneWithoutPreference: options.zoneWithoutPreference ?? 'UTC',
+      subscriptions: () => this.subscriptionService,
     });
+    this.webhooks = new WebhookSender({
+      retryDelaysMs: options.notifications?.retryDelaysMs ?? defaultRetryDelays(),
+      timeoutMs: options.notifications?.timeoutMs ?? 3_000,
+      validationTimeoutMs: options.notifications?.validationTimeoutMs ?? 10_000,
+    });
+    this.subscriptionService = new SubscriptionService(
+      this.store,
+      this.webhooks,
+      () => this.graphBaseUrl,
+      (grant, mailbox) => this.api.policyAllows(grant, mailbox),
+      options.notifications?.maxSubscriptionsPerMailbox,
+    );
     for (const address of options.mailboxes ?? []) this.store.addMailbox(address);
     this.server = new SimServer((req) => this.handle(req), {
       ...(options.tls ? { tls: options.tls } : {}),
@@ -87,6 +125,50 @@ export class GraphSimulator extends Simulator {
       faultWire: graphFaultWire,
       control: graphControl(this),
     });
+  }
+
+  override async start(): Promise<string> {
+    this.webhooks.restart();
+    return super.start();
+  }
+
+  /** Stops the server and every notification still to be sent or retried. */
+  override async stop(): Promise<void> {
+    this.webhooks.stop();
+    await super.stop();
+  }
+
+  /** Live subscriptions (change notifications), of every app. */
+  subscriptions(): SubscriptionView[] {
+    return this.subscriptionService.list().map((s: Subscription) => ({
+      id: s.id,
+      resource: s.resource,
+      mailbox: s.mailbox.address,
+      changeType: s.changeTypes.join(','),
+      notificationUrl: s.notificationUrl,
+      lifecycleNotificationUrl: s.lifecycleNotificationUrl ?? null,
+      expirationDateTime: new Date(s.expiresMs).toISOString(),
+      paused: s.paused,
+    }));
+  }
+
+  /** The subscription's time runs out now: it sends nothing more and answers 404. */
+  expireSubscription(id: string): void {
+    this.subscriptionService.expire(id);
+  }
+
+  /**
+   * Graph sends a lifecycle notification for the subscription: subscriptionRemoved also removes
+   * it; reauthorizationRequired with pauseDelivery holds its change notifications (they are lost)
+   * until the app reauthorizes or renews it.
+   */
+  sendLifecycleNotification(id: string, event: LifecycleEvent, options: { pauseDelivery?: boolean } = {}): void {
+    this.subscriptionService.lifecycle(id, event, options);
+  }
+
+  /** Every request sent to subscribers' endpoints (validations, notifications and their retries), oldest first. */
+  deliveries(): Delivery[] {
+    return [...this.webhooks.deliveries];
   }
 
   /** MSAL's authority for a tenant, e.g. https://127.0.0.1:PORT/<tenantId>. */

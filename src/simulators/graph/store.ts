@@ -19,6 +19,20 @@ import { timeOfDay } from './timezones.js';
  * (shared/notes/PROVIDERS.md), so tests can assert that a write-back happened once.
  */
 
+/** What a change notification calls a change (resources/subscription.md, changeType). */
+export type ChangeType = 'created' | 'updated' | 'deleted';
+
+/** One item of a mailbox changed: what the change notifications are sent for (graph/subscriptions.ts). */
+export interface ItemChange {
+  mailbox: Mailbox;
+  /** itemKeyOf() of the item: the stored key, plus the date for an occurrence. */
+  itemKey: string;
+  idVersion: number;
+  changeType: ChangeType;
+  /** The item's changeKey after the change (none once it is deleted). */
+  changeKey?: string;
+}
+
 export interface WriteOptions {
   /** A write through the Graph API (true) or by the user in Outlook (false). */
   api: boolean;
@@ -39,6 +53,8 @@ export class GraphStore {
    */
   private readonly copies = new Map<string, Map<Mailbox, StoredEvent>>();
   private counter = 0;
+  /** Told of every change of an item in any mailbox, after it is stored. */
+  onChange: ((change: ItemChange) => void) | undefined;
 
   get seq(): number {
     return this.counter;
@@ -146,7 +162,7 @@ export class GraphStore {
     if (input.recurrence) event.recurrence = normalizeRecurrence(input.recurrence, event.start.zone);
     validate(event);
     mailbox.events.set(event.key, event);
-    this.touch(mailbox, event.key, event.idVersion);
+    this.touch(mailbox, event.key, event.idVersion, 'created', event.changeKey);
     this.propagate(mailbox, event);
     return event;
   }
@@ -162,7 +178,7 @@ export class GraphStore {
       after.changeKey = newChangeKey();
       after.modifiedMs = Date.now();
       event.exceptions.set(occurrence, after);
-      this.touch(mailbox, itemKeyOf({ key: event.key, occurrence }), event.idVersion);
+      this.touch(mailbox, itemKeyOf({ key: event.key, occurrence }), event.idVersion, 'updated', after.changeKey);
     } else {
       const timesBefore = `${event.start.ms} ${event.end.ms} ${JSON.stringify(event.recurrence ?? null)}`;
       apply(event, input);
@@ -176,7 +192,7 @@ export class GraphStore {
       }
       event.changeKey = newChangeKey();
       event.modifiedMs = Date.now();
-      this.touch(mailbox, event.key, event.idVersion);
+      this.touch(mailbox, event.key, event.idVersion, 'updated', event.changeKey);
     }
     if (options.api && event.isOrganizer) {
       event.notifications.push({ kind: 'update', at: Date.now(), properties: options.properties ?? [], recipients: recipients(event) });
@@ -195,19 +211,19 @@ export class GraphStore {
       event.exceptions.delete(occurrence);
       event.cancelled.add(occurrence);
       event.modifiedMs = Date.now();
-      this.touch(mailbox, itemKeyOf({ key: event.key, occurrence }), event.idVersion);
+      this.touch(mailbox, itemKeyOf({ key: event.key, occurrence }), event.idVersion, 'deleted');
       this.propagate(mailbox, event);
       return;
     }
     mailbox.events.delete(event.key);
-    this.touch(mailbox, event.key, event.idVersion);
+    this.touch(mailbox, event.key, event.idVersion, 'deleted');
     if (event.isOrganizer) this.cancelCopies(mailbox, event, () => true);
   }
 
   /** The item moves (to another folder and back): its REST id changes, its immutable id stays. */
   move(mailbox: Mailbox, target: Target): void {
     target.event.idVersion += 1;
-    this.touch(mailbox, target.event.key, target.event.idVersion);
+    this.touch(mailbox, target.event.key, target.event.idVersion, 'updated', target.event.changeKey);
   }
 
   /**
@@ -222,7 +238,9 @@ export class GraphStore {
     target.event.folder = folder;
     target.event.idVersion += 1;
     target.event.changeKey = newChangeKey();
-    this.touch(mailbox, target.event.key, target.event.idVersion);
+    // Into Deleted Items the item leaves the calendar: a deletion for whoever watches its events
+    // (a simulator choice: Microsoft's pages do not say how a move is notified).
+    this.touch(mailbox, target.event.key, target.event.idVersion, folder === mailbox.deletedItems ? 'deleted' : 'updated', target.event.changeKey);
   }
 
   /**
@@ -235,9 +253,10 @@ export class GraphStore {
     if (target.event.isOrganizer) this.cancelCopies(mailbox, target.event, () => true);
   }
 
-  private touch(mailbox: Mailbox, itemKey: string, idVersion: number): void {
+  private touch(mailbox: Mailbox, itemKey: string, idVersion: number, changeType: ChangeType, changeKey?: string): void {
     this.counter += 1;
     mailbox.touched.set(itemKey, { seq: this.counter, idVersion });
+    this.onChange?.({ mailbox, itemKey, idVersion, changeType, ...(changeKey !== undefined ? { changeKey } : {}) });
   }
 
   /** Sends the organizer's event to the invited mailboxes' copies. */
@@ -266,7 +285,7 @@ export class GraphStore {
         };
         box.events.set(fresh.key, fresh);
         this.copiesOf(organizerBox, event).set(box, fresh);
-        this.touch(box, fresh.key, 0);
+        this.touch(box, fresh.key, 0, 'created', fresh.changeKey);
         continue;
       }
       if (sharedView(copy) === sharedView(event)) continue;
@@ -278,7 +297,7 @@ export class GraphStore {
       if (!shared.recurrence) delete copy.recurrence;
       copy.changeKey = newChangeKey();
       copy.modifiedMs = Date.now();
-      this.touch(box, copy.key, copy.idVersion);
+      this.touch(box, copy.key, copy.idVersion, 'updated', copy.changeKey);
     }
     this.cancelCopies(organizerBox, event, (box) => !invited.has(box.address.toLowerCase()));
   }
@@ -305,7 +324,7 @@ export class GraphStore {
       copy.subject = `Canceled: ${copy.subject}`;
       copy.changeKey = newChangeKey();
       copy.modifiedMs = Date.now();
-      this.touch(box, copy.key, copy.idVersion);
+      this.touch(box, copy.key, copy.idVersion, 'updated', copy.changeKey);
     }
   }
 }
