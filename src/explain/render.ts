@@ -18,7 +18,7 @@ export function journalLine(e: JournalEntry): string {
     const times = e.start ? ` ${shortTime(e.start)} to ${shortTime(e.end)}` : '';
     const tag = e.tag ? `, tagged by ${e.tag}` : '';
     const organizer = e.organizer ? `, organizer ${e.organizer}` : '';
-    return `read ${quote(e.title)}${times}${tag}${organizer}: ${e.what} (${e.outcome}): ${e.detail ?? ''}${repeated}`;
+    return `read ${quote(e.title) || 'the event'}${times}${tag}${organizer}: ${e.what} (${e.outcome}): ${e.detail ?? ''}${repeated}`;
   }
   const meeting = e.meetingNumber && !(e.detail ?? '').includes(e.meetingNumber) ? ` [meeting ${e.meetingNumber}]` : '';
   // A call written before it was sent and settled later: when its answer came (or was given up on), if not within the second.
@@ -33,7 +33,7 @@ export function renderStory(s: EventStory): string {
   const e = s.event;
   lines.push(`${quote(e.title) || s.eventId}`);
   lines.push(`  event      ${inline(`${s.source} / ${s.calendarId} / ${s.eventId}`)}`);
-  const times = e.start ? `${shortTime(e.start)} to ${shortTime(e.end)}` : 'no times';
+  const times = e.start ? `${shortTime(e.start)} to ${shortTime(e.end)}` : s.decision.wantsMeeting === false && !e.tag ? 'no times (cancelled or deleted)' : 'no times';
   lines.push(`  as read    ${inline(`${times}${e.tag ? `, tagged by ${e.tag}` : ''}${e.organizer ? `, organizer ${e.organizer}` : ''}`)}${e.readAt ? ` (last read ${shortTime(e.readAt)})` : ''}`);
   const wants = s.decision.wantsMeeting === true ? 'wants a meeting' : s.decision.wantsMeeting === false ? 'wants no meeting' : s.decision.what;
   lines.push(`  decision   ${inline(`${wants}: ${s.decision.why}`)}`);

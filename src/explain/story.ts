@@ -108,7 +108,10 @@ export function tellStory(store: Store, key: EventKey, settings: ExplainSettings
     ...keyFields(key),
     event: {
       title: lastRead?.title ?? note?.title ?? mapping?.topic ?? '',
-      ...pick({ start: lastRead?.start ?? note?.start ?? mapping?.start, end: lastRead?.end ?? mapping?.end, organizer: email, tag: lastRead?.tag, readAt: lastRead?.lastAt ?? lastRead?.at }),
+      // As last read: a deleted event was read without times (its tombstone); without a read, as the records have it.
+      ...pick(lastRead
+        ? { start: lastRead.start, end: lastRead.end, organizer: email, tag: lastRead.tag, readAt: lastRead.lastAt ?? lastRead.at }
+        : { start: note?.start ?? mapping?.start, end: mapping?.end, organizer: email }),
     },
     decision: decisionOf(lastRead, mapping, note),
     organizer: organizerOf(email, email ? store.organizer(email) : undefined, mapping, settings),
