@@ -121,6 +121,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   const tell = (target: RequestTarget, status: number | 'error') => observers.forEach((o) => o(target, status));
   const sources = await Promise.all(config.sources.map((s, i) => createSource(s, i, logger, { onAttempt: (status) => tell(s.kind, status) })));
   const store = Store.open(config.database);
+  store.journalLimits = { perEvent: config.journal.maxEntriesPerEvent, maxAgeDays: config.journal.maxAgeDays };
   // Replicas share a PostgreSQL database: each cycle serves the calendars whose lease it holds,
   // and every write for a calendar checks the lease first (store/leases.ts). A dry run reads all.
   const leases = store.sql.dialect === 'postgres' && options.serve && !options.readOnly ? new CalendarLeases(store, { replicaId: processName(), ttlMs: config.replicas.leaseSeconds * 1000 }) : undefined;

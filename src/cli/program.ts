@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDbCommands } from './db-commands.js';
+import { registerExplainCommand } from './explain-command.js';
 import { registerOperateCommands } from './operate-commands.js';
 import { emit, endQuietlyOnClosedPipe, exitCodeFor, type CliIo } from './output.js';
 import { registerReconcileCommands } from './reconcile-commands.js';
@@ -22,6 +23,7 @@ export function buildProgram(io: CliIo): Command {
   registerSyncCommands(program, io);
   registerReconcileCommands(program, io);
   registerOperateCommands(program, io);
+  registerExplainCommand(program, io);
   registerDbCommands(program, io);
   registerSimulateCommands(program, io);
   return program;

@@ -187,6 +187,14 @@ export const configSchema = z
     /** Health, metrics and the status page of `meetsync run`; off unless set. */
     http: z.object({ listen: listenSchema }).strict().optional(),
     reconcile: reconcileSchema.optional(),
+    /** The event journal `meetsync explain` tells (issue 20): how much of each event's story is kept. */
+    journal: z
+      .object({
+        maxEntriesPerEvent: z.number().int().min(5).max(1000).default(50),
+        maxAgeDays: z.number().int().min(1).max(3650).default(90),
+      })
+      .strict()
+      .default({ maxEntriesPerEvent: 50, maxAgeDays: 90 }),
     /**
      * Replicas on one PostgreSQL database (issue 17): how long a calendar's lease lasts unrenewed,
      * the longest a dead replica's calendars wait for another. Longer than a cycle's longest call.

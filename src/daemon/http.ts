@@ -17,6 +17,8 @@ export interface StatusRoutes {
   page(): string;
   /** The reconciliation report's HTML, when there is one. */
   reconcileReport(): Buffer | undefined;
+  /** One event's story (`meetsync explain`) as a page, or undefined when meetsync knows nothing of the event. */
+  explain(key: { source: string; calendarId: string; eventId: string }): string | undefined;
 }
 
 export interface StatusServer {
@@ -52,8 +54,27 @@ async function answer(routes: StatusRoutes, method: string, pathname: string): P
       const report = routes.reconcileReport();
       return report ? page(report) : json(404, { error: 'no reconciliation report yet' });
     }
-    default:
+    default: {
+      const key = explainKey(pathname);
+      const story = key ? routes.explain(key) : undefined;
+      if (story !== undefined) return page(story);
+      if (key) return json(404, { error: 'meetsync knows nothing of this event; see / for the events needing attention' });
       return json(404, { error: `no page at ${pathname}; see /, /healthz, /metrics` });
+    }
+  }
+}
+
+/** `/explain/<source>/<calendar>/<event>`, each part percent-encoded (status-page.ts explainHref), as the event's key. */
+function explainKey(pathname: string): { source: string; calendarId: string; eventId: string } | undefined {
+  if (!pathname.startsWith('/explain/')) return undefined;
+  const parts = pathname.slice('/explain/'.length).split('/');
+  if (parts.length !== 3) return undefined;
+  try {
+    const [source, calendarId, eventId] = parts.map(decodeURIComponent) as [string, string, string];
+    return source && calendarId && eventId ? { source, calendarId, eventId } : undefined;
+  } catch {
+    // Not percent-encoding (a stray %): no such page.
+    return undefined;
   }
 }
 

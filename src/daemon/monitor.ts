@@ -11,6 +11,9 @@ import { RECONCILE_PATH, startStatusServer } from './http.js';
 import { DaemonMetrics } from './metrics.js';
 import type { DaemonRole } from './run.js';
 import { renderStatusPage } from './status-page.js';
+import { renderExplainPage } from './explain-page.js';
+import { tellStory } from '../explain/story.js';
+import { defaultJoinUrlTemplate } from '../webmeeting/assumptions.js';
 import { LatestReconciliationReader, type LatestReport } from '../reconcile/latest-report.js';
 import { LATEST_HTML, reportDirFor } from '../reconcile/report-files.js';
 
@@ -47,6 +50,12 @@ export async function startMonitor(app: MonitorContext, listenText: string): Pro
   const configured = configuredCalendars(config);
   const status = (): StatusReport => buildStatus(store, configured, { retry: { limitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 } });
   const health = new CycleHealth(staleAfterMs(config.schedule));
+  const explainSettings = {
+    accountIds: config.webMeeting.accountIds,
+    joinUrlTemplate: config.webMeeting.joinUrlTemplate ?? defaultJoinUrlTemplate(config.webMeeting.baseUrl),
+    schedule: config.schedule,
+    retry: { limitMs: config.webMeeting.holdUnconfirmedAfterHours * 3_600_000 },
+  };
   // The scheduled reconciliation's latest report, where it writes it (reconcile.reportDir, else beside the database).
   const reportDir = reportDirFor(config.database, config.reconcile?.reportDir);
   const reconcileFile = reportDir === undefined ? undefined : path.join(reportDir, LATEST_HTML);
@@ -73,6 +82,10 @@ export async function startMonitor(app: MonitorContext, listenText: string): Pro
           },
         }),
       reconcileReport: () => (reconcileFile && existsSync(reconcileFile) ? readFileSync(reconcileFile) : undefined),
+      explain: (key) => {
+        if (!store.mapping(key) && !store.note(key) && store.journalOf(key).length === 0) return undefined;
+        return renderExplainPage(tellStory(store, key, explainSettings), new Date());
+      },
     },
     logger,
   );

@@ -14,12 +14,12 @@ export function escapeHtml(text: string): string {
 }
 
 /** A tagged template that escapes every interpolated value except parts already built with it. */
-class Html {
+export class Html {
   constructor(readonly text: string) {}
 }
 type Part = string | number | Html | undefined | null | Part[];
 
-function html(strings: TemplateStringsArray, ...values: Part[]): Html {
+export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   const render = (v: Part): string => (v === undefined || v === null ? '' : v instanceof Html ? v.text : Array.isArray(v) ? v.map(render).join('') : escapeHtml(String(v)));
   return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]!) : ''), ''));
 }
@@ -43,7 +43,7 @@ export interface ReconcileView {
   report?: { href: string; writtenAt: Date };
 }
 
-const CSS = `
+export const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d2433;background:#fff}
 h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
 .muted{color:#5b6475}.badge{display:inline-block;padding:.1rem .55rem;border-radius:.8rem;font-weight:600;font-size:.85rem}
@@ -55,7 +55,7 @@ footer{margin-top:2.5rem;font-size:.85rem}
 `;
 
 /** `2030-01-07 09:00:00Z` from an ISO instant: shorter, and it reads as a time. */
-function when(iso: string | undefined): Html {
+export function when(iso: string | undefined): Html {
   if (!iso) return html`<span class="muted">never</span>`;
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(iso);
   return html`<span class="t">${m ? `${m[1]} ${m[2]}Z` : iso}</span>`;
@@ -94,6 +94,13 @@ function reconciliation(view: ReconcileView | undefined, now: Date): Html {
     : html`<p id="reconcile" class="muted">No scheduled reconciliation: set <code>reconcile.schedule</code> in the config and <code>meetsync run</code> keeps the latest report in ${where}. <code>meetsync reconcile</code> run by hand prints its report instead.</p>`;
 }
 
+/** Where the status server serves an event's story: each part of its key percent-encoded. */
+export function explainHref(key: { source: string; calendarId: string; eventId: string }): string {
+  return `${EXPLAIN_PREFIX}${[key.source, key.calendarId, key.eventId].map(encodeURIComponent).join('/')}`;
+}
+
+export const EXPLAIN_PREFIX = '/explain/';
+
 export function renderStatusPage(input: StatusPageInput): string {
   const { report, health } = input;
   const latest = input.reconcile?.latest;
@@ -114,7 +121,8 @@ export function renderStatusPage(input: StatusPageInput): string {
   const items = new Map(report.attention.map((a) => [`${a.source}\u0000${a.calendarId}\u0000${a.eventId}`, a]));
   const problems = report.problems.map((p) => {
     const item = items.get(`${p.source}\u0000${p.calendarId}\u0000${p.eventId}`);
-    return html`<tr><td><span class="badge ${p.kind === 'failed' ? 'bad' : 'warn'}">${p.kind === 'exception' ? 'occurrence' : p.kind}</span></td><td>${p.title || p.eventId}</td><td>${p.start ? when(p.start) : ''}</td><td>${p.calendarId}</td><td class="reason">${p.reason}</td><td class="reason">${item ? scheduleOf(item) : html`<span class="muted">nothing to retry</span>`}</td></tr>`;
+    // Each event links to its story, the page `meetsync explain <event id>` prints (explain-page.ts).
+    return html`<tr><td><span class="badge ${p.kind === 'failed' ? 'bad' : 'warn'}">${p.kind === 'exception' ? 'occurrence' : p.kind}</span></td><td><a href="${explainHref(p)}">${p.title || p.eventId}</a></td><td>${p.start ? when(p.start) : ''}</td><td>${p.calendarId}</td><td class="reason">${p.reason}</td><td class="reason">${item ? scheduleOf(item) : html`<span class="muted">nothing to retry</span>`}</td></tr>`;
   });
   const l = report.leftToDo;
   const run = report.lastRun;
@@ -141,7 +149,8 @@ ${
 ${
   problems.length === 0
     ? html`<p class="muted">None.</p>`
-    : html`<table id="problems"><thead><tr><th>Kind</th><th>Event</th><th>Start</th><th>Calendar</th><th>Why</th><th>Next try</th></tr></thead><tbody>${problems}</tbody></table>`
+    : html`<p class="muted">Each event links to its story: what meetsync read and decided, every call it made for it, and what happens next (<code>meetsync explain &lt;event&gt;</code> prints the same).</p>
+<table id="problems"><thead><tr><th>Kind</th><th>Event</th><th>Start</th><th>Calendar</th><th>Why</th><th>Next try</th></tr></thead><tbody>${problems}</tbody></table>`
 }
 ${
   l.failed + l.creating + l.writeBacks + l.unconfirmed > 0

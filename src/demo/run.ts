@@ -32,6 +32,8 @@ export interface DemoResult {
   logPath: string;
   reportPath: string;
   reconcile: { exitCode: number; summary: string };
+  /** The story of the cancelled event, as `meetsync explain` told it. */
+  explained: { eventId: string; exitCode: number; text: string };
   simulators: { webMeeting: string; google: string; graph: string };
   accountId: string;
   events: SeededEvent[];
@@ -123,9 +125,18 @@ async function demoSteps(sims: RunningSimulators, setup: ChildSetup, stateDir: s
   say(`  Report: ${reportPath} (open it in a browser)`);
   say('');
 
+  // The question IT hears most is about one event: the cancelled one's story, as meetsync tells it.
+  const cancelled = events.find((e) => e.key === changes.find((c) => c.kind === 'cancelled')?.key && !e.guestCopy)!;
+  say(`5. Why? (meetsync explain ${cancelled.eventId}): the story of “${topicOf(cancelled.title)}”, which Carol cancelled`);
+  const story = await runMeetsync(setup, ['explain', cancelled.eventId]);
+  if (story.code !== 0) throw new DemoError(`explaining an event: 'meetsync explain' exited ${story.code}; its log: ${setup.logPath}`);
+  for (const line of story.stdout.trimEnd().split('\n')) say(line ? `  ${line}` : '');
+  say('');
+
   return {
     stateDir, configPath: sims.configPath, logPath: setup.logPath, reportPath,
     reconcile: { exitCode: reconciled.code, summary },
+    explained: { eventId: cancelled.eventId, exitCode: story.code, text: story.stdout },
     simulators: { webMeeting: sims.webMeeting.url, google: sims.google.url, graph: sims.graph.url },
     accountId, events, changes, cycles: [first, second],
     platform: platformState(sims),

@@ -21,10 +21,20 @@ function keywordPattern(keyword: string, flags: string): RegExp {
 
 /** True when the event asks for a web meeting. Our own join block never counts as a tag. */
 export function isTagged(event: Pick<CalendarEvent, 'title' | 'description' | 'location' | 'categories'>, rules: TaggingRules): boolean {
+  return tagOf(event, rules) !== undefined;
+}
+
+/** What tags the event, as a person reads it (`#webmeeting in the title`, `category Web Meeting`), or undefined. */
+export function tagOf(event: Pick<CalendarEvent, 'title' | 'description' | 'location' | 'categories'>, rules: TaggingRules): string | undefined {
   const wanted = new Set(rules.outlookCategories.map((c) => c.toLowerCase()));
-  if (event.categories.some((c) => wanted.has(c.toLowerCase()))) return true;
-  const text = [event.title, stripJoinBlock(event.description), event.location];
-  return rules.keywords.some((k) => text.some((t) => keywordPattern(k, '').test(t)));
+  const category = event.categories.find((c) => wanted.has(c.toLowerCase()));
+  if (category !== undefined) return `category ${category}`;
+  const text: Array<[string, string]> = [['title', event.title], ['description', stripJoinBlock(event.description)], ['location', event.location]];
+  for (const k of rules.keywords) {
+    const where = text.find(([, t]) => keywordPattern(k, '').test(t));
+    if (where) return `${k} in the ${where[0]}`;
+  }
+  return undefined;
 }
 
 /** The meeting topic: the title with every keyword removed and spaces tidied. */

@@ -86,6 +86,8 @@ export interface Finding {
   fixBlocked?: string;
   /** Filled by --repair (or --repair --dry-run). */
   repair?: RepairResult;
+  /** The command that tells the story of the finding's event (issue 20), when meetsync knows the event. */
+  explain?: string;
 }
 
 /**

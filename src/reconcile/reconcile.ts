@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { compare, reportedWarnings, type OrganizerFeed } from './compare.js';
 import { FEED_LIMITS, fetchOrganizerFeed, inPool, type FeedLimits, type ReconcilePlatform } from './feed-fetch.js';
-import { summarize, type ReconcileReport } from './findings.js';
+import { summarize, type Finding, type ReconcileReport } from './findings.js';
 import { repair, type RepairSettings } from './repair.js';
 
 /**
@@ -67,6 +67,10 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   });
 
   const comparison = compare({ now: started, organizers: feeds, mappings: withKeptMeetings(store), notes: store.notes() });
+  for (const f of comparison.findings) {
+    const explain = explainCommand(f, store);
+    if (explain) f.explain = explain;
+  }
   const report: ReconcileReport = {
     version: 1,
     generatedAt: started.toISOString(),
@@ -88,6 +92,16 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   );
   // A report is handed around: no secret may be in it, whatever a provider echoed.
   return scrubDeep(report);
+}
+
+/**
+ * `meetsync explain <event>` for a finding: by its event's id, else by its meeting's number (or
+ * id) when the journal or a record knows which event had it. A meeting not meetsync's has no story.
+ */
+function explainCommand(f: Finding, store: Store): string | undefined {
+  if (f.event) return `meetsync explain ${f.event.eventId}`;
+  const meeting = f.meetingNumber ?? f.meetingId;
+  return meeting && store.eventsByMeeting(meeting).length > 0 ? `meetsync explain ${meeting}` : undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { DesiredMeeting } from '../domain/action.js';
+import { callEntry } from '../sync/journal-entries.js';
 import { describeError } from '../domain/errors.js';
 import type { Mapping } from '../domain/mapping.js';
 import type { CalendarSource } from '../calendars/source.js';
@@ -189,6 +190,10 @@ function adopt(mapping: Mapping, finding: Finding, ctx: RepairContext): Mapping 
   ctx.store.transaction(() => {
     ctx.store.saveMapping(adopted);
     ctx.store.clearNote(mapping);
+    ctx.store.journal([callEntry(mapping, 'feed check', 'found', adopted.updatedAt, {
+      detail: `'meetsync reconcile --repair' found meeting ${finding.meetingNumber ?? finding.meetingId} in ${finding.organizer}'s meeting feed by meetsync's reference: adopted`,
+      meetingId: finding.meetingId, meetingNumber: finding.meetingNumber,
+    })]);
   });
   return adopted;
 }

@@ -24,7 +24,7 @@ export interface CalendarKeysReport {
 }
 
 /** Tables whose rows belong to one calendar by (source, calendar_id). */
-const TABLES = ['mappings', 'event_notes', 'calendar_state', 'kept_meetings'] as const;
+const TABLES = ['mappings', 'event_notes', 'calendar_state', 'kept_meetings', 'event_journal'] as const;
 
 const keyText = (k: CalendarKey) => `${k.source}\u0000${k.calendarId}`;
 

@@ -10,6 +10,7 @@ import {
   type Organizer,
 } from '../domain/mapping.js';
 import { asKeptMapping, type KeptMeeting } from '../domain/kept-meeting.js';
+import { JOURNAL_DEFAULTS, repeatsEntry, type JournalEntry, type JournalLimits } from '../domain/journal.js';
 import { scrub } from '../domain/redact.js';
 import { openDatabase } from './db.js';
 import type { Sql } from './sql.js';
@@ -29,6 +30,9 @@ export class Store {
    * database, the calendar's lease check (leases.ts), which throws when this replica lost it.
    */
   fence: ((source: string, calendarId: string) => void) | undefined;
+
+  /** How much of the event journal is kept (config `journal`). */
+  journalLimits: JournalLimits = JOURNAL_DEFAULTS;
 
   constructor(readonly sql: Sql) {}
 
@@ -221,6 +225,111 @@ export class Store {
     this.sql.run("DELETE FROM event_notes WHERE source = @source AND calendar_id = @calendarId AND series_id = @eventId AND kind = 'exception'", series);
   }
 
+  // --- event journal ----------------------------------------------------------------------
+
+  /**
+   * Adds entries to their events' journals (domain/journal.ts), in one transaction: the caller's,
+   * when it writes the record the entries explain. An entry that repeats the event's last one
+   * counts it up instead; a call's answer settles the same call written 'sent' just before it.
+   * Each event keeps its newest `journalLimits.perEvent` entries. Details are scrubbed of secrets.
+   */
+  journal(entries: readonly JournalEntry[]): void {
+    if (entries.length === 0) return;
+    this.transaction(() => {
+      for (const e of entries) {
+        this.fence?.(e.source, e.calendarId);
+        const key = { source: e.source, calendarId: e.calendarId, eventId: e.eventId };
+        const lastRow = this.sql.get<JournalRow>(`SELECT * FROM event_journal WHERE ${KEY} ORDER BY id DESC LIMIT 1`, key);
+        const last = lastRow ? toJournalEntry(lastRow) : undefined;
+        const fields = journalParams(e);
+        if (lastRow && last?.kind === 'call' && last.outcome === 'sent' && e.kind === 'call' && e.outcome !== 'sent' && last.what === e.what) {
+          // The answer to the call written before it was sent: that entry, settled, keeps the time it was sent.
+          this.sql.run(
+            `UPDATE event_journal SET outcome = @outcome, detail = @detail, meeting_id = COALESCE(@meetingId, meeting_id),
+               meeting_number = COALESCE(@meetingNumber, meeting_number), last_at = @at WHERE id = @id`,
+            { ...fields, id: lastRow.id },
+          );
+          continue;
+        }
+        if (lastRow && repeatsEntry(last, e)) {
+          this.sql.run('UPDATE event_journal SET repeats = repeats + 1, last_at = @at WHERE id = @id', { at: e.at, id: lastRow.id });
+          continue;
+        }
+        this.sql.run(
+          `INSERT INTO event_journal (source, calendar_id, event_id, at, kind, what, outcome, detail, title, start_at, end_at, organizer, tag, meeting_id, meeting_number)
+           VALUES (@source, @calendarId, @eventId, @at, @kind, @what, @outcome, @detail, @title, @start, @end, @organizer, @tag, @meetingId, @meetingNumber)`,
+          fields,
+        );
+        // The newest entries stay: whatever lies beyond the limit goes, through the event's index.
+        this.sql.run(
+          `DELETE FROM event_journal WHERE ${KEY} AND id <= (SELECT id FROM event_journal WHERE ${KEY} ORDER BY id DESC LIMIT 1 OFFSET @keep)`,
+          { ...key, keep: this.journalLimits.perEvent },
+        );
+      }
+    });
+  }
+
+  /** One event's journal, oldest first. */
+  journalOf(key: EventKey): JournalEntry[] {
+    return this.sql.all<JournalRow>(`SELECT * FROM event_journal WHERE ${KEY} ORDER BY id`, { source: key.source, calendarId: key.calendarId, eventId: key.eventId }).map(toJournalEntry);
+  }
+
+  /** Forgets journal entries older than `journalLimits.maxAgeDays` before `now`; returns how many. */
+  pruneJournal(now: Date): number {
+    const cutoff = new Date(now.getTime() - this.journalLimits.maxAgeDays * 86_400_000).toISOString();
+    return this.sql.run('DELETE FROM event_journal WHERE at < ?', [cutoff]);
+  }
+
+  /** How many journal entries there are, and the most any one event has (the fault campaign's measure). */
+  journalSize(): { entries: number; events: number; mostForOneEvent: number } {
+    const row = this.sql.get<{ entries: number | string; events: number | string; most: number | string | null }>(
+      `SELECT (SELECT COUNT(*) FROM event_journal) AS entries,
+         (SELECT COUNT(*) FROM (SELECT 1 FROM event_journal GROUP BY source, calendar_id, event_id) AS e) AS events,
+         (SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM event_journal GROUP BY source, calendar_id, event_id) AS c) AS most`,
+    );
+    return { entries: Number(row?.entries ?? 0), events: Number(row?.events ?? 0), mostForOneEvent: Number(row?.most ?? 0) };
+  }
+
+  /**
+   * The events a meeting number or meeting id names: in the records, the kept meetings and the
+   * journal (an event whose meeting was deleted since is still found by its old number).
+   */
+  eventsByMeeting(meeting: string): EventKey[] {
+    return distinctKeys(this.sql.all<KeyRow>(
+      `SELECT source, calendar_id, event_id FROM mappings WHERE meeting_number = @m OR meeting_id = @m
+       UNION SELECT source, calendar_id, event_id FROM kept_meetings WHERE meeting_number = @m OR meeting_id = @m
+       UNION SELECT source, calendar_id, event_id FROM event_journal WHERE meeting_number = @m OR meeting_id = @m`,
+      { m: meeting },
+    ));
+  }
+
+  /** The events with this id, in any calendar. */
+  eventsById(eventId: string): EventKey[] {
+    return distinctKeys(this.sql.all<KeyRow>(
+      `SELECT source, calendar_id, event_id FROM mappings WHERE event_id = @e
+       UNION SELECT source, calendar_id, event_id FROM event_notes WHERE event_id = @e
+       UNION SELECT source, calendar_id, event_id FROM event_journal WHERE event_id = @e`,
+      { e: eventId },
+    ));
+  }
+
+  /** The events whose title or meeting topic holds every one of `words` (any case), up to `limit`. */
+  eventsByTitle(words: readonly string[], limit: number): EventKey[] {
+    if (words.length === 0) return [];
+    const params: Record<string, string> = {};
+    const holds = (column: string) => words.map((w, i) => {
+      params[`w${i}`] = `%${w.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      return `lower(${column}) LIKE @w${i} ESCAPE '\\'`;
+    }).join(' AND ');
+    return distinctKeys(this.sql.all<KeyRow>(
+      `SELECT source, calendar_id, event_id FROM mappings WHERE ${holds('topic')}
+       UNION SELECT source, calendar_id, event_id FROM event_notes WHERE ${holds('title')}
+       UNION SELECT source, calendar_id, event_id FROM event_journal WHERE kind = 'read' AND ${holds('title')}
+       ORDER BY source, calendar_id, event_id LIMIT ${Math.max(1, Math.floor(limit))}`,
+      params,
+    ));
+  }
+
   // --- retirement -------------------------------------------------------------------------
 
   /**
@@ -381,6 +490,58 @@ export class Store {
       ...(r.error ? { error: String(r.error) } : {}),
     }));
   }
+}
+
+interface JournalRow {
+  id: number | string;
+  source: string;
+  calendar_id: string;
+  event_id: string;
+  at: string;
+  kind: string;
+  what: string;
+  outcome: string;
+  detail: string | null;
+  title: string | null;
+  start_at: string | null;
+  end_at: string | null;
+  organizer: string | null;
+  tag: string | null;
+  meeting_id: string | null;
+  meeting_number: string | null;
+  repeats: number | string;
+  last_at: string | null;
+}
+
+function journalParams(e: JournalEntry) {
+  return {
+    source: e.source, calendarId: e.calendarId, eventId: e.eventId, at: e.at, kind: e.kind, what: e.what, outcome: e.outcome,
+    detail: e.detail === undefined ? null : scrub(e.detail), title: e.title ?? null, start: e.start ?? null, end: e.end ?? null,
+    organizer: e.organizer ?? null, tag: e.tag ?? null, meetingId: e.meetingId ?? null, meetingNumber: e.meetingNumber ?? null,
+  };
+}
+
+function toJournalEntry(r: JournalRow): JournalEntry {
+  const opt = <K extends string>(k: K, v: string | null) => (v === null ? {} : ({ [k]: v } as Record<K, string>));
+  const repeats = Number(r.repeats);
+  return {
+    source: r.source, calendarId: r.calendar_id, eventId: r.event_id, at: r.at, kind: r.kind as JournalEntry['kind'], what: r.what, outcome: r.outcome,
+    ...opt('detail', r.detail), ...opt('title', r.title), ...opt('start', r.start_at), ...opt('end', r.end_at), ...opt('organizer', r.organizer),
+    ...opt('tag', r.tag), ...opt('meetingId', r.meeting_id), ...opt('meetingNumber', r.meeting_number),
+    ...(repeats > 1 ? { repeats } : {}), ...opt('lastAt', r.last_at),
+  };
+}
+
+interface KeyRow {
+  source: string;
+  calendar_id: string;
+  event_id: string;
+}
+
+function distinctKeys(rows: readonly KeyRow[]): EventKey[] {
+  const seen = new Map<string, EventKey>();
+  for (const r of rows) seen.set(`${r.source}\u0000${r.calendar_id}\u0000${r.event_id}`, { source: r.source, calendarId: r.calendar_id, eventId: r.event_id });
+  return [...seen.values()];
 }
 
 interface KeptRow {

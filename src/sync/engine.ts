@@ -234,6 +234,8 @@ export class SyncEngine {
   private retireEnded(): void {
     // Only on a time the clock has held for a day: a clock that jumps ahead retires nothing live (retirement.ts).
     retireEnded(this.deps.store, this.now(), this.deps.settings.window.pastDays, this.deps.logger);
+    // The event journal keeps `journal.maxAgeDays`: one indexed delete a cycle.
+    this.deps.store.pruneJournal(this.now());
   }
 
   /** Unconfirmed creations, then join links still owed (to write or to remove), each when its next try is due. */
@@ -256,7 +258,7 @@ export class SyncEngine {
     for (const m of store.mappings({ writeBack: 'pending' }).filter(linkDue)) {
       const source = this.sourcesByName.get(m.source);
       if (!source || !this.serves(cx, m.source, m.calendarId)) continue;
-      const ctx = { store, platform, source, defaults: settings.defaults, now: this.now, logger, retry: this.retry };
+      const ctx = { store, platform, source, defaults: settings.defaults, now: this.now, logger, retry: this.retry, rules: settings.rules };
       // A cancelled record owes the removal of its deleted meeting's link, an active one its writing.
       if (m.state === 'cancelled') await clearJoinDetails(m, ctx);
       else await writeBack(m, ctx);
@@ -364,7 +366,7 @@ export class SyncEngine {
       }
       // An unconfirmed creation was already reported by resolvePending this cycle, with its reason.
       if (action.kind === 'pending' && cx.outcomes.has(key)) continue;
-      const { outcome, retry } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger, refusals: cx.refusals, retry: this.retry });
+      const { outcome, retry } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger, refusals: cx.refusals, retry: this.retry, rules: settings.rules });
       failed ||= retry;
       if (APPLIED.has(outcome.outcome)) cx.refusals.worked();
       this.record(cx, outcome);

@@ -13,6 +13,9 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { isReference, newMarker, referencesIn, standInMarker } from './markers.js';
 import { actingOrganizer, heldForOrganizer, type OrganizerRefusals } from './organizer-refusals.js';
+import type { JournalCall, JournalEntry } from '../domain/journal.js';
+import type { TaggingRules } from '../domain/tagging.js';
+import { callEntry, readEntry, sentFields } from './journal-entries.js';
 
 export interface MeetingDefaults {
   type: string;
@@ -31,6 +34,8 @@ export interface ExecuteContext {
   refusals?: OrganizerRefusals;
   /** How failed actions and join links are tried again. @default RETRY_DEFAULTS */
   retry?: RetryPolicy;
+  /** The tagging rules, to say in the event's journal what tagged it. */
+  rules?: TaggingRules;
 }
 
 /** The agenda line that finds a meeting again after a crash (see resolvePending). */
@@ -86,9 +91,20 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
   const event = action.event;
   const at = () => ctx.now().toISOString();
   const acting = actingOrganizer(action);
+  // The event's journal: what was read and decided goes in with the first record written for it,
+  // then each call made, settled by its answer in the transaction that records the answer.
+  const read = readEntry(action, at(), ctx.rules);
+  let readSaid = false;
+  const story = (...calls: JournalEntry[]): JournalEntry[] => {
+    const entries = readSaid ? calls : [read, ...calls];
+    readSaid = true;
+    return entries;
+  };
+  // The call sent and not answered yet: a failure is that call's.
+  let inFlight: JournalCall | undefined;
   // Refused earlier this cycle: not asked again (one refusal an organizer a cycle is enough).
   const refused = ctx.refusals?.reasonFor(acting?.userId);
-  if (refused) return heldForOrganizer(action, refused, ctx);
+  if (refused) return heldForOrganizer(action, refused, ctx, story());
   try {
     switch (action.kind) {
       case 'create': {
@@ -100,7 +116,11 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         // The event's note (why it waits) stays until the meeting is confirmed (createFromIntent
         // clears it): a POST the platform refuses as a whole (PlatformHaltError) removes the intent,
         // and the note is then what brings the event back, not the calendar's cursor.
-        store.saveMapping(intent);
+        store.transaction(() => {
+          store.saveMapping(intent);
+          store.journal(story(callEntry(event, 'POST /meeting', 'sent', at(), { detail: `sends ${sentFields(intent)}` })));
+        });
+        // createFromIntent journals the POST's answer, whatever it is.
         const mapping = await createFromIntent(intent, ctx);
         await writeBack(mapping, ctx);
         return { outcome: outcomeOf(event, 'created', { meetingId: mapping.meetingId!, meetingNumber: mapping.meetingNumber! }), retry: false };
@@ -109,13 +129,20 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         const spec = specFor(action.desired, action.mapping.marker, ctx.defaults);
         // Recorded first, like a creation's intent: if the answer is lost (or meetsync dies), the
         // meeting may hold this PUT's fields, and the next cycle sends what the event wants again.
-        if (!action.mapping.updatingSince) store.saveMapping({ ...action.mapping, updatingSince: at() });
+        const meetingRef = { meetingId: action.mapping.meetingId, meetingNumber: action.mapping.meetingNumber };
+        store.transaction(() => {
+          if (!action.mapping.updatingSince) store.saveMapping({ ...action.mapping, updatingSince: at() });
+          store.journal(story(callEntry(event, 'PUT /meeting', 'sent', at(), { detail: `${action.changes.join(', ')} changed: sends ${sentFields(action.desired)}`, ...meetingRef })));
+        });
+        inFlight = 'PUT /meeting';
         let meeting;
         try {
           meeting = await ctx.platform.updateMeeting(action.mapping.userId, action.mapping.meetingId!, spec);
         } catch (err) {
           if (classifyFailure(err) !== 'gone') throw err;
           logger.warn({ event: event.eventId, meetingId: action.mapping.meetingId }, 'the meeting was deleted on the platform; creating it again');
+          store.journal([callEntry(event, 'PUT /meeting', 'gone', at(), { detail: `meeting ${action.mapping.meetingNumber ?? action.mapping.meetingId} was deleted on the platform (${describeError(err)}); a new one is created`, ...meetingRef })]);
+          inFlight = undefined;
           const mapping = await recreate(action.mapping, action.desired, ctx);
           return {
             outcome: outcomeOf(event, 'created', {
@@ -138,9 +165,11 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         delete updated.lastError;
         delete updated.deletingSince;
         delete updated.updatingSince;
+        inFlight = undefined;
         store.transaction(() => {
           store.saveMapping(updated);
           store.clearNote(event);
+          store.journal(story(callEntry(event, 'PUT /meeting', 'ok', at(), { detail: `meeting ${updated.meetingNumber ?? updated.meetingId} now ${sentFields(updated)}`, ...meetingRef })));
         });
         if (updated.writeBack === 'pending') await writeBack(updated, ctx);
         // The platform may confirm an update without giving the meeting back (assumptions.ts): the record names it then.
@@ -150,10 +179,17 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         return { outcome: outcomeOf(event, 'updated', { meetingId, ...(meetingNumber ? { meetingNumber } : {}), changes: action.changes }), retry: false };
       }
       case 'cancel': {
-        if (action.mode === 'delete' && action.mapping.meetingId) {
+        const meetingRef = { meetingId: action.mapping.meetingId, meetingNumber: action.mapping.meetingNumber };
+        const deleting = action.mode === 'delete' && action.mapping.meetingId !== undefined;
+        if (deleting) {
           // Recorded first: if the answer is lost (or meetsync dies), the meeting may be gone.
-          if (!action.mapping.deletingSince) store.saveMapping({ ...action.mapping, deletingSince: at() });
-          await ctx.platform.deleteMeeting(action.mapping.userId, action.mapping.meetingId);
+          store.transaction(() => {
+            if (!action.mapping.deletingSince) store.saveMapping({ ...action.mapping, deletingSince: at() });
+            store.journal(story(callEntry(event, 'DELETE /meeting', 'sent', at(), meetingRef)));
+          });
+          inFlight = 'DELETE /meeting';
+          await ctx.platform.deleteMeeting(action.mapping.userId, action.mapping.meetingId!);
+          inFlight = undefined;
         }
         const state = action.mode === 'delete' ? 'cancelled' : 'kept';
         // The event lives on untagged (or all-day): a join link to a deleted meeting would only
@@ -171,6 +207,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           if (action.note) store.saveNote({ ...keyFields(event), kind: 'skipped', reason: action.note, title: event.title, ...(event.start ? { start: event.start } : {}), updatedAt: at() });
           else store.clearNote(event);
           store.clearOccurrenceNotes(event);
+          store.journal(story(...(deleting ? [callEntry(event, 'DELETE /meeting', 'ok', at(), { detail: `meeting ${action.mapping.meetingNumber ?? action.mapping.meetingId} deleted`, ...meetingRef })] : [])));
         });
         logger.info({ event: event.eventId, meetingId: action.mapping.meetingId, mode: action.mode }, `meeting ${state}: ${action.reason}`);
         if (clearing) await clearJoinDetails(done, ctx);
@@ -200,13 +237,18 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         // and the API documents no read of one meeting (spec: no GET /meeting). One PUT brings it in
         // step; the mapping is saved only after it, so a failed PUT is tried again from the event.
         // The calendar is not written: the stamp and link are there.
+        const stamped = { meetingId: action.stamp.meetingId, meetingNumber: action.stamp.meetingNumber };
         try {
+          inFlight = 'adoption';
           const answer = await ctx.platform.updateMeeting(mapping.userId, action.stamp.meetingId, specFor(action.desired, mapping.marker, ctx.defaults));
+          inFlight = undefined;
           // An answer without the meeting (assumptions.ts) tells no reference: the stand-in stays.
           const told = reference || !answer ? undefined : referencesIn(answer.agenda).find((r) => !markerTaken(r, event, store));
           if (told) mapping.marker = told;
         } catch (err) {
           if (classifyFailure(err) !== 'gone') throw err;
+          inFlight = undefined;
+          store.journal(story(callEntry(event, 'adoption', 'gone', at(), { detail: `PUT of the stamped meeting: deleted on the platform (${describeError(err)})${action.ifGone === 'leave' ? '' : '; a new one is created'}`, ...stamped })));
           if (action.ifGone === 'leave') return { outcome: outcomeOf(event, 'skipped', { reason: "the event's stamp names a meeting deleted on the platform" }), retry: false };
           logger.warn({ event: event.eventId, meetingId: action.stamp.meetingId }, "the event's stamp names a meeting deleted on the platform; creating a new one");
           return await execute({ kind: 'create', event, organizer: action.organizer, desired: action.desired }, ctx);
@@ -214,6 +256,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         store.transaction(() => {
           store.saveMapping(mapping);
           store.clearNote(event);
+          store.journal(story(callEntry(event, 'adoption', 'ok', at(), { detail: `PUT brought meeting ${action.stamp.meetingNumber ?? action.stamp.meetingId} in step: ${sentFields(action.desired)}; nothing created`, ...stamped })));
         });
         return { outcome: outcomeOf(event, 'adopted', { meetingId: action.stamp.meetingId, reason: 'the event already carries a meeting made by meetsync; mapping rebuilt, nothing created' }), retry: false };
       }
@@ -225,7 +268,10 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
           state: 'kept',
           writeBack: 'done',
         });
-        store.saveKeptMeeting(keptFrom(mapping, at())!);
+        store.transaction(() => {
+          store.saveKeptMeeting(keptFrom(mapping, at())!);
+          store.journal(story());
+        });
         const reason = "its stamp names a meeting kept for its organizer (onEventCancelled: keep) that this database did not know; remembered as kept, so that the event tagged again gets a new meeting";
         logger.info({ event: event.eventId, meetingId: action.stamp.meetingId }, reason);
         return { outcome: outcomeOf(event, 'recorded', { meetingId: action.stamp.meetingId, reason }), retry: false };
@@ -233,28 +279,37 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
       case 'skip':
         // An attendee's copy is no problem to act on: counted in the cycle, not kept as a note.
         if (!event.isOrganizerCopy) {
-          store.clearNote(event);
+          store.transaction(() => {
+            store.clearNote(event);
+            store.journal(story());
+          });
           return { outcome: outcomeOf(event, 'skipped', { reason: action.reason }), retry: false };
         }
-        store.saveNote({
-          ...keyFields(event),
-          kind: 'skipped',
-          reason: action.reason,
-          title: event.title,
-          ...(event.start ? { start: event.start } : {}),
-          ...(action.awaitingOrganizer ? { awaitingOrganizer: action.awaitingOrganizer } : {}),
-          updatedAt: at(),
+        store.transaction(() => {
+          store.saveNote({
+            ...keyFields(event),
+            kind: 'skipped',
+            reason: action.reason,
+            title: event.title,
+            ...(event.start ? { start: event.start } : {}),
+            ...(action.awaitingOrganizer ? { awaitingOrganizer: action.awaitingOrganizer } : {}),
+            updatedAt: at(),
+          });
+          store.journal(story());
         });
         return { outcome: outcomeOf(event, 'skipped', { reason: action.reason }), retry: false };
       case 'exception':
-        store.saveNote({
-          ...keyFields(event),
-          kind: 'exception',
-          reason: action.reason,
-          title: event.title,
-          ...(event.start ? { start: event.start } : event.originalStart ? { start: event.originalStart } : {}),
-          seriesId: action.seriesId,
-          updatedAt: at(),
+        store.transaction(() => {
+          store.saveNote({
+            ...keyFields(event),
+            kind: 'exception',
+            reason: action.reason,
+            title: event.title,
+            ...(event.start ? { start: event.start } : event.originalStart ? { start: event.originalStart } : {}),
+            seriesId: action.seriesId,
+            updatedAt: at(),
+          });
+          store.journal(story());
         });
         return { outcome: outcomeOf(event, 'recorded', { reason: action.reason }), retry: false };
       case 'unchanged':
@@ -271,8 +326,12 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
     // The platform refuses meetsync itself: nothing for this event to note, the whole cycle stops;
     // unless the refusal is the organizer's alone (organizer-refusals.ts): then their events wait.
     if (err instanceof PlatformError && classifyFailure(err) === 'platform') {
-      if (!acting || !ctx.refusals) throw new PlatformHaltError(err);
-      return heldForOrganizer(action, await ctx.refusals.judge(err, acting), ctx);
+      if (!acting || !ctx.refusals) {
+        if (inFlight) store.journal(story(callEntry(event, inFlight, 'refused', at(), { detail: describeError(err) })));
+        throw new PlatformHaltError(err);
+      }
+      const why = await ctx.refusals.judge(err, acting);
+      return heldForOrganizer(action, why, ctx, story(...(inFlight ? [callEntry(event, inFlight, 'refused', at(), { detail: why })] : [])));
     }
     if (err instanceof PlatformHaltError || err instanceof LeaseLostError) throw err;
     const note = failureNote(action.kind, err);
@@ -282,15 +341,20 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
     const retry = unconfirmed ? false : note.retry;
     logger.warn({ event: event.eventId, action: action.kind, retry }, reason);
     const title = event.title || ('mapping' in action ? action.mapping.topic : '');
-    store.saveNote({
-      ...keyFields(event),
-      kind: 'failed',
-      reason,
-      title,
-      ...(event.start ? { start: event.start } : {}),
-      retry,
-      ...(retry ? { tries: retriesAfterFailure(event, ctx) } : {}),
-      updatedAt: at(),
+    // A PUT or DELETE without an answer may have taken effect: its record's mark says so until it is sent again.
+    const answer = classifyFailure(err) === 'refused' ? 'refused' : err instanceof PlatformError ? 'failed' : 'unconfirmed';
+    store.transaction(() => {
+      store.saveNote({
+        ...keyFields(event),
+        kind: 'failed',
+        reason,
+        title,
+        ...(event.start ? { start: event.start } : {}),
+        retry,
+        ...(retry ? { tries: retriesAfterFailure(event, ctx) } : {}),
+        updatedAt: at(),
+      });
+      store.journal(story(...(inFlight ? [callEntry(event, inFlight, answer, at(), { detail: describeError(err) })] : [])));
     });
     return { outcome: outcomeOf({ ...event, title }, 'failed', { reason }), retry };
   }
@@ -362,7 +426,15 @@ export async function createFromIntent(intent: Mapping, ctx: ExecuteContext): Pr
   } catch (err) {
     // The platform answered and said no: no meeting exists. Any other failure (no answer, 5xx)
     // leaves the intent 'creating' for resolvePending, which looks for the marker first.
-    if (err instanceof PlatformError && classifyFailure(err) !== 'transient') ctx.store.deleteMapping(intent);
+    const at = ctx.now().toISOString();
+    if (err instanceof PlatformError && classifyFailure(err) !== 'transient') {
+      ctx.store.transaction(() => {
+        ctx.store.deleteMapping(intent);
+        ctx.store.journal([callEntry(intent, 'POST /meeting', 'refused', at, { detail: `${describeError(err)}; no meeting was made` })]);
+      });
+    } else {
+      ctx.store.journal([callEntry(intent, 'POST /meeting', 'unconfirmed', at, { detail: `no answer (${describeError(err)}); whether the meeting was made is confirmed from the organizer's meeting feed` })]);
+    }
     throw err;
   }
   const created: Mapping = { ...intent, meetingId: meeting.id, meetingNumber: meeting.meetingNumber, state: 'active', updatedAt: ctx.now().toISOString() };
@@ -370,6 +442,7 @@ export async function createFromIntent(intent: Mapping, ctx: ExecuteContext): Pr
     ctx.store.saveMapping(created);
     // Whatever was noted about the event (a creation that failed before) is over.
     ctx.store.clearNote(intent);
+    ctx.store.journal([callEntry(intent, 'POST /meeting', 'ok', created.updatedAt, { detail: `meeting ${meeting.meetingNumber} made`, meetingId: meeting.id, meetingNumber: meeting.meetingNumber })]);
   });
   ctx.logger.info({ event: intent.eventId, meetingId: meeting.id, meetingNumber: meeting.meetingNumber }, 'meeting created');
   return created;
@@ -400,7 +473,10 @@ async function recreate(mapping: Mapping, desired: DesiredMeeting, ctx: ExecuteC
   delete intent.updatingSince;
   delete intent.timeZone;
   if (desired.timeZone) intent.timeZone = desired.timeZone;
-  ctx.store.saveMapping(intent);
+  ctx.store.transaction(() => {
+    ctx.store.saveMapping(intent);
+    ctx.store.journal([callEntry(intent, 'POST /meeting', 'sent', at, { detail: `sends ${sentFields(intent)}` })]);
+  });
   const created = await createFromIntent(intent, ctx);
   await writeBack(created, ctx);
   return created;
@@ -413,18 +489,23 @@ async function recreate(mapping: Mapping, desired: DesiredMeeting, ctx: ExecuteC
  * has nothing left to remove.
  */
 export async function clearJoinDetails(mapping: Mapping, ctx: ExecuteContext): Promise<void> {
+  let detail = 'the join link, the location link and the stamp of the deleted meeting taken off the event';
   try {
     await ctx.source.clearJoinDetails(mapping.calendarId, mapping.eventId);
   } catch (err) {
     if (!(err instanceof EventGoneError)) {
-      linkOwed(mapping, `removing the join link of its deleted meeting from the event failed (will retry): ${describeError(err)}`, ctx);
+      linkOwed(mapping, `removing the join link of its deleted meeting from the event failed (will retry): ${describeError(err)}`, ctx, 'link removal');
       return;
     }
+    detail = 'the event is gone: nothing left to remove';
   }
   const cleared: Mapping = { ...mapping, writeBack: 'done', updatedAt: ctx.now().toISOString() };
   delete cleared.writeBackTries;
   delete cleared.lastError;
-  ctx.store.saveMapping(cleared);
+  ctx.store.transaction(() => {
+    ctx.store.saveMapping(cleared);
+    ctx.store.journal([callEntry(mapping, 'link removal', 'ok', cleared.updatedAt, { detail, meetingId: mapping.meetingId, meetingNumber: mapping.meetingNumber })]);
+  });
 }
 
 /** Writes the join details into the event; on failure the mapping stays 'pending' and is tried again on the schedule of domain/attention.ts. */
@@ -433,18 +514,22 @@ export async function writeBack(mapping: Mapping, ctx: ExecuteContext): Promise<
   // The stamp names the organizer acting for the meeting, so that a lost database finds them
   // again from the calendar alone (sync/stamped-organizers.ts).
   const accountId = ctx.store.organizer(mapping.organizerEmail)?.accountId;
+  const joinUrl = ctx.platform.joinUrl(mapping.meetingNumber, mapping.meetingId);
   try {
     await ctx.source.writeJoinDetails(mapping.calendarId, mapping.eventId, {
       meetingId: mapping.meetingId,
       meetingNumber: mapping.meetingNumber,
-      joinUrl: ctx.platform.joinUrl(mapping.meetingNumber, mapping.meetingId),
+      joinUrl,
       userId: mapping.userId,
       ...(accountId ? { accountId } : {}),
     });
     if (mapping.writeBack !== 'done') {
       const done: Mapping = { ...mapping, writeBack: 'done', updatedAt: ctx.now().toISOString() };
       delete done.writeBackTries;
-      ctx.store.saveMapping(done);
+      ctx.store.transaction(() => {
+        ctx.store.saveMapping(done);
+        ctx.store.journal([callEntry(mapping, 'write-back', 'ok', done.updatedAt, { detail: `join link ${joinUrl} and meeting number ${mapping.meetingNumber} written into the event`, meetingId: mapping.meetingId, meetingNumber: mapping.meetingNumber })]);
+      });
       mapping.writeBack = 'done';
       delete mapping.writeBackTries;
     }
@@ -453,18 +538,23 @@ export async function writeBack(mapping: Mapping, ctx: ExecuteContext): Promise<
       // Cancelled or deleted before its link was written, a change the calendar's cursor may
       // already have passed (read while the creation was unconfirmed): the event is looked at
       // again, as it is now, until its meeting is cancelled (engine recheckNotes).
-      noteToRecheck(mapping, `the event was cancelled or deleted before its join link was written (${describeError(err)}); its meeting is cancelled`, ctx);
+      const reason = `the event was cancelled or deleted before its join link was written (${describeError(err)}); its meeting is cancelled`;
+      noteToRecheck(mapping, reason, ctx, [callEntry(mapping, 'write-back', 'gone', ctx.now().toISOString(), { detail: reason, meetingId: mapping.meetingId, meetingNumber: mapping.meetingNumber })]);
       return;
     }
-    linkOwed(mapping, `writing the join link into the event failed (will retry): ${describeError(err)}`, ctx);
+    linkOwed(mapping, `writing the join link into the event failed (will retry): ${describeError(err)}`, ctx, 'write-back');
   }
 }
 
 /** A join link still owed (to write, or to remove): the record says why, with its next try (domain/attention.ts). */
-function linkOwed(mapping: Mapping, reason: string, ctx: ExecuteContext): void {
+function linkOwed(mapping: Mapping, reason: string, ctx: ExecuteContext, call: 'write-back' | 'link removal'): void {
   ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, reason);
   const writeBackTries = afterFailure(mapping.writeBackTries, ctx.now(), ctx.retry ?? RETRY_DEFAULTS);
-  ctx.store.saveMapping({ ...mapping, writeBack: 'pending', lastError: reason, writeBackTries, updatedAt: ctx.now().toISOString() });
+  const at = ctx.now().toISOString();
+  ctx.store.transaction(() => {
+    ctx.store.saveMapping({ ...mapping, writeBack: 'pending', lastError: reason, writeBackTries, updatedAt: at });
+    ctx.store.journal([callEntry(mapping, call, 'failed', at, { detail: reason, meetingId: mapping.meetingId, meetingNumber: mapping.meetingNumber })]);
+  });
 }
 
 /**
@@ -472,18 +562,21 @@ function linkOwed(mapping: Mapping, reason: string, ctx: ExecuteContext): void {
  * until its action succeeds (a 'failed' note with retry): for a change the calendar will not
  * report again because its cursor has moved past it.
  */
-export function noteToRecheck(mapping: Mapping, reason: string, ctx: Pick<ExecuteContext, 'store' | 'logger' | 'now' | 'retry'>): void {
+export function noteToRecheck(mapping: Mapping, reason: string, ctx: Pick<ExecuteContext, 'store' | 'logger' | 'now' | 'retry'>, journal: readonly JournalEntry[] = []): void {
   ctx.logger.warn({ event: mapping.eventId, meetingId: mapping.meetingId }, reason);
-  ctx.store.saveNote({
-    source: mapping.source,
-    calendarId: mapping.calendarId,
-    eventId: mapping.eventId,
-    kind: 'failed',
-    reason,
-    title: mapping.topic,
-    start: mapping.start,
-    retry: true,
-    tries: retriesAfterFailure(mapping, ctx),
-    updatedAt: ctx.now().toISOString(),
+  ctx.store.transaction(() => {
+    ctx.store.saveNote({
+      source: mapping.source,
+      calendarId: mapping.calendarId,
+      eventId: mapping.eventId,
+      kind: 'failed',
+      reason,
+      title: mapping.topic,
+      start: mapping.start,
+      retry: true,
+      tries: retriesAfterFailure(mapping, ctx),
+      updatedAt: ctx.now().toISOString(),
+    });
+    ctx.store.journal(journal);
   });
 }

@@ -3,6 +3,7 @@ import { describeError, type PlatformError } from '../domain/errors.js';
 import type { Organizer } from '../domain/mapping.js';
 import type { MeetingPlatform, PlatformUser } from '../domain/meeting.js';
 import type { Logger } from '../log.js';
+import type { JournalEntry } from '../domain/journal.js';
 import type { Store } from '../store/store.js';
 import type { RetryPolicy } from '../domain/attention.js';
 import { retriesAfterFailure } from './retries.js';
@@ -115,21 +116,26 @@ export function actingOrganizer(action: SyncAction): ActingOrganizer | undefined
  * the calendar's cursor may move on without losing the change. Counted as failed, scoped to the
  * organizer: the cycle, its health and the other organizers go on.
  */
-export function heldForOrganizer(action: SyncAction, reason: string, ctx: { store: Store; logger: Logger; now: () => Date; retry?: RetryPolicy }): { outcome: EventOutcome; retry: boolean } {
+export function heldForOrganizer(
+  action: SyncAction, reason: string, ctx: { store: Store; logger: Logger; now: () => Date; retry?: RetryPolicy }, journal: readonly JournalEntry[] = [],
+): { outcome: EventOutcome; retry: boolean } {
   const event = action.event;
   const title = event.title || ('mapping' in action ? action.mapping.topic : '');
   ctx.logger.warn({ event: event.eventId, action: action.kind }, reason);
-  ctx.store.saveNote({
-    source: event.source,
-    calendarId: event.calendarId,
-    eventId: event.eventId,
-    kind: 'failed',
-    reason,
-    title,
-    ...(event.start ? { start: event.start } : 'mapping' in action ? { start: action.mapping.start } : {}),
-    retry: true,
-    tries: retriesAfterFailure(event, ctx),
-    updatedAt: ctx.now().toISOString(),
+  ctx.store.transaction(() => {
+    ctx.store.journal(journal);
+    ctx.store.saveNote({
+      source: event.source,
+      calendarId: event.calendarId,
+      eventId: event.eventId,
+      kind: 'failed',
+      reason,
+      title,
+      ...(event.start ? { start: event.start } : 'mapping' in action ? { start: action.mapping.start } : {}),
+      retry: true,
+      tries: retriesAfterFailure(event, ctx),
+      updatedAt: ctx.now().toISOString(),
+    });
   });
   const outcome: EventOutcome = { source: event.source, calendarId: event.calendarId, eventId: event.eventId, title, outcome: 'failed', reason, scope: 'organizer' };
   return { outcome, retry: false };

@@ -12,6 +12,7 @@ import { haltIfPlatformWide } from './failure.js';
 import { feedPathOf } from './organizers.js';
 import { learnFromFeed } from './feed-evidence.js';
 import { judgeAbsence, unconfirmable, type Unresolved } from './lost-creation.js';
+import { callEntry, sentFields } from './journal-entries.js';
 
 /** How long resolvePending trusts the feed's silence, and how often it looks at a held creation again. */
 export interface PendingTimings {
@@ -121,6 +122,10 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
           ctx.store.transaction(() => {
             ctx.store.saveMapping(adopted);
             ctx.store.clearNote(intent);
+            ctx.store.journal([callEntry(intent, 'feed check', 'found', adopted.updatedAt, {
+              detail: `meeting ${found.meetingNumber ?? found.meetingId} found in ${email}'s meeting feed by meetsync's reference: the earlier POST made it; adopted, nothing posted again`,
+              meetingId: found.meetingId, meetingNumber: found.meetingNumber,
+            })]);
           });
           ctx.logger.info({ event: intent.eventId, meetingId: found.meetingId }, 'unfinished creation found on the platform; adopted');
           if (source) await writeBack(adopted, execCtx);
@@ -160,6 +165,7 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
             if (current && want.why === 'unexpressible') {
               ctx.store.saveNote({ ...keyOfIntent(intent), kind: 'skipped', reason: want.reason, title: current.title, ...(current.start ? { start: current.start } : {}), updatedAt: ctx.now().toISOString() });
             } else ctx.store.clearNote(intent);
+            ctx.store.journal([callEntry(intent, 'feed check', 'dropped', dropped.updatedAt, { detail: `not in ${email}'s meeting feed, so never made; not made now: ${want.reason}` })]);
           });
           const reason = `creation interrupted earlier and never made; not made now: ${want.reason}`;
           ctx.logger.info({ event: intent.eventId }, reason);
@@ -169,7 +175,13 @@ export async function resolvePending(ctx: PendingContext): Promise<PendingReport
         // The POST time is recorded first: the grace above counts from this attempt.
         const attempt: Mapping = { ...intent, updatedAt: ctx.now().toISOString() };
         delete attempt.held;
-        ctx.store.saveMapping(attempt);
+        ctx.store.transaction(() => {
+          ctx.store.saveMapping(attempt);
+          ctx.store.journal([
+            callEntry(intent, 'feed check', 'absent', attempt.updatedAt, { detail: `${email}'s meeting feed proves the earlier POST never took effect: posted again, with the same reference` }),
+            callEntry(intent, 'POST /meeting', 'sent', attempt.updatedAt, { detail: `sends ${sentFields(attempt)}` }),
+          ]);
+        });
         const created = await createFromIntent(attempt, execCtx);
         if (source) await writeBack(created, execCtx);
         report.created.push(created);
@@ -197,22 +209,26 @@ function settle(intent: Mapping, verdict: Unresolved, ctx: PendingContext, repor
     ctx.store.transaction(() => {
       ctx.store.saveMapping(held);
       ctx.store.clearNote(intent);
+      ctx.store.journal([callEntry(intent, 'feed check', 'held', held.updatedAt, { detail: verdict.reason })]);
     });
     ctx.logger.warn({ event: intent.eventId }, `unfinished creation held: ${verdict.reason}`);
     report.unresolved.push({ mapping: held, reason: verdict.reason });
     return;
   }
-  ctx.store.saveNote({
-    source: intent.source,
-    calendarId: intent.calendarId,
-    eventId: intent.eventId,
-    kind: 'failed',
-    reason: verdict.reason,
-    title: intent.topic,
-    start: intent.start,
-    // Not retried through the cursor: resolvePending looks at the intent every cycle.
-    retry: false,
-    updatedAt: ctx.now().toISOString(),
+  ctx.store.transaction(() => {
+    ctx.store.saveNote({
+      source: intent.source,
+      calendarId: intent.calendarId,
+      eventId: intent.eventId,
+      kind: 'failed',
+      reason: verdict.reason,
+      title: intent.topic,
+      start: intent.start,
+      // Not retried through the cursor: resolvePending looks at the intent every cycle.
+      retry: false,
+      updatedAt: ctx.now().toISOString(),
+    });
+    ctx.store.journal([callEntry(intent, 'feed check', 'waiting', ctx.now().toISOString(), { detail: verdict.reason })]);
   });
   report.unresolved.push({ mapping: intent, reason: verdict.reason });
 }
@@ -233,6 +249,7 @@ function hold(intent: Mapping, found: FeedMeeting, ctx: PendingContext): Mapping
     ctx.store.saveMapping(held);
     // `status` shows the held reason from the mapping; an older note about the lost answer is superseded.
     ctx.store.clearNote(intent);
+    ctx.store.journal([callEntry(intent, 'feed check', 'held', held.updatedAt, { detail: held.held!, meetingNumber: found.meetingNumber })]);
   });
   ctx.logger.warn({ event: intent.eventId, meetingNumber: found.meetingNumber }, 'unfinished creation found on the platform without its id; held');
   return held;

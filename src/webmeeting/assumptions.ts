@@ -131,6 +131,11 @@ export function defaultJoinUrlTemplate(baseUrl: string): string {
   return `${new URL(baseUrl).origin}/meeting/{meetingNumber}`;
 }
 
+/** A meeting's join link from the template's placeholders. */
+export function joinUrlFrom(template: string, meetingNumber: string, meetingId: string): string {
+  return template.replaceAll('{meetingNumber}', encodeURIComponent(meetingNumber)).replaceAll('{meetingId}', encodeURIComponent(meetingId));
+}
+
 /** The documented shape of ids (tutorial: "5e9459c5b863b82cefdddf4f"); accounts and users are read so. */
 export const MEETING_ID_PATTERN = /^[0-9a-f]{24}$/i;
 

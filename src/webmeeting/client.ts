@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from '../log.js';
 import {
   DELETE_MEETING,
   defaultJoinUrlTemplate,
+  joinUrlFrom,
   extraMeetingFields,
   icsPathFor,
   icsTokensOfPath,
@@ -208,9 +209,7 @@ export class WebMeetingClient implements MeetingPlatform {
 
   /** The join link from the template (assumptions.ts). */
   joinUrl(meetingNumber: string, meetingId: string): string {
-    return this.template
-      .replaceAll('{meetingNumber}', encodeURIComponent(meetingNumber))
-      .replaceAll('{meetingId}', encodeURIComponent(meetingId));
+    return joinUrlFrom(this.template, meetingNumber, meetingId);
   }
 
   private async call<S extends z.ZodType>(req: ApiRequest, schema: S, what: string): Promise<z.output<S>> {

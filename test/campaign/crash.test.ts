@@ -480,6 +480,11 @@ describe.for(SEEDS.list)('crash campaign: meetsync sync SIGKILLed inside its cyc
         expect({ topic: meeting!.topic, start: meeting!.startTime, end: meeting!.endTime }, `meeting of ${what}`).toEqual({ topic: e.base, start: e.start, end: e.end });
         expect({ topic: m!.topic, start: m!.start, end: m!.end, writeBack: m!.writeBack }, `mapping of ${what}`).toEqual({ topic: e.base, start: e.start, end: e.end, writeBack: 'done' });
         expect(meeting!.agenda, `marker of ${what}`).toContain(m!.marker);
+        // Issue 20: the event's journal, written in the transactions that wrote its record, tells how
+        // the record got the meeting it holds (a POST answered, found in the feed, or adopted from the stamp).
+        const story = store.journalOf(key);
+        const how = story.filter((j) => j.meetingId === m!.meetingId && (j.outcome === 'ok' || j.outcome === 'found') && ['POST /meeting', 'feed check', 'adoption'].includes(j.what));
+        expect(how.length, `journal of ${what} names how it got meeting ${m!.meetingNumber}: ${story.map((j) => `${j.what} ${j.outcome} ${j.meetingId ?? ''}`).join('; ')}`).toBeGreaterThan(0);
         const joinUrl = `${w.webMeeting.url}/meeting/${meeting!.meetingId}`;
         const written =
           e.sim === 'google'

@@ -58,6 +58,8 @@ interface Run {
   named: string[];
   /** Issue 15's steps between runs, with the cycle after which each was taken. */
   offline: string[];
+  /** Issue 20: the event journal's size, at its largest after any cycle and at the end. */
+  journal: { peakEntries: number; peakForOneEvent: number; end: ReturnType<FaultWorld['store']['journalSize']> };
 }
 
 /** Cycles with a fault that is there whatever the seed, so every run has something for status to name. */
@@ -139,6 +141,13 @@ async function run(seed: number, faulty: boolean): Promise<Run> {
     const named: string[] = [];
     if (faulty) world.faults({ rate: RATE, seed, kinds: FAULT_NAMES });
     const offline: string[] = [];
+    const journal = { peakEntries: 0, peakForOneEvent: 0 };
+    const measureJournal = () => {
+      const size = world.store.journalSize();
+      journal.peakEntries = Math.max(journal.peakEntries, size.entries);
+      journal.peakForOneEvent = Math.max(journal.peakForOneEvent, size.mostForOneEvent);
+      return size;
+    };
     const due = seededOffline(seed);
     const backups = [...BACKUP_CYCLES];
     /** Takes the steps due after `cycle` (a loss only when allConfirmed), checking each start re-keyed the renamed calendars. */
@@ -162,6 +171,7 @@ async function run(seed: number, faulty: boolean): Promise<Run> {
       const result = await world.cycle();
       if (faulty && checkStatusNames(world, result, cycle, SEEDS.replay(seed)) > 0) undone += 1;
       if (faulty && SURE_CYCLES.includes(cycle)) named.push(renderStatus(result.status));
+      measureJournal();
       await between(cycle);
       script.slice((cycle - 1) * STEPS_PER_CYCLE, cycle * STEPS_PER_CYCLE).forEach((s) => world.act(s));
       const extra = extras[cycle - 1];
@@ -176,6 +186,7 @@ async function run(seed: number, faulty: boolean): Promise<Run> {
     }
     const settledIn = await world.settle();
     const status = world.status();
+    const journalEnd = measureJournal();
     return {
       state: world.state(),
       expected: world.expected(),
@@ -185,6 +196,7 @@ async function run(seed: number, faulty: boolean): Promise<Run> {
       undone,
       named,
       offline,
+      journal: { ...journal, end: journalEnd },
       ...(drawn ? { drawn, calls } : {}),
     };
   } finally {
@@ -231,6 +243,7 @@ describe.for(SEEDS.list)(`fault campaign: ${CYCLES} cycles, ${RATE * 100} in 100
     clean = await run(seed, false);
     faulty = await run(seed, true);
     console.log(`on ${process.env.MEETSYNC_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite'}: calls: ${JSON.stringify(faulty.calls)}; faults drawn: ${summary(faulty.drawn!)}; faulty cycles leaving work undone: ${faulty.undone}; settled in ${faulty.settledIn} fault-free cycle(s)`);
+    console.log(`event journal: fault-free run ${JSON.stringify(clean.journal)}; faulty run ${JSON.stringify(faulty.journal)}`);
     console.log(`between runs: fault-free run: ${clean.offline.join('; ')}\n  faulty run: ${faulty.offline.join('; ')}`);
   }, 240_000);
 
@@ -245,6 +258,16 @@ describe.for(SEEDS.list)(`fault campaign: ${CYCLES} cycles, ${RATE * 100} in 100
     const [lost, limited] = faulty.named;
     expect(lost, `status after cycle ${SURE_CYCLES[0]} (${replay})`).toMatch(/\[creation\] Topic e\d+ .* in \S+@example\.com: .*(not confirmed|confirmed from the organizer's feed)/);
     expect(limited, `status after cycle ${SURE_CYCLES[1]} (${replay})`).toMatch(/corp-google \/ alice@example\.com: FAILING \(\d+ cycles?\)\n.*\n  last error: .*Rate Limit Exceeded/);
+  });
+
+  it("keeps each event's journal within its bound while faults repeat failures, retries and re-reads", () => {
+    // Issue 20: at most 50 entries an event (journal.maxEntriesPerEvent's default), a retried
+    // failure counted on one entry rather than one each; faults add calls, not an unbounded story.
+    for (const [label, r] of [['fault-free', clean], ['faulty', faulty]] as const) {
+      expect(r.journal.peakForOneEvent, `${label} run: most entries for one event (${replay})`).toBeLessThanOrEqual(50);
+      expect(r.journal.end.entries, `${label} run: entries at the end (${replay})`).toBeLessThanOrEqual(50 * r.journal.end.events);
+      expect(r.journal.end.entries, `${label} run: a journal was kept (${replay})`).toBeGreaterThan(0);
+    }
   });
 
   it('the fault-free run ends where the script says', () => {

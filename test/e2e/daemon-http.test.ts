@@ -110,6 +110,39 @@ describe('meetsync run: /healthz, /metrics and the status page', () => {
     }
   });
 
+  it("links each event needing attention to its story, a page without script that shows the hostile title as text", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      const problems: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(`${base}/`);
+      const link = page.locator('#problems tbody tr a', { hasText: 'Board & "friends"' });
+      const href = await link.getAttribute('href');
+      expect(href).toMatch(/^\/explain\/corp-google\/alice%40example\.com\/[\w-]+$/);
+      await link.click();
+      await page.waitForURL(`${base}${href}`);
+      expect(await page.locator('h1').innerText()).toBe(HOSTILE);
+      expect(await page.locator('#event').innerText()).toMatch(/decision\s+wants no meeting: all-day event: give it a start and end time/i);
+      expect(await page.locator('#journal tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/read .*no meeting \(skip\): all-day event/)]);
+      expect(await page.locator('#next').innerText()).toMatch(/nothing until the event changes/);
+      expect(await page.locator('script, img').count()).toBe(0);
+      expect(requests).toEqual([`${base}/`, `${base}${href}`]);
+      expect(problems).toEqual([]);
+      const res = await fetch(`${base}${href}`);
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect((await fetch(`${base}/explain/corp-google/alice%40example.com/no-such-event`)).status).toBe(404);
+      expect((await fetch(`${base}/explain/%E0%A4%A`)).status).toBe(404);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('links the latest reconciliation report once its file exists in reconcile.reportDir, and serves it', async () => {
     const before = await (await fetch(`${base}/`)).text();
     const reports = path.join(path.dirname(w.configPath), 'reports');

@@ -104,6 +104,12 @@ describe('meetsync demo', () => {
     expect(out).toMatch(/updated\s+Quarterly planning FY27\s+\S+\s+topic changed\s+PUT /);
     expect(out).toMatch(/cancelled\s+Hiring sync\s+.*DELETE \/api\/v6\/meeting\/[0-9a-f]{24}$/m);
     expect(out).toContain(`Report: ${result.reportPath}`);
+    // It ends by explaining the cancelled event: the DELETE it got, and why.
+    expect(out).toContain(`5. Why? (meetsync explain ${result.explained.eventId})`);
+    expect(result.explained.exitCode).toBe(0);
+    expect(out).toMatch(/ {2}decision {3}wants no meeting: the event was cancelled or deleted: its meeting is deleted/);
+    expect(out).toMatch(/ {4}\S+ \S+Z {2}POST \/meeting OK.*: meeting \d{4}-\d{4}-\d{4}-\d{4} made/);
+    expect(out).toMatch(/ {4}\S+ \S+Z {2}DELETE \/meeting OK.*deleted/);
     expect(out).toContain('npx meetsync doctor');
     // No log lines among what the person reads: meetsync's own log went to the file.
     expect(out.split('\n').filter((l) => l.trimStart().startsWith('{'))).toEqual([]);

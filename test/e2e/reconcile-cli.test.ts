@@ -57,6 +57,13 @@ describe('meetsync reconcile', () => {
     expect(json.code).toBe(3);
     const parsed = JSON.parse(json.stdout) as ReconcileReport;
     expect(parsed).toMatchObject({ version: 1, mode: 'report', summary: { 'time-drift': 1, 'in-step': 1, open: 1 } });
+    // Issue 20: the finding names the command that tells its event's story, and that command tells it.
+    const drift = parsed.findings.find((f) => f.kind === 'time-drift')!;
+    expect(drift.explain).toBe(`meetsync explain ${drift.event!.eventId}`);
+    expect(report.stdout.split('\n')).toContainEqual(expect.stringMatching(new RegExp(`^ {72}why: meetsync explain ${drift.event!.eventId}$`)));
+    const story = await cli(...drift.explain!.split(' ').slice(1));
+    expect(story.code).toBe(0);
+    expect(story.stdout).toMatch(/POST \/meeting OK.*: meeting \d{4}-\d{4}-\d{4}-\d{4} made/);
 
     const dry = await cli('reconcile', '--repair', '--dry-run');
     expect(dry.code).toBe(3);

@@ -72,12 +72,16 @@ describe('settleCalendarKeys', () => {
   it('claims rows from before schema 5 at the first start, then moves them with a rename and a change of case', () => {
     mapping('a', 'x@example.com', 'e1');
     store.saveCalendarState({ source: 'a', calendarId: 'x@example.com', cursor: 'token-1', consecutiveFailures: 0 });
+    store.journal([{ source: 'a', calendarId: 'x@example.com', eventId: 'e1', at: at.toISOString(), kind: 'call', what: 'POST /meeting', outcome: 'ok', meetingId: 'm-e1' }]);
     expect(settleCalendarKeys(store, [google('a', 'x@example.com')], at)).toEqual({ moved: [], parked: [] });
 
     const report = settleCalendarKeys(store, [google('b', 'X@Example.com')], at);
     expect(report.moved).toEqual([{ identity: 'google:x@example.com', from: { source: 'a', calendarId: 'x@example.com' }, to: { source: 'b', calendarId: 'X@Example.com' } }]);
     expect(where('e1')).toEqual(['b/X@Example.com']);
     expect(store.calendarState('b', 'X@Example.com').cursor).toBe('token-1');
+    // Issue 20: the event's story moves with it, so `meetsync explain` finds it under the new name alone.
+    expect(store.journalOf({ source: 'b', calendarId: 'X@Example.com', eventId: 'e1' }).map((e) => e.what)).toEqual(['POST /meeting']);
+    expect(store.eventsById('e1')).toEqual([{ source: 'b', calendarId: 'X@Example.com', eventId: 'e1' }]);
     // Idempotent: the same config again moves nothing.
     expect(settleCalendarKeys(store, [google('b', 'X@Example.com')], at)).toEqual({ moved: [], parked: [] });
   });

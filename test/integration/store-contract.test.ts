@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { settleCalendarKeys } from '../../src/store/calendar-keys.js';
 import { readProfile, saveProfile } from '../../src/store/platform-profile.js';
 import { Store } from '../../src/store/store.js';
+import type { JournalEntry } from '../../src/domain/journal.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { sampleMapping as mapping } from '../support/test-store.js';
 
@@ -128,6 +129,62 @@ describe.each(Object.keys(kinds) as Array<keyof typeof kinds>)('the store on %s'
     foreign.sql.exec('DROP TABLE schema_migrations');
     foreign.close();
     expect(() => Store.open(other)).toThrow(/not a meetsync database/);
+  });
+});
+
+describe.each(Object.keys(kinds) as Array<keyof typeof kinds>)('the event journal on %s', (kind) => {
+  const key = { source: 'corp-google', calendarId: 'alice@example.com', eventId: 'evt1' };
+  const at = (minute: number) => new Date(Date.UTC(2030, 0, 7, 9, minute)).toISOString();
+  const call = (minute: number, outcome: string, extra: Partial<JournalEntry> = {}): JournalEntry => ({ ...key, at: at(minute), kind: 'call', what: 'POST /meeting', outcome, ...extra });
+
+  it('settles a call with its answer, counts a repeated failure once, and keeps only the newest entries per event', async () => {
+    const store = open(await kinds[kind]());
+    store.journalLimits = { perEvent: 5, maxAgeDays: 90 };
+    store.journal([{ ...key, at: at(0), kind: 'read', what: 'wants a meeting', outcome: 'create', title: 'Planning #webmeeting', tag: '#webmeeting in the title' }, call(0, 'sent')]);
+    store.journal([call(1, 'ok', { meetingNumber: '1234-5678-9012-3456', meetingId: '5e945c36b863b82cefdddf54' })]);
+    expect(store.journalOf(key).map((e) => `${e.what} ${e.outcome}`)).toEqual(['wants a meeting create', 'POST /meeting ok']);
+    expect(store.journalOf(key)[1]).toMatchObject({ at: at(0), lastAt: at(1), meetingNumber: '1234-5678-9012-3456' });
+
+    const failed = { what: 'write-back', detail: 'writing the join link into the event failed (will retry): HTTP 503' };
+    for (let m = 2; m < 5; m += 1) store.journal([call(m, 'failed', failed)]);
+    expect(store.journalOf(key).at(-1)).toMatchObject({ what: 'write-back', repeats: 3, lastAt: at(4) });
+    for (let m = 5; m < 12; m += 1) store.journal([call(m, 'ok', { what: 'PUT /meeting', detail: `move ${m}` })]);
+    const kept = store.journalOf(key);
+    expect(kept.map((e) => e.detail)).toEqual(['move 7', 'move 8', 'move 9', 'move 10', 'move 11']);
+    expect(store.journalOf({ ...key, eventId: 'other' })).toEqual([]);
+  });
+
+  it('is written with the record it explains or not at all, holds no secret, and forgets what is older than its age limit', async () => {
+    const store = open(await kinds[kind]());
+    expect(() => store.transaction(() => {
+      store.saveMapping(mapping);
+      store.journal([call(0, 'sent')]);
+      throw new Error('crash');
+    })).toThrow('crash');
+    expect(store.mapping(mapping)).toBeUndefined();
+    expect(store.journalSize().entries).toBe(0);
+
+    store.journal([call(0, 'failed', { what: 'feed check', detail: 'GET /api/v6/meeting/calender/user/0b6d1c7e-3f4a-4b8e-9c2d-5e6f7a8b9c0d-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d failed' })]);
+    expect(store.journalOf(key)[0]!.detail).toBe('GET /api/v6/meeting/calender/user/[redacted] failed');
+    store.journal([call(1, 'ok', { eventId: 'recent' })]);
+    expect(store.pruneJournal(new Date(Date.parse(at(0)) + 90 * 86_400_000 + 30_000))).toBe(1);
+    expect(store.journalSize()).toEqual({ entries: 1, events: 1, mostForOneEvent: 1 });
+  });
+
+  it('finds events by meeting number or id, by event id, and by words of the title in any case', async () => {
+    const store = open(await kinds[kind]());
+    store.saveMapping({ ...mapping, state: 'active', meetingId: '5e945c36b863b82cefdddf54', meetingNumber: '9974-7653-8886-0485', topic: 'Quarterly Review' });
+    store.journal([{ ...key, eventId: 'evt9', at: at(0), kind: 'read', what: 'no meeting', outcome: 'skip', title: 'Budget 100% #webmeeting' }]);
+    store.journal([{ ...key, eventId: 'evt8', at: at(0), kind: 'call', what: 'DELETE /meeting', outcome: 'ok', meetingNumber: '1111-2222-3333-4444' }]);
+    const ids = (keys: ReadonlyArray<{ eventId: string }>) => keys.map((k) => k.eventId);
+    expect(ids(store.eventsByMeeting('9974-7653-8886-0485'))).toEqual(['evt1']);
+    expect(ids(store.eventsByMeeting('5e945c36b863b82cefdddf54'))).toEqual(['evt1']);
+    expect(ids(store.eventsByMeeting('1111-2222-3333-4444'))).toEqual(['evt8']);
+    expect(ids(store.eventsById('evt9'))).toEqual(['evt9']);
+    expect(ids(store.eventsByTitle(['quarterly', 'REVIEW'], 10))).toEqual(['evt1']);
+    expect(ids(store.eventsByTitle(['100%'], 10))).toEqual(['evt9']);
+    expect(ids(store.eventsByTitle(['10_%'], 10))).toEqual([]);
+    expect(ids(store.eventsByTitle(['review', 'budget'], 10))).toEqual([]);
   });
 });
 

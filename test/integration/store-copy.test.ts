@@ -57,6 +57,11 @@ function fill(store: Store): void {
   }
   settleCalendarKeys(store, [{ identity: 'google:alice', source: 'corp-google', calendarId: 'alice@example.com' }], new Date(mapping.createdAt));
   saveProfile(store.sql, { platform: 'https://platform.example', organizerEmail: 'alice@example.com', probedAt: mapping.createdAt, entries: [{ assumption: 'a', result: 'confirmed', detail: 'seen' }] });
+  store.journal([
+    { source: 'corp-google', calendarId: 'alice@example.com', eventId: 'evt1', at: mapping.createdAt, kind: 'read', what: 'wants a meeting', outcome: 'create', title: 'Planning — ünïcode ✓ #webmeeting', start: mapping.start, end: mapping.end, organizer: 'alice@example.com', tag: '#webmeeting in the title' },
+    { source: 'corp-google', calendarId: 'alice@example.com', eventId: 'evt1', at: mapping.createdAt, kind: 'call', what: 'POST /meeting', outcome: 'sent', detail: 'sends "Planning"' },
+  ]);
+  store.journal([{ source: 'corp-google', calendarId: 'alice@example.com', eventId: 'evt1', at: mapping.updatedAt, kind: 'call', what: 'POST /meeting', outcome: 'ok', meetingId: 'm-1', meetingNumber: '9974-7653-8886-0485' }]);
   recordCanary(store.sql, { reference: 'meetsync-probe:1', organizerEmail: 'alice@example.com', userId: mapping.userId, topic: 'probe', startAt: mapping.start, createdAt: mapping.createdAt });
 }
 

@@ -1,3 +1,12 @@
+-- index event_journal_at
+CREATE INDEX event_journal_at ON event_journal (at);
+
+-- index event_journal_event
+CREATE INDEX event_journal_event ON event_journal (source, calendar_id, event_id, id);
+
+-- index event_journal_meeting_number
+CREATE INDEX event_journal_meeting_number ON event_journal (meeting_number);
+
 -- index event_notes_by_start
 CREATE INDEX event_notes_by_start ON event_notes (start_at);
 
@@ -57,6 +66,28 @@ CREATE TABLE calendar_state (
 CREATE TABLE engine_state (
   name  TEXT PRIMARY KEY,
   value TEXT NOT NULL
+);
+
+-- table event_journal
+CREATE TABLE event_journal (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  source         TEXT NOT NULL,
+  calendar_id    TEXT NOT NULL,
+  event_id       TEXT NOT NULL,
+  at             TEXT NOT NULL,
+  kind           TEXT NOT NULL,       -- read | call
+  what           TEXT NOT NULL,       -- read: the decision; call: which call
+  outcome        TEXT NOT NULL,       -- read: the action planned; call: sent | ok | failed | refused | unconfirmed | found | ...
+  detail         TEXT,
+  title          TEXT,
+  start_at       TEXT,
+  end_at         TEXT,
+  organizer      TEXT,
+  tag            TEXT,
+  meeting_id     TEXT,
+  meeting_number TEXT,
+  repeats        INTEGER NOT NULL DEFAULT 1,
+  last_at        TEXT
 );
 
 -- table event_notes

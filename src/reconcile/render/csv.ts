@@ -28,6 +28,7 @@ const COLUMNS: Array<[string, (f: Finding) => string | undefined]> = [
   ['repair', (f) => f.fix],
   ['repair_outcome', (f) => f.repair?.outcome ?? (f.fixBlocked ? 'blocked' : undefined)],
   ['repair_detail', (f) => f.repair?.detail ?? f.fixBlocked],
+  ['explain', (f) => f.explain],
 ];
 
 export function csvCell(value: string | undefined): string {

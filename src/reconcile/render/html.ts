@@ -90,7 +90,7 @@ function findingRow(f: Finding): string {
     `<td>${h(f.topic || '(no topic)')}${event ? `<br><span class="mono event-key">${h(event)}</span>` : ''}</td>`,
     `<td class="mono when">${sideText(f.event?.start, f.event?.end)}</td>`,
     `<td class="mono when">${sideText(f.platform?.start, f.platform?.end)}</td>`,
-    `<td>${h(f.detail)}</td>`,
+    `<td>${h(f.detail)}${f.explain ? `<br><span class="mono event-key">why: ${h(f.explain)}</span>` : ''}</td>`,
     repairCell(f),
     '</tr>',
   ].join('');

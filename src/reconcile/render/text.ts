@@ -35,6 +35,8 @@ function row(f: Finding): string[] {
   const lines = [`  ${cell(KIND_LABEL[f.kind], 15)} ${cell(meetingOf(f), 19)}  ${cell(f.topic || '(no topic)', 28)}  ${f.detail}`];
   if (f.repair) lines.push(`  ${' '.repeat(15)} ${' '.repeat(19)}  ${' '.repeat(28)}  repair: ${f.repair.outcome} - ${f.repair.detail}`);
   else if (f.fixBlocked && !INFORMATION_KINDS.has(f.kind)) lines.push(`  ${' '.repeat(68)}  (${f.fixBlocked})`);
+  // Why it came to this: the event's story (issue 20).
+  if (f.explain && !INFORMATION_KINDS.has(f.kind)) lines.push(`  ${' '.repeat(68)}  why: ${f.explain}`);
   return lines;
 }
 
