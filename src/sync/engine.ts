@@ -159,7 +159,9 @@ export class SyncEngine {
   /** Whether this cycle serves the calendar: configured, and (with replicas) its lease held. */
   private serves(cx: CycleContext, source: string, calendarId: string): boolean {
     if (!this.sourcesByName.get(source)?.calendars.includes(calendarId)) return false;
-    return cx.served === undefined || cx.served.has(leaseKey({ source, calendarId }));
+    const key = leaseKey({ source, calendarId });
+    if (cx.options.only && !cx.options.only.has(key)) return false;
+    return cx.served === undefined || cx.served.has(key);
   }
 
   /** Quiet calendars' new states, together; a lease lost meanwhile keeps that calendar's (its holder writes it). */
