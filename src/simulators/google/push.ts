@@ -131,9 +131,11 @@ export class GooglePush {
   }
 
   /** The channels open now (ended ones are not listed), for tests and `meetsync simulate`. */
-  openChannels(): Array<{ id: string; calendarId: string; resourceId: string; address: string; expiration: number }> {
+  openChannels(): Array<{ id: string; calendarId: string; resourceId: string; resourceUri: string; address: string; token?: string; expiration: number }> {
     const now = Date.now();
-    return [...this.channels.values()].filter((c) => c.expiration > now).map((c) => ({ id: c.id, calendarId: c.calendarId, resourceId: c.resourceId, address: c.address.href, expiration: c.expiration }));
+    return [...this.channels.values()]
+      .filter((c) => c.expiration > now)
+      .map((c) => ({ id: c.id, calendarId: c.calendarId, resourceId: c.resourceId, resourceUri: c.resourceUri, address: c.address.href, ...(c.token !== undefined ? { token: c.token } : {}), expiration: c.expiration }));
   }
 
   /** Every delivery attempt so far, oldest first. */
