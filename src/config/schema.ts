@@ -165,15 +165,17 @@ const reconcileSchema = z
 /** Where the providers send push notifications (issue 18): the https:// address that reaches http.listen. */
 const pushSchema = z
   .object({
-    publicUrl: z
-      .string()
-      .url('must be a URL such as https://meetsync.example.com')
-      .refine((u) => /^https?:\/\//i.test(u), 'must start with https://')
-      .refine(
-        (u) => isSecureEndpoint(u),
-        'must start with https://: Google sends notifications only to an https address with a valid certificate; put a reverse proxy or ingress that terminates TLS in front of http.listen (http:// is accepted only for 127.0.0.0/8, ::1 or localhost, for tests)',
-      )
-      .refine((u) => !/[?#]/.test(u), 'must have no query (?) or fragment (#): meetsync adds its own paths (/push/google) to it'),
+    // One line for each problem, the first found: a URL, https:// (or loopback http://), no query.
+    publicUrl: z.string().superRefine((u, ctx) => {
+      const problem = !URL.canParse(u) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(u)
+        ? 'must be a URL such as https://meetsync.example.com'
+        : !isSecureEndpoint(u)
+          ? 'must start with https://: Google sends notifications only to an https address with a valid certificate; put a reverse proxy or ingress that terminates TLS in front of http.listen (http:// is accepted only for 127.0.0.0/8, ::1 or localhost, for tests)'
+          : /[?#]/.test(u)
+            ? 'must have no query (?) or fragment (#): meetsync adds its own paths (/push/google) to it'
+            : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   })
   .strict();
 
