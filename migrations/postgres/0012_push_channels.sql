@@ -11,3 +11,13 @@ CREATE TABLE push_channels (
   created_at  TEXT NOT NULL
 );
 CREATE INDEX push_channels_calendar ON push_channels (source, calendar_id);
+
+-- With replicas on PostgreSQL, a notification for a calendar whose lease another replica holds is
+-- recorded here by the replica that received it; the holder takes it within a second and reads
+-- the calendar (src/daemon/push/pokes.ts). One row per calendar: more pokes fold into it.
+CREATE TABLE push_pokes (
+  source      TEXT NOT NULL,
+  calendar_id TEXT NOT NULL,
+  poked_at    TEXT NOT NULL,
+  PRIMARY KEY (source, calendar_id)
+);

@@ -82,6 +82,7 @@ async function runService(io: CliIo, opts: GlobalOptions & { allowMassCancel?: b
         ...(reconcile ? { reconcile } : {}),
       });
     } finally {
+      push?.close();
       await monitor?.close();
     }
   });

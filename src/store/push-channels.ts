@@ -85,4 +85,19 @@ export class PushChannelStore {
   remove(channelId: string): void {
     this.store.sql.run('DELETE FROM push_channels WHERE channel_id = ?', [channelId]);
   }
+
+  /** Replicas: a notification for a calendar another replica serves, left for it (one row per calendar). */
+  poke(source: string, calendarId: string, at: Date): void {
+    this.store.sql.run('INSERT INTO push_pokes (source, calendar_id, poked_at) VALUES (?, ?, ?) ON CONFLICT (source, calendar_id) DO UPDATE SET poked_at = excluded.poked_at', [source, calendarId, at.toISOString()]);
+  }
+
+  /** The pokes of the calendars `holds` says this replica serves, taken (deleted) in one transaction. */
+  takePokes(holds: (source: string, calendarId: string) => boolean): Array<{ source: string; calendarId: string }> {
+    const { sql } = this.store;
+    return sql.transaction(() => {
+      const mine = sql.all<{ source: string; calendar_id: string }>('SELECT source, calendar_id FROM push_pokes').filter((r) => holds(r.source, r.calendar_id));
+      for (const r of mine) sql.run('DELETE FROM push_pokes WHERE source = ? AND calendar_id = ?', [r.source, r.calendar_id]);
+      return mine.map((r) => ({ source: r.source, calendarId: r.calendar_id }));
+    });
+  }
 }

@@ -156,6 +156,16 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * Whether this process reads the calendar (push notifications, issue 18): configured, and with
+   * replicas its lease held at the last claim. A notification for a calendar another replica
+   * holds is left for that replica, never read here too.
+   */
+  holds(source: string, calendarId: string): boolean {
+    if (!this.sourcesByName.get(source)?.calendars.includes(calendarId)) return false;
+    return this.deps.leases?.holds(source, calendarId) ?? true;
+  }
+
   /** Whether this cycle serves the calendar: configured, and (with replicas) its lease held. */
   private serves(cx: CycleContext, source: string, calendarId: string): boolean {
     if (!this.sourcesByName.get(source)?.calendars.includes(calendarId)) return false;

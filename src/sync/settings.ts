@@ -39,7 +39,7 @@ export interface EngineDeps {
   logger: Logger;
   now?: () => Date;
   /** Replicas on one database (issue 17): each cycle claims calendars' leases and serves those only. */
-  leases?: Pick<CalendarLeases, 'claim' | 'keepAlive'>;
+  leases?: Pick<CalendarLeases, 'claim' | 'keepAlive' | 'holds'>;
 }
 
 export interface CycleOptions {

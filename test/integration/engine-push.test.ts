@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GoogleSource } from '../../src/calendars/google/source.js';
 import { ChannelKeeper } from '../../src/daemon/push/channels.js';
+import { pickUpPokes } from '../../src/daemon/push/pokes.js';
 import { PushQueue } from '../../src/daemon/push/queue.js';
 import { PushReceiver } from '../../src/daemon/push/receiver.js';
 import { silentLogger } from '../../src/log.js';
@@ -155,5 +156,31 @@ describe('push: the engine reads only the calendars asked for; channels kept in 
     expect(queue.size).toBe(1);
     configured = false;
     expect(receiver.receive('google', headers()).status).toBe(404);
+  });
+
+  it("replicas: a notification for a calendar another replica holds is handed over through the database, read by the holder only", async () => {
+    await keeper().afterCycle(await engine.runCycle(), true);
+    const sim = google.openChannels().find((c) => c.calendarId === ALICE)!;
+    const channels = new PushChannelStore(store);
+    const headers = { 'x-goog-channel-id': sim.id, 'x-goog-resource-id': sim.resourceId, 'x-goog-resource-state': 'exists', 'x-goog-channel-token': sim.token! };
+    // The replica that receives it does not hold Alice's calendar.
+    const elsewhere = new PushQueue();
+    const receiving = new PushReceiver({ channels, queue: elsewhere, configured: () => true, logger: silentLogger(), holds: () => false, handOver: (source, calendarId) => channels.poke(source, calendarId, new Date()) });
+    expect(receiving.receive('google', headers).body).toEqual({ ok: true, read: 'handed-over' });
+    expect(receiving.receive('google', headers).body).toEqual({ ok: true, read: 'handed-over' });
+    expect(elsewhere.size).toBe(0);
+    // Another replica that does not hold it either leaves the poke; the holder takes it, once.
+    expect(channels.takePokes(() => false)).toEqual([]);
+    const holder = new PushQueue();
+    let read = 0;
+    holder.onPoke(() => (read += 1));
+    const stop = pickUpPokes({ channels, queue: holder, holds: (_s, calendarId) => calendarId === ALICE, logger: silentLogger(), everyMs: 20 });
+    try {
+      while (read === 0) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      stop();
+    }
+    expect([...holder.take()]).toEqual([leaseKey({ source: 'corp-google', calendarId: ALICE })]);
+    expect(channels.takePokes(() => true)).toEqual([]);
   });
 });

@@ -175,6 +175,14 @@ CREATE TABLE push_channels (
   created_at  TEXT NOT NULL
 );
 
+-- table push_pokes
+CREATE TABLE push_pokes (
+  source      TEXT NOT NULL,
+  calendar_id TEXT NOT NULL,
+  poked_at    TEXT NOT NULL,
+  PRIMARY KEY (source, calendar_id)
+);
+
 -- table replicas
 CREATE TABLE replicas (
   id      TEXT PRIMARY KEY,

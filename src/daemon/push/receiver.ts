@@ -11,10 +11,10 @@ export type RejectReason = 'malformed' | 'unknown-channel' | 'bad-token' | 'too-
 /** What became of one notification: answered, and counted by the metrics. */
 export interface PushOutcome {
   status: number;
-  body: { ok: true; read?: 'queued' | 'coalesced' } | { error: string };
+  body: { ok: true; read?: 'queued' | 'coalesced' | 'handed-over' } | { error: string };
   provider: PushProvider;
   /** accepted: checked (a read queued, folded into one queued, or a sync message); rejected: refused with a 4xx. */
-  result: { kind: 'accepted'; read?: 'queued' | 'coalesced' } | { kind: 'rejected'; reason: RejectReason };
+  result: { kind: 'accepted'; read?: 'queued' | 'coalesced' | 'handed-over' } | { kind: 'rejected'; reason: RejectReason };
 }
 
 /** Told of every notification's outcome (the daemon's metrics). */
@@ -28,6 +28,13 @@ export interface PushReceiverOptions {
   queue: Pick<PushQueue, 'poke'>;
   /** Whether the calendar (its leaseKey) is in the config now. */
   configured: (key: string) => boolean;
+  /**
+   * Replicas on PostgreSQL: whether this replica reads the calendar (holds its lease). When it
+   * does not, the notification is recorded in the database for the holder (`handOver`), which
+   * picks it up within a second (pokes.ts); it is never read here as well. Absent: always here.
+   */
+  holds?: (source: string, calendarId: string) => boolean;
+  handOver?: (source: string, calendarId: string) => void;
   logger: Logger;
   now?: () => Date;
 }
@@ -99,6 +106,10 @@ export class PushReceiver {
       return reject(provider, 403, 'bad-token', 'channel token refused');
     }
     if (state === 'sync') return { provider, status: 200, body: { ok: true }, result: { kind: 'accepted' } };
+    if (this.options.holds && this.options.handOver && !this.options.holds(channel.source, channel.calendarId)) {
+      this.options.handOver(channel.source, channel.calendarId);
+      return { provider, status: 200, body: { ok: true, read: 'handed-over' }, result: { kind: 'accepted', read: 'handed-over' } };
+    }
     const read = this.options.queue.poke(key);
     return { provider, status: 200, body: { ok: true, read }, result: { kind: 'accepted', read } };
   }
