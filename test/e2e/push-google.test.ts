@@ -162,6 +162,12 @@ describe('meetsync run with push: Google watch channels and notifications', () =
       expect(readFileSync(w.dbPath).includes(Buffer.from(c.token!))).toBe(false);
       expect(daemon.stderr()).not.toContain(c.token!);
     }
+    // `status` and the status page show each calendar's channel and when it ends.
+    const status = await runCli(['--config', w.configPath, 'status'], { cwd: w.dir });
+    expect(status.stdout).toMatch(new RegExp(`${w.calendar}: ok\\n(.*\\n)*?  push: +google channel open until \\d{4}-`));
+    expect((status.stdout.match(/push: +google channel open until/g) ?? []).length).toBe(2);
+    const page = await (await fetch(`${daemon.base}/`)).text();
+    expect(page).toContain('<th>Push channel</th>');
   });
 
   it('refuses a forged notification with a 4xx and reads nothing for it', async () => {
