@@ -170,9 +170,25 @@ describe('meetsync run with push: Google watch channels and notifications', () =
     expect(page).toContain('<th>Push channel</th>');
   });
 
+  it("doctor: the public address reaches meetsync's notification endpoint, and says so when it does not", async () => {
+    const up = await runCli(['--config', w.configPath, 'doctor'], { cwd: w.dir });
+    expect(up.stdout).toContain(`ok    push: ${proxy.url}/push/google reaches meetsync's notification endpoint`);
+    const elsewhere = readFileSync(w.configPath, 'utf8');
+    writeFileSync(w.configPath, elsewhere.replace(`publicUrl: "${proxy.url}"`, `publicUrl: "${daemon.base}/not-here"`));
+    try {
+      const wrong = await runCli(['--config', w.configPath, 'doctor'], { cwd: w.dir });
+      expect(wrong.stdout).toContain(`FAIL  push: ${daemon.base}/not-here/push/google answers HTTP 405, not meetsync's notification endpoint`);
+      expect(wrong.code).toBe(1);
+    } finally {
+      writeFileSync(w.configPath, elsewhere);
+    }
+  });
+
   it('refuses a forged notification with a 4xx and reads nothing for it', async () => {
     const alice = channelOf(w.calendar);
     const before = reads(w, w.calendar);
+    const rejected = (reason: string) => metric(daemon.base, `meetsync_push_notifications_rejected_total{provider="google",reason="${reason}"}`);
+    const rejectedBefore = Object.fromEntries(await Promise.all(['bad-token', 'unknown-channel', 'malformed', 'too-large'].map(async (r) => [r, await rejected(r)] as const)));
     expect((await notify(proxy.url, { ...alice, id: 'not-a-channel-of-ours' })).status).toBe(404);
     expect((await notify(proxy.url, alice, 'exists', 'guessed-token')).status).toBe(403);
     expect((await notify(proxy.url, alice, 'exists', '')).status).toBe(403);
@@ -189,10 +205,10 @@ describe('meetsync run with push: Google watch channels and notifications', () =
     await until(async () => (await metric(daemon.base, 'meetsync_push_reads_total{result="ok"}')) > done, 'the push read of Carol');
     expect(reads(w, CAROL)).toBe(carolReadsBefore + 1);
     expect(reads(w, w.calendar)).toBe(before);
-    expect(await metric(daemon.base, 'meetsync_push_notifications_rejected_total{provider="google",reason="bad-token"}')).toBe(4);
-    expect(await metric(daemon.base, 'meetsync_push_notifications_rejected_total{provider="google",reason="unknown-channel"}')).toBe(1);
-    expect(await metric(daemon.base, 'meetsync_push_notifications_rejected_total{provider="google",reason="malformed"}')).toBe(1);
-    expect(await metric(daemon.base, 'meetsync_push_notifications_rejected_total{provider="google",reason="too-large"}')).toBe(1);
+    expect((await rejected('bad-token')) - rejectedBefore['bad-token']!).toBe(4);
+    expect((await rejected('unknown-channel')) - rejectedBefore['unknown-channel']!).toBe(1);
+    expect((await rejected('malformed')) - rejectedBefore.malformed!).toBe(1);
+    expect((await rejected('too-large')) - rejectedBefore['too-large']!).toBe(1);
   });
 
   it("writes the join link within the notification's read, on a schedule that never comes, reading that calendar only", async () => {
@@ -228,6 +244,8 @@ describe('meetsync run with push: Google watch channels and notifications', () =
     const carolChannel = channelOf(CAROL).id;
     const watchesBefore = watches(w, w.calendar);
     await daemon.stop();
+    const down = await runCli(['--config', w.configPath, 'doctor'], { cwd: w.dir });
+    expect(down.stdout).toContain(`WARN  push: ${proxy.url}/push/google answers HTTP 502: the proxy is there, but meetsync is not answering behind it`);
     // While it is down: a change whose notification is lost (the proxy has no daemon behind it).
     w.google.dropNotifications(1);
     const during = w.google.userInsert(w.calendar, tagged('Offsite', 5));
