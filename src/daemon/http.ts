@@ -46,7 +46,12 @@ async function answer(routes: StatusRoutes, req: http.IncomingMessage, pathname:
   if (provider && routes.push) {
     if (method !== 'POST') return { ...json(405, { error: `${pathname} takes the provider's POST notifications` }), headers: { allow: 'POST' } };
     const push = routes.push;
-    const outcome = (await bodyWithin(req, PUSH_BODY_LIMIT)) ? push.receive(provider, req.headers) : push.tooLarge(provider);
+    if (!(await bodyWithin(req, PUSH_BODY_LIMIT))) {
+      // The rest of the body is not read: the connection closes after the answer.
+      const outcome = push.tooLarge(provider);
+      return { ...json(outcome.status, outcome.body), headers: { connection: 'close' } };
+    }
+    const outcome = push.receive(provider, req.headers);
     return json(outcome.status, outcome.body);
   }
   if (method !== 'GET' && method !== 'HEAD') return { ...json(405, { error: 'only GET and HEAD are served' }), headers: { allow: 'GET, HEAD' } };
@@ -79,7 +84,7 @@ function bodyWithin(req: http.IncomingMessage, limit: number): Promise<boolean> 
       if (length > limit) {
         resolve(false);
         req.removeAllListeners('data');
-        req.resume();
+        req.pause();
       }
     });
     req.on('end', () => resolve(length <= limit));

@@ -144,7 +144,8 @@ export class DaemonMetrics {
         collect() {
           this.reset();
           this.set({ provider: 'google' }, 0);
-          for (const c of channels()) if (c.expiresAt) this.inc({ provider: c.provider });
+          const now = Date.now();
+          for (const c of channels()) if (c.expiresAt && c.expiresAt.getTime() > now) this.inc({ provider: c.provider });
         },
       });
       // Alert when `meetsync_push_channel_next_expiry_timestamp_seconds - time()` gets small: channels are renewed at half their lifetime.
@@ -153,7 +154,8 @@ export class DaemonMetrics {
         help: 'When the push channel that ends first ends (Unix time); 0 with no channel open.',
         registers,
         collect() {
-          const ends = channels().flatMap((c) => (c.expiresAt ? [c.expiresAt.getTime()] : []));
+          const now = Date.now();
+          const ends = channels().flatMap((c) => (c.expiresAt && c.expiresAt.getTime() > now ? [c.expiresAt.getTime()] : []));
           this.set(ends.length ? Math.min(...ends) / 1000 : 0);
         },
       });

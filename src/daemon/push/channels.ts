@@ -12,6 +12,8 @@ export const PUSH_PATHS = { google: '/push/google' } as const;
 
 /** A channel with less than this share of its lifetime left is replaced at the next cycle that reads its calendar. */
 const RENEW_AT_SHARE_LEFT = 0.5;
+/** Channels opened or renewed at once after a cycle (each calendar's requests also keep to its source's rate). */
+const WATCHES_AT_ONCE = 8;
 /** A channel recorded whose watch was never answered (a crash in between) is forgotten after this: Google ends it on its own. */
 const UNANSWERED_FORGOTTEN_MS = 10 * 60_000;
 
@@ -53,12 +55,20 @@ export class ChannelKeeper {
   async afterCycle(report: Pick<CycleReport, 'calendars'>, full: boolean): Promise<void> {
     if (full) await this.stopUnconfigured();
     const all = this.channels.all();
-    for (const c of report.calendars.filter((r) => r.ok)) {
-      const source = this.bySource.get(c.source);
-      if (!source?.watch || !source.pushProvider) continue;
-      const mine = all.filter((ch) => ch.source === c.source && ch.calendarId === c.calendarId);
-      await this.keep(source, c.calendarId, mine);
-    }
+    const jobs = report.calendars
+      .filter((r) => r.ok)
+      .flatMap((c) => {
+        const source = this.bySource.get(c.source);
+        if (!source?.watch || !source.pushProvider) return [];
+        const mine = all.filter((ch) => ch.source === c.source && ch.calendarId === c.calendarId);
+        return [() => this.keep(source, c.calendarId, mine)];
+      });
+    // A first cycle opens a channel per calendar: a few at a time, not thousands one by one.
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    };
+    await Promise.all(Array.from({ length: Math.min(WATCHES_AT_ONCE, jobs.length) }, worker));
   }
 
   /** Opens a channel when the calendar has no live one far enough from its end; then stops the others. */
