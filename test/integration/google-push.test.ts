@@ -126,6 +126,19 @@ describe('Google push: events.watch, channels.stop and notifications', () => {
     expect(received.map((r) => r.headers['x-goog-resource-state'])).toEqual(['sync', 'sync']);
   });
 
+  it('lists its channels and loses the next notifications on request, through its /_sim/ endpoints (another process: meetsync simulate)', async () => {
+    await setUp();
+    await source.watch(CALENDAR, { channelId: 'chan-8', address, token: 't' });
+    await until(() => received.length === 1);
+    const listed = (await (await fetch(`${sim.url}/_sim/channels`)).json()) as Array<{ id: string; calendarId: string }>;
+    expect(listed.map((c) => [c.id, c.calendarId])).toEqual([['chan-8', CALENDAR]]);
+    expect((await fetch(`${sim.url}/_sim/drop-notifications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 1 }) })).status).toBe(204);
+    sim.userInsert(CALENDAR, EVENT);
+    sim.userInsert(CALENDAR, { ...EVENT, summary: 'Second' });
+    await until(() => received.length === 2);
+    expect(sim.pushDeliveries().filter((d) => d.state === 'exists')).toHaveLength(1);
+  });
+
   it('refuses a watch to a plain http address off loopback', async () => {
     await setUp();
     await expect(source.watch(CALENDAR, { channelId: 'chan-7', address: 'http://meetsync.example.com/push/google', token: 't' })).rejects.toThrow(/HTTPS/);
