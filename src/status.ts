@@ -15,6 +15,8 @@ export interface CalendarStatus {
   writeBackPending: number;
   /** On PostgreSQL: the replica whose lease of the calendar is current, and until when (store/leases.ts). */
   lease?: { holder: string; expiresAt: string };
+  /** Push on (issue 18): the calendar's channel that ends last, with its provider and end. */
+  push?: { provider: string; channelId: string; expiresAt: string };
 }
 
 /** A calendar the config no longer lists whose mappings the database keeps (issue 15, "stable identities"). */
@@ -76,9 +78,11 @@ export function buildStatus(
   const mappings = all.filter(inConfig);
   // Leases run on the database's clock, not on a report's `now` (a test's, a frozen clock's).
   const leases = currentLeases(store, new Date());
+  const channels = currentChannels(store, new Date());
   const calendars = configured.map(({ source, calendarId }) => {
     const s = states.get(`${source}\u0000${calendarId}`);
     const lease = leases.get(`${source}\u0000${calendarId}`);
+    const push = channels.get(`${source}\u0000${calendarId}`);
     const mine = mappings.filter((m) => m.source === source && m.calendarId === calendarId);
     const meetings: Record<MappingState, number> = { creating: 0, active: 0, cancelled: 0, kept: 0 };
     mine.forEach((m: Mapping) => (meetings[m.state] += 1));
@@ -91,6 +95,7 @@ export function buildStatus(
       meetings,
       writeBackPending: mine.filter((m) => m.state === 'active' && m.writeBack === 'pending').length,
       ...(lease ? { lease } : {}),
+      ...(push ? { push } : {}),
     };
   });
   const problems = store.notes().filter(inConfig).map(({ source, calendarId, eventId, kind, reason, title, start }) => ({
@@ -125,6 +130,15 @@ export function buildStatus(
     problems.push({ source: a.source, calendarId: a.calendarId, eventId: a.eventId, kind: 'failed', title: a.title, ...(a.start ? { start: a.start } : {}), reason: a.reason });
   }
   return { calendars, dormant: dormantCalendars(all.filter((m) => !inConfig(m))), problems, attention, leftToDo, ...(last ? { lastRun: last } : {}) };
+}
+
+/** The calendars' open push channels (the one ending last of each), by calendar; none without push. */
+function currentChannels(store: Store, now: Date): Map<string, { provider: string; channelId: string; expiresAt: string }> {
+  const rows = store.sql.all<{ source: string; calendarId: string; provider: string; channelId: string; expiresAt: string }>(
+    'SELECT source, calendar_id AS "calendarId", provider, channel_id AS "channelId", expires_at AS "expiresAt" FROM push_channels WHERE expires_at > ? ORDER BY expires_at',
+    [now.toISOString()],
+  );
+  return new Map(rows.map((r) => [`${r.source}\u0000${r.calendarId}`, { provider: r.provider, channelId: r.channelId, expiresAt: r.expiresAt }]));
 }
 
 /** The calendars' current leases, by calendar: replicas on PostgreSQL hold them; on SQLite there are none. */
@@ -168,6 +182,7 @@ export function renderStatus(report: StatusReport): string {
     lines.push(`${inline(c.source)} / ${inline(c.calendarId)}: ${health}`);
     lines.push(`  last success: ${c.lastSuccessAt ?? 'never'}`);
     if (c.lease) lines.push(`  served by:    replica ${inline(c.lease.holder)} (lease until ${c.lease.expiresAt})`);
+    if (c.push) lines.push(`  push:         ${inline(c.push.provider)} channel open until ${c.push.expiresAt} (renewed before it ends)`);
     if (c.lastError && c.consecutiveFailures > 0) lines.push(`  last error:   ${inline(c.lastError)} (${inline(c.lastErrorAt ?? '?')})`);
     const m = c.meetings;
     lines.push(`  meetings: ${m.active} active, ${m.creating} being created, ${m.cancelled} cancelled, ${m.kept} kept${c.writeBackPending ? `; ${c.writeBackPending} join link(s) still to write back` : ''}`);

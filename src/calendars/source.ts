@@ -37,6 +37,22 @@ export interface ChangeSet {
   fullReason?: string;
 }
 
+/** A channel to open on a calendar (issue 18): the provider POSTs to `address`, echoing `token`. */
+export interface WatchRequest {
+  /** Unique per channel (Google: at most 64 characters). */
+  channelId: string;
+  /** The https:// address notifications go to. */
+  address: string;
+  /** The channel's secret, echoed with every notification; never logged. */
+  token: string;
+}
+
+/** What the provider answered: the watched resource's id and when the channel ends. */
+export interface WatchAnswer {
+  resourceId: string;
+  expiresAt: Date;
+}
+
 /**
  * The port every calendar provider implements. The sync engine owns it; adapters
  * (google/source.ts, outlook/source.ts, memory.ts) implement it, and one contract suite tests them all.
@@ -83,4 +99,16 @@ export interface CalendarSource {
    * Returns `{changed: false}` when the event is gone or cancelled (nothing to clean).
    */
   clearJoinDetails(calendarId: string, eventId: string): Promise<WriteBackResult>;
+
+  /**
+   * Push (issue 18), for a provider that pushes changes: which one, to route its notifications.
+   * Absent: the source is polled only.
+   */
+  readonly pushProvider?: 'google';
+
+  /** Opens a channel that notifies `request.address` when the calendar's events change. */
+  watch?(calendarId: string, request: WatchRequest): Promise<WatchAnswer>;
+
+  /** Closes a channel; one the provider no longer knows (404) counts as closed. */
+  unwatch?(calendarId: string, channel: { channelId: string; resourceId: string }): Promise<void>;
 }

@@ -70,15 +70,19 @@ async function runService(io: CliIo, opts: GlobalOptions & { allowMassCancel?: b
     const { scheduledReconciliation } = await import('../reconcile/run.js');
     const { runDaemon } = await import('../daemon/run.js');
     const reconcile = app.config.reconcile && { schedule: app.config.reconcile.schedule, run: () => scheduledReconciliation(app) };
+    // Push notifications (issue 18) only when configured: their endpoint is on the HTTP listener.
+    const push = app.config.push ? (await import('../daemon/push/setup.js')).createPush(app, app.config.push.publicUrl) : undefined;
     // Health, metrics and the status page only when asked for: prom-client is loaded then only.
-    const monitor = app.config.http ? await (await import('../daemon/monitor.js')).startMonitor(app, app.config.http.listen) : undefined;
+    const monitor = app.config.http ? await (await import('../daemon/monitor.js')).startMonitor(app, app.config.http.listen, push) : undefined;
     try {
       await runDaemon({
         engine: app.engine, schedule: app.config.schedule, logger: app.logger, databaseFile: app.config.database, allowMassCancel: Boolean(opts.allowMassCancel), replicas: app.replicas,
         ...(monitor ? { onCycle: monitor.onCycle, onRole: monitor.onRole } : {}),
+        ...(push ? { push: { ...push.daemon, ...(monitor ? { onRead: monitor.onPushRead } : {}) } } : {}),
         ...(reconcile ? { reconcile } : {}),
       });
     } finally {
+      push?.close();
       await monitor?.close();
     }
   });

@@ -4,7 +4,7 @@ import { calendarIdentity } from '../domain/calendar-identity.js';
 import { quoted } from '../domain/printable.js';
 import { DEFAULT_PAID_UNTIL, paidUntilSchema, parsePaidUntil } from './paid-until.js';
 import { listenSchema } from './listen.js';
-import { endpointUrl } from './transport.js';
+import { endpointUrl, isSecureEndpoint } from './transport.js';
 
 /**
  * The config file's schema. Every key is documented in config.example.yaml; defaults here are
@@ -162,6 +162,23 @@ const reconcileSchema = z
   })
   .strict();
 
+/** Where the providers send push notifications (issue 18): the https:// address that reaches http.listen. */
+const pushSchema = z
+  .object({
+    // One line for each problem, the first found: a URL, https:// (or loopback http://), no query.
+    publicUrl: z.string().superRefine((u, ctx) => {
+      const problem = !URL.canParse(u) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(u)
+        ? 'must be a URL such as https://meetsync.example.com'
+        : !isSecureEndpoint(u)
+          ? 'must start with https://: Google sends notifications only to an https address with a valid certificate; put a reverse proxy or ingress that terminates TLS in front of http.listen (http:// is accepted only for 127.0.0.0/8, ::1 or localhost, for tests)'
+          : /[?#]/.test(u)
+            ? 'must have no query (?) or fragment (#): meetsync adds its own paths (/push/google) to it'
+            : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     database: nonEmpty.default('./data/meetsync.db'),
@@ -195,6 +212,8 @@ export const configSchema = z
       })
       .strict()
       .default({ maxEntriesPerEvent: 50, maxAgeDays: 90 }),
+    /** Push notifications (issue 18): off unless set. */
+    push: pushSchema.optional(),
     /**
      * Replicas on one PostgreSQL database (issue 17): how long a calendar's lease lasts unrenewed,
      * the longest a dead replica's calendars wait for another. Longer than a cycle's longest call.
@@ -223,6 +242,9 @@ export const configSchema = z
         else calendars.set(identity, where);
       });
     });
+    if (cfg.push && !cfg.http) {
+      ctx.addIssue({ code: 'custom', path: ['push'], message: 'push needs http.listen: notifications arrive on the HTTP listener; set http: { listen: "127.0.0.1:9464" } and point push.publicUrl\'s proxy at it' });
+    }
     if (cfg.tagging.keywords.length === 0 && cfg.tagging.outlookCategories.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['tagging'], message: 'give at least one keyword or Outlook category' });
     }

@@ -4,11 +4,14 @@ import type { ListenAddress } from '../config/listen.js';
 import { ConfigError, describeError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { HealthVerdict } from './health.js';
+import { PUSH_BODY_LIMIT, PushReceiver } from './push/receiver.js';
 
 /**
  * The daemon's small HTTP server (node:http): `GET /healthz`, `GET /metrics`, `GET /` (the status
- * page) and the latest reconciliation report. Read-only: anything but GET or HEAD is 405. It
- * answers from what the daemon already holds and never starts a sync.
+ * page) and the latest reconciliation report, read-only: anything but GET or HEAD is 405. With
+ * push on (issue 18), `POST /push/<provider>` takes providers' notifications (push/receiver.ts),
+ * the one path that accepts a POST; a notification at most queues a read, through the daemon's
+ * cycles.
  */
 
 export interface StatusRoutes {
@@ -19,6 +22,8 @@ export interface StatusRoutes {
   reconcileReport(): Buffer | undefined;
   /** One event's story (`meetsync explain`) as a page, or undefined when meetsync knows nothing of the event. */
   explain(key: { source: string; calendarId: string; eventId: string }): string | undefined;
+  /** Push notifications, when push.publicUrl is set. */
+  push?: PushReceiver;
 }
 
 export interface StatusServer {
@@ -37,7 +42,20 @@ type Answer = { status: number; type: string; body: string | Buffer; headers?: R
 const json = (status: number, value: unknown): Answer => ({ status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(value)}\n` });
 const page = (body: string | Buffer): Answer => ({ status: 200, type: 'text/html; charset=utf-8', body, headers: { 'content-security-policy': PAGE_POLICY } });
 
-async function answer(routes: StatusRoutes, method: string, pathname: string): Promise<Answer> {
+async function answer(routes: StatusRoutes, req: http.IncomingMessage, pathname: string): Promise<Answer> {
+  const method = req.method ?? 'GET';
+  const provider = routes.push ? PushReceiver.providerOf(pathname) : undefined;
+  if (provider && routes.push) {
+    if (method !== 'POST') return { ...json(405, { error: `${pathname} takes the provider's POST notifications` }), headers: { allow: 'POST' } };
+    const push = routes.push;
+    if (!(await bodyWithin(req, PUSH_BODY_LIMIT))) {
+      // The rest of the body is not read: the connection closes after the answer.
+      const outcome = push.tooLarge(provider);
+      return { ...json(outcome.status, outcome.body), headers: { connection: 'close' } };
+    }
+    const outcome = push.receive(provider, req.headers);
+    return json(outcome.status, outcome.body);
+  }
   if (method !== 'GET' && method !== 'HEAD') return { ...json(405, { error: 'only GET and HEAD are served' }), headers: { allow: 'GET, HEAD' } };
   switch (pathname) {
     case '/healthz': {
@@ -78,10 +96,27 @@ function explainKey(pathname: string): { source: string; calendarId: string; eve
   }
 }
 
+/** Reads (and drops) the request body; false as soon as it is longer than `limit` bytes. */
+function bodyWithin(req: http.IncomingMessage, limit: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let length = 0;
+    req.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > limit) {
+        resolve(false);
+        req.removeAllListeners('data');
+        req.pause();
+      }
+    });
+    req.on('end', () => resolve(length <= limit));
+    req.on('error', () => resolve(false));
+  });
+}
+
 export async function startStatusServer(listen: ListenAddress, routes: StatusRoutes, logger: Logger): Promise<StatusServer> {
   const server = http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    answer(routes, req.method ?? 'GET', pathname)
+    answer(routes, req, pathname)
       .catch((err: unknown) => {
         logger.error({ path: pathname }, `status server: ${describeError(err)}`);
         return json(500, { error: describeError(err) });

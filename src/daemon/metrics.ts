@@ -5,6 +5,8 @@ import type { LatestReport } from '../reconcile/latest-report.js';
 import { FINDING_KINDS } from '../reconcile/findings.js';
 import type { StatusReport } from '../status.js';
 import type { CycleOutcome } from './health.js';
+import type { PushChannel } from '../store/push-channels.js';
+import type { PushOutcome } from './push/receiver.js';
 
 /**
  * The daemon's Prometheus metrics (prom-client), in a registry of its own so nothing else in the
@@ -21,12 +23,17 @@ export class DaemonMetrics {
   private readonly requests: Counter<'target' | 'status'>;
   private readonly lastSuccess: Gauge;
   private readonly serving: Gauge;
+  private readonly notifications: Counter<'provider'>;
+  private readonly rejected: Counter<'provider' | 'reason'>;
+  private readonly coalesced: Counter<'provider'>;
+  private readonly pushReads: Counter<'result'>;
 
   /**
    * `status` is read at scrape time: meetings by state and failing calendars; `reconciliation`
    * too: the last scheduled reconciliation's findings (its report file).
    */
-  constructor(status: () => StatusReport, reconciliation: () => LatestReport = () => ({ state: 'none' })) {
+  /** `channels`, with push on: the push channels in the database, read at scrape time. */
+  constructor(status: () => StatusReport, reconciliation: () => LatestReport = () => ({ state: 'none' }), channels?: () => PushChannel[]) {
     const registers = [this.registry];
     this.cycles = new Counter({ name: 'meetsync_cycles_total', help: 'Sync cycles by result: ok, failed, or skipped (another process was running one).', labelNames: ['result'], registers });
     this.duration = new Histogram({
@@ -119,6 +126,43 @@ export class DaemonMetrics {
       help: '1 while this daemon serves its database, 0 while it stands by for another meetsync run (alert when the sum over instances is not 1).',
       registers,
     });
+    this.notifications = new Counter({ name: 'meetsync_push_notifications_total', help: 'Push notifications received (POSTs to /push/<provider>), valid or not.', labelNames: ['provider'], registers });
+    this.rejected = new Counter({
+      name: 'meetsync_push_notifications_rejected_total',
+      help: 'Push notifications refused with a 4xx, changing nothing, by reason: malformed, unknown-channel (not open, ended, or its calendar out of the config), bad-token, too-large.',
+      labelNames: ['provider', 'reason'],
+      registers,
+    });
+    this.coalesced = new Counter({ name: 'meetsync_push_notifications_coalesced_total', help: 'Push notifications folded into a read of their calendar already waiting.', labelNames: ['provider'], registers });
+    this.pushReads = new Counter({ name: 'meetsync_push_reads_total', help: 'Reads that push notifications asked for (one cycle limited to their calendars), by result: ok, failed, skipped (another process held the cycle lock: tried again).', labelNames: ['result'], registers });
+    if (channels) {
+      new Gauge({
+        name: 'meetsync_push_channels',
+        help: 'Push channels open (in the database; on PostgreSQL every replica reads the same rows: take one value), by provider.',
+        labelNames: ['provider'],
+        registers,
+        collect() {
+          this.reset();
+          this.set({ provider: 'google' }, 0);
+          const now = Date.now();
+          for (const c of channels()) if (c.expiresAt && c.expiresAt.getTime() > now) this.inc({ provider: c.provider });
+        },
+      });
+      // Alert when `meetsync_push_channel_next_expiry_timestamp_seconds - time()` gets small: channels are renewed at half their lifetime.
+      new Gauge({
+        name: 'meetsync_push_channel_next_expiry_timestamp_seconds',
+        help: 'When the push channel that ends first ends (Unix time); 0 with no channel open.',
+        registers,
+        collect() {
+          const now = Date.now();
+          const ends = channels().flatMap((c) => (c.expiresAt && c.expiresAt.getTime() > now ? [c.expiresAt.getTime()] : []));
+          this.set(ends.length ? Math.min(...ends) / 1000 : 0);
+        },
+      });
+      for (const result of ['ok', 'failed', 'skipped']) this.pushReads.inc({ result }, 0);
+      this.notifications.inc({ provider: 'google' }, 0);
+      this.coalesced.inc({ provider: 'google' }, 0);
+    }
     this.lastSuccess.set(0);
     for (const result of ['ok', 'failed', 'skipped']) this.cycles.inc({ result }, 0);
     collectDefaultMetrics({ register: this.registry, prefix: 'meetsync_' });
@@ -129,6 +173,17 @@ export class DaemonMetrics {
     if (outcome.result === 'skipped') return;
     this.duration.observe(outcome.durationMs / 1000);
     if (outcome.result === 'ok') this.lastSuccess.set(Date.now() / 1000);
+  }
+
+  notification(outcome: PushOutcome): void {
+    const { provider, result } = outcome;
+    this.notifications.inc({ provider });
+    if (result.kind === 'rejected') this.rejected.inc({ provider, reason: result.reason });
+    else if (result.read === 'coalesced') this.coalesced.inc({ provider });
+  }
+
+  pushRead(outcome: CycleOutcome): void {
+    this.pushReads.inc({ result: outcome.result });
   }
 
   role(role: 'serving' | 'standby'): void {

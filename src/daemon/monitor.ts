@@ -16,6 +16,7 @@ import { tellStory } from '../explain/story.js';
 import { defaultJoinUrlTemplate } from '../webmeeting/assumptions.js';
 import { LatestReconciliationReader, type LatestReport } from '../reconcile/latest-report.js';
 import { LATEST_HTML, reportDirFor } from '../reconcile/report-files.js';
+import type { Push } from './push/setup.js';
 
 /**
  * Health, metrics and the status page of `meetsync run`, when the config sets `http.listen`.
@@ -25,6 +26,8 @@ import { LATEST_HTML, reportDirFor } from '../reconcile/report-files.js';
 
 export interface Monitor {
   onCycle(outcome: CycleOutcome): void;
+  /** A read a push notification asked for. */
+  onPushRead(outcome: CycleOutcome): void;
   onRole(role: DaemonRole): void;
   close(): Promise<void>;
 }
@@ -37,7 +40,7 @@ export interface MonitorContext extends Pick<App, 'store' | 'logger' | 'observeR
   config: Pick<Config, 'schedule' | 'database' | 'reconcile' | 'sources' | 'webMeeting'>;
 }
 
-export async function startMonitor(app: MonitorContext, listenText: string): Promise<Monitor> {
+export async function startMonitor(app: MonitorContext, listenText: string, push?: Push): Promise<Monitor> {
   const { config, logger, store } = app;
   const listen = parseListen(listenText);
   if (!listen) throw new ConfigError(`http.listen: ${listenText} is not host:port`, [{ path: 'http.listen', message: 'must be host:port' }]);
@@ -61,8 +64,9 @@ export async function startMonitor(app: MonitorContext, listenText: string): Pro
   const reconcileFile = reportDir === undefined ? undefined : path.join(reportDir, LATEST_HTML);
   const latest = reportDir === undefined ? undefined : new LatestReconciliationReader(reportDir);
   const lastReconciliation = (): LatestReport => latest?.read() ?? { state: 'none' };
-  const metrics = new DaemonMetrics(status, lastReconciliation);
+  const metrics = new DaemonMetrics(status, lastReconciliation, push ? () => push.keeper.channels.all() : undefined);
   app.observeRequests((target, status) => metrics.request(target, status));
+  push?.receiver.observe((outcome) => metrics.notification(outcome));
 
   const server = await startStatusServer(
     listen,
@@ -86,6 +90,7 @@ export async function startMonitor(app: MonitorContext, listenText: string): Pro
         if (!store.mapping(key) && !store.note(key) && store.journalOf(key).length === 0) return undefined;
         return renderExplainPage(tellStory(store, key, explainSettings), new Date());
       },
+      ...(push ? { push: push.receiver } : {}),
     },
     logger,
   );
@@ -95,6 +100,7 @@ export async function startMonitor(app: MonitorContext, listenText: string): Pro
       health.record(outcome);
       metrics.cycle(outcome);
     },
+    onPushRead: (outcome) => metrics.pushRead(outcome),
     onRole: (role) => {
       health.role(role);
       metrics.role(role);

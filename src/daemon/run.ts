@@ -5,6 +5,19 @@ import type { CycleReport, SyncEngine } from '../sync/engine.js';
 import { errorOutcome, outcomeOf, type CycleOutcome } from './health.js';
 import { LockedError, withCycleLock } from '../store/lock.js';
 import { takeDaemonLock } from '../store/daemon-lock.js';
+import type { PushQueue } from './push/queue.js';
+
+/** Push notifications (issue 18): what they queue, and what is kept in step with each cycle. */
+export interface DaemonPush {
+  queue: PushQueue;
+  /** After every cycle and push read (channels opened, renewed, stopped: push/channels.ts). */
+  afterCycle(report: CycleReport, full: boolean): Promise<void>;
+  /** Told what became of each push read. */
+  onRead?: (outcome: CycleOutcome) => void;
+}
+
+/** A push read that found the cycle lock taken (a `meetsync sync` running) tries again after this. */
+const PUSH_RETRY_MS = 1_000;
 
 /** What a `meetsync run` is doing for its database: serving it, or standing by while another process does. */
 export type DaemonRole = 'serving' | 'standby';
@@ -37,6 +50,8 @@ export interface DaemonOptions {
    * cycle lock, never beside this process's own cycle (it waits for that one to finish).
    */
   reconcile?: { schedule: string; run: () => Promise<unknown> };
+  /** Push notifications: the calendars they ask to read, read between cycles (never beside one). */
+  push?: DaemonPush;
 }
 
 /**
@@ -88,16 +103,23 @@ function stopSignal(): AbortSignal {
 
 /** The cron loop of the daemon that holds the daemon lock, until `stopSignalled` is aborted. */
 async function serve(options: DaemonOptions, stopSignalled: AbortSignal): Promise<void> {
-  const { engine, logger } = options;
+  const { engine, logger, push } = options;
   let running: Promise<void> | undefined;
+  /** What holds the slot: a scheduled cycle, a reconciliation, or a push read (which a tick waits for). */
+  let runningKind: 'cycle' | 'reconcile' | 'push' | undefined;
   let stopping = false;
+  let retryTimer: NodeJS.Timeout | undefined;
 
   const cycle = async () => {
     if (stopping) return;
-    if (running) {
+    if (running && runningKind !== 'push') {
       logger.warn('the previous cycle (or a reconciliation) is still running; this tick is skipped');
       return;
     }
+    // A push read is short (its calendars only): the tick comes right after it.
+    while (running) await running;
+    if (stopping) return;
+    runningKind = 'cycle';
     running = (async () => {
       const started = Date.now();
       try {
@@ -105,16 +127,68 @@ async function serve(options: DaemonOptions, stopSignalled: AbortSignal): Promis
         const report = options.replicas ? await runCycle() : await withCycleLock(options.databaseFile, runCycle, { wait: false });
         logCycle(report, logger);
         options.onCycle?.(outcomeOf(report, Date.now() - started));
+        await keepChannels(report, true);
       } catch (err) {
         if (err instanceof LockedError) logger.warn('another meetsync process is running a sync cycle on this database; this tick is skipped');
         else logger.error(`sync cycle failed: ${describeError(err)}`);
         options.onCycle?.(err instanceof LockedError ? { result: 'skipped', durationMs: 0 } : errorOutcome(err, Date.now() - started));
       } finally {
         running = undefined;
+        runningKind = undefined;
       }
     })();
     await running;
+    // Notifications that came during the cycle: it may have read their calendars before the change.
+    void readPushed();
   };
+
+  const keepChannels = async (report: CycleReport, full: boolean) => {
+    if (!push || stopping) return;
+    try {
+      await push.afterCycle(report, full);
+    } catch (err) {
+      logger.warn(`push channels not kept in step this cycle: ${describeError(err)}`);
+    }
+  };
+
+  /**
+   * The calendars notifications asked for, read by one cycle of the engine limited to them
+   * (CycleOptions.only): in the same slot as the scheduled cycles, under the same cycle lock.
+   * What arrives meanwhile waits for the next one (PushQueue).
+   */
+  const readPushed = async (): Promise<void> => {
+    if (!push || stopping || push.queue.size === 0) return;
+    while (running) await running;
+    if (stopping || push.queue.size === 0 || running) return;
+    runningKind = 'push';
+    let retry = false;
+    running = (async () => {
+      const started = Date.now();
+      const only = push.queue.take();
+      try {
+        const runCycle = () => engine.runCycle({ only, shouldStop: () => stopping, ...(options.allowMassCancel ? { allowMassCancel: true } : {}) });
+        const report = options.replicas ? await runCycle() : await withCycleLock(options.databaseFile, runCycle, { wait: false });
+        for (const c of report.calendars.filter((x) => !x.ok)) logger.error({ source: c.source, calendar: c.calendarId }, `calendar failed: ${c.error ?? c.stopped}`);
+        logger.info({ counts: report.counts, calendars: report.calendars.length }, 'push read finished');
+        push.onRead?.(outcomeOf(report, Date.now() - started));
+        await keepChannels(report, false);
+      } catch (err) {
+        retry = err instanceof LockedError;
+        if (!retry) logger.error(`push read failed: ${describeError(err)}`);
+        push.onRead?.(retry ? { result: 'skipped', durationMs: 0 } : errorOutcome(err, Date.now() - started));
+      } finally {
+        push.queue.done(retry);
+        running = undefined;
+        runningKind = undefined;
+      }
+    })();
+    await running;
+    if (retry) {
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => void readPushed(), PUSH_RETRY_MS);
+    } else void readPushed();
+  };
+  push?.queue.onPoke(() => void readPushed());
 
   const reconcileJob = options.reconcile;
   const reconciliation = async () => {
@@ -122,6 +196,7 @@ async function serve(options: DaemonOptions, stopSignalled: AbortSignal): Promis
     // A cycle of this process is running: the reconciliation comes after it rather than being lost.
     while (running) await running;
     if (stopping) return;
+    runningKind = 'reconcile';
     running = (async () => {
       try {
         await withCycleLock(options.databaseFile, reconcileJob.run, { wait: false });
@@ -130,9 +205,11 @@ async function serve(options: DaemonOptions, stopSignalled: AbortSignal): Promis
         else logger.error(`reconciliation failed: ${describeError(err)}`);
       } finally {
         running = undefined;
+        runningKind = undefined;
       }
     })();
     await running;
+    void readPushed();
   };
 
   const task = cron.schedule(options.schedule, () => void cycle(), { noOverlap: true });
@@ -145,6 +222,7 @@ async function serve(options: DaemonOptions, stopSignalled: AbortSignal): Promis
       logger.info(`${String(stopSignalled.reason)} received: finishing the action in flight, then exiting`);
       void task.stop();
       void reconcileTask?.stop();
+      clearTimeout(retryTimer);
       void (running ?? Promise.resolve()).then(resolve);
     };
     if (stopSignalled.aborted) stop();

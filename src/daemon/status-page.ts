@@ -113,8 +113,11 @@ export function renderStatusPage(input: StatusPageInput): string {
     : health.healthy
     ? html`<span class="badge ok">healthy</span> <span class="muted">last successful cycle ${when(health.body.lastSuccessAt ?? undefined)}</span>`
     : html`<span class="badge bad">${health.body.status}</span> ${health.body.reason ?? ''}`;
+  // Push on: a column with each calendar's channel and its end (issue 18).
+  const pushOn = report.calendars.some((c) => c.push);
+  const pushCell = (c: StatusReport['calendars'][number]) => (pushOn ? html`<td>${c.push ? html`${c.push.provider}, until ${when(c.push.expiresAt)}` : html`<span class="muted">no channel (polled)</span>`}</td>` : html``);
   const calendars = report.calendars.map(
-    (c) => html`<tr><td>${c.source}</td><td>${c.calendarId}</td><td>${calendarHealth(c)}</td><td>${when(c.lastSuccessAt)}</td>
+    (c) => html`<tr><td>${c.source}</td><td>${c.calendarId}</td><td>${calendarHealth(c)}</td>${pushCell(c)}<td>${when(c.lastSuccessAt)}</td>
 <td class="reason">${c.consecutiveFailures > 0 && c.lastError ? html`${c.lastError} <span class="muted">(${when(c.lastErrorAt)})</span>` : html`<span class="muted">none</span>`}</td>
 <td class="num">${c.meetings.active}</td><td class="num">${c.meetings.creating}</td><td class="num">${c.meetings.cancelled}</td><td class="num">${c.meetings.kept}</td><td class="num">${c.writeBackPending}</td></tr>`,
   );
@@ -137,7 +140,7 @@ export function renderStatusPage(input: StatusPageInput): string {
 ${
   report.calendars.length === 0
     ? html`<p>No calendars configured (<code>sources:</code> in the config).</p>`
-    : html`<table id="calendars"><thead><tr><th>Source</th><th>Calendar</th><th>Health</th><th>Last success</th><th>Last error</th><th>Active</th><th>Being created</th><th>Cancelled</th><th>Kept</th><th>Links to write</th></tr></thead>
+    : html`<table id="calendars"><thead><tr><th>Source</th><th>Calendar</th><th>Health</th>${pushOn ? html`<th>Push channel</th>` : html``}<th>Last success</th><th>Last error</th><th>Active</th><th>Being created</th><th>Cancelled</th><th>Kept</th><th>Links to write</th></tr></thead>
 <tbody>${calendars}</tbody></table>`
 }
 ${

@@ -15,7 +15,7 @@ export interface EndpointResult {
 }
 
 /** undici's TLS failures, with what to do about each. */
-const TLS_CODES: Record<string, { what: string; remedy: string }> = {
+export const TLS_CODES: Record<string, { what: string; remedy: string }> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: {
     what: 'the certificate is self-signed',
     remedy: 'give the server a certificate from a trusted CA, or point NODE_EXTRA_CA_CERTS at a PEM file holding this certificate',
@@ -44,7 +44,7 @@ const TLS_CODES: Record<string, { what: string; remedy: string }> = {
   },
 };
 
-const NET_CODES: Record<string, string> = {
+export const NET_CODES: Record<string, string> = {
   ECONNREFUSED: 'nothing is listening there',
   ENOTFOUND: 'the host name does not resolve',
   EAI_AGAIN: 'the host name could not be resolved (DNS)',
@@ -56,7 +56,7 @@ const NET_CODES: Record<string, string> = {
   UND_ERR_SOCKET: 'the connection was closed before an answer came',
 };
 
-function codeOf(err: unknown): string | undefined {
+export function codeOf(err: unknown): string | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return code;

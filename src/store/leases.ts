@@ -183,6 +183,11 @@ export class CalendarLeases {
     }
   }
 
+  /** Whether this replica held the calendar's lease at its last claim (push notifications: who reads it). */
+  holds(source: string, calendarId: string): boolean {
+    return this.held.has(keyText({ source, calendarId }));
+  }
+
   /** Throws LeaseLostError unless this replica still holds the calendar's lease (renewing it). */
   guard(source: string, calendarId: string): void {
     const k = keyText({ source, calendarId });

@@ -159,10 +159,22 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * Whether this process reads the calendar (push notifications, issue 18): configured, and with
+   * replicas its lease held at the last claim. A notification for a calendar another replica
+   * holds is left for that replica, never read here too.
+   */
+  holds(source: string, calendarId: string): boolean {
+    if (!this.ownCalendars.has(leaseKey({ source, calendarId }))) return false;
+    return this.deps.leases?.holds(source, calendarId) ?? true;
+  }
+
   /** Whether this cycle serves the calendar: configured, and (with replicas) its lease held. */
   private serves(cx: CycleContext, source: string, calendarId: string): boolean {
     const key = leaseKey({ source, calendarId });
-    return this.ownCalendars.has(key) && (cx.served === undefined || cx.served.has(key));
+    if (!this.ownCalendars.has(key)) return false;
+    if (cx.options.only && !cx.options.only.has(key)) return false;
+    return cx.served === undefined || cx.served.has(key);
   }
 
   /** Quiet calendars' new states, together; a lease lost meanwhile keeps that calendar's (its holder writes it). */

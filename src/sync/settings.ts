@@ -39,7 +39,7 @@ export interface EngineDeps {
   logger: Logger;
   now?: () => Date;
   /** Replicas on one database (issue 17): each cycle claims calendars' leases and serves those only. */
-  leases?: Pick<CalendarLeases, 'claim' | 'keepAlive'>;
+  leases?: Pick<CalendarLeases, 'claim' | 'keepAlive' | 'holds'>;
 }
 
 export interface CycleOptions {
@@ -49,4 +49,10 @@ export interface CycleOptions {
   shouldStop?: () => boolean;
   /** Told after each calendar, with how many there are in all (a progress bar on a first full sync). */
   onCalendar?: (done: CalendarResult, index: number, total: number) => void;
+  /**
+   * Only these calendars (keys as leaseKey makes them): a push notification's read (issue 18).
+   * Everything else of a cycle is the same for them (restore checks, unfinished work, notes due,
+   * the lease), so a notification never bypasses what a scheduled cycle guarantees.
+   */
+  only?: ReadonlySet<string>;
 }

@@ -31,6 +31,9 @@ CREATE INDEX mappings_by_state ON mappings (state);
 -- index mappings_write_back_pending
 CREATE INDEX mappings_write_back_pending ON mappings (write_back) WHERE write_back = 'pending';
 
+-- index push_channels_calendar
+CREATE INDEX push_channels_calendar ON push_channels (source, calendar_id);
+
 -- table calendar_identities
 CREATE TABLE calendar_identities (
   identity    TEXT PRIMARY KEY,
@@ -189,6 +192,26 @@ CREATE TABLE platform_profile (
   platform        TEXT NOT NULL,
   organizer_email TEXT NOT NULL,
   probed_at       TEXT NOT NULL
+);
+
+-- table push_channels
+CREATE TABLE push_channels (
+  channel_id  TEXT PRIMARY KEY,
+  provider    TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  calendar_id TEXT NOT NULL,
+  token_hash  TEXT NOT NULL,
+  resource_id TEXT,
+  expires_at  TEXT,
+  created_at  TEXT NOT NULL
+);
+
+-- table push_pokes
+CREATE TABLE push_pokes (
+  source      TEXT NOT NULL,
+  calendar_id TEXT NOT NULL,
+  poked_at    TEXT NOT NULL,
+  PRIMARY KEY (source, calendar_id)
 );
 
 -- table replicas

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
+import { GoogleCalendarSimulator, type GoogleSimulatorOptions } from '../../src/simulators/google/server.js';
 import { GraphSimulator } from '../../src/simulators/graph/server.js';
 import type { RecordedRequest } from '../../src/simulators/kit/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
@@ -65,13 +65,15 @@ export async function startCliWorld(
     onResponded?: (sim: 'webmeeting' | 'google' | 'graph', req: RecordedRequest, status: number) => void;
     /** The Web Meeting simulator's behaviours (feed, answers) beyond the defaults. */
     webMeeting?: Partial<Omit<WebMeetingSimulatorOptions, 'apiKey' | 'tls'>>;
+    /** The Google simulator's behaviours (push channels' lifetime and retries) beyond the defaults. */
+    google?: Pick<GoogleSimulatorOptions, 'push'>;
   } = {},
 ): Promise<CliWorld> {
   const tls = loadOrCreateTls(process.env.MEETSYNC_TEST_TLS_DIR!);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-e2e-'));
   const told = (sim: 'webmeeting' | 'google' | 'graph') => (options.onResponded ? { onResponded: (req: RecordedRequest, status: number) => options.onResponded!(sim, req, status) } : {});
   const webMeeting = new WebMeetingSimulator({ ...options.webMeeting, apiKey: E2E_API_KEY, tls, ...told('webmeeting') });
-  const google = new GoogleCalendarSimulator({ tls, oauthClients: [OAUTH], ...told('google') });
+  const google = new GoogleCalendarSimulator({ ...options.google, tls, oauthClients: [OAUTH], ...told('google') });
   await webMeeting.start();
   await google.start();
   const calendar = 'alice@example.com';

@@ -30,7 +30,7 @@ import { calendarErrorOf, googleFailureOf, isRetryable } from './failure.js';
 import { planJoinClear, planJoinWrite } from '../join-write.js';
 import { refreshTokenOnce } from '../../net/refresh-once.js';
 import { UserRateLimits, type RateLimit } from '../../net/request-rate.js';
-import type { ChangeSet, CalendarSource, ReadHints, SyncWindow } from '../source.js';
+import type { ChangeSet, CalendarSource, ReadHints, SyncWindow, WatchAnswer, WatchRequest } from '../source.js';
 
 export type { GoogleAuthConfig } from './auth.js';
 
@@ -177,6 +177,34 @@ export class GoogleSource implements CalendarSource {
       }
     }
     return { ...(await this.readFully(calendarId, window, keepCopy)), full: true };
+  }
+
+  readonly pushProvider = 'google' as const;
+
+  /**
+   * events.watch: a web_hook channel on the calendar's events (developers.google.com/calendar/api/
+   * guides/push, "Make watch requests"). No `expiration` is asked for: Google gives its own
+   * lifetime, and the channel is replaced before it ends (daemon/push/channels.ts).
+   */
+  async watch(calendarId: string, request: WatchRequest): Promise<WatchAnswer> {
+    const data = await this.send('events.watch', calendarId, (options) =>
+      this.api.events.watch({ calendarId, requestBody: { id: request.channelId, type: 'web_hook', address: request.address, token: request.token } }, options),
+    );
+    const channel = (data ?? {}) as { resourceId?: unknown; expiration?: unknown };
+    // The Channel schema's expiration is an int64 in a string, milliseconds since the epoch.
+    const expiresMs = Number(channel.expiration);
+    if (typeof channel.resourceId !== 'string' || channel.resourceId === '') throw this.malformed(calendarId, 'Google events.watch', 'resourceId', 'missing');
+    if (!Number.isFinite(expiresMs) || expiresMs <= 0) throw this.malformed(calendarId, 'Google events.watch', 'expiration', 'not a time in milliseconds');
+    return { resourceId: channel.resourceId, expiresAt: new Date(expiresMs) };
+  }
+
+  /** channels.stop with the channel's id and resourceId (guides/push, "Stop notifications"); 404: already gone. */
+  async unwatch(calendarId: string, channel: { channelId: string; resourceId: string }): Promise<void> {
+    try {
+      await this.send('channels.stop', calendarId, (options) => this.api.channels.stop({ requestBody: { id: channel.channelId, resourceId: channel.resourceId } }, options));
+    } catch (err) {
+      if (!(err instanceof CalendarError) || err.status !== 404) throw err;
+    }
   }
 
   async getEvent(calendarId: string, eventId: string): Promise<CalendarEvent | null> {

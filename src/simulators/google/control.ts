@@ -24,6 +24,8 @@ export interface GoogleControlTarget {
   events(calendarId: string): GoogleEvent[];
   concurrency(): { inFlight: number; max: number; maxByCalendar: Record<string, number> };
   resetConcurrency(): void;
+  openChannels(): Array<{ id: string; calendarId: string; expiration: number }>;
+  dropNotifications(count: number): void;
 }
 
 type Body = Record<string, unknown>;
@@ -85,6 +87,12 @@ function route(sim: GoogleControlTarget, method: string, parts: string[], body: 
     case 'DELETE concurrency':
       sim.resetConcurrency();
       return { status: 204 };
+    case 'GET channels':
+      // Push channels open now (events.watch), with their ids, calendars and ends.
+      return { status: 200, body: sim.openChannels() };
+    case 'POST drop-notifications':
+      sim.dropNotifications(typeof body.count === 'number' ? body.count : 1);
+      return { status: 204 };
     case 'POST expire-access-tokens':
       sim.expireAccessTokens();
       return { status: 204 };
@@ -112,7 +120,7 @@ function route(sim: GoogleControlTarget, method: string, parts: string[], body: 
             `no Google simulator control endpoint ${method} /_sim/${parts.join('/')}; known: POST calendars/{id}, ` +
             'GET|POST calendars/{id}/events, PATCH|DELETE calendars/{id}/events/{eventId}, ' +
             'POST calendars/{id}/events/{seriesId}/cancel-occurrence|edit-occurrence, POST [calendars/{id}/]expire-sync-tokens, ' +
-            'GET|DELETE concurrency, POST expire-access-tokens, POST oauth-clients, POST revoked-refresh-tokens, POST service-accounts, POST denied-delegations',
+            'GET|DELETE concurrency, GET channels, POST drop-notifications, POST expire-access-tokens, POST oauth-clients, POST revoked-refresh-tokens, POST service-accounts, POST denied-delegations',
         },
       };
   }

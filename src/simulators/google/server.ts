@@ -12,6 +12,7 @@ import { googleFaultWire } from './faults.js';
 import { EventLister } from './list.js';
 import { canAccess, GoogleOAuth, primaryCalendarOf } from './oauth.js';
 import { GoogleStore, type CalendarState } from './store.js';
+import { GooglePush, type PushDelivery, type PushOptions } from './push.js';
 import { instanceId, type Occurrence } from './time.js';
 import type { GoogleEvent, OAuthClient, ServiceAccountKey } from './types.js';
 import { header, SimServer, Simulator, type SimRequest, type SimResponse, type SimServerOptions } from '../kit/server.js';
@@ -39,6 +40,8 @@ export interface GoogleSimulatorOptions {
   defaultPageSize?: number;
   /** Every Calendar API request waits this long before it is answered, so concurrency can be seen (default 0). */
   latencyMs?: number;
+  /** Push notification channels: their lifetime and the retries of a failed delivery (push.ts). */
+  push?: PushOptions;
 }
 
 /** Calendar API requests being answered now, and the most there ever were at once (overall and per calendar). */
@@ -49,6 +52,7 @@ export interface GoogleConcurrency {
 }
 
 const EVENTS_PATH = /^\/calendar\/v3\/calendars\/([^/]+)\/events(?:\/([^/]+))?$/;
+const CHANNELS_STOP = '/calendar/v3/channels/stop';
 
 /**
  * events.insert/patch/update/delete `sendUpdates`: "Guests who should receive notifications",
@@ -71,6 +75,7 @@ export interface GuestNotice {
 export class GoogleCalendarSimulator extends Simulator {
   readonly server: SimServer;
   private readonly store = new GoogleStore();
+  readonly push: GooglePush;
   private readonly oauth: GoogleOAuth;
   private readonly lister: EventLister;
   private readonly latencyMs: number;
@@ -80,6 +85,8 @@ export class GoogleCalendarSimulator extends Simulator {
   constructor(options: GoogleSimulatorOptions = {}) {
     super();
     this.latencyMs = options.latencyMs ?? 0;
+    this.push = new GooglePush(options.push);
+    this.store.onChange = (calendarId) => this.push.changed(calendarId);
     this.oauth = new GoogleOAuth(() => (this.server.url ? this.tokenUrl : ''));
     this.lister = new EventLister(this.store, options.defaultPageSize ?? 250);
     for (const client of options.oauthClients ?? []) this.oauth.addClient(client);
@@ -93,6 +100,26 @@ export class GoogleCalendarSimulator extends Simulator {
     });
   }
 
+
+  override async stop(): Promise<void> {
+    await this.push.close();
+    await super.stop();
+  }
+
+  /** Push channels open now (events.watch, not stopped, not expired). */
+  openChannels(): ReturnType<GooglePush['openChannels']> {
+    return this.push.openChannels();
+  }
+
+  /** Every notification delivery attempt so far. */
+  pushDeliveries(): PushDelivery[] {
+    return this.push.deliveries();
+  }
+
+  /** The next `count` push notifications are lost (a lost notification: polling must catch the change). */
+  dropNotifications(count: number): void {
+    this.push.dropNext(count);
+  }
 
   /** Pass as googleapis' `rootUrl`. */
   get rootUrl(): string {
@@ -248,6 +275,7 @@ export class GoogleCalendarSimulator extends Simulator {
         if (req.method !== 'POST') return { status: 405, headers: { allow: 'POST' }, body: { error: 'invalid_request', error_description: 'token endpoint takes POST' } };
         return this.oauth.handleToken(req);
       }
+      if (req.path === CHANNELS_STOP) return this.stopChannel(req);
       const match = EVENTS_PATH.exec(req.path);
       if (!match) return unknownPath(req);
       return await this.counted(decodeURIComponent(match[1]!), () => this.answer(req, match));
@@ -274,6 +302,12 @@ export class GoogleCalendarSimulator extends Simulator {
     }
   }
 
+  private stopChannel(req: SimRequest): SimResponse {
+    if (req.method !== 'POST') return unknownPath(req);
+    this.oauth.authenticate(req);
+    return stopChannelOf(this.push, req);
+  }
+
   private answer(req: SimRequest, match: RegExpExecArray): SimResponse {
     try {
       const grant = this.oauth.authenticate(req);
@@ -286,8 +320,13 @@ export class GoogleCalendarSimulator extends Simulator {
       const zone = req.query.get('timeZone') ?? cal.timeZone;
       const ifMatch = header(req.headers, 'if-match');
       const options = ifMatch !== undefined ? { ifMatch } : {};
-      if (req.method !== 'GET') this.notices.push({ method: req.method, calendarId: cal.id, ...(eventId !== undefined ? { eventId } : {}), sendUpdates: sendUpdatesOf(req) });
+      if (req.method !== 'GET' && eventId !== 'watch') this.notices.push({ method: req.method, calendarId: cal.id, ...(eventId !== undefined ? { eventId } : {}), sendUpdates: sendUpdatesOf(req) });
 
+      // events.watch: POST .../events/watch (guides/push, "Make watch requests").
+      if (eventId === 'watch' && req.method === 'POST') {
+        const resourceUri = `${this.rootUrl}calendar/v3/calendars/${encodeURIComponent(cal.id)}/events?alt=json`;
+        return { status: 200, body: this.push.watch(cal.id, resourceUri, body(req)) };
+      }
       if (eventId === undefined) {
         if (req.method === 'GET') return { status: 200, body: this.lister.list(cal, req.query) };
         if (req.method === 'POST') return ok(present(this.store.insert(cal, body(req)), cal.id, zone, true));
@@ -312,6 +351,12 @@ export class GoogleCalendarSimulator extends Simulator {
       throw err;
     }
   }
+}
+
+/** channels.stop: POST with the Channel's id and resourceId; 204 and no body on success. */
+function stopChannelOf(push: GooglePush, req: SimRequest): SimResponse {
+  push.stop(body(req));
+  return { status: 204 };
 }
 
 /** The request's `sendUpdates`, refused with 400 when it is not one of the documented values. */
@@ -339,7 +384,7 @@ function body(req: SimRequest): unknown {
 function unknownPath(req: SimRequest): SimResponse {
   const message =
     `Google Calendar simulator has no route ${req.method} ${req.path}. It serves POST /token and ` +
-    'GET|POST /calendar/v3/calendars/{calendarId}/events, GET|PATCH|PUT|DELETE /calendar/v3/calendars/{calendarId}/events/{eventId}.';
+    'GET|POST /calendar/v3/calendars/{calendarId}/events, POST /calendar/v3/calendars/{calendarId}/events/watch, POST /calendar/v3/channels/stop, GET|PATCH|PUT|DELETE /calendar/v3/calendars/{calendarId}/events/{eventId}.';
   return {
     status: 404,
     body: { error: { errors: [{ domain: 'global', reason: 'notFound', message }], code: 404, message } },

@@ -58,6 +58,8 @@ export class GoogleStore {
   private readonly calendars = new Map<string, CalendarState>();
   private counter = 0;
   private lastEtag = 0;
+  /** Told of every committed change, by calendar (push notifications, push.ts). */
+  onChange: ((calendarId: string) => void) | undefined;
 
   /** The change counter: everything changed so far has changedAt <= seq. */
   get seq(): number {
@@ -197,6 +199,7 @@ export class GoogleStore {
     this.counter += 1;
     cal.events.set(event.id, { event, changedAt: this.counter });
     cal.updated = event.updated ?? nowIso();
+    this.onChange?.(cal.id);
     if (event.organizer?.email?.toLowerCase() === cal.id.toLowerCase()) this.propagate(cal, event);
     return event;
   }

@@ -1,0 +1,120 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from '../../log.js';
+import { leaseKey } from '../../store/leases.js';
+import { tokenMatches, type PushChannelStore, type PushProvider } from '../../store/push-channels.js';
+import type { PushQueue } from './queue.js';
+import { PUSH_PATHS } from './channels.js';
+
+/** Why a notification was refused (a metrics label). */
+export type RejectReason = 'malformed' | 'unknown-channel' | 'bad-token' | 'too-large';
+
+/** What became of one notification: answered, and counted by the metrics. */
+export interface PushOutcome {
+  status: number;
+  body: { ok: true; read?: 'queued' | 'coalesced' | 'handed-over' } | { error: string };
+  provider: PushProvider;
+  /** accepted: checked (a read queued, folded into one queued, or a sync message); rejected: refused with a 4xx. */
+  result: { kind: 'accepted'; read?: 'queued' | 'coalesced' | 'handed-over' } | { kind: 'rejected'; reason: RejectReason };
+}
+
+/** Told of every notification's outcome (the daemon's metrics). */
+export type PushObserver = (outcome: PushOutcome) => void;
+
+/** A notification's body is never read (Google's are empty; Graph's are small JSON): more than this is refused. */
+export const PUSH_BODY_LIMIT = 16 * 1024;
+
+export interface PushReceiverOptions {
+  channels: Pick<PushChannelStore, 'get'>;
+  queue: Pick<PushQueue, 'poke'>;
+  /** Whether the calendar (its leaseKey) is in the config now. */
+  configured: (key: string) => boolean;
+  /**
+   * Replicas on PostgreSQL: whether this replica reads the calendar (holds its lease). When it
+   * does not, the notification is recorded in the database for the holder (`handOver`), which
+   * picks it up within a second (pokes.ts); it is never read here as well. Absent: always here.
+   */
+  holds?: (source: string, calendarId: string) => boolean;
+  handOver?: (source: string, calendarId: string) => void;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/**
+ * The notification endpoint's logic, one handler per provider behind one route family
+ * (`/push/<provider>`; Graph subscriptions join as `/push/graph`). A notification carries no data
+ * to trust: once its channel and token check out, it only queues a read of that calendar through
+ * the engine (PushQueue), and the calendar's cursor says what changed. A notification that fails
+ * a check is answered 4xx and changes nothing.
+ */
+export class PushReceiver {
+  private readonly now: () => Date;
+  private observer: PushObserver | undefined;
+
+  constructor(private readonly options: PushReceiverOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The provider whose notifications arrive on `pathname`, if any. */
+  static providerOf(pathname: string): PushProvider | undefined {
+    return (Object.keys(PUSH_PATHS) as PushProvider[]).find((p) => PUSH_PATHS[p] === pathname);
+  }
+
+  observe(observer: PushObserver): void {
+    this.observer = observer;
+  }
+
+  /** A notification whose body was longer than PUSH_BODY_LIMIT: refused unread. */
+  tooLarge(provider: PushProvider): PushOutcome {
+    return this.tell(reject(provider, 413, 'too-large', `a notification body is at most ${PUSH_BODY_LIMIT} bytes`));
+  }
+
+  receive(provider: PushProvider, headers: IncomingHttpHeaders): PushOutcome {
+    return this.tell(this.google(provider, headers));
+  }
+
+  private tell(outcome: PushOutcome): PushOutcome {
+    this.observer?.(outcome);
+    return outcome;
+  }
+
+  /**
+   * Google Calendar (developers.google.com/calendar/api/guides/push, "Receiving notifications"):
+   * an empty POST whose X-Goog-* headers name the channel, the watched resource and its state.
+   * The channel must be one meetsync opened and still holds, for a configured calendar, with its
+   * token and resource id; `sync` (the first message of a channel) reads nothing; `exists` and
+   * `not_exists` queue a read of the channel's calendar.
+   */
+  private google(provider: PushProvider, headers: IncomingHttpHeaders): PushOutcome {
+    const h = (name: string) => {
+      const v = headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const channelId = h('x-goog-channel-id');
+    const state = h('x-goog-resource-state');
+    const resourceId = h('x-goog-resource-id');
+    const token = h('x-goog-channel-token');
+    if (!channelId || !state || !resourceId) return reject(provider, 400, 'malformed', 'not a Google Calendar notification: X-Goog-Channel-ID, X-Goog-Resource-ID and X-Goog-Resource-State are required');
+    if (!['sync', 'exists', 'not_exists'].includes(state)) return reject(provider, 400, 'malformed', `unknown X-Goog-Resource-State ${JSON.stringify(state.slice(0, 40))}`);
+    const channel = this.options.channels.get(channelId);
+    const key = channel ? leaseKey(channel) : '';
+    if (!channel || channel.provider !== provider || (channel.expiresAt && channel.expiresAt <= this.now()) || !this.options.configured(key)) {
+      return reject(provider, 404, 'unknown-channel', 'no such channel open');
+    }
+    // The same answer for a wrong token and a wrong resource: nothing tells a forger which was right.
+    if (token === undefined || !tokenMatches(channel, token) || (channel.resourceId !== undefined && channel.resourceId !== resourceId)) {
+      this.options.logger.warn({ source: channel.source, calendar: channel.calendarId, channel: channelId }, 'push notification refused: its channel token or resource id is not the channel\'s');
+      return reject(provider, 403, 'bad-token', 'channel token refused');
+    }
+    if (state === 'sync') return { provider, status: 200, body: { ok: true }, result: { kind: 'accepted' } };
+    if (this.options.holds && this.options.handOver && !this.options.holds(channel.source, channel.calendarId)) {
+      this.options.handOver(channel.source, channel.calendarId);
+      return { provider, status: 200, body: { ok: true, read: 'handed-over' }, result: { kind: 'accepted', read: 'handed-over' } };
+    }
+    const read = this.options.queue.poke(key);
+    return { provider, status: 200, body: { ok: true, read }, result: { kind: 'accepted', read } };
+  }
+}
+
+function reject(provider: PushProvider, status: number, reason: RejectReason, error: string): PushOutcome {
+  return { provider, status, body: { error }, result: { kind: 'rejected', reason } };
+}
