@@ -24,6 +24,9 @@ const KEY = 'source = @source AND calendar_id = @calendarId AND event_id = @even
  * so a crash leaves either the old or the new row, never half of one. Text that could carry an
  * error from a provider is scrubbed of secrets before it is stored.
  */
+/** Calendar states per INSERT in saveCalendarStates: 8 parameters each, well under both databases' limits. */
+const STATES_PER_INSERT = 500;
+
 export class Store {
   /**
    * Called before every write for a calendar (its records, notes and state): with replicas on one
@@ -444,8 +447,28 @@ export class Store {
   }
 
   /** Saves several calendars' states in one transaction (one commit to disk, not one each). */
+  /**
+   * Many calendars' states in one transaction, STATES_PER_INSERT to a statement (a quiet cycle
+   * saves one per calendar it served: on PostgreSQL one round trip each made it the cycle's largest
+   * database cost). The latest state of a calendar named twice wins, as one by one.
+   */
   saveCalendarStates(states: readonly CalendarState[]): void {
-    if (states.length > 0) this.transaction(() => states.forEach((s) => this.saveCalendarState(s)));
+    if (states.length === 0) return;
+    const latest = [...new Map(states.map((s) => [`${s.source}\u0000${s.calendarId}`, s])).values()];
+    this.transaction(() => {
+      for (const s of latest) this.fence?.(s.source, s.calendarId);
+      for (let at = 0; at < latest.length; at += STATES_PER_INSERT) {
+        const chunk = latest.slice(at, at + STATES_PER_INSERT);
+        this.sql.run(
+          `INSERT INTO calendar_state (source, calendar_id, cursor, last_attempt_at, last_success_at, last_error, last_error_at, consecutive_failures)
+           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+           ON CONFLICT (source, calendar_id) DO UPDATE SET cursor = excluded.cursor, last_attempt_at = excluded.last_attempt_at,
+             last_success_at = excluded.last_success_at, last_error = excluded.last_error, last_error_at = excluded.last_error_at,
+             consecutive_failures = excluded.consecutive_failures`,
+          chunk.flatMap((s) => [s.source, s.calendarId, s.cursor ?? null, s.lastAttemptAt ?? null, s.lastSuccessAt ?? null, s.lastError === undefined ? null : scrub(s.lastError), s.lastErrorAt ?? null, s.consecutiveFailures]),
+        );
+      }
+    });
   }
 
   saveCalendarState(s: CalendarState): void {

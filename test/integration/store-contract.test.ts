@@ -88,6 +88,14 @@ describe.each(Object.keys(kinds) as Array<keyof typeof kinds>)('the store on %s'
 
     store.saveCalendarStates([{ source: 's', calendarId: 'c', cursor: 'tok', consecutiveFailures: 3, lastError: 'boom' }]);
     expect(store.calendarState('s', 'c')).toEqual({ source: 's', calendarId: 'c', cursor: 'tok', consecutiveFailures: 3, lastError: 'boom' });
+    // A quiet cycle of many calendars saves them together, several statements' worth: each one
+    // kept, an existing one replaced, and a calendar named twice keeps its latest state.
+    const many = Array.from({ length: 1201 }, (_, i) => ({ source: 's', calendarId: `c${i}`, cursor: `t${i}`, consecutiveFailures: 0, lastAttemptAt: '2026-11-27T00:00:00.000Z' }));
+    store.saveCalendarStates([...many, { source: 's', calendarId: 'c', cursor: 'tok2', consecutiveFailures: 0 }, { ...many[7]!, cursor: 'later' }]);
+    expect(store.calendarStates().filter((c) => c.source === 's')).toHaveLength(1202);
+    expect(store.calendarState('s', 'c1200')).toEqual({ source: 's', calendarId: 'c1200', cursor: 't1200', consecutiveFailures: 0, lastAttemptAt: '2026-11-27T00:00:00.000Z' });
+    expect(store.calendarState('s', 'c7').cursor).toBe('later');
+    expect(store.calendarState('s', 'c')).toEqual({ source: 's', calendarId: 'c', cursor: 'tok2', consecutiveFailures: 0 });
 
     const a = store.startRun('sync', new Date('2026-11-27T00:00:00Z'));
     const b = store.startRun('sync', new Date('2026-11-27T00:05:00Z'));
