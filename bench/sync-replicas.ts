@@ -64,6 +64,9 @@ export function fairShares(calendars: number, replicas: number): number[] {
   return Array.from({ length: replicas }, (_, r) => Math.floor(calendars / replicas) + (r < calendars % replicas ? 1 : 0));
 }
 
+/** Rounds to warm up before measuring: one per replica. */
+export const warmUpRounds = (replicas: number): number => Math.max(1, replicas);
+
 /** The seconds cron whose period leaves a one-process quiet cycle room (at most 30 s: a lease lasts 60 s by default). */
 export function tickSeconds(quietCycleMs: number): number {
   return [5, 10, 15, 20, 30].find((s) => s * 1000 >= 1.5 * quietCycleMs + 2000) ?? 30;
@@ -102,8 +105,11 @@ export async function runReplicas(cx: ReplicasContext): Promise<ReplicasResult> 
     const settled: Array<{ wallMs: number; cyclesMs: number[]; lagMs: number; shares: Map<number, { id: string; n: number }> }> = [];
     let roundsBeforeSettled = 0;
     let marks: { cpu: Map<number, number | undefined>; sim: NodeJS.CpuUsage; at: number; load: number } | undefined;
-    const deadline = Date.now() + (cx.rounds + 8) * period * 1000 + 120_000;
-    while (settled.length < cx.rounds + 1) {
+    const deadline = Date.now() + (cx.rounds + warmUpRounds(cx.replicas) + 8) * period * 1000 + 120_000;
+    // Warm-up rounds before the measured ones: one per replica, so that each replica has served
+    // about as many calendars as one daemon in its one warm-up round (code compiled, connections open).
+    const warmUp = warmUpRounds(cx.replicas);
+    while (settled.length < cx.rounds + warmUp) {
       if (Date.now() > deadline) throw new Error(`the replicas' shares did not settle on ${expected} within ${Math.round((Date.now() - launchedAt) / 1000)} s`);
       const dead = daemons.find((d) => d.exited !== undefined);
       if (dead) throw new Error(`a replica exited (code ${dead.exited}): ${dead.stderr.slice(-2000)}`);
@@ -129,14 +135,14 @@ export async function runReplicas(cx: ReplicasContext): Promise<ReplicasResult> 
           continue;
         }
         settled.push({ wallMs, cyclesMs: cycles.map((c) => c.end! - c.start).sort((x, y) => y - x), lagMs: Math.min(...cycles.map((c) => c.start)) - b * period * 1000, shares });
-        // The first settled round warms up; the measured ones start now.
-        if (settled.length === 1) {
+        // The settled rounds so far warmed up; the measured ones start now.
+        if (settled.length === warmUp) {
           for (const pid of pids) resetPeakRss(pid);
           marks = { cpu: new Map(pids.map((pid) => [pid, cpuMsOf(pid)])), sim: process.cpuUsage(), at: Date.now(), load: os.loadavg()[0]! };
         }
       }
     }
-    const measured = settled.slice(1);
+    const measured = settled.slice(warmUp);
     const sim = process.cpuUsage(marks!.sim);
     const last = measured.at(-1)!.shares;
     const perReplica = pids.map((pid) => {

@@ -1,5 +1,5 @@
 import { TARGETS, type Counts } from './sync-traffic.js';
-import type { ReplicasResult } from './sync-replicas.js';
+import { warmUpRounds, type ReplicasResult } from './sync-replicas.js';
 
 /** The results of the real-path benchmark (sync-paths.ts), as written to JSON, and their table. */
 
@@ -163,7 +163,7 @@ export function renderSummary(r: SyncBenchResult): string {
     if (!rep) continue;
     const s = (x: number) => (x / 1000).toFixed(2);
     lines.push(
-      `\n${rep.replicas === 1 ? 'daemon: one meetsync run' : `replicas: ${rep.replicas} meetsync run daemons on one database`}, schedule "${rep.schedule}", shares settled after ${rep.roundsBeforeSettled} round(s) and one more to warm up; ` +
+      `\n${rep.replicas === 1 ? 'daemon: one meetsync run' : `replicas: ${rep.replicas} meetsync run daemons on one database`}, schedule "${rep.schedule}", shares settled after ${rep.roundsBeforeSettled} round(s) and ${warmUpRounds(rep.replicas)} more to warm up; ` +
         `no-change round across them ${s(rep.wallMs)} s (median of ${rep.runsWallMs.length} rounds: ${rep.runsWallMs.map(s).join(', ')} s; each round's cycles: ${rep.roundsCyclesMs.map((c) => c.map(s).join('/')).join(', ')} s; ` +
         `first cycle started ${rep.roundsStartLagMs.join(', ')} ms after the tick)`,
     );
