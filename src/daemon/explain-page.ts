@@ -14,7 +14,7 @@ export function renderExplainPage(s: EventStory, generatedAt: Date): string {
   const m = s.meeting;
   const rows: Array<[string, Html | string]> = [
     ['Event', `${s.source} / ${s.calendarId} / ${s.eventId}`],
-    ['As last read', html`${e.start ? html`${when(e.start)} to ${when(e.end)}` : 'no times'}${e.tag ? `, tagged by ${e.tag}` : ''}${e.organizer ? `, organizer ${e.organizer}` : ''}${e.readAt ? html` <span class="muted">(read ${when(e.readAt)})</span>` : ''}`],
+    ['As last read', html`${e.start ? html`${when(e.start)} to ${when(e.end)}` : 'no times'}${e.tag ? `, tagged by ${e.tag}` : ''}${e.organizer ? `, organizer ${e.organizer}` : ''}${e.readAt ? html` <span class="muted">(read ${when(e.readAt)}${e.calendarReadAt ? html`; its calendar read since, last ${when(e.calendarReadAt)}, with no change to it` : ''})</span>` : ''}`],
     ['Decision', `${wants}: ${s.decision.why}`],
     ['Organizer', `${s.organizer.email ?? '(none)'}${s.organizer.userId ? ` (platform user ${s.organizer.userId})` : ''}: ${s.organizer.how}`],
     ['Meeting', m ? html`${m.meetingNumber ?? m.meetingId ?? '(no number yet)'}${m.joinUrl ? html`, join <code>${m.joinUrl}</code>` : ''}, “${m.topic}” ${when(m.start)} to ${when(m.end)} (${m.state})` : 'none'],

@@ -28,13 +28,20 @@ export function journalLine(e: JournalEntry): string {
   return `${e.what} ${e.outcome.toUpperCase()}${answered}${meeting}${e.detail ? `: ${e.detail}` : ''}${cut}${repeated}`;
 }
 
+/** When the event was read as shown, and whether its calendar was read since without a change to it. */
+function readWhen(e: EventStory['event']): string {
+  if (!e.readAt) return e.calendarReadAt ? ` (its calendar last read ${shortTime(e.calendarReadAt)})` : '';
+  if (!e.calendarReadAt) return ` (last read ${shortTime(e.readAt)})`;
+  return ` (read ${shortTime(e.readAt)}; its calendar read since, last ${shortTime(e.calendarReadAt)}, with no change to it)`;
+}
+
 export function renderStory(s: EventStory): string {
   const lines: string[] = [];
   const e = s.event;
   lines.push(`${quote(e.title) || s.eventId}`);
   lines.push(`  event      ${inline(`${s.source} / ${s.calendarId} / ${s.eventId}`)}`);
   const times = e.start ? `${shortTime(e.start)} to ${shortTime(e.end)}` : s.decision.wantsMeeting === false && !e.tag ? 'no times (cancelled or deleted)' : 'no times';
-  lines.push(`  as read    ${inline(`${times}${e.tag ? `, tagged by ${e.tag}` : ''}${e.organizer ? `, organizer ${e.organizer}` : ''}`)}${e.readAt ? ` (last read ${shortTime(e.readAt)})` : ''}`);
+  lines.push(`  as read    ${inline(`${times}${e.tag ? `, tagged by ${e.tag}` : ''}${e.organizer ? `, organizer ${e.organizer}` : ''}`)}${readWhen(e)}`);
   const wants = s.decision.wantsMeeting === true ? 'wants a meeting' : s.decision.wantsMeeting === false ? 'wants no meeting' : s.decision.what;
   lines.push(`  decision   ${inline(`${wants}: ${s.decision.why}`)}`);
   const o = s.organizer;

@@ -26,7 +26,12 @@ export interface ExplainSettings {
 
 export interface EventStory extends EventKey {
   /** The event as meetsync last read it (its last 'read' journal entry), else as its record has it. */
-  event: { title: string; start?: string; end?: string; organizer?: string; tag?: string; readAt?: string };
+  /**
+   * `readAt`: when the event was last read changed (a read that returned it); `calendarReadAt`: the
+   * calendar's last good read, when later. Incremental reads return only what changed, so an event
+   * absent from the reads between the two is as it was read.
+   */
+  event: { title: string; start?: string; end?: string; organizer?: string; tag?: string; readAt?: string; calendarReadAt?: string };
   /** Whether it wants a meeting, and the rule that said so (the last decision). */
   decision: { wantsMeeting: boolean | undefined; what: string; why: string; at?: string };
   organizer: { email?: string; found: boolean; userId?: string; accountId?: string; how: string };
@@ -104,14 +109,18 @@ export function tellStory(store: Store, key: EventKey, settings: ExplainSettings
     ...(nextCheck ? { organizersNextCheck: nextCheck } : {}),
   });
   const meeting = mapping ? meetingOf(mapping, note, settings) : undefined;
+  const readAt = lastRead ? (lastRead.lastAt ?? lastRead.at) : undefined;
+  const calendarReadAt = store.calendarState(key.source, key.calendarId).lastSuccessAt;
+  const readSince = calendarReadAt && (!readAt || Date.parse(calendarReadAt) > Date.parse(readAt)) ? { calendarReadAt } : {};
   return {
     ...keyFields(key),
     event: {
       title: lastRead?.title ?? note?.title ?? mapping?.topic ?? '',
       // As last read: a deleted event was read without times (its tombstone); without a read, as the records have it.
       ...pick(lastRead
-        ? { start: lastRead.start, end: lastRead.end, organizer: email, tag: lastRead.tag, readAt: lastRead.lastAt ?? lastRead.at }
+        ? { start: lastRead.start, end: lastRead.end, organizer: email, tag: lastRead.tag, readAt }
         : { start: note?.start ?? mapping?.start, end: mapping?.end, organizer: email }),
+      ...readSince,
     },
     decision: decisionOf(lastRead, mapping, note),
     organizer: organizerOf(email, email ? store.organizer(email) : undefined, mapping, settings),

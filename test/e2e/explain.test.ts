@@ -54,6 +54,14 @@ describe('meetsync explain', () => {
     expect(json.journal.map((e: { what: string; outcome: string }) => `${e.what} ${e.outcome}`)).toEqual(['wants a meeting create', 'POST /meeting ok', 'write-back ok']);
     // Nothing of the platform's key is told anywhere.
     expect(byId.stdout + JSON.stringify(json)).not.toContain(process.env.TEST_WM_KEY!);
+
+    // Quiet cycles read the calendar without returning the event: the story says it was read as
+    // shown, and that its calendar was read since with no change to it (not a stale "last read").
+    expect((await cli('sync')).code).toBe(0);
+    expect((await cli('sync')).code).toBe(0);
+    const later = await cli('explain', number);
+    expect(later.stdout).toMatch(/as read +2030-01-07 09:00:00Z to .* \(read [^;]+; its calendar read since, last [^,]+, with no change to it\)/);
+    expect(JSON.parse((await cli('explain', number, '--json')).stdout).event.calendarReadAt).toEqual(expect.any(String));
   });
 
   it('says why an organizer without a platform user has no meeting, and what IT must do', async () => {
