@@ -104,7 +104,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
   let inFlight: JournalCall | undefined;
   // Refused earlier this cycle: not asked again (one refusal an organizer a cycle is enough).
   const refused = ctx.refusals?.reasonFor(acting?.userId);
-  if (refused) return heldForOrganizer(action, refused, ctx, story());
+  if (refused) return heldForOrganizer(action, refused, ctx, [readEntry(action, read.at, ctx.rules, refused)]);
   try {
     switch (action.kind) {
       case 'create': {

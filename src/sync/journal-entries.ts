@@ -10,10 +10,16 @@ import { tagOf, type TaggingRules } from '../domain/tagging.js';
  * writes them with the records they explain (execute.ts, pending.ts).
  */
 
-/** What was read of the event and what the plan decided, with the rule that said so. */
-export function readEntry(action: SyncAction, at: string, rules?: TaggingRules): JournalEntry {
+/**
+ * What was read of the event and what the plan decided, with the rule that said so. `held`: the
+ * platform refused the organizer earlier this cycle, so what the plan decided is not asked of it
+ * now (organizer-refusals.ts); the entry says so instead of what would have been done.
+ */
+export function readEntry(action: SyncAction, at: string, rules?: TaggingRules, held?: string): JournalEntry {
   const e = action.event;
-  const { what, detail } = decisionOf(action);
+  const decision = decisionOf(action);
+  const what = decision.what;
+  const detail = held && decision.then ? `${decision.why}: held, nothing asked of the platform this cycle (${held})` : decision.then ? `${decision.why}: ${decision.then}` : decision.why;
   const tag = rules && e.status !== 'cancelled' ? tagOf(e, rules) : undefined;
   return {
     ...keyOf(e), at, kind: 'read', what, outcome: action.kind, detail,
@@ -43,26 +49,29 @@ export function sentFields(m: Pick<Mapping, 'topic' | 'start' | 'end'> & { recur
   return `"${m.topic}" ${m.start} to ${m.end}${m.recurrence ? ` (repeats ${m.recurrence.frequencyType})` : ''}`;
 }
 
-function decisionOf(action: SyncAction): { what: string; detail: string } {
+/** The plan's decision: what it is, the rule's reason, and what is done about it (when the platform is asked for something). */
+function decisionOf(action: SyncAction): { what: string; why: string; then?: string } {
   switch (action.kind) {
     case 'create':
-      return { what: 'wants a meeting', detail: `tagged, the organizer's copy, with times, not over, and its organizer ${action.organizer.email} is platform user ${action.organizer.userId}; it has no meeting yet: one is created` };
+      return { what: 'wants a meeting', why: `tagged, the organizer's copy, with times, not over, and its organizer ${action.organizer.email} is platform user ${action.organizer.userId}; it has no meeting yet`, then: 'one is created' };
     case 'update':
-      return { what: 'wants a meeting', detail: `its meeting differs from the event in ${action.changes.join(', ')}: the meeting is updated` };
+      return { what: 'wants a meeting', why: `its meeting differs from the event in ${action.changes.join(', ')}`, then: 'the meeting is updated' };
     case 'cancel':
-      return { what: 'no meeting', detail: `${action.reason}: ${action.mode === 'delete' ? 'its meeting is deleted' : 'its meeting is kept (onEventCancelled: keep)'}` };
+      return action.mode === 'delete'
+        ? { what: 'no meeting', why: action.reason, then: 'its meeting is deleted' }
+        : { what: 'no meeting', why: `${action.reason}: its meeting is kept (onEventCancelled: keep)` };
     case 'adopt':
-      return { what: 'wants a meeting', detail: `the event carries the stamp of meeting ${action.stamp.meetingNumber ?? action.stamp.meetingId}, made by meetsync, that no record here holds: adopted, nothing created` };
+      return { what: 'wants a meeting', why: `the event carries the stamp of meeting ${action.stamp.meetingNumber ?? action.stamp.meetingId}, made by meetsync, that no record here holds`, then: 'adopted, nothing created' };
     case 'remember-kept':
-      return { what: 'no meeting', detail: `untagged, and its stamp names meeting ${action.stamp.meetingNumber ?? action.stamp.meetingId}, kept for its organizer: remembered as kept` };
+      return { what: 'no meeting', why: `untagged, and its stamp names meeting ${action.stamp.meetingNumber ?? action.stamp.meetingId}, kept for its organizer: remembered as kept` };
     case 'skip':
-      return { what: 'no meeting', detail: action.reason };
+      return { what: 'no meeting', why: action.reason };
     case 'exception':
-      return { what: 'occurrence', detail: action.reason };
+      return { what: 'occurrence', why: action.reason };
     case 'unchanged':
-      return { what: 'wants a meeting', detail: 'its meeting is in step with the event' };
+      return { what: 'wants a meeting', why: 'its meeting is in step with the event' };
     case 'pending':
-      return { what: 'wants a meeting', detail: action.mapping.held ?? 'an earlier creation of its meeting is not confirmed yet' };
+      return { what: 'wants a meeting', why: action.mapping.held ?? 'an earlier creation of its meeting is not confirmed yet' };
   }
 }
 

@@ -104,6 +104,11 @@ describe('failure scopes', () => {
     expect(h.sim.server.received('POST', '/api/v6/meeting').length + h.sim.server.received('DELETE', '/api/v6/meeting').length).toBeGreaterThan(0);
     expect(healthAfter(report).healthy).toBe(true);
     expect(h.sim.meetings().map((m) => m.id)).toContain(doomedMeeting);
+    // Issue 20: the event asked first was refused; the other was not asked, and its story says so
+    // (not "one is created" or "its meeting is deleted", which did not happen).
+    const reads = [fresh, doomed].map((e) => h.store.journalOf(e).filter((j) => j.kind === 'read').at(-1)?.detail ?? '');
+    expect(reads.filter((d) => /: held, nothing asked of the platform this cycle \(/.test(d)), reads.join('\n')).toHaveLength(1);
+    expect(reads.filter((d) => /: (one is created|its meeting is deleted)$/.test(d)), reads.join('\n')).toHaveLength(1);
 
     h.sim.restoreUser(alice.id);
     await h.engine.runCycle();
