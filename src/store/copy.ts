@@ -26,7 +26,9 @@ export interface CopyResult {
  * Tables of running processes, not records: the replicas' calendar leases and heartbeats
  * (store/leases.ts). A copy is made with meetsync stopped; the replicas on the copy claim afresh.
  */
-const NOT_COPIED = new Set(['schema_migrations', 'calendar_leases', 'replicas']);
+// push_pokes: notifications one replica left for another, work of the moment as leases are; the
+// push channels themselves are copied (they stay open at the provider, checked against their rows).
+const NOT_COPIED = new Set(['schema_migrations', 'calendar_leases', 'replicas', 'push_pokes']);
 
 /** The tables a copy carries, in the order the migrations create them (no table references another). */
 export function copiedTables(dialect: Sql['dialect']): string[] {

@@ -6,6 +6,7 @@ import { settleCalendarKeys } from '../../src/store/calendar-keys.js';
 import { copiedTables, copyDatabase, copyStore } from '../../src/store/copy.js';
 import { withCycleLock } from '../../src/store/lock.js';
 import { recordCanary, saveProfile } from '../../src/store/platform-profile.js';
+import { hashToken, PushChannelStore } from '../../src/store/push-channels.js';
 import { Store } from '../../src/store/store.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { sampleMapping as mapping } from '../support/test-store.js';
@@ -62,6 +63,10 @@ function fill(store: Store): void {
     { source: 'corp-google', calendarId: 'alice@example.com', eventId: 'evt1', at: mapping.createdAt, kind: 'call', what: 'POST /meeting', outcome: 'sent', detail: 'sends "Planning"' },
   ]);
   store.journal([{ source: 'corp-google', calendarId: 'alice@example.com', eventId: 'evt1', at: mapping.updatedAt, kind: 'call', what: 'POST /meeting', outcome: 'ok', meetingId: 'm-1', meetingNumber: '9974-7653-8886-0485' }]);
+  // Issue 18: a push channel open at Google (its token kept as a hash only).
+  const channels = new PushChannelStore(store);
+  channels.open({ channelId: 'ch-1', provider: 'google', source: 'corp-google', calendarId: 'alice@example.com', tokenHash: hashToken('token-of-the-channel'), createdAt: new Date(mapping.createdAt) });
+  channels.opened('ch-1', 'resource-1', new Date(Date.parse(mapping.createdAt) + 7 * 86_400_000));
   recordCanary(store.sql, { reference: 'meetsync-probe:1', organizerEmail: 'alice@example.com', userId: mapping.userId, topic: 'probe', startAt: mapping.start, createdAt: mapping.createdAt });
 }
 
