@@ -51,7 +51,7 @@ export class DaemonMetrics {
     });
     this.tagToLink = new Histogram({
       name: 'meetsync_tag_to_link_seconds',
-      help: "From a newly tagged event's last change, as its provider reports it when meetsync reads it (Google `updated`, Graph `lastModifiedDateTime`), to its join link written into it, by provider; observed when the link is written by the action that made the meeting (a link written on a later retry is not observed). Includes any clock difference between the provider and this host.",
+      help: "From a newly tagged event's last change, as its provider reports it when meetsync reads it (Google `updated`, Graph `lastModifiedDateTime`), to its join link written into it, by provider; observed when the link is written by the action that made the meeting (a link written on a later retry is not observed). Includes any clock difference between the provider and this host; events tagged before meetsync first read their calendar (a first sync) land in the top buckets.",
       labelNames: ['provider'],
       buckets: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800],
       registers,
