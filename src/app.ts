@@ -8,6 +8,7 @@ import { settleCalendarKeys, type KeyedCalendar } from './store/calendar-keys.js
 import { Store } from './store/store.js';
 import { SyncEngine } from './sync/engine.js';
 import { PENDING_DEFAULTS } from './sync/pending.js';
+import type { LinkWrittenListener } from './sync/execute.js';
 import { WebMeetingClient, type WebMeetingClientOptions } from './webmeeting/client.js';
 
 /**
@@ -25,6 +26,8 @@ export interface App {
   replicas: boolean;
   /** Tells `listener` of every attempt of every platform and calendar call (the daemon's metrics count them). */
   observeRequests(listener: RequestListener): void;
+  /** Tells `listener` of every join link written for a newly tagged event (the daemon's tag-to-link histogram). */
+  observeLinks(listener: LinkWrittenListener): void;
   close(): void;
 }
 
@@ -129,11 +132,13 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   // A renamed source's calendars are found under their new names before the first cycle.
   if (!options.readOnly) settleKeys(store, config, logger);
   const platform = createPlatform(config, logger, { onAttempt: (attempt) => tell('webmeeting', attempt.status) });
+  const linkObservers: LinkWrittenListener[] = [];
   const engine = new SyncEngine({
     store,
     platform,
     sources,
     logger,
+    onLinkWritten: (written) => linkObservers.forEach((o) => o(written)),
     ...(leases ? { leases } : {}),
     settings: {
       rules: config.tagging,
@@ -157,7 +162,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       store.close();
     }
   };
-  return { config, store, platform, sources, engine, logger, replicas: leases !== undefined, observeRequests: (o) => void observers.push(o), close };
+  return { config, store, platform, sources, engine, logger, replicas: leases !== undefined, observeRequests: (o) => void observers.push(o), observeLinks: (o) => void linkObservers.push(o), close };
 }
 
 /** Every calendar of the config with its identity (domain/calendar-identity.ts), in config order. */

@@ -27,6 +27,7 @@ export class DaemonMetrics {
   private readonly rejected: Counter<'provider' | 'reason'>;
   private readonly coalesced: Counter<'provider'>;
   private readonly pushReads: Counter<'result'>;
+  private readonly tagToLink: Histogram<'provider'>;
 
   /**
    * `status` is read at scrape time: meetings by state and failing calendars; `reconciliation`
@@ -46,6 +47,13 @@ export class DaemonMetrics {
       name: 'meetsync_requests_total',
       help: "Requests meetsync sent, every attempt, by target and HTTP status ('error' when no answer came).",
       labelNames: ['target', 'status'],
+      registers,
+    });
+    this.tagToLink = new Histogram({
+      name: 'meetsync_tag_to_link_seconds',
+      help: "From a newly tagged event's last change, as its provider reports it when meetsync reads it (Google `updated`, Graph `lastModifiedDateTime`), to its join link written into it, by provider; observed when the link is written by the action that made the meeting (a link written on a later retry is not observed). Includes any clock difference between the provider and this host; events tagged before meetsync first read their calendar (a first sync) land in the top buckets.",
+      labelNames: ['provider'],
+      buckets: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800],
       registers,
     });
     this.lastSuccess = new Gauge({ name: 'meetsync_last_success_timestamp_seconds', help: 'When the last successful sync cycle of this daemon finished (Unix time); 0 before the first.', registers });
@@ -180,6 +188,13 @@ export class DaemonMetrics {
     this.notifications.inc({ provider });
     if (result.kind === 'rejected') this.rejected.inc({ provider, reason: result.reason });
     else if (result.read === 'coalesced') this.coalesced.inc({ provider });
+  }
+
+  /** A newly tagged event's join link written: `updated` is the event's last change as its provider reported it. */
+  linkWritten(provider: RequestTarget, updated: string, at: Date): void {
+    const ms = at.getTime() - Date.parse(updated);
+    // A provider clock ahead of this host's gives a negative span: counted as 0 rather than lost.
+    if (Number.isFinite(ms)) this.tagToLink.observe({ provider }, Math.max(0, ms) / 1000);
   }
 
   pushRead(outcome: CycleOutcome): void {

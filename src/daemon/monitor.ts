@@ -34,9 +34,9 @@ export interface Monitor {
 
 /**
  * What the monitor needs of the running app, and nothing more: the config keys it reads, the
- * store that `status` reads, the logger, and the request observer that feeds the metrics.
+ * store that `status` reads, the logger, and the request and join-link observers that feed the metrics.
  */
-export interface MonitorContext extends Pick<App, 'store' | 'logger' | 'observeRequests'> {
+export interface MonitorContext extends Pick<App, 'store' | 'logger' | 'observeRequests' | 'observeLinks'> {
   config: Pick<Config, 'schedule' | 'database' | 'reconcile' | 'sources' | 'webMeeting'>;
 }
 
@@ -66,6 +66,11 @@ export async function startMonitor(app: MonitorContext, listenText: string, push
   const lastReconciliation = (): LatestReport => latest?.read() ?? { state: 'none' };
   const metrics = new DaemonMetrics(status, lastReconciliation, push ? () => push.keeper.channels.all() : undefined);
   app.observeRequests((target, status) => metrics.request(target, status));
+  const kindOf = new Map(config.sources.map((s) => [s.name, s.kind]));
+  app.observeLinks(({ source, updated, at }) => {
+    const kind = kindOf.get(source);
+    if (kind) metrics.linkWritten(kind, updated, at);
+  });
   push?.receiver.observe((outcome) => metrics.notification(outcome));
 
   const server = await startStatusServer(

@@ -378,7 +378,7 @@ export class SyncEngine {
       }
       // An unconfirmed creation was already reported by resolvePending this cycle, with its reason.
       if (action.kind === 'pending' && cx.outcomes.has(key)) continue;
-      const { outcome, retry } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger, refusals: cx.refusals, retry: this.retry, rules: settings.rules });
+      const { outcome, retry } = await execute(action, { store, platform, source, defaults: settings.defaults, now: this.now, logger, refusals: cx.refusals, retry: this.retry, rules: settings.rules, ...(this.deps.onLinkWritten ? { onLinkWritten: this.deps.onLinkWritten } : {}) });
       failed ||= retry;
       if (APPLIED.has(outcome.outcome)) cx.refusals.worked();
       this.record(cx, outcome);

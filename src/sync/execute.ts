@@ -36,7 +36,16 @@ export interface ExecuteContext {
   retry?: RetryPolicy;
   /** The tagging rules, to say in the event's journal what tagged it. */
   rules?: TaggingRules;
+  /** Told when a newly tagged event's join link is written in the action that made its meeting (the daemon's tag-to-link histogram). */
+  onLinkWritten?: LinkWrittenListener;
 }
+
+/**
+ * A join link written for a newly tagged event: `updated` is the event's last change as the
+ * provider reported it when it was read (Google `updated`, Graph `lastModifiedDateTime`), `at`
+ * when the write was answered.
+ */
+export type LinkWrittenListener = (written: { source: string; updated: string; at: Date }) => void;
 
 /** The agenda line that finds a meeting again after a crash (see resolvePending). */
 export function agendaFor(marker: string): string {
@@ -123,6 +132,7 @@ export async function execute(action: SyncAction, ctx: ExecuteContext): Promise<
         // createFromIntent journals the POST's answer, whatever it is.
         const mapping = await createFromIntent(intent, ctx);
         await writeBack(mapping, ctx);
+        if (mapping.writeBack === 'done' && event.updated) ctx.onLinkWritten?.({ source: event.source, updated: event.updated, at: ctx.now() });
         return { outcome: outcomeOf(event, 'created', { meetingId: mapping.meetingId!, meetingNumber: mapping.meetingNumber! }), retry: false };
       }
       case 'update': {

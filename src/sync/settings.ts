@@ -4,7 +4,7 @@ import type { CalendarSource } from '../calendars/source.js';
 import type { MeetingPlatform } from '../domain/meeting.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import type { MeetingDefaults } from './execute.js';
+import type { LinkWrittenListener, MeetingDefaults } from './execute.js';
 import type { ProvisioningSettings } from './organizers.js';
 import type { PendingTimings } from './pending.js';
 import type { CalendarResult } from './report.js';
@@ -40,6 +40,8 @@ export interface EngineDeps {
   now?: () => Date;
   /** Replicas on one database (issue 17): each cycle claims calendars' leases and serves those only. */
   leases?: Pick<CalendarLeases, 'claim' | 'keepAlive' | 'holds'>;
+  /** Told when a newly tagged event's join link is written (sync/execute.ts LinkWrittenListener). */
+  onLinkWritten?: LinkWrittenListener;
 }
 
 export interface CycleOptions {

@@ -75,6 +75,15 @@ describe('meetsync run: /healthz, /metrics and the status page', () => {
     expect(value('meetsync_last_success_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 30);
   });
 
+  it("GET /metrics has the tag-to-link histogram, counting the join link written for the tagged event", async () => {
+    // The meeting was made on the first cycle: one link written, observed under its provider.
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/^# TYPE meetsync_tag_to_link_seconds histogram$/m);
+    expect(text).toMatch(/^meetsync_tag_to_link_seconds_count\{provider="google"\} 1$/m);
+    expect(text).toMatch(/^meetsync_tag_to_link_seconds_bucket\{le="1800",provider="google"\} 1$/m);
+    expect(Number(/^meetsync_tag_to_link_seconds_sum\{provider="google"\} (\S+)$/m.exec(text)![1])).toBeGreaterThanOrEqual(0);
+  });
+
   it('answers 404 for an unknown path and 405 for anything but GET', async () => {
     expect((await fetch(`${base}/admin`)).status).toBe(404);
     expect((await fetch(`${base}/`, { method: 'POST' })).status).toBe(405);

@@ -6,7 +6,7 @@ import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 import { buildStatus } from '../../src/status.js';
 import { Store } from '../../src/store/store.js';
-import { SyncEngine } from '../../src/sync/engine.js';
+import { SyncEngine, type EngineDeps } from '../../src/sync/engine.js';
 import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { WebMeetingClient } from '../../src/webmeeting/client.js';
 import { settings } from '../support/engine-harness.js';
@@ -21,6 +21,7 @@ describe('sync engine with the Google source', () => {
   let wm: WebMeetingSimulator;
   let store: Store;
   let engine: SyncEngine;
+  let deps: EngineDeps;
 
   beforeEach(async () => {
     const tls = loadOrCreateTls(process.env.MEETSYNC_TEST_TLS_DIR!);
@@ -43,7 +44,8 @@ describe('sync engine with the Google source', () => {
       tokenUrl: google.tokenUrl,
       retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
     });
-    engine = new SyncEngine({ store, platform, sources: [source], settings: settings({ accountIds: [account.id] }), logger: silentLogger() });
+    deps = { store, platform, sources: [source], settings: settings({ accountIds: [account.id] }), logger: silentLogger() };
+    engine = new SyncEngine(deps);
   });
   afterEach(async () => {
     store.close();
@@ -90,6 +92,20 @@ describe('sync engine with the Google source', () => {
     const gone = await engine.runCycle();
     expect(gone.counts.cancelled).toBe(1);
     expect(wm.meetings()).toHaveLength(0);
+  });
+
+  it("tells onLinkWritten of a newly tagged event's join link with the event's `updated` as Google reported it, once; a move is not a new link", async () => {
+    const written: Array<{ source: string; updated: string }> = [];
+    const observed = new SyncEngine({ ...deps, onLinkWritten: ({ source, updated }) => void written.push({ source, updated }) });
+    const event = insert('Standup #webmeeting');
+    await observed.runCycle();
+    expect(written).toEqual([{ source: 'corp-google', updated: new Date(event.updated!).toISOString() }]);
+    const before = wm.meetings()[0]!.startTime;
+    google.userPatch(ALICE, event.id, { start: { dateTime: '2030-03-26T09:00:00+01:00', timeZone: 'Europe/Berlin' }, end: { dateTime: '2030-03-26T10:00:00+01:00', timeZone: 'Europe/Berlin' } });
+    await observed.runCycle();
+    // The move reached the meeting, and wrote no new link.
+    expect(wm.meetings()[0]!.startTime).not.toBe(before);
+    expect(written).toHaveLength(1);
   });
 
   it('skips tagged focus time, out of office, working location, birthday and Gmail events with the reason in status: no platform call, no patch', async () => {
