@@ -135,10 +135,12 @@ export class PushReceiver {
    *   subscription meetsync holds, of a configured mailbox, with its clientState; otherwise the
    *   whole POST is refused with a 4xx and nothing is queued. Graph wants a 2xx within 3 seconds
    *   (202 Accepted), so the answer only queues a read of the mailbox.
-   * - Lifecycle notifications (change-notifications-lifecycle-events) arrive on the lifecycle URL
-   *   (here the same path) as items with a `lifecycleEvent`: `missed` queues a read, as a change
-   *   does; `reauthorizationRequired` renews the subscription; `subscriptionRemoved` forgets it
-   *   and queues a read, after which a new one is created.
+   * - Lifecycle notifications (learn.microsoft.com/graph/change-notifications-lifecycle-events)
+   *   arrive on the lifecycleNotificationUrl, which "can be the same as the notificationUrl" (so
+   *   here the same path), as items with a `lifecycleEvent`, validated by clientState like the
+   *   others: `missed` names no item, so the mailbox is read (its delta link says what changed);
+   *   `reauthorizationRequired` renews the subscription; `subscriptionRemoved` forgets it and
+   *   queues a read, after which a new one is created.
    */
   private graph(body: string, query: URLSearchParams): PushOutcome {
     const provider = 'graph';
