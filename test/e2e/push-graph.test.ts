@@ -104,6 +104,21 @@ describe('meetsync run with push: Graph subscriptions and notifications', () => 
     expect(await res.text()).toBe('Validation: Testing client application reachability for subscription Request-Id: 1d2e <&>');
   });
 
+  it("doctor: the public address passes Graph's validation handshake, and fails where something else answers", async () => {
+    const up = await runCli(['--config', w.configPath, 'doctor'], { cwd: w.dir });
+    expect(up.stdout).toContain(`ok    push: ${proxy.url}/push/graph answers Microsoft Graph's validation handshake`);
+    // An address where something else answers (the status page's 405): Graph would refuse every subscription.
+    const config = readFileSync(w.configPath, 'utf8');
+    writeFileSync(w.configPath, config.replace(`publicUrl: "${proxy.url}"`, `publicUrl: "${daemon.base}/not-here"`));
+    try {
+      const wrong = await runCli(['--config', w.configPath, 'doctor'], { cwd: w.dir });
+      expect(wrong.stdout).toContain(`FAIL  push: ${daemon.base}/not-here/push/graph does not pass Microsoft Graph's validation handshake (HTTP 405)`);
+      expect(wrong.code).toBe(1);
+    } finally {
+      writeFileSync(w.configPath, config);
+    }
+  });
+
   it('refuses forged notifications with a 4xx and reads nothing for them', async () => {
     const bobs = subscriptionOf(bob());
     const before = reads(bob());
