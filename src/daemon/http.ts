@@ -4,7 +4,7 @@ import type { ListenAddress } from '../config/listen.js';
 import { ConfigError, describeError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { HealthVerdict } from './health.js';
-import { PUSH_BODY_LIMIT, PushReceiver } from './push/receiver.js';
+import { bodyLimitOf, PushReceiver } from './push/receiver.js';
 
 /**
  * The daemon's small HTTP server (node:http): `GET /healthz`, `GET /metrics`, `GET /` (the status
@@ -48,7 +48,7 @@ async function answer(routes: StatusRoutes, req: http.IncomingMessage, pathname:
   if (provider && routes.push) {
     if (method !== 'POST') return { ...json(405, { error: `${pathname} takes the provider's POST notifications` }), headers: { allow: 'POST' } };
     const push = routes.push;
-    const body = await bodyWithin(req, PUSH_BODY_LIMIT);
+    const body = await bodyWithin(req, bodyLimitOf(provider));
     if (body === undefined) {
       // The rest of the body is not read: the connection closes after the answer.
       const outcome = push.tooLarge(provider);

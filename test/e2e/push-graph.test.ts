@@ -132,6 +132,11 @@ describe('meetsync run with push: Graph subscriptions and notifications', () => 
     expect((await notify(mixed)).status).toBe(403);
     expect((await notify('not json')).status).toBe(400);
     expect((await notify({ value: [] })).status).toBe(400);
+    // A batch of 200 items (about 60 KiB) is read; one over 256 KiB is refused unread.
+    expect((await notify({ value: Array.from({ length: 200 }, () => change(bobs.id, 'guessed-client-state').value[0]) })).status).toBe(403);
+    // (Straight to http.listen: the test proxy answers 502 when the daemon closes the connection mid-body.)
+    const huge = JSON.stringify({ value: Array.from({ length: 1_000 }, () => change(bobs.id, 'x'.repeat(300)).value[0]) });
+    expect((await fetch(`${daemon.base}/push/graph`, { method: 'POST', body: huge })).status).toBe(413);
     // Then a genuine one for Dave: once his read is done, a read the forgeries queued would have run too.
     const daves = reads(DAVE);
     const done = await pushReadsOk();
@@ -140,7 +145,7 @@ describe('meetsync run with push: Graph subscriptions and notifications', () => 
     await until(async () => (await pushReadsOk()) > done, "the push read of Dave's mailbox");
     expect(reads(DAVE)).toBe(daves + 1);
     expect(reads(bob())).toBe(before);
-    expect((await rejected('bad-token')) - badToken).toBe(3);
+    expect((await rejected('bad-token')) - badToken).toBe(4);
     expect((await rejected('unknown-channel')) - unknown).toBe(1);
     expect((await rejected('malformed')) - malformed).toBe(2);
   });
@@ -192,8 +197,16 @@ describe('meetsync run with push: Graph subscriptions and notifications', () => 
     await until(() => !graph().subscriptions().some((x) => x.mailbox === DAVE), "Dave's subscription deleted");
     expect(graph().server.requests.some((r) => r.method === 'DELETE' && r.path === `/v1.0/subscriptions/${daves}`)).toBe(true);
     expect(subscriptionOf(bob()).id).toBe(bobs);
-    const db = new Database(w.dbPath, { readonly: true });
-    expect(db.prepare("SELECT calendar_id FROM push_channels WHERE provider = 'graph'").all()).toEqual([{ calendar_id: bob() }]);
-    db.close();
+    // Forgotten here once Graph answered the DELETE.
+    const graphRows = () => {
+      const db = new Database(w.dbPath, { readonly: true });
+      try {
+        return db.prepare("SELECT calendar_id FROM push_channels WHERE provider = 'graph'").all() as Array<{ calendar_id: string }>;
+      } finally {
+        db.close();
+      }
+    };
+    await until(() => graphRows().length === 1, "Dave's row removed");
+    expect(graphRows()).toEqual([{ calendar_id: bob() }]);
   });
 });

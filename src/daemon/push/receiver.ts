@@ -23,8 +23,19 @@ export interface PushOutcome {
 /** Told of every notification's outcome (the daemon's metrics). */
 export type PushObserver = (outcome: PushOutcome) => void;
 
-/** A notification's body is never read (Google's are empty; Graph's are small JSON): more than this is refused. */
+/** Google's notifications have an empty body (guides/push): more than this is refused unread. */
 export const PUSH_BODY_LIMIT = 16 * 1024;
+/**
+ * Graph batches notifications (`value: [...]`, change-notifications-delivery-webhooks), about
+ * 700 bytes an item for Outlook events: a burst in one mailbox can outgrow 16 KiB, and a batch
+ * refused as too large would be retried and refused again. Graph's bodies may be this large.
+ */
+export const GRAPH_BODY_LIMIT = 256 * 1024;
+
+/** The largest body a provider's notification may have. */
+export function bodyLimitOf(provider: PushProvider): number {
+  return provider === 'graph' ? GRAPH_BODY_LIMIT : PUSH_BODY_LIMIT;
+}
 
 export interface PushReceiverOptions {
   channels: Pick<PushChannelStore, 'get'>;
@@ -72,9 +83,9 @@ export class PushReceiver {
     this.observer = observer;
   }
 
-  /** A notification whose body was longer than PUSH_BODY_LIMIT: refused unread. */
+  /** A notification whose body was longer than its provider's limit (bodyLimitOf): refused unread. */
   tooLarge(provider: PushProvider): PushOutcome {
-    return this.tell(reject(provider, 413, 'too-large', `a notification body is at most ${PUSH_BODY_LIMIT} bytes`));
+    return this.tell(reject(provider, 413, 'too-large', `a notification body is at most ${bodyLimitOf(provider)} bytes`));
   }
 
   /** One notification: its headers, and for Graph its body (text) and query string. */
