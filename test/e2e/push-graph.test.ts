@@ -167,13 +167,16 @@ describe('meetsync run with push: Graph subscriptions and notifications', () => 
     await until(async () => (await pushReadsOk()) > done && reads(DAVE) > before, "a read of Dave's mailbox");
   });
 
-  it('renews the subscription (PATCH expirationDateTime) on "reauthorizationRequired", keeping its id', async () => {
+  it('renews the subscription (PATCH expirationDateTime) on "reauthorizationRequired", keeping its id, then reads what changed while delivery was paused', async () => {
     const s = subscriptionOf(DAVE);
     graph().sendLifecycleNotification(s.id, 'reauthorizationRequired', { pauseDelivery: true });
+    // Delivery is paused from now until the renewal: this change's notification is never sent.
+    const unseen = graph().userInsert(DAVE, tagged('Changed while paused', 6));
     await until(() => graph().server.requests.some((r) => r.method === 'PATCH' && r.path === `/v1.0/subscriptions/${s.id}`), 'the PATCH of the subscription');
     await until(() => subscriptionOf(DAVE).paused === false, 'delivery resumed');
     expect(subscriptionOf(DAVE).id).toBe(s.id);
     // Delivery resumed: a change in Dave's mailbox gets its link by push.
+    await until(() => hasLink(DAVE, unseen.id), 'the join link of the change made while delivery was paused');
     const event = graph().userInsert(DAVE, tagged('After reauthorization', 4));
     await until(() => hasLink(DAVE, event.id), "the join link in Dave's event");
   });

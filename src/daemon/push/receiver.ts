@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
+import { describeError } from '../../domain/errors.js';
 import type { Logger } from '../../log.js';
 import { leaseKey } from '../../store/leases.js';
 import { tokenMatches, type PushChannel, type PushChannelStore, type PushProvider } from '../../store/push-channels.js';
@@ -54,7 +55,7 @@ export interface PushReceiverOptions {
    * the subscription) and `subscriptionRemoved` (Graph ended it: forget it, a new one is created
    * after the read queued with it). Done after the answer, never awaited by it.
    */
-  lifecycle?: (channel: PushChannel, event: 'reauthorizationRequired' | 'subscriptionRemoved') => void;
+  lifecycle?: (channel: PushChannel, event: 'reauthorizationRequired' | 'subscriptionRemoved') => Promise<void>;
   logger: Logger;
   now?: () => Date;
 }
@@ -150,8 +151,9 @@ export class PushReceiver {
    *   arrive on the lifecycleNotificationUrl, which "can be the same as the notificationUrl" (so
    *   here the same path), as items with a `lifecycleEvent`, validated by clientState like the
    *   others: `missed` names no item, so the mailbox is read (its delta link says what changed);
-   *   `reauthorizationRequired` renews the subscription; `subscriptionRemoved` forgets it and
-   *   queues a read, after which a new one is created.
+   *   `reauthorizationRequired` renews the subscription, then queues a read (changes made while
+   *   delivery was paused were never notified); `subscriptionRemoved` forgets it and queues a
+   *   read, after which a new one is created.
    */
   private graph(body: string, query: URLSearchParams): PushOutcome {
     const provider = 'graph';
@@ -186,8 +188,18 @@ export class PushReceiver {
       const event = item.lifecycleEvent;
       if (event === 'reauthorizationRequired' || event === 'subscriptionRemoved') {
         this.options.logger.info({ source: channel.source, calendar: channel.calendarId, subscription: channel.channelId }, `Graph lifecycle notification ${event} for mailbox ${channel.calendarId}`);
-        this.options.lifecycle?.(channel, event);
-        if (event === 'reauthorizationRequired') continue;
+        const handled = this.options.lifecycle?.(channel, event) ?? Promise.resolve();
+        if (event === 'reauthorizationRequired') {
+          // Graph may have paused delivery until the subscription is reauthorized: what changed
+          // meanwhile was never notified, so the mailbox is read once the renewal is done (and
+          // that read's afterCycle replaces a subscription the renewal could not save).
+          const key = leaseKey(channel);
+          void handled
+            .catch(() => undefined)
+            .then(() => this.readOf(channel, key))
+            .catch((err: unknown) => this.options.logger.warn({ source: channel.source, calendar: channel.calendarId }, `push: no read queued after reauthorizing the subscription of mailbox ${channel.calendarId}: ${describeError(err)}`));
+          continue;
+        }
       } else if (event === 'missed') {
         this.options.logger.info({ source: channel.source, calendar: channel.calendarId, subscription: channel.channelId }, `Graph says notifications for mailbox ${channel.calendarId} were missed: reading it`);
       } else if (event !== undefined) continue;

@@ -26,9 +26,7 @@ export function createPush(app: Pick<App, 'store' | 'sources' | 'logger' | 'engi
     queue,
     configured: (key) => configured.has(key),
     logger,
-    lifecycle: (channel, event) => {
-      keeper.lifecycle(channel, event).catch((err: unknown) => logger.warn(`push: Graph lifecycle notification ${event} not handled: ${describeError(err)}`));
-    },
+    lifecycle: (channel, event) => keeper.lifecycle(channel, event).catch((err: unknown) => logger.warn(`push: Graph lifecycle notification ${event} not handled: ${describeError(err)}`)),
     // Replicas: a notification for another replica's calendar is handed over through the database.
     ...(app.replicas ? { holds, handOver: (source: string, calendarId: string) => keeper.channels.poke(source, calendarId, new Date()) } : {}),
   });
