@@ -182,7 +182,7 @@ export function renderStatus(report: StatusReport): string {
     lines.push(`${inline(c.source)} / ${inline(c.calendarId)}: ${health}`);
     lines.push(`  last success: ${c.lastSuccessAt ?? 'never'}`);
     if (c.lease) lines.push(`  served by:    replica ${inline(c.lease.holder)} (lease until ${c.lease.expiresAt})`);
-    if (c.push) lines.push(`  push:         ${inline(c.push.provider)} channel open until ${c.push.expiresAt} (renewed before it ends)`);
+    if (c.push) lines.push(`  push:         ${inline(c.push.provider)} ${c.push.provider === 'graph' ? 'subscription' : 'channel'} open until ${c.push.expiresAt} (renewed before it ends)`);
     if (c.lastError && c.consecutiveFailures > 0) lines.push(`  last error:   ${inline(c.lastError)} (${inline(c.lastErrorAt ?? '?')})`);
     const m = c.meetings;
     lines.push(`  meetings: ${m.active} active, ${m.creating} being created, ${m.cancelled} cancelled, ${m.kept} kept${c.writeBackPending ? `; ${c.writeBackPending} join link(s) still to write back` : ''}`);

@@ -45,12 +45,16 @@ export interface WatchRequest {
   address: string;
   /** The channel's secret, echoed with every notification; never logged. */
   token: string;
+  /** Where lifecycle notifications go (Graph's lifecycleNotificationUrl); the provider may ignore it. */
+  lifecycleAddress?: string;
 }
 
 /** What the provider answered: the watched resource's id and when the channel ends. */
 export interface WatchAnswer {
   resourceId: string;
   expiresAt: Date;
+  /** The id the provider gave the channel (a Graph subscription's id), when it is not the one asked for. */
+  channelId?: string;
 }
 
 /**
@@ -104,10 +108,16 @@ export interface CalendarSource {
    * Push (issue 18), for a provider that pushes changes: which one, to route its notifications.
    * Absent: the source is polled only.
    */
-  readonly pushProvider?: 'google';
+  readonly pushProvider?: 'google' | 'graph';
 
   /** Opens a channel that notifies `request.address` when the calendar's events change. */
   watch?(calendarId: string, request: WatchRequest): Promise<WatchAnswer>;
+
+  /**
+   * Extends a channel in place (Graph: PATCH expirationDateTime), when the provider can; its new
+   * end. Absent: a channel is replaced by a new one before it ends (Google).
+   */
+  renewWatch?(calendarId: string, channel: { channelId: string }): Promise<Date>;
 
   /** Closes a channel; one the provider no longer knows (404) counts as closed. */
   unwatch?(calendarId: string, channel: { channelId: string; resourceId: string }): Promise<void>;

@@ -4,7 +4,7 @@ import type { ListenAddress } from '../config/listen.js';
 import { ConfigError, describeError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { HealthVerdict } from './health.js';
-import { PUSH_BODY_LIMIT, PushReceiver } from './push/receiver.js';
+import { bodyLimitOf, PushReceiver } from './push/receiver.js';
 
 /**
  * The daemon's small HTTP server (node:http): `GET /healthz`, `GET /metrics`, `GET /` (the status
@@ -42,18 +42,21 @@ type Answer = { status: number; type: string; body: string | Buffer; headers?: R
 const json = (status: number, value: unknown): Answer => ({ status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(value)}\n` });
 const page = (body: string | Buffer): Answer => ({ status: 200, type: 'text/html; charset=utf-8', body, headers: { 'content-security-policy': PAGE_POLICY } });
 
-async function answer(routes: StatusRoutes, req: http.IncomingMessage, pathname: string): Promise<Answer> {
+async function answer(routes: StatusRoutes, req: http.IncomingMessage, pathname: string, query: URLSearchParams): Promise<Answer> {
   const method = req.method ?? 'GET';
   const provider = routes.push ? PushReceiver.providerOf(pathname) : undefined;
   if (provider && routes.push) {
     if (method !== 'POST') return { ...json(405, { error: `${pathname} takes the provider's POST notifications` }), headers: { allow: 'POST' } };
     const push = routes.push;
-    if (!(await bodyWithin(req, PUSH_BODY_LIMIT))) {
+    const body = await bodyWithin(req, bodyLimitOf(provider));
+    if (body === undefined) {
       // The rest of the body is not read: the connection closes after the answer.
       const outcome = push.tooLarge(provider);
       return { ...json(outcome.status, outcome.body), headers: { connection: 'close' } };
     }
-    const outcome = push.receive(provider, req.headers);
+    const outcome = push.receive(provider, req.headers, body.toString('utf8'), query);
+    // Graph's validation handshake: the token back as text/plain (nosniff is set on every answer).
+    if (outcome.text !== undefined) return { status: outcome.status, type: 'text/plain; charset=utf-8', body: outcome.text };
     return json(outcome.status, outcome.body);
   }
   if (method !== 'GET' && method !== 'HEAD') return { ...json(405, { error: 'only GET and HEAD are served' }), headers: { allow: 'GET, HEAD' } };
@@ -96,27 +99,29 @@ function explainKey(pathname: string): { source: string; calendarId: string; eve
   }
 }
 
-/** Reads (and drops) the request body; false as soon as it is longer than `limit` bytes. */
-function bodyWithin(req: http.IncomingMessage, limit: number): Promise<boolean> {
+/** Reads the request body; undefined as soon as it is longer than `limit` bytes (or the request failed). */
+function bodyWithin(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     let length = 0;
+    const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
       length += chunk.length;
       if (length > limit) {
-        resolve(false);
+        resolve(undefined);
         req.removeAllListeners('data');
         req.pause();
-      }
+      } else chunks.push(chunk);
     });
-    req.on('end', () => resolve(length <= limit));
-    req.on('error', () => resolve(false));
+    req.on('end', () => resolve(length <= limit ? Buffer.concat(chunks) : undefined));
+    req.on('error', () => resolve(undefined));
   });
 }
 
 export async function startStatusServer(listen: ListenAddress, routes: StatusRoutes, logger: Logger): Promise<StatusServer> {
   const server = http.createServer((req, res) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    answer(routes, req, pathname)
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const pathname = url.pathname;
+    answer(routes, req, pathname, url.searchParams)
       .catch((err: unknown) => {
         logger.error({ path: pathname }, `status server: ${describeError(err)}`);
         return json(500, { error: describeError(err) });

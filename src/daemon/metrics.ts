@@ -146,12 +146,12 @@ export class DaemonMetrics {
     if (channels) {
       new Gauge({
         name: 'meetsync_push_channels',
-        help: 'Push channels open (in the database; on PostgreSQL every replica reads the same rows: take one value), by provider.',
+        help: 'Push channels (Google) and subscriptions (Graph) open (in the database; on PostgreSQL every replica reads the same rows: take one value), by provider.',
         labelNames: ['provider'],
         registers,
         collect() {
           this.reset();
-          this.set({ provider: 'google' }, 0);
+          for (const provider of ['google', 'graph']) this.set({ provider }, 0);
           const now = Date.now();
           for (const c of channels()) if (c.expiresAt && c.expiresAt.getTime() > now) this.inc({ provider: c.provider });
         },
@@ -168,8 +168,10 @@ export class DaemonMetrics {
         },
       });
       for (const result of ['ok', 'failed', 'skipped']) this.pushReads.inc({ result }, 0);
-      this.notifications.inc({ provider: 'google' }, 0);
-      this.coalesced.inc({ provider: 'google' }, 0);
+      for (const provider of ['google', 'graph']) {
+        this.notifications.inc({ provider }, 0);
+        this.coalesced.inc({ provider }, 0);
+      }
     }
     this.lastSuccess.set(0);
     for (const result of ['ok', 'failed', 'skipped']) this.cycles.inc({ result }, 0);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { fail, ok, warn, type Check } from './check.js';
 import { codeOf, NET_CODES, TLS_CODES } from './endpoint.js';
 
@@ -31,5 +32,37 @@ export async function checkPush(publicUrl: string, timeoutMs: number): Promise<C
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     const why = timedOut ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `${(code && NET_CODES[code]) ?? 'no answer'}${code ? ` (${code})` : ''}`;
     return warn(subject, `${url} does not answer: ${why}`, `${route}; until it answers, changes wait for the schedule`);
+  }
+}
+
+/**
+ * With an Outlook source: does `<publicUrl>/push/graph` pass Microsoft Graph's validation
+ * handshake? Graph creates (and renews) a subscription only after a POST with
+ * `?validationToken=<token>` was answered 200, text/plain, with the token as the body, within 10
+ * seconds (learn.microsoft.com/graph/change-notifications-delivery-webhooks, "notificationUrl
+ * validation"). The same request is sent here, with a random token, so that a proxy that drops
+ * the query or rewrites the answer shows now rather than as subscriptions that never come.
+ */
+export async function checkGraphHandshake(publicUrl: string, timeoutMs: number): Promise<Check> {
+  const subject = 'push';
+  const url = `${publicUrl.replace(/\/+$/, '')}/push/graph`;
+  const token = `meetsync doctor ${randomUUID()}`;
+  const route = `forward ${url} with its query string to http.listen, and start 'meetsync run'`;
+  try {
+    const res = await fetch(`${url}?validationToken=${encodeURIComponent(token)}`, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(Math.min(timeoutMs, 10_000)) });
+    const text = await res.text().catch(() => '');
+    const plain = /^text\/plain/i.test(res.headers.get('content-type') ?? '');
+    if (res.status === 200 && plain && text === token) return ok(subject, `${url} answers Microsoft Graph's validation handshake (Outlook subscriptions can be created)`);
+    if (res.status === 502 || res.status === 503 || res.status === 504) {
+      return warn(subject, `${url} answers HTTP ${res.status}: the proxy is there, but meetsync is not answering behind it`, `${route}; until it answers, Outlook mailboxes are polled only`);
+    }
+    return fail(subject, `${url} does not pass Microsoft Graph's validation handshake (HTTP ${res.status}${res.status === 200 ? ', not the token back as text/plain' : ''}): Graph would refuse every subscription`, route);
+  } catch (err) {
+    const code = codeOf(err);
+    const tls = code ? TLS_CODES[code] : undefined;
+    if (tls) return fail(subject, `${url}: TLS does not verify: ${tls.what} (${code}); Microsoft Graph sends notifications only to a valid certificate`, tls.remedy);
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    const why = timedOut ? `no answer within ${Math.round(Math.min(timeoutMs, 10_000) / 1000)} s (Graph waits 10 s)` : `${(code && NET_CODES[code]) ?? 'no answer'}${code ? ` (${code})` : ''}`;
+    return warn(subject, `${url} does not answer: ${why}`, `${route}; until it answers, Outlook mailboxes are polled only`);
   }
 }

@@ -11,7 +11,7 @@ import { checkEndpoint } from './endpoint.js';
 import { checkAccountOrganizers, accountsToList } from './organizers.js';
 import { accountToRead, checkApiKey, checkClock } from './platform.js';
 import { checkProfile } from './profile-check.js';
-import { checkPush } from './push.js';
+import { checkGraphHandshake, checkPush } from './push.js';
 import { checkSource } from './sources.js';
 
 /**
@@ -89,6 +89,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(told(await checkProfile(config.database, config.webMeeting.baseUrl)));
   for (const s of sources) checks.push(...s.checks);
   if (config.push) checks.push(told(await checkPush(config.push.publicUrl, timeoutMs)));
+  if (config.push && config.sources.some((s) => s.kind === 'outlook')) checks.push(told(await checkGraphHandshake(config.push.publicUrl, timeoutMs)));
   if (config.sources.length === 0) checks.push(told(fail('sources', 'no calendar source is configured: meetsync has nothing to read', 'add a google or outlook source under sources: (see config.example.yaml)')));
   return reportOf(checks, file);
 }

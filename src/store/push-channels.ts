@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Store } from './store.js';
 
-/** The providers that push changes; Google today, Graph subscriptions to join with their own rows. */
-export type PushProvider = 'google';
+/** The providers that push changes: Google watch channels and Microsoft Graph subscriptions, one row each. */
+export type PushProvider = 'google' | 'graph';
 
 /**
  * A push channel as the database keeps it (migration 0012): which calendar it watches, the hash
@@ -15,10 +15,14 @@ export interface PushChannel {
   source: string;
   calendarId: string;
   tokenHash: string;
-  /** Google's resourceId of the watched events collection; undefined until the watch was answered. */
+  /**
+   * Google's resourceId of the watched events collection; for Graph, the subscription's resource
+   * (`/users/{mailbox}/events`). Undefined until the watch was answered.
+   */
   resourceId?: string;
   /** When the provider ends the channel; undefined until the watch was answered. */
   expiresAt?: Date;
+  /** When the channel was opened, or last renewed (Graph): the start of its current lifetime. */
   createdAt: Date;
 }
 
@@ -77,9 +81,17 @@ export class PushChannelStore {
     );
   }
 
-  /** What the provider answered to the watch request. */
-  opened(channelId: string, resourceId: string, expiresAt: Date): void {
-    this.store.sql.run('UPDATE push_channels SET resource_id = ?, expires_at = ? WHERE channel_id = ?', [resourceId, expiresAt.toISOString(), channelId]);
+  /**
+   * What the provider answered to the watch request. `providerId`: the id the provider gave the
+   * channel (a Graph subscription's id, which its notifications name), in place of ours.
+   */
+  opened(channelId: string, resourceId: string, expiresAt: Date, providerId = channelId): void {
+    this.store.sql.run('UPDATE push_channels SET channel_id = ?, resource_id = ?, expires_at = ? WHERE channel_id = ?', [providerId, resourceId, expiresAt.toISOString(), channelId]);
+  }
+
+  /** A channel renewed in place (Graph: PATCH expirationDateTime): its new lifetime starts `at`. */
+  renewed(channelId: string, expiresAt: Date, at: Date): void {
+    this.store.sql.run('UPDATE push_channels SET expires_at = ?, created_at = ? WHERE channel_id = ?', [expiresAt.toISOString(), at.toISOString(), channelId]);
   }
 
   remove(channelId: string): void {

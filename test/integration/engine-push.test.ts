@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GoogleSource } from '../../src/calendars/google/source.js';
+import { OutlookSource } from '../../src/calendars/outlook/source.js';
 import { ChannelKeeper } from '../../src/daemon/push/channels.js';
 import { pickUpPokes } from '../../src/daemon/push/pokes.js';
 import { PushQueue } from '../../src/daemon/push/queue.js';
 import { PushReceiver } from '../../src/daemon/push/receiver.js';
 import { silentLogger } from '../../src/log.js';
 import { GoogleCalendarSimulator } from '../../src/simulators/google/server.js';
+import { GraphSimulator } from '../../src/simulators/graph/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingSimulator } from '../../src/simulators/webmeeting/server.js';
 import { leaseKey } from '../../src/store/leases.js';
@@ -16,6 +18,7 @@ import { refreshOrganizers } from '../../src/sync/organizers.js';
 import { WebMeetingClient } from '../../src/webmeeting/client.js';
 import { settings } from '../support/engine-harness.js';
 import { openTestStore, type TestStore } from '../support/test-store.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 const OAUTH = { clientId: 'cid', clientSecret: 'engine-push-secret', refreshToken: 'engine-push-refresh' };
 const ALICE = 'alice@example.com';
@@ -182,5 +185,107 @@ describe('push: the engine reads only the calendars asked for; channels kept in 
     }
     expect([...holder.take()]).toEqual([leaseKey({ source: 'corp-google', calendarId: ALICE })]);
     expect(channels.takePokes(() => true)).toEqual([]);
+  });
+});
+
+/**
+ * Graph subscriptions kept in the database (issue 18), on SQLite and on PostgreSQL: created with
+ * the real Graph client against the Graph simulator, which validates the notification URL (a
+ * loopback receiver standing in for push.publicUrl) before it answers.
+ */
+describe('push: Graph subscriptions kept in the database', () => {
+  const GRAPH_APP = { tenantId: '0c0ffee0-0000-4000-8000-00000000f00d', clientId: '1d2e3f40-5555-4666-8777-88889999f00d', clientSecret: 'engine~push~graph~secret' };
+  let graph: GraphSimulator;
+  let receiver: WebhookReceiver;
+  let test: TestStore;
+  let store: Store;
+  let now: Date;
+
+  beforeEach(async () => {
+    const tls = loadOrCreateTls(process.env.MEETSYNC_TEST_TLS_DIR!);
+    graph = new GraphSimulator({ tls, clients: [GRAPH_APP], mailboxes: [ALICE, BOB] });
+    receiver = new WebhookReceiver();
+    await Promise.all([graph.start(), receiver.start()]);
+    test = await openTestStore();
+    store = test.store;
+    now = new Date();
+  });
+  afterEach(async () => {
+    await test.close();
+    await Promise.all([graph.stop(), receiver.stop()]);
+  });
+
+  const outlook = (mailboxes = [ALICE, BOB]) =>
+    new OutlookSource({ name: 'corp-m365', mailboxes, auth: GRAPH_APP, graphBaseUrl: graph.url, authorityHost: graph.url, retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 } });
+  const keeper = (source = outlook()) => new ChannelKeeper({ store, sources: [source], publicUrl: receiver.url, logger: silentLogger(), now: () => now });
+  const read = (...mailboxes: string[]) => ({ calendars: mailboxes.map((calendarId) => ({ source: 'corp-m365', calendarId, ok: true })) });
+  const rows = () => new PushChannelStore(store).all();
+  const calls = (method: string, path = '/v1.0/subscriptions') => graph.server.requests.filter((r) => r.method === method && r.path.startsWith(path)).length;
+
+  it('creates a subscription per mailbox read (none for one whose read failed), stored under Graph\'s id, and reuses it after a restart', async () => {
+    await keeper().afterCycle({ calendars: [...read(ALICE).calendars, { source: 'corp-m365', calendarId: BOB, ok: false }] }, true);
+    expect(graph.subscriptions().map((s) => s.mailbox)).toEqual([ALICE]);
+    const [row] = rows();
+    expect(row).toMatchObject({ provider: 'graph', calendarId: ALICE, channelId: graph.subscriptions()[0]!.id, resourceId: `/users/${ALICE}/events` });
+    expect(row!.tokenHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row!.expiresAt!.toISOString()).toBe(new Date(graph.subscriptions()[0]!.expirationDateTime).toISOString());
+    expect(receiver.validations('/push/graph')).toHaveLength(2);
+    // A new process with the same database creates only Bob's.
+    await keeper().afterCycle(read(ALICE, BOB), true);
+    expect(calls('POST')).toBe(2);
+    expect(graph.subscriptions().map((s) => s.mailbox).sort()).toEqual([ALICE, BOB]);
+    expect(rows().find((r) => r.calendarId === ALICE)?.channelId).toBe(row!.channelId);
+  });
+
+  it('renews a subscription past half its lifetime with PATCH (same id, later end), replaces one Graph no longer has, and deletes those of mailboxes out of the config', async () => {
+    await keeper().afterCycle(read(ALICE, BOB), true);
+    const first = rows();
+    const lifetime = first[0]!.expiresAt!.getTime() - now.getTime();
+    now = new Date(now.getTime() + lifetime * 0.4);
+    await keeper().afterCycle(read(ALICE), false);
+    expect(calls('PATCH')).toBe(0);
+    now = new Date(now.getTime() + lifetime * 0.2);
+    await keeper().afterCycle(read(ALICE), false);
+    expect(calls('PATCH')).toBe(1);
+    const alice = rows().find((r) => r.calendarId === ALICE)!;
+    expect(alice.channelId).toBe(first.find((r) => r.calendarId === ALICE)!.channelId);
+    expect(alice.createdAt.getTime()).toBe(now.getTime());
+    expect(alice.expiresAt!.toISOString()).toBe(new Date(graph.subscriptions().find((s) => s.mailbox === ALICE)!.expirationDateTime).toISOString());
+
+    // Bob's ended at Graph meanwhile: the PATCH answers 404, and a new subscription takes its place.
+    const bobsOld = first.find((r) => r.calendarId === BOB)!.channelId;
+    graph.expireSubscription(bobsOld);
+    await keeper().afterCycle(read(BOB), false);
+    const bob = rows().filter((r) => r.calendarId === BOB);
+    expect(bob).toHaveLength(1);
+    expect(bob[0]!.channelId).not.toBe(bobsOld);
+    expect(graph.subscriptions().find((s) => s.mailbox === BOB)?.id).toBe(bob[0]!.channelId);
+
+    // Bob leaves the config: his subscription is deleted at Graph and forgotten here.
+    await keeper(outlook([ALICE])).afterCycle({ calendars: [] }, true);
+    expect(calls('DELETE', `/v1.0/subscriptions/${bob[0]!.channelId}`)).toBe(1);
+    expect(graph.subscriptions().map((s) => s.mailbox)).toEqual([ALICE]);
+    expect(rows().map((r) => r.calendarId)).toEqual([ALICE]);
+  });
+
+  it("checks a notification's subscription and clientState against the database, and queues one read per mailbox of a batch", async () => {
+    await keeper().afterCycle(read(ALICE, BOB), true);
+    const clientState = (mailbox: string) => (JSON.parse(graph.server.requests.find((r) => r.method === 'POST' && r.body.includes(`/users/${mailbox}/events`))!.body) as { clientState: string }).clientState;
+    const id = (mailbox: string) => rows().find((r) => r.calendarId === mailbox)!.channelId;
+    const queue = new PushQueue();
+    let configured = true;
+    const receiver = new PushReceiver({ channels: new PushChannelStore(store), queue, configured: () => configured, logger: silentLogger() });
+    const body = (...items: Array<[string, string | null]>) => JSON.stringify({ value: items.map(([subscriptionId, clientState]) => ({ subscriptionId, clientState, changeType: 'updated' })) });
+    expect(receiver.receive('graph', {}, '', new URLSearchParams({ validationToken: 'echo me' }))).toMatchObject({ status: 200, text: 'echo me' });
+    expect(receiver.receive('graph', {}, body([id(ALICE), clientState(BOB)])).status).toBe(403);
+    expect(receiver.receive('graph', {}, body([id(ALICE), null])).status).toBe(403);
+    expect(receiver.receive('graph', {}, body(['unknown', clientState(ALICE)])).status).toBe(404);
+    expect(receiver.receive('graph', {}, '{"value": [{}]}').status).toBe(400);
+    expect(queue.size).toBe(0);
+    const batch = body([id(ALICE), clientState(ALICE)], [id(BOB), clientState(BOB)], [id(ALICE), clientState(ALICE)]);
+    expect(receiver.receive('graph', {}, batch)).toMatchObject({ status: 202, result: { kind: 'accepted', read: 'queued' } });
+    expect([...queue.take()].sort()).toEqual([ALICE, BOB].map((calendarId) => leaseKey({ source: 'corp-m365', calendarId })).sort());
+    configured = false;
+    expect(receiver.receive('graph', {}, body([id(ALICE), clientState(ALICE)])).status).toBe(404);
   });
 });

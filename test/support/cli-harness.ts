@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GoogleCalendarSimulator, type GoogleSimulatorOptions } from '../../src/simulators/google/server.js';
-import { GraphSimulator } from '../../src/simulators/graph/server.js';
+import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulators/graph/server.js';
 import type { RecordedRequest } from '../../src/simulators/kit/server.js';
 import { loadOrCreateTls } from '../../src/simulators/kit/tls.js';
 import { WebMeetingSimulator, type WebMeetingSimulatorOptions } from '../../src/simulators/webmeeting/server.js';
@@ -65,6 +65,8 @@ export async function startCliWorld(
     onResponded?: (sim: 'webmeeting' | 'google' | 'graph', req: RecordedRequest, status: number) => void;
     /** The Web Meeting simulator's behaviours (feed, answers) beyond the defaults. */
     webMeeting?: Partial<Omit<WebMeetingSimulatorOptions, 'apiKey' | 'tls'>>;
+    /** With `outlook: true`: more mailboxes in the Graph simulator (not in the config), and its notifications' behaviours. */
+    graph?: Pick<GraphSimulatorOptions, 'notifications'> & { moreMailboxes?: string[] };
     /** The Google simulator's behaviours (push channels' lifetime and retries) beyond the defaults. */
     google?: Pick<GoogleSimulatorOptions, 'push'>;
   } = {},
@@ -79,7 +81,7 @@ export async function startCliWorld(
   const calendar = 'alice@example.com';
   google.addCalendar(calendar);
   const mailbox = 'bob@example.com';
-  const graph = options.outlook ? new GraphSimulator({ tls, clients: [GRAPH_APP], mailboxes: [mailbox], ...told('graph') }) : undefined;
+  const graph = options.outlook ? new GraphSimulator({ tls, clients: [GRAPH_APP], mailboxes: [mailbox, ...(options.graph?.moreMailboxes ?? [])], ...(options.graph?.notifications ? { notifications: options.graph.notifications } : {}), ...told('graph') }) : undefined;
   await graph?.start();
   const outlookSource = graph
     ? `  - name: corp-m365

@@ -42,7 +42,7 @@ import { calendarErrorOf, graphFailureOf, isItemGone, isRetryable, type GraphFai
 
 export interface GraphCall {
   mailbox: string;
-  method: 'GET' | 'PATCH';
+  method: 'GET' | 'PATCH' | 'POST' | 'DELETE';
   /** A path under the version ("/users/{id}/events/{id}?...") or a full link Graph returned. */
   path: string;
   headers?: Record<string, string>;
@@ -156,7 +156,8 @@ export class GraphTransport {
               }
             });
             if (answer.ok) {
-              // The Graph client hands back the body only; GET and PATCH answer 200 (event-get.md, event-update.md).
+              // The Graph client hands back the body only; GET and PATCH answer 200 (event-get.md,
+              // event-update.md), the subscription POST 201 and DELETE 204, counted as 200 here.
               this.options.onAttempt?.(200);
               return answer.body;
             }
@@ -201,7 +202,16 @@ export class GraphTransport {
       .middlewareOptions([new AuthenticationHandlerOptions(provider)])
       .option('signal', signal)
       .headers(call.headers ?? {});
-    return call.method === 'GET' ? request.get() : request.patch(call.body);
+    switch (call.method) {
+      case 'GET':
+        return request.get();
+      case 'PATCH':
+        return request.patch(call.body);
+      case 'POST':
+        return request.post(call.body);
+      case 'DELETE':
+        return request.delete();
+    }
   }
 
   private verdict(err: unknown): RetryVerdict {

@@ -10,8 +10,9 @@ import { decodeCursor, roundMismatch } from './delta.js';
 import { STAMP_PROPERTY_ID, graphBodyOf, parseGraphEvent, stampValue, toCalendarEvent, type GraphEvent } from './event.js';
 import { GraphTransport } from './graph.js';
 import { PREFER, readRound, type OutlookCopy, type RoundReader } from './round.js';
+import { GraphSubscriptions } from './subscription.js';
 import type { RateLimit } from '../../net/request-rate.js';
-import type { CalendarSource, ChangeSet, ReadHints, SyncWindow } from '../source.js';
+import type { CalendarSource, ChangeSet, ReadHints, SyncWindow, WatchAnswer, WatchRequest } from '../source.js';
 
 export type { OutlookAuthConfig } from './auth.js';
 
@@ -82,6 +83,7 @@ export class OutlookSource implements CalendarSource {
   private readonly maxConcurrent: number;
   private readonly configPath: string;
   private readonly reader: RoundReader;
+  private readonly subscriptions: GraphSubscriptions;
   /** The organizer copies the last round of each mailbox returned, for the write-back after it. */
   private readonly fresh = new FreshCopies<OutlookCopy>();
 
@@ -130,6 +132,24 @@ export class OutlookSource implements CalendarSource {
       parse: (mailbox, run) => this.parse(mailbox, run),
       keepCopies: (mailbox, copies) => this.fresh.replace(mailbox, copies),
     };
+    this.subscriptions = new GraphSubscriptions(this.graph, this.name, (mailbox) => this.mailboxPath(mailbox));
+  }
+
+  /** Push (issue 18): Graph change notifications, one subscription per mailbox (subscription.ts). */
+  readonly pushProvider = 'graph' as const;
+
+  /** A subscription on the mailbox's events; `request.token` is its clientState. */
+  watch(mailbox: string, request: WatchRequest): Promise<WatchAnswer> {
+    return this.subscriptions.create(mailbox, request);
+  }
+
+  /** PATCH expirationDateTime: the subscription lives on with the same id and clientState. */
+  renewWatch(mailbox: string, channel: { channelId: string }): Promise<Date> {
+    return this.subscriptions.renew(mailbox, channel.channelId);
+  }
+
+  unwatch(mailbox: string, channel: { channelId: string }): Promise<void> {
+    return this.subscriptions.delete(mailbox, channel.channelId);
   }
 
   /** Graph requests (every attempt), retries, forced token refreshes, and requests to the authority. */

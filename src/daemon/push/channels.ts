@@ -8,7 +8,9 @@ import type { Store } from '../../store/store.js';
 import type { CycleReport } from '../../sync/engine.js';
 
 /** The path under push.publicUrl (and http.listen) where each provider's notifications arrive. */
-export const PUSH_PATHS = { google: '/push/google' } as const;
+export const PUSH_PATHS = { google: '/push/google', graph: '/push/graph' } as const;
+
+const NOUN = { google: 'channel', graph: 'subscription' } as const;
 
 /** A channel with less than this share of its lifetime left is replaced at the next cycle that reads its calendar. */
 const RENEW_AT_SHARE_LEFT = 0.5;
@@ -76,6 +78,13 @@ export class ChannelKeeper {
     const now = this.now().getTime();
     const live = existing.filter((ch) => ch.expiresAt && ch.resourceId && !this.due(ch, now));
     let keep = live.sort((a, b) => b.expiresAt!.getTime() - a.expiresAt!.getTime())[0];
+    if (!keep && source.renewWatch) {
+      // Graph: a subscription past half its lifetime is extended in place (same id, same
+      // clientState); one that cannot be (Graph no longer has it) is replaced below.
+      const running = existing.filter((ch) => ch.expiresAt && ch.resourceId && ch.expiresAt.getTime() > now);
+      const latest = running.sort((a, b) => b.expiresAt!.getTime() - a.expiresAt!.getTime())[0];
+      if (latest) keep = await this.renew(source, latest);
+    }
     if (!keep) {
       const opened = await this.open(source, calendarId);
       if (!opened) return;
@@ -91,6 +100,36 @@ export class ChannelKeeper {
     return end - now < lifetime * RENEW_AT_SHARE_LEFT;
   }
 
+  /** Graph: PATCH expirationDateTime; the renewed channel, or undefined when it failed (logged). */
+  private async renew(source: CalendarSource, ch: PushChannel): Promise<PushChannel | undefined> {
+    const log = this.options.logger.child({ source: source.name, calendar: ch.calendarId, subscription: ch.channelId });
+    try {
+      const expiresAt = await source.renewWatch!(ch.calendarId, { channelId: ch.channelId });
+      const at = this.now();
+      this.channels.renewed(ch.channelId, expiresAt, at);
+      log.info({ expiresAt: expiresAt.toISOString() }, `push subscription renewed for mailbox ${ch.calendarId}`);
+      return { ...ch, expiresAt, createdAt: at };
+    } catch (err) {
+      log.warn(`could not renew the push subscription of mailbox ${ch.calendarId} (a new one is created instead): ${describeError(err)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Graph's lifecycle notifications (change-notifications-lifecycle-events):
+   * `reauthorizationRequired` is answered by renewing the subscription at once (a renewal
+   * reauthorizes it); `subscriptionRemoved` means Graph ended it: it is forgotten, and the read
+   * the notification queued creates a new one after it (afterCycle).
+   */
+  async lifecycle(ch: PushChannel, event: 'reauthorizationRequired' | 'subscriptionRemoved'): Promise<void> {
+    if (event === 'subscriptionRemoved') {
+      this.channels.remove(ch.channelId);
+      return;
+    }
+    const source = this.bySource.get(ch.source);
+    if (source?.renewWatch) await this.renew(source, ch);
+  }
+
   private async open(source: CalendarSource, calendarId: string): Promise<PushChannel | undefined> {
     const log = this.options.logger.child({ source: source.name, calendar: calendarId });
     const provider = source.pushProvider!;
@@ -101,13 +140,16 @@ export class ChannelKeeper {
     // Recorded first: Google's sync message may arrive before the watch answer.
     this.channels.open(row);
     try {
-      const answer = await source.watch!(calendarId, { channelId, address: `${this.options.publicUrl}${PUSH_PATHS[provider]}`, token });
-      this.channels.opened(channelId, answer.resourceId, answer.expiresAt);
-      log.info({ channel: channelId, expiresAt: answer.expiresAt.toISOString() }, `push channel opened for calendar ${calendarId}`);
-      return { ...row, resourceId: answer.resourceId, expiresAt: answer.expiresAt };
+      const address = `${this.options.publicUrl}${PUSH_PATHS[provider]}`;
+      const answer = await source.watch!(calendarId, { channelId, address, token, lifecycleAddress: address });
+      // Graph names its subscription itself: the row takes that id, which its notifications carry.
+      const id = answer.channelId ?? channelId;
+      this.channels.opened(channelId, answer.resourceId, answer.expiresAt, id);
+      log.info({ channel: id, expiresAt: answer.expiresAt.toISOString() }, `push ${NOUN[provider]} opened for calendar ${calendarId}`);
+      return { ...row, channelId: id, resourceId: answer.resourceId, expiresAt: answer.expiresAt };
     } catch (err) {
       this.channels.remove(channelId);
-      log.warn(`could not open a push channel for calendar ${calendarId} (polling still reads it): ${describeError(err)}`);
+      log.warn(`could not open a push ${NOUN[provider]} for calendar ${calendarId} (polling still reads it): ${describeError(err)}`);
       return undefined;
     }
   }

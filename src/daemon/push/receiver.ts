@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { z } from 'zod';
+import { describeError } from '../../domain/errors.js';
 import type { Logger } from '../../log.js';
 import { leaseKey } from '../../store/leases.js';
-import { tokenMatches, type PushChannelStore, type PushProvider } from '../../store/push-channels.js';
+import { tokenMatches, type PushChannel, type PushChannelStore, type PushProvider } from '../../store/push-channels.js';
 import type { PushQueue } from './queue.js';
 import { PUSH_PATHS } from './channels.js';
 
@@ -12,6 +14,8 @@ export type RejectReason = 'malformed' | 'unknown-channel' | 'bad-token' | 'too-
 export interface PushOutcome {
   status: number;
   body: { ok: true; read?: 'queued' | 'coalesced' | 'handed-over' } | { error: string };
+  /** Answered as text/plain instead of `body` (Graph's validation handshake echoes its token). */
+  text?: string;
   provider: PushProvider;
   /** accepted: checked (a read queued, folded into one queued, or a sync message); rejected: refused with a 4xx. */
   result: { kind: 'accepted'; read?: 'queued' | 'coalesced' | 'handed-over' } | { kind: 'rejected'; reason: RejectReason };
@@ -20,8 +24,19 @@ export interface PushOutcome {
 /** Told of every notification's outcome (the daemon's metrics). */
 export type PushObserver = (outcome: PushOutcome) => void;
 
-/** A notification's body is never read (Google's are empty; Graph's are small JSON): more than this is refused. */
+/** Google's notifications have an empty body (guides/push): more than this is refused unread. */
 export const PUSH_BODY_LIMIT = 16 * 1024;
+/**
+ * Graph batches notifications (`value: [...]`, change-notifications-delivery-webhooks), about
+ * 700 bytes an item for Outlook events: a burst in one mailbox can outgrow 16 KiB, and a batch
+ * refused as too large would be retried and refused again. Graph's bodies may be this large.
+ */
+export const GRAPH_BODY_LIMIT = 256 * 1024;
+
+/** The largest body a provider's notification may have. */
+export function bodyLimitOf(provider: PushProvider): number {
+  return provider === 'graph' ? GRAPH_BODY_LIMIT : PUSH_BODY_LIMIT;
+}
 
 export interface PushReceiverOptions {
   channels: Pick<PushChannelStore, 'get'>;
@@ -35,6 +50,12 @@ export interface PushReceiverOptions {
    */
   holds?: (source: string, calendarId: string) => boolean;
   handOver?: (source: string, calendarId: string) => void;
+  /**
+   * Graph lifecycle notifications that ask for more than a read: `reauthorizationRequired` (renew
+   * the subscription) and `subscriptionRemoved` (Graph ended it: forget it, a new one is created
+   * after the read queued with it). Done after the answer, never awaited by it.
+   */
+  lifecycle?: (channel: PushChannel, event: 'reauthorizationRequired' | 'subscriptionRemoved') => Promise<void>;
   logger: Logger;
   now?: () => Date;
 }
@@ -63,13 +84,14 @@ export class PushReceiver {
     this.observer = observer;
   }
 
-  /** A notification whose body was longer than PUSH_BODY_LIMIT: refused unread. */
+  /** A notification whose body was longer than its provider's limit (bodyLimitOf): refused unread. */
   tooLarge(provider: PushProvider): PushOutcome {
-    return this.tell(reject(provider, 413, 'too-large', `a notification body is at most ${PUSH_BODY_LIMIT} bytes`));
+    return this.tell(reject(provider, 413, 'too-large', `a notification body is at most ${bodyLimitOf(provider)} bytes`));
   }
 
-  receive(provider: PushProvider, headers: IncomingHttpHeaders): PushOutcome {
-    return this.tell(this.google(provider, headers));
+  /** One notification: its headers, and for Graph its body (text) and query string. */
+  receive(provider: PushProvider, headers: IncomingHttpHeaders, body = '', query = new URLSearchParams()): PushOutcome {
+    return this.tell(provider === 'graph' ? this.graph(body, query) : this.google(provider, headers));
   }
 
   private tell(outcome: PushOutcome): PushOutcome {
@@ -113,7 +135,103 @@ export class PushReceiver {
     const read = this.options.queue.poke(key);
     return { provider, status: 200, body: { ok: true, read }, result: { kind: 'accepted', read } };
   }
+
+  /**
+   * Microsoft Graph (learn.microsoft.com/graph/change-notifications-delivery-webhooks):
+   * - "notificationUrl validation": Graph POSTs `?validationToken=<token>` (URL-encoded) to the
+   *   notification and the lifecycle URL when a subscription is created or renewed; the answer
+   *   must be 200, `text/plain`, the decoded token as the body, within 10 seconds. Nothing is
+   *   checked: the token is opaque and only echoed.
+   * - A notification is a JSON body `{value: [...]}` of one or more items, each naming its
+   *   `subscriptionId` and carrying the `clientState` given at creation. Every item must name a
+   *   subscription meetsync holds, of a configured mailbox, with its clientState; otherwise the
+   *   whole POST is refused with a 4xx and nothing is queued. Graph wants a 2xx within 3 seconds
+   *   (202 Accepted), so the answer only queues a read of the mailbox.
+   * - Lifecycle notifications (learn.microsoft.com/graph/change-notifications-lifecycle-events)
+   *   arrive on the lifecycleNotificationUrl, which "can be the same as the notificationUrl" (so
+   *   here the same path), as items with a `lifecycleEvent`, validated by clientState like the
+   *   others: `missed` names no item, so the mailbox is read (its delta link says what changed);
+   *   `reauthorizationRequired` renews the subscription, then queues a read (changes made while
+   *   delivery was paused were never notified); `subscriptionRemoved` forgets it and queues a
+   *   read, after which a new one is created.
+   */
+  private graph(body: string, query: URLSearchParams): PushOutcome {
+    const provider = 'graph';
+    const validationToken = query.get('validationToken');
+    if (validationToken !== null) {
+      if (validationToken === '' || validationToken.length > VALIDATION_TOKEN_LIMIT) return reject(provider, 400, 'malformed', 'validationToken is empty or too long');
+      return { provider, status: 200, body: { ok: true }, text: validationToken, result: { kind: 'accepted' } };
+    }
+    let items: GraphItem[];
+    try {
+      const parsed = GraphNotifications.safeParse(JSON.parse(body));
+      if (!parsed.success) return reject(provider, 400, 'malformed', 'not a Microsoft Graph notification: a JSON object with "value", a list of items each naming its "subscriptionId"');
+      items = parsed.data.value;
+    } catch {
+      return reject(provider, 400, 'malformed', 'not a Microsoft Graph notification: the body is not JSON');
+    }
+    const checked: Array<{ channel: PushChannel; item: GraphItem }> = [];
+    for (const item of items) {
+      const channel = this.options.channels.get(item.subscriptionId);
+      if (!channel || channel.provider !== provider || (channel.expiresAt && channel.expiresAt <= this.now()) || !this.options.configured(leaseKey(channel))) {
+        return reject(provider, 404, 'unknown-channel', 'no such subscription');
+      }
+      if (typeof item.clientState !== 'string' || !tokenMatches(channel, item.clientState)) {
+        this.options.logger.warn({ source: channel.source, calendar: channel.calendarId, subscription: channel.channelId }, 'push notification refused: its clientState is not the subscription\'s');
+        return reject(provider, 403, 'bad-token', 'clientState refused');
+      }
+      checked.push({ channel, item });
+    }
+    let read: 'queued' | 'coalesced' | 'handed-over' | undefined;
+    const reads = new Set<string>();
+    for (const { channel, item } of checked) {
+      const event = item.lifecycleEvent;
+      if (event === 'reauthorizationRequired' || event === 'subscriptionRemoved') {
+        this.options.logger.info({ source: channel.source, calendar: channel.calendarId, subscription: channel.channelId }, `Graph lifecycle notification ${event} for mailbox ${channel.calendarId}`);
+        const handled = this.options.lifecycle?.(channel, event) ?? Promise.resolve();
+        if (event === 'reauthorizationRequired') {
+          // Graph may have paused delivery until the subscription is reauthorized: what changed
+          // meanwhile was never notified, so the mailbox is read once the renewal is done (and
+          // that read's afterCycle replaces a subscription the renewal could not save).
+          const key = leaseKey(channel);
+          void handled
+            .catch(() => undefined)
+            .then(() => this.readOf(channel, key))
+            .catch((err: unknown) => this.options.logger.warn({ source: channel.source, calendar: channel.calendarId }, `push: no read queued after reauthorizing the subscription of mailbox ${channel.calendarId}: ${describeError(err)}`));
+          continue;
+        }
+      } else if (event === 'missed') {
+        this.options.logger.info({ source: channel.source, calendar: channel.calendarId, subscription: channel.channelId }, `Graph says notifications for mailbox ${channel.calendarId} were missed: reading it`);
+      } else if (event !== undefined) continue;
+      const key = leaseKey(channel);
+      if (reads.has(key)) continue;
+      reads.add(key);
+      read = this.readOf(channel, key);
+    }
+    return { provider, status: 202, body: { ok: true, ...(read ? { read } : {}) }, result: { kind: 'accepted', ...(read ? { read } : {}) } };
+  }
+
+  /** Queues a read of the channel's calendar here, or hands it to the replica that holds it. */
+  private readOf(channel: PushChannel, key: string): 'queued' | 'coalesced' | 'handed-over' {
+    if (this.options.holds && this.options.handOver && !this.options.holds(channel.source, channel.calendarId)) {
+      this.options.handOver(channel.source, channel.calendarId);
+      return 'handed-over';
+    }
+    return this.options.queue.poke(key);
+  }
 }
+
+/** Graph's validation tokens are opaque and short; anything longer is not one. */
+const VALIDATION_TOKEN_LIMIT = 2048;
+
+/** What of a Graph notification item is read: the rest (resource, resourceData) is not trusted nor needed. */
+const GraphItem = z.object({
+  subscriptionId: z.string().min(1).max(200),
+  clientState: z.string().nullish(),
+  lifecycleEvent: z.string().optional(),
+});
+type GraphItem = z.infer<typeof GraphItem>;
+const GraphNotifications = z.object({ value: z.array(GraphItem).min(1).max(1000) });
 
 function reject(provider: PushProvider, status: number, reason: RejectReason, error: string): PushOutcome {
   return { provider, status, body: { error }, result: { kind: 'rejected', reason } };

@@ -1,4 +1,5 @@
 import type { App } from '../../app.js';
+import { describeError } from '../../domain/errors.js';
 import { leaseKey } from '../../store/leases.js';
 import type { DaemonPush } from '../run.js';
 import { ChannelKeeper } from './channels.js';
@@ -25,6 +26,7 @@ export function createPush(app: Pick<App, 'store' | 'sources' | 'logger' | 'engi
     queue,
     configured: (key) => configured.has(key),
     logger,
+    lifecycle: (channel, event) => keeper.lifecycle(channel, event).catch((err: unknown) => logger.warn(`push: Graph lifecycle notification ${event} not handled: ${describeError(err)}`)),
     // Replicas: a notification for another replica's calendar is handed over through the database.
     ...(app.replicas ? { holds, handOver: (source: string, calendarId: string) => keeper.channels.poke(source, calendarId, new Date()) } : {}),
   });
