@@ -1,10 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
+import { runCli, startCliWorld, type CliWorld } from '../support/cli-harness.js';
+import { metric, startDaemon, startProxy, until, type Daemon } from '../support/push-daemon.js';
 
 /**
  * `meetsync run` with push on (issue 18), as a process, with Google's notifications coming from
@@ -15,61 +13,6 @@ import { runCli, startCliWorld, type CliResult, type CliWorld } from '../support
 const CAROL = 'carol@example.com';
 /** A schedule that never comes during a test: a cycle runs at start, then only push reads. */
 const NEVER = '0 0 1 1 *';
-
-/** A reverse proxy on loopback: push.publicUrl points here; it forwards to the daemon once known (502 before). */
-async function startProxy(): Promise<{ url: string; target: string | undefined; close(): Promise<void> }> {
-  const proxy = {
-    url: '',
-    target: undefined as string | undefined,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-  const server = http.createServer((req, res) => {
-    if (!proxy.target) {
-      res.writeHead(502).end();
-      return;
-    }
-    const upstream = http.request(`${proxy.target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.writeHead(502).end());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return proxy;
-}
-
-interface Daemon {
-  base: string;
-  stderr: () => string;
-  stop(): Promise<CliResult>;
-}
-
-async function startDaemon(w: CliWorld, proxy: { target: string | undefined }): Promise<Daemon> {
-  let child: ChildProcess | undefined;
-  let stderr = '';
-  const exited = runCli(['--config', w.configPath, 'run'], {
-    cwd: w.dir,
-    onSpawn: (c) => {
-      child = c;
-      c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    },
-  });
-  await until(() => /status page on http:\/\/(127\.0\.0\.1:\d+)\//.test(stderr), 'the listening line');
-  const base = `http://${/status page on http:\/\/(127\.0\.0\.1:\d+)\//.exec(stderr)![1]}`;
-  proxy.target = base;
-  return {
-    base,
-    stderr: () => stderr,
-    stop: async () => {
-      child?.kill('SIGTERM');
-      const result = await exited;
-      proxy.target = undefined;
-      return result;
-    },
-  };
-}
 
 function writeConfig(w: CliWorld, original: string, calendars: string[], publicUrl: string, schedule: string): void {
   const config = original.replace('schedule: "*/5 * * * *"', `schedule: "${schedule}"`).replace(`calendars: [${w.calendar}]`, `calendars: [${calendars.join(', ')}]`);
@@ -89,12 +32,6 @@ const reads = (w: CliWorld, calendarId: string) =>
   w.google.server.requests.filter((r) => r.method === 'GET' && r.path === `/calendar/v3/calendars/${encodeURIComponent(calendarId)}/events`).length;
 
 const watches = (w: CliWorld, calendarId: string) => w.google.server.requests.filter((r) => r.method === 'POST' && r.path === `/calendar/v3/calendars/${encodeURIComponent(calendarId)}/events/watch`).length;
-
-async function metric(base: string, series: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 /** A notification as Google sends it, for a channel the simulator holds (its real token unless `token` is given). */
 function notify(url: string, channel: { id: string; resourceId: string; resourceUri: string; token?: string }, state = 'exists', token = channel.token): Promise<Response> {
@@ -307,16 +244,3 @@ describe('meetsync run with push: renewal, and polling as the safety net', () =>
     await until(() => hasLink(w, w.calendar, event.id), 'the join link by polling');
   });
 });
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
