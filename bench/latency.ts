@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GoogleCalendarSimulator } from '../src/simulators/google/server.js';
+import { seededRandom } from '../src/simulators/kit/faults.js';
 import { loadOrCreateTls } from '../src/simulators/kit/tls.js';
 import { WebMeetingSimulator } from '../src/simulators/webmeeting/server.js';
 
@@ -77,18 +78,6 @@ function cronFor(seconds: number): string {
   if (Number.isInteger(seconds) && seconds < 60 && 60 % seconds === 0) return `*/${seconds} * * * * *`;
   if (seconds % 60 === 0 && 60 % (seconds / 60) === 0) return `*/${seconds / 60} * * * *`;
   throw new Error(`--period ${seconds}: use a divisor of 60 seconds (1..30) or of 60 minutes (60, 120, ... 1800)`);
-}
-
-/** mulberry32: small, seeded, good enough to pick moments and kinds reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -162,7 +151,7 @@ interface ModeResult {
 }
 
 async function runMode(mode: Mode, o: Options): Promise<ModeResult> {
-  const random = rng(o.seed);
+  const random = seededRandom(o.seed);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meetsync-latency-bench-'));
   const tls = loadOrCreateTls(path.join(dir, 'tls'));
   const wm = new WebMeetingSimulator({ apiKey: API_KEY, tls });

@@ -45,11 +45,10 @@ function send(keepAlive: https.Agent, url: string, init: HttpsFetchInit): Promis
     return Promise.reject(new TypeError('a calendar request body must be a string or bytes (the adapters send JSON)'));
   }
   const body = given as string | NodeJS.ArrayBufferView | undefined;
-  const agent = keepAlive;
   const signal = init.signal ?? undefined;
   const headers = Object.fromEntries(new Headers(init.headers));
   return new Promise<Response>((resolve, reject) => {
-    const req = https.request(url, { method: init.method ?? 'GET', headers, agent, ...(signal ? { signal } : {}) }, (res) => {
+    const req = https.request(url, { method: init.method ?? 'GET', headers, agent: keepAlive, ...(signal ? { signal } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2E_API_KEY, runCli, startCliWorld, type CliResult, type CliWorld } from '../support/cli-harness.js';
 import { WebMeetingClient } from '../../src/webmeeting/client.js';
 import { launchChromium } from '../support/browser.js';
+import { until } from '../support/push-daemon.js';
 
 /** A title as hostile as an outside invitation can make it: markup, a script, an event handler. */
 const HOSTILE = `<img src=/x onerror="document.title='pwned'"><script>document.title='pwned'</script>Board & "friends" #webmeeting`;
@@ -236,51 +237,5 @@ describe('meetsync run: /healthz, /metrics and the status page', () => {
     const result = await exited;
     expect(result.code).toBe(0);
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
-  });
-});
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-describe('meetsync run: http.listen beyond loopback', () => {
-  it('warns in the log that the page is reachable from the network, and a port in use is a config error', async () => {
-    const world = await startCliWorld();
-    try {
-      const config = readFileSync(world.configPath, 'utf8');
-      // Any address: the test only reads the log line and sends nothing to it.
-      writeFileSync(world.configPath, `${config}http: { listen: "0.0.0.0:0" }\n`);
-      let stderr = '';
-      let proc: ChildProcess | undefined;
-      const done = runCli(['--config', world.configPath, 'run'], { cwd: world.dir, onSpawn: (c) => { proc = c; c.stderr!.on('data', (d: Buffer) => (stderr += d.toString())); } });
-      await until(() => stderr.includes('meetsync daemon started'), 'the daemon to start');
-      const warning = stderr.split('\n').find((l) => l.includes('http.listen is not a loopback address'));
-      expect(warning).toMatch(/"level":40/);
-      expect(warning).toContain('reachable from the network');
-      proc!.kill('SIGTERM');
-      expect((await done).code).toBe(0);
-
-      const taken = /on http:\/\/0\.0\.0\.0:(\d+)\//.exec(stderr)![1];
-      const blocker = await import('node:net').then((net) => net.createServer());
-      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-      const port = (blocker.address() as { port: number }).port;
-      writeFileSync(world.configPath, `${config}http: { listen: "127.0.0.1:${port}" }\n`);
-      const busy = await runCli(['--config', world.configPath, 'run'], { cwd: world.dir });
-      blocker.close();
-      expect(taken).toMatch(/^\d+$/);
-      expect(busy.code).toBe(2);
-      expect(busy.stderr).toContain(`http.listen 127.0.0.1:${port}: cannot listen: the port is in use by another program`);
-    } finally {
-      await world.close();
-    }
   });
 });
